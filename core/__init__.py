@@ -1,0 +1,1 @@
+"""Cross-cutting infrastructure: config, database, auth, pub/sub, LLM, app, CLI."""

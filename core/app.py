@@ -1,0 +1,134 @@
+"""The application factory.
+
+The main app serves /graphql, GraphiQL, the REST faces whose paths do not
+collide, every face under /compat/<face>/, and the OpenAPI document with its
+docs page. ``create_face_app`` builds the app for one face on its own port.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.responses import JSONResponse
+from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from core.config import Settings, load_settings
+from core.graphql_app import GraphQLView
+from core.services import Services
+from rest_compat import FACES, openapi
+from rest_compat.base import Face
+from schema import build_schema
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+
+
+class RequestContextMiddleware:
+    """Request id on every request and response; bodies over the limit refused early."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 100 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        if scope["type"] == "http":
+            length = headers.get(b"content-length")
+            if length and length.isdigit() and int(length) > self.max_body_bytes:
+                response = JSONResponse({"error": "Request body too large"}, status_code=413)
+                await response(scope, receive, send)
+                return
+
+            async def send_with_id(message) -> None:
+                if message["type"] == "http.response.start":
+                    message.setdefault("headers", [])
+                    message["headers"] = [*message["headers"],
+                                          (b"x-request-id", request_id.encode())]
+                await send(message)
+
+            await self.app(scope, receive, send_with_id)
+            return
+        await self.app(scope, receive, send)
+
+
+def main_port_faces(faces: list[Face], own_port: set[str]) -> list[Face]:
+    """Faces served at their documented base on the main port: the first face to claim
+    a method and path keeps it; a face that collides is served only on its own port."""
+    taken: set[tuple[str, str]] = set()
+    chosen = []
+    for face in faces:
+        keys = {(r.method, face.base + r.path) for r in face.routes}
+        if face.name in own_port or keys & taken:
+            continue
+        taken |= keys
+        chosen.append(face)
+    return chosen
+
+
+def _lifespan(services: Services | None, settings: Settings, database_url: str | None):
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        if services is not None:
+            app.state.services = services
+            yield
+            return
+        url = database_url or settings.database_url
+        if not url:
+            raise RuntimeError("DATABASE_URL is not set (learngraph serve starts a database)")
+        owned = Services.build(settings, database_url=url)
+        await owned.start()
+        app.state.services = owned
+        try:
+            yield
+        finally:
+            await owned.stop()
+
+    return lifespan
+
+
+async def _files_app(scope: Scope, receive: Receive, send: Send) -> None:
+    """Uploaded files, served from the storage of the running services."""
+    await scope["app"].state.services.storage.static_app()(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, database_url: str | None = None,
+               services: Services | None = None) -> Starlette:
+    """The main application. Pass ``services`` to share them with other apps in-process."""
+    settings = services.settings if services else (settings or load_settings())
+    from core.docs_pages import static_app
+
+    gql = GraphQLView(build_schema(settings), settings)
+    main_faces = main_port_faces(FACES, set(settings.face_ports))
+    routes: list[BaseRoute] = [
+        Mount("/graphql/static", app=static_app("graphiql")),
+        Route("/graphql", gql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", gql),
+        *openapi.routes(FACES, main_faces),
+    ]
+    for face in main_faces:
+        routes += face.starlette_routes()
+    routes.append(Mount("/files", app=_files_app))
+    for face in FACES:
+        routes += face.starlette_routes(prefix=f"/compat/{face.name}")
+    return Starlette(routes=routes, middleware=[Middleware(RequestContextMiddleware)],
+                     lifespan=_lifespan(services, settings, database_url))
+
+
+def create_face_app(face_name: str, *, services: Services) -> Starlette:
+    """One face alone at its documented base, for its own port."""
+    face = next(f for f in FACES if f.name == face_name)
+    return Starlette(routes=face.starlette_routes(),
+                     middleware=[Middleware(RequestContextMiddleware)],
+                     lifespan=_lifespan(services, services.settings, None))

@@ -1,0 +1,1 @@
+"""Authentication: passwords, tokens, API keys, secrets at rest, cookies, the Viewer."""

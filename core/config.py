@@ -1,0 +1,180 @@
+"""Settings read from environment variables, with safe defaults.
+
+Every knob has a default that works on a developer's machine. Secrets that are
+not given are generated once and kept in the data directory, and the server
+warns at start-up that it is running with generated secrets.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = _env(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _int(name: str, default: int) -> int:
+    value = _env(name)
+    return int(value) if value is not None else default
+
+
+def _float(name: str, default: float) -> float:
+    value = _env(name)
+    return float(value) if value is not None else default
+
+
+def _ports(value: str | None) -> dict[str, int]:
+    """Parse ``face=port,face=port`` into a mapping."""
+    result: dict[str, int] = {}
+    for part in (value or "").split(","):
+        if "=" in part:
+            face, port = part.split("=", 1)
+            result[face.strip()] = int(port)
+    return result
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about one learngraph process."""
+
+    environment: str = "development"
+    data_dir: Path = Path(".data")
+    database_url: str | None = None
+    secret_key: str = ""
+    secrets_generated: bool = False
+    public_url: str = "http://localhost:8000"
+
+    # Tokens
+    jwt_issuer: str = "learngraph"
+    jwt_audience: str = "learngraph"
+    access_token_ttl_seconds: int = 15 * 60
+    refresh_token_ttl_seconds: int = 30 * 24 * 3600
+    session_cookie_ttl_seconds: int = 7 * 24 * 3600
+    cookie_secure: bool | None = None  # None: Secure when the request came over https
+
+    # Rate limits (requests per window per client address)
+    rate_limit_login: int = 10
+    rate_limit_register: int = 5
+    rate_limit_window_seconds: int = 60
+
+    # GraphQL abuse limits
+    graphql_max_depth: int = 10
+    graphql_max_aliases: int = 15
+    graphql_max_tokens: int = 2000
+    graphql_max_cost: int = 5000
+    graphql_max_page_size: int = 100
+    graphql_introspection: bool = True
+    graphql_max_subscriptions_per_connection: int = 20
+    graphql_connection_init_timeout_seconds: float = 10.0
+
+    # LLM
+    anthropic_api_key: str | None = None
+    anthropic_base_url: str | None = None
+    anthropic_model: str = "claude-sonnet-4-6"
+    llm_timeout_seconds: float = 60.0
+    llm_max_retries: int = 2
+
+    # GitHub OAuth
+    github_client_id: str | None = None
+    github_client_secret: str | None = None
+    github_authorize_url: str = "https://github.com/login/oauth/authorize"
+    github_token_url: str = "https://github.com/login/oauth/access_token"
+    github_api_url: str = "https://api.github.com"
+    oauth_state_ttl_seconds: int = 600
+
+    # Faces whose documented paths collide are also served on their own ports.
+    face_ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == "production"
+
+    @property
+    def github_configured(self) -> bool:
+        return bool(self.github_client_id and self.github_client_secret)
+
+    def with_overrides(self, **changes: object) -> Settings:
+        """A copy with some fields changed (tests and the CLI use this)."""
+        return replace(self, **changes)
+
+
+def _secret_key(data_dir: Path) -> tuple[str, bool]:
+    given = _env("LEARNGRAPH_SECRET_KEY")
+    if given:
+        return given, False
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip(), True
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key, True
+
+
+def load_settings() -> Settings:
+    """Build Settings from the environment."""
+    data_dir = Path(_env("LEARNGRAPH_DATA_DIR", ".data")).resolve()
+    secret_key, generated = _secret_key(data_dir)
+    environment = _env("LEARNGRAPH_ENV", "development")
+    return Settings(
+        environment=environment,
+        data_dir=data_dir,
+        database_url=_env("DATABASE_URL"),
+        secret_key=secret_key,
+        secrets_generated=generated,
+        public_url=_env("LEARNGRAPH_PUBLIC_URL", "http://localhost:8000"),
+        jwt_issuer=_env("LEARNGRAPH_JWT_ISSUER", "learngraph"),
+        jwt_audience=_env("LEARNGRAPH_JWT_AUDIENCE", "learngraph"),
+        access_token_ttl_seconds=_int("LEARNGRAPH_ACCESS_TOKEN_TTL", 15 * 60),
+        refresh_token_ttl_seconds=_int("LEARNGRAPH_REFRESH_TOKEN_TTL", 30 * 24 * 3600),
+        session_cookie_ttl_seconds=_int("LEARNGRAPH_SESSION_COOKIE_TTL", 7 * 24 * 3600),
+        cookie_secure=(_bool("LEARNGRAPH_COOKIE_SECURE", False)
+                       if _env("LEARNGRAPH_COOKIE_SECURE") else None),
+        rate_limit_login=_int("LEARNGRAPH_RATE_LIMIT_LOGIN", 10),
+        rate_limit_register=_int("LEARNGRAPH_RATE_LIMIT_REGISTER", 5),
+        rate_limit_window_seconds=_int("LEARNGRAPH_RATE_LIMIT_WINDOW", 60),
+        graphql_max_depth=_int("LEARNGRAPH_GRAPHQL_MAX_DEPTH", 10),
+        graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),
+        graphql_max_tokens=_int("LEARNGRAPH_GRAPHQL_MAX_TOKENS", 2000),
+        graphql_max_cost=_int("LEARNGRAPH_GRAPHQL_MAX_COST", 5000),
+        graphql_introspection=_bool("LEARNGRAPH_GRAPHQL_INTROSPECTION",
+                                    environment != "production"),
+        graphql_max_subscriptions_per_connection=_int("LEARNGRAPH_GRAPHQL_MAX_SUBSCRIPTIONS", 20),
+        graphql_connection_init_timeout_seconds=_float("LEARNGRAPH_GRAPHQL_INIT_TIMEOUT", 10.0),
+        anthropic_api_key=_env("ANTHROPIC_API_KEY"),
+        anthropic_base_url=_env("ANTHROPIC_BASE_URL"),
+        anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),
+        llm_timeout_seconds=_float("LEARNGRAPH_LLM_TIMEOUT", 60.0),
+        llm_max_retries=_int("LEARNGRAPH_LLM_MAX_RETRIES", 2),
+        github_client_id=_env("GITHUB_CLIENT_ID"),
+        github_client_secret=_env("GITHUB_CLIENT_SECRET"),
+        github_authorize_url=_env("GITHUB_AUTHORIZE_URL",
+                                  "https://github.com/login/oauth/authorize"),
+        github_token_url=_env("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
+        github_api_url=_env("GITHUB_API_URL", "https://api.github.com"),
+        face_ports=_ports(_env("LEARNGRAPH_FACE_PORTS")),
+    )
+
+
+def warn_if_generated(settings: Settings) -> None:
+    """Log a warning when the secret key was generated rather than configured."""
+    if settings.secrets_generated:
+        log.warning(
+            "Running with a generated secret key kept in %s; set LEARNGRAPH_SECRET_KEY "
+            "for production.", settings.data_dir / "secret_key")

@@ -1,0 +1,57 @@
+"""The per-request (or per-connection) context handed to every resolver.
+
+It carries the services, the Viewer and a fresh DataLoader registry. Resolvers
+read only these; the HTTP request and response ride along for the schema and
+face layers (cookies), never for business logic.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.auth.viewer import ANONYMOUS, Viewer
+from core.config import Settings
+from core.db import Database
+from core.llm import LLMGateway
+from core.pubsub import Broker
+from core.services import Services
+from core.storage import LocalStorage
+from loaders import Loaders
+
+
+@dataclass
+class Context:
+    services: Services
+    viewer: Viewer = ANONYMOUS
+    request_id: str = ""
+    client_ip: str = "unknown"
+    user_agent: str | None = None
+    loaders: Loaders = field(init=False)
+    # HTTP attachments, for the schema and face layers only.
+    request: Any = None
+    response: Any = None
+    connection_params: dict | None = None
+
+    def __post_init__(self) -> None:
+        self.loaders = Loaders(self.services.db)
+
+    @property
+    def settings(self) -> Settings:
+        return self.services.settings
+
+    @property
+    def db(self) -> Database:
+        return self.services.db
+
+    @property
+    def broker(self) -> Broker:
+        return self.services.broker
+
+    @property
+    def llm(self) -> LLMGateway:
+        return self.services.llm
+
+    @property
+    def storage(self) -> LocalStorage:
+        return self.services.storage

@@ -1,0 +1,98 @@
+"""The /graphql endpoint: queries and mutations over HTTP, subscriptions over WebSocket.
+
+Both subscription protocols are served (graphql-transport-ws and the legacy
+graphql-ws). Credentials come from the ``connection_init`` payload or the
+cookie; a payload with invalid credentials is refused (4403 on
+graphql-transport-ws, ``connection_error`` on graphql-ws), and no operation
+runs before ``connection_init`` on either protocol. The legacy protocol has
+no ``connection_init`` deadline of its own, so one is added here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import timedelta
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+
+from core.auth.viewer import authenticate, credentials_from_params
+from core.config import Settings
+from core.errors import Unauthenticated
+from core.http import build_context
+
+CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler):
+    """graphql-ws with a deadline for ``connection_init``."""
+
+    async def handle(self) -> None:
+        timeout = self.view.connection_init_wait_timeout.total_seconds()
+
+        async def close_if_silent() -> None:
+            await asyncio.sleep(timeout)
+            if not getattr(self, "connection_acknowledged", False):
+                with contextlib.suppress(Exception):
+                    await self.websocket.close(code=4408,
+                                               reason="Connection initialisation timeout")
+
+        watchdog = asyncio.create_task(close_if_silent())
+        try:
+            await super().handle()
+        finally:
+            watchdog.cancel()
+
+
+class GraphQLView(GraphQL):
+    graphql_ws_handler_class = LegacyWSHandler
+
+    def __init__(self, schema, settings: Settings) -> None:
+        super().__init__(
+            schema,
+            graphql_ide="graphiql",
+            allow_queries_via_get=True,
+            subscription_protocols=(GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL),
+            connection_init_wait_timeout=timedelta(
+                seconds=settings.graphql_connection_init_timeout_seconds),
+            multipart_uploads_enabled=True,
+            max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+        )
+
+    async def get_context(self, request, response):
+        return await build_context(request, response=response)
+
+    async def on_ws_connect(self, context):
+        credentials = credentials_from_params(context.connection_params)
+        if credentials.present:
+            services = context.services
+            try:
+                context.viewer = await authenticate(services.settings, services.db, credentials)
+            except Unauthenticated as exc:
+                raise ConnectionRejectionError({"message": exc.message}) from exc
+        return None
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        from core.docs_pages import graphiql_html
+
+        return HTMLResponse(graphiql_html())
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "http":
+            request = Request(scope, receive)
+            content_type = request.headers.get("content-type", "")
+            # Multipart bodies are "simple" requests a hostile page can send with the
+            # victim's cookies (CVE-2024-47082); a custom header forces a preflight.
+            if content_type.startswith("multipart/form-data") and not any(
+                    request.headers.get(h) for h in CSRF_HEADERS):
+                response = JSONResponse({"errors": [{
+                    "message": "Multipart requests must carry an X-CSRF-Token header",
+                    "extensions": {"code": "CSRF_REJECTED"}}]}, status_code=400)
+                await response(scope, receive, send)
+                return
+        await super().__call__(scope, receive, send)

@@ -1,0 +1,23 @@
+"""HTTP helpers shared by the GraphQL view and the REST faces."""
+
+from __future__ import annotations
+
+from starlette.requests import HTTPConnection
+
+from core.auth.viewer import authenticate_or_anonymous, credentials_from_headers
+from core.context import Context
+
+
+def client_ip(conn: HTTPConnection) -> str:
+    return conn.client.host if conn.client else "unknown"
+
+
+async def build_context(conn: HTTPConnection, *, response=None) -> Context:
+    """The context of one request: services, Viewer, fresh loaders."""
+    services = conn.app.state.services
+    credentials = credentials_from_headers(conn.headers, conn.cookies)
+    viewer = await authenticate_or_anonymous(services.settings, services.db, credentials)
+    return Context(services=services, viewer=viewer,
+                   request_id=conn.scope.get("state", {}).get("request_id", ""),
+                   client_ip=client_ip(conn), user_agent=conn.headers.get("user-agent"),
+                   request=conn, response=response)

@@ -1,0 +1,299 @@
+"""The LLM gateway: every call to the Anthropic Messages API goes through here.
+
+It wraps the official ``anthropic.AsyncAnthropic`` client so the rest of the
+code never sees the SDK's exceptions or has to decide which key to use:
+
+* Keys: a user's own key wins, then the deployment's key; with neither the
+  call fails with ``NO_API_KEY`` before any network traffic.
+* Clients: one SDK client per key, kept in a small LRU. They all share one
+  HTTP connection pool (keys travel in headers, so connections are not tied
+  to a key).
+* Retries and timeouts are the SDK's own (``llm_max_retries``,
+  ``llm_timeout_seconds``), except that a ``retry-after`` longer than
+  ``MAX_RETRY_WAIT_SECONDS`` is reported at once rather than slept through
+  while a user waits.
+* Failures are mapped by :func:`map_anthropic_error` to typed domain errors
+  with fixed, user-facing messages; upstream details go to the log only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import logging
+import math
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Iterable
+from typing import Any
+
+import anthropic
+import httpx2
+from anthropic.types import Message, MessageParam, ToolChoiceParam, ToolUnionParam
+
+from core.config import Settings
+from core.errors import DomainError, RateLimited, Upstream, Validation
+
+log = logging.getLogger(__name__)
+
+NO_API_KEY = "No API key configured. Please add your Anthropic API key in Settings."
+AUTHENTICATION_FAILED = (
+    "Your API key is invalid or has been revoked. Please update it in settings.")
+RATE_LIMITED = "Rate limit reached. Please wait a moment and try again."
+UNREACHABLE = "Unable to reach the AI service. Please try again shortly."
+TIMED_OUT = "The AI service timed out. Please try again."
+SERVICE_ERROR = "The AI service encountered an error. Please try again."
+REQUEST_REJECTED = "The AI service could not process this request."
+
+INVALID_KEY = "Invalid API key"
+KEY_RATE_LIMITED = "Rate limited — key may be valid"
+
+MAX_CACHED_CLIENTS = 64
+MAX_RETRY_WAIT_SECONDS = 10.0
+
+# Errors reported inside a 200 SSE stream carry only a type; these are the
+# statuses the API uses for the same types on ordinary responses.
+_STATUS_FOR_ERROR_TYPE = {
+    "invalid_request_error": 400,
+    "authentication_error": 401,
+    "billing_error": 402,
+    "permission_error": 403,
+    "not_found_error": 404,
+    "request_too_large": 413,
+    "rate_limit_error": 429,
+    "api_error": 500,
+    "timeout_error": 504,
+    "overloaded_error": 529,
+}
+
+
+class LLMGateway:
+    """Anthropic Messages API access with key resolution and domain-error mapping."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._clients: OrderedDict[str, anthropic.AsyncAnthropic] = OrderedDict()
+        self._http: httpx2.AsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def resolve_key(self, user_key: str | None) -> str:
+        """The user's key, else the deployment's key, else a NO_API_KEY error."""
+        for key in (user_key, self.settings.anthropic_api_key):
+            if key and key.strip():
+                return key.strip()
+        raise Validation(NO_API_KEY, code="NO_API_KEY")
+
+    async def complete(self, *, api_key: str | None, system: str | None,
+                       messages: Iterable[MessageParam], max_tokens: int = 1024,
+                       model: str | None = None, tools: Iterable[ToolUnionParam] | None = None,
+                       tool_choice: ToolChoiceParam | None = None) -> Message:
+        """One non-streaming Messages API call; raises domain errors only."""
+        client = self._client(self.resolve_key(api_key))
+        params = self._params(system=system, messages=messages, max_tokens=max_tokens,
+                              model=model)
+        if tools is not None:
+            params["tools"] = list(tools)
+        if tool_choice is not None:
+            params["tool_choice"] = tool_choice
+        try:
+            return await client.messages.create(**params)
+        except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+            raise _mapped(exc) from exc
+
+    async def stream_text(self, *, api_key: str | None, system: str | None,
+                          messages: Iterable[MessageParam], max_tokens: int = 1024,
+                          model: str | None = None) -> AsyncIterator[str]:
+        """Yield the assistant's text deltas as they arrive; raises domain errors only."""
+        client = self._client(self.resolve_key(api_key))
+        params = self._params(system=system, messages=messages, max_tokens=max_tokens,
+                              model=model)
+        try:
+            async with client.messages.stream(**params) as stream:
+                async for text in stream.text_stream:
+                    yield text
+        # The SDK raises transport errors met mid-stream (a read timeout between
+        # events, a dropped connection) as raw httpx2 exceptions.
+        except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+            raise _mapped(exc) from exc
+
+    async def validate_key(self, api_key: str) -> tuple[bool, str | None]:
+        """Whether ``api_key`` works, by one minimal real call; (ok, reason)."""
+        if not api_key or not api_key.strip():
+            return False, INVALID_KEY
+        client = self._client(api_key.strip()).with_options(max_retries=0)
+        try:
+            await client.messages.create(
+                model=self.settings.anthropic_model, max_tokens=1,
+                messages=[{"role": "user", "content": "ping"}])
+        except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+            exc = _unwrap(exc)
+            status = _effective_status(exc) if isinstance(exc, anthropic.APIStatusError) else None
+            if status in (401, 403):
+                return False, INVALID_KEY
+            if status == 429:
+                return False, KEY_RATE_LIMITED
+            error = _mapped(exc)
+            reason = _api_message(exc) if isinstance(exc, anthropic.APIStatusError) else None
+            if status in (400, 402) and reason:
+                # e.g. "Your credit balance is too low ...": the user can act on it.
+                return False, f"The AI service rejected this key: {reason}"
+            return False, error.message
+        return True, None
+
+    async def aclose(self) -> None:
+        """Close the shared connection pool (clients are rebuilt on next use)."""
+        self._clients.clear()
+        http, self._http, self._loop = self._http, None, None
+        if http is not None:
+            await http.aclose()
+
+    # ----------------------------------------------------------------- internals
+
+    def _params(self, *, system: str | None, messages: Iterable[MessageParam],
+                max_tokens: int, model: str | None) -> dict[str, Any]:
+        params: dict[str, Any] = {"model": model or self.settings.anthropic_model,
+                                  "max_tokens": max_tokens, "messages": list(messages)}
+        if system:
+            params["system"] = system
+        return params
+
+    def _client(self, api_key: str) -> anthropic.AsyncAnthropic:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            # Pooled connections belong to the loop that opened them; a gateway
+            # reused under a new loop (CLI commands, tests) starts a fresh pool.
+            self._clients.clear()
+            self._http = anthropic.DefaultAsyncHttpxClient()
+            self._loop = loop
+        client = self._clients.get(api_key)
+        if client is not None:
+            self._clients.move_to_end(api_key)
+            return client
+        client = anthropic.AsyncAnthropic(
+            api_key=api_key,
+            base_url=self.settings.anthropic_base_url,
+            timeout=self.settings.llm_timeout_seconds,
+            max_retries=self.settings.llm_max_retries,
+            http_client=self._http,
+            middleware=[_RetryWaitCap(MAX_RETRY_WAIT_SECONDS)],
+        )
+        self._clients[api_key] = client
+        # Evicted clients are not closed: they own nothing but a reference to
+        # the shared pool, and a request may still be using them.
+        while len(self._clients) > MAX_CACHED_CLIENTS:
+            self._clients.popitem(last=False)
+        return client
+
+
+def map_anthropic_error(exc: BaseException) -> DomainError:
+    """The domain error (fixed user-facing message) for an SDK or transport failure."""
+    exc = _unwrap(exc)
+    if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
+        return Upstream(TIMED_OUT, status=504)
+    if isinstance(exc, anthropic.APIConnectionError | httpx2.TransportError):
+        return Upstream(UNREACHABLE, status=502)
+    if isinstance(exc, anthropic.APIStatusError):
+        status = _effective_status(exc)
+        if status == 401:
+            return Upstream(AUTHENTICATION_FAILED, status=401, code="LLM_AUTHENTICATION_FAILED")
+        if status == 429:
+            return RateLimited(RATE_LIMITED, retry_after=_retry_after(exc.response.headers))
+        if status >= 500:
+            return Upstream(SERVICE_ERROR, status=502)
+        return Upstream(REQUEST_REJECTED, status=502)
+    return Upstream(SERVICE_ERROR, status=502)
+
+
+def _mapped(exc: BaseException) -> DomainError:
+    error = map_anthropic_error(exc)
+    inner = _unwrap(exc)
+    if isinstance(inner, anthropic.APIStatusError):
+        log.warning("Anthropic API error: status=%s type=%s request_id=%s message=%s -> %s %s",
+                    inner.status_code, inner.type, inner.request_id, _api_message(inner),
+                    error.status, error.code)
+    else:
+        log.warning("Anthropic API unreachable: %s -> %s %s", type(inner).__name__,
+                    error.status, error.code)
+    return error
+
+
+def _effective_status(exc: anthropic.APIStatusError) -> int:
+    if exc.status_code >= 400:
+        return exc.status_code
+    return _STATUS_FOR_ERROR_TYPE.get(str(exc.type), 500)
+
+
+def _api_message(exc: anthropic.APIStatusError) -> str | None:
+    message = exc.api_message
+    return message.strip() if isinstance(message, str) and message.strip() else None
+
+
+def _retry_after(headers: httpx2.Headers) -> int | None:
+    """Whole seconds from ``retry-after`` (or ``retry-after-ms``), rounded up."""
+    seconds = _retry_after_seconds(headers)
+    return max(0, math.ceil(seconds)) if seconds is not None else None
+
+
+def _retry_after_seconds(headers: httpx2.Headers) -> float | None:
+    value = headers.get("retry-after")
+    if value is not None:
+        try:
+            return float(value)
+        except ValueError:
+            parsed = email.utils.parsedate_tz(value)
+            if parsed is not None:
+                return email.utils.mktime_tz(parsed) - time.time()
+    try:
+        return float(headers["retry-after-ms"]) / 1000
+    except (KeyError, ValueError):
+        return None
+
+
+class _RetryWaitTooLong(anthropic.AnthropicError):
+    """Carries the status error the SDK would otherwise have slept on and retried."""
+
+    def __init__(self, error: anthropic.APIStatusError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _unwrap(exc: BaseException) -> BaseException:
+    return exc.error if isinstance(exc, _RetryWaitTooLong) else exc
+
+
+class _RetryWaitCap(anthropic.Middleware):
+    """Fail fast when the API asks for a longer wait than an interactive request can afford.
+
+    The SDK honours any ``retry-after`` before retrying. Raising a type outside its
+    retry policy from middleware ends the call with the error instead.
+    """
+
+    def __init__(self, max_wait: float) -> None:
+        self.max_wait = max_wait
+
+    async def handle_async(self, request: anthropic.APIRequest,
+                           call_next: anthropic.AsyncCallNext) -> anthropic.AsyncAPIResponse[Any]:
+        response = await call_next(request)
+        http = response.http_response
+        if http.is_success or not _sdk_would_retry(http):
+            return response
+        wait = _retry_after_seconds(http.headers)
+        if wait is None or wait <= self.max_wait:
+            return response
+        await http.aread()
+        try:
+            body: object = http.json()
+        except ValueError:
+            body = http.text
+        error_class = (anthropic.RateLimitError if http.status_code == 429
+                       else anthropic.InternalServerError if http.status_code >= 500
+                       else anthropic.APIStatusError)
+        raise _RetryWaitTooLong(error_class(f"Error code: {http.status_code} - {body}",
+                                            response=http, body=body))
+
+
+def _sdk_would_retry(response: httpx2.Response) -> bool:
+    should_retry = response.headers.get("x-should-retry")
+    if should_retry in ("true", "false"):
+        return should_retry == "true"
+    return response.status_code in (408, 409, 429) or response.status_code >= 500

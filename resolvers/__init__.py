@@ -1,0 +1,1 @@
+"""The business logic: plain async functions (ctx, inputs) -> models/results."""

@@ -1,0 +1,114 @@
+"""Users: reading profiles and listing accounts."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import and_, or_, select
+
+from core.context import Context
+from core.errors import Validation
+from core.pagination import decode_cursor, encode_cursor, page_size
+from loaders.user import UserByIdLoader
+from models.user import User
+
+
+def can_see_private(ctx: Context, user_id: uuid.UUID) -> bool:
+    """Email and settings are for the user themself and platform admins."""
+    return ctx.viewer.user_id == user_id or ctx.viewer.is_admin
+
+
+async def get(ctx: Context, *, user_id: uuid.UUID) -> User | None:
+    """One user by id, through the request's loader."""
+    return await ctx.loaders.get(UserByIdLoader).load(user_id)
+
+
+@dataclass
+class UserPage:
+    users: list[User]
+    cursors: list[str]
+    has_next: bool
+    has_previous: bool
+
+
+def _cursor(user: User) -> str:
+    return encode_cursor([user.created_at.isoformat(), str(user.id)])
+
+
+async def get_all(ctx: Context, *, first: int | None = None, after: str | None = None,
+                  last: int | None = None, before: str | None = None) -> UserPage:
+    """Accounts in sign-up order, keyset-paginated; platform admins only."""
+    ctx.viewer.require_role("PLATFORM_ADMIN")
+    size = page_size(first, last)
+    forward = last is None
+    query = select(User)
+    cursor = after if forward else before
+    if cursor:
+        try:
+            created, ident = decode_cursor(cursor)
+            key = (datetime.fromisoformat(created), uuid.UUID(ident))
+        except (ValueError, TypeError) as exc:
+            raise Validation("Invalid cursor") from exc
+        if forward:
+            query = query.where(or_(User.created_at > key[0],
+                                    and_(User.created_at == key[0], User.id > key[1])))
+        else:
+            query = query.where(or_(User.created_at < key[0],
+                                    and_(User.created_at == key[0], User.id < key[1])))
+    order = (User.created_at, User.id) if forward else (User.created_at.desc(), User.id.desc())
+    async with ctx.db.session() as session:
+        users = list((await session.execute(query.order_by(*order).limit(size + 1))).scalars())
+    more = len(users) > size
+    users = users[:size]
+    if not forward:
+        users.reverse()
+    loader = ctx.loaders.get(UserByIdLoader)
+    for user in users:
+        loader.prime(user.id, user)
+    return UserPage(users=users, cursors=[_cursor(u) for u in users],
+                    has_next=more if forward else bool(before),
+                    has_previous=bool(after) if forward else more)
+
+
+AVATAR_MAX_BYTES = 2 * 1024 * 1024
+_IMAGE_SIGNATURES = (
+    (b"\x89PNG\r\n\x1a\n", "png"),
+    (b"\xff\xd8\xff", "jpg"),
+    (b"GIF87a", "gif"),
+    (b"GIF89a", "gif"),
+)
+
+
+def image_extension(data: bytes) -> str | None:
+    """The image type by its leading bytes (the declared content type is not trusted)."""
+    for signature, extension in _IMAGE_SIGNATURES:
+        if data.startswith(signature):
+            return extension
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "webp"
+    return None
+
+
+async def set_avatar(ctx: Context, *, data: bytes) -> User:
+    """Store an uploaded avatar image for the viewer and point their profile at it."""
+    user_id = ctx.viewer.require_user()
+    if not data:
+        raise Validation("The uploaded file is empty", details={"field": "file"})
+    if len(data) > AVATAR_MAX_BYTES:
+        raise Validation("Avatar images must be at most 2 MiB", details={"field": "file"})
+    extension = image_extension(data)
+    if extension is None:
+        raise Validation("Avatar must be a PNG, JPEG, GIF or WebP image",
+                         details={"field": "file"})
+    key = f"avatars/{user_id}-{uuid.uuid4().hex[:12]}.{extension}"
+    url = await ctx.storage.save(key, data)
+    async with ctx.db.transaction() as session:
+        user = await session.get(User, user_id, with_for_update=True)
+        previous = ctx.storage.key_for_url(user.avatar_url)
+        user.avatar_url = url
+    if previous:
+        await ctx.storage.delete(previous)
+    ctx.loaders.get(UserByIdLoader).clear(user_id).prime(user_id, user)
+    return user

@@ -1,0 +1,9 @@
+"""The legacy REST faces. Each module maps its documented paths onto resolvers.
+
+FACES is ordered: on the main port, a face whose paths collide with an
+earlier face's is served only on its own port (and under /compat/<face>/).
+"""
+
+from rest_compat.openlearning import FACE as OPENLEARNING
+
+FACES = [OPENLEARNING]

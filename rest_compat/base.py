@@ -1,0 +1,142 @@
+"""The REST face framework.
+
+A face is a table of routes plus three things of its own: the base path it is
+served under, how it renders errors, and how it renders input validation
+failures. Each handler parses, calls a resolver and renders; this module does
+the rest once for every face: builds the context (with the Viewer), enforces
+"requires authentication", parses and validates JSON bodies, turns domain
+errors into the face's documented shape, and masks anything unexpected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from pydantic import BaseModel, ValidationError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from core.context import Context
+from core.errors import DomainError, RateLimited, Unauthenticated
+from core.http import build_context
+
+log = logging.getLogger(__name__)
+
+
+class JSONResponse(Response):
+    media_type = "application/json"
+
+    def render(self, content: Any) -> bytes:
+        return orjson.dumps(content, option=orjson.OPT_NON_STR_KEYS)
+
+
+@dataclass
+class FaceRequest:
+    """What a handler gets: the context, the parsed body, path and query parameters."""
+
+    request: Request
+    ctx: Context
+    body: Any = None
+    path: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def query(self):
+        return self.request.query_params
+
+
+Handler = Callable[[FaceRequest], Awaitable[Response]]
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str
+    handler: Handler
+    summary: str = ""
+    auth: bool = False
+    body: type[BaseModel] | None = None
+    responses: dict[int, str] = field(default_factory=dict)
+    tag: str = ""
+
+
+@dataclass
+class Face:
+    """One legacy API: its name, base path, documented port, routes and error shapes."""
+
+    name: str
+    title: str
+    base: str
+    port: int
+    routes: list[Route]
+    render_error: Callable[[DomainError], Response]
+    render_validation: Callable[[ValidationError], Response]
+    unauthenticated_message: str = "Not authenticated"
+    internal_error: Callable[[str], Response] | None = None
+    description: str = ""
+
+    def starlette_routes(self, prefix: str = "") -> list[StarletteRoute]:
+        return [StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),
+                               methods=[r.method], name=f"{self.name}:{r.method}:{r.path}")
+                for r in self.routes]
+
+    def _endpoint(self, route: Route) -> Callable[[Request], Awaitable[Response]]:
+        async def endpoint(request: Request) -> Response:
+            try:
+                ctx = await build_context(request)
+                if route.auth and not ctx.viewer.is_authenticated:
+                    raise Unauthenticated(self.unauthenticated_message)
+                body = await _parse_body(request, route.body) if route.body else None
+                return await route.handler(FaceRequest(request=request, ctx=ctx, body=body,
+                                                       path=dict(request.path_params)))
+            except ValidationError as exc:
+                return self.render_validation(exc)
+            except DomainError as exc:
+                response = self.render_error(exc)
+                if isinstance(exc, RateLimited) or getattr(exc, "retry_after", None):
+                    if exc.retry_after:
+                        response.headers["Retry-After"] = str(exc.retry_after)
+                return response
+            except Exception:
+                request_id = request.scope.get("state", {}).get("request_id", "")
+                log.exception("unhandled error in %s %s (request %s)", route.method,
+                              request.url.path, request_id)
+                if self.internal_error:
+                    return self.internal_error(request_id)
+                return JSONResponse({"error": "Internal server error", "requestId": request_id},
+                                    status_code=500)
+
+        endpoint.__name__ = route.handler.__name__
+        return endpoint
+
+
+class _BodyError(Exception):
+    pass
+
+
+async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+    raw = await request.body()
+    try:
+        data = orjson.loads(raw) if raw else None
+    except orjson.JSONDecodeError:
+        # FastAPI answers undecodable JSON with a 422 json_invalid error; do the same.
+        raise ValidationError.from_exception_data(
+            "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
+                      "ctx": {"error": "JSON decode error"}}]) from None
+    return model.model_validate(data)
+
+
+def fastapi_validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
+    """Pydantic errors as FastAPI renders them: ``loc`` starts with ``body``."""
+    detail = []
+    for error in exc.errors(include_url=False):
+        item = {"type": error["type"], "loc": ["body", *error["loc"]], "msg": error["msg"],
+                "input": error.get("input")}
+        if error.get("ctx"):
+            item["ctx"] = {k: str(v) for k, v in error["ctx"].items()}
+        detail.append(item)
+    return detail

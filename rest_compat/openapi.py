@@ -1,0 +1,94 @@
+"""The OpenAPI document of the REST faces, built from their route tables.
+
+Served at /api/openapi.json with interactive docs at /api/docs (Swagger UI
+from our own static files, no CDN). Faces on the main port are listed at their
+documented paths; every face is also listed under /compat/<face>/.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse
+from starlette.routing import BaseRoute, Mount, Route
+
+from rest_compat.base import Face
+
+REF = "#/components/schemas/"
+_PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
+
+
+def _operation(face: Face, route) -> dict:
+    operation: dict = {
+        "summary": route.summary or route.handler.__name__.replace("_", " "),
+        "operationId": f"{face.name}_{route.handler.__name__}_{route.method.lower()}",
+        "tags": [f"{face.name}" + (f": {route.tag}" if route.tag else "")],
+        "responses": {str(status): {"description": text}
+                      for status, text in (route.responses or {200: "OK"}).items()},
+    }
+    params = _PARAM.findall(route.path)
+    if params:
+        operation["parameters"] = [{"name": p, "in": "path", "required": True,
+                                    "schema": {"type": "string"}} for p in params]
+    if route.body is not None:
+        schema = route.body.model_json_schema(by_alias=True, ref_template=REF + "{model}")
+        operation["requestBody"] = {"required": True, "content": {
+            "application/json": {"schema": {"$ref": REF + route.body.__name__}}}}
+        operation["x-schema"] = schema
+    if route.auth:
+        operation["security"] = [{face.name: []}]
+    return operation
+
+
+def document(faces: list[Face], main_faces: list[Face]) -> dict:
+    paths: dict[str, dict] = {}
+    schemas: dict[str, dict] = {}
+    security_schemes: dict[str, dict] = {}
+    main = {f.name for f in main_faces}
+    for face in faces:
+        security_schemes[face.name] = {"type": "apiKey", "in": "cookie", "name": "access_token"}
+        prefixes = ([""] if face.name in main else []) + [f"/compat/{face.name}"]
+        for route in face.routes:
+            operation = _operation(face, route)
+            schema = operation.pop("x-schema", None)
+            if schema is not None:
+                defs = schema.pop("$defs", {})
+                schemas.update(defs)
+                schemas[route.body.__name__] = schema
+            for prefix in prefixes:
+                path = _PARAM.sub(r"{\1}", prefix + face.base + route.path)
+                op = dict(operation)
+                if prefix:
+                    op["operationId"] = f"compat_{op['operationId']}"
+                paths.setdefault(path, {})[route.method.lower()] = op
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "learngraph REST faces", "version": "1.0.0",
+                 "description": "The legacy REST APIs served by learngraph. The same data is "
+                                "available through GraphQL at /graphql."},
+        "paths": paths,
+        "components": {"schemas": schemas, "securitySchemes": security_schemes},
+    }
+
+
+def routes(faces: list[Face], main_faces: list[Face]) -> list[BaseRoute]:
+    from core.docs_pages import static_app, swagger_html
+
+    @lru_cache(maxsize=1)
+    def cached() -> dict:
+        return document(faces, main_faces)
+
+    async def openapi_json(request: Request) -> JSONResponse:
+        return JSONResponse(cached())
+
+    async def docs(request: Request) -> HTMLResponse:
+        return HTMLResponse(swagger_html(static_prefix="/api/docs/static",
+                                         openapi_url="/api/openapi.json"))
+
+    return [
+        Route("/api/openapi.json", openapi_json, methods=["GET"]),
+        Route("/api/docs", docs, methods=["GET"]),
+        Mount("/api/docs/static", app=static_app("swagger")),
+    ]

@@ -1,0 +1,53 @@
+"""The one strawberry Schema: per-domain Query/Mutation/Subscription classes merged here."""
+
+from __future__ import annotations
+
+import strawberry
+from strawberry import relay
+from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.schema.config import StrawberryConfig
+from strawberry.tools import merge_types
+
+from core.config import Settings
+from schema.auth import AuthMutation, AuthSubscription
+from schema.errors import ErrorShaping
+from schema.limits import limit_extensions
+from schema.user import UserMutation, UserQuery
+
+
+def _node_query() -> type:
+    # relay.node() fields are bound to one schema when it is built, so every
+    # schema gets its own (tests build several with different limits).
+    @strawberry.type
+    class NodeQuery:
+        node: relay.Node | None = relay.node(description="Fetch any object by its global ID.")
+        nodes: list[relay.Node | None] = relay.node(description="Fetch objects by global IDs.")
+
+    return NodeQuery
+
+
+QUERIES = (UserQuery,)
+MUTATIONS = (AuthMutation, UserMutation)
+SUBSCRIPTIONS = (AuthSubscription,)
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    """The schema with this deployment's limits, caches and error shaping."""
+    settings = settings or Settings()
+    return strawberry.Schema(
+        query=merge_types("Query", (_node_query(), *QUERIES)),
+        mutation=merge_types("Mutation", MUTATIONS),
+        subscription=merge_types("Subscription", SUBSCRIPTIONS),
+        config=StrawberryConfig(disable_field_suggestions=True),
+        extensions=[
+            lambda: ParserCache(maxsize=1000),
+            lambda: ValidationCache(maxsize=1000),
+            *limit_extensions(settings),
+            ErrorShaping,
+        ],
+    )
+
+
+def export_sdl() -> str:
+    """The SDL of the schema, as committed in ``schema.graphql``."""
+    return build_schema().as_str() + "\n"

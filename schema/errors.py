@@ -1,0 +1,52 @@
+"""Error shaping: domain errors carry ``extensions.code``; everything else is masked.
+
+The client of a masked error sees a generic message and the request id; the
+log has the traceback under the same id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from core.errors import DomainError, RateLimited, Upstream
+
+log = logging.getLogger("learngraph.graphql")
+
+
+def _request_id(context) -> str:
+    return getattr(context, "request_id", "") or ""
+
+
+def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
+    original = error.original_error
+    if original is None:
+        extensions = dict(error.extensions or {})
+        extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path, extensions=extensions)
+    if isinstance(original, DomainError):
+        extensions = {"code": original.code}
+        if original.details is not None:
+            extensions["details"] = original.details
+        if isinstance(original, RateLimited | Upstream) and original.retry_after:
+            extensions["retryAfter"] = original.retry_after
+        return GraphQLError(original.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path, extensions=extensions)
+    log.error("unexpected error (request %s) at %s", request_id, error.path,
+              exc_info=(type(original), original, original.__traceback__))
+    return GraphQLError("Internal server error", nodes=error.nodes, source=error.source,
+                        positions=error.positions, path=error.path,
+                        extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+class ErrorShaping(SchemaExtension):
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is not None and getattr(result, "errors", None):
+            request_id = _request_id(self.execution_context.context)
+            result.errors = [shape_error(e, request_id) for e in result.errors]

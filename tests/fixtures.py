@@ -1,0 +1,172 @@
+"""App, server and client fixtures.
+
+The app runs under a real uvicorn server on a loopback port inside the test
+event loop; clients speak real HTTP and WebSocket to it. The LLM is the real
+anthropic SDK pointed at a local Anthropic-compatible server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+
+from core.app import create_app
+from core.auth import passwords
+from core.cli import _Server
+from core.config import Settings
+from models.user import User
+from tests.fakes.anthropic_server import FakeAnthropic
+
+TEST_SECRET = "test-secret-key-for-learngraph-0123456789abcdef"
+PASSWORD = "correct horse battery"
+
+
+def free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    return sock
+
+
+@dataclass
+class RunningServer:
+    app: Starlette
+    base_url: str
+    server: uvicorn.Server
+    task: asyncio.Task
+
+    @property
+    def ws_url(self) -> str:
+        return self.base_url.replace("http://", "ws://") + "/graphql"
+
+    async def stop(self) -> None:
+        self.server.should_exit = True
+        await asyncio.wait_for(self.task, 10)
+
+
+async def start_server(app: Starlette, sock: socket.socket | None = None) -> RunningServer:
+    """Serve ``app`` on a loopback port until ``stop()``."""
+    sock = sock or free_socket()
+    port = sock.getsockname()[1]
+    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                    lifespan="on", ws="websockets-sansio"))
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    for _ in range(500):
+        if server.started or task.done():
+            break
+        await asyncio.sleep(0.01)
+    if task.done():
+        task.result()
+    return RunningServer(app=app, base_url=f"http://127.0.0.1:{port}", server=server, task=task)
+
+
+def make_settings(**overrides) -> Settings:
+    data_dir = Path(tempfile.mkdtemp(prefix="learngraph-test-data-"))
+    base = Settings(secret_key=TEST_SECRET, data_dir=data_dir, llm_max_retries=0,
+                    llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0)
+    return base.with_overrides(**overrides)
+
+
+@pytest.fixture(scope="session")
+def fake_anthropic():
+    server = FakeAnthropic()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def server(database_url, fake_anthropic):
+    sock = free_socket()
+    port = sock.getsockname()[1]
+    settings = make_settings(public_url=f"http://127.0.0.1:{port}",
+                             anthropic_base_url=fake_anthropic.base_url)
+    running = await start_server(create_app(settings, database_url=database_url), sock)
+    yield running
+    await running.stop()
+
+
+@pytest.fixture
+def services(server):
+    return server.app.state.services
+
+
+@pytest.fixture
+async def client(server, clean_db, fake_anthropic):
+    """An anonymous HTTP client with its own cookie jar, on a clean database."""
+    fake_anthropic.reset()
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
+        yield http
+
+
+@pytest.fixture
+async def new_client(server):
+    """Factory for more clients (each with its own cookies) against the same server."""
+    clients: list[httpx.AsyncClient] = []
+
+    def make() -> httpx.AsyncClient:
+        http = httpx.AsyncClient(base_url=server.base_url, timeout=10)
+        clients.append(http)
+        return http
+
+    yield make
+    for http in clients:
+        await http.aclose()
+
+
+async def create_user(services, *, email: str = "ada@example.com", password: str = PASSWORD,
+                      display_name: str = "Ada", roles: list[str] | None = None,
+                      github_id: int | None = None) -> User:
+    """Insert a user directly (no rate limits), for tests that need one."""
+    user = User(email=email, display_name=display_name, github_id=github_id,
+                password_hash=await passwords.hash_password(password), roles=roles or [])
+    async with services.db.transaction() as session:
+        session.add(user)
+    return user
+
+
+@pytest.fixture
+async def user(services, client):
+    return await create_user(services)
+
+
+async def ol_login(http: httpx.AsyncClient, email: str, password: str = PASSWORD) -> None:
+    """Sign in through the OpenLearning face, leaving the cookie in ``http``."""
+    response = await http.post("/api/auth/login", json={"email": email, "password": password})
+    assert response.status_code == 200, response.text
+
+
+@pytest.fixture
+async def ol_client(client, user):
+    """A client signed in through the OpenLearning face as ``user``."""
+    await ol_login(client, user.email)
+    return client
+
+
+async def gql_raw(http: httpx.AsyncClient, query: str, variables: dict | None = None,
+                  headers: dict | None = None) -> dict:
+    response = await http.post("/graphql", json={"query": query, "variables": variables or {}},
+                               headers=headers or {})
+    assert response.headers["content-type"].startswith("application/json"), response.text
+    return response.json()
+
+
+async def gql(http: httpx.AsyncClient, query: str, variables: dict | None = None,
+              headers: dict | None = None) -> dict:
+    """Run a GraphQL document and return ``data``, failing on any error."""
+    body = await gql_raw(http, query, variables, headers)
+    assert not body.get("errors"), body["errors"]
+    return body["data"]
+
+
+def error_codes(body: dict) -> list[str]:
+    return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
