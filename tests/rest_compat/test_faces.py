@@ -1,0 +1,94 @@
+"""The face framework: mounting, /compat/<face>/, extra ports, OpenAPI and docs."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import httpx
+
+from core.app import create_face_app, main_port_faces
+from rest_compat import FACES
+from rest_compat.base import Face, Route
+from tests.fixtures import start_server
+
+ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv"
+
+
+def documented(face: str, *, under: tuple[str, ...] = ("",)) -> set[tuple[str, str]]:
+    """(method, path) of every documented endpoint of ``face`` whose path starts with one of
+    ``under``, from the contract list in docs/legacy-endpoints.tsv."""
+    with ENDPOINTS.open() as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    return {(r["method"], r["path"]) for r in rows
+            if r["face"] == face and r["path"].startswith(under)}
+
+
+async def test_faces_answer_under_compat_prefix(client):
+    response = await client.get("/compat/openlearning/api/health")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": None}
+
+
+async def test_openapi_lists_every_route_of_every_face(client):
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    document = response.json()
+    assert document["openapi"] == "3.1.0"
+    for face in FACES:
+        for route in face.routes:
+            for path in (face.base + route.path, f"/compat/{face.name}{face.base}{route.path}"):
+                assert route.method.lower() in document["paths"][path], path
+    register = document["paths"]["/api/auth/register"]["post"]
+    schema_ref = register["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    schema = document["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
+    assert set(schema["properties"]) == {"email", "password"}
+    assert document["paths"]["/api/auth/me"]["get"]["security"] == [{"openlearning": []}]
+
+
+async def test_docs_page_is_self_hosted(client):
+    response = await client.get("/api/docs")
+    assert response.status_code == 200
+    assert "learngraph — REST API" in response.text
+    assert "http://" not in response.text and "https://" not in response.text
+    assert (await client.get("/api/docs/static/swagger-ui-bundle.js")).status_code == 200
+
+
+def _route(method, path):
+    async def handler(req):
+        return None
+    return Route(method, path, handler)
+
+
+def test_colliding_faces_leave_the_main_port():
+    def face(name, *paths):
+        return Face(name=name, title=name, base="/api", port=1, routes=[
+            _route("POST", p) for p in paths], render_error=None, render_validation=None)
+
+    first = face("first", "/auth/login", "/a")
+    second = face("second", "/auth/login")
+    third = face("third", "/b")
+    assert [f.name for f in main_port_faces([first, second, third], set())] == ["first", "third"]
+    assert [f.name for f in main_port_faces([first, second, third], {"third"})] == ["first"]
+
+
+async def test_a_face_is_served_on_its_own_port(server, client):
+    running = await start_server(create_face_app("openlearning",
+                                                 services=server.app.state.services))
+    try:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            response = await http.get("/api/health")
+            assert response.json() == {"status": "ok", "database": None}
+            assert (await http.get("/graphql")).status_code == 404
+    finally:
+        await running.stop()
+
+
+async def test_every_documented_openlearning_auth_endpoint_answers(client):
+    expected = documented("openlearning", under=("/api/auth", "/api/health"))
+    assert len(expected) == 11
+    face = next(f for f in FACES if f.name == "openlearning")
+    assert expected <= {(r.method, face.base + r.path) for r in face.routes}
+    for method, path in sorted(expected):
+        response = await client.request(method, path, follow_redirects=False)
+        assert response.status_code not in (404, 405), (method, path)

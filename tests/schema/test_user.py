@@ -1,0 +1,134 @@
+"""Users through GraphQL: Node lookups, private fields, the admin list, API-key viewers."""
+
+from __future__ import annotations
+
+from strawberry import relay
+
+from core.auth import api_keys
+from models.user import ApiKey
+from tests.fixtures import PASSWORD, create_user, error_codes, gql, gql_raw
+
+NODE = """
+query($id: ID!) { node(id: $id) { __typename id ... on User { displayName email hasGithub } } }"""
+NODES = "query($ids: [ID!]!) { nodes(ids: $ids) { id ... on User { displayName } } }"
+USERS = """
+query($first: Int, $after: String, $last: Int, $before: String) {
+  users(first: $first, after: $after, last: $last, before: $before) {
+    edges { cursor node { displayName } }
+    pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+  }
+}"""
+LOGIN = """
+mutation($e: String!, $p: String!) { login(input: {email: $e, password: $p}) { accessToken } }"""
+
+
+def gid(user) -> str:
+    return relay.to_base64("User", str(user.id))
+
+
+async def bearer_for(client, email: str) -> dict:
+    token = (await gql(client, LOGIN, {"e": email, "p": PASSWORD}))["login"]["accessToken"]
+    client.cookies.clear()
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_node_returns_users_and_hides_email_from_others(client, services, user):
+    bob = await create_user(services, email="bob@example.com", display_name="Bob")
+    headers = await bearer_for(client, "bob@example.com")
+
+    own = (await gql(client, NODE, {"id": gid(bob)}, headers=headers))["node"]
+    assert own == {"__typename": "User", "id": gid(bob), "displayName": "Bob",
+                   "email": "bob@example.com", "hasGithub": False}
+    other = (await gql(client, NODE, {"id": gid(user)}, headers=headers))["node"]
+    assert other["displayName"] == "Ada"
+    assert other["email"] is None
+
+
+async def test_admins_see_every_email(client, services, user):
+    await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
+    headers = await bearer_for(client, "root@example.com")
+    node = (await gql(client, NODE, {"id": gid(user)}, headers=headers))["node"]
+    assert node["email"] == "ada@example.com"
+
+
+async def test_unknown_and_malformed_ids_resolve_to_null(client, user):
+    unknown = relay.to_base64("User", "00000000-0000-0000-0000-000000000000")
+    assert (await gql(client, NODE, {"id": unknown}))["node"] is None
+    assert (await gql(client, NODE, {"id": relay.to_base64("User", "nope")}))["node"] is None
+    body = await gql_raw(client, NODE, {"id": "not base64 at all"})
+    assert body["data"]["node"] is None or body.get("errors")
+
+
+async def test_nodes_keeps_the_order_of_ids(client, services, user):
+    bob = await create_user(services, email="bob@example.com", display_name="Bob")
+    data = await gql(client, NODES, {"ids": [gid(bob), gid(user), gid(bob)]})
+    assert [n["displayName"] for n in data["nodes"]] == ["Bob", "Ada", "Bob"]
+
+
+async def test_users_is_for_platform_admins(client, services, user):
+    body = await gql_raw(client, USERS, {"first": 10})
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+    headers = await bearer_for(client, user.email)
+    body = await gql_raw(client, USERS, {"first": 10}, headers=headers)
+    assert error_codes(body) == ["FORBIDDEN"]
+
+
+async def test_users_pages_forward_and_backward(client, services):
+    await create_user(services, email="root@example.com", display_name="Root",
+                      roles=["PLATFORM_ADMIN"])
+    for name in ("B", "C", "D", "E"):
+        await create_user(services, email=f"{name.lower()}@example.com", display_name=name)
+    headers = await bearer_for(client, "root@example.com")
+
+    page1 = (await gql(client, USERS, {"first": 2}, headers=headers))["users"]
+    assert [e["node"]["displayName"] for e in page1["edges"]] == ["Root", "B"]
+    assert page1["pageInfo"]["hasNextPage"] is True
+    assert page1["pageInfo"]["hasPreviousPage"] is False
+    page2 = (await gql(client, USERS, {"first": 2, "after": page1["pageInfo"]["endCursor"]},
+                       headers=headers))["users"]
+    assert [e["node"]["displayName"] for e in page2["edges"]] == ["C", "D"]
+    page3 = (await gql(client, USERS, {"first": 2, "after": page2["pageInfo"]["endCursor"]},
+                       headers=headers))["users"]
+    assert [e["node"]["displayName"] for e in page3["edges"]] == ["E"]
+    assert page3["pageInfo"]["hasNextPage"] is False
+
+    back = (await gql(client, USERS, {"last": 2, "before": page3["pageInfo"]["startCursor"]},
+                      headers=headers))["users"]
+    assert [e["node"]["displayName"] for e in back["edges"]] == ["C", "D"]
+    assert back["pageInfo"]["hasPreviousPage"] is True
+
+    body = await gql_raw(client, USERS, {"first": 2, "after": "garbage!"}, headers=headers)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    body = await gql_raw(client, USERS, {}, headers=headers)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert "`first` or `last`" in body["errors"][0]["message"]
+
+
+async def test_api_keys_authenticate_with_their_scopes(client, services, user):
+    minted = api_keys.mint("sk")
+    async with services.db.transaction() as session:
+        session.add(ApiKey(prefix=minted.prefix, secret_hash=minted.secret_hash,
+                           last4=minted.last4, name="ci", scopes=["read", "write"],
+                           user_id=user.id))
+    headers = {"Authorization": f"Bearer {minted.token}"}
+    viewer = (await gql(client, "{ viewer { kind scopes id } }", headers=headers))["viewer"]
+    assert viewer == {"kind": "API_KEY", "scopes": ["read", "write"], "id": gid(user)}
+
+    forged = {"Authorization": "Bearer sk_" + "x" * 43}
+    viewer = (await gql(client, "{ viewer { kind } }", headers=forged))["viewer"]
+    assert viewer == {"kind": "ANONYMOUS"}
+    assert minted.token not in str(minted.secret_hash)
+
+
+async def test_nodes_loads_users_in_one_statement(client, services, user):
+    from tests.fixtures import count_statements
+
+    others = [await create_user(services, email=f"u{i}@example.com", display_name=f"U{i}")
+              for i in range(6)]
+    headers = await bearer_for(client, user.email)
+    ids = [gid(u) for u in others]
+    with count_statements(services) as counter:
+        data = await gql(client, NODES, {"ids": ids}, headers=headers)
+    assert [n["displayName"] for n in data["nodes"]] == [f"U{i}" for i in range(6)]
+    # One statement authenticates the viewer, one loads all six users.
+    assert len(counter) == 2, counter.statements
