@@ -1,0 +1,34 @@
+"""Settings: safe defaults and a generated secret kept in the data directory."""
+
+from __future__ import annotations
+
+import logging
+
+from core.config import load_settings, warn_if_generated
+
+
+def test_secret_is_generated_once_and_kept(tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("LEARNGRAPH_SECRET_KEY", raising=False)
+    monkeypatch.setenv("LEARNGRAPH_DATA_DIR", str(tmp_path / "data"))
+    first = load_settings()
+    second = load_settings()
+    assert first.secrets_generated and len(first.secret_key) >= 48
+    assert second.secret_key == first.secret_key
+    assert (tmp_path / "data" / "secret_key").stat().st_mode & 0o777 == 0o600
+    with caplog.at_level(logging.WARNING):
+        warn_if_generated(first)
+    assert "generated secret key" in caplog.text
+
+
+def test_given_secret_and_production_defaults(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNGRAPH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEARNGRAPH_SECRET_KEY", "from-the-environment")
+    monkeypatch.setenv("LEARNGRAPH_ENV", "production")
+    monkeypatch.setenv("LEARNGRAPH_FACE_PORTS", "pickatale=3115, codelabs=8080")
+    settings = load_settings()
+    assert settings.secret_key == "from-the-environment"
+    assert not settings.secrets_generated
+    assert not (tmp_path / "secret_key").exists()
+    assert settings.graphql_introspection is False
+    assert settings.face_ports == {"pickatale": 3115, "codelabs": 8080}
+    assert settings.database_url is None
