@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.config import Settings
+from schema.api_key import ApiKeyMutation, ApiKeyQuery
 from schema.auth import AuthMutation, AuthSubscription
 from schema.errors import ErrorShaping
 from schema.limits import limit_extensions
@@ -26,8 +27,8 @@ def _node_query() -> type:
     return NodeQuery
 
 
-QUERIES = (UserQuery,)
-MUTATIONS = (AuthMutation, UserMutation)
+QUERIES = (UserQuery, ApiKeyQuery)
+MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation)
 SUBSCRIPTIONS = (AuthSubscription,)
 
 

@@ -6,6 +6,7 @@ from starlette.responses import RedirectResponse, Response
 
 from core.auth.cookies import clear_cookie, set_cookie
 from core.auth.viewer import ACCESS_COOKIE
+from core.errors import Unauthenticated
 from resolvers import auth
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.openlearning.shapes import (
@@ -39,7 +40,7 @@ async def me(req: FaceRequest) -> Response:
     viewer = req.ctx.viewer
     user = viewer.user
     if user is None:
-        raise auth.Unauthenticated("Not authenticated")
+        raise Unauthenticated("Not authenticated")
     return JSONResponse({
         "userId": str(user.id), "displayName": user.display_name, "avatarUrl": user.avatar_url,
         "hasApiKey": await auth.has_anthropic_key(req.ctx, user_id=user.id), "email": user.email,

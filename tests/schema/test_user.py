@@ -132,3 +132,66 @@ async def test_nodes_loads_users_in_one_statement(client, services, user):
     assert [n["displayName"] for n in data["nodes"]] == [f"U{i}" for i in range(6)]
     # One statement authenticates the viewer, one loads all six users.
     assert len(counter) == 2, counter.statements
+
+
+CREATE_KEY = """
+mutation($name: String!, $scopes: [String!]!) {
+  createApiKey(input: {name: $name, scopes: $scopes}) {
+    secret apiKey { id name preview scopes }
+  }
+}"""
+
+
+async def test_mint_list_use_and_revoke_an_api_key(client, services, user):
+    headers = await bearer_for(client, user.email)
+    created = (await gql(client, CREATE_KEY, {"name": "nightly sync",
+                                              "scopes": ["write", "read", "read"]},
+                         headers=headers))["createApiKey"]
+    secret = created["secret"]
+    assert secret.startswith("sk_") and len(secret) > 40
+    assert created["apiKey"]["preview"] == f"sk_...{secret[-4:]}"
+    assert created["apiKey"]["scopes"] == ["read", "write"]
+
+    listed = (await gql(client, "{ apiKeys { id name preview } }", headers=headers))["apiKeys"]
+    assert listed == [{"id": created["apiKey"]["id"], "name": "nightly sync",
+                       "preview": created["apiKey"]["preview"]}]
+    assert secret not in str(listed)
+
+    as_key = {"Authorization": f"Bearer {secret}"}
+    viewer = (await gql(client, "{ viewer { kind scopes } }", headers=as_key))["viewer"]
+    assert viewer == {"kind": "API_KEY", "scopes": ["read", "write"]}
+
+    revoked = await gql(client, "mutation($id: ID!) { revokeApiKey(id: $id) { ok } }",
+                        {"id": created["apiKey"]["id"]}, headers=headers)
+    assert revoked == {"revokeApiKey": {"ok": True}}
+    viewer = (await gql(client, "{ viewer { kind } }", headers=as_key))["viewer"]
+    assert viewer == {"kind": "ANONYMOUS"}
+    body = await gql_raw(client, "mutation($id: ID!) { revokeApiKey(id: $id) { ok } }",
+                         {"id": created["apiKey"]["id"]}, headers=headers)
+    assert error_codes(body) == ["NOT_FOUND"]
+
+
+async def test_api_key_input_is_validated(client, user):
+    headers = await bearer_for(client, user.email)
+    body = await gql_raw(client, CREATE_KEY, {"name": " ", "scopes": []}, headers=headers)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    body = await gql_raw(client, CREATE_KEY, {"name": "x", "scopes": ["DROP TABLE"]},
+                         headers=headers)
+    assert body["errors"][0]["message"] == "Invalid scope: DROP TABLE"
+    body = await gql_raw(client, CREATE_KEY, {"name": "x", "scopes": []})
+    assert error_codes(body) == ["UNAUTHENTICATED"]
+
+
+async def test_nobody_revokes_another_users_key(client, services, user, new_client):
+    headers = await bearer_for(client, user.email)
+    created = (await gql(client, CREATE_KEY, {"name": "mine", "scopes": []},
+                         headers=headers))["createApiKey"]
+    await create_user(services, email="eve@example.com")
+    eve = new_client()
+    eve_headers = await bearer_for(eve, "eve@example.com")
+    body = await gql_raw(eve, "mutation($id: ID!) { revokeApiKey(id: $id) { ok } }",
+                         {"id": created["apiKey"]["id"]}, headers=eve_headers)
+    assert error_codes(body) == ["NOT_FOUND"]
+    viewer = (await gql(client, "{ viewer { kind } }",
+                        headers={"Authorization": f"Bearer {created['secret']}"}))["viewer"]
+    assert viewer == {"kind": "API_KEY"}
