@@ -84,13 +84,17 @@ def fake_anthropic():
     server.stop()
 
 
+async def start_instance(database_url: str, **overrides) -> RunningServer:
+    """Another app instance (its own engine, pool and broker) on the test database."""
+    sock = free_socket()
+    settings = make_settings(public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
+                             **overrides)
+    return await start_server(create_app(settings, database_url=database_url), sock)
+
+
 @pytest.fixture(scope="session")
 async def server(database_url, fake_anthropic):
-    sock = free_socket()
-    port = sock.getsockname()[1]
-    settings = make_settings(public_url=f"http://127.0.0.1:{port}",
-                             anthropic_base_url=fake_anthropic.base_url)
-    running = await start_server(create_app(settings, database_url=database_url), sock)
+    running = await start_instance(database_url, anthropic_base_url=fake_anthropic.base_url)
     yield running
     await running.stop()
 

@@ -7,9 +7,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from core.app import create_app
 from tests.fakes.github_server import FakeGitHub
-from tests.fixtures import create_user, free_socket, make_settings, start_server
+from tests.fixtures import create_user, start_instance
 
 
 @pytest.fixture(scope="module")
@@ -22,10 +21,7 @@ def github():
 
 @pytest.fixture(scope="module")
 async def github_server(database_url, github):
-    sock = free_socket()
-    base = f"http://127.0.0.1:{sock.getsockname()[1]}"
-    settings = make_settings(public_url=base, **github.overrides())
-    running = await start_server(create_app(settings, database_url=database_url), sock)
+    running = await start_instance(database_url, **github.overrides())
     yield running
     await running.stop()
 

@@ -6,12 +6,11 @@ import time
 
 import httpx
 
-from core.app import create_app
-from tests.fixtures import make_settings, start_server
+from tests.fixtures import start_instance
 
 
 async def test_two_instances_share_one_login_limit(server, client, user, database_url, services):
-    other = await start_server(create_app(make_settings(), database_url=database_url))
+    other = await start_instance(database_url)
     limit = services.settings.rate_limit_login
     try:
         async with httpx.AsyncClient(base_url=other.base_url) as second:
