@@ -33,6 +33,10 @@ def _int(name: str, default: int) -> int:
     return int(value) if value is not None else default
 
 
+def _list(name: str) -> tuple[str, ...]:
+    return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
+
+
 def _float(name: str, default: float) -> float:
     value = _env(name)
     return float(value) if value is not None else default
@@ -81,6 +85,8 @@ class Settings:
     graphql_introspection: bool = True
     graphql_max_subscriptions_per_connection: int = 20
     graphql_connection_init_timeout_seconds: float = 10.0
+    # Browser origins besides our own whose pages may open GraphQL WebSockets.
+    allowed_origins: tuple[str, ...] = ()
 
     # LLM
     anthropic_api_key: str | None = None
@@ -157,6 +163,7 @@ def load_settings() -> Settings:
                                     environment != "production"),
         graphql_max_subscriptions_per_connection=_int("LEARNGRAPH_GRAPHQL_MAX_SUBSCRIPTIONS", 20),
         graphql_connection_init_timeout_seconds=_float("LEARNGRAPH_GRAPHQL_INIT_TIMEOUT", 10.0),
+        allowed_origins=_list("LEARNGRAPH_ALLOWED_ORIGINS"),
         anthropic_api_key=_env("ANTHROPIC_API_KEY"),
         anthropic_base_url=_env("ANTHROPIC_BASE_URL"),
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -27,6 +28,11 @@ from core.errors import Unauthenticated
 from core.http import build_context
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler):
@@ -62,6 +68,9 @@ class GraphQLView(GraphQL):
                 seconds=settings.graphql_connection_init_timeout_seconds),
             multipart_uploads_enabled=True,
             max_subscriptions_per_connection=settings.graphql_max_subscriptions_per_connection,
+            # Same-origin pages may always connect; other origins only when listed,
+            # since a browser sends the visitor's cookie with any page's handshake.
+            allowed_origins=(_origin(settings.public_url), *settings.allowed_origins),
         )
 
     async def get_context(self, request, response):

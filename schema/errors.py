@@ -44,9 +44,16 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
 
 
 class ErrorShaping(SchemaExtension):
-    def on_operation(self) -> Iterator[None]:
-        yield
-        result = self.execution_context.result
+    def _shape(self, result) -> None:
         if result is not None and getattr(result, "errors", None):
             request_id = _request_id(self.execution_context.context)
             result.errors = [shape_error(e, request_id) for e in result.errors]
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        self._shape(self.execution_context.result)
+
+    def on_stream_result(self, result) -> Iterator[None]:
+        # Each subscription event is shaped before it is sent.
+        self._shape(result)
+        yield

@@ -25,6 +25,7 @@ def test_given_secret_and_production_defaults(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARNGRAPH_SECRET_KEY", "from-the-environment")
     monkeypatch.setenv("LEARNGRAPH_ENV", "production")
     monkeypatch.setenv("LEARNGRAPH_FACE_PORTS", "pickatale=3115, codelabs=8080")
+    monkeypatch.setenv("LEARNGRAPH_ALLOWED_ORIGINS", "https://app.example, https://b.example,")
     settings = load_settings()
     assert settings.secret_key == "from-the-environment"
     assert not settings.secrets_generated
@@ -32,3 +33,4 @@ def test_given_secret_and_production_defaults(tmp_path, monkeypatch):
     assert settings.graphql_introspection is False
     assert settings.face_ports == {"pickatale": 3115, "codelabs": 8080}
     assert settings.database_url is None
+    assert settings.allowed_origins == ("https://app.example", "https://b.example")
