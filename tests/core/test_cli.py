@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+import httpx
 
 from schema import export_sdl
 from tests.fixtures import gql
@@ -71,3 +76,74 @@ async def test_seed_demo_runs_once(client, database_url):
     data = await gql(client, 'mutation { login(input: {email: "demo@learngraph.dev", '
                              'password: "learngraph-demo"}) { user { displayName } } }')
     assert data["login"]["user"]["displayName"] == "Demo Learner"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def _serve_until_healthy(data_dir: Path, port: int,
+                               *extra: str) -> asyncio.subprocess.Process:
+    """``learngraph serve`` on the embedded PostgreSQL in ``data_dir``, in its own
+    process group (as in a terminal, where Ctrl-C signals the whole group)."""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env["LEARNGRAPH_DATA_DIR"] = str(data_dir)
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "core.cli", "serve", "--port", str(port), "--seed-demo", *extra,
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True)
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:
+        for _ in range(600):
+            if process.returncode is not None:
+                raise AssertionError((await process.stdout.read()).decode())
+            with contextlib.suppress(httpx.TransportError):
+                if (await http.get("/api/health")).status_code == 200:
+                    return process
+            await asyncio.sleep(0.2)
+    process.kill()
+    raise AssertionError("server did not become healthy")
+
+
+async def _ctrl_c(process: asyncio.subprocess.Process) -> str:
+    os.killpg(process.pid, signal.SIGINT)
+    output, _ = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, output
+    return output.decode()
+
+
+def _postgres_running(data_dir: Path) -> bool:
+    pg_data = str((data_dir / "pg").resolve())
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with contextlib.suppress(OSError):
+            if pg_data in cmdline.read_bytes().decode(errors="replace"):
+                return True
+    return False
+
+
+async def test_serve_stops_cleanly_on_ctrl_c_and_reuses_its_data(tmp_path):
+    data_dir, port = tmp_path / "data", _free_port()
+    base = f"http://127.0.0.1:{port}"
+
+    process = await _serve_until_healthy(data_dir, port, "--workers", "2")
+    async with httpx.AsyncClient(base_url=base) as http:
+        response = await http.post("/api/auth/register", json={
+            "email": "kept@example.com", "password": "kept across restarts"})
+        assert response.json() == {"ok": True}
+    output = await _ctrl_c(process)
+    assert "demo user: demo@learngraph.dev / password: learngraph-demo" in output
+    assert "Traceback" not in output
+    assert not _postgres_running(data_dir)
+    assert not (data_dir / "pg" / "postmaster.pid").exists()
+
+    process = await _serve_until_healthy(data_dir, port)
+    async with httpx.AsyncClient(base_url=base) as http:
+        for email, password in (("kept@example.com", "kept across restarts"),
+                                ("demo@learngraph.dev", "learngraph-demo")):
+            response = await http.post("/api/auth/login",
+                                       json={"email": email, "password": password})
+            assert response.json() == {"ok": True}
+    output = await _ctrl_c(process)
+    assert "Running upgrade" not in output  # migrations were already applied
+    assert not _postgres_running(data_dir)
