@@ -1,8 +1,44 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
 from models.base import Base
+from models.chat import ChatMessage, ChatSession
+from models.community import (
+    CourseReview,
+    DiscussionPost,
+    DiscussionThread,
+    Flashcard,
+    FlashcardReview,
+    Note,
+)
+from models.course import (
+    ContentItem,
+    ContentType,
+    Course,
+    CourseOffering,
+    Department,
+    Enrollment,
+    Module,
+    Subject,
+    University,
+    UserProfile,
+    UserSubjectPreference,
+)
+from models.feedback import FeatureRequest
 from models.infra import PubSubMessage, RateLimitCounter
+from models.learning import (
+    ContentProgress,
+    LabSubmission,
+    LearningActivity,
+    ModuleProgress,
+    QuizAttempt,
+)
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 
-__all__ = ["ApiKey", "AuthSession", "Base", "PubSubMessage", "RateLimitCounter", "RefreshToken",
-           "User", "UserSecret"]
+__all__ = [
+    "ApiKey", "AuthSession", "Base", "ChatMessage", "ChatSession", "ContentItem",
+    "ContentProgress", "ContentType", "Course", "CourseOffering", "CourseReview", "Department",
+    "DiscussionPost", "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard",
+    "FlashcardReview", "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note",
+    "PubSubMessage", "QuizAttempt", "RateLimitCounter", "RefreshToken", "Subject", "University",
+    "User", "UserProfile", "UserSecret", "UserSubjectPreference",
+]

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import (
     ARRAY,
     BigInteger,
+    Boolean,
+    Date,
     DateTime,
     ForeignKey,
+    Identity,
     Index,
+    Integer,
     LargeBinary,
     String,
     Text,
@@ -37,6 +41,16 @@ class User(Timestamps, Base):
     roles: Mapped[list[str]] = mapped_column(
         ARRAY(String(40)), nullable=False, server_default=text("'{}'::varchar[]"))
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The integer id the course platform (2Sigma face) has always shown.
+    number: Mapped[int] = mapped_column(BigInteger, Identity(always=False), unique=True,
+                                        nullable=False)
+    is_active: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    locale: Mapped[str] = mapped_column(String(35), nullable=False, server_default="en")
+    time_zone: Mapped[str] = mapped_column(String(64), nullable=False, server_default="UTC")
+    # Days in a row with learning activity, counted in the user's time zone.
+    current_streak_days: Mapped[int] = mapped_column(Integer, nullable=False,
+                                                     server_default=text("0"))
+    last_activity_date: Mapped[date | None] = mapped_column(Date)
 
 
 class AuthSession(Base):

@@ -5,5 +5,6 @@ earlier face's is served only on its own port (and under /compat/<face>/).
 """
 
 from rest_compat.openlearning import FACE as OPENLEARNING
+from rest_compat.twosigma import FACE as TWOSIGMA
 
-FACES = [OPENLEARNING]
+FACES = [OPENLEARNING, TWOSIGMA]

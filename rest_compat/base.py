@@ -43,6 +43,8 @@ class FaceRequest:
     ctx: Context
     body: Any = None
     path: dict[str, Any] = field(default_factory=dict)
+    # The query string validated by the route's ``query`` model, when it has one.
+    params: Any = None
 
     @property
     def query(self):
@@ -60,6 +62,9 @@ class Route:
     summary: str = ""
     auth: bool = False
     body: type[BaseModel] | None = None
+    # Models validating the path parameters and the query string (FastAPI-style 422s).
+    path_params: type[BaseModel] | None = None
+    query: type[BaseModel] | None = None
     responses: dict[int, str] = field(default_factory=dict)
     tag: str = ""
 
@@ -74,7 +79,7 @@ class Face:
     port: int
     routes: list[Route]
     render_error: Callable[[DomainError], Response]
-    render_validation: Callable[[ValidationError], Response]
+    render_validation: Callable[[ValidationError, str], Response]
     unauthenticated_message: str = "Not authenticated"
     internal_error: Callable[[str], Response] | None = None
     description: str = ""
@@ -90,11 +95,18 @@ class Face:
                 ctx = await build_context(request)
                 if route.auth and not ctx.viewer.is_authenticated:
                     raise Unauthenticated(self.unauthenticated_message)
+                path = dict(request.path_params)
+                if route.path_params:
+                    path = _validate(route.path_params, path, "path").model_dump()
+                params = (_validate(route.query, dict(request.query_params), "query")
+                          if route.query else None)
                 body = await _parse_body(request, route.body) if route.body else None
                 return await route.handler(FaceRequest(request=request, ctx=ctx, body=body,
-                                                       path=dict(request.path_params)))
+                                                       path=path, params=params))
+            except InvalidInput as exc:
+                return self.render_validation(exc.error, exc.location)
             except ValidationError as exc:
-                return self.render_validation(exc)
+                return self.render_validation(exc, "body")
             except DomainError as exc:
                 response = self.render_error(exc)
                 if isinstance(exc, RateLimited) or getattr(exc, "retry_after", None):
@@ -114,8 +126,20 @@ class Face:
         return endpoint
 
 
-class _BodyError(Exception):
-    pass
+class InvalidInput(Exception):
+    """Input that failed validation, and where it came from (body, query or path)."""
+
+    def __init__(self, error: ValidationError, location: str) -> None:
+        super().__init__(str(error))
+        self.error = error
+        self.location = location
+
+
+def _validate(model: type[BaseModel], data: Any, location: str) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise InvalidInput(exc, location) from None
 
 
 async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
@@ -124,17 +148,17 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
         # FastAPI answers undecodable JSON with a 422 json_invalid error; do the same.
-        raise ValidationError.from_exception_data(
+        raise InvalidInput(ValidationError.from_exception_data(
             "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
-                      "ctx": {"error": "JSON decode error"}}]) from None
-    return model.model_validate(data)
+                      "ctx": {"error": "JSON decode error"}}]), "body") from None
+    return _validate(model, data, "body")
 
 
-def fastapi_validation_detail(exc: ValidationError) -> list[dict[str, Any]]:
-    """Pydantic errors as FastAPI renders them: ``loc`` starts with ``body``."""
+def fastapi_validation_detail(exc: ValidationError, location: str = "body") -> list[dict[str, Any]]:
+    """Pydantic errors as FastAPI renders them: ``loc`` starts with the input's location."""
     detail = []
     for error in exc.errors(include_url=False):
-        item = {"type": error["type"], "loc": ["body", *error["loc"]], "msg": error["msg"],
+        item = {"type": error["type"], "loc": [location, *error["loc"]], "msg": error["msg"],
                 "input": error.get("input")}
         if error.get("ctx"):
             item["ctx"] = {k: str(v) for k, v in error["ctx"].items()}

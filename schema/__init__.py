@@ -9,9 +9,14 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.config import Settings
+from schema.analytics import AnalyticsMutation, AnalyticsQuery
 from schema.api_key import ApiKeyMutation, ApiKeyQuery
 from schema.auth import AuthMutation, AuthSubscription
+from schema.catalog import CatalogMutation, CatalogQuery
+from schema.community import CommunityMutation, CommunityQuery
 from schema.errors import ErrorShaping
+from schema.feedback import FeedbackMutation, FeedbackQuery
+from schema.learning import LearningMutation, LearningQuery
 from schema.limits import limit_extensions
 from schema.user import UserMutation, UserQuery
 
@@ -27,8 +32,10 @@ def _node_query() -> type:
     return NodeQuery
 
 
-QUERIES = (UserQuery, ApiKeyQuery)
-MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation)
+QUERIES = (UserQuery, ApiKeyQuery, CatalogQuery, LearningQuery, CommunityQuery, FeedbackQuery,
+           AnalyticsQuery)
+MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
+             CommunityMutation, FeedbackMutation, AnalyticsMutation)
 SUBSCRIPTIONS = (AuthSubscription,)
 
 

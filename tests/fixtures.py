@@ -205,3 +205,20 @@ def count_statements(services) -> StatementCounter:
 
 def error_codes(body: dict) -> list[str]:
     return [e.get("extensions", {}).get("code") for e in body.get("errors") or []]
+
+
+async def bearer_for(services, user: User) -> dict:
+    """``Authorization`` headers for ``user``: a fresh session and its access token."""
+    import uuid
+    from datetime import UTC, datetime, timedelta
+
+    from core.auth import tokens
+    from models.user import AuthSession
+
+    session_id = uuid.uuid4()
+    async with services.db.transaction() as session:
+        session.add(AuthSession(id=session_id, user_id=user.id,
+                                expires_at=datetime.now(UTC) + timedelta(days=1)))
+    token, _ = tokens.issue(services.settings, user_id=user.id, session_id=session_id,
+                            token_type=tokens.ACCESS, ttl_seconds=3600)
+    return {"Authorization": f"Bearer {token}"}

@@ -36,8 +36,8 @@ def render_error(exc: DomainError) -> Response:
     return JSONResponse({"detail": exc.message}, status_code=exc.status)
 
 
-def render_validation(exc: ValidationError) -> Response:
-    return JSONResponse({"detail": fastapi_validation_detail(exc)}, status_code=422)
+def render_validation(exc: ValidationError, location: str = "body") -> Response:
+    return JSONResponse({"detail": fastapi_validation_detail(exc, location)}, status_code=422)
 
 
 def render_internal(request_id: str) -> Response:

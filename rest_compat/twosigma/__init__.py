@@ -1,0 +1,38 @@
+"""The 2Sigma face: the university course platform, served at ``/api/v1``.
+
+Credential: ``Authorization: Bearer <access token>`` (JWT); ``/auth/refresh``
+takes the refresh token in the same header. Errors: ``{"detail": "..."}``
+with the documented status; validation failures are FastAPI's 422.
+
+Choices where the reference is silent are listed in each route module.
+"""
+
+from rest_compat.base import Face
+from rest_compat.twosigma import (
+    admin,
+    auth,
+    catalog,
+    content,
+    courses,
+    enrollments,
+    feature_requests,
+    modules,
+    progress,
+    users,
+)
+from rest_compat.twosigma.shapes import render_error, render_internal, render_validation
+
+FACE = Face(
+    name="twosigma",
+    title="2Sigma course platform API",
+    base="/api/v1",
+    port=8000,
+    routes=[*auth.ROUTES, *users.ROUTES, *catalog.ROUTES, *courses.ROUTES, *enrollments.ROUTES,
+            *modules.ROUTES, *content.ROUTES, *progress.ROUTES, *feature_requests.ROUTES,
+            *admin.ROUTES],
+    render_error=render_error,
+    render_validation=render_validation,
+    internal_error=render_internal,
+    description="University course platform: users, catalog, module trees, content, "
+                "progress, feature requests and admin analytics.",
+)

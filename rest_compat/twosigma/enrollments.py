@@ -1,0 +1,7 @@
+"""The course platform's /api/v1 enrollments endpoints."""
+
+from __future__ import annotations
+
+from rest_compat.base import Route
+
+ROUTES: list[Route] = []
