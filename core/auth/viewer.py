@@ -23,7 +23,11 @@ from models.user import ApiKey, AuthSession, User
 
 ACCESS_COOKIE = "access_token"
 
+# Roles. A user with no role is a student; a platform admin passes every role check.
+ROLE_STUDENT = "STUDENT"
+ROLE_INSTRUCTOR = "INSTRUCTOR"
 ROLE_PLATFORM_ADMIN = "PLATFORM_ADMIN"
+ROLES = (ROLE_STUDENT, ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN)
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""The course platform (2Sigma face and its GraphQL)."""
