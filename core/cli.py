@@ -116,18 +116,29 @@ def _run_workers(settings: Settings, url: str, args: argparse.Namespace) -> None
     spawn = multiprocessing.get_context("spawn")
     workers = [spawn.Process(target=_worker, args=(settings, url, args.host, args.port),
                              daemon=False) for _ in range(args.workers)]
-    for worker in workers:
-        worker.start()
+    stopping = False
 
     def stop(*_):
+        nonlocal stopping
+        stopping = True
         for worker in workers:
             if worker.is_alive() and worker.pid:
                 os.kill(worker.pid, signal.SIGTERM)
 
+    # Handle the signals before the first worker starts: a Ctrl-C while they start
+    # must stop the ones already started (and start no more), not raise
+    # KeyboardInterrupt here and stop the database under a starting worker.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     for worker in workers:
-        worker.join()
+        if stopping:
+            break
+        worker.start()
+    if stopping:
+        stop()  # the signal may have come while a worker was starting, before it was alive
+    for worker in workers:
+        if worker.pid is not None:
+            worker.join()
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
