@@ -83,6 +83,9 @@ class Face:
     unauthenticated_message: str = "Not authenticated"
     internal_error: Callable[[str], Response] | None = None
     description: str = ""
+    # The face's credential, as an OpenAPI security scheme.
+    security: dict[str, str] = field(default_factory=lambda: {
+        "type": "apiKey", "in": "cookie", "name": "access_token"})
 
     def starlette_routes(self, prefix: str = "") -> list[StarletteRoute]:
         return [StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),

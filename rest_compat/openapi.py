@@ -20,18 +20,41 @@ REF = "#/components/schemas/"
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
 
 
+def _model_parameters(model, location: str) -> list[dict]:
+    schema = model.model_json_schema()
+    required = set(schema.get("required", ()))
+    return [{"name": name, "in": location, "required": location == "path" or name in required,
+             "schema": {k: v for k, v in prop.items() if k != "title"}}
+            for name, prop in schema.get("properties", {}).items()]
+
+
+def _parameters(route) -> list[dict]:
+    if route.path_params is not None:
+        parameters = _model_parameters(route.path_params, "path")
+    else:
+        parameters = [{"name": p, "in": "path", "required": True, "schema": {"type": "string"}}
+                      for p in _PARAM.findall(route.path)]
+    if route.query is not None:
+        parameters += _model_parameters(route.query, "query")
+    return parameters
+
+
+def _operation_id(face: Face, route) -> str:
+    slug = re.sub(r"[^a-zA-Z0-9]+", "_", route.path).strip("_") or "root"
+    return f"{face.name}_{route.method.lower()}_{slug}"
+
+
 def _operation(face: Face, route) -> dict:
     operation: dict = {
         "summary": route.summary or route.handler.__name__.replace("_", " "),
-        "operationId": f"{face.name}_{route.handler.__name__}_{route.method.lower()}",
+        "operationId": _operation_id(face, route),
         "tags": [f"{face.name}" + (f": {route.tag}" if route.tag else "")],
         "responses": {str(status): {"description": text}
                       for status, text in (route.responses or {200: "OK"}).items()},
     }
-    params = _PARAM.findall(route.path)
-    if params:
-        operation["parameters"] = [{"name": p, "in": "path", "required": True,
-                                    "schema": {"type": "string"}} for p in params]
+    parameters = _parameters(route)
+    if parameters:
+        operation["parameters"] = parameters
     if route.body is not None:
         schema = route.body.model_json_schema(by_alias=True, ref_template=REF + "{model}")
         operation["requestBody"] = {"required": True, "content": {
@@ -48,7 +71,7 @@ def document(faces: list[Face], main_faces: list[Face]) -> dict:
     security_schemes: dict[str, dict] = {}
     main = {f.name for f in main_faces}
     for face in faces:
-        security_schemes[face.name] = {"type": "apiKey", "in": "cookie", "name": "access_token"}
+        security_schemes[face.name] = face.security
         prefixes = ([""] if face.name in main else []) + [f"/compat/{face.name}"]
         for route in face.routes:
             operation = _operation(face, route)

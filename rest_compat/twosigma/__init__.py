@@ -33,6 +33,7 @@ FACE = Face(
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
+    security={"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
     description="University course platform: users, catalog, module trees, content, "
                 "progress, feature requests and admin analytics.",
 )

@@ -6,10 +6,13 @@ import csv
 from pathlib import Path
 
 import httpx
+from pydantic import BaseModel, Field
+from starlette.applications import Starlette
 
 from core.app import create_face_app, main_port_faces
-from rest_compat import FACES
-from rest_compat.base import Face, Route
+from rest_compat import FACES, openapi
+from rest_compat.base import Face, JSONResponse, Route
+from rest_compat.twosigma import shapes as twosigma_shapes
 from tests.fixtures import start_server
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv"
@@ -92,3 +95,67 @@ async def test_every_documented_openlearning_auth_endpoint_answers(client):
     for method, path in sorted(expected):
         response = await client.request(method, path, follow_redirects=False)
         assert response.status_code not in (404, 405), (method, path)
+
+
+class _ItemPath(BaseModel):
+    item_id: int = Field(ge=1)
+
+
+class _ItemQuery(BaseModel):
+    skip: int = Field(0, ge=0)
+    limit: int = Field(10, ge=1, le=100)
+
+
+def _typed_face() -> Face:
+    async def show(req):
+        return JSONResponse({"item_id": req.path["item_id"], "skip": req.params.skip,
+                             "limit": req.params.limit})
+
+    return Face(name="typed", title="typed", base="/t", port=1,
+                routes=[Route("GET", "/items/{item_id}", show, path_params=_ItemPath,
+                              query=_ItemQuery)],
+                render_error=twosigma_shapes.render_error,
+                render_validation=twosigma_shapes.render_validation,
+                security={"type": "http", "scheme": "bearer"})
+
+
+async def test_path_and_query_parameters_are_validated(server):
+    app = Starlette(routes=_typed_face().starlette_routes())
+    app.state.services = server.app.state.services
+    running = await start_server(app)
+    try:
+        async with httpx.AsyncClient(base_url=running.base_url) as http:
+            ok = await http.get("/t/items/7", params={"skip": "20", "limit": "5"})
+            assert ok.json() == {"item_id": 7, "skip": 20, "limit": 5}
+            bad_path = await http.get("/t/items/seven")
+            assert bad_path.status_code == 422
+            [error] = bad_path.json()["detail"]
+            assert error["loc"] == ["path", "item_id"] and error["type"] == "int_parsing"
+            bad_query = await http.get("/t/items/7", params={"limit": "500", "skip": "-1"})
+            assert bad_query.status_code == 422
+            assert sorted(e["loc"] for e in bad_query.json()["detail"]) == [
+                ["query", "limit"], ["query", "skip"]]
+    finally:
+        await running.stop()
+
+
+def test_openapi_documents_typed_parameters_and_each_faces_credential():
+    face = _typed_face()
+    document = openapi.document([face], [face])
+    operation = document["paths"]["/t/items/{item_id}"]["get"]
+    assert operation["parameters"] == [
+        {"name": "item_id", "in": "path", "required": True,
+         "schema": {"type": "integer", "minimum": 1}},
+        {"name": "skip", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 0, "default": 0}},
+        {"name": "limit", "in": "query", "required": False,
+         "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 10}},
+    ]
+    assert document["components"]["securitySchemes"]["typed"] == {
+        "type": "http", "scheme": "bearer"}
+
+
+def test_openapi_operation_ids_are_unique():
+    document = openapi.document(FACES, FACES)
+    ids = [op["operationId"] for path in document["paths"].values() for op in path.values()]
+    assert len(ids) == len(set(ids))
