@@ -95,6 +95,12 @@ class Settings:
     llm_timeout_seconds: float = 60.0
     llm_max_retries: int = 2
 
+    # Background jobs (every instance works the shared queue)
+    jobs_enabled: bool = True
+    jobs_concurrency: int = 2
+    jobs_poll_seconds: float = 1.0
+    jobs_lease_seconds: float = 60.0
+
     # GitHub OAuth
     github_client_id: str | None = None
     github_client_secret: str | None = None
@@ -169,6 +175,10 @@ def load_settings() -> Settings:
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),
         llm_timeout_seconds=_float("LEARNGRAPH_LLM_TIMEOUT", 60.0),
         llm_max_retries=_int("LEARNGRAPH_LLM_MAX_RETRIES", 2),
+        jobs_enabled=_bool("LEARNGRAPH_JOBS", True),
+        jobs_concurrency=_int("LEARNGRAPH_JOBS_CONCURRENCY", 2),
+        jobs_poll_seconds=_float("LEARNGRAPH_JOBS_POLL_SECONDS", 1.0),
+        jobs_lease_seconds=_float("LEARNGRAPH_JOBS_LEASE_SECONDS", 60.0),
         github_client_id=_env("GITHUB_CLIENT_ID"),
         github_client_secret=_env("GITHUB_CLIENT_SECRET"),
         github_authorize_url=_env("GITHUB_AUTHORIZE_URL",

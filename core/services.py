@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from core.config import Settings
 from core.db import Database
+from core.jobs import JobWorker, load_handlers
 from core.llm import LLMGateway
 from core.pubsub import Broker
 from core.storage import LocalStorage
@@ -18,6 +19,7 @@ class Services:
     broker: Broker
     llm: LLMGateway
     storage: LocalStorage
+    jobs: JobWorker | None = field(default=None)
 
     @classmethod
     def build(cls, settings: Settings, *, database_url: str) -> Services:
@@ -28,8 +30,17 @@ class Services:
 
     async def start(self) -> None:
         await self.broker.start()
+        if self.settings.jobs_enabled:
+            self.jobs = JobWorker(self, handlers=load_handlers(),
+                                  concurrency=self.settings.jobs_concurrency,
+                                  poll_seconds=self.settings.jobs_poll_seconds,
+                                  lease_seconds=self.settings.jobs_lease_seconds)
+            await self.jobs.start()
 
     async def stop(self) -> None:
+        if self.jobs is not None:
+            await self.jobs.stop()
+            self.jobs = None
         await self.broker.stop()
         await self.llm.aclose()
         await self.db.dispose()

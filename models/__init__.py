@@ -25,6 +25,7 @@ from models.course import (
 )
 from models.feedback import FeatureRequest
 from models.infra import PubSubMessage, RateLimitCounter
+from models.jobs import Job
 from models.learning import (
     ContentProgress,
     LabSubmission,
@@ -38,7 +39,7 @@ __all__ = [
     "ApiKey", "AuthSession", "Base", "ChatMessage", "ChatSession", "ContentItem",
     "ContentProgress", "ContentType", "Course", "CourseOffering", "CourseReview", "Department",
     "DiscussionPost", "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard",
-    "FlashcardReview", "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note",
-    "PubSubMessage", "QuizAttempt", "RateLimitCounter", "RefreshToken", "Subject", "University",
-    "User", "UserProfile", "UserSecret", "UserSubjectPreference",
+    "FlashcardReview", "Job", "LabSubmission", "LearningActivity", "Module", "ModuleProgress",
+    "Note", "PubSubMessage", "QuizAttempt", "RateLimitCounter", "RefreshToken", "Subject",
+    "University", "User", "UserProfile", "UserSecret", "UserSubjectPreference",
 ]

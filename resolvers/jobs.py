@@ -1,0 +1,28 @@
+"""Background job handlers. Importing this module registers every handler.
+
+Domain modules with background work register their handlers with
+``core.jobs.job`` and are imported here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import text
+
+from core.jobs import job
+
+KEEP_FINISHED_DAYS = 7
+
+
+@job("jobs.prune", every_seconds=3600)
+async def prune_finished_jobs(services, payload: dict) -> None:
+    """Fail jobs whose workers died on their last attempt; forget week-old finished jobs."""
+    async with services.db.transaction() as session:
+        await session.execute(text(
+            "UPDATE jobs SET status = 'failed', finished_at = now(), updated_at = now(), "
+            "locked_by = NULL, locked_until = NULL, "
+            "last_error = coalesce(last_error, 'worker stopped during the last attempt') "
+            "WHERE status = 'running' AND locked_until < now() AND attempts >= max_attempts"))
+        await session.execute(text(
+            "DELETE FROM jobs WHERE status IN ('done', 'failed') "
+            "AND finished_at < now() - make_interval(days => :days)"),
+            {"days": KEEP_FINISHED_DAYS})
