@@ -25,15 +25,17 @@ import math
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import anthropic
 import httpx2
 from anthropic.types import Message, MessageParam, ToolChoiceParam, ToolUnionParam
+from pydantic import BaseModel, ValidationError
 
 from core.config import Settings
 from core.errors import DomainError, RateLimited, Upstream, Validation
 
+T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
 
 NO_API_KEY = "No API key configured. Please add your Anthropic API key in Settings."
@@ -44,6 +46,7 @@ UNREACHABLE = "Unable to reach the AI service. Please try again shortly."
 TIMED_OUT = "The AI service timed out. Please try again."
 SERVICE_ERROR = "The AI service encountered an error. Please try again."
 REQUEST_REJECTED = "The AI service could not process this request."
+INVALID_ANSWER = "The AI service returned an answer in an unexpected form. Please try again."
 
 INVALID_KEY = "Invalid API key"
 KEY_RATE_LIMITED = "Rate limited — key may be valid"
@@ -99,6 +102,48 @@ class LLMGateway:
             return await client.messages.create(**params)
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
             raise _mapped(exc) from exc
+
+    async def complete_structured(self, *, api_key: str | None, system: str | None,
+                                  messages: Iterable[MessageParam], output: type[T],
+                                  tool_name: str, description: str, max_tokens: int = 2048,
+                                  model: str | None = None, attempts: int = 2) -> T:
+        """An answer forced into ``output``'s JSON schema through a tool call, validated.
+
+        An answer that does not validate is sent back once with the validation
+        errors so the model can correct it; if it still does not fit, the call
+        fails with an Upstream error rather than letting bad data through.
+        """
+        conversation = list(messages)
+        tool = {"name": tool_name, "description": description,
+                "input_schema": output.model_json_schema()}
+        for attempt in range(1, attempts + 1):
+            message = await self.complete(
+                api_key=api_key, system=system, messages=conversation, max_tokens=max_tokens,
+                model=model, tools=[tool], tool_choice={"type": "tool", "name": tool_name})
+            block = next((b for b in message.content
+                          if b.type == "tool_use" and b.name == tool_name), None)
+            if block is None:
+                problem = f"Answer by calling the {tool_name} tool."
+            else:
+                try:
+                    return output.model_validate(block.input)
+                except ValidationError as exc:
+                    problem = f"The {tool_name} input was invalid: {exc.errors(include_url=False)}"
+            log.warning("structured answer rejected (attempt %s/%s): %s", attempt, attempts,
+                        problem[:500])
+            if block is None:
+                said = "".join(b.text for b in message.content if b.type == "text")
+                conversation = [*conversation,
+                                {"role": "assistant", "content": said or "(no answer)"},
+                                {"role": "user", "content": problem}]
+            else:
+                call = {"type": "tool_use", "id": block.id, "name": block.name,
+                        "input": block.input}
+                conversation = [*conversation, {"role": "assistant", "content": [call]},
+                                {"role": "user", "content": [{
+                                    "type": "tool_result", "tool_use_id": block.id,
+                                    "is_error": True, "content": problem}]}]
+        raise Upstream(INVALID_ANSWER, status=502, code="LLM_INVALID_ANSWER")
 
     async def stream_text(self, *, api_key: str | None, system: str | None,
                           messages: Iterable[MessageParam], max_tokens: int = 1024,

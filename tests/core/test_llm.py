@@ -9,11 +9,13 @@ import time
 import anthropic
 import httpx
 import pytest
+from pydantic import BaseModel, Field
 
 from core.config import Settings
 from core.errors import RateLimited, Upstream, Validation
 from core.llm import (
     AUTHENTICATION_FAILED,
+    INVALID_ANSWER,
     MAX_CACHED_CLIENTS,
     NO_API_KEY,
     RATE_LIMITED,
@@ -155,6 +157,56 @@ async def test_complete_with_a_forced_tool_returns_structured_input(fake_anthrop
     [request] = fake_anthropic.recorded()
     assert request.json["tools"] == [tool]
     assert request.json["tool_choice"] == choice
+
+
+class Capital(BaseModel):
+    answer: str
+    confidence: float = Field(ge=0, le=1)
+
+
+async def test_structured_answer_is_validated_into_the_model(fake_anthropic, make_gateway):
+    fake_anthropic.reply_tool_use("record_answer", {"answer": "Paris", "confidence": 0.9})
+    result = await make_gateway().complete_structured(
+        api_key="k", system="Answer.", messages=USER, output=Capital,
+        tool_name="record_answer", description="Record the answer.")
+    assert result == Capital(answer="Paris", confidence=0.9)
+    [request] = fake_anthropic.recorded()
+    assert request.json["tool_choice"] == {"type": "tool", "name": "record_answer"}
+    assert request.json["tools"][0]["input_schema"] == Capital.model_json_schema()
+
+
+async def test_an_invalid_structured_answer_is_sent_back_once(fake_anthropic, make_gateway):
+    fake_anthropic.reply_tool_use("record_answer", {"answer": "Paris", "confidence": 7},
+                                  tool_id="toolu_bad")
+    fake_anthropic.reply_tool_use("record_answer", {"answer": "Paris", "confidence": 0.7})
+    result = await make_gateway().complete_structured(
+        api_key="k", system="Answer.", messages=USER, output=Capital,
+        tool_name="record_answer", description="Record the answer.")
+    assert result.confidence == 0.7
+    _, second = fake_anthropic.recorded()
+    correction = second.json["messages"]
+    assert correction[:1] == USER
+    assert correction[1] == {"role": "assistant", "content": [{
+        "type": "tool_use", "id": "toolu_bad", "name": "record_answer",
+        "input": {"answer": "Paris", "confidence": 7}}]}
+    [tool_result] = correction[2]["content"]
+    assert tool_result["tool_use_id"] == "toolu_bad" and tool_result["is_error"] is True
+    assert "confidence" in tool_result["content"]
+
+
+async def test_a_structured_answer_that_never_fits_is_an_upstream_error(fake_anthropic,
+                                                                        make_gateway):
+    fake_anthropic.reply_text("Paris, probably.")
+    fake_anthropic.reply_tool_use("record_answer", {"answer": 42})
+    with pytest.raises(Upstream) as raised:
+        await make_gateway().complete_structured(
+            api_key="k", system="Answer.", messages=USER, output=Capital,
+            tool_name="record_answer", description="Record the answer.")
+    assert (raised.value.status, raised.value.code) == (502, "LLM_INVALID_ANSWER")
+    assert raised.value.message == INVALID_ANSWER
+    _, second = fake_anthropic.recorded()
+    assert second.json["messages"][1] == {"role": "assistant", "content": "Paris, probably."}
+    assert second.json["messages"][2]["content"] == "Answer by calling the record_answer tool."
 
 
 def test_fake_streams_tool_input_as_json_deltas_to_the_sync_sdk(fake_anthropic):
