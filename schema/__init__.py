@@ -11,6 +11,7 @@ from strawberry.tools import merge_types
 from core.config import Settings
 from schema.analytics import AnalyticsMutation, AnalyticsQuery
 from schema.api_key import ApiKeyMutation, ApiKeyQuery
+from schema.assessment import AssessmentMutation
 from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.community import CommunityMutation, CommunityQuery
@@ -35,7 +36,7 @@ def _node_query() -> type:
 QUERIES = (UserQuery, ApiKeyQuery, CatalogQuery, LearningQuery, CommunityQuery, FeedbackQuery,
            AnalyticsQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
-             CommunityMutation, FeedbackMutation, AnalyticsMutation)
+             CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation)
 SUBSCRIPTIONS = (AuthSubscription,)
 
 
