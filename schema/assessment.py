@@ -8,7 +8,7 @@ from strawberry.types import Info
 from resolvers import gaps
 
 
-@strawberry.input
+@strawberry.input(description="An assessed proficiency in one skill.")
 class ProficiencyScoreInput:
     skill_id: str
     skill_name: str
@@ -17,12 +17,12 @@ class ProficiencyScoreInput:
     reasoning: str = ""
 
 
-@strawberry.input
+@strawberry.input(description="The scores to analyse.")
 class GapAnalysisInput:
     proficiency_scores: list[ProficiencyScoreInput]
 
 
-@strawberry.type
+@strawberry.type(description="How far one skill is from the level the work needs.")
 class SkillGap:
     skill_id: str
     skill_name: str
@@ -34,7 +34,7 @@ class SkillGap:
     recommendation: str
 
 
-@strawberry.type
+@strawberry.type(description="A learner's gaps, largest first, with overall readiness.")
 class GapAnalysis:
     overall_readiness: int = strawberry.field(description="0–100")
     summary: str
