@@ -1,5 +1,6 @@
 """SQLAlchemy models; importing this package registers every table on Base.metadata."""
 
+from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSession
 from models.base import Base
 from models.chat import ChatMessage, ChatSession
 from models.community import (
@@ -36,10 +37,11 @@ from models.learning import (
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 
 __all__ = [
-    "ApiKey", "AuthSession", "Base", "ChatMessage", "ChatSession", "ContentItem",
-    "ContentProgress", "ContentType", "Course", "CourseOffering", "CourseReview", "Department",
-    "DiscussionPost", "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard",
-    "FlashcardReview", "Job", "LabSubmission", "LearningActivity", "Module", "ModuleProgress",
-    "Note", "PubSubMessage", "QuizAttempt", "RateLimitCounter", "RefreshToken", "Subject",
-    "University", "User", "UserProfile", "UserSecret", "UserSubjectPreference",
+    "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession", "AuthSession",
+    "Base", "ChatMessage", "ChatSession", "ContentItem", "ContentProgress", "ContentType",
+    "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
+    "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
+    "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note", "PubSubMessage",
+    "QuizAttempt", "RateLimitCounter", "RefreshToken", "Subject", "University", "User",
+    "UserProfile", "UserSecret", "UserSubjectPreference",
 ]
