@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from core.config import Settings
 from core.db import Database
+from core.knowledge import knowledge_base
 from core.llm import LLMGateway
 from core.pubsub import Broker
 from core.storage import LocalStorage
@@ -27,6 +28,8 @@ class Services:
                                         public_url=settings.public_url))
 
     async def start(self) -> None:
+        # An invalid knowledge base stops start-up with a list of every problem found.
+        knowledge_base()
         await self.broker.start()
 
     async def stop(self) -> None:
