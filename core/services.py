@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from core.config import Settings
 from core.db import Database
 from core.jobs import JobWorker, load_handlers
+from core.knowledge import knowledge_base
 from core.llm import LLMGateway
 from core.pubsub import Broker
 from core.storage import LocalStorage
@@ -29,6 +30,8 @@ class Services:
                                         public_url=settings.public_url))
 
     async def start(self) -> None:
+        # An invalid knowledge base stops start-up with a list of every problem found.
+        knowledge_base()
         await self.broker.start()
         if self.settings.jobs_enabled:
             self.jobs = JobWorker(self, handlers=load_handlers(),
