@@ -132,8 +132,8 @@ async def get_connection(ctx: Context, *, mine: bool, status: str | None = None,
                          first: int | None = None,
                          after: str | None = None) -> FeatureRequestConnectionPage:
     """Like ``get_all`` but keyset-paginated forwards for GraphQL connections."""
-    size = page_size(first, None)
     query = _scoped(ctx, mine=mine, status=status)
+    size = page_size(first, None)
     if after:
         try:
             created, ident = decode_cursor(after)

@@ -8,7 +8,14 @@ from datetime import UTC, datetime, timedelta
 from strawberry import relay
 
 from models.feedback import FeatureRequest
-from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
+from tests.fixtures import (
+    bearer_for,
+    count_statements,
+    create_user,
+    error_codes,
+    gql,
+    gql_raw,
+)
 
 BASE = "/api/v1/feature-requests"
 ISO_Z = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
@@ -311,3 +318,22 @@ async def test_graphql_errors(client, services):
         "id": relay.to_base64("FeatureRequest", 999999), "status": "PLANNED"}},
         headers=await bearer_for(services, teacher))
     assert error_codes(missing) == ["NOT_FOUND"]
+
+
+AUTHORS = """
+query Authors { featureRequests(first: 100) { edges { node { title user { displayName } } } } }"""
+
+
+async def test_graphql_authors_load_in_one_batch(client, services):
+    student, other, teacher = await _people(services)
+    headers = await bearer_for(services, teacher)
+    await _insert(services, student, 1)
+    with count_statements(services) as few:
+        await gql(client, AUTHORS, headers=headers)
+    await _insert(services, student, 3, start=datetime(2026, 3, 1, tzinfo=UTC))
+    await _insert(services, other, 3, start=datetime(2026, 4, 1, tzinfo=UTC))
+    with count_statements(services) as many:
+        data = await gql(client, AUTHORS, headers=headers)
+    names = [e["node"]["user"]["displayName"] for e in data["featureRequests"]["edges"]]
+    assert names == ["Oli"] * 3 + ["Stu"] * 4
+    assert len(many) == len(few)
