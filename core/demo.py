@@ -1,30 +1,48 @@
-"""Demo data for `make run`, loaded once, and the create-admin command."""
+"""Demo data for `make run`, loaded once, and the create-admin command.
+
+The demo accounts are a learner and an instructor (same password); the demo
+university with its courses is in ``core.demo_catalog``.
+"""
 
 from __future__ import annotations
 
 from sqlalchemy import func, select
 
 from core.auth import passwords
+from core.demo_catalog import lock_demo, seed_catalog
 from core.services import Services
 from models.user import User
 
 DEMO_EMAIL = "demo@learngraph.dev"
 DEMO_PASSWORD = "learngraph-demo"
+INSTRUCTOR_EMAIL = "instructor@learngraph.dev"
 ADMIN_ROLE = "PLATFORM_ADMIN"
 
 
+async def _account(session, *, email: str, name: str, roles: list[str]) -> tuple[User, bool]:
+    user = (await session.execute(select(User).where(
+        func.lower(User.email) == email))).scalar_one_or_none()
+    if user is not None:
+        return user, False
+    user = User(email=email, display_name=name, roles=roles,
+                password_hash=await passwords.hash_password(DEMO_PASSWORD))
+    session.add(user)
+    await session.flush()
+    return user, True
+
+
 async def seed_demo(services: Services) -> tuple[bool, list[str]]:
-    """Create the demo accounts if they are missing; return (created, lines to print)."""
-    created = False
+    """Create the demo accounts and university if they are missing; return (created, lines)."""
     async with services.db.transaction() as session:
-        demo = (await session.execute(select(User).where(
-            func.lower(User.email) == DEMO_EMAIL))).scalar_one_or_none()
-        if demo is None:
-            session.add(User(email=DEMO_EMAIL, display_name="Demo Learner",
-                             password_hash=await passwords.hash_password(DEMO_PASSWORD),
-                             roles=["STUDENT"]))
-            created = True
-    return created, [f"demo user: {DEMO_EMAIL} / password: {DEMO_PASSWORD}"]
+        await lock_demo(session)
+        learner, new_learner = await _account(session, email=DEMO_EMAIL, name="Demo Learner",
+                                              roles=["STUDENT"])
+        instructor, new_instructor = await _account(
+            session, email=INSTRUCTOR_EMAIL, name="Prof. Grace Okafor", roles=["INSTRUCTOR"])
+        new_catalog = await seed_catalog(session, learner=learner, instructor=instructor)
+    return new_learner or new_instructor or new_catalog, [
+        f"demo user: {DEMO_EMAIL} / password: {DEMO_PASSWORD}",
+        f"demo instructor: {INSTRUCTOR_EMAIL} / password: {DEMO_PASSWORD}"]
 
 
 async def create_admin(services: Services, *, email: str, password: str) -> str:
