@@ -116,6 +116,7 @@ class JobWorker:
         self._wake = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._listener: asyncio.Task | None = None
+        self._stopping = False
         # The queue's own small pool: polling never takes a connection a request needs,
         # and the bookkeeping statements stay apart from the app's engine.
         self.db = Database(services.db.url, pool_size=concurrency + 1, max_overflow=2)
@@ -129,11 +130,18 @@ class JobWorker:
         self._tasks = [asyncio.create_task(self._run(), name=f"jobs-{i}")
                        for i in range(self.concurrency)]
 
-    async def stop(self) -> None:
-        """Stop claiming; a job cut off here is taken again when its lease runs out."""
+    async def stop(self, *, drain_seconds: float = 5.0) -> None:
+        """Stop claiming and let running jobs finish for up to ``drain_seconds``; a job
+        still running then is cut off and taken again when its lease runs out."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            _, pending = await asyncio.wait(self._tasks, timeout=drain_seconds)
+            for task in pending:
+                task.cancel()
         tasks = [*self._tasks, *([self._listener] if self._listener else [])]
-        for task in tasks:
-            task.cancel()
+        if self._listener:
+            self._listener.cancel()
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
@@ -148,7 +156,7 @@ class JobWorker:
             self._wake.set()
 
     async def _run(self) -> None:
-        while True:
+        while not self._stopping:
             try:
                 claimed = await self.claim()
             except asyncio.CancelledError:
@@ -159,6 +167,8 @@ class JobWorker:
             if claimed is not None:
                 await self.execute(claimed)
                 continue
+            if self._stopping:
+                return
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), self.poll_seconds)

@@ -125,7 +125,8 @@ async def test_a_job_of_a_dead_worker_is_taken_over(services):
         job_id = await enqueue(session, "test.long", {"step": 1})
     dead = await started(services, {"test.long": hangs}, lease_seconds=0.6)
     await asyncio.wait_for(running.wait(), 5)
-    await dead.stop()  # as if the process was killed mid-job: the row stays "running"
+    # As if the process was killed mid-job: no time to finish, the row stays "running".
+    await dead.stop(drain_seconds=0)
     assert (await job_row(services, job_id)).status == "running"
 
     finished: list[dict] = []
@@ -142,6 +143,22 @@ async def test_a_job_of_a_dead_worker_is_taken_over(services):
         await survivor.stop()
     assert finished == [{"step": 1}]
     assert (await job_row(services, job_id)).attempts == 2
+
+
+async def test_stopping_lets_a_running_job_finish(services):
+    started_running = asyncio.Event()
+
+    async def short(_services, payload):
+        started_running.set()
+        await asyncio.sleep(0.3)
+
+    async with services.db.transaction() as session:
+        job_id = await enqueue(session, "test.short", {})
+    worker = await started(services, {"test.short": short})
+    await asyncio.wait_for(started_running.wait(), 5)
+    await worker.stop(drain_seconds=5)
+    row = await job_row(services, job_id)
+    assert row.status == "done" and row.attempts == 1
 
 
 async def test_a_running_job_keeps_its_lease(services):
