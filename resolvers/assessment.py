@@ -1,0 +1,446 @@
+"""Adaptive skill assessments: start, answer, resume, graph, report, list and delete.
+
+The rules live in ``resolvers.assessment_state``; this module talks to the
+model and the database. Every step is persisted before the next question is
+streamed: an answer's evaluation is saved first (with the next concept to ask
+about), then the next question once it is complete, so a restart or a failed
+model call never loses an answer and ``resume`` always has something to show.
+A step that read an older version of the session is refused with 409, so two
+answers sent at once cannot overwrite each other.
+
+Sessions time out after 30 minutes without activity (410).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Literal
+
+from pydantic import BaseModel, Field
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert
+
+from core.context import Context
+from core.errors import Conflict, DomainError, Forbidden, Gone, NotFound, Validation
+from core.knowledge import Role, knowledge_base
+from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSession
+from resolvers import assessment_state as rules
+from resolvers import gaps, plans
+from resolvers.auth import get_anthropic_key
+from resolvers.knowledge import check_level, get_role_or_raise
+
+SESSION_TIMEOUT = timedelta(minutes=30)
+THOROUGHNESS = tuple(rules.PLANS)
+MAX_ANSWER_CHARS = 10_000
+
+QUESTION_SYSTEM = """You are a senior {role} interviewing a candidate to assess what \
+they really know. Ask exactly one open question about the concept below, aimed at the \
+Bloom level given (remember: recall facts; understand: explain; apply: use it in a \
+concrete situation; analyze: compare or diagnose; evaluate: judge trade-offs; create: \
+design something new). Keep it short and concrete, answerable in a few sentences, and \
+different from the questions already asked. Reply with the question text only."""
+
+EVALUATION_SYSTEM = """You are a fair, rigorous technical assessor. Judge the candidate's \
+answer to the question about the concept below. Score 0 to 1 how well it shows mastery \
+(0: wrong or empty, 0.5: partly right, 1: complete and precise), name the highest Bloom \
+level the answer demonstrates, and explain your judgement in one or two sentences \
+addressed to the candidate."""
+
+
+# ----------------------------------------------------------------- results and events
+
+
+@dataclass(frozen=True)
+class Started:
+    session_id: uuid.UUID
+    question: str
+    estimated_questions: int
+
+
+@dataclass(frozen=True)
+class QuestionChunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class Progress:
+    topics_evaluated: int
+    total_questions: int
+    max_questions: int
+
+
+@dataclass(frozen=True)
+class Completed:
+    scores: list[dict]
+
+
+@dataclass(frozen=True)
+class StreamFailed:
+    status: int
+    detail: str
+    retry_after: int | None
+
+
+Event = QuestionChunk | Progress | Completed | StreamFailed
+
+
+class _Evaluation(BaseModel):
+    score: float = Field(ge=0, le=1)
+    bloom_level: Literal[rules.BLOOM_LEVELS]  # type: ignore[valid-type]
+    reasoning: str = Field(min_length=1, max_length=2000)
+
+
+# ----------------------------------------------------------------- helpers
+
+
+def _concepts(session: AssessmentSession) -> dict:
+    kb = knowledge_base()
+    role = kb.roles_by_id[session.domain]
+    return {c.id: c for c in kb.role_concepts(role, session.target_level)}
+
+
+def _domain_for(ctx: Context, skill_ids: list[str], role_id: str | None) -> Role:
+    kb = knowledge_base()
+    if role_id:
+        return get_role_or_raise(ctx, role_id=role_id)
+    unknown = [s for s in skill_ids if s not in kb.skills_by_id]
+    if unknown:
+        raise Validation(f"Unknown skill: {unknown[0]}", details={"field": "skillIds"})
+    # The role covering most of the skills; on a tie, the first by id.
+    best = max(kb.roles, key=lambda r: len(set(skill_ids) & set(r.skill_ids)))
+    if not set(skill_ids) & set(best.skill_ids):
+        raise Validation("None of these skills is covered by a role of the knowledge base",
+                         details={"field": "skillIds"})
+    return best
+
+
+async def _key(ctx: Context) -> str:
+    """The key to use, or the documented 400 before any work is done."""
+    return ctx.llm.resolve_key(await get_anthropic_key(ctx))
+
+
+def _question_messages(session: AssessmentSession, state: rules.AssessmentState,
+                       concept_id: str) -> tuple[str, list[dict]]:
+    concepts = _concepts(session)
+    concept = concepts[concept_id]
+    estimate = state.estimate(concept_id)
+    asked = [t.question for t in state.history if t.concept == concept_id]
+    role = knowledge_base().roles_by_id[session.domain]
+    lines = [f"Concept: {concept.name} ({concept.level} level). {concept.description}",
+             f"Bloom level to aim at: {rules.question_bloom(concept, estimate)}."]
+    if asked:
+        lines.append("Already asked about it:\n" + "\n".join(f"- {q}" for q in asked))
+    return (QUESTION_SYSTEM.format(role=role.name.lower()),
+            [{"role": "user", "content": "\n".join(lines)}])
+
+
+async def _generate_question(ctx: Context, key: str, session: AssessmentSession,
+                             state: rules.AssessmentState, concept_id: str) -> AsyncIterator[str]:
+    system, messages = _question_messages(session, state, concept_id)
+    async for text in ctx.llm.stream_text(api_key=key, system=system, messages=messages,
+                                          max_tokens=400):
+        yield text
+
+
+async def _whole_question(ctx: Context, key: str, session: AssessmentSession,
+                          state: rules.AssessmentState, concept_id: str) -> str:
+    parts = [t async for t in _generate_question(ctx, key, session, state, concept_id)]
+    question = "".join(parts).strip()
+    if not question:
+        raise DomainError("The AI service returned an empty question. Please try again.",
+                          status=502, code="LLM_INVALID_ANSWER")
+    return question
+
+
+async def _evaluate(ctx: Context, key: str, session: AssessmentSession,
+                    concept_id: str, question: str, answer: str) -> _Evaluation:
+    concept = _concepts(session)[concept_id]
+    prompt = (f"Concept: {concept.name} ({concept.level} level). {concept.description}\n"
+              f"Question: {question}\nCandidate's answer: {answer}")
+    return await ctx.llm.complete_structured(
+        api_key=key, system=EVALUATION_SYSTEM, messages=[{"role": "user", "content": prompt}],
+        output=_Evaluation, tool_name="record_evaluation",
+        description="Record the score, the Bloom level shown and the reasoning.")
+
+
+async def _load(ctx: Context, session_id: uuid.UUID) -> AssessmentSession:
+    """The viewer's session: 404 when missing, 403 when someone else's."""
+    user_id = ctx.viewer.require_user()
+    async with ctx.db.session() as db:
+        session = await db.get(AssessmentSession, session_id)
+    if session is None:
+        raise NotFound("Session not found")
+    if session.user_id != user_id:
+        raise Forbidden("Not your session")
+    return session
+
+
+async def _require_active(ctx: Context, session: AssessmentSession) -> None:
+    if session.status == "completed":
+        raise Conflict("Session already completed")
+    if session.status == "timed_out":
+        raise Gone("Session has timed out")
+    if datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
+        async with ctx.db.transaction() as db:
+            await db.execute(update(AssessmentSession).where(
+                AssessmentSession.id == session.id, AssessmentSession.status == "active"
+            ).values(status="timed_out", version=AssessmentSession.version + 1))
+        raise Gone("Session has timed out")
+
+
+async def _save(ctx: Context, session: AssessmentSession, **values) -> int:
+    """Write ``values`` if nobody changed the session since it was read; the new version."""
+    version = session.version + 1
+    async with ctx.db.transaction() as db:
+        result = await db.execute(update(AssessmentSession).where(
+            AssessmentSession.id == session.id, AssessmentSession.version == session.version,
+        ).values(version=version, last_activity_at=datetime.now(UTC), **values))
+    if result.rowcount != 1:
+        raise Conflict("This session changed in the meantime; reload it and try again")
+    session.version = version
+    for name, value in values.items():
+        setattr(session, name, value)
+    return version
+
+
+def _failure(error: DomainError) -> StreamFailed:
+    return StreamFailed(status=error.status, detail=error.message,
+                        retry_after=getattr(error, "retry_after", None))
+
+
+# ----------------------------------------------------------------- operations
+
+
+async def start(ctx: Context, *, skill_ids: list[str], target_level: str = "mid",
+                role_id: str | None = None, thoroughness: str = "standard") -> Started:
+    """Open a session and return its first question."""
+    user_id = ctx.viewer.require_user()
+    key = await _key(ctx)
+    check_level(target_level)
+    if thoroughness not in THOROUGHNESS:
+        raise Validation(f"Invalid thoroughness: {thoroughness}",
+                         details={"field": "thoroughness", "allowed": list(THOROUGHNESS)})
+    if not skill_ids:
+        raise Validation("Choose at least one skill", details={"field": "skillIds"})
+    role = _domain_for(ctx, skill_ids, role_id)
+    ordered = knowledge_base().role_concepts(role, target_level)
+    state = rules.new_state(ordered, thoroughness)
+    session = AssessmentSession(id=uuid.uuid4(), user_id=user_id, skill_ids=list(skill_ids),
+                                target_level=target_level, role_id=role_id, domain=role.id,
+                                thoroughness=thoroughness,
+                                max_questions=rules.max_questions(state), version=0)
+    first = rules.next_topic(state, {c.id: c for c in ordered}, 0)
+    question = await _whole_question(ctx, key, session, state, first)
+    session.state, session.pending_concept = state.to_json(), first
+    session.pending_question, session.questions_asked = question, 1
+    async with ctx.db.transaction() as db:
+        db.add(session)
+    return Started(session_id=session.id, question=question,
+                   estimated_questions=session.max_questions)
+
+
+async def check_respond(ctx: Context, *, session_id: uuid.UUID, response: str) -> str:
+    """Everything that must fail with an HTTP status before a stream starts; the key."""
+    if not response.strip():
+        raise Validation("The response must not be empty", details={"field": "response"})
+    if len(response) > MAX_ANSWER_CHARS:
+        raise Validation(f"The response must be at most {MAX_ANSWER_CHARS} characters",
+                         details={"field": "response"})
+    session = await _load(ctx, session_id)
+    key = await _key(ctx)
+    await _require_active(ctx, session)
+    if session.pending_question is None:
+        raise Conflict("No pending question; resume the session first")
+    return key
+
+
+async def respond(ctx: Context, *, session_id: uuid.UUID, response: str,
+                  key: str) -> AsyncIterator[Event]:
+    """Evaluate the answer and stream the next question, or the final scores.
+
+    Call ``check_respond`` first; failures from here on arrive as a
+    ``StreamFailed`` event and leave the session usable.
+    """
+    try:
+        session = await _load(ctx, session_id)
+        await _require_active(ctx, session)
+        concept_id, question = session.pending_concept, session.pending_question
+        if question is None:
+            raise Conflict("No pending question; resume the session first")
+        evaluation = await _evaluate(ctx, key, session, concept_id, question, response)
+        state = rules.AssessmentState.from_json(session.state)
+        concepts = _concepts(session)
+        rules.record_answer(state, concepts, concept=concept_id, question=question,
+                            answer=response, score=evaluation.score,
+                            bloom=evaluation.bloom_level, reasoning=evaluation.reasoning)
+        following = rules.next_topic(state, concepts, len(state.history))
+        if following is None:
+            await _save(ctx, session, state=state.to_json(), pending_concept=None,
+                        pending_question=None, status="completed",
+                        completed_at=datetime.now(UTC))
+            yield Completed(scores=rules.scores(state, concepts))
+            return
+        await _save(ctx, session, state=state.to_json(), pending_concept=following,
+                    pending_question=None)
+        parts: list[str] = []
+        async for text in _generate_question(ctx, key, session, state, following):
+            parts.append(text)
+            yield QuestionChunk(text)
+        await _save(ctx, session, pending_question="".join(parts).strip(),
+                    questions_asked=session.questions_asked + 1)
+        meta = rules.progress(state, session.questions_asked)
+        yield Progress(topics_evaluated=meta["topics_evaluated"],
+                       total_questions=meta["total_questions"],
+                       max_questions=meta["max_questions"])
+    except DomainError as error:
+        yield _failure(error)
+
+
+async def resume(ctx: Context, *, session_id: uuid.UUID) -> tuple[uuid.UUID, str]:
+    """The pending question of an active session (asked anew if it was never finished)."""
+    session = await _load(ctx, session_id)
+    key = await _key(ctx)
+    await _require_active(ctx, session)
+    if session.pending_question is None:
+        if session.pending_concept is None:
+            raise Conflict("Session already completed")
+        state = rules.AssessmentState.from_json(session.state)
+        question = await _whole_question(ctx, key, session, state, session.pending_concept)
+        await _save(ctx, session, pending_question=question,
+                    questions_asked=session.questions_asked + 1)
+    return session.id, session.pending_question
+
+
+async def knowledge_graph(ctx: Context, *, session_id: uuid.UUID) -> dict:
+    session = await _load(ctx, session_id)
+    state = rules.AssessmentState.from_json(session.state)
+    return rules.knowledge_graph(state, _concepts(session))
+
+
+def live_scores(session: AssessmentSession) -> list[dict]:
+    state = rules.AssessmentState.from_json(session.state)
+    return rules.scores(state, _concepts(session))
+
+
+async def get(ctx: Context, *, session_id: uuid.UUID) -> AssessmentSession:
+    return await _load(ctx, session_id)
+
+
+async def stored_result(ctx: Context, *, session_id: uuid.UUID) -> AssessmentResult | None:
+    async with ctx.db.session() as db:
+        return await db.get(AssessmentResult, session_id)
+
+
+@dataclass(frozen=True)
+class Listed:
+    session: AssessmentSession
+    overall_readiness: int | None
+    role_name: str | None
+
+
+async def list_mine(ctx: Context) -> list[Listed]:
+    """The viewer's sessions, newest first, with readiness for completed ones."""
+    user_id = ctx.viewer.require_user()
+    async with ctx.db.session() as db:
+        rows = (await db.execute(
+            select(AssessmentSession, AssessmentResult.overall_readiness)
+            .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
+            .where(AssessmentSession.user_id == user_id)
+            .order_by(AssessmentSession.created_at.desc(), AssessmentSession.id))).all()
+    roles = knowledge_base().roles_by_id
+    listed = []
+    for session, readiness in rows:
+        if session.status == "active" and \
+                datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
+            session.status = "timed_out"
+        role = roles.get(session.role_id) if session.role_id else None
+        listed.append(Listed(session=session, overall_readiness=readiness,
+                             role_name=role.name if role else None))
+    return listed
+
+
+async def delete_session(ctx: Context, *, session_id: uuid.UUID) -> None:
+    """Delete the viewer's session with its results and materials."""
+    session = await _load(ctx, session_id)
+    async with ctx.db.transaction() as db:
+        await db.execute(delete(AssessmentMaterial).where(
+            AssessmentMaterial.session_id == session.id))
+        await db.execute(delete(AssessmentResult).where(
+            AssessmentResult.session_id == session.id))
+        await db.execute(delete(AssessmentSession).where(AssessmentSession.id == session.id))
+
+
+# ----------------------------------------------------------------- the report
+
+
+@dataclass(frozen=True)
+class Report:
+    knowledge_graph: dict
+    scores: list[dict]
+    gap_analysis: gaps.GapAnalysis | None
+    learning_plan: plans.LearningPlan | None
+
+
+def _gap_analysis(data: dict | None) -> gaps.GapAnalysis | None:
+    if data is None:
+        return None
+    return gaps.GapAnalysis(overall_readiness=data["overall_readiness"], summary=data["summary"],
+                            gaps=[gaps.Gap(**g) for g in data["gaps"]])
+
+
+def _learning_plan(data: dict | None) -> plans.LearningPlan | None:
+    if data is None:
+        return None
+    return plans.LearningPlan(
+        summary=data["summary"], total_hours=data["total_hours"],
+        phases=[plans.Phase(**{**p, "resources": [plans.Resource(**r) for r in p["resources"]]})
+                for p in data["phases"]])
+
+
+def _as_scores(scores: list[dict]) -> list[gaps.ProficiencyScore]:
+    return [gaps.ProficiencyScore(skill_id=s["skillId"], skill_name=s["skillName"],
+                                  score=s["score"], confidence=s["confidence"],
+                                  reasoning=s["reasoning"]) for s in scores]
+
+
+async def report(ctx: Context, *, session_id: uuid.UUID) -> Report:
+    """The full report of a completed session, computed once and then stored."""
+    session = await _load(ctx, session_id)
+    if session.status != "completed":
+        raise Conflict("Assessment is not complete yet")
+    stored = await stored_result(ctx, session_id=session.id)
+    if stored is None or stored.gap_analysis is None:
+        scores = live_scores(session)
+        analysis = await gaps.analyze(ctx, scores=_as_scores(scores))
+        plan = await plans.build(ctx, analysis=analysis)
+        state = rules.AssessmentState.from_json(session.state)
+        values = {"scores": scores,
+                  "knowledge_graph": rules.knowledge_graph(state, _concepts(session)),
+                  "gap_analysis": asdict(analysis), "learning_plan": asdict(plan),
+                  "overall_readiness": analysis.overall_readiness}
+        async with ctx.db.transaction() as db:
+            # Two first readers race harmlessly: the first stored report stays.
+            await db.execute(insert(AssessmentResult).values(session_id=session.id, **values)
+                             .on_conflict_do_nothing(index_elements=["session_id"]))
+        stored = await stored_result(ctx, session_id=session.id)
+    return Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
+                  gap_analysis=_gap_analysis(stored.gap_analysis),
+                  learning_plan=_learning_plan(stored.learning_plan))
+
+
+async def export_view(ctx: Context, *, session_id: uuid.UUID) -> tuple[AssessmentSession, Report]:
+    """What the Markdown export shows: the stored report, else the live state."""
+    session = await _load(ctx, session_id)
+    stored = await stored_result(ctx, session_id=session.id)
+    if stored is not None:
+        return session, Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
+                               gap_analysis=_gap_analysis(stored.gap_analysis),
+                               learning_plan=_learning_plan(stored.learning_plan))
+    state = rules.AssessmentState.from_json(session.state)
+    concepts = _concepts(session)
+    return session, Report(knowledge_graph=rules.knowledge_graph(state, concepts),
+                           scores=rules.scores(state, concepts), gap_analysis=None,
+                           learning_plan=None)
