@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
 
 from core.config import Settings
@@ -12,6 +16,8 @@ from core.llm import LLMGateway
 from core.pubsub import Broker
 from core.storage import LocalStorage
 
+log = logging.getLogger(__name__)
+
 
 @dataclass
 class Services:
@@ -21,6 +27,8 @@ class Services:
     llm: LLMGateway
     storage: LocalStorage
     jobs: JobWorker | None = field(default=None)
+    # Work a request started but does not wait for (e.g. a streamed model answer).
+    background: set[asyncio.Task] = field(default_factory=set)
 
     @classmethod
     def build(cls, settings: Settings, *, database_url: str) -> Services:
@@ -40,7 +48,24 @@ class Services:
                                   lease_seconds=self.settings.jobs_lease_seconds)
             await self.jobs.start()
 
+    def spawn(self, work: Coroutine, *, name: str) -> asyncio.Task:
+        """Run ``work`` beyond the request that started it, until done or shutdown."""
+        task = asyncio.create_task(work, name=name)
+        self.background.add(task)
+        task.add_done_callback(self._finished)
+        return task
+
+    def _finished(self, task: asyncio.Task) -> None:
+        self.background.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("background task %s failed", task.get_name(), exc_info=task.exception())
+
     async def stop(self) -> None:
+        for task in list(self.background):
+            task.cancel()
+        for task in list(self.background):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         if self.jobs is not None:
             await self.jobs.stop()
             self.jobs = None

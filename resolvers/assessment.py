@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
 from core.context import Context
@@ -299,6 +299,79 @@ async def respond(ctx: Context, *, session_id: uuid.UUID, response: str,
         yield _failure(error)
 
 
+def topic(session_id: uuid.UUID) -> str:
+    """The broker topic carrying a session's streamed events to every instance."""
+    return f"assessment:{session_id}"
+
+
+def event_message(event: Event) -> dict:
+    if isinstance(event, QuestionChunk):
+        return {"type": "question_chunk", "text": event.text}
+    if isinstance(event, Progress):
+        return {"type": "progress", "topics_evaluated": event.topics_evaluated,
+                "total_questions": event.total_questions, "max_questions": event.max_questions}
+    if isinstance(event, Completed):
+        return {"type": "completed", "scores": event.scores}
+    return {"type": "error", "status": event.status, "detail": event.detail,
+            "retry_after": event.retry_after}
+
+
+def event_from_message(message: dict) -> Event | None:
+    """The event a published message carries; None for the end-of-step marker."""
+    kind = message.get("type")
+    if kind == "question_chunk":
+        return QuestionChunk(message["text"])
+    if kind == "progress":
+        return Progress(topics_evaluated=message["topics_evaluated"],
+                        total_questions=message["total_questions"],
+                        max_questions=message["max_questions"])
+    if kind == "completed":
+        return Completed(scores=message["scores"])
+    if kind == "error":
+        return StreamFailed(status=message["status"], detail=message["detail"],
+                            retry_after=message["retry_after"])
+    return None
+
+
+async def respond_and_publish(ctx: Context, *, session_id: uuid.UUID, response: str,
+                              key: str) -> AsyncIterator[Event]:
+    """``respond``, with every event also published for subscribers on any instance,
+    followed by an end-of-step marker."""
+    try:
+        async for event in respond(ctx, session_id=session_id, response=response, key=key):
+            await ctx.broker.publish(topic(session_id), event_message(event))
+            yield event
+    finally:
+        await ctx.broker.publish(topic(session_id), {"type": "step_finished"})
+
+
+async def run_step_in_background(ctx: Context, *, session_id: uuid.UUID, response: str) -> None:
+    """Check the answer can be taken (errors raise now), then work the step in the
+    background; its events reach ``events`` subscribers."""
+    key = await check_respond(ctx, session_id=session_id, response=response)
+
+    async def work() -> None:
+        try:
+            async for _ in respond_and_publish(ctx, session_id=session_id, response=response,
+                                               key=key):
+                pass
+        except Exception:
+            await ctx.broker.publish(topic(session_id), event_message(
+                StreamFailed(status=500, detail="Internal server error", retry_after=None)))
+            raise
+
+    ctx.services.spawn(work(), name=f"assessment-step-{session_id}")
+
+
+async def events(ctx: Context, *, session_id: uuid.UUID) -> AsyncIterator[Event]:
+    """The session's streamed events as they are published, for its owner."""
+    await _load(ctx, session_id)
+    async for message in ctx.broker.subscribe(topic(session_id)):
+        event = event_from_message(message)
+        if event is not None:
+            yield event
+
+
 async def resume(ctx: Context, *, session_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """The pending question of an active session (asked anew if it was never finished)."""
     session = await _load(ctx, session_id)
@@ -325,8 +398,11 @@ def live_scores(session: AssessmentSession) -> list[dict]:
     return rules.scores(state, _concepts(session))
 
 
-async def get(ctx: Context, *, session_id: uuid.UUID) -> AssessmentSession:
-    return await _load(ctx, session_id)
+async def get_listed(ctx: Context, *, session_id: uuid.UUID) -> Listed:
+    """One of the viewer's sessions as the list shows it (404 / 403 otherwise)."""
+    session = await _load(ctx, session_id)
+    result = await stored_result(ctx, session_id=session.id)
+    return _listed(session, result.overall_readiness if result else None)
 
 
 async def stored_result(ctx: Context, *, session_id: uuid.UUID) -> AssessmentResult | None:
@@ -341,25 +417,34 @@ class Listed:
     role_name: str | None
 
 
-async def list_mine(ctx: Context) -> list[Listed]:
-    """The viewer's sessions, newest first, with readiness for completed ones."""
+async def list_mine(ctx: Context, *, limit: int | None = None,
+                    after: tuple[datetime, uuid.UUID] | None = None) -> list[Listed]:
+    """The viewer's sessions, newest first, with readiness for completed ones; a page of
+    ``limit`` after the (created_at, id) position ``after`` when given."""
     user_id = ctx.viewer.require_user()
+    query = (select(AssessmentSession, AssessmentResult.overall_readiness)
+             .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
+             .where(AssessmentSession.user_id == user_id)
+             .order_by(AssessmentSession.created_at.desc(), AssessmentSession.id))
+    if after is not None:
+        created_at, session_id = after
+        query = query.where(or_(AssessmentSession.created_at < created_at,
+                                and_(AssessmentSession.created_at == created_at,
+                                     AssessmentSession.id > session_id)))
+    if limit is not None:
+        query = query.limit(limit)
     async with ctx.db.session() as db:
-        rows = (await db.execute(
-            select(AssessmentSession, AssessmentResult.overall_readiness)
-            .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
-            .where(AssessmentSession.user_id == user_id)
-            .order_by(AssessmentSession.created_at.desc(), AssessmentSession.id))).all()
-    roles = knowledge_base().roles_by_id
-    listed = []
-    for session, readiness in rows:
-        if session.status == "active" and \
-                datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
-            session.status = "timed_out"
-        role = roles.get(session.role_id) if session.role_id else None
-        listed.append(Listed(session=session, overall_readiness=readiness,
-                             role_name=role.name if role else None))
-    return listed
+        rows = (await db.execute(query)).all()
+    return [_listed(session, readiness) for session, readiness in rows]
+
+
+def _listed(session: AssessmentSession, readiness: int | None) -> Listed:
+    if session.status == "active" and \
+            datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
+        session.status = "timed_out"
+    role = knowledge_base().roles_by_id.get(session.role_id) if session.role_id else None
+    return Listed(session=session, overall_readiness=readiness,
+                  role_name=role.name if role else None)
 
 
 async def delete_session(ctx: Context, *, session_id: uuid.UUID) -> None:

@@ -108,6 +108,18 @@ def layers(gaps: list[Gap]) -> list[list[Gap]]:
     return [p for p in phases if p]
 
 
+def _check(analysis: GapAnalysis) -> None:
+    if not analysis.gaps:
+        raise Validation("The gap analysis has no gaps to plan for",
+                         details={"field": "gapAnalysis.gaps"})
+    for gap in analysis.gaps:
+        if gap.priority not in PRIORITY_ORDER:
+            raise Validation(f"Unknown priority {gap.priority!r} for {gap.skill_id}; use "
+                             "critical, high, medium or low")
+        if not all(0 <= v <= 100 for v in (gap.current_level, gap.target_level, gap.gap)):
+            raise Validation(f"Levels and gap of {gap.skill_id} must be between 0 and 100")
+
+
 def _prompt(grouped: list[list[Gap]], analysis: GapAnalysis) -> str:
     lines = [f"Learner summary: {analysis.summary}", "Phases:"]
     for number, phase in enumerate(grouped, start=1):
@@ -138,9 +150,7 @@ def assemble(grouped: list[list[Gap]], words: _PlanWords) -> LearningPlan:
 async def build(ctx: Context, *, analysis: GapAnalysis) -> LearningPlan:
     """A learning plan for the viewer from ``analysis`` (the model writes the words)."""
     ctx.viewer.require_user()
-    if not analysis.gaps:
-        raise Validation("The gap analysis has no gaps to plan for",
-                         details={"field": "gapAnalysis.gaps"})
+    _check(analysis)
     open_gaps = [g for g in analysis.gaps if g.gap > 0] or list(analysis.gaps)
     grouped = layers(open_gaps)
     words = await ctx.llm.complete_structured(

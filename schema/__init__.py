@@ -11,7 +11,7 @@ from strawberry.tools import merge_types
 from core.config import Settings
 from schema.analytics import AnalyticsMutation, AnalyticsQuery
 from schema.api_key import ApiKeyMutation, ApiKeyQuery
-from schema.assessment import AssessmentMutation
+from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSubscription
 from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.community import CommunityMutation, CommunityQuery
@@ -33,11 +33,11 @@ def _node_query() -> type:
     return NodeQuery
 
 
-QUERIES = (UserQuery, ApiKeyQuery, CatalogQuery, LearningQuery, CommunityQuery, FeedbackQuery,
-           AnalyticsQuery)
+QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
+           CommunityQuery, FeedbackQuery, AnalyticsQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation)
-SUBSCRIPTIONS = (AuthSubscription,)
+SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

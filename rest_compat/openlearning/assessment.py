@@ -114,8 +114,8 @@ async def respond(req: FaceRequest) -> Response:
     async def stream():
         failed = False
         try:
-            async for event in assessment.respond(req.ctx, session_id=session_id,
-                                                  response=body.response, key=key):
+            async for event in assessment.respond_and_publish(
+                    req.ctx, session_id=session_id, response=body.response, key=key):
                 failed = isinstance(event, assessment.StreamFailed)
                 yield render_event(event)
         except Exception:
