@@ -1,15 +1,14 @@
-"""GraphQL for the course platform: catalog."""
+"""GraphQL for the course platform: catalog.
+
+The catalog's pieces live in their own modules (institutions, courses, the
+module tree, content) and are merged here into CatalogQuery/CatalogMutation.
+"""
 
 from __future__ import annotations
 
-import strawberry
+from strawberry.tools import merge_types
 
+from schema.institutions import InstitutionMutation, InstitutionQuery
 
-@strawberry.type
-class CatalogQuery:
-    pass
-
-
-@strawberry.type
-class CatalogMutation:
-    pass
+CatalogQuery = merge_types("CatalogQuery", (InstitutionQuery,))
+CatalogMutation = merge_types("CatalogMutation", (InstitutionMutation,))
