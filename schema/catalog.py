@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from schema.courses import CourseMutation, CourseQuery
 from schema.institutions import InstitutionMutation, InstitutionQuery
 
-CatalogQuery = merge_types("CatalogQuery", (InstitutionQuery,))
-CatalogMutation = merge_types("CatalogMutation", (InstitutionMutation,))
+CatalogQuery = merge_types("CatalogQuery", (InstitutionQuery, CourseQuery))
+CatalogMutation = merge_types("CatalogMutation", (InstitutionMutation, CourseMutation))

@@ -19,9 +19,14 @@ from models.course import (
 from tests.fixtures import bearer_for, create_user
 
 
-async def headers_for(services, email: str, roles: list[str] | None = None) -> dict:
+async def user_with_headers(services, email: str, roles: list[str] | None = None):
+    """A new user and their Authorization headers."""
     user = await create_user(services, email=email, roles=roles or [])
-    return await bearer_for(services, user)
+    return user, await bearer_for(services, user)
+
+
+async def headers_for(services, email: str, roles: list[str] | None = None) -> dict:
+    return (await user_with_headers(services, email, roles))[1]
 
 
 async def role_headers(services) -> tuple[dict, dict, dict]:
@@ -52,4 +57,5 @@ async def add_many(services, model: type, rows: list[dict[str, Any]]) -> list[in
 
 
 __all__ = ["ContentItem", "ContentType", "Course", "CourseOffering", "Department", "Module",
-           "Subject", "University", "add", "add_many", "headers_for", "role_headers"]
+           "Subject", "University", "add", "add_many", "headers_for", "role_headers",
+           "user_with_headers"]
