@@ -9,7 +9,11 @@ from __future__ import annotations
 from strawberry.tools import merge_types
 
 from schema.courses import CourseMutation, CourseQuery
+from schema.enrollments import EnrollmentMutation, EnrollmentQuery, enrollments_connection
 from schema.institutions import InstitutionMutation, InstitutionQuery
 
-CatalogQuery = merge_types("CatalogQuery", (InstitutionQuery, CourseQuery))
-CatalogMutation = merge_types("CatalogMutation", (InstitutionMutation, CourseMutation))
+CatalogQuery = merge_types("CatalogQuery", (InstitutionQuery, CourseQuery, EnrollmentQuery))
+CatalogMutation = merge_types("CatalogMutation",
+                              (InstitutionMutation, CourseMutation, EnrollmentMutation))
+
+__all__ = ["CatalogMutation", "CatalogQuery", "enrollments_connection"]
