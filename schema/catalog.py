@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from strawberry.tools import merge_types
 
+from schema.course_tree import ModuleMutation
 from schema.courses import CourseMutation, CourseQuery
 from schema.enrollments import EnrollmentMutation, EnrollmentQuery, enrollments_connection
 from schema.institutions import InstitutionMutation, InstitutionQuery
 
 CatalogQuery = merge_types("CatalogQuery", (InstitutionQuery, CourseQuery, EnrollmentQuery))
 CatalogMutation = merge_types("CatalogMutation",
-                              (InstitutionMutation, CourseMutation, EnrollmentMutation))
+                              (InstitutionMutation, CourseMutation, EnrollmentMutation,
+                               ModuleMutation))
 
 __all__ = ["CatalogMutation", "CatalogQuery", "enrollments_connection"]

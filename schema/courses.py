@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -21,6 +22,9 @@ from models.course import CourseOffering as OfferingModel
 from resolvers import courses
 from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
 from schema.institutions import Department, Subject, University
+
+if TYPE_CHECKING:
+    from schema.course_tree import ModuleConnection
 
 
 @strawberry.enum(description="How advanced a course is.")
@@ -138,6 +142,14 @@ class Course(relay.Node):
     @strawberry.field(description="Counts about the course.")
     async def stats(self, info: Info) -> CourseStats:
         return CourseStats.from_stats(await courses.get_stats(info.context, course_id=self.id))
+
+    @strawberry.field(description="The top of the module tree: root modules in sequence "
+                                  "order.")
+    async def modules(self, info: Info, first: int | None = None, after: str | None = None
+                      ) -> Annotated[ModuleConnection, strawberry.lazy("schema.course_tree")]:
+        from schema.course_tree import root_modules
+
+        return await root_modules(info, course_id=self.id, first=first, after=after)
 
 
 @strawberry.type(description="One run (term) of a course.")
