@@ -72,7 +72,8 @@ def is_unique_violation(exc: IntegrityError) -> bool:
 
 
 def is_fk_violation(exc: IntegrityError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) == "23503"
+    """A foreign key (23503) or ON DELETE RESTRICT (23001) refused the change."""
+    return getattr(exc.orig, "sqlstate", None) in ("23503", "23001")
 
 
 async def flush_unique(session: AsyncSession, conflict: str) -> None:

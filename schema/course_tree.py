@@ -15,10 +15,16 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from loaders.catalog import CourseByIdLoader, ModuleByIdLoader, ModulesByParentIdLoader
+from loaders.catalog import (
+    ContentItemsByModuleIdLoader,
+    CourseByIdLoader,
+    ModuleByIdLoader,
+    ModulesByParentIdLoader,
+)
 from models.course import Module as ModuleModel
 from resolvers import courses, modules
 from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.content import ContentItem
 from schema.courses import Course
 
 
@@ -78,6 +84,11 @@ class Module(relay.Node):
         for row in rows:
             by_id.prime(row.id, row)
         return [Module.from_model(r) for r in rows]
+
+    @strawberry.field(description="The module's content items in sequence order.")
+    async def content(self, info: Info) -> list[ContentItem]:
+        rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(self.id)
+        return [ContentItem.from_model(r) for r in rows]
 
 
 @strawberry.type(description="A page of modules.")
