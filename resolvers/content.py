@@ -18,10 +18,12 @@ from core.errors import Conflict, NotFound, Validation
 from loaders.catalog import (
     ContentItemByIdLoader,
     ContentItemsByModuleIdLoader,
+    ContentProgressByUserItemLoader,
     ContentTypeByIdLoader,
     CourseByIdLoader,
 )
 from models.course import ContentItem, ContentType, Course, Module
+from models.learning import ContentProgress
 from resolvers import courses, modules
 from resolvers.catalog import (
     Page,
@@ -119,6 +121,14 @@ async def get(ctx: Context, *, content_id: int) -> ContentItem:
             ctx.viewer, await ctx.loaders.get(CourseByIdLoader).load(item.course_id)):
         raise NotFound(CONTENT_NOT_FOUND)
     return item
+
+
+async def viewer_progress(ctx: Context, *, content_item_id: int) -> ContentProgress | None:
+    """The viewer's latest progress on a content item; None when there is none or no viewer."""
+    if ctx.viewer.user_id is None:
+        return None
+    return await ctx.loaders.get(ContentProgressByUserItemLoader).load(
+        (ctx.viewer.user_id, content_item_id))
 
 
 async def types_of(ctx: Context, *, items: list[ContentItem]) -> list[ContentType]:

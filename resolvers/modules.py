@@ -16,8 +16,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import NotFound, Validation
-from loaders.catalog import CourseByIdLoader, ModuleByIdLoader, ModulesByParentIdLoader
+from loaders.catalog import (
+    CourseByIdLoader,
+    ModuleByIdLoader,
+    ModuleProgressByUserModuleLoader,
+    ModulesByParentIdLoader,
+)
 from models.course import Course, Module
+from models.learning import ModuleProgress
 from resolvers import courses
 from resolvers.catalog import Page, PageArgs, get_row, paginate
 
@@ -68,6 +74,14 @@ async def get_children(ctx: Context, *, module_id: int) -> list[Module]:
     """A module's direct children in sequence order."""
     await get(ctx, module_id=module_id)
     return await ctx.loaders.get(ModulesByParentIdLoader).load(module_id)
+
+
+async def viewer_progress(ctx: Context, *, module_id: int) -> ModuleProgress | None:
+    """The viewer's latest progress on a module; None when there is none or no viewer."""
+    if ctx.viewer.user_id is None:
+        return None
+    return await ctx.loaders.get(ModuleProgressByUserModuleLoader).load(
+        (ctx.viewer.user_id, module_id))
 
 
 async def _lock_course(ctx: Context, session: AsyncSession, course_id: int) -> Course:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated
 
 import strawberry
@@ -47,6 +48,14 @@ class ContentType(relay.Node):
         return [cls.from_model(r) if r else None for r in rows]
 
 
+@strawberry.type(description="The viewer's progress on a content item.")
+class ViewerContentProgress:
+    progress_percent: int = strawberry.field(description="0–100.")
+    time_spent_seconds: int = strawberry.field(description="Time spent on the item.")
+    started_at: datetime = strawberry.field(description="When the viewer started it.")
+    completed_at: datetime | None = strawberry.field(description="When the viewer finished.")
+
+
 @strawberry.type(description="A learning material inside a module.")
 class ContentItem(relay.Node):
     id: relay.NodeID[int]
@@ -84,6 +93,16 @@ class ContentItem(relay.Node):
 
         row = await info.context.loaders.get(ModuleByIdLoader).load(self._model.module_id)
         return Module.from_model(row)
+
+    @strawberry.field(description="The viewer's progress on this item (the latest across "
+                                  "offerings); null when none or anonymous.")
+    async def progress(self, info: Info) -> ViewerContentProgress | None:
+        row = await content.viewer_progress(info.context, content_item_id=self.id)
+        if row is None:
+            return None
+        return ViewerContentProgress(progress_percent=row.progress_percent,
+                                     time_spent_seconds=row.time_spent_seconds,
+                                     started_at=row.started_at, completed_at=row.completed_at)
 
 
 @strawberry.type(description="A page of content types.")

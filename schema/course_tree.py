@@ -9,6 +9,7 @@ statement per level and field.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from enum import Enum
 
 import strawberry
@@ -38,6 +39,13 @@ class ModuleType(Enum):
     SECTION = "SECTION"
     LAB = "LAB"
     QUIZ = "QUIZ"
+
+
+@strawberry.type(description="The viewer's progress on a module.")
+class ViewerModuleProgress:
+    progress_percent: int = strawberry.field(description="0–100.")
+    started_at: datetime = strawberry.field(description="When the viewer started it.")
+    completed_at: datetime | None = strawberry.field(description="When the viewer finished.")
 
 
 @strawberry.type(description="A node of a course's module tree.")
@@ -89,6 +97,15 @@ class Module(relay.Node):
     async def content(self, info: Info) -> list[ContentItem]:
         rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(self.id)
         return [ContentItem.from_model(r) for r in rows]
+
+    @strawberry.field(description="The viewer's progress on this module (the latest across "
+                                  "offerings); null when none or anonymous.")
+    async def progress(self, info: Info) -> ViewerModuleProgress | None:
+        row = await modules.viewer_progress(info.context, module_id=self.id)
+        if row is None:
+            return None
+        return ViewerModuleProgress(progress_percent=row.progress_percent,
+                                    started_at=row.started_at, completed_at=row.completed_at)
 
 
 @strawberry.type(description="A page of modules.")
