@@ -110,6 +110,24 @@ class CourseOfferingsByCourseIdLoader(_ByParent):
     order = ("id",)
 
 
+class RootModulesByCourseIdLoader(_ByParent):
+    """The top-level modules of each course."""
+
+    model = Module
+    key = "course_id"
+
+    async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
+        async with self.db.session() as session:
+            rows = (await session.execute(
+                select(Module).where(Module.course_id.in_(keys),
+                                     Module.parent_module_id.is_(None))
+                .order_by(Module.course_id, Module.sequence_index, Module.id))).scalars()
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in rows:
+                grouped[row.course_id].append(row)
+        return [grouped.get(key, []) for key in keys]
+
+
 class _ViewerProgress(DbLoader):
     """The latest progress row of a user per item, keyed by (user_id, item_id)."""
 

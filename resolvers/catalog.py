@@ -67,6 +67,23 @@ async def paginate(ctx: Context, query: Select, columns: tuple, page: PageArgs) 
                 has_next=len(rows) > size, has_previous=bool(page.after))
 
 
+def page_in_memory(rows: list[Any], names: tuple[str, ...], page: PageArgs) -> Page:
+    """Page an already loaded, already ordered list (a loader's batch) like ``paginate``."""
+    if page.skip is not None:
+        end = None if page.limit is None else page.skip + page.limit
+        return Page(items=rows[page.skip:end])
+    size = page_size(page.first, None)
+    if page.after:
+        values = decode_cursor(page.after)
+        if len(values) != len(names) or not all(isinstance(v, int) for v in values):
+            raise Validation("Invalid cursor")
+        rows = [r for r in rows if [getattr(r, n) for n in names] > values]
+    items = rows[:size]
+    return Page(items=items,
+                cursors=[encode_cursor([getattr(r, n) for n in names]) for r in items],
+                has_next=len(rows) > size, has_previous=bool(page.after))
+
+
 def is_unique_violation(exc: IntegrityError) -> bool:
     return getattr(exc.orig, "sqlstate", None) == "23505"
 

@@ -18,7 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.viewer import ROLE_INSTRUCTOR, Viewer
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
-from loaders.catalog import CourseByIdLoader, CourseOfferingByIdLoader, CourseStatsByIdLoader
+from loaders.catalog import (
+    CourseByIdLoader,
+    CourseOfferingByIdLoader,
+    CourseOfferingsByCourseIdLoader,
+    CourseStatsByIdLoader,
+)
 from models.course import (
     ENROLLMENT_STATUSES,
     Course,
@@ -27,7 +32,7 @@ from models.course import (
     Subject,
     University,
 )
-from resolvers.catalog import Page, PageArgs, apply, get_row, paginate
+from resolvers.catalog import Page, PageArgs, apply, get_row, page_in_memory, paginate
 
 COURSE_NOT_FOUND = "Course not found"
 
@@ -157,12 +162,11 @@ def offering_visible(viewer: Viewer, offering: CourseOffering) -> bool:
 
 
 async def get_offerings(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
-    """A course's offerings in id order."""
+    """A course's offerings in id order (one batched read for many courses)."""
     await get(ctx, course_id=course_id)
-    query = select(CourseOffering).where(CourseOffering.course_id == course_id)
-    if not can_author(ctx.viewer):
-        query = query.where(CourseOffering.visibility == "PUBLIC")
-    return await paginate(ctx, query, (CourseOffering.id,), page)
+    rows = await ctx.loaders.get(CourseOfferingsByCourseIdLoader).load(course_id)
+    visible = [o for o in rows if offering_visible(ctx.viewer, o)]
+    return page_in_memory(visible, ("id",), page)
 
 
 async def get_offering(ctx: Context, *, offering_id: int) -> CourseOffering:

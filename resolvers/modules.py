@@ -21,11 +21,12 @@ from loaders.catalog import (
     ModuleByIdLoader,
     ModuleProgressByUserModuleLoader,
     ModulesByParentIdLoader,
+    RootModulesByCourseIdLoader,
 )
 from models.course import Course, Module
 from models.learning import ModuleProgress
 from resolvers import courses
-from resolvers.catalog import Page, PageArgs, get_row, paginate
+from resolvers.catalog import Page, PageArgs, get_row, page_in_memory
 
 MODULE_NOT_FOUND = "Module not found"
 
@@ -59,11 +60,10 @@ async def get_all_for_course(ctx: Context, *, course_id: int) -> list[Module]:
 
 
 async def get_roots(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
-    """A course's top-level modules in sequence order."""
+    """A course's top-level modules in sequence order (one batched read for many courses)."""
     await courses.get(ctx, course_id=course_id)
-    query = select(Module).where(Module.course_id == course_id,
-                                 Module.parent_module_id.is_(None))
-    result = await paginate(ctx, query, (Module.sequence_index, Module.id), page)
+    roots = await ctx.loaders.get(RootModulesByCourseIdLoader).load(course_id)
+    result = page_in_memory(roots, ("sequence_index", "id"), page)
     loader = ctx.loaders.get(ModuleByIdLoader)
     for module in result.items:
         loader.prime(module.id, module)

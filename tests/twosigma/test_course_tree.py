@@ -116,3 +116,30 @@ async def test_tree_progress_is_null_for_anonymous_viewers(client, services):
     assert root["progress"] is None
     assert root["content"][0]["progress"] is None
     assert root["children"][0]["title"] == "L1-0"
+
+
+COURSES = """
+{ courses(first: 50) { edges { node { title university { name } department { name }
+  primarySubject { name } stats { modulesCount }
+  offerings(first: 5) { edges { node { termName course { code } } } }
+  modules(first: 5) { edges { node { title children { title } content { title } } } } } } } }"""
+
+
+async def test_course_list_with_nested_fields_costs_the_same_for_2_and_20_courses(
+        client, services):
+    video = await add(services, ContentType, name="video", label="Video")
+    learner, headers = await user_with_headers(services, "s@example.com")
+    counts = []
+    for size in (2, 20):
+        for _ in range(size - (2 if size == 20 else 0)):
+            await _build(services, level_sizes=[2, 2], learner=learner, kind_id=video.id)
+        with count_statements(services) as counter:
+            data = await gql(client, COURSES, headers=headers)
+        assert len(data["courses"]["edges"]) == size
+        node = data["courses"]["edges"][0]["node"]
+        assert node["offerings"]["edges"] == [{"node": {"termName": "Now",
+                                                        "course": {"code": "C"}}}]
+        assert [m["node"]["title"] for m in node["modules"]["edges"]] == ["L0-0", "L0-1"]
+        assert node["modules"]["edges"][0]["node"]["children"] == [{"title": "L1-0"}]
+        counts.append(len(counter))
+    assert counts[0] == counts[1]
