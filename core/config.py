@@ -77,7 +77,7 @@ class Settings:
     rate_limit_window_seconds: int = 60
 
     # GraphQL abuse limits
-    graphql_max_depth: int = 10
+    graphql_max_depth: int = 15
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_cost: int = 5000
@@ -161,7 +161,7 @@ def load_settings() -> Settings:
         rate_limit_login=_int("LEARNGRAPH_RATE_LIMIT_LOGIN", 10),
         rate_limit_register=_int("LEARNGRAPH_RATE_LIMIT_REGISTER", 5),
         rate_limit_window_seconds=_int("LEARNGRAPH_RATE_LIMIT_WINDOW", 60),
-        graphql_max_depth=_int("LEARNGRAPH_GRAPHQL_MAX_DEPTH", 10),
+        graphql_max_depth=_int("LEARNGRAPH_GRAPHQL_MAX_DEPTH", 15),
         graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_int("LEARNGRAPH_GRAPHQL_MAX_TOKENS", 2000),
         graphql_max_cost=_int("LEARNGRAPH_GRAPHQL_MAX_COST", 5000),

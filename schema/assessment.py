@@ -252,7 +252,7 @@ class ResumePayload:
 
 
 @strawberry.type(description="The outcome of a deletion.")
-class DeletePayload:
+class DeleteAssessmentPayload:
     ok: bool
 
 
@@ -371,9 +371,10 @@ class AssessmentMutation:
             proficiency_scores=[ProficiencyScore.of(s) for s in report.scores])
 
     @strawberry.mutation(description="Delete an assessment with its results and materials.")
-    async def delete_assessment(self, info: Info, session_id: strawberry.ID) -> DeletePayload:
+    async def delete_assessment(self, info: Info,
+                                session_id: strawberry.ID) -> DeleteAssessmentPayload:
         await assessment.delete_session(info.context, session_id=_session_uuid(session_id))
-        return DeletePayload(ok=True)
+        return DeleteAssessmentPayload(ok=True)
 
 
 @strawberry.type

@@ -1,0 +1,294 @@
+"""Load test of the course tree: one GraphQL query against the REST paths for the same data.
+
+Seeds 50 courses x 200 modules (10 roots, 3 levels) x 5 content items into a
+fresh embedded PostgreSQL, starts ``learngraph serve`` on it, then runs two
+scenarios at a fixed concurrency over loopback, each a bounded number of
+"page loads" of one random course's tree:
+
+- ``graphql-tree``: one ``POST /graphql`` fetching the course, its stats, its
+  root modules and every level below with content, content types and the
+  viewer's progress.
+- ``rest-tree``: what a REST client does for the same page: ``GET
+  /courses/{id}``, ``GET /modules/courses/{id}/modules`` and ``GET
+  /content/modules/{m}/content`` for each of the 200 modules.
+
+Every response is checked (status 200, and the tree's size). It prints page
+loads per second, HTTP requests per second, p50/p99 latency of a page load,
+the SQL statements one page load costs, counted once in-process with a
+statement listener on the same database (a GraphQL execution and the REST
+face through an in-process ASGI transport), and the CPU time of one GraphQL
+tree execution in-process.
+
+Run by hand, never in CI::
+
+    .venv/bin/python bench/course_tree.py
+    .venv/bin/python bench/course_tree.py --pages 400 --concurrency 16 --workers 2
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import random
+import secrets
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import event, insert
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from core.app import create_app  # noqa: E402
+from core.auth import tokens  # noqa: E402
+from core.auth.viewer import viewer_for_access_token  # noqa: E402
+from core.config import Settings  # noqa: E402
+from core.context import Context  # noqa: E402
+from core.db import Database  # noqa: E402
+from core.embedded_pg import EmbeddedPostgres  # noqa: E402
+from core.migrate import upgrade  # noqa: E402
+from core.services import Services  # noqa: E402
+from models.course import ContentItem, ContentType, Course, CourseOffering, Module  # noqa: E402
+from models.learning import ModuleProgress  # noqa: E402
+from models.user import AuthSession, User  # noqa: E402
+from schema import build_schema  # noqa: E402
+
+COURSES, MODULES, ITEMS = 50, 200, 5
+LEVELS = (10, 40, 150)  # modules per level of each course's tree: 200 in all
+LEVEL = ("id title progress { progressPercent } "
+         "content { id title contentType { name } progress { progressPercent } } ")
+TREE_QUERY = ("query($id: ID!) { node(id: $id) { ... on Course { title "
+              "stats { modulesCount } modules(first: 10) { edges { node { "
+              + LEVEL + "children { " + LEVEL + "children { " + LEVEL + "} } } } } } } }")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+async def seed(url: str, settings: Settings) -> tuple[list[int], str]:
+    """Insert the courses, trees, items and a learner; return course ids and a Bearer token."""
+    db = Database(url)
+    try:
+        async with db.transaction() as session:
+            user = User(email="bench@example.com", display_name="Bench", password_hash="x",
+                        roles=[])
+            session.add(user)
+            await session.flush()
+            session_id = uuid.uuid4()
+            session.add(AuthSession(id=session_id, user_id=user.id,
+                                    expires_at=datetime.now(UTC) + timedelta(days=1)))
+            kind = ContentType(name="video", label="Video")
+            session.add(kind)
+            await session.flush()
+            course_ids = list((await session.execute(
+                insert(Course).returning(Course.id, sort_by_parameter_order=True),
+                [{"title": f"Course {i}", "code": f"C{i}", "is_published": True}
+                 for i in range(COURSES)])).scalars())
+            offerings = list((await session.execute(
+                insert(CourseOffering).returning(CourseOffering.id,
+                                                 sort_by_parameter_order=True),
+                [{"course_id": c, "term_name": "Now"} for c in course_ids])).scalars())
+            for course_id, offering_id in zip(course_ids, offerings, strict=True):
+                parents: list[int | None] = [None]
+                modules: list[int] = []
+                for size in LEVELS:
+                    ids = list((await session.execute(
+                        insert(Module).returning(Module.id, sort_by_parameter_order=True),
+                        [{"course_id": course_id, "parent_module_id": parents[i % len(parents)],
+                          "title": f"M{i}", "sequence_index": i // len(parents)}
+                         for i in range(size)])).scalars())
+                    modules += ids
+                    parents = ids
+                await session.execute(insert(ContentItem), [
+                    {"module_id": m, "course_id": course_id, "content_type_id": kind.id,
+                     "title": f"I{m}-{n}", "sequence_index": n}
+                    for m in modules for n in range(ITEMS)])
+                await session.execute(insert(ModuleProgress), [
+                    {"user_id": user.id, "module_id": m, "course_offering_id": offering_id,
+                     "progress_percent": 40} for m in modules[::4]])
+        token, _ = tokens.issue(settings, user_id=user.id, session_id=session_id,
+                                token_type=tokens.ACCESS, ttl_seconds=24 * 3600)
+        return course_ids, token
+    finally:
+        await db.dispose()
+
+
+def _global_id(course_id: int) -> str:
+    from strawberry import relay
+
+    return relay.to_base64("Course", course_id)
+
+
+async def graphql_page(http: httpx.AsyncClient, course_id: int, headers: dict) -> int:
+    response = await http.post("/graphql", headers=headers, json={
+        "query": TREE_QUERY, "variables": {"id": _global_id(course_id)}})
+    body = response.json()
+    if response.status_code != 200 or body.get("errors"):
+        raise RuntimeError(f"graphql-tree: {response.status_code} {str(body)[:300]}")
+    roots = body["data"]["node"]["modules"]["edges"]
+    if len(roots) != LEVELS[0] or body["data"]["node"]["stats"]["modulesCount"] != MODULES:
+        raise RuntimeError("graphql-tree: wrong tree")
+    return 1
+
+
+async def rest_page(http: httpx.AsyncClient, course_id: int, headers: dict) -> int:
+    api = "/api/v1"
+    course = await http.get(f"{api}/courses/{course_id}", headers=headers)
+    modules = await http.get(f"{api}/modules/courses/{course_id}/modules", headers=headers)
+    if course.status_code != 200 or modules.status_code != 200 or len(modules.json()) != MODULES:
+        raise RuntimeError(f"rest-tree: {course.status_code} {modules.status_code}")
+    contents = await asyncio.gather(*[
+        http.get(f"{api}/content/modules/{m['id']}/content", headers=headers)
+        for m in modules.json()])
+    if any(r.status_code != 200 or len(r.json()) != ITEMS for r in contents):
+        raise RuntimeError("rest-tree: content")
+    return 2 + len(contents)
+
+
+async def run(name: str, base_url: str, page: Callable[..., Awaitable[int]],
+              course_ids: list[int], headers: dict, pages: int, concurrency: int) -> None:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
+        for course_id in course_ids[:4]:
+            await page(http, course_id, headers)  # warm-up
+        latencies: list[float] = []
+        requests = 0
+        queue = list(range(pages))
+
+        async def worker() -> None:
+            nonlocal requests
+            while queue:
+                queue.pop()
+                started = time.perf_counter()
+                made = await page(http, random.choice(course_ids), headers)
+                requests += made
+                latencies.append(time.perf_counter() - started)
+
+        started = time.perf_counter()
+        await asyncio.gather(*[worker() for _ in range(concurrency)])
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"{name:14} {pages / elapsed:9.1f} pages/s {requests / elapsed:9.1f} req/s "
+          f"p50 {statistics.median(latencies) * 1000:8.1f} ms  p99 {p99 * 1000:8.1f} ms")
+
+
+async def count_statements(url: str, settings: Settings, course_id: int,
+                           token: str) -> tuple[int, int, float]:
+    """SQL statements of one GraphQL tree query and one REST page load, and the CPU
+    seconds one GraphQL tree execution takes, all in-process."""
+    services = Services.build(settings, database_url=url)
+    await services.start()
+    statements: list[str] = []
+
+    def listen(conn, cursor, statement, *args) -> None:
+        statements.append(statement)
+
+    try:
+        viewer = await viewer_for_access_token(settings, services.db, token)
+        event.listen(services.db.engine.sync_engine, "before_cursor_execute", listen)
+        schema = build_schema(settings)
+        result = await schema.execute(TREE_QUERY, variable_values={"id": _global_id(course_id)},
+                                      context_value=Context(services=services, viewer=viewer))
+        assert not result.errors, result.errors
+        graphql = len(statements)
+        cpu = time.process_time()
+        for _ in range(5):
+            await schema.execute(TREE_QUERY, variable_values={"id": _global_id(course_id)},
+                                 context_value=Context(services=services, viewer=viewer))
+        cpu = (time.process_time() - cpu) / 5
+        statements.clear()
+        app = create_app(services=services)
+        app.state.services = services
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app),
+                                     base_url="http://bench") as http:
+            await rest_page(http, course_id, {"Authorization": f"Bearer {token}"})
+        return graphql, len(statements), cpu
+    finally:
+        event.remove(services.db.engine.sync_engine, "before_cursor_execute", listen)
+        await services.stop()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--pages", type=int, default=200, help="page loads per scenario")
+    parser.add_argument("--rest-pages", type=int, default=40,
+                        help="page loads for the REST scenario (202 requests each)")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    data_dir = Path(tempfile.mkdtemp(prefix="learngraph-bench-tree-")).resolve()
+    secret = secrets.token_urlsafe(48)
+    settings = Settings(secret_key=secret, data_dir=data_dir)
+    postgres = EmbeddedPostgres(data_dir / "pg")
+    server: subprocess.Popen[bytes] | None = None
+    try:
+        postgres.start()
+        url = postgres.ensure_database("bench")
+        upgrade(url)
+        started = time.perf_counter()
+        course_ids, token = asyncio.run(seed(url, settings))
+        print(f"seeded {COURSES} courses x {MODULES} modules x {ITEMS} items "
+              f"in {time.perf_counter() - started:.1f} s")
+        graphql_sql, rest_sql, cpu = asyncio.run(count_statements(url, settings, course_ids[0],
+                                                                  token))
+
+        port = _free_port()
+        env = {**os.environ, "DATABASE_URL": url, "LEARNGRAPH_SECRET_KEY": secret,
+               "LEARNGRAPH_DATA_DIR": str(data_dir)}
+        command = [str(Path(sys.executable).with_name("learngraph")), "serve", "--host",
+                   "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
+        log = (data_dir / "server.log").open("wb")
+        server = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+        base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base_url}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                sys.exit("bench: server did not become healthy; see " + str(log.name))
+            time.sleep(0.25)
+
+        headers = {"Authorization": f"Bearer {token}"}
+        print(f"cpus {os.cpu_count()}  workers {args.workers}  concurrency {args.concurrency}")
+        asyncio.run(run("graphql-tree", base_url, graphql_page, course_ids, headers, args.pages,
+                        args.concurrency))
+        asyncio.run(run("rest-tree", base_url, rest_page, course_ids, headers, args.rest_pages,
+                        args.concurrency))
+        print(f"SQL statements per page load: graphql-tree {graphql_sql}, "
+              f"rest-tree {rest_sql} ({2 + MODULES} HTTP requests)")
+        print(f"CPU per GraphQL tree execution in-process: {cpu * 1000:.0f} ms "
+              f"(load average {os.getloadavg()[0]:.1f})")
+    finally:
+        if server is not None and server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            try:
+                server.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+        postgres.stop()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,179 @@
+"""Content items of modules, and the content types that say what an item's data holds.
+
+Content is visible when its course is; adding it needs the course's creator
+or a platform admin. Content types are reference data: anyone reads them,
+platform admins write them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+
+from core.auth.viewer import ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN
+from core.context import Context
+from core.errors import Conflict, NotFound, Validation
+from loaders.catalog import (
+    ContentItemByIdLoader,
+    ContentItemsByModuleIdLoader,
+    ContentProgressByUserItemLoader,
+    ContentTypeByIdLoader,
+    CourseByIdLoader,
+)
+from models.course import ContentItem, ContentType, Course, Module
+from models.learning import ContentProgress
+from resolvers import courses, modules
+from resolvers.catalog import (
+    Page,
+    PageArgs,
+    apply,
+    flush_unique,
+    get_row,
+    is_fk_violation,
+    paginate,
+)
+
+CONTENT_NOT_FOUND = "Content item not found"
+TYPE_NOT_FOUND = "Content type not found"
+TYPE_EXISTS = "A content type with this name already exists"
+
+
+# --- content types ------------------------------------------------------------------
+
+
+async def get_type(ctx: Context, *, content_type_id: int) -> ContentType:
+    """One content type, or NotFound."""
+    found = await ctx.loaders.get(ContentTypeByIdLoader).load(content_type_id)
+    if found is None:
+        raise NotFound(TYPE_NOT_FOUND)
+    return found
+
+
+async def get_all_types(ctx: Context, *, page: PageArgs) -> Page:
+    """Content types in id order."""
+    return await paginate(ctx, select(ContentType), (ContentType.id,), page)
+
+
+def _check_required_fields(values: dict[str, Any]) -> None:
+    required = values.get("required_fields")
+    if required is not None and (not isinstance(required, list)
+                                 or not all(isinstance(f, str) and f for f in required)):
+        raise Validation("required_fields must be a list of field names",
+                         details={"field": "required_fields"})
+
+
+async def create_type(ctx: Context, *, fields: dict[str, Any]) -> ContentType:
+    """Add a content type (platform admins)."""
+    ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
+    _check_required_fields(fields)
+    async with ctx.db.transaction() as session:
+        row = ContentType(**fields)
+        session.add(row)
+        await flush_unique(session, TYPE_EXISTS)
+        await session.refresh(row)
+    return row
+
+
+async def update_type(ctx: Context, *, content_type_id: int,
+                      changes: dict[str, Any]) -> ContentType:
+    """Change some of a content type's fields (platform admins)."""
+    ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
+    _check_required_fields(changes)
+    async with ctx.db.transaction() as session:
+        row = await get_row(session, ContentType, content_type_id, TYPE_NOT_FOUND, lock=True)
+        apply(row, changes)
+        await flush_unique(session, TYPE_EXISTS)
+        await session.refresh(row)
+    return row
+
+
+async def delete_type(ctx: Context, *, content_type_id: int) -> None:
+    """Remove a content type no content item uses (platform admins)."""
+    ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
+    try:
+        async with ctx.db.transaction() as session:
+            deleted = (await session.execute(
+                delete(ContentType).where(ContentType.id == content_type_id)
+                .returning(ContentType.id))).scalar_one_or_none()
+    except IntegrityError as exc:
+        if is_fk_violation(exc):
+            raise Conflict("This content type is used by content items") from None
+        raise
+    if deleted is None:
+        raise NotFound(TYPE_NOT_FOUND)
+
+
+# --- content items ------------------------------------------------------------------
+
+
+async def get_for_module(ctx: Context, *, module_id: int) -> list[ContentItem]:
+    """A module's content items in sequence order."""
+    await modules.get(ctx, module_id=module_id)
+    return await ctx.loaders.get(ContentItemsByModuleIdLoader).load(module_id)
+
+
+async def get(ctx: Context, *, content_id: int) -> ContentItem:
+    """A content item of a course the viewer may see, or NotFound."""
+    item = await ctx.loaders.get(ContentItemByIdLoader).load(content_id)
+    if item is None or not courses.can_see(
+            ctx.viewer, await ctx.loaders.get(CourseByIdLoader).load(item.course_id)):
+        raise NotFound(CONTENT_NOT_FOUND)
+    return item
+
+
+async def viewer_progress(ctx: Context, *, content_item_id: int) -> ContentProgress | None:
+    """The viewer's latest progress on a content item; None when there is none or no viewer."""
+    if ctx.viewer.user_id is None:
+        return None
+    return await ctx.loaders.get(ContentProgressByUserItemLoader).load(
+        (ctx.viewer.user_id, content_item_id))
+
+
+async def types_of(ctx: Context, *, items: list[ContentItem]) -> list[ContentType]:
+    """The content type of each item, in one batch."""
+    return await ctx.loaders.get(ContentTypeByIdLoader).load_many(
+        [i.content_type_id for i in items])
+
+
+async def create(ctx: Context, *, fields: dict[str, Any]) -> ContentItem:
+    """Add a content item to a module of the given course.
+
+    ``data_json`` must carry every key the content type requires; without
+    ``sequence_index`` the item goes after the module's last one.
+    """
+    ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    values = dict(fields)
+    if not isinstance(values.get("data_json") or {}, dict):
+        raise Validation("data_json must be an object", details={"field": "data_json"})
+    for name in ("sequence_index", "estimated_duration_seconds"):
+        if values.get(name) is not None and values[name] < 0:
+            raise Validation(f"{name} must be >= 0", details={"field": name})
+    async with ctx.db.transaction() as session:
+        module = await get_row(session, Module, values["module_id"], modules.MODULE_NOT_FOUND)
+        if module.course_id != values["course_id"]:
+            raise Validation(f"Module {module.id} does not belong to course "
+                             f"{values['course_id']}", details={"field": "module_id"})
+        courses.require_owner(ctx.viewer, await session.get(Course, module.course_id))
+        kind = await session.get(ContentType, values["content_type_id"])
+        if kind is None:
+            raise Validation(f"Content type {values['content_type_id']} does not exist",
+                             details={"field": "content_type_id"})
+        data = values.get("data_json") or {}
+        missing = [f for f in kind.required_fields if f not in data]
+        if missing:
+            raise Validation(f"data_json is missing required fields for content type "
+                             f"'{kind.name}': {', '.join(missing)}",
+                             details={"field": "data_json", "missing": missing})
+        values["data_json"] = data
+        if values.get("sequence_index") is None:
+            last = (await session.execute(select(func.max(ContentItem.sequence_index)).where(
+                ContentItem.module_id == module.id))).scalar_one()
+            values["sequence_index"] = 0 if last is None else last + 1
+        item = ContentItem(**values)
+        session.add(item)
+        await session.flush()
+        await session.refresh(item)
+    ctx.loaders.get(ContentTypeByIdLoader).prime(kind.id, kind)
+    return item

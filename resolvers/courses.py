@@ -1,0 +1,229 @@
+"""Courses and their offerings (terms), and a course's statistics.
+
+Visibility: instructors and platform admins see every course; everyone else
+(students, anonymous callers) sees published courses only, and an
+unpublished course is "not found" for them. Authoring (create needs the
+INSTRUCTOR role; change, delete and new offerings need the course's creator or
+a platform admin).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.viewer import ROLE_INSTRUCTOR, Viewer
+from core.context import Context
+from core.errors import Forbidden, NotFound, Validation
+from loaders.catalog import (
+    CourseByIdLoader,
+    CourseOfferingByIdLoader,
+    CourseOfferingsByCourseIdLoader,
+    CourseStatsByIdLoader,
+)
+from models.course import (
+    ENROLLMENT_STATUSES,
+    Course,
+    CourseOffering,
+    Department,
+    Subject,
+    University,
+)
+from resolvers.catalog import Page, PageArgs, apply, get_row, page_in_memory, paginate
+
+COURSE_NOT_FOUND = "Course not found"
+
+
+def can_author(viewer: Viewer) -> bool:
+    """Instructors and platform admins write courses and see unpublished ones."""
+    return viewer.has_role(ROLE_INSTRUCTOR) or viewer.is_admin
+
+
+def can_see(viewer: Viewer, course: Course | None) -> bool:
+    return course is not None and (course.is_published or can_author(viewer))
+
+
+def require_owner(viewer: Viewer, course: Course) -> None:
+    """Only the course's creator or a platform admin may change a course and its tree."""
+    viewer.require_role(ROLE_INSTRUCTOR)
+    if not viewer.is_admin and course.created_by_id != viewer.user_id:
+        raise Forbidden("Only the course's creator or a platform admin can change this course")
+
+
+async def get(ctx: Context, *, course_id: int) -> Course:
+    """A course the viewer may see, or NotFound."""
+    course = await ctx.loaders.get(CourseByIdLoader).load(course_id)
+    if not can_see(ctx.viewer, course):
+        raise NotFound(COURSE_NOT_FOUND)
+    return course
+
+
+async def get_visible_many(ctx: Context, *, course_ids: list[int]) -> list[Course | None]:
+    """Courses by id in one batch; None where missing or hidden from the viewer."""
+    courses = await ctx.loaders.get(CourseByIdLoader).load_many(course_ids)
+    return [c if can_see(ctx.viewer, c) else None for c in courses]
+
+
+async def get_all(ctx: Context, *, university_id: int | None = None, page: PageArgs) -> Page:
+    """Courses in id order, optionally of one university."""
+    query = select(Course)
+    if university_id is not None:
+        query = query.where(Course.university_id == university_id)
+    if not can_author(ctx.viewer):
+        query = query.where(Course.is_published.is_(True))
+    result = await paginate(ctx, query, (Course.id,), page)
+    loader = ctx.loaders.get(CourseByIdLoader)
+    for course in result.items:
+        loader.prime(course.id, course)
+    return result
+
+
+async def _check_references(session: AsyncSession, values: dict[str, Any]) -> None:
+    """University, department and subject must exist; the department must be the
+    university's (a department alone implies its university)."""
+    university_id = values.get("university_id")
+    department_id = values.get("department_id")
+    subject_id = values.get("primary_subject_id")
+    if university_id is not None and await session.get(University, university_id) is None:
+        raise Validation(f"University {university_id} does not exist",
+                         details={"field": "university_id"})
+    if department_id is not None:
+        department = await session.get(Department, department_id)
+        if department is None:
+            raise Validation(f"Department {department_id} does not exist",
+                             details={"field": "department_id"})
+        if university_id is None:
+            values["university_id"] = department.university_id
+        elif department.university_id != university_id:
+            raise Validation(f"Department {department_id} does not belong to university "
+                             f"{university_id}", details={"field": "department_id"})
+    if subject_id is not None and await session.get(Subject, subject_id) is None:
+        raise Validation(f"Subject {subject_id} does not exist",
+                         details={"field": "primary_subject_id"})
+
+
+def _check_credit_hours(values: dict[str, Any]) -> None:
+    if values.get("credit_hours") is not None and values["credit_hours"] < 0:
+        raise Validation("credit_hours must be >= 0", details={"field": "credit_hours"})
+
+
+async def create(ctx: Context, *, fields: dict[str, Any]) -> Course:
+    """A new course, created by the viewer (instructors and platform admins)."""
+    ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    _check_credit_hours(fields)
+    values = dict(fields)
+    async with ctx.db.transaction() as session:
+        await _check_references(session, values)
+        course = Course(**values, created_by_id=ctx.viewer.user_id)
+        session.add(course)
+        await session.flush()
+        await session.refresh(course)
+    return course
+
+
+async def update(ctx: Context, *, course_id: int, changes: dict[str, Any]) -> Course:
+    """Change some of a course's fields (its creator or a platform admin)."""
+    ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    _check_credit_hours(changes)
+    async with ctx.db.transaction() as session:
+        course = await get_row(session, Course, course_id, COURSE_NOT_FOUND, lock=True)
+        require_owner(ctx.viewer, course)
+        references = {k: changes.get(k, getattr(course, k))
+                      for k in ("university_id", "department_id", "primary_subject_id")}
+        if changes.get("department_id") is not None and "university_id" not in changes:
+            references["university_id"] = None
+        if any(k in changes for k in references):
+            await _check_references(session, references)
+            changes = {**changes, "university_id": references["university_id"]}
+        apply(course, changes)
+        await session.flush()
+        await session.refresh(course)
+    return course
+
+
+async def delete(ctx: Context, *, course_id: int) -> None:
+    """Delete a course with its offerings, enrollments and module tree."""
+    ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    async with ctx.db.transaction() as session:
+        course = await get_row(session, Course, course_id, COURSE_NOT_FOUND, lock=True)
+        require_owner(ctx.viewer, course)
+        await session.delete(course)
+
+
+# --- offerings ----------------------------------------------------------------------
+
+
+def offering_visible(viewer: Viewer, offering: CourseOffering) -> bool:
+    """Students see PUBLIC offerings in lists; UNLISTED and PRIVATE ones are for authors."""
+    return offering.visibility == "PUBLIC" or can_author(viewer)
+
+
+async def get_offerings(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
+    """A course's offerings in id order (one batched read for many courses)."""
+    await get(ctx, course_id=course_id)
+    rows = await ctx.loaders.get(CourseOfferingsByCourseIdLoader).load(course_id)
+    visible = [o for o in rows if offering_visible(ctx.viewer, o)]
+    return page_in_memory(visible, ("id",), page)
+
+
+async def get_offering(ctx: Context, *, offering_id: int) -> CourseOffering:
+    """An offering of a course the viewer may see, or NotFound."""
+    offering = await ctx.loaders.get(CourseOfferingByIdLoader).load(offering_id)
+    if offering is None or not can_see(
+            ctx.viewer, await ctx.loaders.get(CourseByIdLoader).load(offering.course_id)):
+        raise NotFound("Course offering not found")
+    return offering
+
+
+def _ordered(values: dict[str, Any], start: str, end: str) -> None:
+    first: datetime | None = values.get(start)
+    last: datetime | None = values.get(end)
+    if first is not None and last is not None and last <= first:
+        raise Validation(f"{end} must be after {start}", details={"field": end})
+
+
+async def create_offering(ctx: Context, *, course_id: int,
+                          fields: dict[str, Any]) -> CourseOffering:
+    """A new term of a course (its creator or a platform admin)."""
+    ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    fields = {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
+              for k, v in fields.items()}
+    _ordered(fields, "starts_at", "ends_at")
+    _ordered(fields, "enrollment_start", "enrollment_end")
+    async with ctx.db.transaction() as session:
+        course = await get_row(session, Course, course_id, COURSE_NOT_FOUND)
+        require_owner(ctx.viewer, course)
+        offering = CourseOffering(course_id=course_id, **fields)
+        session.add(offering)
+        await session.flush()
+        await session.refresh(offering)
+    return offering
+
+
+async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
+    """Counts for a course: offerings, enrollments by status, modules, content, ratings.
+
+    ``completion_rate`` is the percentage of the course's enrollments that are
+    COMPLETED (two decimals; 0.0 without enrollments).
+    """
+    await get(ctx, course_id=course_id)
+    row = await ctx.loaders.get(CourseStatsByIdLoader).load(course_id)
+    by_status = {status: int(row["enrollments_by_status"].get(status, 0))
+                 for status in ENROLLMENT_STATUSES}
+    total = sum(by_status.values())
+    average = row["average_rating"]
+    return {
+        "course_id": course_id,
+        "offerings_count": row["offerings_count"],
+        "total_enrollments": total,
+        "active_enrollments": by_status["ACTIVE"],
+        "enrollments_by_status": by_status,
+        "modules_count": row["modules_count"],
+        "content_items_count": row["content_items_count"],
+        "average_rating": float(average) if average is not None else None,
+        "review_count": row["review_count"],
+        "completion_rate": round(by_status["COMPLETED"] * 100 / total, 2) if total else 0.0,
+    }

@@ -1,0 +1,194 @@
+"""GraphQL for a course's module tree.
+
+``Course.modules`` is a connection of the roots; below them ``children`` is a
+plain list in sequence order (bounded by the course's size). Every nested
+field goes through a per-request loader, so a tree of any width costs one
+statement per level and field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from enum import Enum
+
+import strawberry
+from strawberry import relay
+from strawberry.types import Info
+
+from loaders.catalog import (
+    ContentItemsByModuleIdLoader,
+    CourseByIdLoader,
+    ModuleByIdLoader,
+    ModulesByParentIdLoader,
+)
+from models.course import Module as ModuleModel
+from resolvers import courses, modules
+from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.content import ContentItem
+from schema.courses import Course
+
+
+@strawberry.enum(description="What a module is in its course's structure.")
+class ModuleType(Enum):
+    COURSE_ROOT = "COURSE_ROOT"
+    UNIT = "UNIT"
+    CHAPTER = "CHAPTER"
+    LESSON = "LESSON"
+    TOPIC = "TOPIC"
+    SECTION = "SECTION"
+    LAB = "LAB"
+    QUIZ = "QUIZ"
+
+
+@strawberry.type(description="The viewer's progress on a module.")
+class ViewerModuleProgress:
+    progress_percent: int = strawberry.field(description="0–100.")
+    started_at: datetime = strawberry.field(description="When the viewer started it.")
+    completed_at: datetime | None = strawberry.field(description="When the viewer finished.")
+
+
+@strawberry.type(description="A node of a course's module tree.")
+class Module(relay.Node):
+    id: relay.NodeID[int]
+    title: str = strawberry.field(description="Title.")
+    description: str = strawberry.field(description="Free text.")
+    module_type: ModuleType = strawberry.field(description="What the module is.")
+    sequence_index: int = strawberry.field(description="Position among its siblings.")
+    _model: strawberry.Private[ModuleModel]
+
+    @classmethod
+    def from_model(cls, row: ModuleModel) -> Module:
+        return cls(id=row.id, title=row.title, description=row.description,
+                   module_type=ModuleType(row.module_type), sequence_index=row.sequence_index,
+                   _model=row)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[Module | None]:
+        ids = [int(i) if str(i).isdigit() else 0 for i in node_ids]
+        rows = await info.context.loaders.get(ModuleByIdLoader).load_many(ids)
+        visible = await courses.get_visible_many(
+            info.context, course_ids=[r.course_id if r else 0 for r in rows])
+        return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]
+
+    @strawberry.field(description="The course the module belongs to.")
+    async def course(self, info: Info) -> Course:
+        row = await info.context.loaders.get(CourseByIdLoader).load(self._model.course_id)
+        return Course.from_model(row)
+
+    @strawberry.field(description="The module above this one; null for a root.")
+    async def parent(self, info: Info) -> Module | None:
+        if self._model.parent_module_id is None:
+            return None
+        row = await info.context.loaders.get(ModuleByIdLoader).load(self._model.parent_module_id)
+        return Module.from_model(row) if row else None
+
+    @strawberry.field(description="Direct children in sequence order.")
+    async def children(self, info: Info) -> list[Module]:
+        loader = info.context.loaders.get(ModulesByParentIdLoader)
+        by_id = info.context.loaders.get(ModuleByIdLoader)
+        rows = await loader.load(self.id)
+        for row in rows:
+            by_id.prime(row.id, row)
+        return [Module.from_model(r) for r in rows]
+
+    @strawberry.field(description="The module's content items in sequence order.")
+    async def content(self, info: Info) -> list[ContentItem]:
+        rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(self.id)
+        return [ContentItem.from_model(r) for r in rows]
+
+    @strawberry.field(description="The viewer's progress on this module (the latest across "
+                                  "offerings); null when none or anonymous.")
+    async def progress(self, info: Info) -> ViewerModuleProgress | None:
+        row = await modules.viewer_progress(info.context, module_id=self.id)
+        if row is None:
+            return None
+        return ViewerModuleProgress(progress_percent=row.progress_percent,
+                                    started_at=row.started_at, completed_at=row.completed_at)
+
+
+@strawberry.type(description="A page of modules.")
+class ModuleConnection(relay.Connection[Module]):
+    pass
+
+
+async def root_modules(info: Info, *, course_id: int, first: int | None,
+                       after: str | None) -> ModuleConnection:
+    page = await modules.get_roots(info.context, course_id=course_id,
+                                   page=page_args(first, after))
+    return connection(ModuleConnection, page, Module.from_model)
+
+
+@strawberry.input(description="A new module.")
+class CreateModuleInput:
+    course_id: relay.GlobalID
+    parent_module_id: relay.GlobalID | None = None
+    title: str
+    description: str = ""
+    module_type: ModuleType = ModuleType.UNIT
+    sequence_index: int | None = strawberry.field(
+        default=None, description="Position among siblings; omitted means last.")
+
+
+@strawberry.input(description="Changes to a module. Setting parentModuleId moves it (null "
+                              "moves it to the top); omitted fields keep their value.")
+class UpdateModuleInput:
+    id: relay.GlobalID
+    parent_module_id: relay.GlobalID | None = strawberry.UNSET
+    title: str | None = strawberry.UNSET
+    description: str | None = strawberry.UNSET
+    module_type: ModuleType | None = strawberry.UNSET
+    sequence_index: int | None = strawberry.UNSET
+
+
+@strawberry.input(description="Every child of one parent (or every root), in the new order.")
+class ReorderModulesInput:
+    module_ids: list[relay.GlobalID]
+
+
+@strawberry.type(description="A module after a change.")
+class ModulePayload:
+    module: Module
+
+
+@strawberry.type(description="Siblings in their new order.")
+class ReorderModulesPayload:
+    modules: list[Module]
+
+
+def _module_fields(data, *, skip: tuple[str, ...] = ()) -> dict:
+    fields = set_fields(data, skip=skip)
+    if fields.get("course_id") is not None:
+        fields["course_id"] = decode_id(fields["course_id"], "Course")
+    if fields.get("parent_module_id") is not None:
+        fields["parent_module_id"] = decode_id(fields["parent_module_id"], "Module")
+    return fields
+
+
+@strawberry.type
+class ModuleMutation:
+    @strawberry.mutation(description="Add a module to a course (its creator or a platform "
+                                     "admin).")
+    async def create_module(self, info: Info, input: CreateModuleInput) -> ModulePayload:
+        row = await modules.create(info.context, fields=_module_fields(input))
+        return ModulePayload(module=Module.from_model(row))
+
+    @strawberry.mutation(description="Change or move a module; it can never move under "
+                                     "itself or one of its descendants.")
+    async def update_module(self, info: Info, input: UpdateModuleInput) -> ModulePayload:
+        row = await modules.update_module(info.context, module_id=decode_id(input.id, "Module"),
+                                          changes=_module_fields(input, skip=("id",)))
+        return ModulePayload(module=Module.from_model(row))
+
+    @strawberry.mutation(description="Give a parent's children a new order.")
+    async def reorder_modules(self, info: Info,
+                              input: ReorderModulesInput) -> ReorderModulesPayload:
+        rows = await modules.reorder(info.context, module_ids=[
+            decode_id(i, "Module") for i in input.module_ids])
+        return ReorderModulesPayload(modules=[Module.from_model(r) for r in rows])
+
+    @strawberry.mutation(description="Delete a module with its subtree and content.")
+    async def delete_module(self, info: Info, id: relay.GlobalID) -> DeletePayload:
+        await modules.delete(info.context, module_id=decode_id(id, "Module"))
+        return DeletePayload(deleted_id=strawberry.ID(str(id)))
