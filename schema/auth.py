@@ -11,7 +11,8 @@ from strawberry.types import Info
 from core.auth.cookies import clear_cookie, set_cookie
 from core.auth.viewer import ACCESS_COOKIE
 from resolvers import auth
-from schema.user import Grade, LearningGoal, StudyLevel, User, parse_int_id
+from schema.pages import parse_int_id
+from schema.user import Grade, LearningGoal, StudyLevel, User
 
 
 @strawberry.input(description="Onboarding answers given at sign-up; each one optional.")

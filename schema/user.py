@@ -19,7 +19,12 @@ from resolvers import activity as activity_resolvers
 from resolvers import auth as auth_resolvers
 from resolvers import profile as profile_resolvers
 from resolvers import user as user_resolvers
-from schema.learning import LearningActivity, global_id
+from schema.learning import (
+    LearningActivity,
+    ModuleProgressConnection,
+    global_id,
+    module_progress_connection,
+)
 
 LearningGoal = strawberry.enum(Enum("LearningGoal", {v: v for v in LEARNING_GOALS}),
                                description="Why a learner studies.")
@@ -27,20 +32,6 @@ StudyLevel = strawberry.enum(Enum("StudyLevel", {v: v for v in STUDY_LEVELS}),
                              description="Where a learner is in their education.")
 Grade = strawberry.enum(Enum("Grade", {v: v for v in GRADES}),
                         description="A learner's year of study.")
-
-
-def parse_int_id(value: str, type_name: str, *, field: str) -> int:
-    """An integer id from a global ID of ``type_name`` or from a plain integer string."""
-    text = str(value)
-    if text.isdigit():
-        return int(text)
-    try:
-        kind, raw = relay.from_base64(text)
-        if kind == type_name and raw.isdigit():
-            return int(raw)
-    except Exception:
-        pass
-    raise Validation(f"Invalid {type_name} id: {text!r}", details={"field": field})
 
 
 @strawberry.type(description="Onboarding answers of a learner.")
@@ -144,6 +135,18 @@ class User(relay.Node):
             return None
         ids = await profile_resolvers.get_subject_ids(info.context, user_id=self._model.id)
         return [global_id("Subject", i) for i in ids]
+
+    @strawberry.field(description="The user's module progress, oldest first; self and admins "
+                                  "only (null for others).")
+    async def progress(self, info: Info, course_offering_id: strawberry.ID | None = None,
+                       first: int | None = None, after: str | None = None,
+                       last: int | None = None,
+                       before: str | None = None) -> ModuleProgressConnection | None:
+        if not self._private(info):
+            return None
+        return await module_progress_connection(
+            info, user_id=self._model.id, course_offering_id=course_offering_id, first=first,
+            after=after, last=last, before=before)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
