@@ -8,9 +8,17 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import distinct_on
 
 from loaders import DbLoader
-from models.community import CourseReview, DiscussionPost, DiscussionThread, Flashcard, Note
+from models.community import (
+    CourseReview,
+    DiscussionPost,
+    DiscussionThread,
+    Flashcard,
+    FlashcardReview,
+    Note,
+)
 from models.learning import (
     ContentProgress,
     LabSubmission,
@@ -69,3 +77,15 @@ class DiscussionPostByIdLoader(_ById):
 
 class CourseReviewByIdLoader(_ById):
     model = CourseReview
+
+
+class LatestReviewByFlashcardIdLoader(DbLoader):
+    async def batch_load_fn(self, keys: list[int]) -> list[FlashcardReview | None]:
+        async with self.db.session() as session:
+            rows = (await session.execute(
+                select(FlashcardReview).where(FlashcardReview.flashcard_id.in_(keys))
+                .ext(distinct_on(FlashcardReview.flashcard_id))
+                .order_by(FlashcardReview.flashcard_id, FlashcardReview.reviewed_at.desc(),
+                          FlashcardReview.id.desc()))).scalars()
+            found = {row.flashcard_id: row for row in rows}
+        return [found.get(key) for key in keys]
