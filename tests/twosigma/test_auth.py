@@ -277,3 +277,14 @@ async def test_graphql_register_with_onboarding(client, services):
     body = await gql_raw(client, REGISTER, {"input": {
         "email": "h@example.com", "password": PASSWORD, "timeZone": "Nowhere/Land"}})
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+def test_face_serves_every_documented_learner_endpoint():
+    from rest_compat.twosigma import FACE
+    from tests.rest_compat.test_faces import documented
+
+    served = {(route.method, FACE.base + route.path) for route in FACE.routes}
+    wanted = documented("twosigma", under=("/api/v1/auth/", "/api/v1/users/",
+                                           "/api/v1/progress/"))
+    assert len(wanted) == 14
+    assert wanted <= served

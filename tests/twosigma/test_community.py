@@ -361,3 +361,30 @@ async def test_community_activity_counts_toward_the_streak(client, services, use
     me = (await client.get("/api/v1/users/me", headers=world["ada"])).json()
     assert me["current_streak_days"] == 1
     assert me["last_activity_date"] == datetime.now(UTC).date().isoformat()
+
+
+THREAD_AUTHORS = """
+query($c: ID!) { discussionThreads(courseId: $c, first: 50) { edges { node { title
+  author { fullName } } } } }"""
+
+
+async def test_thread_authors_load_in_one_batch(client, services, world):
+    from tests.fixtures import count_statements
+
+    async def open_threads(count: int) -> None:
+        for i in range(count):
+            who = "ada" if i % 2 else "bob"
+            await gql(client, CREATE_THREAD, {"input": {"courseId": world["course"],
+                                                        "title": f"T{i}", "body": "b"}},
+                      headers=world[who])
+
+    await open_threads(2)
+    with count_statements(services) as few:
+        await gql(client, THREAD_AUTHORS, {"c": world["course"]}, headers=world["bob"])
+    await open_threads(6)
+    with count_statements(services) as many:
+        data = await gql(client, THREAD_AUTHORS, {"c": world["course"]}, headers=world["bob"])
+    assert len(data["discussionThreads"]["edges"]) == 8
+    assert {e["node"]["author"]["fullName"] for e in data["discussionThreads"]["edges"]} == {
+        "Ada", "Bob"}
+    assert len(many) == len(few), many.statements

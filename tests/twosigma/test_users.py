@@ -246,3 +246,35 @@ async def test_graphql_viewer_overview(client, services, user):
                                "course": {"title": "Intro to CS", "code": "CS101"}}],
         "recommendedCourses": []}
     assert error_codes(await gql_raw(client, OVERVIEW)) == ["UNAUTHENTICATED"]
+
+
+USERS_WITH_PROFILES = """
+{ users(first: 20) { edges { node { fullName profile { grade } subjectPreferences } } } }"""
+
+
+async def test_profiles_and_preferences_load_in_batches(client, services):
+    from models.course import UserProfile
+    from tests.fixtures import count_statements
+
+    admin = await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
+    headers = await bearer_for(services, admin)
+    math = await subject(services)
+
+    async def add_users(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            learner = await create_user(services, email=f"l{i}@example.com")
+            await add(services, UserProfile(user_id=learner.id, grade="JUNIOR"))
+            await add(services, UserSubjectPreference(user_id=learner.id, subject_id=math.id))
+
+    await add_users(0, 2)
+    with count_statements(services) as few:
+        small = await gql(client, USERS_WITH_PROFILES, headers=headers)
+    await add_users(2, 6)
+    with count_statements(services) as many:
+        large = await gql(client, USERS_WITH_PROFILES, headers=headers)
+    assert len(small["users"]["edges"]) == 3 and len(large["users"]["edges"]) == 9
+    assert large["users"]["edges"][1]["node"]["profile"] == {"grade": "JUNIOR"}
+    assert large["users"]["edges"][1]["node"]["subjectPreferences"] == [
+        relay.to_base64("Subject", str(math.id))]
+    # Viewer, page, one batch of profiles, one of preferences: however many users.
+    assert len(many) == len(few) == 4, many.statements
