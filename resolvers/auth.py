@@ -230,6 +230,8 @@ async def refresh(ctx: Context, *, refresh_token: str) -> SignIn:
         token_row, auth_session, user = row
         if auth_session.revoked_at is not None or auth_session.expires_at <= now:
             raise Unauthenticated("Session has ended")
+        if not user.is_active:
+            raise Forbidden("Inactive user")
         if token_row.used_at is not None:
             auth_session.revoked_at = now
             auth_session.revoked_reason = "refresh_token_reuse"

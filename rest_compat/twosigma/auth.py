@@ -10,8 +10,8 @@ Choices where the reference is silent (a FastAPI backend's usual behaviour):
 - A registered email answers ``400 {"detail": "Email already registered"}``.
 - ``subject_preferences`` naming unknown subjects answers 400 ``Unknown subject ids: ...``.
 - Wrong email or password answers ``401 {"detail": "Invalid email or password"}``; a
-  deactivated account ``403 {"detail": "Inactive user"}``. Register and login are rate
-  limited (429 with ``Retry-After``).
+  deactivated account ``403 {"detail": "Inactive user"}`` (login and refresh).
+  Register and login are rate limited (429 with ``Retry-After``).
 - ``/auth/refresh`` reads the refresh token from ``Authorization: Bearer``; a missing,
   invalid, expired or reused token answers 401 (reuse also revokes the session).
 """
@@ -43,16 +43,16 @@ Locale = Annotated[str, rule(check_locale)]
 TimeZone = Annotated[str, rule(check_time_zone)]
 
 
-class CheckEmailBody(Body):
+class SigmaCheckEmailBody(Body):
     email: EmailStr
 
 
-class LoginBody(Body):
+class SigmaLoginBody(Body):
     email: EmailStr
     password: str
 
 
-class RegisterBody(Body):
+class SigmaRegisterBody(Body):
     email: EmailStr
     password: Password
     full_name: FullName | None = None
@@ -60,15 +60,15 @@ class RegisterBody(Body):
     time_zone: TimeZone = "UTC"
 
 
-class ProfileBody(Body):
+class SigmaProfileBody(Body):
     date_of_birth: date | None = None
     learning_goal: Literal[LEARNING_GOALS] | None = None
     study_level: Literal[STUDY_LEVELS] | None = None
     grade: Literal[GRADES] | None = None
 
 
-class OnboardingBody(RegisterBody):
-    profile: ProfileBody | None = None
+class SigmaOnboardingBody(SigmaRegisterBody):
+    profile: SigmaProfileBody | None = None
     subject_preferences: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list,
                                                                   max_length=100)
 
@@ -79,11 +79,11 @@ def _tokens(sign_in: auth.SignIn) -> JSONResponse:
 
 
 async def check_email(req: FaceRequest) -> Response:
-    body: CheckEmailBody = req.body
+    body: SigmaCheckEmailBody = req.body
     return JSONResponse({"available": await auth.is_email_available(req.ctx, email=body.email)})
 
 
-async def _register(req: FaceRequest, body: RegisterBody, **onboarding) -> Response:
+async def _register(req: FaceRequest, body: SigmaRegisterBody, **onboarding) -> Response:
     try:
         sign_in = await auth.register(
             req.ctx, email=body.email, password=body.password, display_name=body.full_name,
@@ -99,14 +99,14 @@ async def register(req: FaceRequest) -> Response:
 
 
 async def register_with_onboarding(req: FaceRequest) -> Response:
-    body: OnboardingBody = req.body
+    body: SigmaOnboardingBody = req.body
     profile = (auth.OnboardingProfile(**body.profile.model_dump())
                if body.profile is not None else None)
     return await _register(req, body, profile=profile, subject_ids=body.subject_preferences)
 
 
 async def login(req: FaceRequest) -> Response:
-    body: LoginBody = req.body
+    body: SigmaLoginBody = req.body
     return _tokens(await auth.login(req.ctx, email=body.email, password=body.password))
 
 
@@ -120,23 +120,24 @@ async def refresh(req: FaceRequest) -> Response:
 TOKENS = "{access_token, refresh_token, token_type: bearer}"
 
 ROUTES = [
-    Route("POST", "/auth/check-email", check_email, body=CheckEmailBody, tag="auth",
+    Route("POST", "/auth/check-email", check_email, body=SigmaCheckEmailBody, tag="auth",
           summary="Whether an email is still free to register",
           responses={200: "{available: bool}", 422: "invalid email"}),
-    Route("POST", "/auth/register", register, body=RegisterBody, tag="auth",
+    Route("POST", "/auth/register", register, body=SigmaRegisterBody, tag="auth",
           summary="Register a new account and sign in",
           responses={200: TOKENS, 400: "Email already registered", 422: "invalid field",
                      429: "rate limited"}),
     Route("POST", "/auth/register-with-onboarding", register_with_onboarding,
-          body=OnboardingBody, tag="auth",
+          body=SigmaOnboardingBody, tag="auth",
           summary="Register with onboarding profile and subject preferences",
           responses={200: TOKENS, 400: "Email already registered or unknown subject",
                      422: "invalid field", 429: "rate limited"}),
-    Route("POST", "/auth/login", login, body=LoginBody, tag="auth",
+    Route("POST", "/auth/login", login, body=SigmaLoginBody, tag="auth",
           summary="Sign in with email and password",
           responses={200: TOKENS, 401: "Invalid email or password", 403: "Inactive user",
                      429: "rate limited"}),
     Route("POST", "/auth/refresh", refresh, tag="auth",
           summary="Rotate the refresh token given as Bearer; reuse revokes the session",
-          responses={200: TOKENS, 401: "missing, invalid or reused refresh token"}),
+          responses={200: TOKENS, 401: "missing, invalid or reused refresh token",
+                     403: "Inactive user"}),
 ]

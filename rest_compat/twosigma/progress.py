@@ -35,14 +35,14 @@ class MyProgressQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class ModuleProgressBody(Body):
+class SigmaModuleProgressBody(Body):
     module_id: int
     course_offering_id: int
     progress_percent: int = Field(ge=0, le=100)
     completed_at: datetime | None = None
 
 
-class ContentProgressBody(Body):
+class SigmaContentProgressBody(Body):
     content_item_id: int
     course_offering_id: int
     progress_percent: int = Field(ge=0, le=100)
@@ -57,7 +57,7 @@ async def my_module_progress(req: FaceRequest) -> Response:
 
 
 async def upsert_module_progress(req: FaceRequest) -> Response:
-    body: ModuleProgressBody = req.body
+    body: SigmaModuleProgressBody = req.body
     row = await progress.upsert_module_progress(
         req.ctx, module_id=body.module_id, course_offering_id=body.course_offering_id,
         progress_percent=body.progress_percent, completed_at=body.completed_at)
@@ -71,7 +71,7 @@ async def my_content_progress(req: FaceRequest) -> Response:
 
 
 async def upsert_content_progress(req: FaceRequest) -> Response:
-    body: ContentProgressBody = req.body
+    body: SigmaContentProgressBody = req.body
     row = await progress.upsert_content_progress(
         req.ctx, content_item_id=body.content_item_id,
         course_offering_id=body.course_offering_id, progress_percent=body.progress_percent,
@@ -88,14 +88,14 @@ ROUTES = [
           responses={200: "[ModuleProgress]", 401: "not authenticated",
                      404: "Course offering not found", 422: "bad course_offering_id"}),
     Route("POST", "/progress/modules", upsert_module_progress, auth=True,
-          body=ModuleProgressBody, tag="progress", summary="Create or update module progress",
+          body=SigmaModuleProgressBody, tag="progress", summary="Create or update module progress",
           responses={200: "ModuleProgress", **ERRORS}),
     Route("GET", "/progress/content/my-progress", my_content_progress, auth=True,
           query=MyProgressQuery, tag="progress", summary="Your content progress",
           responses={200: "[ContentProgress]", 401: "not authenticated",
                      404: "Course offering not found", 422: "bad course_offering_id"}),
     Route("POST", "/progress/content", upsert_content_progress, auth=True,
-          body=ContentProgressBody, tag="progress",
+          body=SigmaContentProgressBody, tag="progress",
           summary="Create or update content progress",
           responses={200: "ContentProgress", **ERRORS}),
 ]

@@ -31,7 +31,7 @@ from rest_compat.twosigma.auth import FullName, Locale, TimeZone
 from rest_compat.twosigma.shapes import Body
 
 
-class UpdateMeBody(Body):
+class SigmaUpdateMeBody(Body):
     full_name: FullName | None = None
     locale: Locale | None = None
     time_zone: TimeZone | None = None
@@ -60,7 +60,7 @@ async def me(req: FaceRequest) -> Response:
 
 
 async def update_me(req: FaceRequest) -> Response:
-    body: UpdateMeBody = req.body
+    body: SigmaUpdateMeBody = req.body
     user = await profile_resolvers.update_me(req.ctx, full_name=body.full_name,
                                              locale=body.locale, time_zone=body.time_zone)
     return JSONResponse(shapes.user_private(user))
@@ -93,7 +93,7 @@ async def list_users(req: FaceRequest) -> Response:
 ROUTES = [
     Route("GET", "/users/me", me, auth=True, tag="users", summary="The signed-in user",
           responses={200: "UserResponse", 401: "not authenticated"}),
-    Route("PUT", "/users/me", update_me, auth=True, body=UpdateMeBody, tag="users",
+    Route("PUT", "/users/me", update_me, auth=True, body=SigmaUpdateMeBody, tag="users",
           summary="Change full name, locale or time zone",
           responses={200: "UserResponse", 401: "not authenticated", 422: "invalid field"}),
     Route("GET", "/users/me/overview", overview, auth=True, tag="users",

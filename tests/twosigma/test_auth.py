@@ -226,6 +226,17 @@ async def test_refresh_rotates_and_detects_reuse(client, user):
     assert me.status_code == 401
 
 
+async def test_refresh_stops_for_deactivated_users(client, services, user):
+    tokens = (await client.post(f"{API}/auth/login",
+                                json={"email": "ada@example.com", "password": PASSWORD})).json()
+    async with services.db.transaction() as session:
+        (await session.get(User, user.id)).is_active = False
+    response = await client.post(f"{API}/auth/refresh",
+                                 headers={"Authorization": f"Bearer {tokens['refresh_token']}"})
+    assert response.status_code == 403
+    assert response.json() == {"detail": "Inactive user"}
+
+
 async def test_refresh_requires_a_refresh_token(client, user):
     response = await client.post(f"{API}/auth/refresh")
     assert response.status_code == 401
