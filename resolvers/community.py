@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
+from core.pagination import encode_cursor, page_size
 from loaders.learning import (
     CourseReviewByIdLoader,
     DiscussionPostByIdLoader,
     DiscussionThreadByIdLoader,
+    FirstPostsByThreadLoader,
     FlashcardByIdLoader,
     LatestReviewByFlashcardIdLoader,
     NoteByIdLoader,
@@ -337,12 +339,27 @@ async def delete_post(ctx: Context, *, post_id: int) -> None:
                                         private=False))
 
 
-async def get_posts_page(ctx: Context, *, thread_id: int, **page) -> IdPage:
-    """A thread's posts, oldest first; for the course's members."""
-    async with ctx.db.session() as session:
-        await _thread_for_member(session, ctx, thread_id)
+async def get_posts_page(ctx: Context, *, thread_id: int, thread_checked: bool = False,
+                         first: int | None = None, after: str | None = None,
+                         last: int | None = None, before: str | None = None) -> IdPage:
+    """A thread's posts, oldest first; for the course's members.
+
+    ``thread_checked`` says the caller already showed the viewer this thread (a page of
+    threads or a node), so membership was checked; first pages of many threads then load
+    in one batch.
+    """
+    if not thread_checked:
+        async with ctx.db.session() as session:
+            await _thread_for_member(session, ctx, thread_id)
+    if first is not None and after is None and last is None and before is None:
+        size = page_size(first, None)
+        rows = await ctx.loaders.get(FirstPostsByThreadLoader).load((thread_id, size))
+        shown = rows[:size]
+        return IdPage(rows=shown, cursors=[encode_cursor([r.id]) for r in shown],
+                      has_next=len(rows) > size, has_previous=False)
     query = select(DiscussionPost).where(DiscussionPost.thread_id == thread_id)
-    return await _page(ctx, query, DiscussionPost.id, **page)
+    return await _page(ctx, query, DiscussionPost.id, first=first, after=after, last=last,
+                       before=before)
 
 
 # --- course reviews ------------------------------------------------------------------------

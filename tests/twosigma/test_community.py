@@ -388,3 +388,47 @@ async def test_thread_authors_load_in_one_batch(client, services, world):
     assert {e["node"]["author"]["fullName"] for e in data["discussionThreads"]["edges"]} == {
         "Ada", "Bob"}
     assert len(many) == len(few), many.statements
+
+
+THREADS_WITH_POSTS = """
+query($c: ID!) { discussionThreads(courseId: $c, first: 50) { edges { node { title
+  posts(first: 2) { edges { node { body } } pageInfo { hasNextPage endCursor } } } } } }"""
+MORE_POSTS = """
+query($id: ID!, $after: String) { node(id: $id) { ... on DiscussionThread {
+  posts(first: 2, after: $after) { edges { node { body } } pageInfo { hasNextPage } } } } }"""
+
+
+async def test_first_posts_of_many_threads_load_in_one_batch(client, services, world):
+    from tests.fixtures import count_statements
+
+    async def open_threads(start: int, count: int) -> None:
+        for i in range(start, start + count):
+            thread = (await gql(client, CREATE_THREAD, {"input": {
+                "courseId": world["course"], "title": f"T{i}", "body": "b"}},
+                headers=world["ada"]))["createDiscussionThread"]["thread"]
+            for j in range(i % 4):
+                await gql(client, CREATE_POST, {"input": {"threadId": thread["id"],
+                                                          "body": f"T{i}P{j}"}},
+                          headers=world["bob"])
+
+    await open_threads(0, 2)
+    with count_statements(services) as few:
+        await gql(client, THREADS_WITH_POSTS, {"c": world["course"]}, headers=world["bob"])
+    await open_threads(2, 4)
+    with count_statements(services) as many:
+        data = await gql(client, THREADS_WITH_POSTS, {"c": world["course"]},
+                         headers=world["bob"])
+    assert len(many) == len(few), many.statements
+    posts = {e["node"]["title"]: e["node"]["posts"] for e in data["discussionThreads"]["edges"]}
+    assert [p["node"]["body"] for p in posts["T0"]["edges"]] == []
+    assert [p["node"]["body"] for p in posts["T2"]["edges"]] == ["T2P0", "T2P1"]
+    assert posts["T2"]["pageInfo"]["hasNextPage"] is False
+    assert [p["node"]["body"] for p in posts["T3"]["edges"]] == ["T3P0", "T3P1"]
+    assert posts["T3"]["pageInfo"]["hasNextPage"] is True
+
+    thread_id = relay.to_base64("DiscussionThread", "4")
+    rest = (await gql(client, MORE_POSTS, {"id": thread_id,
+                                           "after": posts["T3"]["pageInfo"]["endCursor"]},
+                      headers=world["bob"]))["node"]["posts"]
+    assert [p["node"]["body"] for p in rest["edges"]] == ["T3P2"]
+    assert rest["pageInfo"]["hasNextPage"] is False
