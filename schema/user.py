@@ -241,6 +241,12 @@ class UserQuery:
     def viewer(self, info: Info) -> Viewer:
         return viewer_from_context(info)
 
+    @strawberry.field(description="A user by the integer id the course platform API shows "
+                                  "(any signed-in user; private fields as usual).")
+    async def user_by_number(self, info: Info, number: int) -> User:
+        return User.from_model(
+            await user_resolvers.get_by_number_or_raise(info.context, number=number))
+
     @strawberry.field(description="Whether nobody has registered this email yet.")
     async def check_email(self, info: Info, email: str) -> bool:
         return await auth_resolvers.is_email_available(info.context, email=email)

@@ -278,3 +278,17 @@ async def test_profiles_and_preferences_load_in_batches(client, services):
         relay.to_base64("Subject", str(math.id))]
     # Viewer, page, one batch of profiles, one of preferences: however many users.
     assert len(many) == len(few) == 4, many.statements
+
+
+BY_NUMBER = "query($n: Int!) { userByNumber(number: $n) { fullName email } }"
+
+
+async def test_graphql_user_by_number(client, services, user):
+    bob = await create_user(services, email="bob@example.com", display_name="Bob")
+    headers = await bearer_for(services, user)
+    data = await gql(client, BY_NUMBER, {"n": bob.number}, headers=headers)
+    assert data["userByNumber"] == {"fullName": "Bob", "email": None}
+    assert error_codes(await gql_raw(client, BY_NUMBER, {"n": 999999},
+                                     headers=headers)) == ["NOT_FOUND"]
+    assert error_codes(await gql_raw(client, BY_NUMBER, {"n": bob.number})) == [
+        "UNAUTHENTICATED"]
