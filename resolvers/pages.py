@@ -31,7 +31,8 @@ def _key(cursor: str) -> int:
 
 async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: int | None,
                      after: str | None, last: int | None, before: str | None) -> IdPage:
-    """One page of ``query`` ordered by ``id_column`` (first/after forward, last/before back)."""
+    """One page of ``query`` ordered by the unique integer ``id_column`` (first/after
+    forward, last/before back)."""
     size = page_size(first, last)
     forward = last is None
     cursor = after if forward else before
@@ -44,6 +45,6 @@ async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: 
     rows = rows[:size]
     if not forward:
         rows.reverse()
-    return IdPage(rows=rows, cursors=[encode_cursor([r.id]) for r in rows],
+    return IdPage(rows=rows, cursors=[encode_cursor([getattr(r, id_column.key)]) for r in rows],
                   has_next=more if forward else bool(before),
                   has_previous=bool(after) if forward else more)

@@ -25,6 +25,7 @@ from schema.learning import (
     global_id,
     module_progress_connection,
 )
+from schema.pages import to_connection
 
 LearningGoal = strawberry.enum(Enum("LearningGoal", {v: v for v in LEARNING_GOALS}),
                                description="Why a learner studies.")
@@ -240,6 +241,15 @@ class UserQuery:
     @strawberry.field(description="Who is asking.")
     def viewer(self, info: Info) -> Viewer:
         return viewer_from_context(info)
+
+    @strawberry.field(description="Every account by platform number, for any signed-in user; "
+                                  "private fields follow the usual rule.")
+    async def user_directory(self, info: Info, first: int | None = None,
+                             after: str | None = None, last: int | None = None,
+                             before: str | None = None) -> UserConnection:
+        page = await user_resolvers.get_directory_page(info.context, first=first, after=after,
+                                                       last=last, before=before)
+        return to_connection(UserConnection, page, User.from_model)
 
     @strawberry.field(description="A user by the integer id the course platform API shows "
                                   "(any signed-in user; private fields as usual).")

@@ -292,3 +292,26 @@ async def test_graphql_user_by_number(client, services, user):
                                      headers=headers)) == ["NOT_FOUND"]
     assert error_codes(await gql_raw(client, BY_NUMBER, {"n": bob.number})) == [
         "UNAUTHENTICATED"]
+
+
+DIRECTORY = """
+query($first: Int, $after: String) { userDirectory(first: $first, after: $after) {
+  edges { node { number fullName email } } pageInfo { hasNextPage endCursor } } }"""
+
+
+async def test_graphql_user_directory_mirrors_the_rest_list(client, services, user):
+    others = [await create_user(services, email=f"u{i}@example.com", display_name=f"U{i}")
+              for i in range(3)]
+    headers = await bearer_for(services, user)
+    page = (await gql(client, DIRECTORY, {"first": 2}, headers=headers))["userDirectory"]
+    assert [e["node"] for e in page["edges"]] == [
+        {"number": user.number, "fullName": "Ada", "email": "ada@example.com"},
+        {"number": others[0].number, "fullName": "U0", "email": None}]
+    assert page["pageInfo"]["hasNextPage"] is True
+    rest = (await gql(client, DIRECTORY, {"first": 2, "after": page["pageInfo"]["endCursor"]},
+                      headers=headers))["userDirectory"]
+    assert [e["node"]["fullName"] for e in rest["edges"]] == ["U1", "U2"]
+    assert rest["pageInfo"]["hasNextPage"] is False
+    assert error_codes(await gql_raw(client, DIRECTORY, {"first": 2})) == ["UNAUTHENTICATED"]
+    assert error_codes(await gql_raw(client, DIRECTORY, {"first": 101},
+                                     headers=headers)) == ["BAD_USER_INPUT"]
