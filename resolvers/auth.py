@@ -7,9 +7,9 @@ its own shape.
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
@@ -18,9 +18,18 @@ from core import github_oauth, ratelimit
 from core.auth import passwords, secrets_box, tokens
 from core.auth.viewer import Viewer
 from core.context import Context
-from core.errors import Conflict, NotConfigured, Unauthenticated, Validation
+from core.errors import Conflict, Forbidden, NotConfigured, Unauthenticated, Validation
 from core.github_oauth import GitHubProfile
+from models.course import (
+    GRADES,
+    LEARNING_GOALS,
+    STUDY_LEVELS,
+    Subject,
+    UserProfile,
+    UserSubjectPreference,
+)
 from models.user import AuthSession, RefreshToken, User, UserSecret
+from resolvers.profile import check_locale, check_time_zone
 
 PASSWORD_MIN = 8
 PASSWORD_MAX = 128
@@ -47,10 +56,42 @@ def normalize_email(email: str) -> str:
         raise Validation(f"Invalid email address: {exc}", details={"field": "email"}) from exc
 
 
-def check_password_rules(password: str) -> None:
+def check_password_rules(password: str, *, require_letter_and_digit: bool = False) -> None:
+    """8 to 128 characters; the course platform also wants a letter and a digit."""
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
         raise Validation(f"Password must be between {PASSWORD_MIN} and {PASSWORD_MAX} characters",
                          details={"field": "password"})
+    if require_letter_and_digit and not (any(c.isalpha() for c in password)
+                                         and any(c.isdigit() for c in password)):
+        raise Validation("Password must contain at least one letter and one digit",
+                         details={"field": "password"})
+
+
+@dataclass(frozen=True)
+class OnboardingProfile:
+    """Onboarding answers given at sign-up; each one optional."""
+
+    date_of_birth: date | None = None
+    learning_goal: str | None = None
+    study_level: str | None = None
+    grade: str | None = None
+
+
+def check_profile(profile: OnboardingProfile) -> None:
+    """Raise Validation when an answer is not one of the known values."""
+    for field, value, allowed in (("learning_goal", profile.learning_goal, LEARNING_GOALS),
+                                  ("study_level", profile.study_level, STUDY_LEVELS),
+                                  ("grade", profile.grade, GRADES)):
+        if value is not None and value not in allowed:
+            raise Validation(f"{field} must be one of {', '.join(allowed)}",
+                             details={"field": field})
+    if profile.date_of_birth is not None and profile.date_of_birth >= datetime.now(UTC).date():
+        raise Validation("date_of_birth must be in the past", details={"field": "date_of_birth"})
+
+
+async def is_email_available(ctx: Context, *, email: str) -> bool:
+    """Whether nobody has registered ``email`` yet (compared case-insensitively)."""
+    return await get_by_email(ctx, email=normalize_email(email)) is None
 
 
 async def _limit(ctx: Context, action: str, limit: int) -> None:
@@ -113,24 +154,52 @@ def session_cookie_token(ctx: Context, sign_in: SignIn) -> tuple[str, int]:
 
 
 async def register(ctx: Context, *, email: str, password: str,
-                   display_name: str | None = None) -> SignIn:
-    """Create an account with email and password and sign it in."""
+                   display_name: str | None = None, locale: str | None = None,
+                   time_zone: str | None = None, profile: OnboardingProfile | None = None,
+                   subject_ids: Sequence[int] | None = None,
+                   require_letter_and_digit: bool = False) -> SignIn:
+    """Create an account with email and password (and onboarding answers) and sign it in."""
     await _limit(ctx, "register", ctx.settings.rate_limit_register)
-    check_password_rules(password)
+    check_password_rules(password, require_letter_and_digit=require_letter_and_digit)
     email = normalize_email(email)
+    if locale is not None:
+        check_locale(locale)
+    if time_zone is not None:
+        check_time_zone(time_zone)
+    if profile is not None:
+        check_profile(profile)
     if await get_by_email(ctx, email=email) is not None:
         raise Conflict("An account with this email already exists")
     password_hash = await passwords.hash_password(password)
     user = User(email=email, password_hash=password_hash,
-                display_name=(display_name or "").strip() or email.split("@")[0], roles=[])
+                display_name=(display_name or "").strip() or email.split("@")[0], roles=[],
+                locale=locale or "en", time_zone=time_zone or "UTC")
     try:
         async with ctx.db.transaction() as session:
             session.add(user)
+            await session.flush()
+            if profile is not None:
+                session.add(UserProfile(user_id=user.id, date_of_birth=profile.date_of_birth,
+                                        learning_goal=profile.learning_goal,
+                                        study_level=profile.study_level, grade=profile.grade))
+            if subject_ids:
+                await _add_subject_preferences(session, user.id, subject_ids)
     except Exception as exc:  # a concurrent registration won the unique index
         if "uq_users_email_lower" in str(exc):
             raise Conflict("An account with this email already exists") from exc
         raise
     return await _start_session(ctx, user)
+
+
+async def _add_subject_preferences(session, user_id: uuid.UUID, subject_ids: Sequence[int]) -> None:
+    wanted = sorted(set(subject_ids))
+    found = set((await session.execute(
+        select(Subject.id).where(Subject.id.in_(wanted)))).scalars())
+    missing = [i for i in wanted if i not in found]
+    if missing:
+        raise Validation(f"Unknown subject ids: {', '.join(map(str, missing))}",
+                         details={"field": "subject_preferences", "missing": missing})
+    session.add_all(UserSubjectPreference(user_id=user_id, subject_id=i) for i in wanted)
 
 
 async def login(ctx: Context, *, email: str, password: str) -> SignIn:
@@ -140,6 +209,8 @@ async def login(ctx: Context, *, email: str, password: str) -> SignIn:
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         raise Unauthenticated("Invalid email or password")
+    if not user.is_active:
+        raise Forbidden("Inactive user")
     return await _start_session(ctx, user)
 
 
@@ -159,6 +230,8 @@ async def refresh(ctx: Context, *, refresh_token: str) -> SignIn:
         token_row, auth_session, user = row
         if auth_session.revoked_at is not None or auth_session.expires_at <= now:
             raise Unauthenticated("Session has ended")
+        if not user.is_active:
+            raise Forbidden("Inactive user")
         if token_row.used_at is not None:
             auth_session.revoked_at = now
             auth_session.revoked_reason = "refresh_token_reuse"

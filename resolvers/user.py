@@ -1,4 +1,4 @@
-"""Users: reading profiles and listing accounts."""
+"""Users: reading profiles, listing accounts, roles and the learner's dashboard."""
 
 from __future__ import annotations
 
@@ -6,13 +6,18 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import and_, func, or_, select
 
+from core.auth.viewer import ROLE_PLATFORM_ADMIN, ROLES
 from core.context import Context
-from core.errors import Validation
-from core.pagination import decode_cursor, encode_cursor, page_size
+from core.errors import NotFound, Validation
+from core.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_size
 from loaders.user import UserByIdLoader
+from models.course import Course, CourseOffering, Enrollment, UserSubjectPreference
+from models.learning import LearningActivity
 from models.user import User
+from resolvers.activity import current_streak
+from resolvers.pages import IdPage, page_by_id
 
 
 def can_see_private(ctx: Context, user_id: uuid.UUID) -> bool:
@@ -120,3 +125,113 @@ async def set_avatar(ctx: Context, *, data: bytes) -> User:
         await ctx.storage.delete(previous)
     ctx.loaders.get(UserByIdLoader).clear(user_id).prime(user_id, user)
     return user
+
+
+async def get_by_number_or_raise(ctx: Context, *, number: int) -> User:
+    """The user shown as ``number`` on the course platform; NotFound when none."""
+    ctx.viewer.require_user()
+    async with ctx.db.session() as session:
+        user = (await session.execute(select(User).where(User.number == number))
+                ).scalar_one_or_none()
+    if user is None:
+        raise NotFound("User not found")
+    ctx.loaders.get(UserByIdLoader).prime(user.id, user)
+    return user
+
+
+async def get_all_by_offset(ctx: Context, *, skip: int = 0, limit: int = 100) -> list[User]:
+    """Accounts ordered by their platform number, offset-paginated; any signed-in user."""
+    ctx.viewer.require_user()
+    if skip < 0 or not 1 <= limit <= MAX_PAGE_SIZE:
+        raise Validation(f"skip must be >= 0 and limit 1 to {MAX_PAGE_SIZE}")
+    async with ctx.db.session() as session:
+        return list((await session.execute(
+            select(User).order_by(User.number).offset(skip).limit(limit))).scalars())
+
+
+async def get_directory_page(ctx: Context, *, first: int | None = None, after: str | None = None,
+                             last: int | None = None, before: str | None = None) -> IdPage:
+    """Accounts ordered by platform number, for any signed-in user (private fields hidden
+    by the usual rule)."""
+    ctx.viewer.require_user()
+    async with ctx.db.session() as session:
+        page = await page_by_id(session, select(User), User.number, first=first, after=after,
+                                last=last, before=before)
+    loader = ctx.loaders.get(UserByIdLoader)
+    for user in page.rows:
+        loader.prime(user.id, user)
+    return page
+
+
+async def set_roles(ctx: Context, *, user_id: uuid.UUID, roles: list[str]) -> User:
+    """Replace a user's roles (platform admins only); roles must be known ones."""
+    ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
+    unknown = sorted(set(roles) - set(ROLES))
+    if unknown:
+        raise Validation(f"Unknown roles: {', '.join(unknown)} (known: {', '.join(ROLES)})",
+                         details={"field": "roles"})
+    async with ctx.db.transaction() as session:
+        user = await session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise NotFound("User not found")
+        user.roles = sorted(set(roles))
+        await session.flush()
+        await session.refresh(user)
+    ctx.loaders.get(UserByIdLoader).clear(user_id).prime(user_id, user)
+    return user
+
+
+RECOMMENDED_LIMIT = 5
+RECENT_ACTIVITY_LIMIT = 10
+
+
+@dataclass
+class ActiveEnrollment:
+    enrollment: Enrollment
+    offering: CourseOffering
+    course: Course
+
+
+@dataclass
+class Overview:
+    """The learner's dashboard."""
+
+    active_enrollments: list[ActiveEnrollment]
+    recommended_courses: list[Course]
+    recent_activity: list[LearningActivity]
+    completed_courses: int
+    current_streak: int
+
+
+async def get_overview(ctx: Context) -> Overview:
+    """Active enrollments, courses to try next, latest activity and the viewer's stats."""
+    user_id = ctx.viewer.require_user()
+    async with ctx.db.session() as session:
+        user = await session.get(User, user_id)
+        active = [ActiveEnrollment(*row) for row in await session.execute(
+            select(Enrollment, CourseOffering, Course)
+            .join(CourseOffering, CourseOffering.id == Enrollment.course_offering_id)
+            .join(Course, Course.id == CourseOffering.course_id)
+            .where(Enrollment.user_id == user_id, Enrollment.status == "ACTIVE")
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()))]
+        enrolled_courses = (select(CourseOffering.course_id)
+                            .join(Enrollment, Enrollment.course_offering_id == CourseOffering.id)
+                            .where(Enrollment.user_id == user_id))
+        preferred = (select(UserSubjectPreference.subject_id)
+                     .where(UserSubjectPreference.user_id == user_id))
+        recommended = list((await session.execute(
+            select(Course).where(Course.is_published.is_(True),
+                                 Course.primary_subject_id.in_(preferred),
+                                 Course.id.not_in(enrolled_courses))
+            .order_by(Course.created_at.desc(), Course.id.desc())
+            .limit(RECOMMENDED_LIMIT))).scalars())
+        recent = list((await session.execute(
+            select(LearningActivity).where(LearningActivity.user_id == user_id)
+            .order_by(LearningActivity.occurred_at.desc(), LearningActivity.id.desc())
+            .limit(RECENT_ACTIVITY_LIMIT))).scalars())
+        completed = (await session.execute(
+            select(func.count()).select_from(Enrollment)
+            .where(Enrollment.user_id == user_id, Enrollment.status == "COMPLETED"))).scalar_one()
+    return Overview(active_enrollments=active, recommended_courses=recommended,
+                    recent_activity=recent, completed_courses=completed,
+                    current_streak=current_streak(user))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import date, datetime
 
 import strawberry
 from strawberry.types import Info
@@ -11,14 +11,32 @@ from strawberry.types import Info
 from core.auth.cookies import clear_cookie, set_cookie
 from core.auth.viewer import ACCESS_COOKIE
 from resolvers import auth
-from schema.user import User
+from schema.pages import parse_int_id
+from schema.user import Grade, LearningGoal, StudyLevel, User
 
 
-@strawberry.input(description="Email and password for a new account.")
+@strawberry.input(description="Onboarding answers given at sign-up; each one optional.")
+class OnboardingProfileInput:
+    date_of_birth: date | None = None
+    learning_goal: LearningGoal | None = None
+    study_level: StudyLevel | None = None
+    grade: Grade | None = None
+
+
+@strawberry.input(description="Email and password for a new account, with optional settings "
+                              "and onboarding answers.")
 class RegisterInput:
     email: str
     password: str = strawberry.field(description="8 to 128 characters.")
-    display_name: str | None = None
+    display_name: str | None = strawberry.field(default=None,
+                                                description="Full name shown to others.")
+    locale: str | None = strawberry.field(default=None, description="Language tag, e.g. `en`.")
+    time_zone: str | None = strawberry.field(
+        default=None, description="IANA time zone, e.g. `Europe/Paris`; streaks count days "
+                                  "in it.")
+    profile: OnboardingProfileInput | None = None
+    subject_preferences: list[strawberry.ID] | None = strawberry.field(
+        default=None, description="Global IDs (or integer ids) of preferred subjects.")
 
 
 @strawberry.input(description="Email and password of an existing account.")
@@ -86,9 +104,20 @@ def _payload(info: Info, sign_in: auth.SignIn) -> AuthPayload:
 class AuthMutation:
     @strawberry.mutation(description="Create an account with email and password and sign in.")
     async def register(self, info: Info, input: RegisterInput) -> AuthPayload:
+        profile = None
+        if input.profile is not None:
+            p = input.profile
+            profile = auth.OnboardingProfile(
+                date_of_birth=p.date_of_birth,
+                learning_goal=p.learning_goal.value if p.learning_goal else None,
+                study_level=p.study_level.value if p.study_level else None,
+                grade=p.grade.value if p.grade else None)
+        subject_ids = [parse_int_id(i, "Subject", field="subjectPreferences")
+                       for i in input.subject_preferences or []]
         return _payload(info, await auth.register(
             info.context, email=input.email, password=input.password,
-            display_name=input.display_name))
+            display_name=input.display_name, locale=input.locale, time_zone=input.time_zone,
+            profile=profile, subject_ids=subject_ids))
 
     @strawberry.mutation(description="Sign in with email and password.")
     async def login(self, info: Info, input: LoginInput) -> AuthPayload:

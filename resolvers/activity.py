@@ -1,0 +1,96 @@
+"""The learning activity log and the daily streak it drives.
+
+Days are the learner's local days (their ``time_zone``): activity at 23:30 UTC
+is already tomorrow in Tokyo. ``record_activity`` runs inside the caller's
+transaction and locks the user row, so concurrent activity cannot lose a day.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.context import Context
+from loaders.learning import LearningActivityByIdLoader
+from models.learning import ACTIVITY_KINDS, LearningActivity
+from models.user import User
+
+
+def _zone(time_zone: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(time_zone)
+    except (KeyError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def local_date(at: datetime, time_zone: str) -> date:
+    """The calendar date of instant ``at`` in ``time_zone`` (UTC when unknown)."""
+    return at.astimezone(_zone(time_zone)).date()
+
+
+def current_streak(user: User, *, now: datetime | None = None) -> int:
+    """The streak as of today in the user's zone: 0 once a whole local day went by idle."""
+    if user.last_activity_date is None:
+        return 0
+    today = local_date(now or datetime.now(UTC), user.time_zone)
+    if user.last_activity_date < today - timedelta(days=1):
+        return 0
+    return user.current_streak_days
+
+
+def next_streak(days: int, last: date | None, today: date) -> int:
+    """The streak after activity on ``today`` given the last active day."""
+    if last is None:
+        return 1
+    if today <= last:
+        return max(days, 1)
+    if today == last + timedelta(days=1):
+        return days + 1
+    return 1
+
+
+async def record_activity(session: AsyncSession, user: User | uuid.UUID, kind: str, *,
+                          course_id: int | None = None, module_id: int | None = None,
+                          content_item_id: int | None = None, summary: str = "",
+                          at: datetime | None = None) -> LearningActivity:
+    """Log one learning activity on the learner's local date and advance their streak.
+
+    Call inside a transaction; the user's row stays locked until it commits.
+    """
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}")
+    user_id = user.id if isinstance(user, User) else user
+    at = at or datetime.now(UTC)
+    locked = (await session.execute(
+        select(User).where(User.id == user_id).with_for_update()
+        .execution_options(populate_existing=True))).scalar_one()
+    day = local_date(at, locked.time_zone)
+    last = locked.last_activity_date
+    locked.current_streak_days = next_streak(locked.current_streak_days, last, day)
+    if last is None or day > last:
+        locked.last_activity_date = day
+    activity = LearningActivity(user_id=user_id, kind=kind, course_id=course_id,
+                                module_id=module_id, content_item_id=content_item_id,
+                                summary=summary, occurred_at=at, local_date=day)
+    session.add(activity)
+    await session.flush()
+    return activity
+
+
+
+def visible_to_viewer(ctx: Context, user_id: uuid.UUID) -> bool:
+    """A learner's records are for themself and platform admins."""
+    return ctx.viewer.user_id == user_id or ctx.viewer.is_admin
+
+
+async def get_many(ctx: Context, *, ids: list[int | None]) -> list[LearningActivity | None]:
+    """Activities by id in the order asked; None where missing or not the viewer's to see."""
+    wanted = [i for i in ids if i is not None]
+    found = dict(zip(wanted, await ctx.loaders.get(LearningActivityByIdLoader).load_many(wanted),
+                     strict=True))
+    rows = [found.get(i) if i is not None else None for i in ids]
+    return [r if r is not None and visible_to_viewer(ctx, r.user_id) else None for r in rows]
