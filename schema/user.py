@@ -6,6 +6,7 @@ import uuid
 from collections.abc import Iterable
 from datetime import date, datetime
 from enum import Enum
+from typing import TYPE_CHECKING, Annotated
 
 import strawberry
 from strawberry import relay
@@ -41,6 +42,9 @@ class UserProfile:
     learning_goal: LearningGoal | None
     study_level: StudyLevel | None
     grade: Grade | None
+
+if TYPE_CHECKING:
+    from schema.enrollments import EnrollmentConnection
 
 
 @strawberry.enum(description="What kind of principal the viewer is.")
@@ -148,6 +152,17 @@ class User(relay.Node):
         return await module_progress_connection(
             info, user_id=self._model.id, course_offering_id=course_offering_id, first=first,
             after=after, last=last, before=before)
+
+    @strawberry.field(description="The user's enrollments; self and admins only (null for "
+                                  "others).")
+    async def enrollments(
+            self, info: Info, first: int | None = None, after: str | None = None,
+    ) -> Annotated[EnrollmentConnection, strawberry.lazy("schema.enrollments")] | None:
+        if not self._private(info):
+            return None
+        from schema.enrollments import enrollments_connection
+
+        return await enrollments_connection(info, self._model.id, first, after)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
