@@ -16,6 +16,7 @@ from schema.catalog import CatalogMutation, CatalogQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.errors import ErrorShaping
 from schema.feedback import FeedbackMutation, FeedbackQuery
+from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import limit_extensions
 from schema.user import UserMutation, UserQuery
@@ -33,7 +34,7 @@ def _node_query() -> type:
 
 
 QUERIES = (UserQuery, ApiKeyQuery, CatalogQuery, LearningQuery, CommunityQuery, FeedbackQuery,
-           AnalyticsQuery)
+           AnalyticsQuery, KnowledgeQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation)
 SUBSCRIPTIONS = (AuthSubscription,)
