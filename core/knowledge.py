@@ -151,9 +151,9 @@ class _Reader:
         self.problems: list[str] = []
 
     def problem(self, path: Path, message: str) -> None:
-        self.problems.append(f"{self._name(path)}: {message}")
+        self.problems.append(f"{self.name(path)}: {message}")
 
-    def _name(self, path: Path) -> str:
+    def name(self, path: Path) -> str:
         try:
             return str(path.relative_to(self.root.parent))
         except ValueError:
@@ -271,7 +271,7 @@ def _read_concepts(reader: _Reader, folder: Path) -> tuple[dict[str, Concept], d
                 reader.problem(path, f"concept {concept_id!r}: id must be snake_case")
             if concept_id in concepts:
                 reader.problem(path, f"duplicate concept id {concept_id!r} (also in "
-                                     f"{reader._name(files[concept_id])})")
+                                     f"{reader.name(files[concept_id])})")
                 continue
             if item["level"] not in LEVEL_RANK:
                 reader.problem(path, f"concept {concept_id!r}: unknown level {item['level']!r} "
