@@ -37,6 +37,8 @@ LEVELS: tuple[str, ...] = ("junior", "mid", "senior", "staff")
 LEVEL_RANK = {name: rank for rank, name in enumerate(LEVELS)}
 DEFAULT_DIR = Path(__file__).parent / "knowledge_data"
 
+# libyaml's safe loader when PyYAML was built with it: ten times faster at start-up.
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _SKILL_ID = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 _SNAKE_ID = re.compile(r"^[a-z][a-z0-9]*(_[a-z0-9]+)*$")
 
@@ -161,7 +163,7 @@ class _Reader:
 
     def load(self, path: Path) -> dict[str, Any] | None:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = yaml.load(path.read_text(encoding="utf-8"), Loader=_SafeLoader)
         except (OSError, yaml.YAMLError) as exc:
             self.problem(path, f"cannot be read: {exc}")
             return None
