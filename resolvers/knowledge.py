@@ -51,6 +51,20 @@ def get_role_or_raise(ctx: Context, *, role_id: str) -> Role:
     return role
 
 
+def get_role_for_skills(ctx: Context, *, skill_ids: list[str]) -> Role | None:
+    """The role mapping the most of ``skill_ids`` (ties go to the lower id); None if none do.
+
+    This is the skill-to-domain mapping an assessment uses when it is given no role.
+    """
+    wanted = set(skill_ids)
+    best: tuple[int, Role] | None = None
+    for role in knowledge_base().roles:
+        overlap = len(wanted.intersection(role.skill_ids))
+        if overlap and (best is None or overlap > best[0]):
+            best = (overlap, role)
+    return best[1] if best else None
+
+
 def check_level(level: str) -> str:
     """``level`` when it is a known career level; Validation("Invalid level: <x>") otherwise."""
     if level not in LEVEL_RANK:

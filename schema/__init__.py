@@ -17,6 +17,7 @@ from schema.catalog import CatalogMutation, CatalogQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.errors import ErrorShaping
 from schema.feedback import FeedbackMutation, FeedbackQuery
+from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import limit_extensions
 from schema.user import UserMutation, UserQuery
@@ -34,7 +35,7 @@ def _node_query() -> type:
 
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
-           CommunityQuery, FeedbackQuery, AnalyticsQuery)
+           CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription)

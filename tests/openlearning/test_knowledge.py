@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from strawberry import relay
 
 from core.knowledge import LEVELS, knowledge_base
+from tests.fixtures import count_statements, error_codes, gql, gql_raw
 
 ROLE_IDS = ["backend_engineering", "data_engineering", "devops", "frontend_engineering"]
 CATEGORIES = ["Languages", "Backend", "Frontend", "Databases", "Data", "DevOps", "Architecture",
@@ -190,3 +192,130 @@ async def test_the_openapi_document_lists_the_knowledge_routes(client):
     assert "security" not in concepts
     level = next(p for p in concepts["parameters"] if p["name"] == "level")
     assert level["in"] == "query" and level["schema"]["default"] == "mid"
+
+
+# --- GraphQL -----------------------------------------------------------------------------
+
+SKILLS_QUERY = "{ skills { id key name category icon description subSkills } }"
+CATEGORIES_QUERY = "{ skillCategories { name description skills { key category } } }"
+ROLES_QUERY = """
+{ roles { id key name description skillCount mappedSkillIds
+          mappedSkills { key name } levels { name conceptCount } } }"""
+ROLE_QUERY = """
+query Role($id: String!) {
+  role(id: $id) { key name description mappedSkillIds levels { name conceptCount } }
+}"""
+ROLE_CONCEPTS_QUERY = """
+query RoleConcepts($roleId: String!, $level: String!) {
+  roleConcepts(roleId: $roleId, level: $level) {
+    id key displayName level description prerequisiteKeys prerequisites { key level }
+  }
+}"""
+ROLE_CONCEPTS_DEFAULT_QUERY = "query($r: String!) { roleConcepts(roleId: $r) { key } }"
+NESTED_QUERY = """
+{ roles { key concepts(level: "staff") { key prerequisites { key prerequisites { key } } } } }"""
+NODE_QUERY = """
+query Node($id: ID!) {
+  node(id: $id) {
+    __typename
+    ... on Skill { key name }
+    ... on Role { key skillCount }
+    ... on Concept { key displayName }
+  }
+}"""
+
+
+async def test_graphql_skills_match_the_rest_taxonomy(client):
+    rest = (await client.get("/api/skills")).json()
+    skills = (await gql(client, SKILLS_QUERY))["skills"]
+    assert [{"id": s["key"], **{k: s[k] for k in ("name", "category", "icon", "description",
+                                                  "subSkills")}} for s in skills] == rest["skills"]
+    assert relay.from_base64(skills[0]["id"]) == ("Skill", skills[0]["key"])
+    categories = (await gql(client, CATEGORIES_QUERY))["skillCategories"]
+    assert [c["name"] for c in categories] == rest["categories"]
+    assert categories[1]["description"] == "Server-side frameworks, APIs and service design."
+    assert sum(len(c["skills"]) for c in categories) == len(skills)
+    assert all(s["category"] == c["name"] for c in categories for s in c["skills"])
+
+
+async def test_graphql_roles_match_the_rest_roles(client):
+    roles = (await gql(client, ROLES_QUERY))["roles"]
+    assert [r["key"] for r in roles] == ROLE_IDS
+    backend = roles[0]
+    assert relay.from_base64(backend["id"]) == ("Role", "backend_engineering")
+    assert backend["mappedSkillIds"] == BACKEND_SKILLS
+    assert backend["skillCount"] == 18
+    assert backend["mappedSkills"][:2] == [{"key": "nodejs", "name": "Node.js"},
+                                           {"key": "python", "name": "Python"}]
+    assert backend["levels"] == [{"name": level, "conceptCount": count}
+                                 for level, count in BACKEND_COUNTS.items()]
+    for role in roles:
+        rest = (await client.get(f"/api/roles/{role['key']}")).json()
+        data = await gql(client, ROLE_QUERY, {"id": role["key"]})
+        assert data["role"] == {"key": rest["id"], "name": rest["name"],
+                                "description": rest["description"],
+                                "mappedSkillIds": rest["mappedSkillIds"],
+                                "levels": rest["levels"]}
+
+
+async def test_graphql_unknown_role_is_not_found(client):
+    body = await gql_raw(client, ROLE_QUERY, {"id": "unknown_role"})
+    assert error_codes(body) == ["NOT_FOUND"]
+    assert body["errors"][0]["message"] == "Role not found: unknown_role"
+    assert body["data"] == {"role": None}
+    body = await gql_raw(client, ROLE_CONCEPTS_QUERY, {"roleId": "nope", "level": "unknown"})
+    assert error_codes(body) == ["NOT_FOUND"]
+    assert body["errors"][0]["message"] == "Role not found: nope"
+
+
+async def test_graphql_invalid_level_is_bad_user_input(client):
+    body = await gql_raw(client, ROLE_CONCEPTS_QUERY, {"roleId": "devops", "level": "principal"})
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == "Invalid level: principal"
+    body = await gql_raw(client, '{ role(id: "devops") { concepts(level: "x") { key } } }')
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == "Invalid level: x"
+
+
+@pytest.mark.parametrize("role_id", ROLE_IDS)
+async def test_graphql_role_concepts_match_rest_for_every_level(client, role_id):
+    for level in LEVELS:
+        rest = (await client.get(f"/api/roles/{role_id}/concepts",
+                                 params={"level": level})).json()["concepts"]
+        concepts = (await gql(client, ROLE_CONCEPTS_QUERY, {"roleId": role_id,
+                                                      "level": level}))["roleConcepts"]
+        assert [{"id": c["key"], "displayName": c["displayName"], "level": c["level"],
+                 "prerequisites": c["prerequisiteKeys"]} for c in concepts] == rest
+        for concept in concepts:
+            assert [p["key"] for p in concept["prerequisites"]] == concept["prerequisiteKeys"]
+            assert all(LEVELS.index(p["level"]) <= LEVELS.index(concept["level"])
+                       for p in concept["prerequisites"])
+            assert concept["description"]
+    default = await gql(client, ROLE_CONCEPTS_DEFAULT_QUERY, {"r": role_id})
+    mid = (await client.get(f"/api/roles/{role_id}/concepts")).json()["concepts"]
+    assert [c["key"] for c in default["roleConcepts"]] == [c["id"] for c in mid]
+
+
+async def test_graphql_nodes_resolve_by_global_id(client):
+    for typename, key, expected in [
+        ("Skill", "nodejs", {"key": "nodejs", "name": "Node.js"}),
+        ("Role", "devops", {"key": "devops", "skillCount": 14}),
+        ("Concept", "rest_api_design", {"key": "rest_api_design",
+                                        "displayName": "REST API Design"}),
+    ]:
+        data = await gql(client, NODE_QUERY, {"id": relay.to_base64(typename, key)})
+        assert data["node"] == {"__typename": typename, **expected}
+    data = await gql(client, NODE_QUERY, {"id": relay.to_base64("Concept", "no_such_concept")})
+    assert data["node"] is None
+
+
+async def test_graphql_nested_knowledge_runs_no_sql(client, services):
+    with count_statements(services) as counter:
+        data = await gql(client, NESTED_QUERY)
+    assert len(counter) == 0
+    backend = data["roles"][0]
+    assert len(backend["concepts"]) == sum(BACKEND_COUNTS.values())
+    rest_design = next(c for c in backend["concepts"] if c["key"] == "rest_api_design")
+    assert rest_design["prerequisites"] == [
+        {"key": "http_fundamentals", "prerequisites": []},
+        {"key": "json_data_formats", "prerequisites": [{"key": "programming_fundamentals"}]}]

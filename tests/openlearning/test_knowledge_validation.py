@@ -244,3 +244,13 @@ async def test_services_refuse_to_start_on_an_invalid_knowledge_base(tmp_path, m
         knowledge.knowledge_base.cache_clear()
         await services.llm.aclose()
         await services.db.dispose()
+
+
+def test_a_role_listing_a_skill_or_concept_twice_is_rejected(tmp_path):
+    role = {**ROLE, "skills": ["rest-api", "rest-api"],
+            "concepts": [*ROLE["concepts"], "http_fundamentals"]}
+    found = problems(write_kb(tmp_path, roles={"backend_engineering": role}))
+    path = f"{tmp_path.name}/roles/backend_engineering.yaml"
+    assert found == [f"{path}: role 'backend_engineering': skill 'rest-api' listed twice",
+                     f"{path}: role 'backend_engineering': concept 'http_fundamentals' "
+                     "listed twice"]
