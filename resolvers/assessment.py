@@ -30,7 +30,7 @@ from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSe
 from resolvers import assessment_state as rules
 from resolvers import gaps, plans
 from resolvers.auth import get_anthropic_key
-from resolvers.knowledge import check_level, get_role_or_raise
+from resolvers.knowledge import check_level, get_role_for_skills, get_role_or_raise
 
 SESSION_TIMEOUT = timedelta(minutes=30)
 THOROUGHNESS = tuple(rules.PLANS)
@@ -103,18 +103,16 @@ def _concepts(session: AssessmentSession) -> dict:
 
 
 def _domain_for(ctx: Context, skill_ids: list[str], role_id: str | None) -> Role:
-    kb = knowledge_base()
     if role_id:
         return get_role_or_raise(ctx, role_id=role_id)
-    unknown = [s for s in skill_ids if s not in kb.skills_by_id]
+    unknown = [s for s in skill_ids if s not in knowledge_base().skills_by_id]
     if unknown:
         raise Validation(f"Unknown skill: {unknown[0]}", details={"field": "skillIds"})
-    # The role covering most of the skills; on a tie, the first by id.
-    best = max(kb.roles, key=lambda r: len(set(skill_ids) & set(r.skill_ids)))
-    if not set(skill_ids) & set(best.skill_ids):
+    role = get_role_for_skills(ctx, skill_ids=skill_ids)
+    if role is None:
         raise Validation("None of these skills is covered by a role of the knowledge base",
                          details={"field": "skillIds"})
-    return best
+    return role
 
 
 async def _key(ctx: Context) -> str:
