@@ -46,6 +46,10 @@ WAKE_TOPIC = "jobs:wake"
 MAX_BACKOFF_SECONDS = 600
 
 
+class PermanentFailure(Exception):
+    """Raised by a handler when trying again cannot help (the job fails at once)."""
+
+
 def job(kind: str, *, every_seconds: float | None = None) -> Callable[[Handler], Handler]:
     """Register ``handler`` for jobs of ``kind`` (periodic when ``every_seconds`` is given)."""
 
@@ -186,6 +190,9 @@ class JobWorker:
             await self.handlers[claimed.kind](self.services, claimed.payload)
         except asyncio.CancelledError:
             raise
+        except PermanentFailure as exc:
+            log.warning("job %s (%s) cannot succeed: %s", claimed.id, claimed.kind, exc)
+            await self._failed(claimed, str(exc), final=True)
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %s", claimed.id, claimed.kind,
                           claimed.attempts)
@@ -220,8 +227,8 @@ class JobWorker:
                 "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, "
                 "finished_at = now(), updated_at = now() WHERE id = :id"), {"id": claimed.id})
 
-    async def _failed(self, claimed: ClaimedJob, error: str) -> None:
-        final = claimed.attempts >= claimed.max_attempts
+    async def _failed(self, claimed: ClaimedJob, error: str, *, final: bool = False) -> None:
+        final = final or claimed.attempts >= claimed.max_attempts
         delay = backoff(claimed.attempts).total_seconds()
         async with self.db.transaction() as session:
             await session.execute(text(

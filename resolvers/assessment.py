@@ -23,6 +23,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import and_, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 
+from core import jobs
 from core.context import Context
 from core.errors import Conflict, DomainError, Forbidden, Gone, NotFound, Validation
 from core.knowledge import Role, knowledge_base
@@ -33,6 +34,7 @@ from resolvers.auth import get_anthropic_key
 from resolvers.knowledge import check_level, get_role_for_skills, get_role_or_raise
 
 SESSION_TIMEOUT = timedelta(minutes=30)
+MATERIALS_JOB = "assessment.materials"
 THOROUGHNESS = tuple(rules.PLANS)
 MAX_ANSWER_CHARS = 10_000
 
@@ -189,15 +191,24 @@ async def _require_active(ctx: Context, session: AssessmentSession) -> None:
         raise Gone("Session has timed out")
 
 
-async def _save(ctx: Context, session: AssessmentSession, **values) -> int:
-    """Write ``values`` if nobody changed the session since it was read; the new version."""
+async def _save(ctx: Context, session: AssessmentSession, *, completes: bool = False,
+                **values) -> int:
+    """Write ``values`` if nobody changed the session since it was read; the new version.
+
+    When the write completes the session, the materials job is enqueued with it.
+    """
     version = session.version + 1
     async with ctx.db.transaction() as db:
         result = await db.execute(update(AssessmentSession).where(
             AssessmentSession.id == session.id, AssessmentSession.version == session.version,
         ).values(version=version, last_activity_at=datetime.now(UTC), **values))
-    if result.rowcount != 1:
-        raise Conflict("This session changed in the meantime; reload it and try again")
+        if result.rowcount != 1:
+            raise Conflict("This session changed in the meantime; reload it and try again")
+        if completes:
+            await jobs.enqueue(db, MATERIALS_JOB, {"session_id": str(session.id)},
+                               dedupe_key=f"materials:{session.id}")
+    if completes:
+        await jobs.notify_enqueued(ctx.services)
     session.version = version
     for name, value in values.items():
         setattr(session, name, value)
@@ -276,8 +287,8 @@ async def respond(ctx: Context, *, session_id: uuid.UUID, response: str,
                             bloom=evaluation.bloom_level, reasoning=evaluation.reasoning)
         following = rules.next_topic(state, concepts, len(state.history))
         if following is None:
-            await _save(ctx, session, state=state.to_json(), pending_concept=None,
-                        pending_question=None, status="completed",
+            await _save(ctx, session, completes=True, state=state.to_json(),
+                        pending_concept=None, pending_question=None, status="completed",
                         completed_at=datetime.now(UTC))
             yield Completed(scores=rules.scores(state, concepts))
             return
@@ -394,6 +405,11 @@ async def knowledge_graph(ctx: Context, *, session_id: uuid.UUID) -> dict:
 def live_scores(session: AssessmentSession) -> list[dict]:
     state = rules.AssessmentState.from_json(session.state)
     return rules.scores(state, _concepts(session))
+
+
+async def get(ctx: Context, *, session_id: uuid.UUID) -> AssessmentSession:
+    """One of the viewer's sessions (404 when missing, 403 when someone else's)."""
+    return await _load(ctx, session_id)
 
 
 async def get_listed(ctx: Context, *, session_id: uuid.UUID) -> Listed:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from core.jobs import job
+from resolvers import materials  # noqa: F401 — registers the materials job
 
 KEEP_FINISHED_DAYS = 7
 

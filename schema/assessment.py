@@ -19,7 +19,7 @@ from strawberry.types import Info
 
 from core.errors import NotFound
 from core.pagination import decode_cursor, encode_cursor, page_size
-from resolvers import assessment, gaps, plans
+from resolvers import assessment, gaps, materials, plans
 
 
 @strawberry.input(description="An assessed proficiency in one skill.")
@@ -172,6 +172,41 @@ def _session_uuid(value: strawberry.ID | str) -> uuid.UUID:
     raise NotFound("Session not found")
 
 
+@strawberry.type(description="One section of study material.")
+class MaterialSection:
+    type: str = strawberry.field(description="explanation, code_example or quiz")
+    title: str
+    body: str
+    code_block: str | None
+    answer: str | None
+
+
+@strawberry.type(description="Study material written for one concept after an assessment.")
+class StudyMaterial:
+    concept_id: str
+    domain: str
+    target_bloom: int = strawberry.field(description="1 (remember) to 6 (create)")
+    bloom_score: float
+    quality_score: float
+    iteration_count: int
+    quality_flag: str | None = strawberry.field(
+        description="Set when the material never passed review.")
+    sections: list[MaterialSection]
+    generated_at: datetime
+
+    @classmethod
+    def of(cls, row) -> StudyMaterial:
+        body = row.material
+        return cls(concept_id=row.concept_id, domain=row.domain,
+                   target_bloom=body["target_bloom"], bloom_score=row.bloom_score,
+                   quality_score=row.quality_score, iteration_count=row.iteration_count,
+                   quality_flag=row.quality_flag, generated_at=row.generated_at,
+                   sections=[MaterialSection(type=s["type"], title=s["title"], body=s["body"],
+                                             code_block=s.get("codeBlock"),
+                                             answer=s.get("answer"))
+                             for s in body["sections"]])
+
+
 @strawberry.type(description="An adaptive skill assessment of the viewer.")
 class AssessmentSession(relay.Node):
     id: relay.NodeID[str]
@@ -204,6 +239,12 @@ class AssessmentSession(relay.Node):
     async def knowledge_graph(self, info: Info) -> list[KnowledgeNode]:
         return _nodes(await assessment.knowledge_graph(info.context,
                                                        session_id=uuid.UUID(self.id)))
+
+    @strawberry.field(description="Study materials written after completion (none while "
+                                  "they are being written).")
+    async def materials(self, info: Info) -> list[StudyMaterial]:
+        rows = await materials.for_session(info.context, session_id=uuid.UUID(self.id))
+        return [StudyMaterial.of(row) for row in rows]
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],

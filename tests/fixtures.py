@@ -111,6 +111,20 @@ async def client(server, clean_db, fake_anthropic):
     fake_anthropic.valid_keys = None
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
         yield http
+    await drain_jobs(server.app.state.services)
+
+
+async def drain_jobs(services, seconds: float = 15.0) -> None:
+    """Wait for background jobs still running, so none reaches into the next test."""
+    from sqlalchemy import text
+
+    for _ in range(int(seconds / 0.05)):
+        async with services.db.session() as session:
+            running = (await session.execute(text(
+                "SELECT count(*) FROM jobs WHERE status = 'running'"))).scalar()
+        if not running:
+            return
+        await asyncio.sleep(0.05)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ Choices where the reference is silent:
 """
 
 from rest_compat.base import Face
-from rest_compat.openlearning import analysis, assessment, auth, health, knowledge
+from rest_compat.openlearning import analysis, assessment, auth, health, knowledge, materials
 from rest_compat.openlearning.shapes import render_error, render_internal, render_validation
 
 FACE = Face(
@@ -24,7 +24,7 @@ FACE = Face(
     base="/api",
     port=8000,
     routes=[*health.ROUTES, *auth.ROUTES, *knowledge.ROUTES, *analysis.ROUTES,
-            *assessment.ROUTES],
+            *assessment.ROUTES, *materials.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,

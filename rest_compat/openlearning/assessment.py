@@ -65,7 +65,7 @@ class LearningPlanRequest(CamelModel):
     gap_analysis: GapAnalysisIn
 
 
-def _session_id(req: FaceRequest) -> uuid.UUID:
+def session_id_of(req: FaceRequest) -> uuid.UUID:
     try:
         return uuid.UUID(req.path["session_id"])
     except ValueError:
@@ -108,7 +108,7 @@ def render_event(event: assessment.Event) -> str:
 
 async def respond(req: FaceRequest) -> Response:
     body: RespondRequest = req.body
-    session_id = _session_id(req)
+    session_id = session_id_of(req)
     key = await assessment.check_respond(req.ctx, session_id=session_id, response=body.response)
 
     async def stream():
@@ -129,13 +129,13 @@ async def respond(req: FaceRequest) -> Response:
 
 
 async def resume(req: FaceRequest) -> Response:
-    session_id, question = await assessment.resume(req.ctx, session_id=_session_id(req))
+    session_id, question = await assessment.resume(req.ctx, session_id=session_id_of(req))
     return JSONResponse({"sessionId": str(session_id), "question": question})
 
 
 async def graph(req: FaceRequest) -> Response:
     return JSONResponse(_graph_json(await assessment.knowledge_graph(
-        req.ctx, session_id=_session_id(req))))
+        req.ctx, session_id=session_id_of(req))))
 
 
 def _graph_json(graph: dict) -> dict:
@@ -145,7 +145,7 @@ def _graph_json(graph: dict) -> dict:
 
 
 async def report(req: FaceRequest) -> Response:
-    result = await assessment.report(req.ctx, session_id=_session_id(req))
+    result = await assessment.report(req.ctx, session_id=session_id_of(req))
     return JSONResponse({
         "knowledgeGraph": _graph_json(result.knowledge_graph),
         "gapAnalysis": gap_analysis_json(result.gap_analysis),
@@ -155,7 +155,7 @@ async def report(req: FaceRequest) -> Response:
 
 
 async def export(req: FaceRequest) -> Response:
-    session, result = await assessment.export_view(req.ctx, session_id=_session_id(req))
+    session, result = await assessment.export_view(req.ctx, session_id=session_id_of(req))
     filename = f"assessment-{str(session.id)[:8]}.md"
     return Response(markdown_report(session, result), media_type="text/markdown",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
@@ -173,7 +173,7 @@ async def my_assessments(req: FaceRequest) -> Response:
 
 
 async def delete_assessment(req: FaceRequest) -> Response:
-    await assessment.delete_session(req.ctx, session_id=_session_id(req))
+    await assessment.delete_session(req.ctx, session_id=session_id_of(req))
     return Response(status_code=204)
 
 

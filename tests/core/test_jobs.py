@@ -114,6 +114,28 @@ async def test_failures_are_retried_then_marked_failed(services):
     assert row.last_error == "ValueError: upstream said no (2)" and row.finished_at is not None
 
 
+async def test_a_permanent_failure_is_not_retried(services):
+    calls = 0
+
+    async def hopeless(_services, payload):
+        nonlocal calls
+        calls += 1
+        raise jobs.PermanentFailure("the user has no API key any more")
+
+    async with services.db.transaction() as session:
+        job_id = await enqueue(session, "test.hopeless", {}, max_attempts=5)
+    worker = await started(services, {"test.hopeless": hopeless})
+    try:
+        async def failed():
+            return (await job_row(services, job_id)).status == "failed"
+        await until(failed)
+    finally:
+        await worker.stop()
+    row = await job_row(services, job_id)
+    assert calls == 1 and row.attempts == 1
+    assert row.last_error == "the user has no API key any more"
+
+
 async def test_a_job_of_a_dead_worker_is_taken_over(services):
     running = asyncio.Event()
 

@@ -213,7 +213,9 @@ def test_fake_streams_tool_input_as_json_deltas_to_the_sync_sdk(fake_anthropic):
     answer = {"topic": "graphs", "steps": [1, 2, 3]}
     fake_anthropic.reply_tool_use("plan", answer)
     client = anthropic.Anthropic(api_key="k", base_url=fake_anthropic.base_url, max_retries=0)
-    with client.messages.stream(model="m", max_tokens=10, messages=USER) as stream:
+    tool = {"name": "plan", "input_schema": {"type": "object"}}
+    with client.messages.stream(model="m", max_tokens=10, messages=USER,
+                                tools=[tool]) as stream:
         events = list(stream)
         final = stream.get_final_message()
     client.close()
@@ -223,6 +225,18 @@ def test_fake_streams_tool_input_as_json_deltas_to_the_sync_sdk(fake_anthropic):
     assert json.loads("".join(partials)) == answer
     assert (final.content[0].name, final.content[0].input) == ("plan", answer)
     assert final.stop_reason == "tool_use"
+
+
+def test_a_tool_reply_waits_for_a_request_offering_that_tool(fake_anthropic):
+    fake_anthropic.reply_tool_use("record_review", {"ok": True})
+    fake_anthropic.reply_text("plain answer")
+    client = anthropic.Anthropic(api_key="k", base_url=fake_anthropic.base_url, max_retries=0)
+    plain = client.messages.create(model="m", max_tokens=10, messages=USER)
+    tool = {"name": "record_review", "input_schema": {"type": "object"}}
+    called = client.messages.create(model="m", max_tokens=10, messages=USER, tools=[tool])
+    client.close()
+    assert plain.content[0].text == "plain answer"
+    assert called.content[0].input == {"ok": True}
 
 
 def test_fake_sends_anthropic_sse_on_the_wire(fake_anthropic):

@@ -125,11 +125,17 @@ class Reply:
     delay_before_headers: float = 0.0
     path: str | None = None
 
-    def applies_to(self, path: str) -> bool:
+    def applies_to(self, path: str, body: Any = None) -> bool:
         if self.path is not None:
             return self.path == path
         if self.kind in ("error", "default"):
             return True
+        if self.kind == "tool_use":
+            # A tool call answers only a request that offers that tool, so work running
+            # concurrently (a background job) cannot take another caller's answer.
+            offered = [t.get("name") for t in (body or {}).get("tools", [])
+                       if isinstance(t, dict)] if isinstance(body, dict) else []
+            return path == MESSAGES_PATH and self.tool_name in offered
         return path == MESSAGES_PATH
 
 
@@ -234,7 +240,8 @@ class FakeAnthropic:
     def reply_tool_use(self, name: str, input_dict: dict[str, Any], *,
                        tool_id: str | None = None, chunks: list[str] | None = None,
                        delay_before_headers: float = 0.0) -> Reply:
-        """Answer the next message request with one ``tool_use`` block calling ``name``.
+        """Answer the next message request that offers tool ``name`` with one ``tool_use``
+        block calling it (requests without that tool pass this reply by).
 
         Streamed, the input arrives as ``input_json_delta`` pieces (``chunks`` of its
         JSON text, by default a handful of even slices).
@@ -332,9 +339,9 @@ class FakeAnthropic:
                                               "invalid JSON")
         return body, None
 
-    def _next_reply(self, path: str) -> Reply | None:
+    def _next_reply(self, path: str, body: Any = None) -> Reply | None:
         with self._lock:
-            reply = next((r for r in self._replies if r.applies_to(path)), None)
+            reply = next((r for r in self._replies if r.applies_to(path, body)), None)
             if reply is not None:
                 self._replies.remove(reply)
         return reply
@@ -375,7 +382,7 @@ class FakeAnthropic:
         problem = _validate_message_body(body)
         if problem is not None:
             return self._error_response(400, "invalid_request_error", problem)
-        reply = self._next_reply(MESSAGES_PATH) or Reply(kind="default")
+        reply = self._next_reply(MESSAGES_PATH, body) or Reply(kind="default")
         await self._pause(reply.delay_before_headers)
         if reply.kind == "error":
             return self._error_response(reply.status, reply.error_type, reply.message,

@@ -4,6 +4,7 @@ report, export, the list, delete, resume after a restart, timeout and errors."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,26 @@ def sse_events(text: str) -> list[str]:
 def evaluation(fake, score: float, bloom: str = "apply", reasoning: str = "Clear and correct."):
     fake.reply_tool_use("record_evaluation", {"score": score, "bloom_level": bloom,
                                               "reasoning": reasoning})
+
+
+def script_materials(fake, concepts: int) -> None:
+    """Answers for the materials job a completion starts: one pass per concept."""
+    for _ in range(concepts):
+        fake.reply_tool_use("record_material", {"sections": [
+            {"type": "explanation", "title": "Idea", "body": "What it is."},
+            {"type": "code_example", "title": "Code", "body": "Shown.", "codeBlock": "x = 1"},
+            {"type": "quiz", "title": "Check", "body": "Why?", "answer": "Because."}]})
+        fake.reply_tool_use("record_review", {"bloom_score": 0.9, "quality_score": 0.9,
+                                              "issues": []})
+
+
+async def wait_for_materials(http, session_id: str, count: int) -> None:
+    for _ in range(200):
+        body = (await http.get(f"/api/materials/{session_id}")).json()
+        if len(body["materials"]) == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{len(body['materials'])} materials, expected {count}")
 
 
 @pytest.fixture
@@ -80,6 +101,7 @@ async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
             "max_questions": 6}
         assert events[2].startswith("[META]") and events[3] == "[DONE]"
 
+    script_materials(fake_anthropic, 6)
     events = await answer(learner, fake_anthropic, session_id, next_question=None)
     assert events[0] == "[ASSESSMENT_COMPLETE]" and events[-1] == "[DONE]"
     fenced = events[1]
@@ -104,6 +126,7 @@ async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
         "phases": [{"phase_number": 1, "title": "Consolidate", "rationale": "Close small gaps.",
                     "resources": [{"type": "documentation", "title": "MDN HTTP",
                                    "url": "https://developer.mozilla.org/docs/Web/HTTP"}]}]})
+    await wait_for_materials(learner, session_id, 6)
     calls_before = len(fake_anthropic.recorded())
     report = (await learner.get(f"/api/assessment/{session_id}/report")).json()
     assert set(report) == {"knowledgeGraph", "gapAnalysis", "learningPlan", "proficiencyScores"}

@@ -10,7 +10,13 @@ from strawberry import relay
 
 from resolvers.assessment import topic
 from tests.fixtures import create_user, error_codes, gql, gql_raw, ol_login, start_instance
-from tests.openlearning.test_assessment_flow import START, answer, evaluation
+from tests.openlearning.test_assessment_flow import (
+    START,
+    answer,
+    evaluation,
+    script_materials,
+    wait_for_materials,
+)
 from tests.ws import graphql_ws
 
 USER_KEY = "sk-ant-graphql-assessment-1212"
@@ -121,6 +127,7 @@ async def test_a_subscriber_on_another_instance_sees_the_completion(
             await ws.subscribe("s", EVENTS, {"id": session_uuid})
             await until_subscribed(other.app.state.services, session_uuid)
             evaluation(fake_anthropic, 1.0)
+            script_materials(fake_anthropic, 6)
             await gql(ol_client, RESPOND, {"id": session_uuid, "response": "Final answer."})
             [completed] = await collect_step(ws, "s")
         assert completed["__typename"] == "AssessmentCompleted"
@@ -131,6 +138,7 @@ async def test_a_subscriber_on_another_instance_sees_the_completion(
 
     data = await gql(ol_client, "{ myAssessments(first: 5) { edges { node { status } } } }")
     assert data["myAssessments"]["edges"] == [{"node": {"status": "completed"}}]
+    await wait_for_materials(ol_client, session_uuid, 6)
 
 
 async def test_a_failed_step_is_streamed_as_an_event(ol_client, fake_anthropic, server,
