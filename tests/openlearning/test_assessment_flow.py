@@ -320,3 +320,27 @@ async def test_errors_inside_the_stream_leave_the_session_usable(learner, fake_a
     events = await answer(learner, fake_anthropic, session_id, next_question="Third?")
     meta = json.loads(next(e for e in events if e.startswith("[META]")).removeprefix("[META]"))
     assert meta["topics_evaluated"] == 2 and meta["total_questions"] == 3
+
+
+async def test_a_slow_model_is_a_504_before_and_inside_the_stream(learner, fake_anthropic,
+                                                                  database_url):
+    impatient = await start_instance(database_url, anthropic_base_url=fake_anthropic.base_url,
+                                     llm_timeout_seconds=0.3)
+    try:
+        base = impatient.base_url
+        fake_anthropic.reply_slow(1.0, then="Too late.")
+        response = await learner.post(f"{base}/api/assessment/start", json=START)
+        assert (response.status_code, response.json()) == (
+            504, {"detail": "The AI service timed out. Please try again."})
+
+        fake_anthropic.reply_text("What is HTTP?")
+        session_id = (await learner.post(f"{base}/api/assessment/start",
+                                         json=START)).json()["sessionId"]
+        fake_anthropic.reply_slow(1.0)
+        response = await learner.post(f"{base}/api/assessment/{session_id}/respond",
+                                      json={"response": "An answer."})
+        assert sse_events(response.text) == ["[ERROR]" + json.dumps({
+            "status": 504, "detail": "The AI service timed out. Please try again.",
+            "retryAfter": None})]
+    finally:
+        await impatient.stop()
