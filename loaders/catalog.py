@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from loaders import DbLoader
+from loaders import ByIdLoader, DbLoader
 from models.course import (
     ContentItem,
     ContentType,
@@ -28,50 +28,39 @@ from models.course import (
 from models.learning import ContentProgress, ModuleProgress
 
 
-class _ById(DbLoader):
-    model: type
-
-    async def batch_load_fn(self, keys: list[int]) -> list[Any]:
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(self.model).where(self.model.id.in_(keys)))).scalars()
-            found = {row.id: row for row in rows}
-        return [found.get(key) for key in keys]
-
-
-class UniversityByIdLoader(_ById):
+class UniversityByIdLoader(ByIdLoader):
     model = University
 
 
-class DepartmentByIdLoader(_ById):
+class DepartmentByIdLoader(ByIdLoader):
     model = Department
 
 
-class SubjectByIdLoader(_ById):
+class SubjectByIdLoader(ByIdLoader):
     model = Subject
 
 
-class CourseByIdLoader(_ById):
+class CourseByIdLoader(ByIdLoader):
     model = Course
 
 
-class CourseOfferingByIdLoader(_ById):
+class CourseOfferingByIdLoader(ByIdLoader):
     model = CourseOffering
 
 
-class EnrollmentByIdLoader(_ById):
+class EnrollmentByIdLoader(ByIdLoader):
     model = Enrollment
 
 
-class ModuleByIdLoader(_ById):
+class ModuleByIdLoader(ByIdLoader):
     model = Module
 
 
-class ContentTypeByIdLoader(_ById):
+class ContentTypeByIdLoader(ByIdLoader):
     model = ContentType
 
 
-class ContentItemByIdLoader(_ById):
+class ContentItemByIdLoader(ByIdLoader):
     model = ContentItem
 
 
