@@ -7,7 +7,7 @@ write helpers at the top are shared by the other catalog resolvers
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, select, tuple_
@@ -20,6 +20,7 @@ from core.errors import Conflict, NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from loaders.catalog import DepartmentByIdLoader, SubjectByIdLoader, UniversityByIdLoader
 from models.course import Department, Subject, University
+from resolvers.pages import Page
 
 
 @dataclass(frozen=True)
@@ -34,14 +35,6 @@ class PageArgs:
     @classmethod
     def offset(cls, skip: int, limit: int) -> PageArgs:
         return cls(skip=skip, limit=limit)
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    cursors: list[str] = field(default_factory=list)
-    has_next: bool = False
-    has_previous: bool = False
 
 
 async def paginate(ctx: Context, query: Select, columns: tuple, page: PageArgs) -> Page:

@@ -26,7 +26,6 @@ from models.course import ContentItem, ContentType, Course, Module
 from models.learning import ContentProgress
 from resolvers import courses, modules
 from resolvers.catalog import (
-    Page,
     PageArgs,
     apply,
     flush_unique,
@@ -34,6 +33,7 @@ from resolvers.catalog import (
     is_fk_violation,
     paginate,
 )
+from resolvers.pages import Page
 
 CONTENT_NOT_FOUND = "Content item not found"
 TYPE_NOT_FOUND = "Content type not found"

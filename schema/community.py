@@ -16,7 +16,7 @@ from resolvers import community
 from resolvers import user as user_resolvers
 from schema.catalog_common import DeletePayload
 from schema.learning import global_id, int_or_none
-from schema.pages import parse_int_id, to_connection
+from schema.pages import connection, parse_int_id
 from schema.user import User
 
 
@@ -177,7 +177,7 @@ class DiscussionThread(relay.Node):
         page = await community.get_posts_page(info.context, thread_id=self.id,
                                               thread_checked=True, first=first, after=after,
                                               last=last, before=before)
-        return to_connection(DiscussionPostConnection, page, DiscussionPost.from_model)
+        return connection(DiscussionPostConnection, page, DiscussionPost.from_model)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -242,7 +242,7 @@ class CommunityQuery:
         page = await community.get_my_notes_page(info.context, course_id=_opt_course(course_id),
                                                  first=first, after=after, last=last,
                                                  before=before)
-        return to_connection(NoteConnection, page, Note.from_model)
+        return connection(NoteConnection, page, Note.from_model)
 
     @strawberry.field(description="Your flashcards, on one course when given.")
     async def my_flashcards(self, info: Info, course_id: strawberry.ID | None = None,
@@ -252,7 +252,7 @@ class CommunityQuery:
         page = await community.get_my_flashcards_page(
             info.context, course_id=_opt_course(course_id), first=first, after=after,
             last=last, before=before)
-        return to_connection(FlashcardConnection, page, Flashcard.from_model)
+        return connection(FlashcardConnection, page, Flashcard.from_model)
 
     @strawberry.field(description="A course's discussion threads (for its members).")
     async def discussion_threads(self, info: Info, course_id: strawberry.ID,
@@ -262,7 +262,7 @@ class CommunityQuery:
         page = await community.get_threads_page(info.context, course_id=_course(course_id),
                                                 first=first, after=after, last=last,
                                                 before=before)
-        return to_connection(DiscussionThreadConnection, page, DiscussionThread.from_model)
+        return connection(DiscussionThreadConnection, page, DiscussionThread.from_model)
 
     @strawberry.field(description="A course's reviews (public).")
     async def course_reviews(self, info: Info, course_id: strawberry.ID,
@@ -272,7 +272,7 @@ class CommunityQuery:
         page = await community.get_reviews_page(info.context, course_id=_course(course_id),
                                                 first=first, after=after, last=last,
                                                 before=before)
-        return to_connection(CourseReviewConnection, page, CourseReview.from_model)
+        return connection(CourseReviewConnection, page, CourseReview.from_model)
 
 
 @strawberry.input(description="A new note.")

@@ -15,7 +15,8 @@ from loaders.catalog import ContentItemByIdLoader, ContentTypeByIdLoader, Module
 from models.course import ContentItem as ContentItemModel
 from models.course import ContentType as ContentTypeModel
 from resolvers import content, courses
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
+from schema.pages import connection
 
 if TYPE_CHECKING:
     from schema.course_tree import Module

@@ -20,8 +20,9 @@ from loaders.catalog import (
 from models.course import Course as CourseModel
 from models.course import CourseOffering as OfferingModel
 from resolvers import courses
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.institutions import Department, Subject, University
+from schema.pages import connection
 
 if TYPE_CHECKING:
     from schema.course_tree import ModuleConnection

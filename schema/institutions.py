@@ -14,7 +14,8 @@ from models.course import Department as DepartmentModel
 from models.course import Subject as SubjectModel
 from models.course import University as UniversityModel
 from resolvers import catalog
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
+from schema.pages import connection
 
 
 async def _load(info: Info, loader: type, node_ids: Iterable[str]) -> list:

@@ -17,7 +17,7 @@ from models.learning import ModuleProgress as ModuleProgressModel
 from models.learning import QuizAttempt as QuizAttemptModel
 from resolvers import activity as activity_resolvers
 from resolvers import progress as progress_resolvers
-from schema.pages import parse_int_id, to_connection
+from schema.pages import connection, parse_int_id
 
 
 def int_or_none(value: str) -> int | None:
@@ -184,7 +184,7 @@ async def module_progress_connection(info: Info, *, user_id=None, course_offerin
     page = await progress_resolvers.get_module_progress_page(
         info.context, user_id=user_id, course_offering_id=_offering(course_offering_id),
         first=first, after=after, last=last, before=before)
-    return to_connection(ModuleProgressConnection, page, ModuleProgress.from_model)
+    return connection(ModuleProgressConnection, page, ModuleProgress.from_model)
 
 
 @strawberry.type
@@ -207,7 +207,7 @@ class LearningQuery:
         page = await progress_resolvers.get_content_progress_page(
             info.context, course_offering_id=_offering(course_offering_id), first=first,
             after=after, last=last, before=before)
-        return to_connection(ContentProgressConnection, page, ContentProgress.from_model)
+        return connection(ContentProgressConnection, page, ContentProgress.from_model)
 
 
 @strawberry.input(description="Progress on a module in an offering you are enrolled in.")
