@@ -15,13 +15,9 @@ from strawberry.types import Info
 from resolvers import community
 from resolvers import user as user_resolvers
 from schema.catalog_common import DeletePayload
-from schema.learning import global_id, int_or_none
-from schema.pages import connection, parse_int_id
+from schema.learning import global_id
+from schema.pages import connection, ids_or_none, parse_int_id
 from schema.user import User
-
-
-def _ids(node_ids: Iterable[str]) -> list[int | None]:
-    return [int_or_none(i) for i in node_ids]
 
 
 async def _author(info: Info, user_id) -> User | None:
@@ -66,7 +62,7 @@ class Note(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Note | None]:
-        rows = await community.get_many(info.context, kind="note", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="note", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -108,7 +104,7 @@ class Flashcard(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Flashcard | None]:
-        rows = await community.get_many(info.context, kind="flashcard", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="flashcard", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -137,7 +133,7 @@ class DiscussionPost(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[DiscussionPost | None]:
-        rows = await community.get_many(info.context, kind="post", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="post", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -182,7 +178,7 @@ class DiscussionThread(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[DiscussionThread | None]:
-        rows = await community.get_many(info.context, kind="thread", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="thread", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -209,7 +205,7 @@ class CourseReview(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[CourseReview | None]:
-        rows = await community.get_many(info.context, kind="review", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="review", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 

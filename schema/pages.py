@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from strawberry import relay
@@ -11,6 +11,28 @@ from core.errors import Validation
 from resolvers.pages import Page
 
 C = TypeVar("C")
+
+
+def int_or_none(value: str) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def ids_or_zero(node_ids: Iterable[str]) -> list[int]:
+    """Row ids for a loader from ``resolve_nodes`` ids; 0, which no row has, for non-digits."""
+    return [int(i) if str(i).isdigit() else 0 for i in node_ids]
+
+
+async def load_rows(info: Any, loader: type, node_ids: Iterable[str]) -> list[Any]:
+    """The rows behind ``resolve_nodes`` ids through ``loader``; None where there is none."""
+    return await info.context.loaders.get(loader).load_many(ids_or_zero(node_ids))
+
+
+def ids_or_none(node_ids: Iterable[str]) -> list[int | None]:
+    """Row ids from ``resolve_nodes`` ids; None where one is not an integer."""
+    return [int_or_none(i) for i in node_ids]
 
 
 def parse_int_id(value: str, type_name: str, *, field: str) -> int:
