@@ -70,13 +70,15 @@ class _ByParent(DbLoader):
     model: type
     key: str
     order: tuple[str, ...] = ("sequence_index", "id")
+    filters: tuple[Any, ...] = ()
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
         column = getattr(self.model, self.key)
         order = [getattr(self.model, name) for name in self.order]
         async with self.db.session() as session:
             rows = (await session.execute(
-                select(self.model).where(column.in_(keys)).order_by(column, *order))).scalars()
+                select(self.model).where(column.in_(keys), *self.filters)
+                .order_by(column, *order))).scalars()
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 grouped[getattr(row, self.key)].append(row)
@@ -104,17 +106,7 @@ class RootModulesByCourseIdLoader(_ByParent):
 
     model = Module
     key = "course_id"
-
-    async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(Module).where(Module.course_id.in_(keys),
-                                     Module.parent_module_id.is_(None))
-                .order_by(Module.course_id, Module.sequence_index, Module.id))).scalars()
-            grouped: dict[int, list[Any]] = defaultdict(list)
-            for row in rows:
-                grouped[row.course_id].append(row)
-        return [grouped.get(key, []) for key in keys]
+    filters = (Module.parent_module_id.is_(None),)
 
 
 class _ViewerProgress(DbLoader):
