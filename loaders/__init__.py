@@ -7,9 +7,10 @@ to another.
 
 from __future__ import annotations
 
-from typing import TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
+from sqlalchemy import select
 
 from core.db import Database
 
@@ -35,3 +36,16 @@ class DbLoader(DataLoader):
     def __init__(self, db: Database) -> None:
         super().__init__()
         self.db = db
+
+
+class ByIdLoader(DbLoader):
+    """Rows of ``model`` by primary key, ``None`` where there is none."""
+
+    model: ClassVar[Any]
+
+    async def batch_load_fn(self, keys: list[Any]) -> list[Any]:
+        async with self.db.session() as session:
+            rows = (await session.execute(
+                select(self.model).where(self.model.id.in_(keys)))).scalars()
+            found = {row.id: row for row in rows}
+        return [found.get(key) for key in keys]

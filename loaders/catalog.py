@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from loaders import DbLoader
+from loaders import ByIdLoader, DbLoader
 from models.course import (
     ContentItem,
     ContentType,
@@ -28,50 +28,39 @@ from models.course import (
 from models.learning import ContentProgress, ModuleProgress
 
 
-class _ById(DbLoader):
-    model: type
-
-    async def batch_load_fn(self, keys: list[int]) -> list[Any]:
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(self.model).where(self.model.id.in_(keys)))).scalars()
-            found = {row.id: row for row in rows}
-        return [found.get(key) for key in keys]
-
-
-class UniversityByIdLoader(_ById):
+class UniversityByIdLoader(ByIdLoader):
     model = University
 
 
-class DepartmentByIdLoader(_ById):
+class DepartmentByIdLoader(ByIdLoader):
     model = Department
 
 
-class SubjectByIdLoader(_ById):
+class SubjectByIdLoader(ByIdLoader):
     model = Subject
 
 
-class CourseByIdLoader(_ById):
+class CourseByIdLoader(ByIdLoader):
     model = Course
 
 
-class CourseOfferingByIdLoader(_ById):
+class CourseOfferingByIdLoader(ByIdLoader):
     model = CourseOffering
 
 
-class EnrollmentByIdLoader(_ById):
+class EnrollmentByIdLoader(ByIdLoader):
     model = Enrollment
 
 
-class ModuleByIdLoader(_ById):
+class ModuleByIdLoader(ByIdLoader):
     model = Module
 
 
-class ContentTypeByIdLoader(_ById):
+class ContentTypeByIdLoader(ByIdLoader):
     model = ContentType
 
 
-class ContentItemByIdLoader(_ById):
+class ContentItemByIdLoader(ByIdLoader):
     model = ContentItem
 
 
@@ -81,13 +70,15 @@ class _ByParent(DbLoader):
     model: type
     key: str
     order: tuple[str, ...] = ("sequence_index", "id")
+    filters: tuple[Any, ...] = ()
 
     async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
         column = getattr(self.model, self.key)
         order = [getattr(self.model, name) for name in self.order]
         async with self.db.session() as session:
             rows = (await session.execute(
-                select(self.model).where(column.in_(keys)).order_by(column, *order))).scalars()
+                select(self.model).where(column.in_(keys), *self.filters)
+                .order_by(column, *order))).scalars()
             grouped: dict[int, list[Any]] = defaultdict(list)
             for row in rows:
                 grouped[getattr(row, self.key)].append(row)
@@ -115,17 +106,7 @@ class RootModulesByCourseIdLoader(_ByParent):
 
     model = Module
     key = "course_id"
-
-    async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(Module).where(Module.course_id.in_(keys),
-                                     Module.parent_module_id.is_(None))
-                .order_by(Module.course_id, Module.sequence_index, Module.id))).scalars()
-            grouped: dict[int, list[Any]] = defaultdict(list)
-            for row in rows:
-                grouped[row.course_id].append(row)
-        return [grouped.get(key, []) for key in keys]
+    filters = (Module.parent_module_id.is_(None),)
 
 
 class _ViewerProgress(DbLoader):

@@ -6,13 +6,12 @@ One class per (entity, key); each batch takes its own session.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, ClassVar
 
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
-from loaders import DbLoader
+from loaders import ByIdLoader, DbLoader
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -30,54 +29,43 @@ from models.learning import (
 )
 
 
-class _ById(DbLoader):
-    model: ClassVar[Any]
-
-    async def batch_load_fn(self, keys: list[int]) -> list[Any]:
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(self.model).where(self.model.id.in_(keys)))).scalars()
-            found = {row.id: row for row in rows}
-        return [found.get(key) for key in keys]
-
-
-class ModuleProgressByIdLoader(_ById):
+class ModuleProgressByIdLoader(ByIdLoader):
     model = ModuleProgress
 
 
-class ContentProgressByIdLoader(_ById):
+class ContentProgressByIdLoader(ByIdLoader):
     model = ContentProgress
 
 
-class QuizAttemptByIdLoader(_ById):
+class QuizAttemptByIdLoader(ByIdLoader):
     model = QuizAttempt
 
 
-class LabSubmissionByIdLoader(_ById):
+class LabSubmissionByIdLoader(ByIdLoader):
     model = LabSubmission
 
 
-class LearningActivityByIdLoader(_ById):
+class LearningActivityByIdLoader(ByIdLoader):
     model = LearningActivity
 
 
-class NoteByIdLoader(_ById):
+class NoteByIdLoader(ByIdLoader):
     model = Note
 
 
-class FlashcardByIdLoader(_ById):
+class FlashcardByIdLoader(ByIdLoader):
     model = Flashcard
 
 
-class DiscussionThreadByIdLoader(_ById):
+class DiscussionThreadByIdLoader(ByIdLoader):
     model = DiscussionThread
 
 
-class DiscussionPostByIdLoader(_ById):
+class DiscussionPostByIdLoader(ByIdLoader):
     model = DiscussionPost
 
 
-class CourseReviewByIdLoader(_ById):
+class CourseReviewByIdLoader(ByIdLoader):
     model = CourseReview
 
 

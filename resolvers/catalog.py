@@ -7,7 +7,7 @@ write helpers at the top are shared by the other catalog resolvers
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, delete, select, tuple_
@@ -20,6 +20,14 @@ from core.errors import Conflict, NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from loaders.catalog import DepartmentByIdLoader, SubjectByIdLoader, UniversityByIdLoader
 from models.course import Department, Subject, University
+from resolvers.pages import Page
+
+UNIVERSITY_NOT_FOUND = "University not found"
+UNIVERSITY_EXISTS = "A university with this name already exists"
+DEPARTMENT_NOT_FOUND = "Department not found"
+DEPARTMENT_EXISTS = "This university already has a department with this name"
+SUBJECT_NOT_FOUND = "Subject not found"
+SUBJECT_EXISTS = "A subject with this name already exists"
 
 
 @dataclass(frozen=True)
@@ -34,14 +42,6 @@ class PageArgs:
     @classmethod
     def offset(cls, skip: int, limit: int) -> PageArgs:
         return cls(skip=skip, limit=limit)
-
-
-@dataclass
-class Page:
-    items: list[Any]
-    cursors: list[str] = field(default_factory=list)
-    has_next: bool = False
-    has_previous: bool = False
 
 
 async def paginate(ctx: Context, query: Select, columns: tuple, page: PageArgs) -> Page:
@@ -117,6 +117,41 @@ def apply(row: Any, changes: dict[str, Any]) -> None:
         setattr(row, key, value)
 
 
+async def create_row(ctx: Context, row: Any, *, conflict: str) -> Any:
+    """Insert ``row`` in its own transaction; a duplicate name is Conflict(conflict)."""
+    async with ctx.db.transaction() as session:
+        session.add(row)
+        await flush_unique(session, conflict)
+        await session.refresh(row)
+    return row
+
+
+async def update_row(ctx: Context, model: type, row_id: int, changes: dict[str, Any], *,
+                     not_found: str, conflict: str) -> Any:
+    """Apply ``changes`` to a locked row in its own transaction; NotFound or Conflict."""
+    async with ctx.db.transaction() as session:
+        row = await get_row(session, model, row_id, not_found, lock=True)
+        apply(row, changes)
+        await flush_unique(session, conflict)
+        await session.refresh(row)
+    return row
+
+
+async def delete_row(ctx: Context, model: type, row_id: int, *, not_found: str,
+                     in_use: str | None = None) -> None:
+    """Delete a row by id; NotFound, or Conflict(in_use) when a foreign key refuses it."""
+    try:
+        async with ctx.db.transaction() as session:
+            deleted = (await session.execute(
+                delete(model).where(model.id == row_id).returning(model.id))).scalar_one_or_none()
+    except IntegrityError as exc:
+        if in_use is not None and is_fk_violation(exc):
+            raise Conflict(in_use) from None
+        raise
+    if deleted is None:
+        raise NotFound(not_found)
+
+
 # --- universities -------------------------------------------------------------------
 
 
@@ -124,7 +159,7 @@ async def get_university(ctx: Context, *, university_id: int) -> University:
     """One university, or NotFound."""
     university = await ctx.loaders.get(UniversityByIdLoader).load(university_id)
     if university is None:
-        raise NotFound("University not found")
+        raise NotFound(UNIVERSITY_NOT_FOUND)
     return university
 
 
@@ -136,39 +171,21 @@ async def get_all_universities(ctx: Context, *, page: PageArgs) -> Page:
 async def create_university(ctx: Context, *, fields: dict[str, Any]) -> University:
     """Add a university (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    async with ctx.db.transaction() as session:
-        university = University(**fields)
-        session.add(university)
-        await flush_unique(session, "A university with this name already exists")
-        await session.refresh(university)
-    return university
+    return await create_row(ctx, University(**fields), conflict=UNIVERSITY_EXISTS)
 
 
 async def update_university(ctx: Context, *, university_id: int,
                             changes: dict[str, Any]) -> University:
     """Change some of a university's fields (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    async with ctx.db.transaction() as session:
-        university = await get_row(session, University, university_id, "University not found",
-                                   lock=True)
-        apply(university, changes)
-        await flush_unique(session, "A university with this name already exists")
-        await session.refresh(university)
-    return university
+    return await update_row(ctx, University, university_id, changes,
+                            not_found=UNIVERSITY_NOT_FOUND, conflict=UNIVERSITY_EXISTS)
 
 
 async def delete_university(ctx: Context, *, university_id: int) -> None:
     """Remove a university and its departments; its courses keep existing without it."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    await _delete(ctx, University, university_id, "University not found")
-
-
-async def _delete(ctx: Context, model: type, row_id: int, message: str) -> None:
-    async with ctx.db.transaction() as session:
-        deleted = (await session.execute(
-            delete(model).where(model.id == row_id).returning(model.id))).scalar_one_or_none()
-    if deleted is None:
-        raise NotFound(message)
+    await delete_row(ctx, University, university_id, not_found=UNIVERSITY_NOT_FOUND)
 
 
 # --- departments --------------------------------------------------------------------
@@ -178,7 +195,7 @@ async def get_department(ctx: Context, *, department_id: int) -> Department:
     """One department, or NotFound."""
     department = await ctx.loaders.get(DepartmentByIdLoader).load(department_id)
     if department is None:
-        raise NotFound("Department not found")
+        raise NotFound(DEPARTMENT_NOT_FOUND)
     return department
 
 
@@ -194,10 +211,10 @@ async def create_department(ctx: Context, *, university_id: int,
     """Add a department to a university (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
     async with ctx.db.transaction() as session:
-        await get_row(session, University, university_id, "University not found", lock=True)
+        await get_row(session, University, university_id, UNIVERSITY_NOT_FOUND, lock=True)
         department = Department(university_id=university_id, **fields)
         session.add(department)
-        await flush_unique(session, "This university already has a department with this name")
+        await flush_unique(session, DEPARTMENT_EXISTS)
         await session.refresh(department)
     return department
 
@@ -206,19 +223,14 @@ async def update_department(ctx: Context, *, department_id: int,
                             changes: dict[str, Any]) -> Department:
     """Change some of a department's fields (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    async with ctx.db.transaction() as session:
-        department = await get_row(session, Department, department_id, "Department not found",
-                                   lock=True)
-        apply(department, changes)
-        await flush_unique(session, "This university already has a department with this name")
-        await session.refresh(department)
-    return department
+    return await update_row(ctx, Department, department_id, changes,
+                            not_found=DEPARTMENT_NOT_FOUND, conflict=DEPARTMENT_EXISTS)
 
 
 async def delete_department(ctx: Context, *, department_id: int) -> None:
     """Remove a department (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    await _delete(ctx, Department, department_id, "Department not found")
+    await delete_row(ctx, Department, department_id, not_found=DEPARTMENT_NOT_FOUND)
 
 
 # --- subjects -----------------------------------------------------------------------
@@ -228,7 +240,7 @@ async def get_subject(ctx: Context, *, subject_id: int) -> Subject:
     """One subject, or NotFound."""
     subject = await ctx.loaders.get(SubjectByIdLoader).load(subject_id)
     if subject is None:
-        raise NotFound("Subject not found")
+        raise NotFound(SUBJECT_NOT_FOUND)
     return subject
 
 
@@ -240,27 +252,18 @@ async def get_all_subjects(ctx: Context, *, page: PageArgs) -> Page:
 async def create_subject(ctx: Context, *, fields: dict[str, Any]) -> Subject:
     """Add a subject (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    async with ctx.db.transaction() as session:
-        subject = Subject(**fields)
-        session.add(subject)
-        await flush_unique(session, "A subject with this name already exists")
-        await session.refresh(subject)
-    return subject
+    return await create_row(ctx, Subject(**fields), conflict=SUBJECT_EXISTS)
 
 
 async def update_subject(ctx: Context, *, subject_id: int, changes: dict[str, Any]) -> Subject:
     """Change some of a subject's fields (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    async with ctx.db.transaction() as session:
-        subject = await get_row(session, Subject, subject_id, "Subject not found", lock=True)
-        apply(subject, changes)
-        await flush_unique(session, "A subject with this name already exists")
-        await session.refresh(subject)
-    return subject
+    return await update_row(ctx, Subject, subject_id, changes, not_found=SUBJECT_NOT_FOUND,
+                            conflict=SUBJECT_EXISTS)
 
 
 async def delete_subject(ctx: Context, *, subject_id: int) -> None:
     """Remove a subject (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    await _delete(ctx, Subject, subject_id, "Subject not found")
+    await delete_row(ctx, Subject, subject_id, not_found=SUBJECT_NOT_FOUND)
 

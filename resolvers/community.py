@@ -42,7 +42,7 @@ from models.community import (
 )
 from models.course import ContentItem, Course, CourseOffering, Enrollment
 from resolvers.activity import record_activity
-from resolvers.pages import IdPage, page_by_id
+from resolvers.pages import Page, page_by_id
 
 ENROLLED_STATUSES = ("ACTIVE", "COMPLETED")
 TEXT_MAX = 20_000
@@ -114,7 +114,7 @@ async def _saved(session: AsyncSession, row: Any) -> Any:
     return row
 
 
-async def _page(ctx: Context, query, column, **page) -> IdPage:
+async def _page(ctx: Context, query, column, **page) -> Page:
     async with ctx.db.session() as session:
         return await page_by_id(session, query, column, **page)
 
@@ -155,7 +155,7 @@ async def delete_note(ctx: Context, *, note_id: int) -> None:
         await session.delete(await _own(session, ctx, Note, note_id, "Note", private=True))
 
 
-async def get_my_notes_page(ctx: Context, *, course_id: int | None = None, **page) -> IdPage:
+async def get_my_notes_page(ctx: Context, *, course_id: int | None = None, **page) -> Page:
     """Your notes (on one course when given), oldest first."""
     query = select(Note).where(Note.user_id == ctx.viewer.require_user())
     if course_id is not None:
@@ -198,7 +198,7 @@ async def delete_flashcard(ctx: Context, *, flashcard_id: int) -> None:
 
 
 async def get_my_flashcards_page(ctx: Context, *, course_id: int | None = None,
-                                 **page) -> IdPage:
+                                 **page) -> Page:
     """Your flashcards (on one course when given), oldest first."""
     query = select(Flashcard).where(Flashcard.user_id == ctx.viewer.require_user())
     if course_id is not None:
@@ -288,7 +288,7 @@ async def delete_thread(ctx: Context, *, thread_id: int) -> None:
                                         private=False))
 
 
-async def get_threads_page(ctx: Context, *, course_id: int, **page) -> IdPage:
+async def get_threads_page(ctx: Context, *, course_id: int, **page) -> Page:
     """A course's threads, oldest first; for its members."""
     async with ctx.db.session() as session:
         await _require_member(session, ctx, course_id)
@@ -341,7 +341,7 @@ async def delete_post(ctx: Context, *, post_id: int) -> None:
 
 async def get_posts_page(ctx: Context, *, thread_id: int, thread_checked: bool = False,
                          first: int | None = None, after: str | None = None,
-                         last: int | None = None, before: str | None = None) -> IdPage:
+                         last: int | None = None, before: str | None = None) -> Page:
     """A thread's posts, oldest first; for the course's members.
 
     ``thread_checked`` says the caller already showed the viewer this thread (a page of
@@ -355,8 +355,8 @@ async def get_posts_page(ctx: Context, *, thread_id: int, thread_checked: bool =
         size = page_size(first, None)
         rows = await ctx.loaders.get(FirstPostsByThreadLoader).load((thread_id, size))
         shown = rows[:size]
-        return IdPage(rows=shown, cursors=[encode_cursor([r.id]) for r in shown],
-                      has_next=len(rows) > size, has_previous=False)
+        return Page(items=shown, cursors=[encode_cursor([r.id]) for r in shown],
+                    has_next=len(rows) > size)
     query = select(DiscussionPost).where(DiscussionPost.thread_id == thread_id)
     return await _page(ctx, query, DiscussionPost.id, first=first, after=after, last=last,
                        before=before)
@@ -386,7 +386,7 @@ async def rate_course(ctx: Context, *, course_id: int, rating: int,
         return await _saved(session, row)
 
 
-async def get_reviews_page(ctx: Context, *, course_id: int, **page) -> IdPage:
+async def get_reviews_page(ctx: Context, *, course_id: int, **page) -> Page:
     """A course's reviews, oldest first; readable by anyone."""
     async with ctx.db.session() as session:
         await _course(session, course_id)

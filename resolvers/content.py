@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select
 
 from core.auth.viewer import ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN
 from core.context import Context
-from core.errors import Conflict, NotFound, Validation
+from core.errors import NotFound, Validation
 from loaders.catalog import (
     ContentItemByIdLoader,
     ContentItemsByModuleIdLoader,
@@ -26,14 +25,14 @@ from models.course import ContentItem, ContentType, Course, Module
 from models.learning import ContentProgress
 from resolvers import courses, modules
 from resolvers.catalog import (
-    Page,
     PageArgs,
-    apply,
-    flush_unique,
+    create_row,
+    delete_row,
     get_row,
-    is_fk_violation,
     paginate,
+    update_row,
 )
+from resolvers.pages import Page
 
 CONTENT_NOT_FOUND = "Content item not found"
 TYPE_NOT_FOUND = "Content type not found"
@@ -68,12 +67,7 @@ async def create_type(ctx: Context, *, fields: dict[str, Any]) -> ContentType:
     """Add a content type (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
     _check_required_fields(fields)
-    async with ctx.db.transaction() as session:
-        row = ContentType(**fields)
-        session.add(row)
-        await flush_unique(session, TYPE_EXISTS)
-        await session.refresh(row)
-    return row
+    return await create_row(ctx, ContentType(**fields), conflict=TYPE_EXISTS)
 
 
 async def update_type(ctx: Context, *, content_type_id: int,
@@ -81,28 +75,15 @@ async def update_type(ctx: Context, *, content_type_id: int,
     """Change some of a content type's fields (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
     _check_required_fields(changes)
-    async with ctx.db.transaction() as session:
-        row = await get_row(session, ContentType, content_type_id, TYPE_NOT_FOUND, lock=True)
-        apply(row, changes)
-        await flush_unique(session, TYPE_EXISTS)
-        await session.refresh(row)
-    return row
+    return await update_row(ctx, ContentType, content_type_id, changes,
+                            not_found=TYPE_NOT_FOUND, conflict=TYPE_EXISTS)
 
 
 async def delete_type(ctx: Context, *, content_type_id: int) -> None:
     """Remove a content type no content item uses (platform admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
-    try:
-        async with ctx.db.transaction() as session:
-            deleted = (await session.execute(
-                delete(ContentType).where(ContentType.id == content_type_id)
-                .returning(ContentType.id))).scalar_one_or_none()
-    except IntegrityError as exc:
-        if is_fk_violation(exc):
-            raise Conflict("This content type is used by content items") from None
-        raise
-    if deleted is None:
-        raise NotFound(TYPE_NOT_FOUND)
+    await delete_row(ctx, ContentType, content_type_id, not_found=TYPE_NOT_FOUND,
+                     in_use="This content type is used by content items")
 
 
 # --- content items ------------------------------------------------------------------

@@ -32,7 +32,8 @@ from models.course import (
     Subject,
     University,
 )
-from resolvers.catalog import Page, PageArgs, apply, get_row, page_in_memory, paginate
+from resolvers.catalog import PageArgs, apply, get_row, page_in_memory, paginate
+from resolvers.pages import Page
 
 COURSE_NOT_FOUND = "Course not found"
 

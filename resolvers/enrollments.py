@@ -20,8 +20,9 @@ from core.errors import Conflict, Forbidden, NotFound, Validation
 from loaders.catalog import CourseByIdLoader, CourseOfferingByIdLoader, EnrollmentByIdLoader
 from loaders.user import UserByIdLoader
 from models.course import ENROLLMENT_STATUSES, Course, CourseOffering, Enrollment
-from resolvers.catalog import Page, PageArgs, get_row, paginate
+from resolvers.catalog import PageArgs, get_row, paginate
 from resolvers.courses import can_author, can_see
+from resolvers.pages import Page
 
 OFFERING_NOT_FOUND = "Course offering not found"
 

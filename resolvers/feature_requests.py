@@ -18,6 +18,7 @@ from core.errors import NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.user import User
+from resolvers.pages import Page
 
 TITLE_MIN, TITLE_MAX = 3, 200
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -40,15 +41,6 @@ class FeatureRequestPage:
 
     rows: list[FeatureRequestRow]
     total: int
-
-
-@dataclass(frozen=True)
-class FeatureRequestConnectionPage:
-    """A keyset page (GraphQL connections)."""
-
-    rows: list[FeatureRequestRow]
-    cursors: list[str]
-    has_next: bool
 
 
 def can_triage(ctx: Context) -> bool:
@@ -130,7 +122,7 @@ def _cursor(request: FeatureRequest) -> str:
 
 async def get_connection(ctx: Context, *, mine: bool, status: str | None = None,
                          first: int | None = None,
-                         after: str | None = None) -> FeatureRequestConnectionPage:
+                         after: str | None = None) -> Page:
     """Like ``get_all`` but keyset-paginated forwards for GraphQL connections."""
     query = _scoped(ctx, mine=mine, status=status)
     size = page_size(first, None)
@@ -147,9 +139,8 @@ async def get_connection(ctx: Context, *, mine: bool, status: str | None = None,
         rows = (await session.execute(query.order_by(
             FeatureRequest.created_at.desc(), FeatureRequest.id.desc()).limit(size + 1))).all()
     result = [_row(r) for r in rows[:size]]
-    return FeatureRequestConnectionPage(rows=result,
-                                        cursors=[_cursor(r.request) for r in result],
-                                        has_next=len(rows) > size)
+    return Page(items=result, cursors=[_cursor(r.request) for r in result],
+                has_next=len(rows) > size, has_previous=bool(after))
 
 
 async def get_many(ctx: Context, *, ids: list[int | None]) -> list[FeatureRequestRow | None]:

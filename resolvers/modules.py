@@ -26,7 +26,8 @@ from loaders.catalog import (
 from models.course import Course, Module
 from models.learning import ModuleProgress
 from resolvers import courses
-from resolvers.catalog import Page, PageArgs, get_row, page_in_memory
+from resolvers.catalog import PageArgs, get_row, page_in_memory
+from resolvers.pages import Page
 
 MODULE_NOT_FOUND = "Module not found"
 

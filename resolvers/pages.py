@@ -1,8 +1,8 @@
-"""Keyset pages over integer ids, for the learner's GraphQL connections."""
+"""One page of rows, and keyset pages over integer ids for GraphQL connections."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select
@@ -13,13 +13,14 @@ from core.pagination import decode_cursor, encode_cursor, page_size
 
 
 @dataclass
-class IdPage:
-    """Rows of one page in ascending id order, their cursors and whether more exist."""
+class Page:
+    """The rows of one page, their cursors (none for offset pages) and whether more exist
+    after and before it."""
 
-    rows: list[Any]
-    cursors: list[str]
-    has_next: bool
-    has_previous: bool
+    items: list[Any]
+    cursors: list[str] = field(default_factory=list)
+    has_next: bool = False
+    has_previous: bool = False
 
 
 def _key(cursor: str) -> int:
@@ -30,7 +31,7 @@ def _key(cursor: str) -> int:
 
 
 async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: int | None,
-                     after: str | None, last: int | None, before: str | None) -> IdPage:
+                     after: str | None, last: int | None, before: str | None) -> Page:
     """One page of ``query`` ordered by the unique integer ``id_column`` (first/after
     forward, last/before back)."""
     size = page_size(first, last)
@@ -45,6 +46,6 @@ async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: 
     rows = rows[:size]
     if not forward:
         rows.reverse()
-    return IdPage(rows=rows, cursors=[encode_cursor([getattr(r, id_column.key)]) for r in rows],
-                  has_next=more if forward else bool(before),
-                  has_previous=bool(after) if forward else more)
+    return Page(items=rows, cursors=[encode_cursor([getattr(r, id_column.key)]) for r in rows],
+                has_next=more if forward else bool(before),
+                has_previous=bool(after) if forward else more)

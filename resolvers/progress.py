@@ -28,7 +28,7 @@ from loaders.learning import (
 from models.course import ContentItem, ContentType, CourseOffering, Enrollment, Module
 from models.learning import ContentProgress, LabSubmission, ModuleProgress, QuizAttempt
 from resolvers.activity import record_activity, visible_to_viewer
-from resolvers.pages import IdPage, page_by_id
+from resolvers.pages import Page, page_by_id
 
 DEFAULT_PASS_MARK = 60
 ENROLLED_STATUSES = ("ACTIVE", "COMPLETED")
@@ -171,7 +171,7 @@ async def get_all_content_progress(ctx: Context, *,
 async def get_module_progress_page(ctx: Context, *, user_id: uuid.UUID | None = None,
                                    course_offering_id: int | None = None,
                                    first: int | None = None, after: str | None = None,
-                                   last: int | None = None, before: str | None = None) -> IdPage:
+                                   last: int | None = None, before: str | None = None) -> Page:
     """A page of a learner's module progress (the viewer's by default; others: admins)."""
     user_id = user_id or ctx.viewer.require_user()
     if not visible_to_viewer(ctx, user_id):
@@ -186,7 +186,7 @@ async def get_module_progress_page(ctx: Context, *, user_id: uuid.UUID | None = 
 async def get_content_progress_page(ctx: Context, *, course_offering_id: int | None = None,
                                     first: int | None = None, after: str | None = None,
                                     last: int | None = None,
-                                    before: str | None = None) -> IdPage:
+                                    before: str | None = None) -> Page:
     """A page of the viewer's content progress."""
     user_id = ctx.viewer.require_user()
     async with ctx.db.session() as session:

@@ -17,7 +17,7 @@ from models.course import Course, CourseOffering, Enrollment, UserSubjectPrefere
 from models.learning import LearningActivity
 from models.user import User
 from resolvers.activity import current_streak
-from resolvers.pages import IdPage, page_by_id
+from resolvers.pages import Page, page_by_id
 
 
 def can_see_private(ctx: Context, user_id: uuid.UUID) -> bool:
@@ -38,20 +38,12 @@ async def get_many(ctx: Context, *, user_ids: list[uuid.UUID | None]) -> list[Us
     return [found.get(i) if i is not None else None for i in user_ids]
 
 
-@dataclass
-class UserPage:
-    users: list[User]
-    cursors: list[str]
-    has_next: bool
-    has_previous: bool
-
-
 def _cursor(user: User) -> str:
     return encode_cursor([user.created_at.isoformat(), str(user.id)])
 
 
 async def get_all(ctx: Context, *, first: int | None = None, after: str | None = None,
-                  last: int | None = None, before: str | None = None) -> UserPage:
+                  last: int | None = None, before: str | None = None) -> Page:
     """Accounts in sign-up order, keyset-paginated; platform admins only."""
     ctx.viewer.require_role("PLATFORM_ADMIN")
     size = page_size(first, last)
@@ -80,9 +72,9 @@ async def get_all(ctx: Context, *, first: int | None = None, after: str | None =
     loader = ctx.loaders.get(UserByIdLoader)
     for user in users:
         loader.prime(user.id, user)
-    return UserPage(users=users, cursors=[_cursor(u) for u in users],
-                    has_next=more if forward else bool(before),
-                    has_previous=bool(after) if forward else more)
+    return Page(items=users, cursors=[_cursor(u) for u in users],
+                has_next=more if forward else bool(before),
+                has_previous=bool(after) if forward else more)
 
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024
@@ -150,7 +142,7 @@ async def get_all_by_offset(ctx: Context, *, skip: int = 0, limit: int = 100) ->
 
 
 async def get_directory_page(ctx: Context, *, first: int | None = None, after: str | None = None,
-                             last: int | None = None, before: str | None = None) -> IdPage:
+                             last: int | None = None, before: str | None = None) -> Page:
     """Accounts ordered by platform number, for any signed-in user (private fields hidden
     by the usual rule)."""
     ctx.viewer.require_user()
@@ -158,7 +150,7 @@ async def get_directory_page(ctx: Context, *, first: int | None = None, after: s
         page = await page_by_id(session, select(User), User.number, first=first, after=after,
                                 last=last, before=before)
     loader = ctx.loaders.get(UserByIdLoader)
-    for user in page.rows:
+    for user in page.items:
         loader.prime(user.id, user)
     return page
 

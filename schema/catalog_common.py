@@ -1,17 +1,14 @@
-"""Helpers shared by the catalog's GraphQL modules: global ids, partial inputs, connections."""
+"""Helpers shared by the catalog's GraphQL modules: global ids, partial inputs, delete payloads."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any
 
 import strawberry
 from strawberry import relay
 
 from core.errors import Validation
-from resolvers.catalog import Page, PageArgs
-
-C = TypeVar("C")
+from resolvers.catalog import PageArgs
 
 
 def decode_id(value: relay.GlobalID | str, type_name: str) -> int:
@@ -41,16 +38,6 @@ def set_fields(data: Any, *, renames: dict[str, str] | None = None,
 
 def page_args(first: int | None, after: str | None) -> PageArgs:
     return PageArgs(first=first, after=after)
-
-
-def connection(cls: type[C], page: Page, node: Callable[[Any], Any]) -> C:
-    """A relay connection of ``cls`` from a resolver page."""
-    edges = [relay.Edge(node=node(item), cursor=cursor)
-             for item, cursor in zip(page.items, page.cursors, strict=True)]
-    return cls(edges=edges, page_info=relay.PageInfo(
-        has_next_page=page.has_next, has_previous_page=page.has_previous,
-        start_cursor=page.cursors[0] if page.cursors else None,
-        end_cursor=page.cursors[-1] if page.cursors else None))
 
 
 @strawberry.type(description="The result of a delete: the global ID that no longer exists.")

@@ -15,13 +15,9 @@ from strawberry.types import Info
 from resolvers import community
 from resolvers import user as user_resolvers
 from schema.catalog_common import DeletePayload
-from schema.learning import global_id, int_or_none
-from schema.pages import parse_int_id, to_connection
+from schema.learning import global_id
+from schema.pages import connection, ids_or_none, parse_int_id
 from schema.user import User
-
-
-def _ids(node_ids: Iterable[str]) -> list[int | None]:
-    return [int_or_none(i) for i in node_ids]
 
 
 async def _author(info: Info, user_id) -> User | None:
@@ -66,7 +62,7 @@ class Note(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Note | None]:
-        rows = await community.get_many(info.context, kind="note", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="note", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -108,7 +104,7 @@ class Flashcard(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Flashcard | None]:
-        rows = await community.get_many(info.context, kind="flashcard", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="flashcard", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -137,7 +133,7 @@ class DiscussionPost(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[DiscussionPost | None]:
-        rows = await community.get_many(info.context, kind="post", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="post", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -177,12 +173,12 @@ class DiscussionThread(relay.Node):
         page = await community.get_posts_page(info.context, thread_id=self.id,
                                               thread_checked=True, first=first, after=after,
                                               last=last, before=before)
-        return to_connection(DiscussionPostConnection, page, DiscussionPost.from_model)
+        return connection(DiscussionPostConnection, page, DiscussionPost.from_model)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[DiscussionThread | None]:
-        rows = await community.get_many(info.context, kind="thread", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="thread", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -209,7 +205,7 @@ class CourseReview(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[CourseReview | None]:
-        rows = await community.get_many(info.context, kind="review", ids=_ids(node_ids))
+        rows = await community.get_many(info.context, kind="review", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -242,7 +238,7 @@ class CommunityQuery:
         page = await community.get_my_notes_page(info.context, course_id=_opt_course(course_id),
                                                  first=first, after=after, last=last,
                                                  before=before)
-        return to_connection(NoteConnection, page, Note.from_model)
+        return connection(NoteConnection, page, Note.from_model)
 
     @strawberry.field(description="Your flashcards, on one course when given.")
     async def my_flashcards(self, info: Info, course_id: strawberry.ID | None = None,
@@ -252,7 +248,7 @@ class CommunityQuery:
         page = await community.get_my_flashcards_page(
             info.context, course_id=_opt_course(course_id), first=first, after=after,
             last=last, before=before)
-        return to_connection(FlashcardConnection, page, Flashcard.from_model)
+        return connection(FlashcardConnection, page, Flashcard.from_model)
 
     @strawberry.field(description="A course's discussion threads (for its members).")
     async def discussion_threads(self, info: Info, course_id: strawberry.ID,
@@ -262,7 +258,7 @@ class CommunityQuery:
         page = await community.get_threads_page(info.context, course_id=_course(course_id),
                                                 first=first, after=after, last=last,
                                                 before=before)
-        return to_connection(DiscussionThreadConnection, page, DiscussionThread.from_model)
+        return connection(DiscussionThreadConnection, page, DiscussionThread.from_model)
 
     @strawberry.field(description="A course's reviews (public).")
     async def course_reviews(self, info: Info, course_id: strawberry.ID,
@@ -272,7 +268,7 @@ class CommunityQuery:
         page = await community.get_reviews_page(info.context, course_id=_course(course_id),
                                                 first=first, after=after, last=last,
                                                 before=before)
-        return to_connection(CourseReviewConnection, page, CourseReview.from_model)
+        return connection(CourseReviewConnection, page, CourseReview.from_model)
 
 
 @strawberry.input(description="A new note.")

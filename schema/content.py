@@ -15,14 +15,11 @@ from loaders.catalog import ContentItemByIdLoader, ContentTypeByIdLoader, Module
 from models.course import ContentItem as ContentItemModel
 from models.course import ContentType as ContentTypeModel
 from resolvers import content, courses
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
+from schema.pages import connection, load_rows
 
 if TYPE_CHECKING:
     from schema.course_tree import Module
-
-
-def _ids(node_ids: Iterable[str]) -> list[int]:
-    return [int(i) if str(i).isdigit() else 0 for i in node_ids]
 
 
 @strawberry.type(description="A kind of content item (video, quiz, lab ...) and the keys its "
@@ -44,7 +41,7 @@ class ContentType(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[ContentType | None]:
-        rows = await info.context.loaders.get(ContentTypeByIdLoader).load_many(_ids(node_ids))
+        rows = await load_rows(info, ContentTypeByIdLoader, node_ids)
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -76,7 +73,7 @@ class ContentItem(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[ContentItem | None]:
-        rows = await info.context.loaders.get(ContentItemByIdLoader).load_many(_ids(node_ids))
+        rows = await load_rows(info, ContentItemByIdLoader, node_ids)
         visible = await courses.get_visible_many(
             info.context, course_ids=[r.course_id if r else 0 for r in rows])
         return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]

@@ -24,9 +24,10 @@ from loaders.catalog import (
 )
 from models.course import Module as ModuleModel
 from resolvers import courses, modules
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.content import ContentItem
 from schema.courses import Course
+from schema.pages import connection
 
 
 @strawberry.enum(description="What a module is in its course's structure.")

@@ -20,8 +20,9 @@ from loaders.catalog import (
 from models.course import Course as CourseModel
 from models.course import CourseOffering as OfferingModel
 from resolvers import courses
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.institutions import Department, Subject, University
+from schema.pages import connection, ids_or_zero, load_rows
 
 if TYPE_CHECKING:
     from schema.course_tree import ModuleConnection
@@ -41,10 +42,6 @@ class OfferingVisibility(Enum):
     PUBLIC = "PUBLIC"
     UNLISTED = "UNLISTED"
     PRIVATE = "PRIVATE"
-
-
-def _ids(node_ids: Iterable[str]) -> list[int]:
-    return [int(i) if str(i).isdigit() else 0 for i in node_ids]
 
 
 @strawberry.type(description="Counts about a course.")
@@ -104,7 +101,7 @@ class Course(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Course | None]:
-        rows = await courses.get_visible_many(info.context, course_ids=_ids(node_ids))
+        rows = await courses.get_visible_many(info.context, course_ids=ids_or_zero(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
     @strawberry.field(description="The university that runs the course.")
@@ -175,7 +172,7 @@ class CourseOffering(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[CourseOffering | None]:
-        rows = await info.context.loaders.get(CourseOfferingByIdLoader).load_many(_ids(node_ids))
+        rows = await load_rows(info, CourseOfferingByIdLoader, node_ids)
         visible = await courses.get_visible_many(
             info.context, course_ids=[r.course_id if r else 0 for r in rows])
         return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]

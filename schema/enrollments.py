@@ -15,8 +15,9 @@ from loaders.catalog import CourseOfferingByIdLoader, EnrollmentByIdLoader
 from loaders.user import UserByIdLoader
 from models.course import Enrollment as EnrollmentModel
 from resolvers import enrollments
-from schema.catalog_common import connection, decode_id, page_args
+from schema.catalog_common import decode_id, page_args
 from schema.courses import CourseOffering
+from schema.pages import connection
 from schema.user import User
 
 

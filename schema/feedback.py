@@ -13,7 +13,8 @@ from strawberry.types import Info
 from core.errors import NotFound
 from resolvers import feature_requests
 from resolvers import user as user_resolvers
-from resolvers.feature_requests import FeatureRequestConnectionPage, FeatureRequestRow
+from resolvers.feature_requests import FeatureRequestRow
+from schema.pages import connection
 from schema.user import User
 
 
@@ -74,15 +75,6 @@ class FeatureRequestConnection(relay.Connection[FeatureRequest]):
     pass
 
 
-def _connection(page: FeatureRequestConnectionPage, after: str | None) -> FeatureRequestConnection:
-    edges = [relay.Edge(node=FeatureRequest.from_row(r), cursor=c)
-             for r, c in zip(page.rows, page.cursors, strict=True)]
-    return FeatureRequestConnection(edges=edges, page_info=relay.PageInfo(
-        has_next_page=page.has_next, has_previous_page=bool(after),
-        start_cursor=page.cursors[0] if page.cursors else None,
-        end_cursor=page.cursors[-1] if page.cursors else None))
-
-
 @strawberry.type
 class FeedbackQuery:
     @strawberry.field(description="The viewer's own feature requests, newest first.")
@@ -90,7 +82,7 @@ class FeedbackQuery:
                                   after: str | None = None) -> FeatureRequestConnection:
         page = await feature_requests.get_connection(info.context, mine=True, first=first,
                                                      after=after)
-        return _connection(page, after)
+        return connection(FeatureRequestConnection, page, FeatureRequest.from_row)
 
     @strawberry.field(description="Every feature request, newest first (instructors and "
                                   "admins).")
@@ -100,7 +92,7 @@ class FeedbackQuery:
         page = await feature_requests.get_connection(
             info.context, mine=False, status=status.value if status else None, first=first,
             after=after)
-        return _connection(page, after)
+        return connection(FeatureRequestConnection, page, FeatureRequest.from_row)
 
 
 @strawberry.input(description="A new feature request.")

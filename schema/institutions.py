@@ -14,12 +14,8 @@ from models.course import Department as DepartmentModel
 from models.course import Subject as SubjectModel
 from models.course import University as UniversityModel
 from resolvers import catalog
-from schema.catalog_common import DeletePayload, connection, decode_id, page_args, set_fields
-
-
-async def _load(info: Info, loader: type, node_ids: Iterable[str]) -> list:
-    ids = [int(i) if str(i).isdigit() else 0 for i in node_ids]
-    return await info.context.loaders.get(loader).load_many(ids)
+from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
+from schema.pages import connection, load_rows
 
 
 @strawberry.type(description="A university that runs courses.")
@@ -41,7 +37,7 @@ class University(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[University | None]:
-        rows = await _load(info, UniversityByIdLoader, node_ids)
+        rows = await load_rows(info, UniversityByIdLoader, node_ids)
         return [cls.from_model(r) if r else None for r in rows]
 
     @strawberry.field(description="The university's departments, in id order.")
@@ -68,7 +64,7 @@ class Department(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Department | None]:
-        rows = await _load(info, DepartmentByIdLoader, node_ids)
+        rows = await load_rows(info, DepartmentByIdLoader, node_ids)
         return [cls.from_model(r) if r else None for r in rows]
 
     @strawberry.field(description="The university the department belongs to.")
@@ -90,7 +86,7 @@ class Subject(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Subject | None]:
-        rows = await _load(info, SubjectByIdLoader, node_ids)
+        rows = await load_rows(info, SubjectByIdLoader, node_ids)
         return [cls.from_model(r) if r else None for r in rows]
 
 

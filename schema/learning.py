@@ -17,14 +17,7 @@ from models.learning import ModuleProgress as ModuleProgressModel
 from models.learning import QuizAttempt as QuizAttemptModel
 from resolvers import activity as activity_resolvers
 from resolvers import progress as progress_resolvers
-from schema.pages import parse_int_id, to_connection
-
-
-def int_or_none(value: str) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+from schema.pages import connection, ids_or_none, parse_int_id
 
 
 def global_id(type_name: str, value: int | None) -> strawberry.ID | None:
@@ -55,12 +48,8 @@ class LearningActivity(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[LearningActivity | None]:
         rows = await activity_resolvers.get_many(
-            info.context, ids=[int_or_none(i) for i in node_ids])
+            info.context, ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
-
-
-def _ids(node_ids: Iterable[str]) -> list[int | None]:
-    return [int_or_none(i) for i in node_ids]
 
 
 @strawberry.type(description="A learner's progress through a module in one course offering.")
@@ -84,7 +73,8 @@ class ModuleProgress(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[ModuleProgress | None]:
-        rows = await progress_resolvers.get_many(info.context, kind="module", ids=_ids(node_ids))
+        rows = await progress_resolvers.get_many(
+            info.context, kind="module", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -111,7 +101,8 @@ class ContentProgress(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[ContentProgress | None]:
-        rows = await progress_resolvers.get_many(info.context, kind="content", ids=_ids(node_ids))
+        rows = await progress_resolvers.get_many(
+            info.context, kind="content", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -133,7 +124,8 @@ class QuizAttempt(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[QuizAttempt | None]:
-        rows = await progress_resolvers.get_many(info.context, kind="quiz", ids=_ids(node_ids))
+        rows = await progress_resolvers.get_many(
+            info.context, kind="quiz", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -158,7 +150,8 @@ class LabSubmission(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[LabSubmission | None]:
-        rows = await progress_resolvers.get_many(info.context, kind="lab", ids=_ids(node_ids))
+        rows = await progress_resolvers.get_many(
+            info.context, kind="lab", ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -184,7 +177,7 @@ async def module_progress_connection(info: Info, *, user_id=None, course_offerin
     page = await progress_resolvers.get_module_progress_page(
         info.context, user_id=user_id, course_offering_id=_offering(course_offering_id),
         first=first, after=after, last=last, before=before)
-    return to_connection(ModuleProgressConnection, page, ModuleProgress.from_model)
+    return connection(ModuleProgressConnection, page, ModuleProgress.from_model)
 
 
 @strawberry.type
@@ -207,7 +200,7 @@ class LearningQuery:
         page = await progress_resolvers.get_content_progress_page(
             info.context, course_offering_id=_offering(course_offering_id), first=first,
             after=after, last=last, before=before)
-        return to_connection(ContentProgressConnection, page, ContentProgress.from_model)
+        return connection(ContentProgressConnection, page, ContentProgress.from_model)
 
 
 @strawberry.input(description="Progress on a module in an offering you are enrolled in.")

@@ -26,7 +26,7 @@ from schema.learning import (
     global_id,
     module_progress_connection,
 )
-from schema.pages import to_connection
+from schema.pages import connection
 
 LearningGoal = strawberry.enum(Enum("LearningGoal", {v: v for v in LEARNING_GOALS}),
                                description="Why a learner studies.")
@@ -264,7 +264,7 @@ class UserQuery:
                              before: str | None = None) -> UserConnection:
         page = await user_resolvers.get_directory_page(info.context, first=first, after=after,
                                                        last=last, before=before)
-        return to_connection(UserConnection, page, User.from_model)
+        return connection(UserConnection, page, User.from_model)
 
     @strawberry.field(description="A user by the integer id the course platform API shows "
                                   "(any signed-in user; private fields as usual).")
@@ -296,12 +296,7 @@ class UserQuery:
                     last: int | None = None, before: str | None = None) -> UserConnection:
         page = await user_resolvers.get_all(info.context, first=first, after=after, last=last,
                                             before=before)
-        edges = [relay.Edge(node=User.from_model(u), cursor=c)
-                 for u, c in zip(page.users, page.cursors, strict=True)]
-        return UserConnection(edges=edges, page_info=relay.PageInfo(
-            has_next_page=page.has_next, has_previous_page=page.has_previous,
-            start_cursor=page.cursors[0] if page.cursors else None,
-            end_cursor=page.cursors[-1] if page.cursors else None))
+        return connection(UserConnection, page, User.from_model)
 
 
 @strawberry.type(description="The viewer's user after a profile change.")
