@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from strawberry import relay
 
 from models.learning import ContentProgress, ModuleProgress
@@ -78,7 +76,6 @@ def _walk(nodes: list[dict], depth: int = 1) -> tuple[int, int, int]:
 async def test_tree_query_costs_the_same_for_10_and_1000_modules(client, services):
     learner, headers = await user_with_headers(services, "s@example.com")
     video = await add(services, ContentType, name="video", label="Video")
-    started = time.monotonic()
     small = await _build(services, level_sizes=[1, 1, 1, 1, 1, 2, 2, 1], learner=learner,
                          kind_id=video.id)
     large = await _build(services, level_sizes=[10, 20, 40, 80, 160, 230, 230, 230],
@@ -103,7 +100,6 @@ async def test_tree_query_costs_the_same_for_10_and_1000_modules(client, service
     # auth + course + stats + offerings + roots, then per level: children, content,
     # content types (first level only, then cached), module and content progress.
     assert counts[0] <= 5 + DEPTH * 4 + 1
-    assert time.monotonic() - started < 10
 
 
 async def test_tree_progress_is_null_for_anonymous_viewers(client, services):
