@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import httpx
@@ -37,8 +38,12 @@ async def test_login_timing_does_not_reveal_whether_an_email_exists(client, user
         assert response.status_code == 401
         return time.perf_counter() - start
 
-    known = sorted([await timed(user.email) for _ in range(3)])[1]
-    unknown = sorted([await timed("nobody@example.com") for _ in range(3)])[1]
+    # Interleaved, so a burst of load elsewhere on the machine hits both alike.
+    known, unknown = [], []
+    for _ in range(4):
+        known.append(await timed(user.email))
+        unknown.append(await timed("nobody@example.com"))
+    known_median, unknown_median = statistics.median(known), statistics.median(unknown)
     # Both paths run one full argon2 verification, so neither is a fast path.
-    assert unknown > known * 0.5
-    assert known > unknown * 0.5
+    assert unknown_median > known_median * 0.4
+    assert known_median > unknown_median * 0.4
