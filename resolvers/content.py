@@ -112,6 +112,15 @@ async def viewer_progress(ctx: Context, *, content_item_id: int) -> ContentProgr
         (ctx.viewer.user_id, content_item_id))
 
 
+async def viewer_progress_many(ctx: Context, *,
+                               content_item_ids: list[int]) -> list[ContentProgress | None]:
+    """The viewer's latest progress on each item, in one batch; Nones without a viewer."""
+    if ctx.viewer.user_id is None:
+        return [None] * len(content_item_ids)
+    return await ctx.loaders.get(ContentProgressByUserItemLoader).load_many(
+        [(ctx.viewer.user_id, item_id) for item_id in content_item_ids])
+
+
 async def types_of(ctx: Context, *, items: list[ContentItem]) -> list[ContentType]:
     """The content type of each item, in one batch."""
     return await ctx.loaders.get(ContentTypeByIdLoader).load_many(

@@ -85,6 +85,15 @@ async def viewer_progress(ctx: Context, *, module_id: int) -> ModuleProgress | N
         (ctx.viewer.user_id, module_id))
 
 
+async def viewer_progress_many(ctx: Context, *,
+                               module_ids: list[int]) -> list[ModuleProgress | None]:
+    """The viewer's latest progress on each module, in one batch; Nones without a viewer."""
+    if ctx.viewer.user_id is None:
+        return [None] * len(module_ids)
+    return await ctx.loaders.get(ModuleProgressByUserModuleLoader).load_many(
+        [(ctx.viewer.user_id, module_id) for module_id in module_ids])
+
+
 async def _lock_course(ctx: Context, session: AsyncSession, course_id: int) -> Course:
     """The course, row-locked against other structural changes, after the owner check."""
     course = (await session.execute(select(Course).where(Course.id == course_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 from strawberry import relay
@@ -20,6 +20,8 @@ from schema.pages import connection, load_rows
 
 if TYPE_CHECKING:
     from schema.course_tree import Module
+
+UNKNOWN = object()  # progress not fetched yet (None means: fetched, and there is none)
 
 
 @strawberry.type(description="A kind of content item (video, quiz, lab ...) and the keys its "
@@ -63,12 +65,18 @@ class ContentItem(relay.Node):
     estimated_duration_seconds: int | None = strawberry.field(
         description="How long it takes, in seconds.")
     _model: strawberry.Private[ContentItemModel]
+    # Filled in batch by the parent list when it knows them (see prefetched_items), so
+    # these fields need no resolver call per item on big trees.
+    _type: strawberry.Private[ContentTypeModel | None] = None
+    _progress: strawberry.Private[Any] = UNKNOWN
 
     @classmethod
-    def from_model(cls, row: ContentItemModel) -> ContentItem:
+    def from_model(cls, row: ContentItemModel, *, content_type: ContentTypeModel | None = None,
+                   progress: Any = UNKNOWN) -> ContentItem:
         return cls(id=row.id, title=row.title, description=row.description,
                    data_json=row.data_json, sequence_index=row.sequence_index,
-                   estimated_duration_seconds=row.estimated_duration_seconds, _model=row)
+                   estimated_duration_seconds=row.estimated_duration_seconds, _model=row,
+                   _type=content_type, _progress=progress)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -79,7 +87,12 @@ class ContentItem(relay.Node):
         return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]
 
     @strawberry.field(description="What kind of item this is.")
-    async def content_type(self, info: Info) -> ContentType:
+    def content_type(self, info: Info) -> ContentType:
+        if self._type is not None:
+            return ContentType.from_model(self._type)
+        return self._load_type(info)
+
+    async def _load_type(self, info: Info) -> ContentType:
         row = await info.context.loaders.get(ContentTypeByIdLoader).load(
             self._model.content_type_id)
         return ContentType.from_model(row)
@@ -93,13 +106,40 @@ class ContentItem(relay.Node):
 
     @strawberry.field(description="The viewer's progress on this item (the latest across "
                                   "offerings); null when none or anonymous.")
-    async def progress(self, info: Info) -> ViewerContentProgress | None:
-        row = await content.viewer_progress(info.context, content_item_id=self.id)
-        if row is None:
-            return None
-        return ViewerContentProgress(progress_percent=row.progress_percent,
-                                     time_spent_seconds=row.time_spent_seconds,
-                                     started_at=row.started_at, completed_at=row.completed_at)
+    def progress(self, info: Info) -> ViewerContentProgress | None:
+        if self._progress is not UNKNOWN:
+            return _progress(self._progress)
+        return self._load_progress(info)
+
+    async def _load_progress(self, info: Info) -> ViewerContentProgress | None:
+        return _progress(await content.viewer_progress(info.context, content_item_id=self.id))
+
+
+def _progress(row) -> ViewerContentProgress | None:
+    if row is None:
+        return None
+    return ViewerContentProgress(progress_percent=row.progress_percent,
+                                 time_spent_seconds=row.time_spent_seconds,
+                                 started_at=row.started_at, completed_at=row.completed_at)
+
+
+def selects(info: Info, name: str) -> bool:
+    return any(getattr(s, "name", None) == name
+               for field in info.selected_fields for s in field.selections)
+
+
+async def prefetched_items(info: Info, rows: list[ContentItemModel]) -> list[ContentItem]:
+    """Items with their content type and the viewer's progress fetched for the whole list
+    (batched with every other list of the same level) when the query asks for them."""
+    types: list = [None] * len(rows)
+    progress: list = [UNKNOWN] * len(rows)
+    if rows and selects(info, "contentType"):
+        types = await content.types_of(info.context, items=rows)
+    if rows and selects(info, "progress"):
+        progress = await content.viewer_progress_many(info.context,
+                                                      content_item_ids=[r.id for r in rows])
+    return [ContentItem.from_model(r, content_type=t, progress=p)
+            for r, t, p in zip(rows, types, progress, strict=True)]
 
 
 @strawberry.type(description="A page of content types.")

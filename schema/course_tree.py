@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
+from typing import Any
 
 import strawberry
 from strawberry import relay
@@ -25,7 +26,7 @@ from loaders.catalog import (
 from models.course import Module as ModuleModel
 from resolvers import courses, modules
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
-from schema.content import ContentItem
+from schema.content import UNKNOWN, ContentItem, prefetched_items, selects
 from schema.courses import Course
 from schema.pages import connection
 
@@ -57,12 +58,14 @@ class Module(relay.Node):
     module_type: ModuleType = strawberry.field(description="What the module is.")
     sequence_index: int = strawberry.field(description="Position among its siblings.")
     _model: strawberry.Private[ModuleModel]
+    # The viewer's progress when the parent list fetched it for all its modules at once.
+    _progress: strawberry.Private[Any] = UNKNOWN
 
     @classmethod
-    def from_model(cls, row: ModuleModel) -> Module:
+    def from_model(cls, row: ModuleModel, *, progress: Any = UNKNOWN) -> Module:
         return cls(id=row.id, title=row.title, description=row.description,
                    module_type=ModuleType(row.module_type), sequence_index=row.sequence_index,
-                   _model=row)
+                   _model=row, _progress=progress)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -92,21 +95,38 @@ class Module(relay.Node):
         rows = await loader.load(self.id)
         for row in rows:
             by_id.prime(row.id, row)
-        return [Module.from_model(r) for r in rows]
+        return await prefetched_modules(info, rows)
 
     @strawberry.field(description="The module's content items in sequence order.")
     async def content(self, info: Info) -> list[ContentItem]:
         rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(self.id)
-        return [ContentItem.from_model(r) for r in rows]
+        return await prefetched_items(info, rows)
 
     @strawberry.field(description="The viewer's progress on this module (the latest across "
                                   "offerings); null when none or anonymous.")
-    async def progress(self, info: Info) -> ViewerModuleProgress | None:
-        row = await modules.viewer_progress(info.context, module_id=self.id)
-        if row is None:
-            return None
-        return ViewerModuleProgress(progress_percent=row.progress_percent,
-                                    started_at=row.started_at, completed_at=row.completed_at)
+    def progress(self, info: Info) -> ViewerModuleProgress | None:
+        if self._progress is not UNKNOWN:
+            return _module_progress(self._progress)
+        return self._load_progress(info)
+
+    async def _load_progress(self, info: Info) -> ViewerModuleProgress | None:
+        return _module_progress(await modules.viewer_progress(info.context, module_id=self.id))
+
+
+def _module_progress(row) -> ViewerModuleProgress | None:
+    if row is None:
+        return None
+    return ViewerModuleProgress(progress_percent=row.progress_percent,
+                                started_at=row.started_at, completed_at=row.completed_at)
+
+
+async def prefetched_modules(info: Info, rows: list[ModuleModel]) -> list[Module]:
+    """Modules with the viewer's progress fetched for the whole list when it is asked for."""
+    if not rows or not selects(info, "progress"):
+        return [Module.from_model(r) for r in rows]
+    progress = await modules.viewer_progress_many(info.context,
+                                                  module_ids=[r.id for r in rows])
+    return [Module.from_model(r, progress=p) for r, p in zip(rows, progress, strict=True)]
 
 
 @strawberry.type(description="A page of modules.")
