@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
 from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.dialects.postgresql import insert
 
 from core import jobs
 from core.context import Context
@@ -29,7 +28,6 @@ from core.errors import Conflict, DomainError, Forbidden, Gone, NotFound, Valida
 from core.knowledge import Role, knowledge_base
 from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSession
 from resolvers import assessment_state as rules
-from resolvers import gaps, plans
 from resolvers.auth import get_anthropic_key
 from resolvers.knowledge import check_level, get_role_for_skills, get_role_or_raise
 
@@ -98,7 +96,7 @@ class _Evaluation(BaseModel):
 # ----------------------------------------------------------------- helpers
 
 
-def _concepts(session: AssessmentSession) -> dict:
+def concepts_of(session: AssessmentSession) -> dict:
     kb = knowledge_base()
     role = kb.roles_by_id[session.domain]
     return {c.id: c for c in kb.role_concepts(role, session.target_level)}
@@ -124,7 +122,7 @@ async def _key(ctx: Context) -> str:
 
 def _question_messages(session: AssessmentSession, state: rules.AssessmentState,
                        concept_id: str) -> tuple[str, list[dict]]:
-    concepts = _concepts(session)
+    concepts = concepts_of(session)
     concept = concepts[concept_id]
     estimate = state.estimate(concept_id)
     asked = [t.question for t in state.history if t.concept == concept_id]
@@ -157,7 +155,7 @@ async def _whole_question(ctx: Context, key: str, session: AssessmentSession,
 
 async def _evaluate(ctx: Context, key: str, session: AssessmentSession,
                     concept_id: str, question: str, answer: str) -> _Evaluation:
-    concept = _concepts(session)[concept_id]
+    concept = concepts_of(session)[concept_id]
     prompt = (f"Concept: {concept.name} ({concept.level} level). {concept.description}\n"
               f"Question: {question}\nCandidate's answer: {answer}")
     return await ctx.llm.complete_structured(
@@ -281,7 +279,7 @@ async def respond(ctx: Context, *, session_id: uuid.UUID, response: str,
             raise Conflict("No pending question; resume the session first")
         evaluation = await _evaluate(ctx, key, session, concept_id, question, response)
         state = rules.AssessmentState.from_json(session.state)
-        concepts = _concepts(session)
+        concepts = concepts_of(session)
         rules.record_answer(state, concepts, concept=concept_id, question=question,
                             answer=response, score=evaluation.score,
                             bloom=evaluation.bloom_level, reasoning=evaluation.reasoning)
@@ -308,79 +306,6 @@ async def respond(ctx: Context, *, session_id: uuid.UUID, response: str,
         yield _failure(error)
 
 
-def topic(session_id: uuid.UUID) -> str:
-    """The broker topic carrying a session's streamed events to every instance."""
-    return f"assessment:{session_id}"
-
-
-def event_message(event: Event) -> dict:
-    if isinstance(event, QuestionChunk):
-        return {"type": "question_chunk", "text": event.text}
-    if isinstance(event, Progress):
-        return {"type": "progress", "topics_evaluated": event.topics_evaluated,
-                "total_questions": event.total_questions, "max_questions": event.max_questions}
-    if isinstance(event, Completed):
-        return {"type": "completed", "scores": event.scores}
-    return {"type": "error", "status": event.status, "detail": event.detail,
-            "retry_after": event.retry_after}
-
-
-def event_from_message(message: dict) -> Event | None:
-    """The event a published message carries; None for the end-of-step marker."""
-    kind = message.get("type")
-    if kind == "question_chunk":
-        return QuestionChunk(message["text"])
-    if kind == "progress":
-        return Progress(topics_evaluated=message["topics_evaluated"],
-                        total_questions=message["total_questions"],
-                        max_questions=message["max_questions"])
-    if kind == "completed":
-        return Completed(scores=message["scores"])
-    if kind == "error":
-        return StreamFailed(status=message["status"], detail=message["detail"],
-                            retry_after=message["retry_after"])
-    return None
-
-
-async def respond_and_publish(ctx: Context, *, session_id: uuid.UUID, response: str,
-                              key: str) -> AsyncIterator[Event]:
-    """``respond``, with every event also published for subscribers on any instance,
-    followed by an end-of-step marker."""
-    try:
-        async for event in respond(ctx, session_id=session_id, response=response, key=key):
-            await ctx.broker.publish(topic(session_id), event_message(event))
-            yield event
-    finally:
-        await ctx.broker.publish(topic(session_id), {"type": "step_finished"})
-
-
-async def run_step_in_background(ctx: Context, *, session_id: uuid.UUID, response: str) -> None:
-    """Check the answer can be taken (errors raise now), then work the step in the
-    background; its events reach ``events`` subscribers."""
-    key = await check_respond(ctx, session_id=session_id, response=response)
-
-    async def work() -> None:
-        try:
-            async for _ in respond_and_publish(ctx, session_id=session_id, response=response,
-                                               key=key):
-                pass
-        except Exception:
-            await ctx.broker.publish(topic(session_id), event_message(
-                StreamFailed(status=500, detail="Internal server error", retry_after=None)))
-            raise
-
-    ctx.services.spawn(work(), name=f"assessment-step-{session_id}")
-
-
-async def events(ctx: Context, *, session_id: uuid.UUID) -> AsyncIterator[Event]:
-    """The session's streamed events as they are published, for its owner."""
-    await _load(ctx, session_id)
-    async for message in ctx.broker.subscribe(topic(session_id)):
-        event = event_from_message(message)
-        if event is not None:
-            yield event
-
-
 async def resume(ctx: Context, *, session_id: uuid.UUID) -> tuple[uuid.UUID, str]:
     """The pending question of an active session (asked anew if it was never finished)."""
     session = await _load(ctx, session_id)
@@ -399,12 +324,12 @@ async def resume(ctx: Context, *, session_id: uuid.UUID) -> tuple[uuid.UUID, str
 async def knowledge_graph(ctx: Context, *, session_id: uuid.UUID) -> dict:
     session = await _load(ctx, session_id)
     state = rules.AssessmentState.from_json(session.state)
-    return rules.knowledge_graph(state, _concepts(session))
+    return rules.knowledge_graph(state, concepts_of(session))
 
 
 def live_scores(session: AssessmentSession) -> list[dict]:
     state = rules.AssessmentState.from_json(session.state)
-    return rules.scores(state, _concepts(session))
+    return rules.scores(state, concepts_of(session))
 
 
 async def get(ctx: Context, *, session_id: uuid.UUID) -> AssessmentSession:
@@ -470,76 +395,3 @@ async def delete_session(ctx: Context, *, session_id: uuid.UUID) -> None:
         await db.execute(delete(AssessmentResult).where(
             AssessmentResult.session_id == session.id))
         await db.execute(delete(AssessmentSession).where(AssessmentSession.id == session.id))
-
-
-# ----------------------------------------------------------------- the report
-
-
-@dataclass(frozen=True)
-class Report:
-    knowledge_graph: dict
-    scores: list[dict]
-    gap_analysis: gaps.GapAnalysis | None
-    learning_plan: plans.LearningPlan | None
-
-
-def _gap_analysis(data: dict | None) -> gaps.GapAnalysis | None:
-    if data is None:
-        return None
-    return gaps.GapAnalysis(overall_readiness=data["overall_readiness"], summary=data["summary"],
-                            gaps=[gaps.Gap(**g) for g in data["gaps"]])
-
-
-def _learning_plan(data: dict | None) -> plans.LearningPlan | None:
-    if data is None:
-        return None
-    return plans.LearningPlan(
-        summary=data["summary"], total_hours=data["total_hours"],
-        phases=[plans.Phase(**{**p, "resources": [plans.Resource(**r) for r in p["resources"]]})
-                for p in data["phases"]])
-
-
-def _as_scores(scores: list[dict]) -> list[gaps.ProficiencyScore]:
-    return [gaps.ProficiencyScore(skill_id=s["skillId"], skill_name=s["skillName"],
-                                  score=s["score"], confidence=s["confidence"],
-                                  reasoning=s["reasoning"]) for s in scores]
-
-
-async def report(ctx: Context, *, session_id: uuid.UUID) -> Report:
-    """The full report of a completed session, computed once and then stored."""
-    session = await _load(ctx, session_id)
-    if session.status != "completed":
-        raise Conflict("Assessment is not complete yet")
-    stored = await stored_result(ctx, session_id=session.id)
-    if stored is None or stored.gap_analysis is None:
-        scores = live_scores(session)
-        analysis = await gaps.analyze(ctx, scores=_as_scores(scores))
-        plan = await plans.build(ctx, analysis=analysis)
-        state = rules.AssessmentState.from_json(session.state)
-        values = {"scores": scores,
-                  "knowledge_graph": rules.knowledge_graph(state, _concepts(session)),
-                  "gap_analysis": asdict(analysis), "learning_plan": asdict(plan),
-                  "overall_readiness": analysis.overall_readiness}
-        async with ctx.db.transaction() as db:
-            # Two first readers race harmlessly: the first stored report stays.
-            await db.execute(insert(AssessmentResult).values(session_id=session.id, **values)
-                             .on_conflict_do_nothing(index_elements=["session_id"]))
-        stored = await stored_result(ctx, session_id=session.id)
-    return Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
-                  gap_analysis=_gap_analysis(stored.gap_analysis),
-                  learning_plan=_learning_plan(stored.learning_plan))
-
-
-async def export_view(ctx: Context, *, session_id: uuid.UUID) -> tuple[AssessmentSession, Report]:
-    """What the Markdown export shows: the stored report, else the live state."""
-    session = await _load(ctx, session_id)
-    stored = await stored_result(ctx, session_id=session.id)
-    if stored is not None:
-        return session, Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
-                               gap_analysis=_gap_analysis(stored.gap_analysis),
-                               learning_plan=_learning_plan(stored.learning_plan))
-    state = rules.AssessmentState.from_json(session.state)
-    concepts = _concepts(session)
-    return session, Report(knowledge_graph=rules.knowledge_graph(state, concepts),
-                           scores=rules.scores(state, concepts), gap_analysis=None,
-                           learning_plan=None)

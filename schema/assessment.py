@@ -19,7 +19,14 @@ from strawberry.types import Info
 
 from core.errors import NotFound
 from core.pagination import decode_cursor, encode_cursor, page_size
-from resolvers import assessment, gaps, materials, plans
+from resolvers import (
+    assessment,
+    assessment_report,
+    assessment_stream,
+    gaps,
+    materials,
+    plans,
+)
 
 
 @strawberry.input(description="An assessed proficiency in one skill.")
@@ -390,7 +397,7 @@ class AssessmentMutation:
                                      "assessmentEvents first: the next question streams there.")
     async def respond_to_assessment(self, info: Info, session_id: strawberry.ID,
                                     response: str) -> RespondPayload:
-        await assessment.run_step_in_background(
+        await assessment_stream.run_step_in_background(
             info.context, session_id=_session_uuid(session_id), response=response)
         return RespondPayload(accepted=True)
 
@@ -404,7 +411,7 @@ class AssessmentMutation:
     @strawberry.mutation(description="The full report of a completed assessment (computed "
                                      "once with your Anthropic key, then stored).")
     async def assessment_report(self, info: Info, session_id: strawberry.ID) -> AssessmentReport:
-        report = await assessment.report(info.context, session_id=_session_uuid(session_id))
+        report = await assessment_report.report(info.context, session_id=_session_uuid(session_id))
         return AssessmentReport(
             knowledge_graph=_nodes(report.knowledge_graph),
             gap_analysis=_gap_analysis(report.gap_analysis),
@@ -424,5 +431,6 @@ class AssessmentSubscription:
                                          "progress, the final scores or a failure.")
     async def assessment_events(self, info: Info, session_id: strawberry.ID
                                 ) -> AsyncGenerator[AssessmentEvent, None]:
-        async for event in assessment.events(info.context, session_id=_session_uuid(session_id)):
+        events = assessment_stream.events(info.context, session_id=_session_uuid(session_id))
+        async for event in events:
             yield _event(event)

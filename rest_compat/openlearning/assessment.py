@@ -24,7 +24,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from core.errors import NotFound
-from resolvers import assessment, gaps, plans
+from resolvers import assessment, assessment_report, assessment_stream, gaps, plans
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.openlearning.analysis import LLM_ERRORS, gap_analysis_json
 from rest_compat.openlearning.export import markdown_report
@@ -114,7 +114,7 @@ async def respond(req: FaceRequest) -> Response:
     async def stream():
         failed = False
         try:
-            async for event in assessment.respond_and_publish(
+            async for event in assessment_stream.respond_and_publish(
                     req.ctx, session_id=session_id, response=body.response, key=key):
                 failed = isinstance(event, assessment.StreamFailed)
                 yield render_event(event)
@@ -145,7 +145,7 @@ def _graph_json(graph: dict) -> dict:
 
 
 async def report(req: FaceRequest) -> Response:
-    result = await assessment.report(req.ctx, session_id=session_id_of(req))
+    result = await assessment_report.report(req.ctx, session_id=session_id_of(req))
     return JSONResponse({
         "knowledgeGraph": _graph_json(result.knowledge_graph),
         "gapAnalysis": gap_analysis_json(result.gap_analysis),
@@ -155,7 +155,7 @@ async def report(req: FaceRequest) -> Response:
 
 
 async def export(req: FaceRequest) -> Response:
-    session, result = await assessment.export_view(req.ctx, session_id=session_id_of(req))
+    session, result = await assessment_report.export_view(req.ctx, session_id=session_id_of(req))
     filename = f"assessment-{str(session.id)[:8]}.md"
     return Response(markdown_report(session, result), media_type="text/markdown",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -8,7 +8,7 @@ plan yet) says so instead of disappearing.
 from __future__ import annotations
 
 from models.assessment import AssessmentSession
-from resolvers.assessment import Report
+from resolvers.assessment_report import Report
 
 
 def _cell(text: str) -> str:

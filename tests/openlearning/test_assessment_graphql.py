@@ -8,7 +8,7 @@ import asyncio
 
 from strawberry import relay
 
-from resolvers.assessment import topic
+from resolvers.assessment_stream import topic
 from tests.fixtures import create_user, error_codes, gql, gql_raw, ol_login, start_instance
 from tests.openlearning.test_assessment_flow import (
     START,
