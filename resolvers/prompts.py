@@ -30,6 +30,8 @@ LATEST = "latest"
 PROTECTED_LABELS = frozenset({"production"})
 NAME_MAX, LABEL_MAX = 200, 100
 LABEL = re.compile(r"^[A-Za-z0-9_.\-]+$")
+# Fixed paths under /prompts/ on the REST face; a prompt by these names could not be fetched.
+RESERVED_NAMES = frozenset({"labels", "names", "link-options", "preview"})
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ def _check_name(name: str) -> str:
         raise Validation(f"Prompt name must be 1 to {NAME_MAX} characters")
     if "|" in name or "@@@" in name or "=" in name:
         raise Validation("Prompt name cannot contain '|', '=' or '@@@'")
+    if name.lower() in RESERVED_NAMES:
+        raise Validation(f"'{name}' is a reserved name")
     return name
 
 

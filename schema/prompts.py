@@ -86,13 +86,12 @@ class ResolvedPrompt:
     resolved_prompt: str = strawberry.field(description="The text with references inlined.")
     resolution_graph: JSON = strawberry.field(
         description="{root: {name, version, id}, dependencies: {parentId: [{name, version, "
-                    "id}]}}; {} without dependencies.")
+                    "id}]}}.")
 
     @classmethod
     def from_view(cls, view: PromptView) -> ResolvedPrompt:
-        graph = view.resolution.graph if view.resolution.dependencies else {}
         return cls(prompt=Prompt.from_model(view.prompt), resolved_prompt=view.resolution.text,
-                   resolution_graph=graph)
+                   resolution_graph=view.resolution.graph)
 
 
 @strawberry.type(description="All versions of one prompt name, aggregated.")

@@ -10,12 +10,16 @@ Choices where the reference is silent (what its FastAPI backend does):
   ``created_by`` is the creator's integer id as a string (null once the user
   is gone). ``resolution_graph`` is Langfuse's: ``{"root": {name, version,
   id}, "dependencies": {"<parent id>": [{name, version, id}, ...]}}`` (the
-  key is ``"root"`` for unsaved preview text); ``{}`` without dependencies.
+  key is ``"root"`` for unsaved preview text), ``"dependencies": {}``
+  when there are none.
 - ``type`` is ``text`` (default) or ``chat``; ``prompt`` is always a string
   (a chat prompt keeps its messages serialized by the client).
 - Create answers 201; ``tags`` replace the tags of every version of the name,
   and when omitted the new version inherits them. ``labels`` containing
-  ``latest`` is a 400; labels are letters, digits, ``_ - .``.
+  ``latest`` is a 400; labels are letters, digits, ``_ - .``. Names
+  containing ``|``, ``=`` or ``@@@`` (they would break reference tags) and
+  the names of the fixed paths (``labels``, ``names``, ``link-options``,
+  ``preview``) are 400.
 - A dependency that does not resolve is 404 ``{"detail": "Prompt dependency
   not found: 'X' with label 'production' (referenced by 'Y')"}``; a cycle is
   400 ``{"detail": "Prompt dependency cycle: A -> B -> A"}`` (a version
@@ -107,7 +111,6 @@ class VersionPath(NamePath):
 
 def render(view: PromptView) -> dict[str, Any]:
     prompt = view.prompt
-    graph = view.resolution.graph if view.resolution.dependencies else {}
     return {"id": prompt.id, "name": prompt.name, "version": prompt.version,
             "type": prompt.type, "prompt": prompt.prompt, "config": prompt.config,
             "labels": list(prompt.labels), "tags": list(prompt.tags),
@@ -115,7 +118,7 @@ def render(view: PromptView) -> dict[str, Any]:
             "created_by": str(view.creator_number) if view.creator_number is not None else None,
             "created_at": iso(prompt.created_at), "updated_at": iso(prompt.updated_at),
             "dependencies": [render_reference(r) for r in view.dependencies],
-            "resolved_prompt": view.resolution.text, "resolution_graph": graph}
+            "resolved_prompt": view.resolution.text, "resolution_graph": view.resolution.graph}
 
 
 async def list_prompts(req: FaceRequest) -> Response:

@@ -87,14 +87,16 @@ async def test_create_answers_201_with_the_prompt_response(client, services):
     assert response.status_code == 201, response.text
     body = response.json()
     assert ISO_Z.match(body.pop("created_at")) and ISO_Z.match(body.pop("updated_at"))
-    assert isinstance(body.pop("id"), int)
+    ident = body.pop("id")
+    assert isinstance(ident, int)
     assert body == {
         "name": "Video Tutor", "version": 1, "type": "text",
         "prompt": "You are a helpful tutor for {{title}}...", "config": {"temperature": 0.2},
         "labels": ["staging", "latest"], "tags": ["tutor", "video"],
         "commit_message": "Initial version", "created_by": str(teacher.number),
         "dependencies": [], "resolved_prompt": "You are a helpful tutor for {{title}}...",
-        "resolution_graph": {}}
+        "resolution_graph": {"root": {"name": "Video Tutor", "version": 1, "id": ident},
+                             "dependencies": {}}}
 
 
 async def test_versions_count_up_and_latest_and_labels_move(client, services):
@@ -188,6 +190,10 @@ async def test_bad_input(client, services):
     assert empty.status_code == 422
     pipe = await client.post(f"{BASE}/", json={**TUTOR, "name": "a|b"}, headers=teacher_h)
     assert pipe.status_code == 400
+    reserved = await client.post(f"{BASE}/", json={**TUTOR, "name": "Labels"},
+                                 headers=teacher_h)
+    assert reserved.status_code == 400
+    assert reserved.json() == {"detail": "'Labels' is a reserved name"}
     await _create(client, teacher_h)
     set_latest = await client.patch(f"{BASE}/Video Tutor/versions/1/labels",
                                     json={"labels": ["latest"]}, headers=teacher_h)
@@ -295,7 +301,7 @@ async def test_graphql_twins(client, services):
         "config": {"t": 1}, "commitMessage": "first"}}, headers=teacher_h)
     created = data["createPrompt"]["prompt"]
     assert created["resolvedPrompt"] == "Follow these rules."
-    assert created["resolutionGraph"] == {}
+    assert created["resolutionGraph"]["dependencies"] == {}
     node = created["prompt"]
     assert node["name"] == "General Protocol" and node["version"] == 1
     assert node["type"] == "TEXT" and node["labels"] == ["latest"] and node["tags"] == ["core"]
