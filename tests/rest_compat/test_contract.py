@@ -21,9 +21,7 @@ NOT_YET_SERVED = {
         ("GET", "/api/v1/chat/sessions"), ("POST", "/api/v1/chat/sessions"),
         ("GET", "/api/v1/chat/sessions/{}"), ("POST", "/api/v1/chat/sessions/{}/messages"),
         ("POST", "/api/v1/chat/sessions/{}/greeting"), ("POST", "/api/v1/chat/sessions/{}/share"),
-        ("GET", "/api/v1/chat/share/{}"), ("POST", "/api/v1/admin/aws-credentials"),
-        ("GET", "/api/v1/admin/aws-credentials/status"),
-        ("POST", "/api/v1/admin/aws-credentials/test"), ("GET", "/api/v1/admin/analytics/cache"),
+        ("GET", "/api/v1/chat/share/{}"), ("GET", "/api/v1/admin/analytics/cache"),
     },
 }
 FACES_NOT_YET_SERVED = {"codelabs", "openlesson", "pickatale"}
