@@ -94,6 +94,11 @@ class Settings:
     anthropic_model: str = "claude-sonnet-4-6"
     llm_timeout_seconds: float = 60.0
     llm_max_retries: int = 2
+    # "anthropic" (direct, with a key) or "bedrock" (AWS credentials set by an admin).
+    llm_provider: str = "anthropic"
+    bedrock_region: str = "us-east-1"
+    bedrock_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
+    bedrock_base_url: str | None = None
 
     # Background jobs (every instance works the shared queue)
     jobs_enabled: bool = True
@@ -175,6 +180,11 @@ def load_settings() -> Settings:
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),
         llm_timeout_seconds=_float("LEARNGRAPH_LLM_TIMEOUT", 60.0),
         llm_max_retries=_int("LEARNGRAPH_LLM_MAX_RETRIES", 2),
+        llm_provider=_env("LEARNGRAPH_LLM_PROVIDER", "anthropic"),
+        bedrock_region=_env("LEARNGRAPH_BEDROCK_REGION", "us-east-1"),
+        bedrock_model=_env("LEARNGRAPH_BEDROCK_MODEL",
+                           "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
+        bedrock_base_url=_env("LEARNGRAPH_BEDROCK_BASE_URL"),
         jobs_enabled=_bool("LEARNGRAPH_JOBS", True),
         jobs_concurrency=_int("LEARNGRAPH_JOBS_CONCURRENCY", 2),
         jobs_poll_seconds=_float("LEARNGRAPH_JOBS_POLL_SECONDS", 1.0),

@@ -342,3 +342,18 @@ def _sdk_would_retry(response: httpx2.Response) -> bool:
     if should_retry in ("true", "false"):
         return should_retry == "true"
     return response.status_code in (408, 409, 429) or response.status_code >= 500
+
+
+def bedrock_client(settings: Settings, *, access_key_id: str, secret_access_key: str,
+                   session_token: str | None = None) -> anthropic.AsyncAnthropicBedrock:
+    """An SDK client for Anthropic models on AWS Bedrock, signing with these credentials.
+
+    Region and endpoint come from settings (``LEARNGRAPH_BEDROCK_REGION``,
+    ``LEARNGRAPH_BEDROCK_BASE_URL``); errors map through ``map_anthropic_error``
+    like the direct client's.
+    """
+    return anthropic.AsyncAnthropicBedrock(
+        aws_access_key=access_key_id, aws_secret_key=secret_access_key,
+        aws_session_token=session_token or None, aws_region=settings.bedrock_region,
+        base_url=settings.bedrock_base_url, timeout=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries)

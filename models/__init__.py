@@ -34,6 +34,7 @@ from models.learning import (
     ModuleProgress,
     QuizAttempt,
 )
+from models.prompts import PlatformSecret, Prompt, PromptDependency
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 
 __all__ = [
@@ -41,7 +42,8 @@ __all__ = [
     "Base", "ChatMessage", "ChatSession", "ContentItem", "ContentProgress", "ContentType",
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
-    "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note", "PubSubMessage",
-    "QuizAttempt", "RateLimitCounter", "RefreshToken", "Subject", "University", "User",
+    "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note",
+    "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
+    "RateLimitCounter", "RefreshToken", "Subject", "University", "User",
     "UserProfile", "UserSecret", "UserSubjectPreference",
 ]

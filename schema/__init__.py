@@ -20,6 +20,8 @@ from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import limit_extensions
+from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
+from schema.prompts import PromptMutation, PromptQuery
 from schema.user import UserMutation, UserQuery
 
 
@@ -35,9 +37,11 @@ def _node_query() -> type:
 
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
-           CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery)
+           CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
+           PlatformLlmQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
-             CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation)
+             CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
+             PromptMutation, PlatformLlmMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription)
 
 

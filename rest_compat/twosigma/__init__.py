@@ -10,6 +10,7 @@ Choices where the reference is silent are listed in each route module.
 from rest_compat.base import Face
 from rest_compat.twosigma import (
     admin,
+    admin_llm,
     auth,
     catalog,
     content,
@@ -18,6 +19,7 @@ from rest_compat.twosigma import (
     feature_requests,
     modules,
     progress,
+    prompts,
     users,
 )
 from rest_compat.twosigma.shapes import render_error, render_internal, render_validation
@@ -29,7 +31,7 @@ FACE = Face(
     port=8000,
     routes=[*auth.ROUTES, *users.ROUTES, *catalog.ROUTES, *courses.ROUTES, *enrollments.ROUTES,
             *modules.ROUTES, *content.ROUTES, *progress.ROUTES, *feature_requests.ROUTES,
-            *admin.ROUTES],
+            *admin.ROUTES, *prompts.ROUTES, *admin_llm.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
