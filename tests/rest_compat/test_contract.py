@@ -18,10 +18,7 @@ ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv
 
 NOT_YET_SERVED = {
     "twosigma": {
-        ("GET", "/api/v1/chat/sessions"), ("POST", "/api/v1/chat/sessions"),
-        ("GET", "/api/v1/chat/sessions/{}"), ("POST", "/api/v1/chat/sessions/{}/messages"),
-        ("POST", "/api/v1/chat/sessions/{}/greeting"), ("POST", "/api/v1/chat/sessions/{}/share"),
-        ("GET", "/api/v1/chat/share/{}"), ("GET", "/api/v1/prompts/"),
+        ("GET", "/api/v1/prompts/"),
         ("GET", "/api/v1/prompts/{}"), ("GET", "/api/v1/prompts/{}/versions"),
         ("POST", "/api/v1/prompts/"), ("PATCH", "/api/v1/prompts/{}/versions/{}/labels"),
         ("PATCH", "/api/v1/prompts/{}/tags"), ("DELETE", "/api/v1/prompts/{}"),
@@ -29,7 +26,7 @@ NOT_YET_SERVED = {
         ("GET", "/api/v1/prompts/names"), ("GET", "/api/v1/prompts/link-options"),
         ("POST", "/api/v1/prompts/preview"), ("POST", "/api/v1/admin/aws-credentials"),
         ("GET", "/api/v1/admin/aws-credentials/status"),
-        ("POST", "/api/v1/admin/aws-credentials/test"), ("GET", "/api/v1/admin/analytics/cache"),
+        ("POST", "/api/v1/admin/aws-credentials/test"),
     },
 }
 FACES_NOT_YET_SERVED = {"codelabs", "openlesson", "pickatale"}
