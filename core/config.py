@@ -94,6 +94,8 @@ class Settings:
     anthropic_model: str = "claude-sonnet-4-6"
     llm_timeout_seconds: float = 60.0
     llm_max_retries: int = 2
+    # Tutor response cache nodes neither created nor hit for this long are removed.
+    chat_cache_stale_days: int = 30
 
     # Background jobs (every instance works the shared queue)
     jobs_enabled: bool = True
@@ -175,6 +177,7 @@ def load_settings() -> Settings:
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),
         llm_timeout_seconds=_float("LEARNGRAPH_LLM_TIMEOUT", 60.0),
         llm_max_retries=_int("LEARNGRAPH_LLM_MAX_RETRIES", 2),
+        chat_cache_stale_days=_int("LEARNGRAPH_CHAT_CACHE_STALE_DAYS", 30),
         jobs_enabled=_bool("LEARNGRAPH_JOBS", True),
         jobs_concurrency=_int("LEARNGRAPH_JOBS_CONCURRENCY", 2),
         jobs_poll_seconds=_float("LEARNGRAPH_JOBS_POLL_SECONDS", 1.0),

@@ -30,7 +30,6 @@ from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
 
 GREETING = "Start."
-STALE_AFTER_DAYS = 30
 CLEANUP_JOB = "chat_cache.cleanup"
 
 
@@ -136,8 +135,8 @@ async def delete_stale(db: AsyncSession, *, older_than_days: int) -> int:
 
 @job(CLEANUP_JOB, every_seconds=6 * 3600)
 async def cleanup_stale_nodes(services, payload: dict) -> None:
-    """Remove cache nodes unused for ``days`` (payload) or ``STALE_AFTER_DAYS``."""
-    days = int(payload.get("days", STALE_AFTER_DAYS))
+    """Remove cache nodes unused for ``chat_cache_stale_days`` (or the payload's ``days``)."""
+    days = int(payload.get("days", services.settings.chat_cache_stale_days))
     async with services.db.transaction() as db:
         await delete_stale(db, older_than_days=days)
 

@@ -255,3 +255,22 @@ async def test_cleanup_keeps_recently_hit_nodes(client, services, fake_anthropic
     assert len(await nodes(services)) == 1
     await chat_cache.cleanup_stale_nodes(services, {"days": 1})
     assert await nodes(services) == []
+
+
+async def test_the_job_worker_runs_the_cleanup(client, services, fake_anthropic):
+    ada = await learner(services)
+    session = await open_session(client, ada, await topic(services))
+    fake_anthropic.reply_text("Greeting.")
+    await greet(client, ada, session["id"])
+    async with services.db.transaction() as db:
+        await db.execute(update(ChatCacheNode).values(
+            created_at=datetime.now(UTC) - timedelta(days=services.settings.chat_cache_stale_days
+                                                     + 1)))
+        await jobs.enqueue(db, chat_cache.CLEANUP_JOB)
+    await jobs.notify_enqueued(services)
+
+    for _ in range(200):
+        if not await nodes(services):
+            break
+        await asyncio.sleep(0.05)
+    assert await nodes(services) == []
