@@ -99,6 +99,8 @@ class Settings:
     bedrock_region: str = "us-east-1"
     bedrock_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     bedrock_base_url: str | None = None
+    # Tutor response cache nodes neither created nor hit for this long are removed.
+    chat_cache_stale_days: int = 30
 
     # Background jobs (every instance works the shared queue)
     jobs_enabled: bool = True
@@ -185,6 +187,7 @@ def load_settings() -> Settings:
         bedrock_model=_env("LEARNGRAPH_BEDROCK_MODEL",
                            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
         bedrock_base_url=_env("LEARNGRAPH_BEDROCK_BASE_URL"),
+        chat_cache_stale_days=_int("LEARNGRAPH_CHAT_CACHE_STALE_DAYS", 30),
         jobs_enabled=_bool("LEARNGRAPH_JOBS", True),
         jobs_concurrency=_int("LEARNGRAPH_JOBS_CONCURRENCY", 2),
         jobs_poll_seconds=_float("LEARNGRAPH_JOBS_POLL_SECONDS", 1.0),

@@ -3,6 +3,7 @@
 from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSession
 from models.base import Base
 from models.chat import ChatMessage, ChatSession
+from models.chat_cache import ChatCacheNode
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -39,7 +40,8 @@ from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 
 __all__ = [
     "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession", "AuthSession",
-    "Base", "ChatMessage", "ChatSession", "ContentItem", "ContentProgress", "ContentType",
+    "Base", "ChatCacheNode", "ChatMessage", "ChatSession", "ContentItem", "ContentProgress",
+    "ContentType",
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
     "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note",

@@ -9,7 +9,10 @@ from __future__ import annotations
 from sqlalchemy import text
 
 from core.jobs import job
-from resolvers import materials  # noqa: F401 — registers the materials job
+from resolvers import (
+    chat_cache,  # noqa: F401 — registers the cache cleanup job
+    materials,  # noqa: F401 — registers the materials job
+)
 
 KEEP_FINISHED_DAYS = 7
 

@@ -14,6 +14,7 @@ from schema.api_key import ApiKeyMutation, ApiKeyQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSubscription
 from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
+from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.community import CommunityMutation, CommunityQuery
 from schema.errors import ErrorShaping
 from schema.feedback import FeedbackMutation, FeedbackQuery
@@ -38,11 +39,11 @@ def _node_query() -> type:
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
-           PlatformLlmQuery)
+           PlatformLlmQuery, ChatQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
-             PromptMutation, PlatformLlmMutation)
-SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription)
+             PromptMutation, PlatformLlmMutation, ChatMutation)
+SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -16,14 +16,7 @@ from rest_compat import FACES
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv"
 
-NOT_YET_SERVED = {
-    "twosigma": {
-        ("GET", "/api/v1/chat/sessions"), ("POST", "/api/v1/chat/sessions"),
-        ("GET", "/api/v1/chat/sessions/{}"), ("POST", "/api/v1/chat/sessions/{}/messages"),
-        ("POST", "/api/v1/chat/sessions/{}/greeting"), ("POST", "/api/v1/chat/sessions/{}/share"),
-        ("GET", "/api/v1/chat/share/{}"), ("GET", "/api/v1/admin/analytics/cache"),
-    },
-}
+NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {}
 FACES_NOT_YET_SERVED = {"codelabs", "openlesson", "pickatale"}
 
 

@@ -1,0 +1,371 @@
+"""Tutor chat: sessions on a content item, streamed turns with the shared response cache,
+and read-only sharing.
+
+A turn is prepared first (ownership, the API key when the model may be
+needed, the user's message stored with its activity) so every refusal is an
+ordinary error before anything streams; then it runs as a stream of events
+(``Chunk`` ... ``Done`` or ``Failed``), also published on the session's topic
+for subscribers on any instance. The assistant's message is stored before
+``Done``. A failure mid-stream ends with ``Failed``; nothing partial is stored
+or cached and the session stays usable.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+
+from core.context import Context
+from core.errors import DomainError, Forbidden, NotFound, Validation
+from loaders.chat import (
+    ChatMessageByIdLoader,
+    ChatMessagesBySessionIdLoader,
+    ChatSessionByIdLoader,
+)
+from models.chat import ChatMessage, ChatSession
+from models.chat_cache import ChatCacheNode
+from models.course import ContentItem, ContentType, Course
+from resolvers import chat_cache, content
+from resolvers.activity import record_activity
+from resolvers.auth import get_anthropic_key
+from resolvers.tutor_prompt import tutor_prompt
+
+SESSION_NOT_FOUND = "Chat session not found"
+NOT_YOURS = "Not your chat session"
+SHARE_NOT_FOUND = "Shared session not found"
+MAX_MESSAGE_CHARS = 10_000
+MAX_TOKENS = 1024
+
+
+# ----------------------------------------------------------------- events
+
+
+@dataclass(frozen=True)
+class Chunk:
+    text: str
+
+
+@dataclass(frozen=True)
+class Done:
+    message_id: int
+
+
+@dataclass(frozen=True)
+class Failed:
+    status: int
+    detail: str
+
+
+Event = Chunk | Done | Failed
+
+
+def topic(session_id: int) -> str:
+    """The broker topic carrying a session's streamed turns to every instance."""
+    return f"chat:{session_id}"
+
+
+def event_message(event: Event) -> dict:
+    if isinstance(event, Chunk):
+        return {"type": "chunk", "text": event.text}
+    if isinstance(event, Done):
+        return {"type": "done", "message_id": event.message_id}
+    return {"type": "error", "status": event.status, "detail": event.detail}
+
+
+def event_from_message(message: dict) -> Event | None:
+    """The event a published message carries; None for the end-of-turn marker."""
+    kind = message.get("type")
+    if kind == "chunk":
+        return Chunk(message["text"])
+    if kind == "done":
+        return Done(message["message_id"])
+    if kind == "error":
+        return Failed(status=message["status"], detail=message["detail"])
+    return None
+
+
+# ----------------------------------------------------------------- sessions
+
+
+async def _load(ctx: Context, session_id: int) -> ChatSession:
+    """The viewer's session: 404 when missing, 403 when someone else's."""
+    user_id = ctx.viewer.require_user()
+    async with ctx.db.session() as db:
+        session = await db.get(ChatSession, session_id)
+    if session is None:
+        raise NotFound(SESSION_NOT_FOUND)
+    if session.user_id != user_id:
+        raise Forbidden(NOT_YOURS)
+    return session
+
+
+async def get(ctx: Context, *, session_id: int) -> ChatSession:
+    """One of the viewer's sessions."""
+    return await _load(ctx, session_id)
+
+
+async def get_all_mine(ctx: Context, *, limit: int, offset: int = 0,
+                       before_id: int | None = None) -> list[ChatSession]:
+    """The viewer's sessions, newest first; a page by offset or below ``before_id``."""
+    user_id = ctx.viewer.require_user()
+    query = (select(ChatSession).where(ChatSession.user_id == user_id)
+             .order_by(ChatSession.id.desc()).offset(offset).limit(limit))
+    if before_id is not None:
+        query = query.where(ChatSession.id < before_id)
+    async with ctx.db.session() as db:
+        return list((await db.execute(query)).scalars())
+
+
+async def create(ctx: Context, *, content_item_id: int) -> ChatSession:
+    """A session on a content item the viewer can see, with a snapshot of its context."""
+    user_id = ctx.viewer.require_user()
+    item = await content.get(ctx, content_id=content_item_id)
+    async with ctx.db.transaction() as db:
+        kind = await db.get(ContentType, item.content_type_id)
+        session = ChatSession(user_id=user_id, content_item_id=item.id, content_context={
+            "title": item.title, "description": item.description,
+            "content_type": kind.name, "data_json": item.data_json})
+        db.add(session)
+        await db.flush()
+        await db.refresh(session)
+    return session
+
+
+async def get_messages(ctx: Context, *, session_id: int) -> list[ChatMessage]:
+    """A session's messages in order (its owner only)."""
+    await _load(ctx, session_id)
+    return await _messages(ctx, session_id)
+
+
+async def _messages(ctx: Context, session_id: int) -> list[ChatMessage]:
+    async with ctx.db.session() as db:
+        return list((await db.execute(select(ChatMessage).where(
+            ChatMessage.session_id == session_id).order_by(ChatMessage.id))).scalars())
+
+
+async def share(ctx: Context, *, session_id: int) -> ChatSession:
+    """Turn on the read-only public view; the token stays the same while shared."""
+    session = await _load(ctx, session_id)
+    if session.share_enabled and session.share_token:
+        return session
+    async with ctx.db.transaction() as db:
+        session = (await db.execute(update(ChatSession).where(ChatSession.id == session.id)
+                                    .values(share_enabled=True,
+                                            share_token=secrets.token_urlsafe(24),
+                                            updated_at=func.now())
+                                    .returning(ChatSession))).scalar_one()
+    return session
+
+
+async def unshare(ctx: Context, *, session_id: int) -> None:
+    """Revoke the public view: its token stops working."""
+    session = await _load(ctx, session_id)
+    async with ctx.db.transaction() as db:
+        await db.execute(update(ChatSession).where(ChatSession.id == session.id).values(
+            share_enabled=False, share_token=None, updated_at=func.now()))
+
+
+async def get_shared(ctx: Context, *, token: str) -> tuple[ChatSession, list[ChatMessage]]:
+    """A shared session and its messages, for anyone holding the token."""
+    async with ctx.db.session() as db:
+        session = (await db.execute(select(ChatSession).where(
+            ChatSession.share_token == token, ChatSession.share_enabled))).scalar_one_or_none()
+    if session is None:
+        raise NotFound(SHARE_NOT_FOUND)
+    return session, await _messages(ctx, session.id)
+
+
+# ----------------------------------------------------------------- turns
+
+
+@dataclass
+class Turn:
+    """A prepared turn: what the user sent and how it will be answered."""
+
+    session_id: int
+    model: str
+    system: str
+    history: list[dict]
+    api_key: str | None
+    node_key: chat_cache.NodeKey | None = None
+    hit: ChatCacheNode | None = None
+
+
+def _history(messages: list[ChatMessage], latest: str) -> list[dict]:
+    """The conversation for the model, consecutive same-role messages merged (a failed
+    turn leaves two user messages in a row)."""
+    merged: list[dict] = []
+    for role, text in [*((m.role, m.content) for m in messages), ("user", latest)]:
+        if merged and merged[-1]["role"] == role:
+            merged[-1]["content"] += "\n\n" + text
+        else:
+            merged.append({"role": role, "content": text})
+    return merged
+
+
+async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
+    """Check the turn can be taken, store the user's message; errors raise here."""
+    if not message.strip():
+        raise Validation("The message must not be empty", details={"field": "content"})
+    if len(message) > MAX_MESSAGE_CHARS:
+        raise Validation(f"The message must be at most {MAX_MESSAGE_CHARS} characters",
+                         details={"field": "content"})
+    session = await _load(ctx, session_id)
+    async with ctx.db.session() as db:
+        item = await db.get(ContentItem, session.content_item_id)
+        course = await db.get(Course, item.course_id)
+    prompt = await tutor_prompt(ctx, item)
+    model = course.llm_model or ctx.settings.anthropic_model
+    kind = chat_cache.classify(message)
+    tracking = session.cache_state == "TRACKING"
+    node_key = hit = None
+    if course.cache_enabled and tracking and kind.cacheable:
+        node_key = chat_cache.NodeKey(
+            content_item_id=item.id, prompt_key=prompt.key, model=model,
+            parent_id=None if kind.greeting else session.cache_node_id,
+            message_hash=kind.message_hash)
+        async with ctx.db.session() as db:
+            hit = await chat_cache.find(db, node_key)
+    api_key = None if hit else ctx.llm.resolve_key(await get_anthropic_key(ctx))
+    earlier = await _messages(ctx, session.id)
+    async with ctx.db.transaction() as db:
+        db.add(ChatMessage(session_id=session.id, role="user", content=message))
+        values = {"updated_at": func.now()}
+        if tracking and not kind.cacheable:
+            values["cache_state"] = "DIVERGED"
+        await db.execute(update(ChatSession).where(ChatSession.id == session.id)
+                         .values(**values))
+        await record_activity(db, session.user_id, "CHAT_MESSAGE", course_id=item.course_id,
+                              content_item_id=item.id, summary=item.title)
+    return Turn(session_id=session.id, model=model, system=prompt.system,
+                history=_history(earlier, message), api_key=api_key, node_key=node_key,
+                hit=hit)
+
+
+async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
+                  node_id: int | None = None) -> int:
+    """Store the assistant's message (and the session's cache position); its id."""
+    async with ctx.db.transaction() as db:
+        message = ChatMessage(session_id=turn.session_id, role="assistant", content=text,
+                              meta=meta)
+        db.add(message)
+        values = {"updated_at": func.now()}
+        if node_id is not None:
+            values["cache_node_id"] = node_id
+        await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
+                         .values(**values))
+        await db.flush()
+        return message.id
+
+
+async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:
+    for text in node.chunks:
+        yield Chunk(text)
+    async with ctx.db.transaction() as db:
+        await chat_cache.record_hit(db, node.id)
+    message_id = await _answer(ctx, turn, node.full_text,
+                               {"source": "cache", "cache_node_id": node.id}, node.id)
+    yield Done(message_id)
+
+
+def _stream(ctx: Context, turn: Turn) -> AsyncIterator[str]:
+    return ctx.llm.stream_text(api_key=turn.api_key, system=turn.system,
+                               messages=turn.history, max_tokens=MAX_TOKENS, model=turn.model)
+
+
+async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
+    """Answer a prepared turn: replay a cached node or stream the model (storing a miss)."""
+    try:
+        if turn.hit is not None:
+            async for event in _replay(ctx, turn, turn.hit):
+                yield event
+            return
+        chunks: list[str] = []
+        if turn.node_key is None:
+            async for text in _stream(ctx, turn):
+                chunks.append(text)
+                yield Chunk(text)
+            yield Done(await _answer(ctx, turn, "".join(chunks), {"source": "llm"}))
+            return
+        stored = None
+        async with ctx.db.transaction() as db:
+            await chat_cache.lock(db, turn.node_key)
+            found = await chat_cache.find(db, turn.node_key)
+            if found is None:
+                cacheable = await chat_cache.parent_exists(db, turn.node_key)
+                async for text in _stream(ctx, turn):
+                    chunks.append(text)
+                    yield Chunk(text)
+                if cacheable:
+                    stored = await chat_cache.store(db, turn.node_key, chunks)
+        if found is not None:
+            async for event in _replay(ctx, turn, found):
+                yield event
+            return
+        yield Done(await _answer(ctx, turn, "".join(chunks),
+                                 {"source": "llm", "cache_lookup": "miss"},
+                                 stored.id if stored else None))
+    except DomainError as error:
+        yield Failed(status=error.status, detail=error.message)
+
+
+async def run_and_publish(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
+    """``run``, every event also published on the session's topic, then an end marker."""
+    try:
+        async for event in run(ctx, turn):
+            await ctx.broker.publish(topic(turn.session_id), event_message(event))
+            yield event
+    finally:
+        await ctx.broker.publish(topic(turn.session_id), {"type": "turn_finished"})
+
+
+async def send_in_background(ctx: Context, *, session_id: int, message: str) -> None:
+    """Prepare the turn now (errors raise), answer it in the background; its events
+    reach ``events`` subscribers."""
+    turn = await prepare(ctx, session_id=session_id, message=message)
+
+    async def work() -> None:
+        try:
+            async for _ in run_and_publish(ctx, turn):
+                pass
+        except Exception:
+            await ctx.broker.publish(topic(session_id), event_message(
+                Failed(status=500, detail="Internal server error")))
+            raise
+
+    ctx.services.spawn(work(), name=f"chat-turn-{session_id}")
+
+
+async def events(ctx: Context, *, session_id: int) -> AsyncIterator[Event]:
+    """The session's streamed turns as they are published, for its owner."""
+    await _load(ctx, session_id)
+    async for message in ctx.broker.subscribe(topic(session_id)):
+        event = event_from_message(message)
+        if event is not None:
+            yield event
+
+
+# ----------------------------------------------------------------- batched reads
+
+
+async def get_many(ctx: Context, *, session_ids: list[int]) -> list[ChatSession | None]:
+    """Sessions by id in one batch; None where missing or not the viewer's."""
+    user_id = ctx.viewer.user_id
+    rows = await ctx.loaders.get(ChatSessionByIdLoader).load_many(session_ids)
+    return [r if r is not None and r.user_id == user_id else None for r in rows]
+
+
+async def messages_of(ctx: Context, *, session: ChatSession) -> list[ChatMessage]:
+    """The messages of a session already loaded for the viewer, batched per request."""
+    return await ctx.loaders.get(ChatMessagesBySessionIdLoader).load(session.id)
+
+
+async def get_messages_many(ctx: Context, *, message_ids: list[int]) -> list[ChatMessage | None]:
+    """Messages by id in one batch; None where missing or not in the viewer's sessions."""
+    rows = await ctx.loaders.get(ChatMessageByIdLoader).load_many(message_ids)
+    sessions = await get_many(ctx, session_ids=[r.session_id if r else 0 for r in rows])
+    return [r if r is not None and s is not None else None
+            for r, s in zip(rows, sessions, strict=True)]

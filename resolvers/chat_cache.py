@@ -1,0 +1,179 @@
+"""The tutor's shared response cache: which messages are cacheable, lookups, the
+single-flight lock for misses, storing answers, the cleanup job and its analytics.
+
+Cacheable user messages are the greeting trigger ``"Start."`` (the root of a
+tree) and MCQ answers ``{"questionId", "answer"}`` (a child of the session's
+current node, found by the SHA-256 of their canonical JSON: sorted keys, no
+spaces). Anything else is free-form and makes the session DIVERGED for good.
+
+Concurrent misses on one node are serialized by a PostgreSQL advisory lock
+taken in a transaction that stays open while the first request calls the
+model and that inserts the node before it commits: the others wait, see the
+node once the lock is theirs, and replay it. The lock is the database's, so it
+holds across server instances.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import case, func, select, text, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.auth.viewer import ROLE_PLATFORM_ADMIN
+from core.context import Context
+from core.jobs import job
+from models.chat import ChatMessage, ChatSession
+from models.chat_cache import ChatCacheNode
+
+GREETING = "Start."
+CLEANUP_JOB = "chat_cache.cleanup"
+
+
+@dataclass(frozen=True)
+class Classified:
+    """A user message as the cache sees it: cacheable with its hash, or free-form."""
+
+    cacheable: bool
+    greeting: bool = False
+    message_hash: str | None = None
+
+
+def _sha(value: str) -> str:
+    return hashlib.sha256(value.encode()).hexdigest()
+
+
+def canonical(value: dict) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def classify(content: str) -> Classified:
+    """Greeting, MCQ answer (cacheable) or free-form / follow-up (not)."""
+    if content.strip() == GREETING:
+        return Classified(cacheable=True, greeting=True, message_hash=_sha(GREETING))
+    try:
+        parsed = json.loads(content)
+    except ValueError:
+        return Classified(cacheable=False)
+    if (isinstance(parsed, dict) and set(parsed) == {"questionId", "answer"}
+            and isinstance(parsed["questionId"], int | str)
+            and not isinstance(parsed["questionId"], bool)
+            and isinstance(parsed["answer"], str)):
+        return Classified(cacheable=True, message_hash=_sha(canonical(parsed)))
+    return Classified(cacheable=False)
+
+
+@dataclass(frozen=True)
+class NodeKey:
+    content_item_id: int
+    prompt_key: str
+    model: str
+    parent_id: int | None
+    message_hash: str
+
+    def lock_id(self) -> str:
+        return canonical({"c": self.content_item_id, "p": self.prompt_key, "m": self.model,
+                          "n": self.parent_id, "h": self.message_hash})
+
+
+async def find(db: AsyncSession, key: NodeKey) -> ChatCacheNode | None:
+    """The node stored under ``key``, if any."""
+    parent = (ChatCacheNode.parent_id.is_(None) if key.parent_id is None
+              else ChatCacheNode.parent_id == key.parent_id)
+    return (await db.execute(select(ChatCacheNode).where(
+        ChatCacheNode.content_item_id == key.content_item_id,
+        ChatCacheNode.prompt_key == key.prompt_key, ChatCacheNode.model == key.model,
+        parent, ChatCacheNode.message_hash == key.message_hash))).scalar_one_or_none()
+
+
+async def lock(db: AsyncSession, key: NodeKey) -> None:
+    """Wait for, then hold until ``db``'s transaction ends, the single-flight lock on ``key``."""
+    await db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
+                     {"k": key.lock_id()})
+
+
+async def parent_exists(db: AsyncSession, key: NodeKey) -> bool:
+    if key.parent_id is None:
+        return True
+    return await db.get(ChatCacheNode, key.parent_id) is not None
+
+
+async def store(db: AsyncSession, key: NodeKey, chunks: list[str]) -> ChatCacheNode:
+    """Insert the answer streamed for ``key`` (call with the key's lock held)."""
+    sequence = 0
+    if key.parent_id is not None:
+        parent = await db.get(ChatCacheNode, key.parent_id)
+        sequence = parent.sequence + 1
+    node = ChatCacheNode(content_item_id=key.content_item_id, prompt_key=key.prompt_key,
+                         model=key.model, parent_id=key.parent_id,
+                         message_hash=key.message_hash, sequence=sequence, chunks=list(chunks),
+                         full_text="".join(chunks))
+    db.add(node)
+    await db.flush()
+    return node
+
+
+async def record_hit(db: AsyncSession, node_id: int) -> None:
+    await db.execute(update(ChatCacheNode).where(ChatCacheNode.id == node_id).values(
+        hits=ChatCacheNode.hits + 1, last_hit_at=func.now()))
+
+
+# ----------------------------------------------------------------- cleanup
+
+
+async def delete_stale(db: AsyncSession, *, older_than_days: int) -> int:
+    """Delete nodes neither hit nor created for ``older_than_days`` (children go with them)."""
+    cutoff = datetime.now(UTC) - timedelta(days=older_than_days)
+    result = await db.execute(text(
+        "DELETE FROM chat_cache_nodes WHERE coalesce(last_hit_at, created_at) < :cutoff"),
+        {"cutoff": cutoff})
+    return result.rowcount
+
+
+@job(CLEANUP_JOB, every_seconds=6 * 3600)
+async def cleanup_stale_nodes(services, payload: dict) -> None:
+    """Remove cache nodes unused for ``chat_cache_stale_days`` (or the payload's ``days``)."""
+    days = int(payload.get("days", services.settings.chat_cache_stale_days))
+    async with services.db.transaction() as db:
+        await delete_stale(db, older_than_days=days)
+
+
+# ----------------------------------------------------------------- analytics
+
+
+@dataclass(frozen=True)
+class CacheAnalytics:
+    cache_hits: int
+    cache_misses: int
+    hit_rate: float
+    session_divergence_rate: float
+    total_cached_nodes: int
+    total_hits_served: int
+
+
+def _rate(part: int, whole: int) -> float:
+    return round(part * 100 / whole, 2) if whole else 0.0
+
+
+async def analytics(ctx: Context) -> CacheAnalytics:
+    """Hits and misses of cacheable messages, divergence, and the tree's size (admins)."""
+    ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
+    source = ChatMessage.meta["source"].astext
+    lookup = ChatMessage.meta["cache_lookup"].astext
+    async with ctx.db.session() as db:
+        hits, misses = (await db.execute(select(
+            func.count().filter(source == "cache"),
+            func.count().filter(lookup == "miss")).where(
+                ChatMessage.role == "assistant"))).one()
+        sessions, diverged = (await db.execute(select(
+            func.count(), func.coalesce(func.sum(case(
+                (ChatSession.cache_state == "DIVERGED", 1), else_=0)), 0)))).one()
+        nodes, served = (await db.execute(select(
+            func.count(), func.coalesce(func.sum(ChatCacheNode.hits), 0)))).one()
+    return CacheAnalytics(cache_hits=hits, cache_misses=misses,
+                          hit_rate=_rate(hits, hits + misses),
+                          session_divergence_rate=_rate(int(diverged), sessions),
+                          total_cached_nodes=nodes, total_hits_served=int(served))

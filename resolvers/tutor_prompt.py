@@ -1,0 +1,71 @@
+"""The tutor's system prompt for a content item, and the key of its version.
+
+``tutor_prompt`` is the one place the chat asks for its prompt. The key it
+returns is part of the response cache's key, so a new prompt version starts a
+new cache tree. Here it is the built-in default template; the production
+version of the prompt named by the content type's ``prompt_name`` takes over
+where the prompt library provides one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from core.context import Context
+from models.course import ContentItem
+
+DEFAULT_KEY = "default:v1"
+
+DEFAULT_TEMPLATE = """You are a patient, Socratic tutor helping a university student \
+study "{{title}}".
+
+About this material: {{description}}
+{{details}}
+
+How to tutor:
+- Keep every turn short: two to five sentences, then hand the turn back to the student.
+- Teach by asking. Lead the student to the idea with one guiding question at a time \
+instead of lecturing; explain directly only after they have tried.
+- Check understanding often with a multiple-choice question (options A to D, exactly \
+one correct). When the student answers one, say whether it is right, explain why in \
+one or two sentences, and move on to the next idea.
+- Build on what the student says; correct misconceptions kindly and precisely.
+- Stay on this material. If the student drifts, connect the question back to it.
+- Never invent facts about the course; say so when you are unsure.
+
+When the student writes "Start.", greet them in one sentence, say what this material \
+covers, and ask your first multiple-choice question."""
+
+_VARIABLE = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
+
+
+@dataclass(frozen=True)
+class TutorPrompt:
+    key: str
+    system: str
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def render(template: str, variables: dict[str, Any]) -> str:
+    """``{{name}}`` replaced by its value; unknown variables become empty."""
+    return _VARIABLE.sub(lambda m: _text(variables.get(m.group(1), "")), template)
+
+
+def content_variables(item: ContentItem) -> dict[str, Any]:
+    """The content's fields as prompt variables: title, description and data_json's keys."""
+    data = item.data_json or {}
+    details = "\n".join(f"{name}: {_text(value)}" for name, value in sorted(data.items()))
+    return {**data, "title": item.title, "description": item.description or "",
+            "details": details}
+
+
+async def tutor_prompt(ctx: Context, content_item: ContentItem) -> TutorPrompt:
+    """The tutor's prompt version key and system prompt rendered for ``content_item``."""
+    return TutorPrompt(key=DEFAULT_KEY,
+                       system=render(DEFAULT_TEMPLATE, content_variables(content_item)).strip())

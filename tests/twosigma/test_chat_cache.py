@@ -1,0 +1,276 @@
+"""The tutor's shared response cache: greeting roots, MCQ children, divergence, replay
+with the original chunk boundaries and no model call, the per-course toggle, model
+changes, single-flight misses, failures and the cleanup job.
+
+Prompt-version invalidation (a new production version of the content type's
+prompt starts a new tree) is tested where the prompt library is merged in.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+
+from core import jobs
+from models.chat import ChatMessage
+from models.chat_cache import ChatCacheNode
+from models.course import Course
+from resolvers import chat_cache
+from tests.twosigma.chat_helpers import (
+    API,
+    chunks_of,
+    greet,
+    learner,
+    open_session,
+    send,
+    topic,
+)
+
+GREETING = ["Hello! ", "Today: recursion. ", "Q1: what is a base case? A) ... B) ..."]
+MCQ = {"questionId": 1, "answer": "A"}
+
+
+async def nodes(services) -> list[ChatCacheNode]:
+    async with services.db.session() as db:
+        return list((await db.execute(select(ChatCacheNode).order_by(ChatCacheNode.id)))
+                    .scalars())
+
+
+async def last_answer(services, session_id: int) -> ChatMessage:
+    async with services.db.session() as db:
+        return (await db.execute(select(ChatMessage).where(
+            ChatMessage.session_id == session_id, ChatMessage.role == "assistant")
+            .order_by(ChatMessage.id.desc()).limit(1))).scalar_one()
+
+
+async def session_state(client, who, session_id: int) -> tuple[int | None, str]:
+    body = (await client.get(f"{API}/chat/sessions/{session_id}", headers=who.headers)).json()
+    return body["cache_node_id"], body["cache_state"]
+
+
+async def test_a_second_greeting_replays_the_first_without_the_model(
+        client, services, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services)
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING)
+
+    miss_text, miss = await greet(client, ada, first["id"])
+    calls = len(fake_anthropic.recorded())
+    hit_text, hit = await greet(client, bob, second["id"])
+
+    assert calls == 1 and len(fake_anthropic.recorded()) == 1
+    assert chunks_of(hit) == chunks_of(miss) == GREETING
+    assert hit_text.replace(str(hit[-1]["message_id"]), "N") == \
+        miss_text.replace(str(miss[-1]["message_id"]), "N")
+    [root] = await nodes(services)
+    assert (root.parent_id, root.sequence, root.chunks, root.full_text, root.hits) == (
+        None, 0, GREETING, "".join(GREETING), 1)
+    assert root.last_hit_at is not None
+    answer = await last_answer(services, second["id"])
+    assert answer.id == hit[-1]["message_id"]
+    assert answer.meta == {"source": "cache", "cache_node_id": root.id}
+    assert answer.content == "".join(GREETING)
+    assert (await last_answer(services, first["id"])).meta == {"source": "llm",
+                                                               "cache_lookup": "miss"}
+    assert await session_state(client, ada, first["id"]) == (root.id, "TRACKING")
+    assert await session_state(client, bob, second["id"]) == (root.id, "TRACKING")
+
+
+async def test_mcq_answers_are_children_found_by_their_canonical_hash(
+        client, services, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services)
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING)
+    fake_anthropic.reply_text("Right: the base case stops it.",
+                              chunks=["Right: ", "the base case stops it."])
+    await greet(client, ada, first["id"])
+    await send(client, ada, first["id"], MCQ)
+
+    await greet(client, bob, second["id"])
+    _, same = await send(client, bob, second["id"], '{"answer": "A", "questionId": 1}')
+    fake_anthropic.reply_text("Not quite.")
+    await send(client, bob, second["id"], {"questionId": 2, "answer": "C"})
+
+    assert len(fake_anthropic.recorded()) == 3
+    assert chunks_of(same) == ["Right: ", "the base case stops it."]
+    root, child, grandchild = await nodes(services)
+    assert (child.parent_id, child.sequence, child.hits) == (root.id, 1, 1)
+    assert child.message_hash == chat_cache.classify('{"questionId":1,"answer":"A"}').message_hash
+    assert (grandchild.parent_id, grandchild.sequence, grandchild.hits) == (child.id, 2, 0)
+    assert (await last_answer(services, second["id"])).meta == {"source": "llm",
+                                                                "cache_lookup": "miss"}
+    assert await session_state(client, bob, second["id"]) == (grandchild.id, "TRACKING")
+
+
+async def test_free_text_and_followups_diverge_the_session_for_good(
+        client, services, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services)
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING)
+    fake_anthropic.reply_text("Correct.")
+    await greet(client, ada, first["id"])
+    await send(client, ada, first["id"], MCQ)
+    await greet(client, bob, second["id"])
+    fake_anthropic.reply_text("Good question.")
+    fake_anthropic.reply_text("Correct, again.")
+    fake_anthropic.reply_text("More detail.")
+
+    await send(client, bob, second["id"], "Why does this work?")
+    diverged = await session_state(client, bob, second["id"])
+    _, answered = await send(client, bob, second["id"], MCQ)
+    await send(client, bob, second["id"], {"type": "followup", "text": "more"})
+
+    root, child = await nodes(services)
+    assert diverged == (root.id, "DIVERGED")
+    assert "".join(chunks_of(answered)) == "Correct, again."
+    assert len(fake_anthropic.recorded()) == 5
+    assert child.hits == 0
+    assert (await last_answer(services, second["id"])).meta == {"source": "llm"}
+    assert await session_state(client, bob, second["id"]) == (root.id, "DIVERGED")
+
+    fresh = await open_session(client, bob, item)
+    fake_anthropic.reply_text("Tell me more.")
+    await send(client, bob, fresh["id"], {"type": "followup", "text": "x"})
+    assert await session_state(client, bob, fresh["id"]) == (None, "DIVERGED")
+
+
+async def test_cache_disabled_on_the_course_skips_lookup_and_storage(
+        client, services, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services, cache_enabled=False)
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_text("Hi Ada.")
+    fake_anthropic.reply_text("Hi Bob.")
+
+    await greet(client, ada, first["id"])
+    _, events = await greet(client, bob, second["id"])
+
+    assert "".join(chunks_of(events)) == "Hi Bob."
+    assert len(fake_anthropic.recorded()) == 2
+    assert await nodes(services) == []
+    assert (await last_answer(services, second["id"])).meta == {"source": "llm"}
+    assert await session_state(client, bob, second["id"]) == (None, "TRACKING")
+
+
+async def test_a_different_model_misses(client, services, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services, llm_model="claude-haiku-4-5")
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_text("Hello from Haiku.")
+    await greet(client, ada, first["id"])
+    async with services.db.transaction() as db:
+        await db.execute(update(Course).where(Course.id == item.course_id)
+                         .values(llm_model="claude-opus-4-1"))
+    fake_anthropic.reply_text("Hello from Opus.")
+
+    _, events = await greet(client, bob, second["id"])
+
+    assert "".join(chunks_of(events)) == "Hello from Opus."
+    assert fake_anthropic.last_request.body["model"] == "claude-opus-4-1"
+    assert [(n.model, n.parent_id, n.hits) for n in await nodes(services)] == [
+        ("claude-haiku-4-5", None, 0), ("claude-opus-4-1", None, 0)]
+
+
+async def test_concurrent_misses_on_one_node_make_one_model_call(
+        client, services, fake_anthropic, new_client):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services)
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING, delay_before_headers=1.0)
+
+    (_, a), (_, b) = await asyncio.gather(greet(new_client(), ada, first["id"]),
+                                          greet(new_client(), bob, second["id"]))
+
+    assert len(fake_anthropic.recorded()) == 1
+    assert chunks_of(a) == chunks_of(b) == GREETING
+    [root] = await nodes(services)
+    assert root.hits == 1
+    sources = sorted([(await last_answer(services, first["id"])).meta["source"],
+                      (await last_answer(services, second["id"])).meta["source"]])
+    assert sources == ["cache", "llm"]
+
+
+async def test_a_failed_answer_is_not_cached(client, services, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    item = await topic(services)
+    first, second = await open_session(client, ada, item), await open_session(client, bob, item)
+    fake_anthropic.reply_stream_error_after(["Hello! ", "Today"])
+    fake_anthropic.reply_text("Hello, Bob!")
+
+    _, failed = await greet(client, ada, first["id"])
+    _, events = await greet(client, bob, second["id"])
+
+    assert failed[-1]["done"] is True and "error" in failed[-1]
+    assert "".join(chunks_of(events)) == "Hello, Bob!"
+    assert [n.full_text for n in await nodes(services)] == ["Hello, Bob!"]
+    assert await session_state(client, ada, first["id"]) == (None, "TRACKING")
+
+
+async def test_cleanup_removes_stale_nodes_with_their_children(client, services,
+                                                               fake_anthropic):
+    ada = await learner(services)
+    old_item, new_item = await topic(services), await topic(services, title="Loops")
+    old_session = await open_session(client, ada, old_item)
+    new_session = await open_session(client, ada, new_item)
+    fake_anthropic.reply_text("Old greeting.")
+    fake_anthropic.reply_text("Old answer.")
+    fake_anthropic.reply_text("New greeting.")
+    await greet(client, ada, old_session["id"])
+    await send(client, ada, old_session["id"], MCQ)
+    await greet(client, ada, new_session["id"])
+    async with services.db.transaction() as db:
+        await db.execute(update(ChatCacheNode).where(
+            ChatCacheNode.content_item_id == old_item.id).values(
+            created_at=datetime.now(UTC) - timedelta(days=40)))
+
+    await chat_cache.cleanup_stale_nodes(services, {})
+
+    assert [n.full_text for n in await nodes(services)] == ["New greeting."]
+    assert jobs.HANDLERS[chat_cache.CLEANUP_JOB] is chat_cache.cleanup_stale_nodes
+    assert jobs.PERIODIC[chat_cache.CLEANUP_JOB] == 6 * 3600
+
+    fake_anthropic.reply_text("Answered afresh.")
+    _, events = await send(client, ada, old_session["id"], {"questionId": 2, "answer": "B"})
+    assert "".join(chunks_of(events)) == "Answered afresh."
+    assert [n.full_text for n in await nodes(services)] == ["New greeting."]
+
+
+async def test_cleanup_keeps_recently_hit_nodes(client, services, fake_anthropic):
+    ada = await learner(services)
+    item = await topic(services)
+    session = await open_session(client, ada, item)
+    fake_anthropic.reply_text("Greeting.")
+    await greet(client, ada, session["id"])
+    async with services.db.transaction() as db:
+        await db.execute(update(ChatCacheNode).values(
+            created_at=datetime.now(UTC) - timedelta(days=40),
+            last_hit_at=datetime.now(UTC) - timedelta(days=2)))
+
+    await chat_cache.cleanup_stale_nodes(services, {"days": 30})
+    assert len(await nodes(services)) == 1
+    await chat_cache.cleanup_stale_nodes(services, {"days": 1})
+    assert await nodes(services) == []
+
+
+async def test_the_job_worker_runs_the_cleanup(client, services, fake_anthropic):
+    ada = await learner(services)
+    session = await open_session(client, ada, await topic(services))
+    fake_anthropic.reply_text("Greeting.")
+    await greet(client, ada, session["id"])
+    async with services.db.transaction() as db:
+        await db.execute(update(ChatCacheNode).values(
+            created_at=datetime.now(UTC) - timedelta(days=services.settings.chat_cache_stale_days
+                                                     + 1)))
+        await jobs.enqueue(db, chat_cache.CLEANUP_JOB)
+    await jobs.notify_enqueued(services)
+
+    for _ in range(200):
+        if not await nodes(services):
+            break
+        await asyncio.sleep(0.05)
+    assert await nodes(services) == []
