@@ -2,22 +2,31 @@
 
 ``tutor_prompt`` is the one place the chat asks for its prompt. The key it
 returns is part of the response cache's key, so a new prompt version starts a
-new cache tree. Here it is the built-in default template; the production
-version of the prompt named by the content type's ``prompt_name`` takes over
-where the prompt library provides one.
+new cache tree. The production version of the prompt named by the content
+type's ``prompt_name`` is used, with its dependencies resolved; without one
+(no name, no production version, or a prompt whose dependencies do not
+resolve, which is logged) the built-in template is.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import select
+
 from core.context import Context
-from models.course import ContentItem
+from core.errors import DomainError
+from models.course import ContentItem, ContentType
+from resolvers import prompt_resolution
+
+log = logging.getLogger(__name__)
 
 DEFAULT_KEY = "default:v1"
+PRODUCTION = "production"
 
 DEFAULT_TEMPLATE = """You are a patient, Socratic tutor helping a university student \
 study "{{title}}".
@@ -67,5 +76,20 @@ def content_variables(item: ContentItem) -> dict[str, Any]:
 
 async def tutor_prompt(ctx: Context, content_item: ContentItem) -> TutorPrompt:
     """The tutor's prompt version key and system prompt rendered for ``content_item``."""
-    return TutorPrompt(key=DEFAULT_KEY,
-                       system=render(DEFAULT_TEMPLATE, content_variables(content_item)).strip())
+    variables = content_variables(content_item)
+    async with ctx.db.session() as session:
+        name = (await session.execute(select(ContentType.prompt_name).where(
+            ContentType.id == content_item.content_type_id))).scalar_one_or_none()
+        if name:
+            row = await prompt_resolution.find(
+                session, prompt_resolution.Reference(name, None, PRODUCTION))
+            if row is not None:
+                try:
+                    resolved = await prompt_resolution.resolve(session, text=row.prompt, root=row)
+                except DomainError as exc:
+                    log.warning("tutor prompt %r v%s does not resolve (%s); using the "
+                                "built-in one", name, row.version, exc.message)
+                else:
+                    return TutorPrompt(key=f"prompt:{row.id}",
+                                       system=render(resolved.text, variables).strip())
+    return TutorPrompt(key=DEFAULT_KEY, system=render(DEFAULT_TEMPLATE, variables).strip())

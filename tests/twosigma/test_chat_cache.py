@@ -3,7 +3,7 @@ with the original chunk boundaries and no model call, the per-course toggle, mod
 changes, single-flight misses, failures and the cleanup job.
 
 Prompt-version invalidation (a new production version of the content type's
-prompt starts a new tree) is tested where the prompt library is merged in.
+prompt starts a new tree) is tested in test_chat_prompts.py.
 """
 
 from __future__ import annotations
