@@ -110,9 +110,10 @@ def _postgres_processes(data_dir: Path) -> list[str]:
 class ManagedServer:
     """``learngraph serve`` in a subprocess with its own data directory."""
 
-    def __init__(self, command: Path, workers: int) -> None:
+    def __init__(self, command: Path, workers: int, extra_args: tuple[str, ...] = ()) -> None:
         self.command = command
         self.workers = workers
+        self.extra_args = extra_args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = Path(tempfile.mkdtemp(prefix="learngraph-bench-")).resolve()
@@ -124,7 +125,7 @@ class ManagedServer:
                "LEARNGRAPH_SECRET_KEY": secrets.token_urlsafe(48)}
         env.pop("DATABASE_URL", None)  # always the embedded database in data_dir
         command = [str(self.command), "serve", "--host", "127.0.0.1",
-                   "--port", str(self.port), "--workers", str(self.workers)]
+                   "--port", str(self.port), "--workers", str(self.workers), *self.extra_args]
         with self.log_path.open("wb") as log:
             # A session of its own: Ctrl-C on the bench reaches only the bench, which
             # then stops the server the same way as at the end of a normal run.

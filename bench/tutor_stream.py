@@ -1,0 +1,238 @@
+"""Tutor streams: what learngraph adds on top of the model, and cache-hit greetings.
+
+A local Anthropic-compatible server (the one the test suite uses) emits a
+200-token answer at a fixed pace. The script measures, for the same answer:
+
+- the model alone, through the ``anthropic`` SDK: time to first token and total;
+- a chat message through learngraph's REST face (SSE);
+- the same through GraphQL: ``sendChatMessage`` plus the ``chatEvents``
+  subscription over a WebSocket;
+
+and prints what learngraph adds to each. Then it measures greetings answered
+from the response cache (no model call) at a fixed concurrency: p50 and p99.
+
+It starts ``learngraph serve --seed-demo`` on a fresh data directory (its own
+embedded PostgreSQL) and signs in as the demo learner. Run by hand, never in CI::
+
+    .venv/bin/python bench/tutor_stream.py
+    .venv/bin/python bench/tutor_stream.py --runs 20 --greetings 400 --pace-ms 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import anthropic
+import httpx
+from websockets.asyncio.client import connect
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from auth_load import ManagedServer  # noqa: E402
+
+from tests.fakes.anthropic_server import FakeAnthropic  # noqa: E402
+
+API = "/api/v1"
+KEY = "sk-ant-bench-tutor-key"
+TOKENS = 200
+SEND = "mutation($id: ID!) { sendChatMessage(sessionId: $id, content: \"Explain it.\") " \
+       "{ accepted } }"
+EVENTS = "subscription($id: ID!) { chatEvents(sessionId: $id) { __typename " \
+         "... on ChatChunk { content } } }"
+
+
+def answer_chunks() -> list[str]:
+    return [f"token{i} " for i in range(TOKENS)]
+
+
+def script(fake: FakeAnthropic, pace: float, count: int = 1) -> None:
+    chunks = answer_chunks()
+    for _ in range(count):
+        fake.reply_text("".join(chunks), chunks=chunks, delay_per_chunk=pace)
+
+
+async def upstream_alone(fake: FakeAnthropic, pace: float) -> tuple[float, float]:
+    script(fake, pace)
+    client = anthropic.AsyncAnthropic(api_key=KEY, base_url=fake.base_url, max_retries=0)
+    started = time.perf_counter()
+    first = None
+    async with client.messages.stream(model="bench", max_tokens=1024, messages=[
+            {"role": "user", "content": "Explain it."}]) as stream:
+        async for _ in stream.text_stream:
+            first = first or time.perf_counter() - started
+    total = time.perf_counter() - started
+    await client.close()
+    return first, total
+
+
+async def find_content_item(http: httpx.AsyncClient, headers: dict) -> int:
+    for course in (await http.get(f"{API}/courses/", headers=headers)).json():
+        modules = (await http.get(f"{API}/modules/courses/{course['id']}/modules",
+                                  headers=headers)).json()
+        for module in modules:
+            items = (await http.get(f"{API}/content/modules/{module['id']}/content",
+                                    headers=headers)).json()
+            if items:
+                return items[0]["id"]
+    raise SystemExit("the demo data has no content item")
+
+
+async def new_session(http: httpx.AsyncClient, headers: dict, item_id: int) -> int:
+    response = await http.post(f"{API}/chat/sessions", json={"content_item_id": item_id},
+                               headers=headers)
+    response.raise_for_status()
+    return response.json()["id"]
+
+
+async def through_sse(http, headers, item_id, fake, pace) -> tuple[float, float]:
+    session_id = await new_session(http, headers, item_id)
+    script(fake, pace)
+    started = time.perf_counter()
+    first = None
+    async with http.stream("POST", f"{API}/chat/sessions/{session_id}/messages",
+                           json={"content": "Explain it."}, headers=headers) as response:
+        async for line in response.aiter_lines():
+            if not line.startswith("data: "):
+                continue
+            event = json.loads(line[6:])
+            if event.get("error"):
+                raise SystemExit(f"stream failed: {event}")
+            if not event["done"] and event["content"]:
+                first = first or time.perf_counter() - started
+    return first, time.perf_counter() - started
+
+
+async def through_subscription(http, ws_url, headers, item_id, fake,
+                               pace) -> tuple[float, float]:
+    session_id = await new_session(http, headers, item_id)
+    async with connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init",
+                                  "payload": {"Authorization": headers["Authorization"]}}))
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+            "query": EVENTS, "variables": {"id": str(session_id)}}}))
+        await asyncio.sleep(0.2)  # let the subscription reach the broker
+        script(fake, pace)
+        started = time.perf_counter()
+        response = await http.post("/graphql", json={"query": SEND,
+                                                     "variables": {"id": str(session_id)}},
+                                   headers=headers)
+        assert not response.json().get("errors"), response.text
+        first = None
+        while True:
+            message = json.loads(await ws.recv())
+            if message.get("type") != "next":
+                continue
+            event = message["payload"]["data"]["chatEvents"]
+            if event["__typename"] == "ChatChunk":
+                first = first or time.perf_counter() - started
+            elif event["__typename"] == "ChatDone":
+                return first, time.perf_counter() - started
+            else:
+                raise SystemExit(f"turn failed: {event}")
+
+
+async def cached_greetings(http, headers, item_id, count, concurrency) -> list[float]:
+    sessions = [await new_session(http, headers, item_id) for _ in range(count)]
+    latencies: list[float] = []
+    queue = list(sessions)
+
+    async def worker() -> None:
+        while queue:
+            session_id = queue.pop()
+            started = time.perf_counter()
+            response = await http.post(f"{API}/chat/sessions/{session_id}/greeting",
+                                       headers=headers)
+            body = response.text
+            assert response.status_code == 200 and '"done": true' in body, body[:200]
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
+
+
+def report(name: str, samples: list[tuple[float, float]], base: tuple[float, float]) -> None:
+    ttft = statistics.median(s[0] for s in samples)
+    total = statistics.median(s[1] for s in samples)
+    added = f"ttft {(ttft - base[0]) * 1000:+7.1f} ms, total {(total - base[1]) * 1000:+7.1f} ms"
+    print(f"{name:22} ttft {ttft * 1000:8.1f} ms  total {total * 1000:8.1f} ms  added: {added}")
+
+
+async def run(args: argparse.Namespace, server: ManagedServer, fake: FakeAnthropic) -> None:
+    pace = args.pace_ms / 1000
+    limits = httpx.Limits(max_connections=args.concurrency + 4)
+    async with httpx.AsyncClient(base_url=server.url, timeout=60, limits=limits) as http:
+        login = await http.post(f"{API}/auth/login", json={
+            "email": "demo@learngraph.dev", "password": "learngraph-demo"})
+        login.raise_for_status()
+        headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+        item_id = await find_content_item(http, headers)
+
+        alone = [await upstream_alone(fake, pace) for _ in range(args.runs)]
+        base = (statistics.median(s[0] for s in alone), statistics.median(s[1] for s in alone))
+        sse = [await through_sse(http, headers, item_id, fake, pace) for _ in range(args.runs)]
+        ws_url = server.url.replace("http://", "ws://") + "/graphql"
+        sub = [await through_subscription(http, ws_url, headers, item_id, fake, pace)
+               for _ in range(args.runs)]
+        print(f"answer: {TOKENS} tokens, {args.pace_ms:g} ms apart; medians of {args.runs} runs")
+        report("model alone (SDK)", alone, (0.0, 0.0))
+        report("learngraph SSE", sse, base)
+        report("learngraph GraphQL sub", sub, base)
+
+        # Populate the greeting's cache node once, then every greeting is a hit.
+        script(fake, pace)
+        first = await new_session(http, headers, item_id)
+        greeting = await http.post(f"{API}/chat/sessions/{first}/greeting", headers=headers)
+        greeting.raise_for_status()
+        calls = len(fake.recorded())
+        latencies = await cached_greetings(http, headers, item_id, args.greetings,
+                                           args.concurrency)
+        assert len(fake.recorded()) == calls, "a cached greeting reached the model"
+        print(f"cached greetings: {len(latencies)} at concurrency {args.concurrency}: "
+              f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms  "
+              f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms  (no model calls)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=int, default=10, help="streamed answers per path")
+    parser.add_argument("--greetings", type=int, default=200, help="cached greetings")
+    parser.add_argument("--concurrency", type=int, default=16)
+    parser.add_argument("--pace-ms", type=float, default=5.0, help="ms between tokens")
+    parser.add_argument("--workers", type=int, default=2)
+    args = parser.parse_args()
+
+    fake = FakeAnthropic().start()
+    os.environ["ANTHROPIC_BASE_URL"] = fake.base_url
+    os.environ["ANTHROPIC_API_KEY"] = KEY
+    server = ManagedServer(ROOT / ".venv" / "bin" / "learngraph", args.workers,
+                           extra_args=("--seed-demo",))
+    server.start()
+    try:
+        seconds = server.wait_healthy()
+        print(f"cpus {os.cpu_count()}  workers {args.workers}  server healthy after "
+              f"{seconds:.1f} s  load average {os.getloadavg()[0]:.1f}")
+        asyncio.run(run(args, server, fake))
+    finally:
+        shutdown = server.stop()
+        print(f"server shutdown: exit code {shutdown.exit_code}, "
+              f"stray postgres: {shutdown.stray_postgres or 'none'}")
+        fake.stop()
+
+
+if __name__ == "__main__":
+    main()
