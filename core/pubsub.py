@@ -278,6 +278,44 @@ class Broker:
             pointer = b'{"o":%s,"t":%s,"id":%d}' % (origin, topic_json, row_id)
             await conn.execute(_NOTIFY, {"channel": self.channel, "payload": pointer.decode()})
 
+    def stream(self, topic: str) -> StreamPublisher:
+        """A publisher for a burst of messages on one topic (a streamed answer).
+
+        Each message reaches this process's subscribers at once; the others get
+        them batched, as many per notification as have queued up while the last
+        one was sent, in order and one by one. Use it as an async context manager.
+        """
+        _check_topic(topic)
+        return StreamPublisher(self, topic)
+
+    async def _notify_batch(self, topic: str, messages: list[dict]) -> None:
+        """Notify other instances of ``messages`` (already delivered locally)."""
+        origin, topic_json = _dumps(self.instance_id), _dumps(topic)
+        bodies = [_dumps(m) for m in messages]
+        batch: list[bytes] = []
+
+        async def flush(conn) -> None:
+            if batch:
+                envelope = b'{"o":%s,"t":%s,"ms":[%s]}' % (origin, topic_json, b",".join(batch))
+                await conn.execute(_NOTIFY, {"channel": self.channel,
+                                             "payload": envelope.decode()})
+                batch.clear()
+
+        async with self._db.engine.begin() as conn:
+            for body in bodies:
+                if len(body) + 100 > self._notify_limit:
+                    await flush(conn)
+                    row_id = (await conn.execute(_STORE, {"topic": topic,
+                                                          "payload": body.decode()})).scalar_one()
+                    pointer = b'{"o":%s,"t":%s,"id":%d}' % (origin, topic_json, row_id)
+                    await conn.execute(_NOTIFY, {"channel": self.channel,
+                                                 "payload": pointer.decode()})
+                    continue
+                if sum(len(b) + 1 for b in batch) + len(body) + 100 > self._notify_limit:
+                    await flush(conn)
+                batch.append(body)
+            await flush(conn)
+
     async def purge(self) -> int:
         """Delete stored large messages older than the retention; return how many."""
         async with self._db.engine.begin() as conn:
@@ -363,6 +401,10 @@ class Broker:
         topic = envelope["t"]
         if topic not in self._subscribers:
             return
+        if "ms" in envelope:
+            for message in envelope["ms"]:
+                self._deliver(topic, message)
+            return
         if "m" in envelope:
             message = envelope["m"]
         else:
@@ -408,3 +450,48 @@ class Broker:
             except Exception as exc:
                 log.warning("pubsub: listener ping failed (%s: %s)", type(exc).__name__, exc)
                 return
+
+
+class StreamPublisher:
+    """Publishes a burst of messages on one topic; see ``Broker.stream``."""
+
+    def __init__(self, broker: Broker, topic: str) -> None:
+        self._broker = broker
+        self._topic = topic
+        self._pending: list[dict] = []
+        self._sending: asyncio.Task | None = None
+        self._error: BaseException | None = None
+
+    def send(self, message: dict) -> None:
+        """Deliver ``message`` locally now and queue it for the other instances."""
+        if not isinstance(message, dict):
+            raise TypeError("message must be a dict")
+        if self._broker._subscribers.get(self._topic):
+            self._broker._deliver(self._topic, _loads(_dumps(message)))
+        self._pending.append(message)
+        if self._sending is None or self._sending.done():
+            self._sending = asyncio.create_task(self._drain(), name="pubsub-stream")
+
+    async def _drain(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await self._broker._notify_batch(self._topic, batch)
+            except Exception as exc:  # reported by close()
+                self._error = exc
+                return
+
+    async def close(self) -> None:
+        """Wait until every message has been sent; raise if sending failed."""
+        while self._sending is not None and not self._sending.done():
+            await self._sending
+        if self._pending and self._error is None:
+            await self._drain()
+        if self._error is not None:
+            raise self._error
+
+    async def __aenter__(self) -> StreamPublisher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()

@@ -60,12 +60,14 @@ async def respond_and_publish(ctx: Context, *, session_id: uuid.UUID, response: 
                               key: str) -> AsyncIterator[Event]:
     """``respond``, with every event also published for subscribers on any instance,
     followed by an end-of-step marker."""
-    try:
-        async for event in respond(ctx, session_id=session_id, response=response, key=key):
-            await ctx.broker.publish(topic(session_id), event_message(event))
-            yield event
-    finally:
-        await ctx.broker.publish(topic(session_id), {"type": "step_finished"})
+    async with ctx.broker.stream(topic(session_id)) as out:
+        try:
+            async for event in respond(ctx, session_id=session_id, response=response,
+                                       key=key):
+                out.send(event_message(event))
+                yield event
+        finally:
+            out.send({"type": "step_finished"})
 
 
 async def run_step_in_background(ctx: Context, *, session_id: uuid.UUID, response: str) -> None:

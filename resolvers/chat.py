@@ -313,13 +313,18 @@ async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
 
 
 async def run_and_publish(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
-    """``run``, every event also published on the session's topic, then an end marker."""
-    try:
-        async for event in run(ctx, turn):
-            await ctx.broker.publish(topic(turn.session_id), event_message(event))
-            yield event
-    finally:
-        await ctx.broker.publish(topic(turn.session_id), {"type": "turn_finished"})
+    """``run``, every event also published on the session's topic, then an end marker.
+
+    Events go out as a stream: the caller is never held up by the notifications,
+    which batch whatever queued up meanwhile (a replayed answer is one burst).
+    """
+    async with ctx.broker.stream(topic(turn.session_id)) as out:
+        try:
+            async for event in run(ctx, turn):
+                out.send(event_message(event))
+                yield event
+        finally:
+            out.send({"type": "turn_finished"})
 
 
 async def send_in_background(ctx: Context, *, session_id: int, message: str) -> None:

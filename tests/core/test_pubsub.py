@@ -312,3 +312,16 @@ async def test_listener_retries_until_database_reachable(brokers, database_url, 
     await until(lambda: b.healthy)
     await a.publish(topic, {"back": True})
     assert await next_message(sub) == {"back": True}
+
+
+async def test_a_stream_keeps_order_and_boundaries_across_instances(brokers):
+    a, b = brokers
+    topic = new_topic()
+    local, remote = a.subscribe(topic), b.subscribe(topic)
+    big = "x" * 20_000  # too large for a notification: goes through the table
+    sent = [{"n": i, "text": f"chunk {i} "} for i in range(300)] + [{"n": 300, "text": big}]
+    async with a.stream(topic) as out:
+        for message in sent:
+            out.send(message)
+    assert [await next_message(local) for _ in sent] == sent
+    assert [await next_message(remote) for _ in sent] == sent
