@@ -7,6 +7,7 @@ to another.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from typing import Any, ClassVar, TypeVar
 
 from aiodataloader import DataLoader
@@ -49,3 +50,24 @@ class ByIdLoader(DbLoader):
                 select(self.model).where(self.model.id.in_(keys)))).scalars()
             found = {row.id: row for row in rows}
         return [found.get(key) for key in keys]
+
+
+class ByParentLoader(DbLoader):
+    """Lists of rows sharing a parent key, each list in sequence order."""
+
+    model: type
+    key: str
+    order: tuple[str, ...] = ("sequence_index", "id")
+    filters: tuple[Any, ...] = ()
+
+    async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
+        column = getattr(self.model, self.key)
+        order = [getattr(self.model, name) for name in self.order]
+        async with self.db.session() as session:
+            rows = (await session.execute(
+                select(self.model).where(column.in_(keys), *self.filters)
+                .order_by(column, *order))).scalars()
+            grouped: dict[int, list[Any]] = defaultdict(list)
+            for row in rows:
+                grouped[getattr(row, self.key)].append(row)
+        return [grouped.get(key, []) for key in keys]

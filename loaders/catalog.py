@@ -7,13 +7,12 @@ width costs one query per loader.
 from __future__ import annotations
 
 import uuid
-from collections import defaultdict
 from typing import Any
 
 from sqlalchemy import BigInteger, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
-from loaders import ByIdLoader, DbLoader
+from loaders import ByIdLoader, ByParentLoader, DbLoader
 from models.course import (
     ContentItem,
     ContentType,
@@ -64,44 +63,23 @@ class ContentItemByIdLoader(ByIdLoader):
     model = ContentItem
 
 
-class _ByParent(DbLoader):
-    """Lists of rows sharing a parent key, each list in sequence order."""
-
-    model: type
-    key: str
-    order: tuple[str, ...] = ("sequence_index", "id")
-    filters: tuple[Any, ...] = ()
-
-    async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
-        column = getattr(self.model, self.key)
-        order = [getattr(self.model, name) for name in self.order]
-        async with self.db.session() as session:
-            rows = (await session.execute(
-                select(self.model).where(column.in_(keys), *self.filters)
-                .order_by(column, *order))).scalars()
-            grouped: dict[int, list[Any]] = defaultdict(list)
-            for row in rows:
-                grouped[getattr(row, self.key)].append(row)
-        return [grouped.get(key, []) for key in keys]
-
-
-class ModulesByParentIdLoader(_ByParent):
+class ModulesByParentIdLoader(ByParentLoader):
     model = Module
     key = "parent_module_id"
 
 
-class ContentItemsByModuleIdLoader(_ByParent):
+class ContentItemsByModuleIdLoader(ByParentLoader):
     model = ContentItem
     key = "module_id"
 
 
-class CourseOfferingsByCourseIdLoader(_ByParent):
+class CourseOfferingsByCourseIdLoader(ByParentLoader):
     model = CourseOffering
     key = "course_id"
     order = ("id",)
 
 
-class RootModulesByCourseIdLoader(_ByParent):
+class RootModulesByCourseIdLoader(ByParentLoader):
     """The top-level modules of each course."""
 
     model = Module

@@ -322,7 +322,11 @@ async def resume(ctx: Context, *, session_id: uuid.UUID) -> tuple[uuid.UUID, str
 
 
 async def knowledge_graph(ctx: Context, *, session_id: uuid.UUID) -> dict:
-    session = await _load(ctx, session_id)
+    return graph_of(await _load(ctx, session_id))
+
+
+def graph_of(session: AssessmentSession) -> dict:
+    """The knowledge graph of a session (computed from its saved state, no I/O)."""
     state = rules.AssessmentState.from_json(session.state)
     return rules.knowledge_graph(state, concepts_of(session))
 

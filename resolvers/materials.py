@@ -27,6 +27,7 @@ from core.context import Context
 from core.errors import DomainError, Upstream
 from core.jobs import PermanentFailure, job
 from core.knowledge import knowledge_base
+from loaders.assessment import MaterialsBySessionIdLoader
 from models.assessment import AssessmentMaterial, AssessmentSession
 from resolvers import assessment_state as rules
 from resolvers.assessment import MATERIALS_JOB, get
@@ -187,8 +188,9 @@ async def generate_for_session(services, payload: dict) -> None:
 
 async def for_session(ctx: Context, *, session_id: uuid.UUID) -> list[AssessmentMaterial]:
     """The materials of the viewer's session so far (none while the job is running)."""
-    session = await get(ctx, session_id=session_id)
-    async with ctx.db.session() as db:
-        return list((await db.execute(select(AssessmentMaterial).where(
-            AssessmentMaterial.session_id == session.id).order_by(
-            AssessmentMaterial.generated_at, AssessmentMaterial.id))).scalars())
+    return await of_session(ctx, session=await get(ctx, session_id=session_id))
+
+
+async def of_session(ctx: Context, *, session: AssessmentSession) -> list[AssessmentMaterial]:
+    """The materials of a session already known to be the viewer's, batched per request."""
+    return await ctx.loaders.get(MaterialsBySessionIdLoader).load(session.id)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -155,6 +156,16 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
             "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
                       "ctx": {"error": "JSON decode error"}}]), "body") from None
     return _validate(model, data, "body")
+
+
+def iso(value: datetime | date | None) -> str | None:
+    """Datetimes in UTC with a ``Z`` suffix, dates as ``YYYY-MM-DD``: how every face
+    writes them."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.isoformat().replace("+00:00", "Z")
+    return value.isoformat()
 
 
 def fastapi_validation_detail(exc: ValidationError, location: str = "body") -> list[dict[str, Any]]:

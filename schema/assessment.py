@@ -19,6 +19,7 @@ from strawberry.types import Info
 
 from core.errors import NotFound
 from core.pagination import decode_cursor, encode_cursor, page_size
+from models.assessment import AssessmentSession as AssessmentSessionModel
 from resolvers import (
     assessment,
     assessment_report,
@@ -231,6 +232,7 @@ class AssessmentSession(relay.Node):
         description="From the stored report, once there is one.")
     created_at: datetime
     completed_at: datetime | None
+    _session: strawberry.Private[AssessmentSessionModel]
 
     @classmethod
     def of(cls, item: assessment.Listed) -> AssessmentSession:
@@ -240,17 +242,16 @@ class AssessmentSession(relay.Node):
                    domain=s.domain, thoroughness=s.thoroughness, max_questions=s.max_questions,
                    questions_asked=s.questions_asked, pending_question=s.pending_question,
                    overall_readiness=item.overall_readiness, created_at=s.created_at,
-                   completed_at=s.completed_at)
+                   completed_at=s.completed_at, _session=s)
 
     @strawberry.field(description="The knowledge graph so far.")
-    async def knowledge_graph(self, info: Info) -> list[KnowledgeNode]:
-        return _nodes(await assessment.knowledge_graph(info.context,
-                                                       session_id=uuid.UUID(self.id)))
+    def knowledge_graph(self) -> list[KnowledgeNode]:
+        return _nodes(assessment.graph_of(self._session))
 
     @strawberry.field(description="Study materials written after completion (none while "
                                   "they are being written).")
     async def materials(self, info: Info) -> list[StudyMaterial]:
-        rows = await materials.for_session(info.context, session_id=uuid.UUID(self.id))
+        rows = await materials.of_session(info.context, session=self._session)
         return [StudyMaterial.of(row) for row in rows]
 
     @classmethod

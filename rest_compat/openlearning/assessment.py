@@ -25,7 +25,7 @@ from starlette.responses import Response
 
 from core.errors import NotFound
 from resolvers import assessment, assessment_report, assessment_stream, gaps, plans
-from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.openlearning.analysis import LLM_ERRORS, gap_analysis_json
 from rest_compat.openlearning.export import markdown_report
 from rest_compat.openlearning.shapes import CamelModel
@@ -70,10 +70,6 @@ def session_id_of(req: FaceRequest) -> uuid.UUID:
         return uuid.UUID(req.path["session_id"])
     except ValueError:
         raise NotFound("Session not found") from None
-
-
-def _iso(value) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 def plan_json(plan: plans.LearningPlan) -> dict:
@@ -167,7 +163,7 @@ async def my_assessments(req: FaceRequest) -> Response:
         "sessionId": str(item.session.id), "status": item.session.status,
         "skillIds": item.session.skill_ids, "targetLevel": item.session.target_level,
         "roleId": item.session.role_id, "roleName": item.role_name,
-        "createdAt": _iso(item.session.created_at), "completedAt": _iso(item.session.completed_at),
+        "createdAt": iso(item.session.created_at), "completedAt": iso(item.session.completed_at),
         "overallReadiness": item.overall_readiness, "skillCount": len(item.session.skill_ids),
     } for item in listed])
 

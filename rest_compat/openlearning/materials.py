@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from resolvers import materials
-from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.openlearning.assessment import OWNER, session_id_of
 
 
@@ -21,7 +21,7 @@ async def get_materials(req: FaceRequest) -> Response:
         "conceptId": m.concept_id, "domain": m.domain, "bloomScore": m.bloom_score,
         "qualityScore": m.quality_score, "iterationCount": m.iteration_count,
         "qualityFlag": m.quality_flag, "material": m.material,
-        "generatedAt": m.generated_at.isoformat().replace("+00:00", "Z"),
+        "generatedAt": iso(m.generated_at),
     } for m in found]})
 
 

@@ -32,8 +32,8 @@ from typing import Any
 from starlette.responses import Response
 
 from resolvers import analytics
-from rest_compat.base import FaceRequest, JSONResponse, Route
-from rest_compat.twosigma.shapes import Body, iso
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.twosigma.shapes import Body
 
 
 class DateWindow(Body):

@@ -28,8 +28,8 @@ from starlette.responses import Response
 
 from resolvers import platform_llm
 from resolvers.platform_llm import AwsStatus
-from rest_compat.base import FaceRequest, JSONResponse, Route
-from rest_compat.twosigma.shapes import Body, iso
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.twosigma.shapes import Body
 
 
 class AwsCredentialsBody(Body):

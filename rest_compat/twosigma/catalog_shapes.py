@@ -19,7 +19,7 @@ from models.course import (
     University,
 )
 from resolvers.catalog import PageArgs
-from rest_compat.twosigma.shapes import iso
+from rest_compat.base import iso
 
 
 def _utc(value: datetime) -> datetime:

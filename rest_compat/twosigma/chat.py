@@ -57,9 +57,9 @@ from starlette.responses import Response
 
 from models.chat import ChatMessage, ChatSession
 from resolvers import chat, chat_cache
-from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.sse import sse_data, sse_response
-from rest_compat.twosigma.shapes import Body, created, iso, no_content
+from rest_compat.twosigma.shapes import Body, created, no_content
 
 log = logging.getLogger(__name__)
 

@@ -27,9 +27,9 @@ from typing import Any, Literal
 from starlette.responses import Response
 
 from resolvers import enrollments
-from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.twosigma import catalog_shapes as shapes
-from rest_compat.twosigma.shapes import Body, created, iso
+from rest_compat.twosigma.shapes import Body, created
 
 
 class EnrollRequest(Body):

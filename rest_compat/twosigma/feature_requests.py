@@ -25,8 +25,8 @@ from starlette.responses import Response
 
 from resolvers import feature_requests
 from resolvers.feature_requests import FeatureRequestPage, FeatureRequestRow
-from rest_compat.base import FaceRequest, JSONResponse, Route
-from rest_compat.twosigma.shapes import Body, Page, created, iso
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.twosigma.shapes import Body, Page, created
 
 Status = Literal["pending", "under_review", "planned", "completed", "declined"]
 

@@ -8,7 +8,7 @@ from models.course import Course, CourseOffering, Enrollment
 from models.learning import ContentProgress, LearningActivity, ModuleProgress
 from models.user import User
 from resolvers.activity import current_streak
-from rest_compat.twosigma.shapes import iso
+from rest_compat.base import iso
 
 
 def user_public(user: User) -> dict[str, Any]:

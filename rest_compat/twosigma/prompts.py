@@ -58,8 +58,8 @@ from starlette.responses import Response
 from resolvers import prompts
 from resolvers.prompt_resolution import render_reference
 from resolvers.prompts import PromptView
-from rest_compat.base import FaceRequest, JSONResponse, Route
-from rest_compat.twosigma.shapes import Body, created, iso, no_content
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.twosigma.shapes import Body, created, no_content
 
 
 class PromptCreate(Body):

@@ -8,7 +8,6 @@ rejected Bearer token answers 401 with ``WWW-Authenticate: Bearer``.
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -31,15 +30,6 @@ class Page(BaseModel):
     limit: int = 100
 
     model_config = ConfigDict(extra="ignore")
-
-
-def iso(value: datetime | date | None) -> str | None:
-    """Datetimes in UTC with a ``Z`` suffix, dates as ``YYYY-MM-DD``."""
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat().replace("+00:00", "Z")
-    return value.isoformat()
 
 
 def render_error(exc: DomainError) -> Response:

@@ -9,7 +9,15 @@ import asyncio
 from strawberry import relay
 
 from resolvers.assessment_stream import topic
-from tests.fixtures import create_user, error_codes, gql, gql_raw, ol_login, start_instance
+from tests.fixtures import (
+    count_statements,
+    create_user,
+    error_codes,
+    gql,
+    gql_raw,
+    ol_login,
+    start_instance,
+)
 from tests.openlearning.test_assessment_flow import (
     START,
     answer,
@@ -219,3 +227,19 @@ async def test_build_learning_plan_validates_its_input(ol_client, fake_anthropic
                                                      "gaps": [{**gap, "priority": "high"}]}})
     assert data["buildLearningPlan"] == {"totalHours": 6.0, "phases": [
         {"phaseNumber": 1, "concepts": ["rest_api_design"], "estimatedHours": 6.0}]}
+
+
+async def test_listing_sessions_with_graphs_and_materials_costs_the_same_for_more(
+        ol_client, fake_anthropic, services):
+    await signed_in_with_key(ol_client)
+    query = """{ myAssessments(first: 10) { edges { node {
+        status knowledgeGraph { concept confidence } materials { conceptId } } } } }"""
+    counts = []
+    for total in (1, 3):
+        while len((await gql(ol_client, query))["myAssessments"]["edges"]) < total:
+            await start(ol_client, fake_anthropic)
+        with count_statements(services) as counter:
+            data = await gql(ol_client, query)
+        counts.append(len(counter))
+        assert all(e["node"]["knowledgeGraph"] for e in data["myAssessments"]["edges"])
+    assert counts[0] == counts[1]
