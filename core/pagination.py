@@ -38,3 +38,11 @@ def page_size(first: int | None, last: int | None, *, maximum: int = MAX_PAGE_SI
         name = "first" if first is not None else "last"
         raise Validation(f"`{name}` must be between 1 and {maximum}, got {size}")
     return size
+
+
+def decode_id_cursor(cursor: str) -> int:
+    """The integer id an ``[id]`` cursor carries; Validation for anything else."""
+    values = decode_cursor(cursor)
+    if len(values) != 1 or not isinstance(values[0], int) or isinstance(values[0], bool):
+        raise Validation("Invalid cursor")
+    return values[0]

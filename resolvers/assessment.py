@@ -35,6 +35,7 @@ SESSION_TIMEOUT = timedelta(minutes=30)
 MATERIALS_JOB = "assessment.materials"
 THOROUGHNESS = tuple(rules.PLANS)
 MAX_ANSWER_CHARS = 10_000
+MAX_SKILL_IDS = 50
 
 QUESTION_SYSTEM = """You are a senior {role} interviewing a candidate to assess what \
 they really know. Ask exactly one open question about the concept below, aimed at the \
@@ -230,8 +231,8 @@ async def start(ctx: Context, *, skill_ids: list[str], target_level: str = "mid"
     if thoroughness not in THOROUGHNESS:
         raise Validation(f"Invalid thoroughness: {thoroughness}",
                          details={"field": "thoroughness", "allowed": list(THOROUGHNESS)})
-    if not skill_ids:
-        raise Validation("Choose at least one skill", details={"field": "skillIds"})
+    if not 0 < len(skill_ids) <= MAX_SKILL_IDS:
+        raise Validation(f"Choose 1 to {MAX_SKILL_IDS} skills", details={"field": "skillIds"})
     role = _domain_for(ctx, skill_ids, role_id)
     ordered = knowledge_base().role_concepts(role, target_level)
     state = rules.new_state(ordered, thoroughness)
@@ -358,6 +359,23 @@ class Listed:
     session: AssessmentSession
     overall_readiness: int | None
     role_name: str | None
+
+
+async def get_listed_many(ctx: Context, *,
+                          session_ids: list[uuid.UUID | None]) -> list[Listed | None]:
+    """The viewer's sessions among ``session_ids``, in order; None for any other id."""
+    user_id = ctx.viewer.user_id
+    wanted = [i for i in session_ids if i is not None]
+    if user_id is None or not wanted:
+        return [None] * len(session_ids)
+    async with ctx.db.session() as db:
+        rows = (await db.execute(
+            select(AssessmentSession, AssessmentResult.overall_readiness)
+            .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
+            .where(AssessmentSession.user_id == user_id,
+                   AssessmentSession.id.in_(wanted)))).all()
+    found = {session.id: _listed(session, readiness) for session, readiness in rows}
+    return [found.get(i) for i in session_ids]
 
 
 async def list_mine(ctx: Context, *, limit: int | None = None,

@@ -271,9 +271,11 @@ async def create_thread(ctx: Context, *, course_id: int, title: str, body: str,
 
 async def update_thread(ctx: Context, *, thread_id: int, title: str | None = None,
                         body: str | None = None) -> DiscussionThread:
-    """Edit your thread (platform admins may edit any)."""
+    """Edit your thread in a course you still belong to (platform admins may edit any)."""
     async with ctx.db.transaction() as session:
         thread = await _own(session, ctx, DiscussionThread, thread_id, "Thread", private=False)
+        # The edited thread comes back with its posts: only members may read them.
+        await _require_member(session, ctx, thread.course_id)
         if title is not None:
             thread.title = _text(title, "title", maximum=TITLE_MAX)
         if body is not None:

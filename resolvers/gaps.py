@@ -20,6 +20,8 @@ from resolvers.auth import get_anthropic_key
 
 DEFAULT_TARGET = 80
 MAX_SKILLS = 100
+MAX_NAME_CHARS = 200
+MAX_REASONING_CHARS = 4000
 
 SYSTEM = """You are a senior engineering mentor. You receive a learner's proficiency \
 scores (0-100) per skill with the assessor's reasoning. For every skill, set the level \
@@ -111,6 +113,12 @@ def _check(scores: list[ProficiencyScore]) -> None:
     if len(set(ids)) != len(ids):
         raise Validation("Each skill may appear only once")
     for score in scores:
+        if not (0 < len(score.skill_id) <= MAX_NAME_CHARS
+                and 0 < len(score.skill_name) <= MAX_NAME_CHARS):
+            raise Validation(f"Skill ids and names must be 1 to {MAX_NAME_CHARS} characters")
+        if len(score.reasoning) > MAX_REASONING_CHARS:
+            raise Validation(f"The reasoning of {score.skill_id} must be at most "
+                             f"{MAX_REASONING_CHARS} characters")
         if not 0 <= score.score <= 100:
             raise Validation(f"The score of {score.skill_id} must be between 0 and 100")
         if not 0 <= score.confidence <= 1:

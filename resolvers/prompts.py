@@ -274,8 +274,8 @@ async def set_labels(ctx: Context, *, name: str, version: int, labels: list[str]
         return await _view(session, row)
 
 
-async def update_tags(ctx: Context, *, name: str, tags: list[str]) -> None:
-    """Set the tags of every version of ``name``."""
+async def update_tags(ctx: Context, *, name: str, tags: list[str]) -> list[str]:
+    """Set the tags of every version of ``name``; the tags as stored."""
     _require_reader(ctx)
     tags = _check_tags(tags)
     async with ctx.db.transaction() as session:
@@ -283,6 +283,7 @@ async def update_tags(ctx: Context, *, name: str, tags: list[str]) -> None:
                                        .values(tags=tags))
         if not result.rowcount:
             raise NotFound(f"Prompt not found: '{name}'")
+    return tags
 
 
 async def _dependents(session: AsyncSession, name: str, *, version: int | None = None,

@@ -1,15 +1,17 @@
 """The tutor's system prompt for a content item, and the key of its version.
 
 ``tutor_prompt`` is the one place the chat asks for its prompt. The key it
-returns is part of the response cache's key, so a new prompt version starts a
-new cache tree. The production version of the prompt named by the content
-type's ``prompt_name`` is used, with its dependencies resolved; without one
-(no name, no production version, or a prompt whose dependencies do not
-resolve, which is logged) the built-in template is.
+returns is part of the response cache's key, so a new version of the prompt,
+or of any prompt it includes, starts a new cache tree. The production version
+of the prompt named by the content type's ``prompt_name`` is used, with its
+dependencies resolved; without one (no name, no production version, or a
+prompt whose dependencies do not resolve, which is logged) the built-in
+template is.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import re
@@ -74,6 +76,13 @@ def content_variables(item: ContentItem) -> dict[str, Any]:
             "details": details}
 
 
+def _version_key(prompt_id: int, resolved_text: str) -> str:
+    """The root version and a digest of the resolved text: a new version of any
+    dependency the prompt pulls in by label changes the key too."""
+    digest = hashlib.sha256(resolved_text.encode()).hexdigest()[:16]
+    return f"prompt:{prompt_id}:{digest}"
+
+
 async def tutor_prompt(ctx: Context, content_item: ContentItem) -> TutorPrompt:
     """The tutor's prompt version key and system prompt rendered for ``content_item``."""
     variables = content_variables(content_item)
@@ -90,6 +99,6 @@ async def tutor_prompt(ctx: Context, content_item: ContentItem) -> TutorPrompt:
                     log.warning("tutor prompt %r v%s does not resolve (%s); using the "
                                 "built-in one", name, row.version, exc.message)
                 else:
-                    return TutorPrompt(key=f"prompt:{row.id}",
+                    return TutorPrompt(key=_version_key(row.id, resolved.text),
                                        system=render(resolved.text, variables).strip())
     return TutorPrompt(key=DEFAULT_KEY, system=render(DEFAULT_TEMPLATE, variables).strip())

@@ -17,7 +17,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from core.errors import NotFound
+from core.errors import NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from models.assessment import AssessmentSession as AssessmentSessionModel
 from resolvers import (
@@ -164,6 +164,13 @@ def _nodes(graph: dict) -> list[KnowledgeNode]:
             for n in graph["nodes"]]
 
 
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return uuid.UUID(str(value))
+    except ValueError:
+        return None
+
+
 def _session_uuid(value: strawberry.ID | str) -> uuid.UUID:
     """A session id given as its global ID or as the plain UUID the REST face shows."""
     raw = str(value)
@@ -257,14 +264,9 @@ class AssessmentSession(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[AssessmentSession | None]:
-        found = []
-        for node_id in node_ids:
-            try:
-                found.append(cls.of(await assessment.get_listed(
-                    info.context, session_id=uuid.UUID(node_id))))
-            except (ValueError, NotFound):
-                found.append(None)
-        return found
+        listed = await assessment.get_listed_many(
+            info.context, session_ids=[_uuid_or_none(i) for i in node_ids])
+        return [cls.of(item) if item else None for item in listed]
 
 
 @strawberry.type(description="A page of the viewer's assessments.")
@@ -355,8 +357,11 @@ class AssessmentQuery:
         size = page_size(first, None)
         position = None
         if after:
-            created_at, session_id = decode_cursor(after)
-            position = (datetime.fromisoformat(created_at), uuid.UUID(session_id))
+            try:
+                created_at, session_id = decode_cursor(after)
+                position = (datetime.fromisoformat(created_at), uuid.UUID(session_id))
+            except (TypeError, ValueError):
+                raise Validation("Invalid cursor") from None
         items = await assessment.list_mine(info.context, limit=size + 1, after=position)
         edges = [relay.Edge(node=AssessmentSession.of(item), cursor=encode_cursor(
             [item.session.created_at.isoformat(), str(item.session.id)]))

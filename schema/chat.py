@@ -19,7 +19,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.errors import NotFound, Validation
-from core.pagination import decode_cursor, encode_cursor, page_size
+from core.pagination import decode_id_cursor, encode_cursor, page_size
 from models.chat import ChatMessage as ChatMessageModel
 from models.chat import ChatSession as ChatSessionModel
 from resolvers import chat, chat_cache, content
@@ -106,8 +106,8 @@ class ChatSession(relay.Node):
         size = page_size(first, None)
         rows = await chat.messages_of(info.context, session=self._model)
         if after:
-            [position] = decode_cursor(after)
-            rows = [r for r in rows if r.id > int(position)]
+            position = decode_id_cursor(after)
+            rows = [r for r in rows if r.id > position]
         edges = [relay.Edge(node=ChatMessage.from_model(r), cursor=encode_cursor([r.id]))
                  for r in rows[:size]]
         return ChatMessageConnection(edges=edges, page_info=relay.PageInfo(
@@ -209,7 +209,7 @@ class ChatQuery:
     async def my_chat_sessions(self, info: Info, first: int | None = None,
                                after: str | None = None) -> ChatSessionConnection:
         size = page_size(first, None)
-        before = int(decode_cursor(after)[0]) if after else None
+        before = decode_id_cursor(after) if after else None
         rows = await chat.get_all_mine(info.context, limit=size + 1, before_id=before)
         edges = [relay.Edge(node=ChatSession.from_model(r), cursor=encode_cursor([r.id]))
                  for r in rows[:size]]

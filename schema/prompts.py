@@ -270,8 +270,8 @@ class PromptMutation:
     @strawberry.mutation(description="Set the tags of every version of a prompt.")
     async def update_prompt_tags(self, info: Info,
                                  input: UpdatePromptTagsInput) -> UpdatePromptTagsPayload:
-        await prompts.update_tags(info.context, name=input.name, tags=input.tags)
-        return UpdatePromptTagsPayload(name=input.name, tags=list(dict.fromkeys(input.tags)))
+        tags = await prompts.update_tags(info.context, name=input.name, tags=input.tags)
+        return UpdatePromptTagsPayload(name=input.name, tags=tags)
 
     @strawberry.mutation(description="Delete every version of a prompt (platform admins).")
     async def delete_prompt(self, info: Info, input: DeletePromptInput) -> DeletePromptPayload:

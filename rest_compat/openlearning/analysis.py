@@ -13,11 +13,11 @@ NO_KEY = "no API key configured"
 
 
 class ProficiencyScoreIn(CamelModel):
-    skill_id: str = Field(min_length=1, max_length=200)
-    skill_name: str = Field(min_length=1, max_length=200)
+    skill_id: str = Field(min_length=1, max_length=gaps.MAX_NAME_CHARS)
+    skill_name: str = Field(min_length=1, max_length=gaps.MAX_NAME_CHARS)
     score: int = Field(ge=0, le=100)
     confidence: float = Field(ge=0, le=1)
-    reasoning: str = Field(default="", max_length=4000)
+    reasoning: str = Field(default="", max_length=gaps.MAX_REASONING_CHARS)
 
 
 class GapAnalysisRequest(CamelModel):

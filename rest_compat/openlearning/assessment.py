@@ -20,7 +20,7 @@ import logging
 import uuid
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from starlette.responses import Response
 
 from core.errors import NotFound
@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 
 class StartRequest(CamelModel):
-    skill_ids: list[str] = Field(min_length=1, max_length=50)
+    skill_ids: list[str] = Field(min_length=1, max_length=assessment.MAX_SKILL_IDS)
     target_level: str = "mid"
     role_id: str | None = None
     thoroughness: str = "standard"
@@ -43,6 +43,13 @@ class StartRequest(CamelModel):
 
 class RespondRequest(CamelModel):
     response: str = Field(min_length=1, max_length=assessment.MAX_ANSWER_CHARS)
+
+    @field_validator("response")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("The response must not be empty")
+        return value
 
 
 class GapIn(CamelModel):

@@ -18,7 +18,7 @@ Choices where the reference is silent (a FastAPI backend's usual behaviour):
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
 from pydantic import EmailStr, Field
@@ -60,8 +60,13 @@ class SigmaRegisterBody(Body):
     time_zone: TimeZone = "UTC"
 
 
+def _past(value: date) -> None:
+    if value >= datetime.now(UTC).date():
+        raise Validation("date_of_birth must be in the past")
+
+
 class SigmaProfileBody(Body):
-    date_of_birth: date | None = None
+    date_of_birth: Annotated[date | None, rule(_past)] = None
     learning_goal: Literal[LEARNING_GOALS] | None = None
     study_level: Literal[STUDY_LEVELS] | None = None
     grade: Literal[GRADES] | None = None

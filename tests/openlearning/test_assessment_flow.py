@@ -344,3 +344,13 @@ async def test_a_slow_model_is_a_504_before_and_inside_the_stream(learner, fake_
             "retryAfter": None})]
     finally:
         await impatient.stop()
+
+
+async def test_a_blank_answer_is_a_422(learner, fake_anthropic):
+    session_id = (await start(learner, fake_anthropic))["sessionId"]
+    response = await learner.post(f"/api/assessment/{session_id}/respond",
+                                  json={"response": "   "})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "response"]
+    assert "must not be empty" in error["msg"]

@@ -5,9 +5,11 @@ delete and learning plans."""
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 from strawberry import relay
 
+from core.pagination import encode_cursor
 from resolvers.assessment_stream import topic
 from tests.fixtures import (
     count_statements,
@@ -173,7 +175,11 @@ async def test_sessions_are_private(ol_client, fake_anthropic, services, new_cli
     await ol_login(eve, "eve@example.com")
 
     body = await gql_raw(eve, "query($id: ID!) { node(id: $id) { id } }", {"id": session_id})
-    assert body["data"] == {"node": None}
+    assert body["data"] == {"node": None} and "errors" not in body
+    body = await gql_raw(ol_client, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                         {"ids": [session_id, relay.to_base64("AssessmentSession",
+                                                              str(uuid.uuid4()))]})
+    assert body["data"] == {"nodes": [{"id": session_id}, None]} and "errors" not in body
     body = await gql_raw(eve, RESPOND, {"id": session_id, "response": "x"})
     assert error_codes(body) == ["FORBIDDEN"]
     body = await gql_raw(eve, "mutation($id: ID!) { deleteAssessment(sessionId: $id) { ok } }",
@@ -209,6 +215,9 @@ async def test_my_assessments_pages_newest_first(ol_client, fake_anthropic):
     assert second["myAssessments"]["pageInfo"]["hasNextPage"] is False
     body = await gql_raw(ol_client, "{ myAssessments(first: 500) { edges { node { id } } } }")
     assert error_codes(body) == ["BAD_USER_INPUT"]
+    for cursor in (encode_cursor(["x"]), encode_cursor(["not-a-date", "x"])):
+        body = await gql_raw(ol_client, query, {"after": cursor})
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
 
 
 async def test_build_learning_plan_validates_its_input(ol_client, fake_anthropic):

@@ -156,6 +156,16 @@ async def test_register_with_onboarding_validates_enums_with_422(client):
                     ("body", "subject_preferences", 0)]
 
 
+async def test_a_birth_date_in_the_future_is_a_422(client):
+    response = await client.post(f"{API}/auth/register-with-onboarding", json={
+        "email": "onb@example.com", "password": STRONG,
+        "profile": {"date_of_birth": "2999-01-01"}})
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "profile", "date_of_birth"]
+    assert "date_of_birth must be in the past" in error["msg"]
+
+
 # --- login ---------------------------------------------------------------------------------
 
 async def test_login_returns_tokens_that_authenticate(client, user):

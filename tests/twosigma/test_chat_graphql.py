@@ -7,6 +7,7 @@ import asyncio
 
 from strawberry import relay
 
+from core.pagination import encode_cursor
 from resolvers.chat import topic as chat_topic
 from tests.fixtures import count_statements, error_codes, gql, gql_raw, start_instance
 from tests.twosigma.chat_helpers import greet, learner, open_session, topic
@@ -107,6 +108,9 @@ async def test_create_list_and_read_messages(client, services, fake_anthropic):
                       headers=ada.headers))["myChatSessions"]
     assert len(first["edges"]) == 2 and first["pageInfo"]["hasNextPage"] is True
     assert len(rest["edges"]) == 1 and rest["pageInfo"]["hasNextPage"] is False
+    for cursor in (encode_cursor(["x"]), encode_cursor([])):
+        body = await gql_raw(client, MINE, {"first": 2, "after": cursor}, headers=ada.headers)
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
 
     page = (await gql(client, MESSAGES, {"id": created["id"], "first": 3},
                       headers=ada.headers))["node"]

@@ -51,7 +51,17 @@ async def test_the_production_prompt_of_the_content_type_is_used_and_keys_the_ca
     assert fake_anthropic.last_request.body["system"].endswith("Be brief.")
     async with services.db.session() as db:
         keys = sorted((await db.execute(select(ChatCacheNode.prompt_key))).scalars())
-    assert keys == sorted([f"prompt:{first['id']}", f"prompt:{second['id']}"])
+    assert [k.rsplit(":", 1)[0] for k in keys] == sorted(
+        [f"prompt:{first['id']}", f"prompt:{second['id']}"])
+
+    # A new production version of a prompt it includes also starts a new tree.
+    await publish(client, author, "Tutor Protocol", "Always end with two questions.")
+    dee = await learner(services, "dee@example.com")
+    fake_anthropic.reply_text("Hello, with the new protocol.")
+    _, events = await greet(client, dee, (await open_session(client, dee, item))["id"])
+    assert "".join(chunks_of(events)) == "Hello, with the new protocol."
+    assert fake_anthropic.last_request.body["system"].endswith(
+        "Always end with two questions.\nBe brief.")
 
 
 async def test_without_a_production_version_the_built_in_prompt_is_used(

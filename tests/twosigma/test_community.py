@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from strawberry import relay
 
+from models.course import Enrollment
 from models.learning import LearningActivity
 from resolvers.community import next_interval_days
 from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
@@ -286,6 +287,15 @@ async def test_discussions_for_members_with_own_edits_and_admin_moderation(
     data = await gql(client, UPDATE_THREAD, {"input": {"id": thread["id"], "title": "Week 1"}},
                      headers=world["ada"])
     assert data["updateDiscussionThread"]["thread"]["title"] == "Week 1"
+    # An author who left the course can no longer edit (and so read posts through) it.
+    async with services.db.transaction() as session:
+        await session.execute(update(Enrollment).where(Enrollment.user_id == user.id)
+                              .values(status="DROPPED"))
+    assert error_codes(await gql_raw(client, UPDATE_THREAD, {"input": {
+        "id": thread["id"], "title": "Back door"}}, headers=world["ada"])) == ["FORBIDDEN"]
+    async with services.db.transaction() as session:
+        await session.execute(update(Enrollment).where(Enrollment.user_id == user.id)
+                              .values(status="ACTIVE"))
     data = await gql(client, UPDATE_POST, {"input": {"id": post["id"], "body": "[removed]"}},
                      headers=world["admin"])
     assert data["updateDiscussionPost"]["post"]["body"] == "[removed]"

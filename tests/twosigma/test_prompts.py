@@ -356,9 +356,12 @@ async def test_graphql_twins(client, services):
                                                          "labels": ["production"]}},
                               headers=teacher_h)
     assert error_codes(protected) == ["FORBIDDEN"]
-    tags = await gql(client, TAGS, {"input": {"name": "Video Tutor", "tags": ["a", "a", "b"]}},
-                     headers=teacher_h)
+    tags = await gql(client, TAGS, {"input": {"name": "Video Tutor",
+                                              "tags": [" a", "a", "b"]}}, headers=teacher_h)
     assert tags["updatePromptTags"] == {"name": "Video Tutor", "tags": ["a", "b"]}
+    stored = await client.get(f"{BASE}/Video Tutor", params={"version": 1},
+                              headers=teacher_h)
+    assert stored.json()["tags"] == ["a", "b"]
 
     node_id = relay.GlobalID("Prompt", str(node["number"]))
     found = await gql(client, NODE, {"id": str(node_id)}, headers=teacher_h)
