@@ -20,7 +20,7 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from core.config import Settings, load_settings, warn_if_generated
+from core.config import ConfigError, Settings, load_settings, warn_if_generated
 from core.embedded_pg import EmbeddedPostgres
 
 log = logging.getLogger("learngraph")
@@ -228,7 +228,10 @@ def main(argv: list[str] | None = None) -> None:
     admin.set_defaults(func=cmd_create_admin)
 
     args = parser.parse_args(argv)
-    args.func(args)
+    try:
+        args.func(args)
+    except ConfigError as exc:
+        sys.exit(f"learngraph: {exc}")
 
 
 if __name__ == "__main__":

@@ -15,6 +15,12 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+LLM_PROVIDERS = ("anthropic", "bedrock")
+
+
+class ConfigError(ValueError):
+    """A setting has a value the server cannot run with."""
+
 
 def _env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
@@ -35,6 +41,13 @@ def _int(name: str, default: int) -> int:
 
 def _list(name: str) -> tuple[str, ...]:
     return tuple(item.strip() for item in (_env(name) or "").split(",") if item.strip())
+
+
+def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
+    value = (_env(name) or default).strip().lower()
+    if value not in choices:
+        raise ConfigError(f"{name} must be one of {', '.join(choices)}; got {value!r}")
+    return value
 
 
 def _float(name: str, default: float) -> float:
@@ -182,7 +195,7 @@ def load_settings() -> Settings:
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),
         llm_timeout_seconds=_float("LEARNGRAPH_LLM_TIMEOUT", 60.0),
         llm_max_retries=_int("LEARNGRAPH_LLM_MAX_RETRIES", 2),
-        llm_provider=_env("LEARNGRAPH_LLM_PROVIDER", "anthropic"),
+        llm_provider=_choice("LEARNGRAPH_LLM_PROVIDER", LLM_PROVIDERS, "anthropic"),
         bedrock_region=_env("LEARNGRAPH_BEDROCK_REGION", "us-east-1"),
         bedrock_model=_env("LEARNGRAPH_BEDROCK_MODEL",
                            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),

@@ -3,11 +3,15 @@
 It wraps the official ``anthropic.AsyncAnthropic`` client so the rest of the
 code never sees the SDK's exceptions or has to decide which key to use:
 
-* Keys: a user's own key wins, then the deployment's key; with neither the
-  call fails with ``NO_API_KEY`` before any network traffic.
-* Clients: one SDK client per key, kept in a small LRU. They all share one
-  HTTP connection pool (keys travel in headers, so connections are not tied
-  to a key).
+* Access: a call is made either with an Anthropic API key (a user's own key
+  wins, then the deployment's key; with neither the call fails with
+  ``NO_API_KEY`` before any network traffic) or, for Anthropic models on AWS
+  Bedrock, with :class:`AwsCredentials` (``aws=``), through the SDK's
+  ``AsyncAnthropicBedrock`` client. Both speak the same Messages API, so
+  streaming, retries and error mapping are the same code.
+* Clients: one SDK client per key or per AWS credentials, kept in a small
+  LRU. They all share one HTTP connection pool (credentials travel in
+  headers, so connections are not tied to them).
 * Retries and timeouts are the SDK's own (``llm_max_retries``,
   ``llm_timeout_seconds``), except that a ``retry-after`` longer than
   ``MAX_RETRY_WAIT_SECONDS`` is reported at once rather than slept through
@@ -24,7 +28,8 @@ import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anthropic
@@ -47,6 +52,8 @@ TIMED_OUT = "The AI service timed out. Please try again."
 SERVICE_ERROR = "The AI service encountered an error. Please try again."
 REQUEST_REJECTED = "The AI service could not process this request."
 INVALID_ANSWER = "The AI service returned an answer in an unexpected form. Please try again."
+AWS_REJECTED = ("The AI service is unavailable: AWS rejected the platform's credentials. "
+                "Please contact an administrator.")
 
 INVALID_KEY = "Invalid API key"
 KEY_RATE_LIMITED = "Rate limited — key may be valid"
@@ -67,7 +74,27 @@ _STATUS_FOR_ERROR_TYPE = {
     "api_error": 500,
     "timeout_error": 504,
     "overloaded_error": 529,
+    # Bedrock's exception frames inside a 200 event stream.
+    "validationException": 400,
+    "accessDeniedException": 403,
+    "throttlingException": 429,
+    "internalServerException": 500,
+    "modelStreamErrorException": 500,
+    "serviceUnavailableException": 503,
+    "modelTimeoutException": 504,
 }
+
+
+@dataclass(frozen=True)
+class AwsCredentials:
+    """AWS credentials for Bedrock; never rendered to a client."""
+
+    access_key_id: str
+    secret_access_key: str
+    session_token: str | None = None
+
+    def __repr__(self) -> str:
+        return f"AwsCredentials(access_key_id={self.access_key_id[:4]}...)"
 
 
 class LLMGateway:
@@ -75,7 +102,7 @@ class LLMGateway:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._clients: OrderedDict[str, anthropic.AsyncAnthropic] = OrderedDict()
+        self._clients: OrderedDict[str | AwsCredentials, Any] = OrderedDict()
         self._http: httpx2.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -89,11 +116,15 @@ class LLMGateway:
     async def complete(self, *, api_key: str | None, system: str | None,
                        messages: Iterable[MessageParam], max_tokens: int = 1024,
                        model: str | None = None, tools: Iterable[ToolUnionParam] | None = None,
-                       tool_choice: ToolChoiceParam | None = None) -> Message:
-        """One non-streaming Messages API call; raises domain errors only."""
-        client = self._client(self.resolve_key(api_key))
+                       tool_choice: ToolChoiceParam | None = None,
+                       aws: AwsCredentials | None = None) -> Message:
+        """One non-streaming Messages API call; raises domain errors only.
+
+        With ``aws`` the call goes to Bedrock and ``api_key`` is not used.
+        """
+        client = self._client_for(api_key, aws)
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
-                              model=model)
+                              model=model, aws=aws)
         if tools is not None:
             params["tools"] = list(tools)
         if tool_choice is not None:
@@ -101,7 +132,7 @@ class LLMGateway:
         try:
             return await client.messages.create(**params)
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, bedrock=aws is not None) from exc
 
     async def complete_structured(self, *, api_key: str | None, system: str | None,
                                   messages: Iterable[MessageParam], output: type[T],
@@ -147,11 +178,15 @@ class LLMGateway:
 
     async def stream_text(self, *, api_key: str | None, system: str | None,
                           messages: Iterable[MessageParam], max_tokens: int = 1024,
-                          model: str | None = None) -> AsyncIterator[str]:
-        """Yield the assistant's text deltas as they arrive; raises domain errors only."""
-        client = self._client(self.resolve_key(api_key))
+                          model: str | None = None,
+                          aws: AwsCredentials | None = None) -> AsyncIterator[str]:
+        """Yield the assistant's text deltas as they arrive; raises domain errors only.
+
+        With ``aws`` the call goes to Bedrock and ``api_key`` is not used.
+        """
+        client = self._client_for(api_key, aws)
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
-                              model=model)
+                              model=model, aws=aws)
         try:
             async with client.messages.stream(**params) as stream:
                 async for text in stream.text_stream:
@@ -159,7 +194,7 @@ class LLMGateway:
         # The SDK raises transport errors met mid-stream (a read timeout between
         # events, a dropped connection) as raw httpx2 exceptions.
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
-            raise _mapped(exc) from exc
+            raise _mapped(exc, bedrock=aws is not None) from exc
 
     async def validate_key(self, api_key: str) -> tuple[bool, str | None]:
         """Whether ``api_key`` works, by one minimal real call; (ok, reason)."""
@@ -195,14 +230,43 @@ class LLMGateway:
     # ----------------------------------------------------------------- internals
 
     def _params(self, *, system: str | None, messages: Iterable[MessageParam],
-                max_tokens: int, model: str | None) -> dict[str, Any]:
-        params: dict[str, Any] = {"model": model or self.settings.anthropic_model,
+                max_tokens: int, model: str | None,
+                aws: AwsCredentials | None = None) -> dict[str, Any]:
+        default = self.settings.bedrock_model if aws else self.settings.anthropic_model
+        params: dict[str, Any] = {"model": model or default,
                                   "max_tokens": max_tokens, "messages": list(messages)}
         if system:
             params["system"] = system
         return params
 
+    def _client_for(self, api_key: str | None,
+                    aws: AwsCredentials | None) -> anthropic.AsyncAnthropic:
+        if aws is not None:
+            return self.bedrock(aws)
+        return self._client(self.resolve_key(api_key))
+
+    def bedrock(self, aws: AwsCredentials) -> anthropic.AsyncAnthropicBedrock:
+        """The SDK's Bedrock client signing with ``aws`` (region and endpoint from
+        ``LEARNGRAPH_BEDROCK_REGION`` / ``LEARNGRAPH_BEDROCK_BASE_URL``); shared, so
+        callers must not close it."""
+        return self._cached(aws, lambda http: anthropic.AsyncAnthropicBedrock(
+            aws_access_key=aws.access_key_id, aws_secret_key=aws.secret_access_key,
+            aws_session_token=aws.session_token or None,
+            aws_region=self.settings.bedrock_region,
+            base_url=self.settings.bedrock_base_url, **self._client_options(http)))
+
     def _client(self, api_key: str) -> anthropic.AsyncAnthropic:
+        return self._cached(api_key, lambda http: anthropic.AsyncAnthropic(
+            api_key=api_key, base_url=self.settings.anthropic_base_url,
+            **self._client_options(http)))
+
+    def _client_options(self, http: httpx2.AsyncClient) -> dict[str, Any]:
+        return {"timeout": self.settings.llm_timeout_seconds,
+                "max_retries": self.settings.llm_max_retries, "http_client": http,
+                "middleware": [_RetryWaitCap(MAX_RETRY_WAIT_SECONDS)]}
+
+    def _cached(self, key: str | AwsCredentials,
+                build: Callable[[httpx2.AsyncClient], Any]) -> Any:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             # Pooled connections belong to the loop that opened them; a gateway
@@ -210,19 +274,11 @@ class LLMGateway:
             self._clients.clear()
             self._http = anthropic.DefaultAsyncHttpxClient()
             self._loop = loop
-        client = self._clients.get(api_key)
+        client = self._clients.get(key)
         if client is not None:
-            self._clients.move_to_end(api_key)
+            self._clients.move_to_end(key)
             return client
-        client = anthropic.AsyncAnthropic(
-            api_key=api_key,
-            base_url=self.settings.anthropic_base_url,
-            timeout=self.settings.llm_timeout_seconds,
-            max_retries=self.settings.llm_max_retries,
-            http_client=self._http,
-            middleware=[_RetryWaitCap(MAX_RETRY_WAIT_SECONDS)],
-        )
-        self._clients[api_key] = client
+        client = self._clients[key] = build(self._http)
         # Evicted clients are not closed: they own nothing but a reference to
         # the shared pool, and a request may still be using them.
         while len(self._clients) > MAX_CACHED_CLIENTS:
@@ -230,8 +286,12 @@ class LLMGateway:
         return client
 
 
-def map_anthropic_error(exc: BaseException) -> DomainError:
-    """The domain error (fixed user-facing message) for an SDK or transport failure."""
+def map_anthropic_error(exc: BaseException, *, bedrock: bool = False) -> DomainError:
+    """The domain error (fixed user-facing message) for an SDK or transport failure.
+
+    On Bedrock a 401/403 means the platform's AWS credentials were refused: not
+    something the user can fix with a key of their own.
+    """
     exc = _unwrap(exc)
     if isinstance(exc, anthropic.APITimeoutError | httpx2.TimeoutException):
         return Upstream(TIMED_OUT, status=504)
@@ -239,6 +299,8 @@ def map_anthropic_error(exc: BaseException) -> DomainError:
         return Upstream(UNREACHABLE, status=502)
     if isinstance(exc, anthropic.APIStatusError):
         status = _effective_status(exc)
+        if bedrock and status in (401, 403):
+            return Upstream(AWS_REJECTED, status=502, code="LLM_AUTHENTICATION_FAILED")
         if status == 401:
             return Upstream(AUTHENTICATION_FAILED, status=401, code="LLM_AUTHENTICATION_FAILED")
         if status == 429:
@@ -249,8 +311,8 @@ def map_anthropic_error(exc: BaseException) -> DomainError:
     return Upstream(SERVICE_ERROR, status=502)
 
 
-def _mapped(exc: BaseException) -> DomainError:
-    error = map_anthropic_error(exc)
+def _mapped(exc: BaseException, *, bedrock: bool = False) -> DomainError:
+    error = map_anthropic_error(exc, bedrock=bedrock)
     inner = _unwrap(exc)
     if isinstance(inner, anthropic.APIStatusError):
         log.warning("Anthropic API error: status=%s type=%s request_id=%s message=%s -> %s %s",
@@ -343,17 +405,3 @@ def _sdk_would_retry(response: httpx2.Response) -> bool:
         return should_retry == "true"
     return response.status_code in (408, 409, 429) or response.status_code >= 500
 
-
-def bedrock_client(settings: Settings, *, access_key_id: str, secret_access_key: str,
-                   session_token: str | None = None) -> anthropic.AsyncAnthropicBedrock:
-    """An SDK client for Anthropic models on AWS Bedrock, signing with these credentials.
-
-    Region and endpoint come from settings (``LEARNGRAPH_BEDROCK_REGION``,
-    ``LEARNGRAPH_BEDROCK_BASE_URL``); errors map through ``map_anthropic_error``
-    like the direct client's.
-    """
-    return anthropic.AsyncAnthropicBedrock(
-        aws_access_key=access_key_id, aws_secret_key=secret_access_key,
-        aws_session_token=session_token or None, aws_region=settings.bedrock_region,
-        base_url=settings.bedrock_base_url, timeout=settings.llm_timeout_seconds,
-        max_retries=settings.llm_max_retries)

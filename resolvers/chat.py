@@ -1,7 +1,7 @@
 """Tutor chat: sessions on a content item, streamed turns with the shared response cache,
 and read-only sharing.
 
-A turn is prepared first (ownership, the API key when the model may be
+A turn is prepared first (ownership, the key or AWS credentials when the model may be
 needed, the user's message stored with its activity) so every refusal is an
 ordinary error before anything streams; then it runs as a stream of events
 (``Chunk`` ... ``Done`` or ``Failed``), also published on the session's topic
@@ -30,7 +30,7 @@ from models.chat_cache import ChatCacheNode
 from models.course import ContentItem, ContentType, Course
 from resolvers import chat_cache, content
 from resolvers.activity import record_activity
-from resolvers.auth import get_anthropic_key
+from resolvers.platform_llm import TutorAccess, default_tutor_model, tutor_access
 from resolvers.tutor_prompt import tutor_prompt
 
 SESSION_NOT_FOUND = "Chat session not found"
@@ -189,7 +189,7 @@ class Turn:
     model: str
     system: str
     history: list[dict]
-    api_key: str | None
+    access: TutorAccess | None
     node_key: chat_cache.NodeKey | None = None
     hit: ChatCacheNode | None = None
 
@@ -218,7 +218,7 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
         item = await db.get(ContentItem, session.content_item_id)
         course = await db.get(Course, item.course_id)
     prompt = await tutor_prompt(ctx, item)
-    model = course.llm_model or ctx.settings.anthropic_model
+    model = course.llm_model or default_tutor_model(ctx.settings)
     kind = chat_cache.classify(message)
     tracking = session.cache_state == "TRACKING"
     node_key = hit = None
@@ -229,7 +229,7 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
             message_hash=kind.message_hash)
         async with ctx.db.session() as db:
             hit = await chat_cache.find(db, node_key)
-    api_key = None if hit else ctx.llm.resolve_key(await get_anthropic_key(ctx))
+    access = None if hit else await tutor_access(ctx)
     earlier = await _messages(ctx, session.id)
     async with ctx.db.transaction() as db:
         db.add(ChatMessage(session_id=session.id, role="user", content=message))
@@ -241,7 +241,7 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
         await record_activity(db, session.user_id, "CHAT_MESSAGE", course_id=item.course_id,
                               content_item_id=item.id, summary=item.title)
     return Turn(session_id=session.id, model=model, system=prompt.system,
-                history=_history(earlier, message), api_key=api_key, node_key=node_key,
+                history=_history(earlier, message), access=access, node_key=node_key,
                 hit=hit)
 
 
@@ -272,8 +272,9 @@ async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterato
 
 
 def _stream(ctx: Context, turn: Turn) -> AsyncIterator[str]:
-    return ctx.llm.stream_text(api_key=turn.api_key, system=turn.system,
-                               messages=turn.history, max_tokens=MAX_TOKENS, model=turn.model)
+    return ctx.llm.stream_text(api_key=turn.access.api_key, aws=turn.access.aws,
+                               system=turn.system, messages=turn.history,
+                               max_tokens=MAX_TOKENS, model=turn.model)
 
 
 async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:

@@ -18,25 +18,28 @@ import httpx2
 import orjson
 from sqlalchemy.dialects.postgresql import insert
 
-from core import llm
 from core.auth import secrets_box
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
+from core.config import Settings
 from core.context import Context
-from core.errors import Validation
+from core.errors import NotConfigured, Validation
+from core.llm import AwsCredentials
 from models.prompts import PlatformSecret
+from resolvers.auth import get_anthropic_key
 
 AWS_KIND = "aws"
 ACCESS_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
 NOT_CONFIGURED = "AWS credentials are not configured"
+TUTOR_NOT_CONFIGURED = ("The AI tutor is not available yet: the platform's AWS credentials "
+                        "are not configured. Please contact an administrator.")
 
 
 @dataclass(frozen=True)
-class AwsCredentials:
-    """Decrypted AWS credentials; never rendered to a client."""
+class TutorAccess:
+    """What a tutor call is made with: an Anthropic key, or AWS credentials for Bedrock."""
 
-    access_key_id: str
-    secret_access_key: str
-    session_token: str | None
+    api_key: str | None = None
+    aws: AwsCredentials | None = None
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,27 @@ class ConnectionTest:
     message: str
     region: str
     model: str
+
+
+def default_tutor_model(settings: Settings) -> str:
+    """The tutor's model when a course names none: the configured provider's default."""
+    return settings.bedrock_model if settings.llm_provider == "bedrock" else \
+        settings.anthropic_model
+
+
+async def tutor_access(ctx: Context) -> TutorAccess:
+    """How the tutor reaches the model under the configured provider.
+
+    ``anthropic``: the user's own key, else the deployment's (``NO_API_KEY`` with
+    neither). ``bedrock``: the platform's AWS credentials (503 ``NOT_CONFIGURED``
+    until an admin stores them).
+    """
+    if ctx.settings.llm_provider == "bedrock":
+        credentials = await get_aws_credentials(ctx)
+        if credentials is None:
+            raise NotConfigured(TUTOR_NOT_CONFIGURED, status=503)
+        return TutorAccess(aws=credentials)
+    return TutorAccess(api_key=ctx.llm.resolve_key(await get_anthropic_key(ctx)))
 
 
 def mask_access_key(access_key_id: str) -> str:
@@ -121,16 +145,14 @@ async def test_aws_connection(ctx: Context) -> ConnectionTest:
     if credentials is None:
         raise Validation(NOT_CONFIGURED, code="NOT_CONFIGURED")
     settings = ctx.settings
-    client = llm.bedrock_client(settings, access_key_id=credentials.access_key_id,
-                                secret_access_key=credentials.secret_access_key,
-                                session_token=credentials.session_token)
+    client = ctx.llm.bedrock(credentials).with_options(max_retries=0)
 
     def result(success: bool, message: str) -> ConnectionTest:
         return ConnectionTest(success=success, message=message,
                               region=settings.bedrock_region, model=settings.bedrock_model)
 
     try:
-        await client.with_options(max_retries=0).messages.create(
+        await client.messages.create(
             model=settings.bedrock_model, max_tokens=1,
             messages=[{"role": "user", "content": "ping"}])
     except anthropic.APIStatusError as exc:
@@ -140,6 +162,4 @@ async def test_aws_connection(ctx: Context) -> ConnectionTest:
         return result(False, f"AWS Bedrock answered status {exc.status_code}")
     except (anthropic.APIConnectionError, httpx2.HTTPError):
         return result(False, f"Unable to reach AWS Bedrock in {settings.bedrock_region}")
-    finally:
-        await client.close()
     return result(True, "Connected to AWS Bedrock")

@@ -108,7 +108,7 @@ def services(server):
 async def client(server, clean_db, fake_anthropic):
     """An anonymous HTTP client with its own cookie jar, on a clean database."""
     fake_anthropic.reset()
-    fake_anthropic.valid_keys = None
+    fake_anthropic.valid_keys = fake_anthropic.valid_aws_keys = None
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
         yield http
     await drain_jobs(server.app.state.services)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from core.config import load_settings, warn_if_generated
 
 
@@ -34,3 +36,13 @@ def test_given_secret_and_production_defaults(tmp_path, monkeypatch):
     assert settings.face_ports == {"pickatale": 3115, "codelabs": 8080}
     assert settings.database_url is None
     assert settings.allowed_origins == ("https://app.example", "https://b.example")
+
+
+def test_llm_provider_is_checked(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNGRAPH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEARNGRAPH_LLM_PROVIDER", " Bedrock ")
+    assert load_settings().llm_provider == "bedrock"
+    monkeypatch.setenv("LEARNGRAPH_LLM_PROVIDER", "openai")
+    with pytest.raises(ValueError, match="LEARNGRAPH_LLM_PROVIDER must be one of anthropic, "
+                                         "bedrock; got 'openai'"):
+        load_settings()

@@ -15,6 +15,7 @@ from core.config import Settings
 from core.errors import RateLimited, Upstream, Validation
 from core.llm import (
     AUTHENTICATION_FAILED,
+    AWS_REJECTED,
     INVALID_ANSWER,
     MAX_CACHED_CLIENTS,
     NO_API_KEY,
@@ -23,6 +24,7 @@ from core.llm import (
     SERVICE_ERROR,
     TIMED_OUT,
     UNREACHABLE,
+    AwsCredentials,
     LLMGateway,
 )
 from tests.fakes import anthropic_server
@@ -479,3 +481,67 @@ async def test_stream_error_reply_to_a_plain_request_is_an_http_error(fake_anthr
     error, _ = await call(make_gateway(), "complete")
     assert (type(error), error.status, error.message) == (Upstream, 502, SERVICE_ERROR)
     assert fake_anthropic.pending() == 0
+
+
+# ----------------------------------------------------------------- AWS Bedrock
+
+AWS = AwsCredentials(access_key_id="AKIAIOSFODNN7EXAMPLE", secret_access_key="secret",
+                     session_token="token-1")
+
+
+def bedrock_gateway(make_gateway, fake_anthropic: FakeAnthropic) -> LLMGateway:
+    return make_gateway(bedrock_base_url=fake_anthropic.base_url, bedrock_region="eu-west-1",
+                        bedrock_model="anthropic.claude-test-v1:0")
+
+
+async def test_bedrock_calls_need_no_key_and_use_the_bedrock_model(fake_anthropic,
+                                                                   make_gateway):
+    gateway = bedrock_gateway(make_gateway, fake_anthropic)
+    fake_anthropic.reply_text("Paris.")
+    message = await gateway.complete(api_key=None, aws=AWS, system="Be brief.", messages=USER)
+    fake_anthropic.reply_text("Paris, France.", chunks=["Paris", ", France."])
+    received, error = await collect(gateway.stream_text(api_key=None, aws=AWS, system=None,
+                                                        messages=USER, model="anthropic.x-v2:0"))
+
+    assert message.content[0].text == "Paris."
+    assert (received, error) == (["Paris", ", France."], None)
+    plain, streamed = fake_anthropic.recorded_bedrock()
+    assert plain.path == "/model/anthropic.claude-test-v1:0/invoke"
+    assert streamed.path == "/model/anthropic.x-v2:0/invoke-with-response-stream"
+    assert plain.body["system"] == "Be brief." and plain.body["messages"] == USER
+    assert plain.aws_access_key_id == streamed.aws_access_key_id == "AKIAIOSFODNN7EXAMPLE"
+    assert plain.headers["x-amz-security-token"] == "token-1"
+    assert fake_anthropic.recorded() == []
+    assert "secret" not in repr(AWS)
+
+
+async def test_bedrock_failures_map_to_the_same_domain_errors(fake_anthropic, make_gateway):
+    gateway = bedrock_gateway(make_gateway, fake_anthropic)
+
+    async def failure(stream: bool = True) -> tuple[list[str], BaseException | None]:
+        if stream:
+            return await collect(gateway.stream_text(api_key=None, aws=AWS, system=None,
+                                                     messages=USER))
+        try:
+            await gateway.complete(api_key=None, aws=AWS, system=None, messages=USER)
+        except Exception as exc:
+            return [], exc
+        return [], None
+
+    fake_anthropic.valid_aws_keys = {"AKIASOMEONEELSE00000"}
+    _, refused = await failure()
+    fake_anthropic.valid_aws_keys = None
+    fake_anthropic.reply_error(429)
+    _, throttled = await failure(stream=False)
+    fake_anthropic.reply_error(500)
+    _, broken = await failure()
+    fake_anthropic.reply_stream_error_after(["Half "], error_type="rate_limit_error")
+    half, throttled_mid_stream = await failure()
+
+    assert (type(refused), refused.status, refused.code, refused.message) == (
+        Upstream, 502, "LLM_AUTHENTICATION_FAILED", AWS_REJECTED)
+    assert (type(throttled), throttled.message) == (RateLimited, RATE_LIMITED)
+    assert (type(broken), broken.status, broken.message) == (Upstream, 502, SERVICE_ERROR)
+    assert half == ["Half "]
+    assert (type(throttled_mid_stream), throttled_mid_stream.message) == (
+        RateLimited, RATE_LIMITED)

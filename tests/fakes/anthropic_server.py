@@ -12,6 +12,13 @@ both use it::
         fake.reply_error(429, retry_after=7)
         client = anthropic.Anthropic(api_key="k", base_url=fake.base_url)
 
+It also serves Anthropic models the way AWS Bedrock does, for the SDK's
+``AnthropicBedrock`` clients: ``POST /model/{model}/invoke`` and
+``/model/{model}/invoke-with-response-stream`` (the same events, each wrapped
+as ``{"bytes": base64}`` in an AWS binary event-stream frame), SigV4
+``Authorization`` checking, Bedrock's ``{"message"}`` error bodies and
+exception frames. Scripted replies serve both APIs alike.
+
 Replies are scripted in a FIFO queue; each request takes the first queued
 reply that applies to its endpoint (content replies apply to
 ``POST /v1/messages`` only, errors and delays to any endpoint unless given a
@@ -21,10 +28,13 @@ reply that applies to its endpoint (content replies apply to
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import json
 import re
 import secrets
 import socket
+import struct
 import threading
 import time
 from collections import deque
@@ -42,6 +52,24 @@ from starlette.routing import Route
 MESSAGES_PATH = "/v1/messages"
 COUNT_TOKENS_PATH = "/v1/messages/count_tokens"
 MODELS_PATH = "/v1/models"
+BEDROCK_PREFIX = "/model/"
+
+# Bedrock's HTTP error types (x-amzn-ErrorType) and its exception frames' types.
+BEDROCK_ERRORS = {
+    400: ("ValidationException", "Malformed input request, please reformat your input."),
+    403: ("UnrecognizedClientException", "The security token included in the request is "
+                                         "invalid."),
+    404: ("ResourceNotFoundException", "Could not resolve the foundation model."),
+    429: ("ThrottlingException", "Too many requests, please wait before trying again."),
+    500: ("InternalServerException", "The system encountered an unexpected error."),
+    503: ("ServiceUnavailableException", "The service is unavailable. Try again later."),
+}
+BEDROCK_STREAM_EXCEPTIONS = {
+    "rate_limit_error": "throttlingException",
+    "overloaded_error": "serviceUnavailableException",
+    "timeout_error": "modelTimeoutException",
+    "invalid_request_error": "validationException",
+}
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -104,6 +132,15 @@ class RecordedRequest:
         (recent SDKs send API keys that way)."""
         return _api_key(self.headers)
 
+    @property
+    def aws_access_key_id(self) -> str | None:
+        """The access key id of a SigV4 signature, for Bedrock requests."""
+        return _aws_access_key_id(self.headers)
+
+    @property
+    def is_bedrock(self) -> bool:
+        return self.path.startswith(BEDROCK_PREFIX)
+
 
 @dataclass
 class Reply:
@@ -135,8 +172,8 @@ class Reply:
             # concurrently (a background job) cannot take another caller's answer.
             offered = [t.get("name") for t in (body or {}).get("tools", [])
                        if isinstance(t, dict)] if isinstance(body, dict) else []
-            return path == MESSAGES_PATH and self.tool_name in offered
-        return path == MESSAGES_PATH
+            return _is_messages(path) and self.tool_name in offered
+        return _is_messages(path)
 
 
 class FakeAnthropic:
@@ -145,6 +182,7 @@ class FakeAnthropic:
 
     def __init__(self, *, valid_keys: set[str] | None = None, default_text: str = "OK") -> None:
         self.valid_keys = valid_keys
+        self.valid_aws_keys: set[str] | None = None
         self.default_text = default_text
         self.requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
@@ -158,6 +196,10 @@ class FakeAnthropic:
             Route(MESSAGES_PATH, self._messages, methods=["POST"]),
             Route(COUNT_TOKENS_PATH, self._count_tokens, methods=["POST"]),
             Route(MODELS_PATH, self._models, methods=["GET"]),
+            Route(BEDROCK_PREFIX + "{model:path}/invoke", self._bedrock_invoke,
+                  methods=["POST"]),
+            Route(BEDROCK_PREFIX + "{model:path}/invoke-with-response-stream",
+                  self._bedrock_invoke, methods=["POST"]),
         ])
 
     # ----------------------------------------------------------------- lifecycle
@@ -300,6 +342,11 @@ class FakeAnthropic:
         with self._lock:
             return [r for r in self.requests if path is None or r.path == path]
 
+    def recorded_bedrock(self) -> list[RecordedRequest]:
+        """A snapshot of the recorded Bedrock requests."""
+        with self._lock:
+            return [r for r in self.requests if r.is_bedrock]
+
     @property
     def last_request(self) -> RecordedRequest:
         with self._lock:
@@ -311,19 +358,7 @@ class FakeAnthropic:
 
     async def _receive(self, request: Request) -> tuple[Any, Response | None]:
         """Record the request and check its headers; returns (body, early error response)."""
-        raw = await request.body()
-        body: Any = None
-        bad_json = False
-        if raw:
-            try:
-                body = json.loads(raw)
-            except ValueError:
-                bad_json = True
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        with self._lock:
-            self.requests.append(RecordedRequest(
-                method=request.method, path=request.url.path,
-                query=dict(request.query_params), headers=headers, json=body))
+        body, bad_json, headers = await self._record(request)
         key = _api_key(headers)
         if key is None:
             return body, self._error_response(401, "authentication_error",
@@ -338,6 +373,24 @@ class FakeAnthropic:
                                               "There was an issue with the request body: "
                                               "invalid JSON")
         return body, None
+
+    async def _record(self, request: Request) -> tuple[Any, bool, dict[str, str]]:
+        """Record the request; its JSON body (None when absent or invalid), whether the
+        body was invalid JSON, and its headers with lower-case names."""
+        raw = await request.body()
+        body: Any = None
+        bad_json = False
+        if raw:
+            try:
+                body = json.loads(raw)
+            except ValueError:
+                bad_json = True
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        with self._lock:
+            self.requests.append(RecordedRequest(
+                method=request.method, path=request.url.path,
+                query=dict(request.query_params), headers=headers, json=body))
+        return body, bad_json, headers
 
     def _next_reply(self, path: str, body: Any = None) -> Reply | None:
         with self._lock:
@@ -426,11 +479,17 @@ class FakeAnthropic:
                              "last_id": MODELS[-1]["id"]}, headers=self._headers())
 
     async def _sse(self, reply: Reply, body: dict[str, Any]) -> AsyncIterator[bytes]:
+        async for name, data in self._events(reply, body):
+            yield _event(name, data)
+
+    async def _events(self, reply: Reply,
+                      body: dict[str, Any]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """The streamed message as (event name, data) pairs, paced as scripted."""
         message = _message(reply, body)
         usage = message["usage"]
         start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
                  "usage": {**usage, "output_tokens": 1}}
-        yield _event("message_start", {"type": "message_start", "message": start})
+        yield "message_start", {"type": "message_start", "message": start}
         if reply.kind == "tool_use":
             encoded = json.dumps(reply.tool_input)
             block = {"type": "tool_use", "id": reply.tool_id, "name": reply.tool_name,
@@ -441,25 +500,72 @@ class FakeAnthropic:
             block = {"type": "text", "text": ""}
             pieces = reply.chunks if reply.chunks is not None else word_chunks(reply.text)
             deltas = [{"type": "text_delta", "text": piece} for piece in pieces]
-        yield _event("content_block_start",
-                     {"type": "content_block_start", "index": 0, "content_block": block})
-        yield _event("ping", {"type": "ping"})
+        yield "content_block_start", {"type": "content_block_start", "index": 0,
+                                      "content_block": block}
+        yield "ping", {"type": "ping"}
         for delta in deltas:
             await self._pause(reply.delay_per_chunk)
-            yield _event("content_block_delta",
-                         {"type": "content_block_delta", "index": 0, "delta": delta})
+            yield "content_block_delta", {"type": "content_block_delta", "index": 0,
+                                          "delta": delta}
         if reply.kind == "stream_error":
             error_type = reply.error_type or "overloaded_error"
-            yield _event("error", self._error_body(
-                error_type, reply.message or ERROR_MESSAGES.get(error_type, "Error")))
+            yield "error", self._error_body(
+                error_type, reply.message or ERROR_MESSAGES.get(error_type, "Error"))
             return
-        yield _event("content_block_stop", {"type": "content_block_stop", "index": 0})
-        yield _event("message_delta", {
+        yield "content_block_stop", {"type": "content_block_stop", "index": 0}
+        yield "message_delta", {
             "type": "message_delta",
             "delta": {"stop_reason": message["stop_reason"], "stop_sequence": None},
             "usage": {"output_tokens": usage["output_tokens"]},
-        })
-        yield _event("message_stop", {"type": "message_stop"})
+        }
+        yield "message_stop", {"type": "message_stop"}
+
+    # ----------------------------------------------------------------- Bedrock
+
+    async def _bedrock_invoke(self, request: Request) -> Response:
+        """``invoke`` (one Message) and ``invoke-with-response-stream`` (event stream)."""
+        body, _, headers = await self._record(request)
+        access_key = _aws_access_key_id(headers)
+        if access_key is None or (self.valid_aws_keys is not None
+                                  and access_key not in self.valid_aws_keys):
+            return _bedrock_error(403)
+        if not isinstance(body, dict) or not body.get("anthropic_version"):
+            return _bedrock_error(400, "anthropic_version is required in the body")
+        if "model" in body or "stream" in body:
+            return _bedrock_error(400, "model and stream belong in the path, not the body")
+        body = {**body, "model": request.path_params["model"]}
+        problem = _validate_message_body(body)
+        if problem is not None:
+            return _bedrock_error(400, problem)
+        reply = self._next_reply(request.url.path, body) or Reply(kind="default")
+        await self._pause(reply.delay_before_headers)
+        if reply.kind == "error":
+            return _bedrock_error(reply.status, reply.message)
+        if reply.kind == "default":
+            reply = Reply(kind="text", text=self.default_text)
+        streaming = request.url.path.endswith("/invoke-with-response-stream")
+        if reply.kind == "stream_error" and not streaming:
+            return _bedrock_error(reply.status, reply.message)
+        if streaming:
+            return StreamingResponse(self._frames(reply, body),
+                                     media_type="application/vnd.amazon.eventstream",
+                                     headers=_bedrock_headers())
+        return JSONResponse(_message(reply, body), headers=_bedrock_headers())
+
+    async def _frames(self, reply: Reply, body: dict[str, Any]) -> AsyncIterator[bytes]:
+        async for name, data in self._events(reply, body):
+            if name == "error":
+                error = data["error"]
+                yield _frame({":exception-type": BEDROCK_STREAM_EXCEPTIONS.get(
+                                  error["type"], "modelStreamErrorException"),
+                              ":content-type": "application/json",
+                              ":message-type": "exception"},
+                             json.dumps({"message": error["message"]}).encode())
+                return
+            encoded = base64.b64encode(json.dumps(data).encode()).decode()
+            yield _frame({":event-type": "chunk", ":content-type": "application/json",
+                          ":message-type": "event"},
+                         json.dumps({"bytes": encoded, "p": "abcd"}).encode())
 
 
 def _api_key(headers: dict[str, str]) -> str | None:
@@ -467,6 +573,38 @@ def _api_key(headers: dict[str, str]) -> str | None:
         return headers["x-api-key"]
     scheme, _, token = headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _is_messages(path: str) -> bool:
+    return path == MESSAGES_PATH or path.startswith(BEDROCK_PREFIX)
+
+
+def _aws_access_key_id(headers: dict[str, str]) -> str | None:
+    """``AKIA...`` from ``AWS4-HMAC-SHA256 Credential=AKIA.../date/region/service/...``."""
+    scheme, _, rest = headers.get("authorization", "").partition(" ")
+    if scheme != "AWS4-HMAC-SHA256" or not rest.startswith("Credential="):
+        return None
+    return rest.removeprefix("Credential=").split("/", 1)[0] or None
+
+
+def _bedrock_headers() -> dict[str, str]:
+    return {"x-amzn-requestid": secrets.token_hex(16)}
+
+
+def _bedrock_error(status: int, message: str | None = None) -> Response:
+    error_type, default = BEDROCK_ERRORS.get(status, ("InternalServerException", "Error"))
+    return JSONResponse({"message": message or default}, status_code=status,
+                        headers={**_bedrock_headers(), "x-amzn-errortype": error_type})
+
+
+def _frame(headers: dict[str, str], payload: bytes) -> bytes:
+    """One AWS event-stream message: prelude with CRC, string headers, payload, CRC."""
+    encoded = b"".join(struct.pack("!B", len(name.encode())) + name.encode()
+                       + struct.pack("!BH", 7, len(value.encode())) + value.encode()
+                       for name, value in headers.items())
+    prelude = struct.pack("!II", 12 + len(encoded) + len(payload) + 4, len(encoded))
+    message = prelude + struct.pack("!I", binascii.crc32(prelude)) + encoded + payload
+    return message + struct.pack("!I", binascii.crc32(message))
 
 
 def _validate_message_body(body: Any) -> str | None:
@@ -530,8 +668,8 @@ def fake_anthropic_server() -> Iterator[FakeAnthropic]:
 def fake_anthropic(fake_anthropic_server: FakeAnthropic) -> Iterator[FakeAnthropic]:
     """The shared FakeAnthropic, with an empty queue, no recorded requests and any key valid."""
     fake_anthropic_server.reset()
-    fake_anthropic_server.valid_keys = None
+    fake_anthropic_server.valid_keys = fake_anthropic_server.valid_aws_keys = None
     fake_anthropic_server.default_text = "OK"
     yield fake_anthropic_server
     fake_anthropic_server.reset()
-    fake_anthropic_server.valid_keys = None
+    fake_anthropic_server.valid_keys = fake_anthropic_server.valid_aws_keys = None

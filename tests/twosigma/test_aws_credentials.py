@@ -1,8 +1,9 @@
 """2Sigma /api/v1/admin/aws-credentials: storage (encrypted), status, and a Bedrock test call.
 
 The test call goes through the anthropic SDK's real Bedrock client (SigV4
-signing with the stored credentials) to a local fake of Bedrock's
-``POST /model/{model}/invoke``; AWS itself is never reached. What is checked:
+signing with the stored credentials) to the local fake of Bedrock's
+``POST /model/{model}/invoke`` (tests/fakes/anthropic_server.py); AWS itself
+is never reached. What is checked:
 the request path, region and access key in the signature, the session token
 header, the answer mapping for success, 403 and an unreachable endpoint.
 """
@@ -13,10 +14,6 @@ import re
 
 import pytest
 from sqlalchemy import select
-from starlette.applications import Starlette
-from starlette.requests import Request
-from starlette.responses import JSONResponse
-from starlette.routing import Route
 
 from core.auth import secrets_box
 from models.prompts import PlatformSecret
@@ -29,7 +26,6 @@ from tests.fixtures import (
     gql,
     gql_raw,
     start_instance,
-    start_server,
 )
 
 BASE = "/api/v1/admin/aws-credentials"
@@ -117,39 +113,13 @@ async def test_permissions_and_validation(client, services):
     assert unset.json() == {"detail": "AWS credentials are not configured"}
 
 
-class FakeBedrock:
-    """Bedrock's invoke endpoint, answering a one-token Message or a scripted status."""
-
-    def __init__(self) -> None:
-        self.requests: list[Request] = []
-        self.bodies: list[dict] = []
-        self.status = 200
-        self.app = Starlette(routes=[Route("/model/{model:path}/invoke", self.invoke,
-                                           methods=["POST"])])
-
-    async def invoke(self, request: Request) -> JSONResponse:
-        self.requests.append(request)
-        self.bodies.append(await request.json())
-        if self.status != 200:
-            return JSONResponse({"message": "The security token included in the request is "
-                                            "invalid."}, status_code=self.status)
-        return JSONResponse({
-            "id": "msg_bedrock", "type": "message", "role": "assistant",
-            "model": request.path_params["model"], "content": [{"type": "text", "text": "p"}],
-            "stop_reason": "max_tokens", "stop_sequence": None,
-            "usage": {"input_tokens": 1, "output_tokens": 1}})
-
-
 @pytest.fixture
-async def bedrock_app(database_url, client):
-    fake = FakeBedrock()
-    running_fake = await start_server(fake.app)
+async def bedrock_app(database_url, client, fake_anthropic):
     app = await start_instance(database_url, llm_provider="bedrock",
                                bedrock_region="eu-west-1", bedrock_model="anthropic.test-v1:0",
-                               bedrock_base_url=running_fake.base_url)
-    yield fake, app
+                               bedrock_base_url=fake_anthropic.base_url)
+    yield fake_anthropic, app
     await app.stop()
-    await running_fake.stop()
 
 
 async def test_connection_through_the_bedrock_client(bedrock_app, services, new_client):
@@ -165,15 +135,15 @@ async def test_connection_through_the_bedrock_client(bedrock_app, services, new_
     assert ok.status_code == 200
     assert ok.json() == {"success": True, "message": "Connected to AWS Bedrock",
                          "region": "eu-west-1", "model": "anthropic.test-v1:0"}
-    request = fake.requests[-1]
-    assert request.url.path == "/model/anthropic.test-v1:0/invoke"
+    request = fake.last_request
+    assert request.path == "/model/anthropic.test-v1:0/invoke"
     signature = request.headers["authorization"]
     assert signature.startswith("AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/")
     assert "/eu-west-1/bedrock/aws4_request" in signature
     assert request.headers["x-amz-security-token"] == "optional"
-    assert fake.bodies[-1]["max_tokens"] == 1
+    assert request.body["max_tokens"] == 1
 
-    fake.status = 403
+    fake.valid_aws_keys = {"AKIAOTHEROTHEROTHER"}
     rejected = await http.post(f"{BASE}/test", headers=admin_h)
     assert rejected.status_code == 200
     assert rejected.json()["success"] is False
@@ -182,6 +152,7 @@ async def test_connection_through_the_bedrock_client(bedrock_app, services, new_
     assert data["testAwsConnection"] == {
         "success": False, "message": "AWS rejected these credentials (status 403)",
         "region": "eu-west-1"}
+    assert len(fake.recorded_bedrock()) == 3
 
 
 async def test_unreachable_bedrock_is_a_clear_failure(database_url, client, services,
