@@ -16,13 +16,12 @@ from loaders.user import UserByIdLoader
 from models.course import Course, CourseOffering, Enrollment, UserSubjectPreference
 from models.learning import LearningActivity
 from models.user import User
+from resolvers.access import is_self_or_admin
 from resolvers.activity import current_streak
 from resolvers.pages import Page, page_by_id
 
-
-def can_see_private(ctx: Context, user_id: uuid.UUID) -> bool:
-    """Email and settings are for the user themself and platform admins."""
-    return ctx.viewer.user_id == user_id or ctx.viewer.is_admin
+# Email and settings are for the user themself and platform admins.
+can_see_private = is_self_or_admin
 
 
 async def get(ctx: Context, *, user_id: uuid.UUID) -> User | None:

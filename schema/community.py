@@ -165,14 +165,14 @@ class DiscussionThread(relay.Node):
     async def author(self, info: Info) -> User | None:
         return await _author(info, self._user_id)
 
-    @strawberry.field(description="Replies, oldest first. First pages (`first` without "
-                                  "a cursor) of many threads load in one batch.")
+    @strawberry.field(description="Replies, oldest first; for the course's members. First "
+                                  "pages (`first` without a cursor) of many threads load in "
+                                  "one batch.")
     async def posts(self, info: Info, first: int | None = None, after: str | None = None,
                     last: int | None = None,
                     before: str | None = None) -> DiscussionPostConnection:
-        page = await community.get_posts_page(info.context, thread_id=self.id,
-                                              thread_checked=True, first=first, after=after,
-                                              last=last, before=before)
+        page = await community.get_posts_page(info.context, thread_id=self.id, first=first,
+                                              after=after, last=last, before=before)
         return connection(DiscussionPostConnection, page, DiscussionPost.from_model)
 
     @classmethod
