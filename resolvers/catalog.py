@@ -20,6 +20,7 @@ from core.errors import Conflict, NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from loaders.catalog import DepartmentByIdLoader, SubjectByIdLoader, UniversityByIdLoader
 from models.course import Department, Subject, University
+from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
 UNIVERSITY_NOT_FOUND = "University not found"
@@ -128,7 +129,9 @@ async def create_row(ctx: Context, row: Any, *, conflict: str) -> Any:
 
 async def update_row(ctx: Context, model: type, row_id: int, changes: dict[str, Any], *,
                      not_found: str, conflict: str) -> Any:
-    """Apply ``changes`` to a locked row in its own transaction; NotFound or Conflict."""
+    """Apply ``changes`` to a locked row in its own transaction; Validation for a null
+    in a NOT NULL column, NotFound or Conflict."""
+    reject_nulls(model, changes)
     async with ctx.db.transaction() as session:
         row = await get_row(session, model, row_id, not_found, lock=True)
         apply(row, changes)

@@ -43,6 +43,7 @@ from models.community import (
 from models.course import ContentItem, Course, CourseOffering, Enrollment
 from resolvers.access import ENROLLED_STATUSES, is_self_or_admin, is_staff
 from resolvers.activity import record_activity
+from resolvers.changes import OMITTED, reject_nulls, sent
 from resolvers.pages import Page, page_by_id
 
 TEXT_MAX = 20_000
@@ -137,14 +138,15 @@ async def create_note(ctx: Context, *, course_id: int, body: str, title: str = "
         return await _saved(session, note)
 
 
-async def update_note(ctx: Context, *, note_id: int, title: str | None = None,
-                      body: str | None = None) -> Note:
-    """Change one of your notes."""
+async def update_note(ctx: Context, *, note_id: int, title: str | None = OMITTED,
+                      body: str | None = OMITTED) -> Note:
+    """Change one of your notes (omitted fields keep their value; null is refused)."""
+    reject_nulls(Note, sent(title=title, body=body))
     async with ctx.db.transaction() as session:
         note = await _own(session, ctx, Note, note_id, "Note", private=True)
-        if title is not None:
+        if title is not OMITTED:
             note.title = _text(title, "title", maximum=TITLE_MAX, required=False)
-        if body is not None:
+        if body is not OMITTED:
             note.body = _text(body, "body")
         return await _saved(session, note)
 
@@ -178,14 +180,15 @@ async def create_flashcard(ctx: Context, *, course_id: int, front: str, back: st
         return await _saved(session, card)
 
 
-async def update_flashcard(ctx: Context, *, flashcard_id: int, front: str | None = None,
-                           back: str | None = None) -> Flashcard:
-    """Change one of your flashcards."""
+async def update_flashcard(ctx: Context, *, flashcard_id: int, front: str | None = OMITTED,
+                           back: str | None = OMITTED) -> Flashcard:
+    """Change one of your flashcards (omitted fields keep their value; null is refused)."""
+    reject_nulls(Flashcard, sent(front=front, back=back))
     async with ctx.db.transaction() as session:
         card = await _own(session, ctx, Flashcard, flashcard_id, "Flashcard", private=True)
-        if front is not None:
+        if front is not OMITTED:
             card.front = _text(front, "front")
-        if back is not None:
+        if back is not OMITTED:
             card.back = _text(back, "back")
         return await _saved(session, card)
 
@@ -269,16 +272,18 @@ async def create_thread(ctx: Context, *, course_id: int, title: str, body: str,
         return await _saved(session, thread)
 
 
-async def update_thread(ctx: Context, *, thread_id: int, title: str | None = None,
-                        body: str | None = None) -> DiscussionThread:
-    """Edit your thread in a course you still belong to (platform admins may edit any)."""
+async def update_thread(ctx: Context, *, thread_id: int, title: str | None = OMITTED,
+                        body: str | None = OMITTED) -> DiscussionThread:
+    """Edit your thread in a course you still belong to (platform admins may edit any);
+    omitted fields keep their value, null is refused."""
+    reject_nulls(DiscussionThread, sent(title=title, body=body))
     async with ctx.db.transaction() as session:
         thread = await _own(session, ctx, DiscussionThread, thread_id, "Thread", private=False)
         # The edited thread comes back with its posts: only members may read them.
         await _require_member(session, ctx, thread.course_id)
-        if title is not None:
+        if title is not OMITTED:
             thread.title = _text(title, "title", maximum=TITLE_MAX)
-        if body is not None:
+        if body is not OMITTED:
             thread.body = _text(body, "body")
         return await _saved(session, thread)
 

@@ -34,6 +34,7 @@ from models.course import (
 )
 from resolvers.access import is_staff
 from resolvers.catalog import PageArgs, apply, get_row, page_in_memory, paginate
+from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
 COURSE_NOT_FOUND = "Course not found"
@@ -128,6 +129,7 @@ async def create(ctx: Context, *, fields: dict[str, Any]) -> Course:
 async def update(ctx: Context, *, course_id: int, changes: dict[str, Any]) -> Course:
     """Change some of a course's fields (its creator or a platform admin)."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    reject_nulls(Course, changes)
     _check_credit_hours(changes)
     async with ctx.db.transaction() as session:
         course = await get_row(session, Course, course_id, COURSE_NOT_FOUND, lock=True)

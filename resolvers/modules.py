@@ -26,7 +26,8 @@ from loaders.catalog import (
 from models.course import Course, Module
 from models.learning import ModuleProgress
 from resolvers import courses
-from resolvers.catalog import PageArgs, get_row, page_in_memory
+from resolvers.catalog import PageArgs, apply, get_row, page_in_memory
+from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
 MODULE_NOT_FOUND = "Module not found"
@@ -190,6 +191,7 @@ async def update_module(ctx: Context, *, module_id: int, changes: dict[str, Any]
     """Change a module's fields, or move it under another parent of the same course (or to
     the top). A module can never move under itself or one of its descendants."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    reject_nulls(Module, changes)
     _check_index(changes)
     async with ctx.db.transaction() as session:
         found = await get_row(session, Module, module_id, MODULE_NOT_FOUND)
@@ -203,12 +205,10 @@ async def update_module(ctx: Context, *, module_id: int, changes: dict[str, Any]
                     _IS_ANCESTOR, {"start": new_parent, "module_id": module.id})).scalar_one():
                 raise Validation("A module cannot be moved under itself or one of its "
                                  "descendants", details={"field": "parent_module_id"})
-            if changes.get("sequence_index") is None:
+            if "sequence_index" not in changes:
                 changes = {**changes, "sequence_index": await _next_index(
                     session, module.course_id, new_parent)}
-        for key, value in changes.items():
-            if value is not None or key == "parent_module_id":
-                setattr(module, key, value)
+        apply(module, changes)
         await session.flush()
         await session.refresh(module)
     return module
