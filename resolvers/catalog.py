@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, select, tuple_
+from sqlalchemy import Select, delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -111,6 +111,13 @@ async def get_row(session: AsyncSession, model: type, row_id: int, message: str,
     if row is None:
         raise NotFound(message)
     return row
+
+
+async def next_sequence_index(session: AsyncSession, column: Any, *where: Any) -> int:
+    """Where a new sibling goes: one past the largest ``column`` among the rows matching
+    ``where``, or 0 when there are none."""
+    last = (await session.execute(select(func.max(column)).where(*where))).scalar_one()
+    return 0 if last is None else last + 1
 
 
 def apply(row: Any, changes: dict[str, Any]) -> None:

@@ -181,6 +181,11 @@ async def get_offering(ctx: Context, *, offering_id: int) -> CourseOffering:
     return offering
 
 
+def _as_utc(value: datetime) -> datetime:
+    """A datetime without an offset is taken as UTC, whichever face sent it."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _ordered(values: dict[str, Any], start: str, end: str) -> None:
     first: datetime | None = values.get(start)
     last: datetime | None = values.get(end)
@@ -192,8 +197,7 @@ async def create_offering(ctx: Context, *, course_id: int,
                           fields: dict[str, Any]) -> CourseOffering:
     """A new term of a course (its creator or a platform admin)."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
-    fields = {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
-              for k, v in fields.items()}
+    fields = {k: _as_utc(v) if isinstance(v, datetime) else v for k, v in fields.items()}
     _ordered(fields, "starts_at", "ends_at")
     _ordered(fields, "enrollment_start", "enrollment_end")
     async with ctx.db.transaction() as session:

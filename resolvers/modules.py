@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR
@@ -26,7 +26,7 @@ from loaders.catalog import (
 from models.course import Course, Module
 from models.learning import ModuleProgress
 from resolvers import courses
-from resolvers.catalog import PageArgs, apply, get_row, page_in_memory
+from resolvers.catalog import PageArgs, apply, get_row, next_sequence_index, page_in_memory
 from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
@@ -109,9 +109,8 @@ async def _lock_course(ctx: Context, session: AsyncSession, course_id: int) -> C
 async def _next_index(session: AsyncSession, course_id: int, parent_id: int | None) -> int:
     parent = (Module.parent_module_id.is_(None) if parent_id is None
               else Module.parent_module_id == parent_id)
-    last = (await session.execute(select(func.max(Module.sequence_index)).where(
-        Module.course_id == course_id, parent))).scalar_one()
-    return 0 if last is None else last + 1
+    return await next_sequence_index(session, Module.sequence_index,
+                                     Module.course_id == course_id, parent)
 
 
 async def _check_parent(session: AsyncSession, course_id: int, parent_id: int | None) -> None:

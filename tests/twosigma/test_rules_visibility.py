@@ -17,10 +17,8 @@ from resolvers.feature_requests import FeatureRequestRow
 from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
 from tests.twosigma.learner_helpers import course, enroll, offering
 
-SUBMIT = """
-mutation($input: SubmitFeatureRequestInput!) {
-  submitFeatureRequest(input: $input) { featureRequest { id userEmail } }
-}"""
+SUBMIT = """mutation($input: SubmitFeatureRequestInput!) {
+  submitFeatureRequest(input: $input) { featureRequest { id userEmail } } }"""
 MINE = "query { myFeatureRequests(first: 10) { edges { node { title userEmail } } } }"
 ALL = "query { featureRequests(first: 10) { edges { node { title userEmail } } } }"
 NODE_EMAIL = "query($id: ID!) { node(id: $id) { ... on FeatureRequest { userEmail } } }"
