@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, select, tuple_
+from sqlalchemy import Select, delete, func, select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -20,6 +20,7 @@ from core.errors import Conflict, NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from loaders.catalog import DepartmentByIdLoader, SubjectByIdLoader, UniversityByIdLoader
 from models.course import Department, Subject, University
+from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
 UNIVERSITY_NOT_FOUND = "University not found"
@@ -112,6 +113,13 @@ async def get_row(session: AsyncSession, model: type, row_id: int, message: str,
     return row
 
 
+async def next_sequence_index(session: AsyncSession, column: Any, *where: Any) -> int:
+    """Where a new sibling goes: one past the largest ``column`` among the rows matching
+    ``where``, or 0 when there are none."""
+    last = (await session.execute(select(func.max(column)).where(*where))).scalar_one()
+    return 0 if last is None else last + 1
+
+
 def apply(row: Any, changes: dict[str, Any]) -> None:
     for key, value in changes.items():
         setattr(row, key, value)
@@ -128,7 +136,9 @@ async def create_row(ctx: Context, row: Any, *, conflict: str) -> Any:
 
 async def update_row(ctx: Context, model: type, row_id: int, changes: dict[str, Any], *,
                      not_found: str, conflict: str) -> Any:
-    """Apply ``changes`` to a locked row in its own transaction; NotFound or Conflict."""
+    """Apply ``changes`` to a locked row in its own transaction; Validation for a null
+    in a NOT NULL column, NotFound or Conflict."""
+    reject_nulls(model, changes)
     async with ctx.db.transaction() as session:
         row = await get_row(session, model, row_id, not_found, lock=True)
         apply(row, changes)

@@ -19,7 +19,6 @@ from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
 from core.pagination import encode_cursor, page_size
@@ -32,6 +31,7 @@ from loaders.learning import (
     LatestReviewByFlashcardIdLoader,
     NoteByIdLoader,
 )
+from loaders.membership import MemberCourseIdsByUserIdLoader
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -41,10 +41,11 @@ from models.community import (
     Note,
 )
 from models.course import ContentItem, Course, CourseOffering, Enrollment
+from resolvers.access import ENROLLED_STATUSES, is_self_or_admin, is_staff
 from resolvers.activity import record_activity
+from resolvers.changes import OMITTED, reject_nulls, sent
 from resolvers.pages import Page, page_by_id
 
-ENROLLED_STATUSES = ("ACTIVE", "COMPLETED")
 TEXT_MAX = 20_000
 TITLE_MAX = 300
 
@@ -79,8 +80,8 @@ async def _require_member(session: AsyncSession, ctx: Context, course_id: int, *
     """The course, when the viewer is enrolled in it (or is staff, when ``staff_pass``)."""
     user_id = ctx.viewer.require_user()
     course = await _course(session, course_id)
-    staff = ctx.viewer.is_admin or ctx.viewer.has_role(ROLE_INSTRUCTOR)
-    if not (staff_pass and staff) and not await _is_enrolled(session, user_id, course_id):
+    if not (staff_pass and is_staff(ctx.viewer)) and not await _is_enrolled(session, user_id,
+                                                                           course_id):
         raise Forbidden("You are not enrolled in this course")
     return course
 
@@ -137,14 +138,15 @@ async def create_note(ctx: Context, *, course_id: int, body: str, title: str = "
         return await _saved(session, note)
 
 
-async def update_note(ctx: Context, *, note_id: int, title: str | None = None,
-                      body: str | None = None) -> Note:
-    """Change one of your notes."""
+async def update_note(ctx: Context, *, note_id: int, title: str | None = OMITTED,
+                      body: str | None = OMITTED) -> Note:
+    """Change one of your notes (omitted fields keep their value; null is refused)."""
+    reject_nulls(Note, sent(title=title, body=body))
     async with ctx.db.transaction() as session:
         note = await _own(session, ctx, Note, note_id, "Note", private=True)
-        if title is not None:
+        if title is not OMITTED:
             note.title = _text(title, "title", maximum=TITLE_MAX, required=False)
-        if body is not None:
+        if body is not OMITTED:
             note.body = _text(body, "body")
         return await _saved(session, note)
 
@@ -178,14 +180,15 @@ async def create_flashcard(ctx: Context, *, course_id: int, front: str, back: st
         return await _saved(session, card)
 
 
-async def update_flashcard(ctx: Context, *, flashcard_id: int, front: str | None = None,
-                           back: str | None = None) -> Flashcard:
-    """Change one of your flashcards."""
+async def update_flashcard(ctx: Context, *, flashcard_id: int, front: str | None = OMITTED,
+                           back: str | None = OMITTED) -> Flashcard:
+    """Change one of your flashcards (omitted fields keep their value; null is refused)."""
+    reject_nulls(Flashcard, sent(front=front, back=back))
     async with ctx.db.transaction() as session:
         card = await _own(session, ctx, Flashcard, flashcard_id, "Flashcard", private=True)
-        if front is not None:
+        if front is not OMITTED:
             card.front = _text(front, "front")
-        if back is not None:
+        if back is not OMITTED:
             card.back = _text(back, "back")
         return await _saved(session, card)
 
@@ -269,16 +272,18 @@ async def create_thread(ctx: Context, *, course_id: int, title: str, body: str,
         return await _saved(session, thread)
 
 
-async def update_thread(ctx: Context, *, thread_id: int, title: str | None = None,
-                        body: str | None = None) -> DiscussionThread:
-    """Edit your thread in a course you still belong to (platform admins may edit any)."""
+async def update_thread(ctx: Context, *, thread_id: int, title: str | None = OMITTED,
+                        body: str | None = OMITTED) -> DiscussionThread:
+    """Edit your thread in a course you still belong to (platform admins may edit any);
+    omitted fields keep their value, null is refused."""
+    reject_nulls(DiscussionThread, sent(title=title, body=body))
     async with ctx.db.transaction() as session:
         thread = await _own(session, ctx, DiscussionThread, thread_id, "Thread", private=False)
         # The edited thread comes back with its posts: only members may read them.
         await _require_member(session, ctx, thread.course_id)
-        if title is not None:
+        if title is not OMITTED:
             thread.title = _text(title, "title", maximum=TITLE_MAX)
-        if body is not None:
+        if body is not OMITTED:
             thread.body = _text(body, "body")
         return await _saved(session, thread)
 
@@ -295,7 +300,11 @@ async def get_threads_page(ctx: Context, *, course_id: int, **page) -> Page:
     async with ctx.db.session() as session:
         await _require_member(session, ctx, course_id)
     query = select(DiscussionThread).where(DiscussionThread.course_id == course_id)
-    return await _page(ctx, query, DiscussionThread.id, **page)
+    result = await _page(ctx, query, DiscussionThread.id, **page)
+    loader = ctx.loaders.get(DiscussionThreadByIdLoader)
+    for thread in result.items:
+        loader.prime(thread.id, thread)
+    return result
 
 
 async def _thread_for_member(session: AsyncSession, ctx: Context,
@@ -341,18 +350,16 @@ async def delete_post(ctx: Context, *, post_id: int) -> None:
                                         private=False))
 
 
-async def get_posts_page(ctx: Context, *, thread_id: int, thread_checked: bool = False,
-                         first: int | None = None, after: str | None = None,
-                         last: int | None = None, before: str | None = None) -> Page:
+async def get_posts_page(ctx: Context, *, thread_id: int, first: int | None = None,
+                         after: str | None = None, last: int | None = None,
+                         before: str | None = None) -> Page:
     """A thread's posts, oldest first; for the course's members.
 
-    ``thread_checked`` says the caller already showed the viewer this thread (a page of
-    threads or a node), so membership was checked; first pages of many threads then load
-    in one batch.
+    The membership check and the first pages (``first`` without a cursor) of many
+    threads each load in one batch, so a page of threads with their posts costs the
+    same for two threads or fifty.
     """
-    if not thread_checked:
-        async with ctx.db.session() as session:
-            await _thread_for_member(session, ctx, thread_id)
+    await _readable_thread(ctx, thread_id)
     if first is not None and after is None and last is None and before is None:
         size = page_size(first, None)
         rows = await ctx.loaders.get(FirstPostsByThreadLoader).load((thread_id, size))
@@ -410,18 +417,25 @@ _KINDS = {"note": _Kind(NoteByIdLoader, True), "flashcard": _Kind(FlashcardByIdL
           "review": _Kind(CourseReviewByIdLoader, False)}
 
 
-async def _member_course_ids(ctx: Context) -> set[int] | None:
+async def _member_course_ids(ctx: Context) -> frozenset[int] | None:
     """Courses whose discussions the viewer may read; None means all (staff)."""
-    if ctx.viewer.is_admin or ctx.viewer.has_role(ROLE_INSTRUCTOR):
+    if is_staff(ctx.viewer):
         return None
     if ctx.viewer.user_id is None:
-        return set()
-    async with ctx.db.session() as session:
-        return set((await session.execute(
-            select(CourseOffering.course_id).distinct()
-            .join(Enrollment, Enrollment.course_offering_id == CourseOffering.id)
-            .where(Enrollment.user_id == ctx.viewer.user_id,
-                   Enrollment.status.in_(ENROLLED_STATUSES)))).scalars())
+        return frozenset()
+    return await ctx.loaders.get(MemberCourseIdsByUserIdLoader).load(ctx.viewer.user_id)
+
+
+async def _readable_thread(ctx: Context, thread_id: int) -> DiscussionThread:
+    """The thread, when the viewer is a member of its course (batched for many threads)."""
+    ctx.viewer.require_user()
+    thread = await ctx.loaders.get(DiscussionThreadByIdLoader).load(thread_id)
+    if thread is None:
+        raise NotFound("Thread not found")
+    members = await _member_course_ids(ctx)
+    if members is not None and thread.course_id not in members:
+        raise Forbidden("You are not enrolled in this course")
+    return thread
 
 
 async def get_many(ctx: Context, *, kind: str, ids: list[int | None]) -> list[Any]:
@@ -432,8 +446,7 @@ async def get_many(ctx: Context, *, kind: str, ids: list[int | None]) -> list[An
     rows = [found.get(i) if i is not None else None for i in ids]
     present = [r for r in rows if r is not None]
     if spec.private:
-        return [r if r is not None and (r.user_id == ctx.viewer.user_id or ctx.viewer.is_admin)
-                else None for r in rows]
+        return [r if r is not None and is_self_or_admin(ctx, r.user_id) else None for r in rows]
     if kind == "review" or not present:
         return rows
     members = await _member_course_ids(ctx)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core.auth.viewer import ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN
 from core.context import Context
@@ -29,6 +29,7 @@ from resolvers.catalog import (
     create_row,
     delete_row,
     get_row,
+    next_sequence_index,
     paginate,
     update_row,
 )
@@ -158,9 +159,8 @@ async def create(ctx: Context, *, fields: dict[str, Any]) -> ContentItem:
                              details={"field": "data_json", "missing": missing})
         values["data_json"] = data
         if values.get("sequence_index") is None:
-            last = (await session.execute(select(func.max(ContentItem.sequence_index)).where(
-                ContentItem.module_id == module.id))).scalar_one()
-            values["sequence_index"] = 0 if last is None else last + 1
+            values["sequence_index"] = await next_sequence_index(
+                session, ContentItem.sequence_index, ContentItem.module_id == module.id)
         item = ContentItem(**values)
         session.add(item)
         await session.flush()

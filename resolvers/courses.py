@@ -32,15 +32,16 @@ from models.course import (
     Subject,
     University,
 )
+from resolvers.access import is_staff
 from resolvers.catalog import PageArgs, apply, get_row, page_in_memory, paginate
+from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
 COURSE_NOT_FOUND = "Course not found"
 
 
-def can_author(viewer: Viewer) -> bool:
-    """Instructors and platform admins write courses and see unpublished ones."""
-    return viewer.has_role(ROLE_INSTRUCTOR) or viewer.is_admin
+# Instructors and platform admins write courses and see unpublished ones.
+can_author = is_staff
 
 
 def can_see(viewer: Viewer, course: Course | None) -> bool:
@@ -128,6 +129,7 @@ async def create(ctx: Context, *, fields: dict[str, Any]) -> Course:
 async def update(ctx: Context, *, course_id: int, changes: dict[str, Any]) -> Course:
     """Change some of a course's fields (its creator or a platform admin)."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    reject_nulls(Course, changes)
     _check_credit_hours(changes)
     async with ctx.db.transaction() as session:
         course = await get_row(session, Course, course_id, COURSE_NOT_FOUND, lock=True)
@@ -179,6 +181,11 @@ async def get_offering(ctx: Context, *, offering_id: int) -> CourseOffering:
     return offering
 
 
+def _as_utc(value: datetime) -> datetime:
+    """A datetime without an offset is taken as UTC, whichever face sent it."""
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _ordered(values: dict[str, Any], start: str, end: str) -> None:
     first: datetime | None = values.get(start)
     last: datetime | None = values.get(end)
@@ -190,8 +197,7 @@ async def create_offering(ctx: Context, *, course_id: int,
                           fields: dict[str, Any]) -> CourseOffering:
     """A new term of a course (its creator or a platform admin)."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
-    fields = {k: v.replace(tzinfo=UTC) if isinstance(v, datetime) and v.tzinfo is None else v
-              for k, v in fields.items()}
+    fields = {k: _as_utc(v) if isinstance(v, datetime) else v for k, v in fields.items()}
     _ordered(fields, "starts_at", "ends_at")
     _ordered(fields, "enrollment_start", "enrollment_end")
     async with ctx.db.transaction() as session:

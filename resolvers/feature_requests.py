@@ -18,6 +18,7 @@ from core.errors import NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.user import User
+from resolvers.access import is_staff
 from resolvers.pages import Page
 
 TITLE_MIN, TITLE_MAX = 3, 200
@@ -43,10 +44,12 @@ class FeatureRequestPage:
     total: int
 
 
-def can_triage(ctx: Context) -> bool:
-    """Instructors and platform admins see and update every request."""
-    viewer = ctx.viewer
-    return viewer.has_role(ROLE_INSTRUCTOR) or viewer.is_admin
+def author_email(ctx: Context, row: FeatureRequestRow) -> str | None:
+    """The author's email for the author themself, instructors and admins; None for others."""
+    if is_staff(ctx.viewer) or (ctx.viewer.user_id is not None
+                                and ctx.viewer.user_id == row.request.user_id):
+        return row.user_email
+    return None
 
 
 def _check_text(title: str, description: str) -> None:
@@ -150,7 +153,7 @@ async def get_many(ctx: Context, *, ids: list[int | None]) -> list[FeatureReques
     async with ctx.db.session() as session:
         rows = (await session.execute(_base_query().where(
             FeatureRequest.id.in_(wanted)))).all() if wanted else []
-    triage = can_triage(ctx)
+    triage = is_staff(ctx.viewer)
     found = {r.request.id: r for r in map(_row, rows)
              if triage or r.request.user_id == user_id}
     return [found.get(i) if i is not None else None for i in ids]

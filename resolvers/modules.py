@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR
@@ -26,7 +26,8 @@ from loaders.catalog import (
 from models.course import Course, Module
 from models.learning import ModuleProgress
 from resolvers import courses
-from resolvers.catalog import PageArgs, get_row, page_in_memory
+from resolvers.catalog import PageArgs, apply, get_row, next_sequence_index, page_in_memory
+from resolvers.changes import reject_nulls
 from resolvers.pages import Page
 
 MODULE_NOT_FOUND = "Module not found"
@@ -108,9 +109,8 @@ async def _lock_course(ctx: Context, session: AsyncSession, course_id: int) -> C
 async def _next_index(session: AsyncSession, course_id: int, parent_id: int | None) -> int:
     parent = (Module.parent_module_id.is_(None) if parent_id is None
               else Module.parent_module_id == parent_id)
-    last = (await session.execute(select(func.max(Module.sequence_index)).where(
-        Module.course_id == course_id, parent))).scalar_one()
-    return 0 if last is None else last + 1
+    return await next_sequence_index(session, Module.sequence_index,
+                                     Module.course_id == course_id, parent)
 
 
 async def _check_parent(session: AsyncSession, course_id: int, parent_id: int | None) -> None:
@@ -190,6 +190,7 @@ async def update_module(ctx: Context, *, module_id: int, changes: dict[str, Any]
     """Change a module's fields, or move it under another parent of the same course (or to
     the top). A module can never move under itself or one of its descendants."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
+    reject_nulls(Module, changes)
     _check_index(changes)
     async with ctx.db.transaction() as session:
         found = await get_row(session, Module, module_id, MODULE_NOT_FOUND)
@@ -203,12 +204,10 @@ async def update_module(ctx: Context, *, module_id: int, changes: dict[str, Any]
                     _IS_ANCESTOR, {"start": new_parent, "module_id": module.id})).scalar_one():
                 raise Validation("A module cannot be moved under itself or one of its "
                                  "descendants", details={"field": "parent_module_id"})
-            if changes.get("sequence_index") is None:
+            if "sequence_index" not in changes:
                 changes = {**changes, "sequence_index": await _next_index(
                     session, module.course_id, new_parent)}
-        for key, value in changes.items():
-            if value is not None or key == "parent_module_id":
-                setattr(module, key, value)
+        apply(module, changes)
         await session.flush()
         await session.refresh(module)
     return module

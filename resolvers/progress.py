@@ -27,11 +27,11 @@ from loaders.learning import (
 )
 from models.course import ContentItem, ContentType, CourseOffering, Enrollment, Module
 from models.learning import ContentProgress, LabSubmission, ModuleProgress, QuizAttempt
+from resolvers.access import ENROLLED_STATUSES
 from resolvers.activity import record_activity, visible_to_viewer
 from resolvers.pages import Page, page_by_id
 
 DEFAULT_PASS_MARK = 60
-ENROLLED_STATUSES = ("ACTIVE", "COMPLETED")
 
 
 def check_percent(value: int | float, field: str) -> None:

@@ -16,13 +16,13 @@ from loaders.user import UserByIdLoader
 from models.course import Course, CourseOffering, Enrollment, UserSubjectPreference
 from models.learning import LearningActivity
 from models.user import User
+from resolvers.access import is_self_or_admin
 from resolvers.activity import current_streak
+from resolvers.enrollments import EnrollmentView
 from resolvers.pages import Page, page_by_id
 
-
-def can_see_private(ctx: Context, user_id: uuid.UUID) -> bool:
-    """Email and settings are for the user themself and platform admins."""
-    return ctx.viewer.user_id == user_id or ctx.viewer.is_admin
+# Email and settings are for the user themself and platform admins.
+can_see_private = is_self_or_admin
 
 
 async def get(ctx: Context, *, user_id: uuid.UUID) -> User | None:
@@ -178,17 +178,10 @@ RECENT_ACTIVITY_LIMIT = 10
 
 
 @dataclass
-class ActiveEnrollment:
-    enrollment: Enrollment
-    offering: CourseOffering
-    course: Course
-
-
-@dataclass
 class Overview:
     """The learner's dashboard."""
 
-    active_enrollments: list[ActiveEnrollment]
+    active_enrollments: list[EnrollmentView]
     recommended_courses: list[Course]
     recent_activity: list[LearningActivity]
     completed_courses: int
@@ -200,12 +193,14 @@ async def get_overview(ctx: Context) -> Overview:
     user_id = ctx.viewer.require_user()
     async with ctx.db.session() as session:
         user = await session.get(User, user_id)
-        active = [ActiveEnrollment(*row) for row in await session.execute(
+        rows = await session.execute(
             select(Enrollment, CourseOffering, Course)
             .join(CourseOffering, CourseOffering.id == Enrollment.course_offering_id)
             .join(Course, Course.id == CourseOffering.course_id)
             .where(Enrollment.user_id == user_id, Enrollment.status == "ACTIVE")
-            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()))]
+            .order_by(Enrollment.enrolled_at.desc(), Enrollment.id.desc()))
+        active = [EnrollmentView(enrollment=e, offering=o, course=c, user_number=user.number)
+                  for e, o, c in rows]
         enrolled_courses = (select(CourseOffering.course_id)
                             .join(Enrollment, Enrollment.course_offering_id == CourseOffering.id)
                             .where(Enrollment.user_id == user_id))

@@ -23,6 +23,7 @@ from core.pagination import decode_id_cursor, encode_cursor, page_size
 from models.chat import ChatMessage as ChatMessageModel
 from models.chat import ChatSession as ChatSessionModel
 from resolvers import chat, chat_cache, content
+from resolvers.chat_share import share_url
 from schema.catalog_common import decode_id
 from schema.content import ContentItem
 
@@ -263,7 +264,7 @@ class ChatMutation:
         session = await chat.share(info.context, session_id=_session_id(session_id))
         return ShareChatSessionPayload(
             share_token=session.share_token,
-            share_url=f"/api/v1/chat/share/{session.share_token}",
+            share_url=share_url(session.share_token),
             session=ChatSession.from_model(session))
 
     @strawberry.mutation(description="Stop sharing the chat: its token stops working.")

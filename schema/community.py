@@ -14,7 +14,7 @@ from strawberry.types import Info
 
 from resolvers import community
 from resolvers import user as user_resolvers
-from schema.catalog_common import DeletePayload
+from schema.catalog_common import DeletePayload, set_fields
 from schema.learning import global_id
 from schema.pages import connection, ids_or_none, parse_int_id
 from schema.user import User
@@ -165,14 +165,14 @@ class DiscussionThread(relay.Node):
     async def author(self, info: Info) -> User | None:
         return await _author(info, self._user_id)
 
-    @strawberry.field(description="Replies, oldest first. First pages (`first` without "
-                                  "a cursor) of many threads load in one batch.")
+    @strawberry.field(description="Replies, oldest first; for the course's members. First "
+                                  "pages (`first` without a cursor) of many threads load in "
+                                  "one batch.")
     async def posts(self, info: Info, first: int | None = None, after: str | None = None,
                     last: int | None = None,
                     before: str | None = None) -> DiscussionPostConnection:
-        page = await community.get_posts_page(info.context, thread_id=self.id,
-                                              thread_checked=True, first=first, after=after,
-                                              last=last, before=before)
+        page = await community.get_posts_page(info.context, thread_id=self.id, first=first,
+                                              after=after, last=last, before=before)
         return connection(DiscussionPostConnection, page, DiscussionPost.from_model)
 
     @classmethod
@@ -279,11 +279,12 @@ class CreateNoteInput:
     content_item_id: strawberry.ID | None = None
 
 
-@strawberry.input(description="Changes to one of your notes.")
+@strawberry.input(description="Changes to one of your notes; omitted fields keep their "
+                              "value, null is refused.")
 class UpdateNoteInput:
     id: strawberry.ID
-    title: str | None = None
-    body: str | None = None
+    title: str | None = strawberry.UNSET
+    body: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="A new flashcard.")
@@ -294,11 +295,12 @@ class CreateFlashcardInput:
     content_item_id: strawberry.ID | None = None
 
 
-@strawberry.input(description="Changes to one of your flashcards.")
+@strawberry.input(description="Changes to one of your flashcards; omitted fields keep their "
+                              "value, null is refused.")
 class UpdateFlashcardInput:
     id: strawberry.ID
-    front: str | None = None
-    back: str | None = None
+    front: str | None = strawberry.UNSET
+    back: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="How well you recalled a flashcard.")
@@ -315,11 +317,12 @@ class CreateDiscussionThreadInput:
     content_item_id: strawberry.ID | None = None
 
 
-@strawberry.input(description="Changes to a thread.")
+@strawberry.input(description="Changes to a thread; omitted fields keep their value, null "
+                              "is refused.")
 class UpdateDiscussionThreadInput:
     id: strawberry.ID
-    title: str | None = None
-    body: str | None = None
+    title: str | None = strawberry.UNSET
+    body: str | None = strawberry.UNSET
 
 
 @strawberry.input(description="A reply in a thread.")
@@ -385,7 +388,7 @@ class CommunityMutation:
     @strawberry.mutation(description="Change one of your notes.")
     async def update_note(self, info: Info, input: UpdateNoteInput) -> NotePayload:
         row = await community.update_note(info.context, note_id=_own_id(input.id, "Note"),
-                                          title=input.title, body=input.body)
+                                          **set_fields(input, skip=("id",)))
         return NotePayload(note=Note.from_model(row))
 
     @strawberry.mutation(description="Delete one of your notes.")
@@ -404,8 +407,8 @@ class CommunityMutation:
     @strawberry.mutation(description="Change one of your flashcards.")
     async def update_flashcard(self, info: Info, input: UpdateFlashcardInput) -> FlashcardPayload:
         row = await community.update_flashcard(
-            info.context, flashcard_id=_own_id(input.id, "Flashcard"), front=input.front,
-            back=input.back)
+            info.context, flashcard_id=_own_id(input.id, "Flashcard"),
+            **set_fields(input, skip=("id",)))
         return FlashcardPayload(flashcard=Flashcard.from_model(row))
 
     @strawberry.mutation(description="Delete one of your flashcards.")
@@ -437,8 +440,8 @@ class CommunityMutation:
     async def update_discussion_thread(
             self, info: Info, input: UpdateDiscussionThreadInput) -> DiscussionThreadPayload:
         row = await community.update_thread(
-            info.context, thread_id=_own_id(input.id, "DiscussionThread"), title=input.title,
-            body=input.body)
+            info.context, thread_id=_own_id(input.id, "DiscussionThread"),
+            **set_fields(input, skip=("id",)))
         return DiscussionThreadPayload(thread=DiscussionThread.from_model(row))
 
     @strawberry.mutation(description="Delete your thread and its posts (platform admins: any).")

@@ -156,7 +156,8 @@ class CreateContentTypeInput:
     prompt_name: str | None = None
 
 
-@strawberry.input(description="Changes to a content type; omitted fields keep their value.")
+@strawberry.input(description="Changes to a content type; omitted fields keep their value;"
+                              " null is refused for a required field.")
 class UpdateContentTypeInput:
     id: relay.GlobalID
     name: str | None = strawberry.UNSET
@@ -188,9 +189,6 @@ class ContentItemPayload:
     content_item: ContentItem
 
 
-_NOT_NULL = ("name", "label", "description", "required_fields")
-
-
 @strawberry.type
 class ContentQuery:
     @strawberry.field(description="Content types in id order.")
@@ -211,8 +209,7 @@ class ContentMutation:
     @strawberry.mutation(description="Change a content type (platform admins).")
     async def update_content_type(self, info: Info,
                                   input: UpdateContentTypeInput) -> ContentTypePayload:
-        changes = {k: v for k, v in set_fields(input, skip=("id",)).items()
-                   if not (k in _NOT_NULL and v is None)}
+        changes = set_fields(input, skip=("id",))
         row = await content.update_type(
             info.context, content_type_id=decode_id(input.id, "ContentType"), changes=changes)
         return ContentTypePayload(content_type=ContentType.from_model(row))

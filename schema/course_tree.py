@@ -153,7 +153,9 @@ class CreateModuleInput:
 
 
 @strawberry.input(description="Changes to a module. Setting parentModuleId moves it (null "
-                              "moves it to the top); omitted fields keep their value.")
+                              "moves it to the top; without sequenceIndex it goes last); "
+                              "omitted fields keep their value, null is refused for a "
+                              "required field.")
 class UpdateModuleInput:
     id: relay.GlobalID
     parent_module_id: relay.GlobalID | None = strawberry.UNSET

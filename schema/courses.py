@@ -207,7 +207,8 @@ class CreateCourseInput:
     llm_model: str | None = None
 
 
-@strawberry.input(description="Changes to a course; omitted fields keep their value.")
+@strawberry.input(description="Changes to a course; omitted fields keep their value;"
+                              " null is refused for a required field.")
 class UpdateCourseInput:
     id: relay.GlobalID
     title: str | None = strawberry.UNSET
@@ -246,8 +247,6 @@ class CourseOfferingPayload:
 
 _REFS = {"university_id": "University", "department_id": "Department",
          "primary_subject_id": "Subject"}
-_NOT_NULL = ("title", "code", "description", "level", "credit_hours", "is_published",
-             "cache_enabled")
 
 
 def _course_fields(data, *, skip: tuple[str, ...] = ()) -> dict:
@@ -255,7 +254,7 @@ def _course_fields(data, *, skip: tuple[str, ...] = ()) -> dict:
     for name, type_name in _REFS.items():
         if fields.get(name) is not None:
             fields[name] = decode_id(fields[name], type_name)
-    return {k: v for k, v in fields.items() if not (k in _NOT_NULL and v is None)}
+    return fields
 
 
 @strawberry.type

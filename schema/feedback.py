@@ -52,10 +52,7 @@ class FeatureRequest(relay.Node):
 
     @strawberry.field(description="The author's email; for the author, instructors and admins.")
     def user_email(self, info: Info) -> str | None:
-        if (feature_requests.can_triage(info.context)
-                or info.context.viewer.user_id == self._row.request.user_id):
-            return self._row.user_email
-        return None
+        return feature_requests.author_email(info.context, self._row)
 
     @strawberry.field(description="The author.")
     async def user(self, info: Info) -> User | None:

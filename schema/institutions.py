@@ -114,7 +114,8 @@ class CreateUniversityInput:
     description: str = ""
 
 
-@strawberry.input(description="Changes to a university; omitted fields keep their value.")
+@strawberry.input(description="Changes to a university; omitted fields keep their value;"
+                              " null is refused for a required field.")
 class UpdateUniversityInput:
     id: relay.GlobalID
     name: str | None = strawberry.UNSET
@@ -132,7 +133,8 @@ class CreateDepartmentInput:
     description: str = ""
 
 
-@strawberry.input(description="Changes to a department; omitted fields keep their value.")
+@strawberry.input(description="Changes to a department; omitted fields keep their value;"
+                              " null is refused for a required field.")
 class UpdateDepartmentInput:
     id: relay.GlobalID
     name: str | None = strawberry.UNSET
@@ -146,7 +148,8 @@ class CreateSubjectInput:
     description: str = ""
 
 
-@strawberry.input(description="Changes to a subject; omitted fields keep their value.")
+@strawberry.input(description="Changes to a subject; omitted fields keep their value;"
+                              " null is refused for a required field.")
 class UpdateSubjectInput:
     id: relay.GlobalID
     name: str | None = strawberry.UNSET
@@ -166,11 +169,6 @@ class DepartmentPayload:
 @strawberry.type(description="A subject after a change.")
 class SubjectPayload:
     subject: Subject
-
-
-def _required(changes: dict, *names: str) -> dict:
-    """Drop explicit nulls for columns that cannot be null (treated as "unchanged")."""
-    return {k: v for k, v in changes.items() if not (k in names and v is None)}
 
 
 @strawberry.type
@@ -201,7 +199,7 @@ class InstitutionMutation:
                                 input: UpdateUniversityInput) -> UniversityPayload:
         row = await catalog.update_university(
             info.context, university_id=decode_id(input.id, "University"),
-            changes=_required(set_fields(input, skip=("id",)), "name", "description"))
+            changes=set_fields(input, skip=("id",)))
         return UniversityPayload(university=University.from_model(row))
 
     @strawberry.mutation(description="Delete a university and its departments "
@@ -223,7 +221,7 @@ class InstitutionMutation:
                                 input: UpdateDepartmentInput) -> DepartmentPayload:
         row = await catalog.update_department(
             info.context, department_id=decode_id(input.id, "Department"),
-            changes=_required(set_fields(input, skip=("id",)), "name", "description"))
+            changes=set_fields(input, skip=("id",)))
         return DepartmentPayload(department=Department.from_model(row))
 
     @strawberry.mutation(description="Delete a department (platform admins).")
@@ -240,7 +238,7 @@ class InstitutionMutation:
     async def update_subject(self, info: Info, input: UpdateSubjectInput) -> SubjectPayload:
         row = await catalog.update_subject(
             info.context, subject_id=decode_id(input.id, "Subject"),
-            changes=_required(set_fields(input, skip=("id",)), "name", "description"))
+            changes=set_fields(input, skip=("id",)))
         return SubjectPayload(subject=Subject.from_model(row))
 
     @strawberry.mutation(description="Delete a subject (platform admins).")

@@ -3,10 +3,9 @@ query and path models the catalog routes share."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from models.course import (
     ContentItem,
@@ -20,14 +19,6 @@ from models.course import (
 )
 from resolvers.catalog import PageArgs
 from rest_compat.base import iso
-
-
-def _utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-# A datetime in a body; one without an offset is taken as UTC.
-UtcDatetime = Annotated[datetime, AfterValidator(_utc)]
 
 
 class SkipLimit(BaseModel):

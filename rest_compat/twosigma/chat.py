@@ -57,6 +57,7 @@ from starlette.responses import Response
 
 from models.chat import ChatMessage, ChatSession
 from resolvers import chat, chat_cache
+from resolvers.chat_share import share_url
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.sse import sse_data, sse_response
 from rest_compat.twosigma.shapes import Body, created, no_content
@@ -166,7 +167,7 @@ async def greeting(req: FaceRequest) -> Response:
 async def share(req: FaceRequest) -> Response:
     session = await chat.share(req.ctx, session_id=req.path["session_id"])
     return JSONResponse({"share_token": session.share_token,
-                         "share_url": f"/api/v1/chat/share/{session.share_token}"})
+                         "share_url": share_url(session.share_token)})
 
 
 async def unshare(req: FaceRequest) -> Response:

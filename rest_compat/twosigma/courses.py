@@ -20,7 +20,8 @@ Where the reference is silent we answer as its FastAPI backend would:
   admin (403 for other instructors).
 - Offerings: ``visibility`` PUBLIC/UNLISTED/PRIVATE (default PUBLIC);
   ``ends_at`` must be after ``starts_at`` and ``enrollment_end`` after
-  ``enrollment_start`` (400). The list shows students PUBLIC offerings only.
+  ``enrollment_start`` (400); a datetime without an offset is taken as UTC (the
+  resolver decides that for every face). The list shows students PUBLIC offerings only.
 - ``GET /courses/{id}/stats`` (token required) answers ``course_id``,
   ``offerings_count``, ``total_enrollments``, ``active_enrollments``,
   ``enrollments_by_status`` (every status, zeros included), ``modules_count``,
@@ -31,6 +32,7 @@ Where the reference is silent we answer as its FastAPI backend would:
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -79,10 +81,10 @@ class CourseUpdate(Body):
 
 class OfferingCreate(Body):
     term_name: str = Field(min_length=1, max_length=120)
-    starts_at: shapes.UtcDatetime | None = None
-    ends_at: shapes.UtcDatetime | None = None
-    enrollment_start: shapes.UtcDatetime | None = None
-    enrollment_end: shapes.UtcDatetime | None = None
+    starts_at: datetime | None = None
+    ends_at: datetime | None = None
+    enrollment_start: datetime | None = None
+    enrollment_end: datetime | None = None
     visibility: Visibility = "PUBLIC"
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from models.course import Course, CourseOffering, Enrollment
+from models.course import Course
 from models.learning import ContentProgress, LearningActivity, ModuleProgress
 from models.user import User
 from resolvers.activity import current_streak
@@ -30,16 +30,6 @@ def course(row: Course) -> dict[str, Any]:
             "level": row.level, "credit_hours": row.credit_hours,
             "is_published": row.is_published, "university_id": row.university_id,
             "department_id": row.department_id, "primary_subject_id": row.primary_subject_id}
-
-
-def enrollment(row: Enrollment, offering: CourseOffering, course_row: Course,
-               user: User) -> dict[str, Any]:
-    return {"id": row.id, "user_id": user.number, "course_offering_id": row.course_offering_id,
-            "status": row.status, "enrolled_at": iso(row.enrolled_at),
-            "course_offering": {"id": offering.id, "course_id": offering.course_id,
-                                "term_name": offering.term_name,
-                                "course": {"id": course_row.id, "title": course_row.title,
-                                           "code": course_row.code}}}
 
 
 def activity(row: LearningActivity) -> dict[str, Any]:

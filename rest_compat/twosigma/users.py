@@ -11,9 +11,11 @@ Choices where the reference is silent:
 - ``GET /users/`` orders by id; ``skip`` >= 0 and ``limit`` 1–100 (default 100), else 422.
 - ``GET /users/{user_id}``: unknown id → ``404 {"detail": "User not found"}``; a
   non-integer id → 422.
-- ``GET /users/me/overview``: ``active_enrollments`` are ACTIVE enrollments with their
-  offering and course (newest first); ``recommended_courses`` up to 5 published courses
-  in the user's preferred subjects they are not enrolled in (newest first);
+- ``GET /users/me/overview``: ``active_enrollments`` are ACTIVE enrollments (newest
+  first) in the shape ``GET /enrollments/my-enrollments`` gives them (the reference
+  shows ``[...]``; a FastAPI backend answers the same response model);
+  ``recommended_courses`` up to 5 published courses in the user's preferred subjects
+  they are not enrolled in (newest first);
   ``recent_activity`` the latest 10 activities ``{id, kind, course_id, module_id,
   content_item_id, summary, occurred_at, local_date}``.
 """
@@ -28,6 +30,7 @@ from resolvers import user as user_resolvers
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.twosigma import learner_shapes as shapes
 from rest_compat.twosigma.auth import FullName, Locale, TimeZone
+from rest_compat.twosigma.enrollments import render as enrollment_shape
 from rest_compat.twosigma.shapes import Body
 
 
@@ -68,10 +71,8 @@ async def update_me(req: FaceRequest) -> Response:
 
 async def overview(req: FaceRequest) -> Response:
     data = await user_resolvers.get_overview(req.ctx)
-    viewer = req.ctx.viewer.user
     return JSONResponse({
-        "active_enrollments": [shapes.enrollment(a.enrollment, a.offering, a.course, viewer)
-                               for a in data.active_enrollments],
+        "active_enrollments": [enrollment_shape(v) for v in data.active_enrollments],
         "recommended_courses": [shapes.course(c) for c in data.recommended_courses],
         "recent_activity": [shapes.activity(a) for a in data.recent_activity],
         "stats": {"completed_courses": data.completed_courses,

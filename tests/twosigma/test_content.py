@@ -178,8 +178,7 @@ async def test_content_over_graphql(client, services):
                        "requiredFields": ["repo"]}
     assert error_codes(await gql_raw(client, CREATE_TYPE, {"input": {
         "name": "x", "label": "X"}}, headers=student)) == ["FORBIDDEN"]
-    updated = await gql(client, UPDATE_TYPE, {"input": {"id": created["id"], "label": "Labs",
-                                                        "requiredFields": None}},
+    updated = await gql(client, UPDATE_TYPE, {"input": {"id": created["id"], "label": "Labs"}},
                         headers=admin)
     assert updated["updateContentType"]["contentType"] == {"label": "Labs",
                                                            "requiredFields": ["repo"]}

@@ -151,7 +151,9 @@ async def test_overview_lists_enrollments_recommendations_activity_and_stats(
         "id": enrollment.id, "user_id": user.number, "course_offering_id": term.id,
         "status": "ACTIVE",
         "enrolled_at": enrollment.enrolled_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
-        "course_offering": {"id": term.id, "course_id": taken.id, "term_name": "Spring 2026",
+        "completed_at": None,
+        "course_offering": {"id": term.id, "term_name": "Spring 2026", "starts_at": None,
+                            "ends_at": None,
                             "course": {"id": taken.id, "title": "Algebra", "code": "M1"}}}]
     assert [c["title"] for c in body["recommended_courses"]] == ["Calculus"]
     assert body["recommended_courses"][0] == {
