@@ -72,7 +72,7 @@ async def test_departments_under_universities_load_in_one_batch(client, services
                 {"node": {"name": f"D{i:02}-{j}", "code": f"C{j}",
                           "university": {"name": f"U{i:02}"}}} for j in range(2)],
                 "pageInfo": {"hasNextPage": False}}
-    assert counts[0] == counts[1], counts
+    assert counts[0] == counts[1] <= 2, counts  # universities, departments
 
 
 async def test_departments_page_within_each_university(client, services):
@@ -146,7 +146,7 @@ async def test_enrollments_and_progress_under_admin_users_load_in_batches(client
                 {"node": {"progressPercent": 10 * i + j, "moduleId": gid("Module", m.id),
                           "courseOfferingId": gid("CourseOffering", offerings[j].id)}}
                 for j, m in enumerate(modules)]
-    assert counts[0] == counts[1], counts
+    assert counts[0] == counts[1] <= 4, counts  # viewer, users, enrollments, progress
 
 
 async def test_user_progress_pages_both_ways_and_by_offering(client, services):
