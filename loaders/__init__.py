@@ -60,14 +60,14 @@ class ByParentLoader(DbLoader):
     order: tuple[str, ...] = ("sequence_index", "id")
     filters: tuple[Any, ...] = ()
 
-    async def batch_load_fn(self, keys: list[int]) -> list[list[Any]]:
+    async def batch_load_fn(self, keys: list[Any]) -> list[list[Any]]:
         column = getattr(self.model, self.key)
         order = [getattr(self.model, name) for name in self.order]
         async with self.db.session() as session:
             rows = (await session.execute(
                 select(self.model).where(column.in_(keys), *self.filters)
                 .order_by(column, *order))).scalars()
-            grouped: dict[int, list[Any]] = defaultdict(list)
+            grouped: dict[Any, list[Any]] = defaultdict(list)
             for row in rows:
                 grouped[getattr(row, self.key)].append(row)
         return [grouped.get(key, []) for key in keys]

@@ -73,6 +73,20 @@ class ContentItemsByModuleIdLoader(ByParentLoader):
     key = "module_id"
 
 
+class DepartmentsByUniversityIdLoader(ByParentLoader):
+    model = Department
+    key = "university_id"
+    order = ("id",)
+
+
+class EnrollmentsByUserIdLoader(ByParentLoader):
+    """Each user's enrollments in the order they were made."""
+
+    model = Enrollment
+    key = "user_id"
+    order = ("id",)
+
+
 class CourseOfferingsByCourseIdLoader(ByParentLoader):
     model = CourseOffering
     key = "course_id"

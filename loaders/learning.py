@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import distinct_on
 from sqlalchemy.orm import aliased
 
-from loaders import ByIdLoader, DbLoader
+from loaders import ByIdLoader, ByParentLoader, DbLoader
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -67,6 +67,14 @@ class DiscussionPostByIdLoader(ByIdLoader):
 
 class CourseReviewByIdLoader(ByIdLoader):
     model = CourseReview
+
+
+class ModuleProgressByUserIdLoader(ByParentLoader):
+    """Each user's module progress rows, oldest first."""
+
+    model = ModuleProgress
+    key = "user_id"
+    order = ("id",)
 
 
 class LatestReviewByFlashcardIdLoader(DbLoader):

@@ -18,7 +18,12 @@ from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.context import Context
 from core.errors import Conflict, NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
-from loaders.catalog import DepartmentByIdLoader, SubjectByIdLoader, UniversityByIdLoader
+from loaders.catalog import (
+    DepartmentByIdLoader,
+    DepartmentsByUniversityIdLoader,
+    SubjectByIdLoader,
+    UniversityByIdLoader,
+)
 from models.course import Department, Subject, University
 from resolvers.changes import reject_nulls
 from resolvers.pages import Page
@@ -174,8 +179,12 @@ async def get_university(ctx: Context, *, university_id: int) -> University:
 
 
 async def get_all_universities(ctx: Context, *, page: PageArgs) -> Page:
-    """Universities in id order."""
-    return await paginate(ctx, select(University), (University.id,), page)
+    """Universities in id order (primed, so their departments need no second read of them)."""
+    result = await paginate(ctx, select(University), (University.id,), page)
+    loader = ctx.loaders.get(UniversityByIdLoader)
+    for university in result.items:
+        loader.prime(university.id, university)
+    return result
 
 
 async def create_university(ctx: Context, *, fields: dict[str, Any]) -> University:
@@ -210,10 +219,10 @@ async def get_department(ctx: Context, *, department_id: int) -> Department:
 
 
 async def get_all_departments(ctx: Context, *, university_id: int, page: PageArgs) -> Page:
-    """A university's departments in id order."""
+    """A university's departments in id order, batched per request across universities."""
     await get_university(ctx, university_id=university_id)
-    query = select(Department).where(Department.university_id == university_id)
-    return await paginate(ctx, query, (Department.id,), page)
+    rows = await ctx.loaders.get(DepartmentsByUniversityIdLoader).load(university_id)
+    return page_in_memory(rows, ("id",), page)
 
 
 async def create_department(ctx: Context, *, university_id: int,

@@ -12,15 +12,19 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound, Validation
-from loaders.catalog import CourseByIdLoader, CourseOfferingByIdLoader, EnrollmentByIdLoader
+from loaders.catalog import (
+    CourseByIdLoader,
+    CourseOfferingByIdLoader,
+    EnrollmentByIdLoader,
+    EnrollmentsByUserIdLoader,
+)
 from loaders.user import UserByIdLoader
 from models.course import ENROLLMENT_STATUSES, Course, CourseOffering, Enrollment
-from resolvers.catalog import PageArgs, get_row, paginate
+from resolvers.catalog import PageArgs, get_row, page_in_memory
 from resolvers.courses import can_author, can_see
 from resolvers.pages import Page
 
@@ -52,11 +56,12 @@ async def get(ctx: Context, *, enrollment_id: int) -> Enrollment:
 
 
 async def get_all_for_user(ctx: Context, *, user_id: uuid.UUID, page: PageArgs) -> Page:
-    """A user's enrollments in the order they were made (the user or a platform admin)."""
+    """A user's enrollments in the order they were made (the user or a platform admin),
+    batched per request across users."""
     if ctx.viewer.require_user() != user_id and not ctx.viewer.is_admin:
         raise Forbidden("You can only see your own enrollments")
-    query = select(Enrollment).where(Enrollment.user_id == user_id)
-    result = await paginate(ctx, query, (Enrollment.id,), page)
+    rows = await ctx.loaders.get(EnrollmentsByUserIdLoader).load(user_id)
+    result = page_in_memory(rows, ("id",), page)
     loader = ctx.loaders.get(EnrollmentByIdLoader)
     for enrollment in result.items:
         loader.prime(enrollment.id, enrollment)

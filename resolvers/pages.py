@@ -1,15 +1,20 @@
-"""One page of rows, and keyset pages over integer ids for GraphQL connections."""
+"""One page of rows, and the keyset pagers behind GraphQL connections.
+
+``page_by_id`` pages a query in SQL, ``page_list`` a list a DataLoader already
+loaded for many parents at once, ``page_of_fetched`` rows a resolver fetched
+with one row more than the page holds (the extra row says that more exist).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Validation
-from core.pagination import decode_cursor, encode_cursor, page_size
+from core.pagination import decode_id_cursor, encode_cursor, page_size
 
 
 @dataclass
@@ -23,13 +28,6 @@ class Page:
     has_previous: bool = False
 
 
-def _key(cursor: str) -> int:
-    values = decode_cursor(cursor)
-    if len(values) != 1 or not isinstance(values[0], int):
-        raise Validation("Invalid cursor")
-    return values[0]
-
-
 async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: int | None,
                      after: str | None, last: int | None, before: str | None) -> Page:
     """One page of ``query`` ordered by the unique integer ``id_column`` (first/after
@@ -38,7 +36,7 @@ async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: 
     forward = last is None
     cursor = after if forward else before
     if cursor:
-        key = _key(cursor)
+        key = decode_id_cursor(cursor)
         query = query.where(id_column > key if forward else id_column < key)
     query = query.order_by(id_column if forward else id_column.desc()).limit(size + 1)
     rows = list((await session.execute(query)).scalars())
@@ -49,3 +47,30 @@ async def page_by_id(session: AsyncSession, query: Select, id_column, *, first: 
     return Page(items=rows, cursors=[encode_cursor([getattr(r, id_column.key)]) for r in rows],
                 has_next=more if forward else bool(before),
                 has_previous=bool(after) if forward else more)
+
+
+def page_list(rows: Sequence[Any], *, first: int | None, after: str | None,
+              last: int | None = None, before: str | None = None, key: str = "id") -> Page:
+    """One page of ``rows``, already ordered by the unique integer attribute ``key``,
+    paged exactly like ``page_by_id`` (first/after forward, last/before back)."""
+    size = page_size(first, last)
+    forward = last is None
+    cursor = after if forward else before
+    if cursor:
+        position = decode_id_cursor(cursor)
+        rows = [r for r in rows
+                if (getattr(r, key) > position if forward else getattr(r, key) < position)]
+    more = len(rows) > size
+    items = list(rows[:size] if forward else rows[max(len(rows) - size, 0):])
+    return Page(items=items, cursors=[encode_cursor([getattr(r, key)]) for r in items],
+                has_next=more if forward else bool(before),
+                has_previous=bool(after) if forward else more)
+
+
+def page_of_fetched(rows: Sequence[Any], size: int, *, after: str | None,
+                    cursor: Callable[[Any], str]) -> Page:
+    """A forward page from ``rows`` fetched after the cursor ``after`` with a limit of
+    ``size + 1``: the extra row is not shown, it only tells that more exist."""
+    items = list(rows[:size])
+    return Page(items=items, cursors=[cursor(r) for r in items], has_next=len(rows) > size,
+                has_previous=bool(after))

@@ -19,17 +19,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
+from loaders.catalog import CourseOfferingByIdLoader
 from loaders.learning import (
     ContentProgressByIdLoader,
     LabSubmissionByIdLoader,
     ModuleProgressByIdLoader,
+    ModuleProgressByUserIdLoader,
     QuizAttemptByIdLoader,
 )
 from models.course import ContentItem, ContentType, CourseOffering, Enrollment, Module
 from models.learning import ContentProgress, LabSubmission, ModuleProgress, QuizAttempt
 from resolvers.access import ENROLLED_STATUSES
 from resolvers.activity import record_activity, visible_to_viewer
-from resolvers.pages import Page, page_by_id
+from resolvers.pages import Page, page_by_id, page_list
 
 DEFAULT_PASS_MARK = 60
 
@@ -172,15 +174,18 @@ async def get_module_progress_page(ctx: Context, *, user_id: uuid.UUID | None = 
                                    course_offering_id: int | None = None,
                                    first: int | None = None, after: str | None = None,
                                    last: int | None = None, before: str | None = None) -> Page:
-    """A page of a learner's module progress (the viewer's by default; others: admins)."""
+    """A page of a learner's module progress (the viewer's by default; others: admins),
+    batched per request across learners."""
     user_id = user_id or ctx.viewer.require_user()
     if not visible_to_viewer(ctx, user_id):
         raise Forbidden("You can only see your own progress")
-    async with ctx.db.session() as session:
-        await _check_offering(session, course_offering_id)
-        return await page_by_id(session, _mine(ModuleProgress, user_id, course_offering_id),
-                                ModuleProgress.id, first=first, after=after, last=last,
-                                before=before)
+    if course_offering_id is not None and await ctx.loaders.get(
+            CourseOfferingByIdLoader).load(course_offering_id) is None:
+        raise NotFound("Course offering not found")
+    rows = await ctx.loaders.get(ModuleProgressByUserIdLoader).load(user_id)
+    if course_offering_id is not None:
+        rows = [r for r in rows if r.course_offering_id == course_offering_id]
+    return page_list(rows, first=first, after=after, last=last, before=before)
 
 
 async def get_content_progress_page(ctx: Context, *, course_offering_id: int | None = None,

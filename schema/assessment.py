@@ -17,17 +17,18 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from core.errors import NotFound, Validation
-from core.pagination import decode_cursor, encode_cursor, page_size
+from core.errors import NotFound
 from models.assessment import AssessmentSession as AssessmentSessionModel
 from resolvers import (
     assessment,
+    assessment_pages,
     assessment_report,
     assessment_stream,
     gaps,
     materials,
     plans,
 )
+from schema.pages import connection
 
 
 @strawberry.input(description="An assessed proficiency in one skill.")
@@ -354,22 +355,8 @@ class AssessmentQuery:
     @strawberry.field(description="Your assessments, newest first.")
     async def my_assessments(self, info: Info, first: int | None = None,
                              after: str | None = None) -> AssessmentSessionConnection:
-        size = page_size(first, None)
-        position = None
-        if after:
-            try:
-                created_at, session_id = decode_cursor(after)
-                position = (datetime.fromisoformat(created_at), uuid.UUID(session_id))
-            except (TypeError, ValueError):
-                raise Validation("Invalid cursor") from None
-        items = await assessment.list_mine(info.context, limit=size + 1, after=position)
-        edges = [relay.Edge(node=AssessmentSession.of(item), cursor=encode_cursor(
-            [item.session.created_at.isoformat(), str(item.session.id)]))
-            for item in items[:size]]
-        return AssessmentSessionConnection(edges=edges, page_info=relay.PageInfo(
-            has_next_page=len(items) > size, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+        page = await assessment_pages.get_mine_page(info.context, first=first, after=after)
+        return connection(AssessmentSessionConnection, page, AssessmentSession.of)
 
 
 @strawberry.type

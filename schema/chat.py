@@ -18,29 +18,19 @@ from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.errors import NotFound, Validation
-from core.pagination import decode_id_cursor, encode_cursor, page_size
+from core.errors import NotFound
 from models.chat import ChatMessage as ChatMessageModel
 from models.chat import ChatSession as ChatSessionModel
-from resolvers import chat, chat_cache, content
+from resolvers import chat, chat_cache, chat_pages, content
 from resolvers.chat_share import share_url
 from schema.catalog_common import decode_id
 from schema.content import ContentItem
-
-
-def _ids(node_ids: Iterable[str]) -> list[int]:
-    return [int(i) if str(i).isdigit() else 0 for i in node_ids]
+from schema.pages import connection, ids_or_zero, parse_int_id
 
 
 def _session_id(value: strawberry.ID | str) -> int:
     """A session id given as its global ID or as the integer the REST face shows."""
-    raw = str(value)
-    if raw.isdigit():
-        return int(raw)
-    try:
-        return decode_id(raw, "ChatSession")
-    except Validation:
-        raise NotFound(chat.SESSION_NOT_FOUND) from None
+    return parse_int_id(value, "ChatSession", field="sessionId")
 
 
 @strawberry.type(description="A message of a tutor chat.")
@@ -60,7 +50,7 @@ class ChatMessage(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[ChatMessage | None]:
-        rows = await chat.get_messages_many(info.context, message_ids=_ids(node_ids))
+        rows = await chat.get_messages_many(info.context, message_ids=ids_or_zero(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -104,22 +94,14 @@ class ChatSession(relay.Node):
     @strawberry.field(description="The messages, oldest first (first: 1 to 100).")
     async def messages(self, info: Info, first: int | None = None,
                        after: str | None = None) -> ChatMessageConnection:
-        size = page_size(first, None)
-        rows = await chat.messages_of(info.context, session=self._model)
-        if after:
-            position = decode_id_cursor(after)
-            rows = [r for r in rows if r.id > position]
-        edges = [relay.Edge(node=ChatMessage.from_model(r), cursor=encode_cursor([r.id]))
-                 for r in rows[:size]]
-        return ChatMessageConnection(edges=edges, page_info=relay.PageInfo(
-            has_next_page=len(rows) > size, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+        page = await chat_pages.get_messages_page(info.context, session=self._model,
+                                                  first=first, after=after)
+        return connection(ChatMessageConnection, page, ChatMessage.from_model)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[ChatSession | None]:
-        rows = await chat.get_many(info.context, session_ids=_ids(node_ids))
+        rows = await chat.get_many(info.context, session_ids=ids_or_zero(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -209,15 +191,8 @@ class ChatQuery:
     @strawberry.field(description="Your tutor chats, newest first (first: 1 to 100).")
     async def my_chat_sessions(self, info: Info, first: int | None = None,
                                after: str | None = None) -> ChatSessionConnection:
-        size = page_size(first, None)
-        before = decode_id_cursor(after) if after else None
-        rows = await chat.get_all_mine(info.context, limit=size + 1, before_id=before)
-        edges = [relay.Edge(node=ChatSession.from_model(r), cursor=encode_cursor([r.id]))
-                 for r in rows[:size]]
-        return ChatSessionConnection(edges=edges, page_info=relay.PageInfo(
-            has_next_page=len(rows) > size, has_previous_page=after is not None,
-            start_cursor=edges[0].cursor if edges else None,
-            end_cursor=edges[-1].cursor if edges else None))
+        page = await chat_pages.get_mine_page(info.context, first=first, after=after)
+        return connection(ChatSessionConnection, page, ChatSession.from_model)
 
     @strawberry.field(description="A shared chat by its token (no sign-in needed).")
     async def shared_chat_session(self, info: Info, token: str) -> SharedChatSession:

@@ -17,7 +17,7 @@ from models.course import Enrollment as EnrollmentModel
 from resolvers import enrollments
 from schema.catalog_common import decode_id, page_args
 from schema.courses import CourseOffering
-from schema.pages import connection
+from schema.pages import connection, ids_or_zero
 from schema.user import User
 
 
@@ -46,8 +46,8 @@ class Enrollment(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Enrollment | None]:
-        ids = [int(i) if str(i).isdigit() else 0 for i in node_ids]
-        rows = await info.context.loaders.get(EnrollmentByIdLoader).load_many(ids)
+        rows = await info.context.loaders.get(EnrollmentByIdLoader).load_many(
+            ids_or_zero(node_ids))
         return [cls.from_model(r) if enrollments.can_see_enrollment(info.context, r) else None
                 for r in rows]
 
