@@ -210,8 +210,23 @@ async def test_in_progress_export_falls_back_gracefully(learner, fake_anthropic)
     session_id = (await start(learner, fake_anthropic))["sessionId"]
     export = await learner.get(f"/api/assessment/{session_id}/export")
     assert export.status_code == 200
-    assert "_No answers have been scored yet._" in export.text
-    assert "The gap analysis is available once the assessment is complete" in export.text
+    assert export.headers["content-disposition"] == \
+        f'attachment; filename="assessment-{session_id[:8]}.md"'
+    assert export.text.startswith(f"# Assessment {session_id[:8]}\n\n- Skills: nodejs, sql\n"
+                                  "- Target level: junior\n")
+    assert "\n- Status: in progress\n" in export.text
+    nodes = (await learner.get(f"/api/assessment/{session_id}/graph")).json()["nodes"]
+    assert nodes and {(n["confidence"], n["bloomLevel"]) for n in nodes} == {(0.5, None)}
+    assert markdown_sections(export.text) == {
+        "Proficiency Scores": "_No answers have been scored yet._",
+        "Knowledge Map": "\n".join(
+            f"- **{n['concept']}**: confidence 0.50, Bloom level not yet shown"
+            + (f" (builds on {', '.join(n['prerequisites'])})" if n["prerequisites"] else "")
+            for n in nodes),
+        "Knowledge Gaps": "_The gap analysis is available once the assessment is complete "
+                          "and its report has been generated._",
+        "Learning Plan": "_The learning plan is available once the assessment is complete "
+                         "and its report has been generated._"}
     report = await learner.get(f"/api/assessment/{session_id}/report")
     assert report.status_code == 409
     assert report.json() == {"detail": "Assessment is not complete yet"}
