@@ -135,13 +135,14 @@ async def test_progress_lists_only_the_viewers_rows(client, services, user, worl
     bob = await create_user(services, email="bob@example.com")
     await enroll(services, bob, world["offering"])
     bob_headers = await bearer_for(services, bob)
-    await client.post(f"{API}/progress/content", headers=bob_headers, json={
+    bobs = (await client.post(f"{API}/progress/content", headers=bob_headers, json={
         "content_item_id": world["video"].id, "course_offering_id": world["offering"].id,
-        "progress_percent": 30})
+        "progress_percent": 30})).json()
+    assert (bobs["user_id"], bobs["progress_percent"]) == (bob.number, 30)
     assert (await client.get(f"{API}/progress/content/my-progress",
                              headers=world["headers"])).json() == []
-    assert len((await client.get(f"{API}/progress/content/my-progress",
-                                 headers=bob_headers)).json()) == 1
+    assert (await client.get(f"{API}/progress/content/my-progress",
+                             headers=bob_headers)).json() == [bobs]
 
 
 # --- content progress ----------------------------------------------------------------------
