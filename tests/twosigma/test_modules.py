@@ -157,8 +157,12 @@ async def test_reorder_modules(client, services):
                               headers=teacher)).status_code == 422
     assert (await client.post(f"{API}/modules/reorder", json={"module_ids": [one.id]})
             ).status_code == 401
-    assert (await client.post(f"{API}/modules/reorder", json={
-        "module_ids": [one.id, two.id, three.id]}, headers=other_teacher)).status_code == 403
+    foreign = await client.post(f"{API}/modules/reorder", json={
+        "module_ids": [one.id, two.id, three.id]}, headers=other_teacher)
+    assert foreign.status_code == 403
+    assert foreign.json() == {
+        "detail": "Only the course's creator or a platform admin can change this course"}
+    assert (await client.get(f"{API}/modules/courses/{course.id}/modules/root")).json() == roots
     single = await client.post(f"{API}/modules/reorder", json={"module_ids": [child.id]},
                                headers=teacher)
     assert [m["sequence_index"] for m in single.json()] == [0]
