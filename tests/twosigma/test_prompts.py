@@ -305,9 +305,15 @@ async def test_tags_apply_to_every_version(client, services):
     v1 = await client.get(f"{BASE}/Video Tutor", params={"version": 1}, headers=teacher_h)
     assert v1.json()["tags"] == ["only"]
     missing = await client.patch(f"{BASE}/Nope/tags", json={"tags": []}, headers=teacher_h)
-    assert missing.status_code == 404
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Prompt not found: 'Nope'"})
     bad = await client.patch(f"{BASE}/Video Tutor/tags", json={"tags": "x"}, headers=teacher_h)
     assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "tags"]
+    empty = await client.patch(f"{BASE}/Video Tutor/tags", json={"tags": [" "]},
+                               headers=teacher_h)
+    assert (empty.status_code, empty.json()) == (
+        400, {"detail": "Tags must be 1 to 100 characters"})
+    assert [tags for _, _, tags in await _stored(client, teacher_h)] == [["only"]] * 3
 
 
 async def test_delete_version_moves_latest_and_delete_name(client, services):
@@ -319,8 +325,11 @@ async def test_delete_version_moves_latest_and_delete_name(client, services):
     latest = (await client.get(f"{BASE}/Video Tutor", params={"label": "latest"},
                                headers=teacher_h)).json()
     assert latest["version"] == 2
-    assert (await client.delete(f"{BASE}/Video Tutor/versions/3",
-                                headers=admin_h)).status_code == 404
+    again = await client.delete(f"{BASE}/Video Tutor/versions/3", headers=admin_h)
+    assert (again.status_code, again.json()) == (
+        404, {"detail": "Prompt not found: 'Video Tutor' version 3"})
+    assert [(v, labels) for v, labels, _ in await _stored(client, teacher_h)] == [
+        (2, ["latest"]), (1, [])]
     # A new version still counts up from the highest remaining one.
     assert (await _create(client, teacher_h, labels=[]))["version"] == 3
     assert (await client.delete(f"{BASE}/Video Tutor", headers=admin_h)).status_code == 204
