@@ -20,6 +20,13 @@ from sqlalchemy.ext.asyncio import (
 )
 
 
+async def xact_lock(session: AsyncSession, key: str) -> None:
+    """Wait for, then hold until ``session``'s transaction ends, the advisory lock named
+    ``key`` (a 64-bit hash of it): serializes writers across every server process."""
+    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+                          {"key": key})
+
+
 def async_url(url: str) -> str:
     """Normalise a PostgreSQL URL to the asyncpg driver."""
     parsed = make_url(url)

@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.context import Context
+from core.db import xact_lock
 from core.jobs import job
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
@@ -91,8 +92,7 @@ async def find(db: AsyncSession, key: NodeKey) -> ChatCacheNode | None:
 
 async def lock(db: AsyncSession, key: NodeKey) -> None:
     """Wait for, then hold until ``db``'s transaction ends, the single-flight lock on ``key``."""
-    await db.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:k, 0))"),
-                     {"k": key.lock_id()})
+    await xact_lock(db, key.lock_id())
 
 
 async def parent_exists(db: AsyncSession, key: NodeKey) -> bool:

@@ -12,9 +12,10 @@ one name, but never one version twice) and nesting deeper than
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -138,8 +139,16 @@ async def resolve(session: AsyncSession, *, text: str, root: Prompt | None,
     return resolution
 
 
-def substitute(text: str, variables: dict[str, Any]) -> tuple[str, list[str]]:
-    """``{{name}}`` replaced by its value; unknown variables stay as written.
+def variable_text(value: Any) -> str:
+    """A variable's value as prompt text: strings as they are, anything else as JSON."""
+    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
+
+
+def substitute(text: str, variables: dict[str, Any], *,
+               unknown: Literal["keep", "empty"] = "keep") -> tuple[str, list[str]]:
+    """``{{name}}`` replaced by its value (``variable_text``); an unknown variable stays
+    as written (``unknown="keep"``, the preview) or becomes empty (``"empty"``, the
+    tutor's system prompt, which must not show a placeholder to the model).
 
     Returns the text and the variables actually used, in order of first use.
     """
@@ -148,9 +157,8 @@ def substitute(text: str, variables: dict[str, Any]) -> tuple[str, list[str]]:
     def fill(match: re.Match) -> str:
         name = match.group(1)
         if name not in variables:
-            return match.group(0)
+            return match.group(0) if unknown == "keep" else ""
         used.setdefault(name, None)
-        value = variables[name]
-        return value if isinstance(value, str) else str(value)
+        return variable_text(variables[name])
 
     return VARIABLE.sub(fill, text), list(used)

@@ -15,11 +15,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN
 from core.context import Context
+from core.db import xact_lock
 from core.errors import Conflict, NotFound, Validation
 from models.prompts import PROMPT_TYPES, Prompt, PromptDependency
 from models.user import User
@@ -116,8 +117,7 @@ def _check_tags(tags: list[str]) -> list[str]:
 
 
 async def _lock(session: AsyncSession, name: str) -> None:
-    await session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-                          {"key": f"prompts:{name}"})
+    await xact_lock(session, f"prompts:{name}")
 
 
 async def _take_labels(session: AsyncSession, name: str, labels: list[str],

@@ -12,9 +12,7 @@ template is.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,8 +48,6 @@ one or two sentences, and move on to the next idea.
 When the student writes "Start.", greet them in one sentence, say what this material \
 covers, and ask your first multiple-choice question."""
 
-_VARIABLE = re.compile(r"{{\s*([A-Za-z_][A-Za-z0-9_]*)\s*}}")
-
 
 @dataclass(frozen=True)
 class TutorPrompt:
@@ -59,19 +55,16 @@ class TutorPrompt:
     system: str
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else json.dumps(value, sort_keys=True)
-
-
 def render(template: str, variables: dict[str, Any]) -> str:
     """``{{name}}`` replaced by its value; unknown variables become empty."""
-    return _VARIABLE.sub(lambda m: _text(variables.get(m.group(1), "")), template)
+    return prompt_resolution.substitute(template, variables, unknown="empty")[0]
 
 
 def content_variables(item: ContentItem) -> dict[str, Any]:
     """The content's fields as prompt variables: title, description and data_json's keys."""
     data = item.data_json or {}
-    details = "\n".join(f"{name}: {_text(value)}" for name, value in sorted(data.items()))
+    details = "\n".join(f"{name}: {prompt_resolution.variable_text(value)}"
+                        for name, value in sorted(data.items()))
     return {**data, "title": item.title, "description": item.description or "",
             "details": details}
 

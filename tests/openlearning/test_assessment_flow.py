@@ -31,6 +31,22 @@ def sse_events(text: str) -> list[str]:
     return events
 
 
+def markdown_sections(text: str) -> dict[str, str]:
+    """The body of every ``## `` section of a Markdown document, by heading."""
+    sections = {}
+    for part in text.split("\n## ")[1:]:
+        heading, _, body = part.partition("\n")
+        sections[heading] = body.strip("\n")
+    return sections
+
+
+def table_rows(section: str) -> list[list[str]]:
+    """The cells of every body row of the Markdown table in ``section``."""
+    rows = [line.strip("|").split(" | ") for line in section.split("\n")
+            if line.startswith("| ")]
+    return [[cell.strip() for cell in row] for row in rows[1:]]
+
+
 def evaluation(fake, score: float, bloom: str = "apply", reasoning: str = "Clear and correct."):
     fake.reply_tool_use("record_evaluation", {"score": score, "bloom_level": bloom,
                                               "reasoning": reasoning})
@@ -151,6 +167,23 @@ async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
     for heading in ("## Proficiency Scores", "## Knowledge Map", "## Knowledge Gaps",
                     "## Learning Plan", "### Phase 1: Consolidate"):
         assert heading in export.text
+    sections = markdown_sections(export.text)
+    assert table_rows(sections["Proficiency Scores"]) == [
+        [s["skillName"], str(s["score"]), f"{s['confidence']:.2f}", s["reasoning"]]
+        for s in scores]
+    assert table_rows(sections["Proficiency Scores"])[0][1:3] == ["70", "0.70"]
+    analysis = report["gapAnalysis"]
+    gaps_text = sections["Knowledge Gaps"]
+    assert gaps_text.startswith(
+        f"Overall readiness: **{analysis['overallReadiness']}%**\n\nGood junior foundations.\n")
+    gap_rows = table_rows(gaps_text)
+    assert gap_rows == [
+        [g["skillName"], str(g["currentLevel"]), "80", str(g["gap"]), g["priority"],
+         f"Practise {g['skillName']}."] for g in analysis["gaps"]]
+    by_name = {s["skillName"]: s["score"] for s in scores}
+    assert {row[0] for row in gap_rows} == set(by_name)
+    for name, current, target, gap_size, *_ in gap_rows:
+        assert int(current) == by_name[name] and int(gap_size) == int(target) - int(current)
 
     listed = (await learner.get("/api/user/assessments")).json()
     assert listed == [{
@@ -177,8 +210,23 @@ async def test_in_progress_export_falls_back_gracefully(learner, fake_anthropic)
     session_id = (await start(learner, fake_anthropic))["sessionId"]
     export = await learner.get(f"/api/assessment/{session_id}/export")
     assert export.status_code == 200
-    assert "_No answers have been scored yet._" in export.text
-    assert "The gap analysis is available once the assessment is complete" in export.text
+    assert export.headers["content-disposition"] == \
+        f'attachment; filename="assessment-{session_id[:8]}.md"'
+    assert export.text.startswith(f"# Assessment {session_id[:8]}\n\n- Skills: nodejs, sql\n"
+                                  "- Target level: junior\n")
+    assert "\n- Status: in progress\n" in export.text
+    nodes = (await learner.get(f"/api/assessment/{session_id}/graph")).json()["nodes"]
+    assert nodes and {(n["confidence"], n["bloomLevel"]) for n in nodes} == {(0.5, None)}
+    assert markdown_sections(export.text) == {
+        "Proficiency Scores": "_No answers have been scored yet._",
+        "Knowledge Map": "\n".join(
+            f"- **{n['concept']}**: confidence 0.50, Bloom level not yet shown"
+            + (f" (builds on {', '.join(n['prerequisites'])})" if n["prerequisites"] else "")
+            for n in nodes),
+        "Knowledge Gaps": "_The gap analysis is available once the assessment is complete "
+                          "and its report has been generated._",
+        "Learning Plan": "_The learning plan is available once the assessment is complete "
+                         "and its report has been generated._"}
     report = await learner.get(f"/api/assessment/{session_id}/report")
     assert report.status_code == 409
     assert report.json() == {"detail": "Assessment is not complete yet"}

@@ -191,6 +191,10 @@ async def test_sessions_are_private(ol_client, fake_anthropic, services, new_cli
         await ws.subscribe("s", EVENTS, {"id": session_id})
         result = await ws.next_payload("s")
     assert result["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert len(fake_anthropic.recorded()) == 1  # the first question only: eve's answer unsent
+    resumed = await gql(ol_client, "query($id: ID!) { node(id: $id) { ... on AssessmentSession "
+                                   "{ status } } }", {"id": session_id})
+    assert resumed == {"node": {"status": "active"}}
 
     own = await gql(ol_client, "query($id: ID!) { node(id: $id) { id } }", {"id": session_id})
     assert own == {"node": {"id": session_id}}

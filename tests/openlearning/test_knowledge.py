@@ -61,6 +61,8 @@ async def test_knowledge_endpoints_are_public_and_also_served_under_compat(clien
     stale.cookies.set("access_token", "not-a-token")
     response = await stale.get("/api/roles")
     assert response.status_code == 200
+    assert response.json() == (await new_client().get("/api/roles")).json()
+    assert [r["id"] for r in response.json()] == ROLE_IDS
 
 
 # --- GET /api/roles ----------------------------------------------------------------------

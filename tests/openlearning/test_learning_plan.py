@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from core.llm import NO_API_KEY
+from core.llm import INVALID_ANSWER, NO_API_KEY
 from resolvers.gaps import Gap
 from resolvers.plans import layers
 
@@ -79,14 +79,48 @@ async def test_learning_plan_has_computed_phases_and_written_words(learner, fake
     assert "SQL" not in request.json["messages"][0]["content"]  # no gap, nothing to plan
 
 
-async def test_invalid_resources_are_refused(learner, fake_anthropic):
-    bad = {"summary": "s", "phases": [{"phase_number": 1, "title": "t", "rationale": "r",
-                                       "resources": [{"type": "podcast", "title": "x",
-                                                      "url": "javascript:alert(1)"}]}]}
-    fake_anthropic.reply_tool_use("record_learning_plan", bad)
-    fake_anthropic.reply_tool_use("record_learning_plan", bad)
+def plan_words(resource: dict) -> dict:
+    return {"summary": "s", "phases": [{"phase_number": 1, "title": "t", "rationale": "r",
+                                        "resources": [resource]}]}
+
+
+def correction_sent(request) -> str:
+    """The tool_result text the server sent back to the model to get a corrected answer."""
+    [result] = request.json["messages"][-1]["content"]
+    assert (result["type"], result["is_error"]) == ("tool_result", True)
+    return result["content"]
+
+
+@pytest.mark.parametrize(("resource", "problem"), [
+    ({"type": "podcast", "title": "x", "url": "https://example.com/x"},
+     "'loc': ('phases', 0, 'resources', 0, 'type'), 'msg': \"Input should be 'article', "
+     "'video', 'course', 'book', 'documentation', 'exercise' or 'project'\""),
+    ({"type": "article", "title": "x", "url": "javascript:alert(1)"},
+     "'loc': ('phases', 0, 'resources', 0, 'url'), 'msg': 'Value error, url must be an "
+     "http(s) URL or null'"),
+], ids=["unknown-type", "non-http-url"])
+async def test_invalid_resources_are_refused(learner, fake_anthropic, resource, problem):
+    fake_anthropic.reply_tool_use("record_learning_plan", plan_words(resource))
+    fake_anthropic.reply_tool_use("record_learning_plan", plan_words(resource))
     response = await learner.post("/api/learning-plan", json={"gapAnalysis": GAP_ANALYSIS})
     assert response.status_code == 502
+    assert response.json() == {"detail": INVALID_ANSWER}
+    _first, retry = fake_anthropic.recorded()
+    assert correction_sent(retry).count("'loc': ") == 1
+    assert problem in correction_sent(retry)
+
+
+async def test_a_corrected_resource_is_accepted(learner, fake_anthropic):
+    fake_anthropic.reply_tool_use("record_learning_plan", plan_words(
+        {"type": "article", "title": "x", "url": "ftp://example.com/x"}))
+    fake_anthropic.reply_tool_use("record_learning_plan", plan_words(
+        {"type": "article", "title": "x", "url": "https://example.com/x"}))
+    response = await learner.post("/api/learning-plan", json={"gapAnalysis": GAP_ANALYSIS})
+    assert response.status_code == 200, response.text
+    [phase, _] = response.json()["phases"]
+    assert phase["resources"] == [{"type": "article", "title": "x",
+                                   "url": "https://example.com/x"}]
+    assert "url must be an http(s) URL or null" in correction_sent(fake_anthropic.recorded()[1])
 
 
 async def test_learning_plan_input_and_key_rules(ol_client, new_client, fake_anthropic):

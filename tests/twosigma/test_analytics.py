@@ -216,6 +216,9 @@ async def test_overview(client, services):
         "total_users": 4, "new_signups_by_day": [{"date": "2026-03-05", "count": 1}],
         "active_users": {"daily": 0, "weekly": 0, "monthly": 1},
         "streak_distribution": _streaks(1, 1, 0, 1, 0, 1)}
+    one_day = await _get(client, "overview", headers, "date_from=2026-03-01&date_to=2026-03-01")
+    assert (one_day["total_users"], one_day["new_signups_by_day"]) == (
+        3, [{"date": "2026-03-01", "count": 2}])  # both ends inclusive
     before = await _get(client, "overview", headers, "date_to=2026-02-28")
     assert before["total_users"] == 1
     assert before["new_signups_by_day"] == [{"date": "2026-02-20", "count": 1}]

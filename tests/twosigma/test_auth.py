@@ -223,6 +223,9 @@ async def test_refresh_rotates_and_detects_reuse(client, user):
     rotated = response.json()
     assert_tokens(rotated)
     assert rotated["refresh_token"] != tokens["refresh_token"]
+    fresh = await client.get(f"{API}/users/me",
+                             headers={"Authorization": f"Bearer {rotated['access_token']}"})
+    assert (fresh.status_code, fresh.json()["email"]) == (200, "ada@example.com")
 
     reused = await client.post(f"{API}/auth/refresh", headers=first)
     assert reused.status_code == 401

@@ -49,11 +49,15 @@ async def test_university_writes_need_an_admin(client, services):
         response = await client.post(f"{API}/universities/", json=body, headers=headers)
         assert response.status_code == 403
         assert response.json() == {"detail": "You do not have permission to do this"}
+    assert (await client.get(f"{API}/universities/")).json() == []
     await add(services, University, name="Stanford")
-    assert (await client.put(f"{API}/universities/1", json=body, headers=teacher)
-            ).status_code == 403
+    stored = (await client.get(f"{API}/universities/")).json()
+    assert [u["name"] for u in stored] == ["Stanford"]
+    assert (await client.put(f"{API}/universities/1", json={"name": "Renamed"},
+                             headers=teacher)).status_code == 403
     assert (await client.delete(f"{API}/universities/1", headers=student)).status_code == 403
     assert (await client.delete(f"{API}/universities/1")).status_code == 401
+    assert (await client.get(f"{API}/universities/")).json() == stored
 
 
 async def test_university_bad_input(client, services):
@@ -70,6 +74,9 @@ async def test_university_bad_input(client, services):
 
     null_name = await client.put(f"{API}/universities/1", json={"name": None}, headers=admin)
     assert null_name.status_code == 422
+    assert null_name.json()["detail"][0]["loc"] == ["body", "name"]
+    assert [u["name"] for u in (await client.get(f"{API}/universities/")).json()] == [
+        "Stanford"]
 
     bad_path = await client.get(f"{API}/universities/abc")
     assert bad_path.status_code == 422
@@ -109,9 +116,16 @@ async def test_departments_over_rest(client, services):
     duplicate = await client.post(f"{API}/universities/{mit.id}/departments",
                                   json={"name": "Computer Science"}, headers=admin)
     assert duplicate.status_code == 409
+    assert duplicate.json() == {
+        "detail": "This university already has a department with this name"}
     same_name_elsewhere = await client.post(f"{API}/universities/{other.id}/departments",
                                             json={"name": "Computer Science"}, headers=admin)
     assert same_name_elsewhere.status_code == 201
+    twin = same_name_elsewhere.json()
+    assert twin == {"id": twin["id"], "university_id": other.id, "name": "Computer Science",
+                    "code": None, "description": "", "created_at": twin["created_at"],
+                    "updated_at": twin["updated_at"]}
+    assert twin["id"] != department["id"]
 
     listed = await client.get(f"{API}/universities/{mit.id}/departments")
     assert listed.json() == [department]

@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import select, update
 from strawberry import relay
 
+from models.community import Note
 from models.course import Enrollment
 from models.learning import LearningActivity
 from resolvers.community import next_interval_days
@@ -73,6 +74,7 @@ async def test_notes_crud_is_private_to_the_author(client, services, user, world
         body = await gql_raw(client, UPDATE_NOTE, {"input": {"id": note["id"], "body": "x"}},
                              headers=world[who])
         assert error_codes(body) == ["NOT_FOUND"], who
+    assert await stored_notes(services) == [("Recursion", "Base case")]
     assert (await gql(client, NODE, {"id": note["id"]}, headers=world["bob"]))["node"] is None
     assert (await gql(client, NODE, {"id": note["id"]}, headers=world["ada"]))["node"] == {
         "id": note["id"]}
@@ -85,10 +87,18 @@ async def test_notes_crud_is_private_to_the_author(client, services, user, world
                                      headers=world["ada"])) == ["BAD_USER_INPUT"]
     assert error_codes(await gql_raw(client, DELETE_NOTE, {"id": note["id"]},
                                      headers=world["bob"])) == ["NOT_FOUND"]
+    assert await stored_notes(services) == [("Recursion", "Base case!")]
     data = await gql(client, DELETE_NOTE, {"id": note["id"]}, headers=world["ada"])
     assert data["deleteNote"]["deletedId"] == note["id"]
     assert error_codes(await gql_raw(client, DELETE_NOTE, {"id": note["id"]},
                                      headers=world["ada"])) == ["NOT_FOUND"]
+    assert await stored_notes(services) == []
+
+
+async def stored_notes(services) -> list[tuple[str, str]]:
+    async with services.db.session() as session:
+        return list((await session.execute(select(Note.title, Note.body).order_by(Note.id))
+                     ).all())
 
 
 async def test_notes_need_membership_and_a_known_course(client, world):

@@ -85,6 +85,8 @@ async def test_content_rules(client, services):
                 {"data_json": [1]}, {"title": ""}):
         response = await client.post(f"{API}/content/", json={**body, **bad}, headers=teacher)
         assert response.status_code == 422, bad
+        assert response.json()["detail"][0]["loc"] == ["body", *bad], bad
+    assert (await client.get(f"{API}/content/modules/{module.id}/content")).json() == []
 
 
 async def test_content_of_unpublished_courses_is_hidden(client, services):
@@ -94,10 +96,20 @@ async def test_content_of_unpublished_courses_is_hidden(client, services):
     hidden_module = await add(services, Module, course_id=draft.id, title="M")
     item = await add(services, ContentItem, module_id=hidden_module.id, course_id=draft.id,
                      content_type_id=video.id, title="Hidden")
-    assert (await client.get(f"{API}/content/{item.id}", headers=student)).status_code == 404
+    hidden = await client.get(f"{API}/content/{item.id}", headers=student)
+    assert (hidden.status_code, hidden.json()) == (404, {"detail": "Content item not found"})
+    listing = await client.get(f"{API}/content/modules/{hidden_module.id}/content",
+                               headers=student)
+    assert (listing.status_code, listing.json()) == (404, {"detail": "Module not found"})
+    seen = await client.get(f"{API}/content/{item.id}", headers=teacher)
+    assert seen.status_code == 200
+    assert seen.json() == {"id": item.id, "module_id": hidden_module.id, "title": "Hidden",
+                           "content_type_id": video.id,
+                           "content_type": {"name": "video", "label": "Video"},
+                           "description": "", "data_json": {}, "sequence_index": 0,
+                           "estimated_duration_seconds": None}
     assert (await client.get(f"{API}/content/modules/{hidden_module.id}/content",
-                             headers=student)).status_code == 404
-    assert (await client.get(f"{API}/content/{item.id}", headers=teacher)).status_code == 200
+                             headers=teacher)).json() == [seen.json()]
 
 
 async def test_content_types_over_rest(client, services):
@@ -129,8 +141,10 @@ async def test_content_types_over_rest(client, services):
                                headers=admin)
     assert changed.json()["label"] == "Graded quiz"
     assert changed.json()["required_fields"] == ["questions"]
-    assert (await client.put(f"{API}/content-types/1", json={"label": "x"}, headers=teacher)
-            ).status_code == 403
+    refused = await client.put(f"{API}/content-types/1", json={"label": "x"}, headers=teacher)
+    assert (refused.status_code, refused.json()) == (
+        403, {"detail": "You do not have permission to do this"})
+    assert (await client.get(f"{API}/content-types/1")).json() == changed.json()
     assert (await client.put(f"{API}/content-types/9", json={}, headers=admin)).status_code == 404
 
     course = await add(services, Course, title="C", code="C")
@@ -142,8 +156,11 @@ async def test_content_types_over_rest(client, services):
     assert in_use.json() == {"detail": "This content type is used by content items"}
     async with services.db.transaction() as session:
         await session.delete(await session.get(ContentItem, item.id))
+    assert (await client.get(f"{API}/content-types/1")).json() == changed.json()
     assert (await client.delete(f"{API}/content-types/1", headers=student)).status_code == 403
-    assert (await client.delete(f"{API}/content-types/1", headers=admin)).status_code == 204
+    assert (await client.get(f"{API}/content-types/1")).json() == changed.json()
+    deleted = await client.delete(f"{API}/content-types/1", headers=admin)
+    assert (deleted.status_code, deleted.content) == (204, b"")
     missing = await client.get(f"{API}/content-types/1")
     assert missing.status_code == 404 and missing.json() == {"detail": "Content type not found"}
 

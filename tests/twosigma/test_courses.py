@@ -99,6 +99,8 @@ async def test_create_course_permissions_and_validation(client, services):
                                      headers=teacher)
         assert response.status_code == 400, extra
         assert response.json() == {"detail": message}
+    stored = (await client.get(f"{API}/courses/", headers=admin)).json()
+    assert [(c["id"], c["code"]) for c in stored] == [(1, "CS201")]
 
 
 async def test_students_see_published_courses_only(client, services):
@@ -132,7 +134,14 @@ async def test_students_see_published_courses_only(client, services):
     not_found = await client.get(f"{API}/courses/{hidden.id}", headers=student)
     assert not_found.status_code == 404
     assert not_found.json() == {"detail": "Course not found"}
-    assert (await client.get(f"{API}/courses/{hidden.id}", headers=teacher)).status_code == 200
+    seen = await client.get(f"{API}/courses/{hidden.id}", headers=teacher)
+    assert seen.status_code == 200
+    assert seen.json() == {
+        "id": hidden.id, "title": "Draft", "code": "A2", "description": "",
+        "level": "INTRODUCTORY", "credit_hours": 0, "is_published": False,
+        "university_id": None, "department_id": None, "primary_subject_id": None,
+        "cache_enabled": True, "created_at": seen.json()["created_at"],
+        "updated_at": seen.json()["updated_at"]}
     assert (await client.get(f"{API}/courses/999")).status_code == 404
     assert (await client.get(f"{API}/courses/abc")).status_code == 422
 
@@ -157,18 +166,25 @@ async def test_update_and_delete_course(client, services):
     assert (await client.put(url, json={"title": None}, headers=teacher)).status_code == 422
 
     assert (await client.put(url, json={"title": "x"})).status_code == 401
-    assert (await client.put(url, json={"title": "x"}, headers=student)).status_code == 403
+    refused = await client.put(url, json={"title": "x"}, headers=student)
+    assert refused.status_code == 403
+    assert refused.json() == {"detail": "You do not have permission to do this"}
     foreign = await client.put(url, json={"title": "x"}, headers=other_teacher)
     assert foreign.status_code == 403
     assert foreign.json() == {
         "detail": "Only the course's creator or a platform admin can change this course"}
+    assert (await client.get(url, headers=teacher)).json() == moved.json()
     assert (await client.put(url, json={"title": "By admin"}, headers=admin)
             ).json()["title"] == "By admin"
     assert (await client.put(f"{API}/courses/999", json={}, headers=admin)).status_code == 404
 
+    kept = (await client.get(url, headers=teacher)).json()
+    assert kept["title"] == "By admin"
     assert (await client.delete(url, headers=other_teacher)).status_code == 403
     assert (await client.delete(url)).status_code == 401
-    assert (await client.delete(url, headers=teacher)).status_code == 204
+    assert (await client.get(url, headers=teacher)).json() == kept
+    deleted = await client.delete(url, headers=teacher)
+    assert (deleted.status_code, deleted.content) == (204, b"")
     assert (await client.get(url, headers=teacher)).status_code == 404
     assert (await client.delete(url, headers=teacher)).status_code == 404
 
@@ -217,9 +233,11 @@ async def test_offerings(client, services):
     assert (await client.post(url, json=body)).status_code == 401
     assert (await client.post(url, json=body, headers=student)).status_code == 403
     assert (await client.post(url, json=body, headers=other_teacher)).status_code == 403
-    assert (await client.post(f"{API}/courses/999/offerings", json=body, headers=teacher)
-            ).status_code == 404
+    missing = await client.post(f"{API}/courses/999/offerings", json=body, headers=teacher)
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Course not found"})
     assert (await client.get(f"{API}/courses/999/offerings")).status_code == 404
+    stored = (await client.get(url, headers=teacher)).json()
+    assert stored == [offering, private.json()]
 
 
 async def test_course_stats_count_exactly(client, services):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import func, select
 from strawberry import relay
 
 from models.course import Enrollment
@@ -78,6 +79,14 @@ async def test_concurrent_enrollments_make_one_row(client, services):
         client.post(f"{API}/enrollments/", json={"course_offering_id": offering.id},
                     headers=headers) for _ in range(4)])
     assert sorted(r.status_code for r in responses) == [201, 409, 409, 409]
+    [created] = [r.json() for r in responses if r.status_code == 201]
+    assert [r.json() for r in responses if r.status_code == 409] == [
+        {"detail": "Already enrolled"}] * 3
+    assert (await client.get(f"{API}/enrollments/my-enrollments", headers=headers)
+            ).json() == [created]
+    async with services.db.session() as session:
+        assert (await session.execute(select(func.count()).select_from(Enrollment))
+                ).scalar_one() == 1
 
 
 async def test_enrollment_rules(client, services):
@@ -106,7 +115,10 @@ async def test_enrollment_rules(client, services):
     too_late = await enroll(closed.id)
     assert too_late.status_code == 400
     assert too_late.json() == {"detail": "Enrollment for this offering has closed"}
-    assert (await enroll(open_now.id)).status_code == 201
+    opened = await enroll(open_now.id)
+    assert opened.status_code == 201
+    assert (opened.json()["course_offering_id"], opened.json()["status"]) == (
+        open_now.id, "ACTIVE")
     refused = await enroll(private.id)
     assert refused.status_code == 403
     assert refused.json() == {
@@ -121,6 +133,8 @@ async def test_enrollment_rules(client, services):
     assert invalid.json()["detail"][0]["loc"] == ["body", "course_offering_id"]
     assert (await client.post(f"{API}/enrollments/", json={}, headers=headers)
             ).status_code == 422
+    mine = (await client.get(f"{API}/enrollments/my-enrollments", headers=headers)).json()
+    assert mine == [opened.json()]
 
 
 async def test_update_enrollment_status(client, services):
@@ -143,12 +157,16 @@ async def test_update_enrollment_status(client, services):
     forbidden = await client.put(url, json={"status": "DROPPED"}, headers=other)
     assert forbidden.status_code == 403
     assert forbidden.json() == {"detail": "You can only change your own enrollments"}
+    assert (await client.get(f"{API}/enrollments/my-enrollments", headers=headers)
+            ).json() == [body]
     by_teacher = await client.put(url, json={"status": "ACTIVE"}, headers=teacher)
     assert by_teacher.status_code == 200
     assert (by_teacher.json()["status"], by_teacher.json()["completed_at"]) == ("ACTIVE", None)
 
     bad = await client.put(url, json={"status": "FINISHED"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "status"]
+    assert (await client.get(f"{API}/enrollments/my-enrollments", headers=headers)
+            ).json() == [by_teacher.json()]
     missing = await client.put(f"{API}/enrollments/999", json={"status": "ACTIVE"},
                                headers=headers)
     assert missing.status_code == 404 and missing.json() == {"detail": "Enrollment not found"}

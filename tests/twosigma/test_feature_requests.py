@@ -108,9 +108,17 @@ async def test_submit_validates_lengths(client, services):
         assert response.status_code == 422, body
         detail = response.json()["detail"]
         assert detail[0]["loc"] == ["body", field]
+    assert (await client.get(BASE + "/", headers=headers)).json() == {
+        "data": [], "total": 0, "skip": 0, "limit": 20}
     edge = await client.post(BASE + "/", json={"title": "abc", "description": "d" * 10},
                              headers=headers)
     assert edge.status_code == 201
+    created = edge.json()
+    assert created == {"id": created["id"], "user_id": student.number, "title": "abc",
+                       "description": "d" * 10, "status": "pending", "admin_notes": None,
+                       "created_at": created["created_at"],
+                       "updated_at": created["created_at"]}
+    assert (await client.get(BASE + "/", headers=headers)).json()["data"] == [created]
 
 
 async def test_list_mine_is_paginated_newest_first(client, services):
@@ -137,6 +145,7 @@ async def test_list_mine_is_paginated_newest_first(client, services):
     assert beyond == {"data": [], "total": 3, "skip": 5, "limit": 20}
     full = await client.get(BASE + "/?limit=100", headers=headers)
     assert full.status_code == 200
+    assert full.json() == {**body, "limit": 100}
 
 
 async def test_list_mine_rejects_bad_paging_and_anonymous(client, services):
@@ -244,8 +253,12 @@ async def test_update_errors(client, services):
     forbidden = await client.patch(f"{BASE}/{request_id}", json={"status": "planned"},
                                    headers=await bearer_for(services, student))
     assert forbidden.status_code == 403
+    assert forbidden.json() == {"detail": "You do not have permission to do this"}
     anonymous = await client.patch(f"{BASE}/{request_id}", json={"status": "planned"})
     assert anonymous.status_code == 401
+    stored = (await client.get(BASE + "/all", headers=headers)).json()["data"]
+    assert [(r["id"], r["status"], r["admin_notes"]) for r in stored] == [
+        (request_id, "pending", None)]
 
 
 async def test_graphql_submit_list_update_and_node(client, services):

@@ -69,10 +69,28 @@ async def test_modules_of_unpublished_courses_are_hidden_from_students(client, s
     student = await headers_for(services, "s@example.com")
     course = await _course(services, owner, is_published=False)
     module = await add(services, Module, course_id=course.id, title="M")
-    for path in (f"/modules/{module.id}", f"/modules/{module.id}/children",
-                 f"/modules/courses/{course.id}/modules"):
-        assert (await client.get(API + path, headers=student)).status_code == 404, path
-        assert (await client.get(API + path, headers=teacher)).status_code == 200, path
+    child = await add(services, Module, course_id=course.id, title="C",
+                      parent_module_id=module.id)
+    shown = (await client.get(f"{API}/modules/{module.id}", headers=teacher)).json()
+    assert shown == {"id": module.id, "course_id": course.id, "parent_module_id": None,
+                     "title": "M", "description": "", "module_type": "UNIT",
+                     "sequence_index": 0, "created_at": shown["created_at"],
+                     "updated_at": shown["updated_at"]}
+    kid = (await client.get(f"{API}/modules/{child.id}", headers=teacher)).json()
+    assert kid["parent_module_id"] == module.id
+    expected = {f"/modules/{module.id}": shown, f"/modules/{module.id}/children": [kid],
+                f"/modules/courses/{course.id}/modules": [shown, kid],
+                f"/modules/courses/{course.id}/modules/root": [shown]}
+    for path, body in expected.items():
+        hidden = await client.get(API + path, headers=student)
+        assert hidden.status_code == 404, path
+        assert hidden.json() == {"detail": "Course not found" if "courses" in path
+                                 else "Module not found"}, path
+        anonymous = await client.get(API + path)
+        assert anonymous.status_code == 404, path
+        seen = await client.get(API + path, headers=teacher)
+        assert seen.status_code == 200, path
+        assert seen.json() == body, path
 
 
 async def test_create_module_rules(client, services):
@@ -103,6 +121,8 @@ async def test_create_module_rules(client, services):
     for bad in ({"module_type": "WEEK"}, {"sequence_index": -1}, {"title": ""}):
         response = await client.post(f"{API}/modules/", json={**body, **bad}, headers=teacher)
         assert response.status_code == 422, bad
+        assert [e["loc"] for e in response.json()["detail"]] == [["body", *bad]], bad
+    assert (await client.get(f"{API}/modules/courses/{course.id}/modules")).json() == []
 
 
 async def test_reorder_modules(client, services):
@@ -137,8 +157,12 @@ async def test_reorder_modules(client, services):
                               headers=teacher)).status_code == 422
     assert (await client.post(f"{API}/modules/reorder", json={"module_ids": [one.id]})
             ).status_code == 401
-    assert (await client.post(f"{API}/modules/reorder", json={
-        "module_ids": [one.id, two.id, three.id]}, headers=other_teacher)).status_code == 403
+    foreign = await client.post(f"{API}/modules/reorder", json={
+        "module_ids": [one.id, two.id, three.id]}, headers=other_teacher)
+    assert foreign.status_code == 403
+    assert foreign.json() == {
+        "detail": "Only the course's creator or a platform admin can change this course"}
+    assert (await client.get(f"{API}/modules/courses/{course.id}/modules/root")).json() == roots
     single = await client.post(f"{API}/modules/reorder", json={"module_ids": [child.id]},
                                headers=teacher)
     assert [m["sequence_index"] for m in single.json()] == [0]

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from strawberry import relay
 
-from models.learning import LearningActivity
+from models.learning import ContentProgress, LearningActivity, ModuleProgress
 from models.user import User
 from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
 from tests.twosigma.learner_helpers import (
@@ -135,13 +135,14 @@ async def test_progress_lists_only_the_viewers_rows(client, services, user, worl
     bob = await create_user(services, email="bob@example.com")
     await enroll(services, bob, world["offering"])
     bob_headers = await bearer_for(services, bob)
-    await client.post(f"{API}/progress/content", headers=bob_headers, json={
+    bobs = (await client.post(f"{API}/progress/content", headers=bob_headers, json={
         "content_item_id": world["video"].id, "course_offering_id": world["offering"].id,
-        "progress_percent": 30})
+        "progress_percent": 30})).json()
+    assert (bobs["user_id"], bobs["progress_percent"]) == (bob.number, 30)
     assert (await client.get(f"{API}/progress/content/my-progress",
                              headers=world["headers"])).json() == []
-    assert len((await client.get(f"{API}/progress/content/my-progress",
-                                 headers=bob_headers)).json()) == 1
+    assert (await client.get(f"{API}/progress/content/my-progress",
+                             headers=bob_headers)).json() == [bobs]
 
 
 # --- content progress ----------------------------------------------------------------------
@@ -169,40 +170,92 @@ async def test_content_progress_accumulates_time_and_completes(client, services,
     assert await activities(services, user) == ["CONTENT_PROGRESS", "CONTENT_PROGRESS"]
 
 
+async def stored_progress(services, model) -> list[tuple]:
+    """Every stored (user, item, offering, percent) row of a progress ``model``."""
+    item = (model.content_item_id if model is ContentProgress else model.module_id)
+    async with services.db.session() as session:
+        return list((await session.execute(
+            select(model.user_id, item, model.course_offering_id, model.progress_percent)
+            .order_by(model.id))).all())
+
+
+def validation_locs(response) -> list[list]:
+    return [error["loc"] for error in response.json()["detail"]]
+
+
 async def test_content_progress_errors(client, services, user, world):
     url = f"{API}/progress/content"
     base = {"content_item_id": world["video"].id, "course_offering_id": world["offering"].id,
             "progress_percent": 10}
-    assert (await client.post(url, json=base)).status_code == 401
+    response = await client.post(url, json=base)
+    assert response.status_code == 401
+    assert response.json() == {"detail": "Not authenticated"}
     response = await client.post(url, headers=world["headers"],
                                  json={**base, "time_spent_seconds": -5})
     assert response.status_code == 422
+    assert validation_locs(response) == [["body", "time_spent_seconds"]]
     response = await client.post(url, headers=world["headers"], json={**base,
                                                                       "progress_percent": 101})
     assert response.status_code == 422
+    assert validation_locs(response) == [["body", "progress_percent"]]
     response = await client.post(url, headers=world["headers"], json={**base,
                                                                       "content_item_id": 9999})
     assert response.status_code == 404
     assert response.json() == {"detail": "Content item not found"}
+    response = await client.post(url, headers=world["headers"],
+                                 json={**base, "course_offering_id": 9999})
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Course offering not found"}
     elsewhere = await content_item(services, world["foreign_module"],
                                    await content_type(services, "reading"))
     response = await client.post(url, headers=world["headers"],
                                  json={**base, "content_item_id": elsewhere.id})
     assert response.status_code == 400
+    assert response.json() == {
+        "detail": "Content item does not belong to this course offering's course"}
     stranger = await create_user(services, email="s@example.com")
     response = await client.post(url, headers=await bearer_for(services, stranger), json=base)
     assert response.status_code == 403
+    assert response.json() == {"detail": "You are not enrolled in this course offering"}
+    assert await stored_progress(services, ContentProgress) == []
+    assert await activities(services, user) == []
+    assert await activities(services, stranger) == []
 
 
 async def test_dropped_enrollment_cannot_record_progress(client, services, world):
     dropped = await create_user(services, email="d@example.com")
     await enroll(services, dropped, world["offering"], status="DROPPED")
-    response = await client.post(f"{API}/progress/modules",
-                                 headers=await bearer_for(services, dropped), json={
-                                     "module_id": world["module"].id,
-                                     "course_offering_id": world["offering"].id,
-                                     "progress_percent": 10})
+    headers = await bearer_for(services, dropped)
+    response = await client.post(f"{API}/progress/modules", headers=headers, json={
+        "module_id": world["module"].id, "course_offering_id": world["offering"].id,
+        "progress_percent": 10})
     assert response.status_code == 403
+    assert response.json() == {"detail": "You are not enrolled in this course offering"}
+    response = await client.post(f"{API}/progress/content", headers=headers, json={
+        "content_item_id": world["video"].id, "course_offering_id": world["offering"].id,
+        "progress_percent": 10})
+    assert response.status_code == 403
+    assert response.json() == {"detail": "You are not enrolled in this course offering"}
+    assert await stored_progress(services, ModuleProgress) == []
+    assert await stored_progress(services, ContentProgress) == []
+    assert await activities(services, dropped) == []
+
+
+async def test_refused_write_keeps_earlier_progress(client, services, user, world):
+    url = f"{API}/progress/modules"
+    body = {"module_id": world["module"].id, "course_offering_id": world["offering"].id,
+            "progress_percent": 40}
+    stored = (await client.post(url, json=body, headers=world["headers"])).json()
+    for bad, status in (({"progress_percent": 101}, 422), ({"course_offering_id": 9999}, 404),
+                        ({"module_id": world["foreign_module"].id}, 400)):
+        response = await client.post(url, json={**body, **bad}, headers=world["headers"])
+        assert response.status_code == status, bad
+    assert await stored_progress(services, ModuleProgress) == [
+        (user.id, world["module"].id, world["offering"].id, 40)]
+    listed = (await client.get(f"{API}/progress/modules/my-progress",
+                               headers=world["headers"])).json()
+    assert listed == [stored]
+    assert await activities(services, user) == ["MODULE_PROGRESS"]
 
 
 # --- GraphQL -------------------------------------------------------------------------------

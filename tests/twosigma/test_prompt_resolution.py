@@ -183,10 +183,31 @@ async def test_deletes_are_blocked_while_others_depend(client, services):
                                        "prompts depend on it ('Coach')"}
     labelled = await client.delete(f"{BASE}/Rules/versions/1", headers=admin_h)
     assert labelled.status_code == 409
+    assert labelled.json() == {"detail": "Prompt 'Rules' version 1 cannot be deleted: other "
+                                         "prompts depend on it ('Tutor')"}
+    assert await _versions(client, teacher_h, "Rules") == [
+        (3, ["latest"]), (2, []), (1, ["staging"])]
     # Nobody depends on version 3 (it only carries latest): it goes, latest moves to 2.
-    assert (await client.delete(f"{BASE}/Rules/versions/3", headers=admin_h)).status_code == 204
+    gone = await client.delete(f"{BASE}/Rules/versions/3", headers=admin_h)
+    assert (gone.status_code, gone.content) == (204, b"")
     latest = await client.get(f"{BASE}/Rules", params={"label": "latest"}, headers=teacher_h)
-    assert latest.json()["version"] == 2
+    assert (latest.json()["version"], latest.json()["prompt"]) == (2, "two")
+    assert await _versions(client, teacher_h, "Rules") == [(2, ["latest"]), (1, ["staging"])]
+    still = await client.get(f"{BASE}/Tutor", params={"label": "latest"}, headers=teacher_h)
+    assert still.json()["resolved_prompt"] == "one"
     assert (await client.delete(f"{BASE}/Coach", headers=admin_h)).status_code == 204
     assert (await client.delete(f"{BASE}/Tutor", headers=admin_h)).status_code == 204
     assert (await client.delete(f"{BASE}/Rules", headers=admin_h)).status_code == 204
+    for name in ("Coach", "Tutor", "Rules"):
+        missing = await client.get(f"{BASE}/{name}", params={"label": "latest"},
+                                   headers=teacher_h)
+        assert missing.status_code == 404, name
+        assert missing.json() == {"detail": f"Prompt not found: '{name}' with label 'latest'"}
+    names = await client.get(f"{BASE}/names", headers=teacher_h)
+    assert names.json() == []
+
+
+async def _versions(client, headers, name) -> list[tuple[int, list[str]]]:
+    """(version, labels) of every stored version of ``name``, newest first."""
+    listed = (await client.get(f"{BASE}/{name}/versions", headers=headers)).json()
+    return [(v["version"], sorted(v["labels"])) for v in listed["versions"]]

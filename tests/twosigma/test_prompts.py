@@ -152,29 +152,53 @@ async def test_get_by_label_defaults_to_production(client, services):
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "version"]
     gone = await client.get(f"{BASE}/Video Tutor", params={"version": 9}, headers=teacher_h)
     assert gone.status_code == 404
+    assert gone.json() == {"detail": "Prompt not found: 'Video Tutor' version 9"}
+
+
+FORBIDDEN = {"detail": "You do not have permission to do this"}
+
+
+async def _stored(client, headers, name="Video Tutor") -> list[tuple[int, list[str], list[str]]]:
+    """(version, labels, tags) of every stored version of ``name``, newest first."""
+    listed = (await client.get(f"{BASE}/{name}/versions", headers=headers)).json()
+    rows = []
+    for v in listed["versions"]:
+        full = (await client.get(f"{BASE}/{name}", params={"version": v["version"]},
+                                 headers=headers)).json()
+        rows.append((v["version"], sorted(v["labels"]), full["tags"]))
+    return rows
 
 
 async def test_permissions(client, services):
     student_h, teacher_h, admin_h, _ = await _people(services)
-    assert (await client.get(f"{BASE}/")).status_code == 401
-    assert (await client.post(f"{BASE}/", json=TUTOR)).status_code == 401
+    for response in (await client.get(f"{BASE}/"), await client.post(f"{BASE}/", json=TUTOR)):
+        assert response.status_code == 401
+        assert response.json() == {"detail": "Not authenticated"}
     for method, path in [("GET", "/"), ("GET", "/labels"), ("GET", "/names"),
                          ("GET", "/link-options"), ("GET", "/Video Tutor")]:
         response = await client.request(method, BASE + path, headers=student_h)
         assert response.status_code == 403, path
-        assert response.json() == {"detail": "You do not have permission to do this"}
-    assert (await client.post(f"{BASE}/", json=TUTOR, headers=student_h)).status_code == 403
+        assert response.json() == FORBIDDEN
+    refused = await client.post(f"{BASE}/", json=TUTOR, headers=student_h)
+    assert (refused.status_code, refused.json()) == (403, FORBIDDEN)
     # production is protected: instructors can neither add it nor take it away.
     prod = await client.post(f"{BASE}/", json={**TUTOR, "labels": ["production"]},
                              headers=teacher_h)
-    assert prod.status_code == 403
+    assert (prod.status_code, prod.json()) == (403, FORBIDDEN)
+    assert (await client.get(f"{BASE}/names", headers=teacher_h)).json() == []
     await _create(client, admin_h, labels=["production"])
+    stored = [(1, ["latest", "production"], ["tutor", "video"])]
+    assert await _stored(client, teacher_h) == stored
     strip = await client.patch(f"{BASE}/Video Tutor/versions/1/labels", json={"labels": []},
                                headers=teacher_h)
-    assert strip.status_code == 403
-    assert (await client.delete(f"{BASE}/Video Tutor", headers=teacher_h)).status_code == 403
-    assert (await client.delete(f"{BASE}/Video Tutor/versions/1",
-                                headers=teacher_h)).status_code == 403
+    assert (strip.status_code, strip.json()) == (403, FORBIDDEN)
+    tags = await client.patch(f"{BASE}/Video Tutor/tags", json={"tags": ["x"]},
+                              headers=student_h)
+    assert (tags.status_code, tags.json()) == (403, FORBIDDEN)
+    for path in ("/Video Tutor", "/Video Tutor/versions/1"):
+        response = await client.delete(BASE + path, headers=teacher_h)
+        assert (response.status_code, response.json()) == (403, FORBIDDEN), path
+    assert await _stored(client, teacher_h) == stored
 
 
 async def test_bad_input(client, services):
@@ -188,16 +212,27 @@ async def test_bad_input(client, services):
     assert kind.status_code == 422 and kind.json()["detail"][0]["loc"] == ["body", "type"]
     empty = await client.post(f"{BASE}/", json={**TUTOR, "name": ""}, headers=teacher_h)
     assert empty.status_code == 422
+    assert [e["loc"] for e in empty.json()["detail"]] == [["body", "name"]]
     pipe = await client.post(f"{BASE}/", json={**TUTOR, "name": "a|b"}, headers=teacher_h)
     assert pipe.status_code == 400
+    assert pipe.json() == {"detail": "Prompt name cannot contain '|', '=' or '@@@'"}
     reserved = await client.post(f"{BASE}/", json={**TUTOR, "name": "Labels"},
                                  headers=teacher_h)
     assert reserved.status_code == 400
     assert reserved.json() == {"detail": "'Labels' is a reserved name"}
+    assert (await client.get(f"{BASE}/names", headers=teacher_h)).json() == []
     await _create(client, teacher_h)
     set_latest = await client.patch(f"{BASE}/Video Tutor/versions/1/labels",
                                     json={"labels": ["latest"]}, headers=teacher_h)
     assert set_latest.status_code == 400
+    assert set_latest.json() == {
+        "detail": "The 'latest' label is managed automatically and cannot be set"}
+    bad_label = await client.patch(f"{BASE}/Video Tutor/versions/1/labels",
+                                   json={"labels": ["ok", "no way"]}, headers=teacher_h)
+    assert bad_label.status_code == 400
+    assert bad_label.json() == {
+        "detail": "Invalid label 'no way': use letters, digits, '_', '-' or '.'"}
+    assert await _stored(client, teacher_h) == [(1, ["latest", "staging"], ["tutor", "video"])]
     no_version = await client.patch(f"{BASE}/Video Tutor/versions/5/labels",
                                     json={"labels": ["a"]}, headers=teacher_h)
     assert no_version.status_code == 404
@@ -206,9 +241,11 @@ async def test_bad_input(client, services):
                                   json={"labels": ["a"]}, headers=teacher_h)
     assert bad_path.status_code == 422
     assert bad_path.json()["detail"][0]["loc"] == ["path", "version"]
-    for params in ({"page": 0}, {"page_size": 101}, {"page_size": 0}):
+    for params, field in (({"page": 0}, "page"), ({"page_size": 101}, "page_size"),
+                          ({"page_size": 0}, "page_size")):
         response = await client.get(f"{BASE}/", params=params, headers=teacher_h)
         assert response.status_code == 422, params
+        assert [e["loc"] for e in response.json()["detail"]] == [["query", field]], params
 
 
 async def test_list_groups_filters_and_pages(client, services):
@@ -268,9 +305,15 @@ async def test_tags_apply_to_every_version(client, services):
     v1 = await client.get(f"{BASE}/Video Tutor", params={"version": 1}, headers=teacher_h)
     assert v1.json()["tags"] == ["only"]
     missing = await client.patch(f"{BASE}/Nope/tags", json={"tags": []}, headers=teacher_h)
-    assert missing.status_code == 404
+    assert (missing.status_code, missing.json()) == (404, {"detail": "Prompt not found: 'Nope'"})
     bad = await client.patch(f"{BASE}/Video Tutor/tags", json={"tags": "x"}, headers=teacher_h)
     assert bad.status_code == 422
+    assert bad.json()["detail"][0]["loc"] == ["body", "tags"]
+    empty = await client.patch(f"{BASE}/Video Tutor/tags", json={"tags": [" "]},
+                               headers=teacher_h)
+    assert (empty.status_code, empty.json()) == (
+        400, {"detail": "Tags must be 1 to 100 characters"})
+    assert [tags for _, _, tags in await _stored(client, teacher_h)] == [["only"]] * 3
 
 
 async def test_delete_version_moves_latest_and_delete_name(client, services):
@@ -282,8 +325,11 @@ async def test_delete_version_moves_latest_and_delete_name(client, services):
     latest = (await client.get(f"{BASE}/Video Tutor", params={"label": "latest"},
                                headers=teacher_h)).json()
     assert latest["version"] == 2
-    assert (await client.delete(f"{BASE}/Video Tutor/versions/3",
-                                headers=admin_h)).status_code == 404
+    again = await client.delete(f"{BASE}/Video Tutor/versions/3", headers=admin_h)
+    assert (again.status_code, again.json()) == (
+        404, {"detail": "Prompt not found: 'Video Tutor' version 3"})
+    assert [(v, labels) for v, labels, _ in await _stored(client, teacher_h)] == [
+        (2, ["latest"]), (1, [])]
     # A new version still counts up from the highest remaining one.
     assert (await _create(client, teacher_h, labels=[]))["version"] == 3
     assert (await client.delete(f"{BASE}/Video Tutor", headers=admin_h)).status_code == 204

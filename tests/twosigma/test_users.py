@@ -64,11 +64,14 @@ async def test_update_me_changes_only_sent_fields(client, services, user):
 
 async def test_update_me_validates_with_422(client, services, user):
     headers = await bearer_for(services, user)
+    before = (await client.get(f"{API}/users/me", headers=headers)).json()
     for field, value in (("time_zone", "Moon/Base"), ("locale", "!!"), ("full_name", "  ")):
-        response = await client.put(f"{API}/users/me", headers=headers, json={field: value})
+        response = await client.put(f"{API}/users/me", headers=headers,
+                                    json={"full_name": "Changed", field: value})
         assert response.status_code == 422, field
         [error] = response.json()["detail"]
         assert error["loc"] == ["body", field]
+    assert (await client.get(f"{API}/users/me", headers=headers)).json() == before
 
 
 async def test_get_user_shows_public_profile_to_others_and_all_to_self_and_admins(
@@ -78,14 +81,18 @@ async def test_get_user_shows_public_profile_to_others_and_all_to_self_and_admin
 
     other = await client.get(f"{API}/users/{user.number}", headers=await bearer_for(services, bob))
     assert other.status_code == 200
-    assert set(other.json()) == PUBLIC_KEYS
-    assert other.json()["id"] == user.number and other.json()["full_name"] == "Ada"
+    created_at = user.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    assert other.json() == {"id": user.number, "full_name": "Ada", "created_at": created_at}
 
     own = await client.get(f"{API}/users/{user.number}", headers=await bearer_for(services, user))
-    assert set(own.json()) == PRIVATE_KEYS
+    me = {"id": user.number, "email": "ada@example.com", "full_name": "Ada", "is_active": True,
+          "locale": "en", "time_zone": "UTC", "current_streak_days": 0,
+          "last_activity_date": None, "created_at": created_at}
+    assert set(me) == PRIVATE_KEYS
+    assert own.json() == me
     by_admin = await client.get(f"{API}/users/{user.number}",
                                 headers=await bearer_for(services, admin))
-    assert by_admin.json()["email"] == "ada@example.com"
+    assert by_admin.json() == me
 
 
 async def test_get_user_404_and_422(client, services, user):
@@ -119,6 +126,7 @@ async def test_list_users_pages_with_skip_and_limit(client, services, user):
         assert response.json()["detail"][0]["loc"][0] == "query"
     response = await client.get(f"{API}/users/", params={"limit": 100}, headers=headers)
     assert response.status_code == 200
+    assert response.json() == body
 
 
 async def test_overview_lists_enrollments_recommendations_activity_and_stats(
