@@ -207,7 +207,7 @@ class LLMGateway:
                 messages=[{"role": "user", "content": "ping"}])
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
             exc = _unwrap(exc)
-            status = _effective_status(exc) if isinstance(exc, anthropic.APIStatusError) else None
+            status = status_of(exc)
             if status in (401, 403):
                 return False, INVALID_KEY
             if status == 429:
@@ -309,6 +309,13 @@ def map_anthropic_error(exc: BaseException, *, bedrock: bool = False) -> DomainE
             return Upstream(SERVICE_ERROR, status=502)
         return Upstream(REQUEST_REJECTED, status=502)
     return Upstream(SERVICE_ERROR, status=502)
+
+
+def status_of(exc: BaseException) -> int | None:
+    """The HTTP status an SDK failure stands for (an error event inside a 200 stream
+    counts as its type's status); None when no answer came (timeouts, connections)."""
+    exc = _unwrap(exc)
+    return _effective_status(exc) if isinstance(exc, anthropic.APIStatusError) else None
 
 
 def _mapped(exc: BaseException, *, bedrock: bool = False) -> DomainError:

@@ -4,6 +4,10 @@ A node is one assistant answer, keyed by the content item, the prompt version,
 the model, its parent node (null for the greeting, the root) and the hash of
 the user message that led to it. ``chunks`` keeps the streamed pieces with
 their original boundaries so a hit replays the very same SSE events.
+
+A claim marks a node being generated: the request that holds it calls the
+model; others asking for the same node wait for the node (or for the claim to
+go, or to expire, and then claim it themselves).
 """
 
 from __future__ import annotations
@@ -52,3 +56,11 @@ class ChatCacheNode(Base):
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False)
     last_hit_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChatCacheClaim(Base):
+    __tablename__ = "chat_cache_claims"
+
+    # SHA-256 of the node key (content item, prompt, model, parent, message hash).
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)

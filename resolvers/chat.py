@@ -12,14 +12,17 @@ or cached and the session stays usable.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
+import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
 
 from core.context import Context
-from core.errors import DomainError, Forbidden, NotFound, Validation
+from core.errors import DomainError, Forbidden, NotFound, Upstream, Validation
+from core.llm import TIMED_OUT
 from loaders.chat import (
     ChatMessageByIdLoader,
     ChatMessagesBySessionIdLoader,
@@ -147,14 +150,15 @@ async def _messages(ctx: Context, session_id: int) -> list[ChatMessage]:
 
 
 async def share(ctx: Context, *, session_id: int) -> ChatSession:
-    """Turn on the read-only public view; the token stays the same while shared."""
+    """Turn on the read-only public view; the token stays the same while shared (two
+    concurrent calls get the same token: a token is only minted where there is none)."""
     session = await _load(ctx, session_id)
     if session.share_enabled and session.share_token:
         return session
+    token = func.coalesce(ChatSession.share_token, secrets.token_urlsafe(24))
     async with ctx.db.transaction() as db:
         session = (await db.execute(update(ChatSession).where(ChatSession.id == session.id)
-                                    .values(share_enabled=True,
-                                            share_token=secrets.token_urlsafe(24),
+                                    .values(share_enabled=True, share_token=token,
                                             updated_at=func.now())
                                     .returning(ChatSession))).scalar_one()
     return session
@@ -194,11 +198,20 @@ class Turn:
     hit: ChatCacheNode | None = None
 
 
-def _history(messages: list[ChatMessage], latest: str) -> list[dict]:
-    """The conversation for the model, consecutive same-role messages merged (a failed
-    turn leaves two user messages in a row)."""
+def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> list[dict]:
+    """The conversation for the model.
+
+    A failed turn leaves a user message without an answer. Before a cacheable
+    message such messages are left out, so the conversation is exactly the cache
+    tree's path and the answer can be stored under it; otherwise they are kept,
+    merged with the next user message.
+    """
+    pairs = [(m.role, m.content) for m in messages]
+    if cacheable:
+        pairs = [(role, text) for i, (role, text) in enumerate(pairs)
+                 if role != "user" or (i + 1 < len(pairs) and pairs[i + 1][0] == "assistant")]
     merged: list[dict] = []
-    for role, text in [*((m.role, m.content) for m in messages), ("user", latest)]:
+    for role, text in [*pairs, ("user", latest)]:
         if merged and merged[-1]["role"] == role:
             merged[-1]["content"] += "\n\n" + text
         else:
@@ -240,9 +253,9 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
                          .values(**values))
         await record_activity(db, session.user_id, "CHAT_MESSAGE", course_id=item.course_id,
                               content_item_id=item.id, summary=item.title)
-    return Turn(session_id=session.id, model=model, system=prompt.system,
-                history=_history(earlier, message), access=access, node_key=node_key,
-                hit=hit)
+    history = _history(earlier, message, cacheable=node_key is not None)
+    return Turn(session_id=session.id, model=model, system=prompt.system, history=history,
+                access=access, node_key=node_key, hit=hit)
 
 
 async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
@@ -284,33 +297,64 @@ async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
             async for event in _replay(ctx, turn, turn.hit):
                 yield event
             return
-        chunks: list[str] = []
         if turn.node_key is None:
+            chunks: list[str] = []
             async for text in _stream(ctx, turn):
                 chunks.append(text)
                 yield Chunk(text)
             yield Done(await _answer(ctx, turn, "".join(chunks), {"source": "llm"}))
             return
-        stored = None
+        async for event in _run_cacheable(ctx, turn, turn.node_key):
+            yield event
+    except DomainError as error:
+        yield Failed(status=error.status, detail=error.message)
+
+
+async def _run_cacheable(ctx: Context, turn: Turn,
+                         key: chat_cache.NodeKey) -> AsyncIterator[Event]:
+    """A cacheable miss: one request per node calls the model (see ``chat_cache``);
+    the others replay what it stored."""
+    deadline = time.monotonic() + _claim_wait_seconds(ctx)
+    while True:
         async with ctx.db.transaction() as db:
-            await chat_cache.lock(db, turn.node_key)
-            found = await chat_cache.find(db, turn.node_key)
-            if found is None:
-                cacheable = await chat_cache.parent_exists(db, turn.node_key)
-                async for text in _stream(ctx, turn):
-                    chunks.append(text)
-                    yield Chunk(text)
-                if cacheable:
-                    stored = await chat_cache.store(db, turn.node_key, chunks)
+            found, claimed = await chat_cache.find_or_claim(db, key)
+        if found is None and not claimed:
+            found = await chat_cache.wait_for_node(ctx, key, deadline=deadline)
+            if found is None and time.monotonic() >= deadline:
+                raise Upstream(TIMED_OUT, status=504)
         if found is not None:
             async for event in _replay(ctx, turn, found):
                 yield event
             return
-        yield Done(await _answer(ctx, turn, "".join(chunks),
-                                 {"source": "llm", "cache_lookup": "miss"},
-                                 stored.id if stored else None))
-    except DomainError as error:
-        yield Failed(status=error.status, detail=error.message)
+        if claimed:
+            break
+    try:
+        chunks: list[str] = []
+        renewed = time.monotonic()
+        async for text in _stream(ctx, turn):
+            chunks.append(text)
+            yield Chunk(text)
+            if time.monotonic() - renewed > chat_cache.RENEW_SECONDS:
+                async with ctx.db.transaction() as db:
+                    await chat_cache.renew_claim(db, key)
+                renewed = time.monotonic()
+        async with ctx.db.transaction() as db:
+            stored = await chat_cache.store(db, key, chunks)
+            await chat_cache.release_claim(db, key)
+    except BaseException:
+        with contextlib.suppress(Exception):
+            async with ctx.db.transaction() as db:
+                await chat_cache.release_claim(db, key)
+        raise
+    yield Done(await _answer(ctx, turn, "".join(chunks), {"source": "llm", "cache_lookup": "miss"},
+                             stored.id if stored else None))
+
+
+def _claim_wait_seconds(ctx: Context) -> float:
+    """How long a turn waits on another's answer to the same node: as long as that call
+    may take with its retries, and a margin."""
+    settings = ctx.settings
+    return settings.llm_timeout_seconds * (settings.llm_max_retries + 1) + 30.0
 
 
 async def run_and_publish(ctx: Context, turn: Turn) -> AsyncIterator[Event]:

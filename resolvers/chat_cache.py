@@ -6,32 +6,43 @@ tree) and MCQ answers ``{"questionId", "answer"}`` (a child of the session's
 current node, found by the SHA-256 of their canonical JSON: sorted keys, no
 spaces). Anything else is free-form and makes the session DIVERGED for good.
 
-Concurrent misses on one node are serialized by a PostgreSQL advisory lock
-taken in a transaction that stays open while the first request calls the
-model and that inserts the node before it commits: the others wait, see the
-node once the lock is theirs, and replay it. The lock is the database's, so it
-holds across server instances.
+Concurrent misses on one node make one model call: the first request claims
+the node (a row in ``chat_cache_claims``, in a short transaction: no
+connection is held while the model answers), streams the answer, stores the
+node and drops the claim. The others poll for the node and replay it; if the
+claim goes without a node (the call failed) or expires (its holder died and
+stopped renewing it), one of them claims it in turn. Claims are rows in the
+database, so this holds across server instances.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import case, func, select, text, update
+from sqlalchemy import case, delete, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.context import Context
-from core.db import xact_lock
 from core.jobs import job
 from models.chat import ChatMessage, ChatSession
-from models.chat_cache import ChatCacheNode
+from models.chat_cache import ChatCacheClaim, ChatCacheNode
 
 GREETING = "Start."
 CLEANUP_JOB = "chat_cache.cleanup"
+# A claim not renewed for CLAIM_SECONDS is abandoned; its holder renews it every
+# RENEW_SECONDS while the answer streams.
+CLAIM_SECONDS = 60
+RENEW_SECONDS = 15.0
+# How often a request waiting on another's claim looks again, from the first to the
+# slowest poll.
+POLL_SECONDS = (0.05, 0.5)
 
 
 @dataclass(frozen=True)
@@ -75,9 +86,9 @@ class NodeKey:
     parent_id: int | None
     message_hash: str
 
-    def lock_id(self) -> str:
-        return canonical({"c": self.content_item_id, "p": self.prompt_key, "m": self.model,
-                          "n": self.parent_id, "h": self.message_hash})
+    def claim_id(self) -> str:
+        return _sha(canonical({"c": self.content_item_id, "p": self.prompt_key,
+                               "m": self.model, "n": self.parent_id, "h": self.message_hash}))
 
 
 async def find(db: AsyncSession, key: NodeKey) -> ChatCacheNode | None:
@@ -90,30 +101,64 @@ async def find(db: AsyncSession, key: NodeKey) -> ChatCacheNode | None:
         parent, ChatCacheNode.message_hash == key.message_hash))).scalar_one_or_none()
 
 
-async def lock(db: AsyncSession, key: NodeKey) -> None:
-    """Wait for, then hold until ``db``'s transaction ends, the single-flight lock on ``key``."""
-    await xact_lock(db, key.lock_id())
+async def find_or_claim(db: AsyncSession, key: NodeKey) -> tuple[ChatCacheNode | None, bool]:
+    """The node under ``key`` if stored; else whether this request now holds its claim
+    (False while another live claim does)."""
+    node = await find(db, key)
+    if node is not None:
+        return node, False
+    expires = func.now() + timedelta(seconds=CLAIM_SECONDS)
+    claimed = await db.execute(
+        insert(ChatCacheClaim).values(key=key.claim_id(), expires_at=expires)
+        .on_conflict_do_update(index_elements=["key"], set_={"expires_at": expires},
+                               where=ChatCacheClaim.expires_at < func.now())
+        .returning(ChatCacheClaim.key))
+    return None, claimed.first() is not None
 
 
-async def parent_exists(db: AsyncSession, key: NodeKey) -> bool:
-    if key.parent_id is None:
-        return True
-    return await db.get(ChatCacheNode, key.parent_id) is not None
+async def renew_claim(db: AsyncSession, key: NodeKey) -> None:
+    await db.execute(update(ChatCacheClaim).where(ChatCacheClaim.key == key.claim_id())
+                     .values(expires_at=func.now() + timedelta(seconds=CLAIM_SECONDS)))
 
 
-async def store(db: AsyncSession, key: NodeKey, chunks: list[str]) -> ChatCacheNode:
-    """Insert the answer streamed for ``key`` (call with the key's lock held)."""
+async def release_claim(db: AsyncSession, key: NodeKey) -> None:
+    await db.execute(delete(ChatCacheClaim).where(ChatCacheClaim.key == key.claim_id()))
+
+
+async def wait_for_node(ctx: Context, key: NodeKey, *, deadline: float) -> ChatCacheNode | None:
+    """Wait while another request holds ``key``'s claim: its node once stored, or None
+    when the claim goes without one (that call failed, or its holder died) or at
+    ``deadline`` (a ``time.monotonic()`` value)."""
+    pause = POLL_SECONDS[0]
+    while time.monotonic() < deadline:
+        await asyncio.sleep(pause)
+        pause = min(pause * 2, POLL_SECONDS[1])
+        async with ctx.db.session() as db:
+            node = await find(db, key)
+            if node is not None:
+                return node
+            live = (await db.execute(select(ChatCacheClaim.key).where(
+                ChatCacheClaim.key == key.claim_id(),
+                ChatCacheClaim.expires_at >= func.now()))).first()
+        if live is None:
+            return None
+    return None
+
+
+async def store(db: AsyncSession, key: NodeKey, chunks: list[str]) -> ChatCacheNode | None:
+    """Insert the answer streamed for ``key``: the node stored under it (another
+    request's if one got there first), or None when its parent is gone."""
     sequence = 0
     if key.parent_id is not None:
         parent = await db.get(ChatCacheNode, key.parent_id)
+        if parent is None:
+            return None
         sequence = parent.sequence + 1
-    node = ChatCacheNode(content_item_id=key.content_item_id, prompt_key=key.prompt_key,
-                         model=key.model, parent_id=key.parent_id,
-                         message_hash=key.message_hash, sequence=sequence, chunks=list(chunks),
-                         full_text="".join(chunks))
-    db.add(node)
-    await db.flush()
-    return node
+    await db.execute(insert(ChatCacheNode).values(
+        content_item_id=key.content_item_id, prompt_key=key.prompt_key, model=key.model,
+        parent_id=key.parent_id, message_hash=key.message_hash, sequence=sequence,
+        chunks=list(chunks), full_text="".join(chunks)).on_conflict_do_nothing())
+    return await find(db, key)
 
 
 async def record_hit(db: AsyncSession, node_id: int) -> None:
@@ -135,10 +180,12 @@ async def delete_stale(db: AsyncSession, *, older_than_days: int) -> int:
 
 @job(CLEANUP_JOB, every_seconds=6 * 3600)
 async def cleanup_stale_nodes(services, payload: dict) -> None:
-    """Remove cache nodes unused for ``chat_cache_stale_days`` (or the payload's ``days``)."""
+    """Remove cache nodes unused for ``chat_cache_stale_days`` (or the payload's ``days``),
+    and claims abandoned by requests that died."""
     days = int(payload.get("days", services.settings.chat_cache_stale_days))
     async with services.db.transaction() as db:
         await delete_stale(db, older_than_days=days)
+        await db.execute(delete(ChatCacheClaim).where(ChatCacheClaim.expires_at < func.now()))
 
 
 # ----------------------------------------------------------------- analytics

@@ -18,6 +18,7 @@ import httpx2
 import orjson
 from sqlalchemy.dialects.postgresql import insert
 
+from core import llm
 from core.auth import secrets_box
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.config import Settings
@@ -155,11 +156,11 @@ async def test_aws_connection(ctx: Context) -> ConnectionTest:
         await client.messages.create(
             model=settings.bedrock_model, max_tokens=1,
             messages=[{"role": "user", "content": "ping"}])
-    except anthropic.APIStatusError as exc:
-        if exc.status_code in (401, 403):
-            return result(False, "AWS rejected these credentials (status "
-                                 f"{exc.status_code})")
-        return result(False, f"AWS Bedrock answered status {exc.status_code}")
-    except (anthropic.APIConnectionError, httpx2.HTTPError):
+    except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+        status = llm.status_of(exc)
+        if status in (401, 403):
+            return result(False, f"AWS rejected these credentials (status {status})")
+        if status is not None:
+            return result(False, f"AWS Bedrock answered status {status}")
         return result(False, f"Unable to reach AWS Bedrock in {settings.bedrock_region}")
     return result(True, "Connected to AWS Bedrock")

@@ -540,7 +540,7 @@ class FakeAnthropic:
         reply = self._next_reply(request.url.path, body) or Reply(kind="default")
         await self._pause(reply.delay_before_headers)
         if reply.kind == "error":
-            return _bedrock_error(reply.status, reply.message)
+            return _bedrock_error(reply.status, reply.message, retry_after=reply.retry_after)
         if reply.kind == "default":
             reply = Reply(kind="text", text=self.default_text)
         streaming = request.url.path.endswith("/invoke-with-response-stream")
@@ -591,10 +591,13 @@ def _bedrock_headers() -> dict[str, str]:
     return {"x-amzn-requestid": secrets.token_hex(16)}
 
 
-def _bedrock_error(status: int, message: str | None = None) -> Response:
+def _bedrock_error(status: int, message: str | None = None, *,
+                   retry_after: float | int | None = None) -> Response:
     error_type, default = BEDROCK_ERRORS.get(status, ("InternalServerException", "Error"))
-    return JSONResponse({"message": message or default}, status_code=status,
-                        headers={**_bedrock_headers(), "x-amzn-errortype": error_type})
+    headers = {**_bedrock_headers(), "x-amzn-errortype": error_type}
+    if retry_after is not None:
+        headers["retry-after"] = str(retry_after)
+    return JSONResponse({"message": message or default}, status_code=status, headers=headers)
 
 
 def _frame(headers: dict[str, str], payload: bytes) -> bytes:

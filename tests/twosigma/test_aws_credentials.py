@@ -152,7 +152,12 @@ async def test_connection_through_the_bedrock_client(bedrock_app, services, new_
     assert data["testAwsConnection"] == {
         "success": False, "message": "AWS rejected these credentials (status 403)",
         "region": "eu-west-1"}
-    assert len(fake.recorded_bedrock()) == 3
+    fake.valid_aws_keys = None
+    fake.reply_error(429, retry_after=30)
+    throttled = await http.post(f"{BASE}/test", headers=admin_h)
+    assert throttled.status_code == 200
+    assert throttled.json()["message"] == "AWS Bedrock answered status 429"
+    assert len(fake.recorded_bedrock()) == 4
 
 
 async def test_unreachable_bedrock_is_a_clear_failure(database_url, client, services,

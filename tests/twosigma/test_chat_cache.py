@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import select, text, update
 
 from core import jobs
+from core.llm import SERVICE_ERROR
 from models.chat import ChatMessage
-from models.chat_cache import ChatCacheNode
+from models.chat_cache import ChatCacheClaim, ChatCacheNode
 from models.course import Course
 from resolvers import chat_cache
 from tests.twosigma.chat_helpers import (
@@ -195,6 +196,61 @@ async def test_concurrent_misses_on_one_node_make_one_model_call(
     assert sources == ["cache", "llm"]
 
 
+async def test_no_connection_is_held_while_the_first_request_streams(
+        client, services, fake_anthropic, new_client):
+    users = [await learner(services, f"user{i}@example.com") for i in range(4)]
+    item = await topic(services)
+    sessions = [await open_session(client, who, item) for who in users]
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING, delay_per_chunk=0.4)
+
+    turns = [asyncio.create_task(greet(new_client(), who, session["id"]))
+             for who, session in zip(users, sessions, strict=True)]
+    await asyncio.sleep(0.7)
+    async with services.db.session() as db:
+        claims = (await db.execute(select(ChatCacheClaim))).scalars().all()
+        # Neither the streaming request nor the three waiting for it keeps a transaction
+        # open or waits on a lock.
+        holding = (await db.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid() AND (state LIKE 'idle in transaction%' "
+            "OR wait_event_type = 'Lock')"))).scalar()
+    results = await asyncio.gather(*turns)
+
+    assert len(claims) == 1 and holding == 0
+    assert len(fake_anthropic.recorded()) == 1
+    assert [chunks_of(events) for _, events in results] == [GREETING] * 4
+    [root] = await nodes(services)
+    assert root.hits == 3
+    async with services.db.session() as db:
+        assert (await db.execute(select(ChatCacheClaim))).scalars().all() == []
+
+
+async def test_an_abandoned_claim_is_taken_over(client, services, fake_anthropic):
+    ada = await learner(services)
+    item = await topic(services)
+    session = await open_session(client, ada, item)
+    await greet(client, ada, session["id"])
+    [root] = await nodes(services)
+    key = chat_cache.NodeKey(content_item_id=item.id, prompt_key=root.prompt_key,
+                             model=root.model, parent_id=None, message_hash=root.message_hash)
+    # As if a request had claimed the greeting and died: its claim runs out in a second.
+    async with services.db.transaction() as db:
+        await db.delete(await db.get(ChatCacheNode, root.id))
+        db.add(ChatCacheClaim(key=key.claim_id(),
+                              expires_at=datetime.now(UTC) + timedelta(seconds=1)))
+    bob = await learner(services, "bob@example.com")
+    fake_anthropic.reply_text("Hello, Bob!")
+    started = asyncio.get_running_loop().time()
+
+    _, events = await greet(client, bob, (await open_session(client, bob, item))["id"])
+
+    assert asyncio.get_running_loop().time() - started >= 0.9
+    assert "".join(chunks_of(events)) == "Hello, Bob!"
+    assert [n.full_text for n in await nodes(services)] == ["Hello, Bob!"]
+    async with services.db.session() as db:
+        assert (await db.execute(select(ChatCacheClaim))).scalars().all() == []
+
+
 async def test_a_failed_answer_is_not_cached(client, services, fake_anthropic):
     ada, bob = await learner(services), await learner(services, "bob@example.com")
     item = await topic(services)
@@ -205,7 +261,8 @@ async def test_a_failed_answer_is_not_cached(client, services, fake_anthropic):
     _, failed = await greet(client, ada, first["id"])
     _, events = await greet(client, bob, second["id"])
 
-    assert failed[-1]["done"] is True and "error" in failed[-1]
+    assert failed[-1] == {"content": "", "done": True,
+                          "error": {"status": 502, "detail": SERVICE_ERROR}}
     assert "".join(chunks_of(events)) == "Hello, Bob!"
     assert [n.full_text for n in await nodes(services)] == ["Hello, Bob!"]
     assert await session_state(client, ada, first["id"]) == (None, "TRACKING")

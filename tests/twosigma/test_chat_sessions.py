@@ -235,7 +235,36 @@ async def test_failure_mid_stream_ends_with_an_error_and_the_session_goes_on(
     _, events = await greet(client, ada, session["id"])
 
     assert "".join(chunks_of(events)) == "Hello again!"
+    # The unanswered "Start." is left out: the cached answer is the greeting's own.
     assert fake_anthropic.last_request.body["messages"] == [
-        {"role": "user", "content": "Start.\n\nStart."}]
+        {"role": "user", "content": "Start."}]
     fresh = await client.get(f"{API}/chat/sessions/{session['id']}", headers=ada.headers)
     assert fresh.json()["cache_node_id"] is not None
+
+
+async def test_after_a_failure_free_text_keeps_the_unanswered_message_and_mcq_drops_it(
+        client, services, fake_anthropic):
+    ada = await learner(services)
+    session = await open_session(client, ada, await topic(services))
+    fake_anthropic.reply_text("Welcome! Q1: A or B?")
+    await greet(client, ada, session["id"])
+    mcq = json.dumps({"questionId": 1, "answer": "A"})
+
+    fake_anthropic.reply_stream_error_after(["Par"])
+    await send(client, ada, session["id"], mcq)
+    fake_anthropic.reply_text("Right.")
+    await send(client, ada, session["id"], mcq)
+
+    assert fake_anthropic.last_request.body["messages"] == [
+        {"role": "user", "content": "Start."},
+        {"role": "assistant", "content": "Welcome! Q1: A or B?"},
+        {"role": "user", "content": mcq}]
+
+    fake_anthropic.reply_stream_error_after(["Par"])
+    await send(client, ada, session["id"], "Why is A right?")
+    fake_anthropic.reply_text("Because.")
+    await send(client, ada, session["id"], "Please explain.")
+
+    assert fake_anthropic.last_request.body["messages"][-2:] == [
+        {"role": "assistant", "content": "Right."},
+        {"role": "user", "content": "Why is A right?\n\nPlease explain."}]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from tests.twosigma.chat_helpers import API, greet, learner, open_session, topic
 
 
@@ -64,3 +66,18 @@ async def test_share_refusals(client, services):
     assert theirs.status_code == 403 and theirs.json() == {"detail": "Not your chat session"}
     assert missing.status_code == 404
     assert unknown.status_code == 404 and unknown.json() == {"detail": "Shared session not found"}
+
+
+async def test_concurrent_shares_hand_out_one_working_token(client, services, new_client):
+    ada = await learner(services)
+    session = await open_session(client, ada, await topic(services))
+    url = f"{API}/chat/sessions/{session['id']}/share"
+
+    answers = await asyncio.gather(*(new_client().post(url, headers=ada.headers)
+                                     for _ in range(6)))
+
+    tokens = {answer.json()["share_token"] for answer in answers}
+    assert [answer.status_code for answer in answers] == [200] * 6
+    assert len(tokens) == 1
+    public = await client.get(f"{API}/chat/share/{tokens.pop()}")
+    assert public.status_code == 200 and public.json()["id"] == session["id"]
