@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN
@@ -256,7 +256,8 @@ async def get_versions(ctx: Context, *, name: str, offset: int = 0,
 async def set_labels(ctx: Context, *, name: str, version: int, labels: list[str]) -> PromptView:
     """Replace a version's labels (``latest`` stays where it is); each moves off other versions.
 
-    Adding or removing a protected label needs PLATFORM_ADMIN.
+    Adding or removing a protected label needs PLATFORM_ADMIN. A label that other
+    prompts depend on cannot be removed (409): it may only move to another version.
     """
     _require_reader(ctx)
     wanted = _check_labels(ctx, labels)
@@ -266,7 +267,13 @@ async def set_labels(ctx: Context, *, name: str, version: int, labels: list[str]
             Prompt.name == name, Prompt.version == version))).scalar_one_or_none()
         if row is None:
             raise NotFound(f"Prompt not found: '{name}' version {version}")
-        _check_protected(ctx, set(row.labels) - set(wanted) - {LATEST})
+        removed = sorted(set(row.labels) - set(wanted) - {LATEST})
+        _check_protected(ctx, set(removed))
+        dependents = await _dependents(session, name, labels=removed) if removed else []
+        if dependents:
+            raise Conflict(f"Label {', '.join(repr(x) for x in removed)} of prompt '{name}' "
+                           "cannot be removed: other prompts depend on it ("
+                           + ", ".join(f"'{d}'" for d in dependents) + ")")
         await _take_labels(session, name, wanted, keep_id=row.id)
         row.labels = [*wanted, *([LATEST] if LATEST in row.labels else [])]
         await session.flush()
@@ -279,6 +286,8 @@ async def update_tags(ctx: Context, *, name: str, tags: list[str]) -> list[str]:
     _require_reader(ctx)
     tags = _check_tags(tags)
     async with ctx.db.transaction() as session:
+        # A new version copies the tags: take the name's lock so neither write is lost.
+        await _lock(session, name)
         result = await session.execute(update(Prompt).where(Prompt.name == name)
                                        .values(tags=tags))
         if not result.rowcount:
@@ -288,12 +297,13 @@ async def update_tags(ctx: Context, *, name: str, tags: list[str]) -> list[str]:
 
 async def _dependents(session: AsyncSession, name: str, *, version: int | None = None,
                       labels: list[str] | None = None) -> list[str]:
-    """Names of other prompts whose dependencies point at ``name`` (or one version of it)."""
+    """Names of other prompts whose dependencies point at ``name``: at all, or (given
+    ``version`` and/or ``labels``) at that version or those labels."""
     query = (select(Prompt.name).join(PromptDependency, PromptDependency.parent_id == Prompt.id)
              .where(PromptDependency.child_name == name, Prompt.name != name).distinct())
-    if version is not None:
-        pinned = PromptDependency.child_version == version
-        query = query.where(pinned | PromptDependency.child_label.in_(labels or []))
+    if version is not None or labels is not None:
+        pinned = [PromptDependency.child_version == version] if version is not None else []
+        query = query.where(or_(*pinned, PromptDependency.child_label.in_(labels or [])))
     return sorted((await session.execute(query)).scalars())
 
 

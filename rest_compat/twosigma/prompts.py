@@ -39,7 +39,9 @@ Choices where the reference is silent (what its FastAPI backend does):
   alphabetically; ``/names`` and ``/link-options`` are ordered by name and
   ``id`` in ``/names`` is the id of the newest version.
 - Set labels answers 200 with the version's PromptResponse; ``latest`` stays
-  where it is. Update tags answers ``{"success": true}``.
+  where it is. Removing a label that other prompts reference is 409 ``{"detail":
+  "Label 'X' of prompt 'Y' cannot be removed: other prompts depend on it ('Z')"}``
+  (moving it to another version is fine). Update tags answers ``{"success": true}``.
 - Deletes answer 204. Deleting a name is 409 ``{"detail": "Prompt 'X' cannot
   be deleted: other prompts depend on it ('Y')"}`` while another prompt
   references it; deleting a version is 409 while another prompt pins that

@@ -211,3 +211,40 @@ async def _versions(client, headers, name) -> list[tuple[int, list[str]]]:
     """(version, labels) of every stored version of ``name``, newest first."""
     listed = (await client.get(f"{BASE}/{name}/versions", headers=headers)).json()
     return [(v["version"], sorted(v["labels"])) for v in listed["versions"]]
+
+
+SET_LABELS = """
+mutation Set($input: SetPromptLabelsInput!) {
+  setPromptLabels(input: $input) { prompt { prompt { version labels } } }
+}"""
+
+
+async def test_a_label_others_depend_on_can_move_but_not_go(client, services):
+    teacher_h, admin_h, _ = await _headers(services)
+    await _create(client, teacher_h, "Rules", "one", ["staging", "beta"])
+    await _create(client, teacher_h, "Rules", "two")
+    await _create(client, teacher_h, "Tutor", ref("Rules", label="staging"))
+
+    removed = await client.patch(f"{BASE}/Rules/versions/1/labels", json={"labels": ["beta"]},
+                                 headers=admin_h)
+    over_graphql = await gql_raw(client, SET_LABELS, {"input": {
+        "name": "Rules", "version": 1, "labels": []}}, headers=teacher_h)
+
+    assert removed.status_code == 409
+    assert removed.json() == {"detail": "Label 'staging' of prompt 'Rules' cannot be removed: "
+                                        "other prompts depend on it ('Tutor')"}
+    assert error_codes(over_graphql) == ["CONFLICT"]
+    assert await _versions(client, teacher_h, "Rules") == [
+        (2, ["latest"]), (1, ["beta", "staging"])]
+
+    # Removing a label nobody depends on is fine; moving the depended-on one too.
+    dropped = await client.patch(f"{BASE}/Rules/versions/1/labels",
+                                 json={"labels": ["staging"]}, headers=teacher_h)
+    moved = await client.patch(f"{BASE}/Rules/versions/2/labels", json={"labels": ["staging"]},
+                               headers=teacher_h)
+
+    assert dropped.status_code == 200 and sorted(dropped.json()["labels"]) == ["staging"]
+    assert moved.status_code == 200 and sorted(moved.json()["labels"]) == ["latest", "staging"]
+    assert await _versions(client, teacher_h, "Rules") == [(2, ["latest", "staging"]), (1, [])]
+    tutor = await client.get(f"{BASE}/Tutor", headers=teacher_h, params={"label": "latest"})
+    assert tutor.json()["resolved_prompt"] == "two"
