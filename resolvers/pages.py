@@ -2,7 +2,9 @@
 
 ``page_by_id`` pages a query in SQL, ``page_list`` a list a DataLoader already
 loaded for many parents at once, ``page_of_fetched`` rows a resolver fetched
-with one row more than the page holds (the extra row says that more exist).
+with one row more than the page holds (the extra row says that more exist),
+``page_at_offset`` rows fetched by offset (cursors are positions, see
+``offset_after``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.errors import Validation
 from core.pagination import decode_id_cursor, encode_cursor, page_size
 
 
@@ -74,3 +77,19 @@ def page_of_fetched(rows: Sequence[Any], size: int, *, after: str | None,
     items = list(rows[:size])
     return Page(items=items, cursors=[cursor(r) for r in items], has_next=len(rows) > size,
                 has_previous=bool(after))
+
+
+def offset_after(after: str | None) -> int:
+    """Where the page after the position cursor ``after`` starts; 0 without one."""
+    if not after:
+        return 0
+    position = decode_id_cursor(after)
+    if position < 0:
+        raise Validation("Invalid cursor")
+    return position + 1
+
+
+def page_at_offset(items: Sequence[Any], start: int, total: int) -> Page:
+    """The ``items`` found at offset ``start`` of ``total`` rows, with position cursors."""
+    return Page(items=list(items), cursors=[encode_cursor([start + i]) for i in range(len(items))],
+                has_next=start + len(items) < total, has_previous=start > 0)

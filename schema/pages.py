@@ -49,11 +49,12 @@ def parse_int_id(value: str, type_name: str, *, field: str) -> int:
     raise Validation(f"Invalid {type_name} id: {text!r}", details={"field": field})
 
 
-def connection(cls: type[C], page: Page, node: Callable[[Any], Any]) -> C:
-    """A relay connection of ``cls`` from a resolver page."""
+def connection(cls: type[C], page: Page, node: Callable[[Any], Any], **fields: Any) -> C:
+    """A relay connection of ``cls`` from a resolver page (``fields``: its other fields,
+    such as ``total_count``)."""
     edges = [relay.Edge(node=node(item), cursor=cursor)
              for item, cursor in zip(page.items, page.cursors, strict=True)]
-    return cls(edges=edges, page_info=relay.PageInfo(
+    return cls(**fields, edges=edges, page_info=relay.PageInfo(
         has_next_page=page.has_next, has_previous_page=page.has_previous,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None))

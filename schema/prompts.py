@@ -12,13 +12,15 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.errors import Validation
-from core.pagination import decode_cursor, encode_cursor, page_size
+from core.pagination import page_size
 from loaders.prompts import DependenciesByPromptIdLoader
 from loaders.user import UserByIdLoader
 from models.prompts import Prompt as PromptModel
 from resolvers import prompts
+from resolvers.pages import offset_after, page_at_offset
 from resolvers.prompts import PromptGroup as GroupRow
 from resolvers.prompts import PromptView
+from schema.pages import connection, ids_or_none
 from schema.user import User
 
 
@@ -75,8 +77,7 @@ class Prompt(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Prompt | None]:
-        ids = [int(i) if str(i).isdigit() else None for i in node_ids]
-        rows = await prompts.get_many(info.context, ids=ids)
+        rows = await prompts.get_many(info.context, ids=ids_or_none(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
 
@@ -130,22 +131,6 @@ class PromptPreview:
         description="References in the text.")
 
 
-def _offset(after: str | None) -> int:
-    if not after:
-        return 0
-    values = decode_cursor(after)
-    if len(values) != 1 or not isinstance(values[0], int) or values[0] < 0:
-        raise Validation("Invalid cursor")
-    return values[0] + 1
-
-
-def _page_info(start: int, count: int, total: int) -> relay.PageInfo:
-    return relay.PageInfo(
-        has_next_page=start + count < total, has_previous_page=start > 0,
-        start_cursor=encode_cursor([start]) if count else None,
-        end_cursor=encode_cursor([start + count - 1]) if count else None)
-
-
 @strawberry.type
 class PromptQuery:
     @strawberry.field(description="A prompt by label (production by default) or version, with "
@@ -160,23 +145,20 @@ class PromptQuery:
     async def prompts(self, info: Info, name: str | None = None, label: str | None = None,
                       tag: str | None = None, first: int | None = None,
                       after: str | None = None) -> PromptGroupConnection:
-        size, start = page_size(first, None), _offset(after)
-        page = await prompts.get_groups(info.context, name=name, label=label, tag=tag,
-                                        offset=start, limit=size)
-        edges = [relay.Edge(node=PromptGroup.from_row(g), cursor=encode_cursor([start + i]))
-                 for i, g in enumerate(page.groups)]
-        return PromptGroupConnection(edges=edges, total_count=page.total,
-                                     page_info=_page_info(start, len(edges), page.total))
+        size, start = page_size(first, None), offset_after(after)
+        found = await prompts.get_groups(info.context, name=name, label=label, tag=tag,
+                                         offset=start, limit=size)
+        return connection(PromptGroupConnection,
+                          page_at_offset(found.groups, start, found.total),
+                          PromptGroup.from_row, total_count=found.total)
 
     @strawberry.field(description="Every version of a prompt, newest first.")
     async def prompt_versions(self, info: Info, name: str, first: int | None = None,
                               after: str | None = None) -> PromptConnection:
-        size, start = page_size(first, None), _offset(after)
-        page = await prompts.get_versions(info.context, name=name, offset=start, limit=size)
-        edges = [relay.Edge(node=Prompt.from_model(r.prompt), cursor=encode_cursor([start + i]))
-                 for i, r in enumerate(page.rows)]
-        return PromptConnection(edges=edges, total_count=page.total,
-                                page_info=_page_info(start, len(edges), page.total))
+        size, start = page_size(first, None), offset_after(after)
+        found = await prompts.get_versions(info.context, name=name, offset=start, limit=size)
+        return connection(PromptConnection, page_at_offset(found.rows, start, found.total),
+                          lambda r: Prompt.from_model(r.prompt), total_count=found.total)
 
     @strawberry.field(description="Every label in use: production and latest first.")
     async def prompt_labels(self, info: Info) -> list[str]:
