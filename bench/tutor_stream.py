@@ -165,11 +165,15 @@ def percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
 
 
-def report(name: str, samples: list[tuple[float, float]], base: tuple[float, float]) -> None:
+def report(name: str, samples: list[tuple[float, float]],
+           base: tuple[float, float] | None) -> None:
     ttft = statistics.median(s[0] for s in samples)
     total = statistics.median(s[1] for s in samples)
-    added = f"ttft {(ttft - base[0]) * 1000:+7.1f} ms, total {(total - base[1]) * 1000:+7.1f} ms"
-    print(f"{name:22} ttft {ttft * 1000:8.1f} ms  total {total * 1000:8.1f} ms  added: {added}")
+    line = f"{name:22} ttft {ttft * 1000:8.1f} ms  total {total * 1000:8.1f} ms"
+    if base is not None:
+        line += (f"  added: ttft {(ttft - base[0]) * 1000:+7.1f} ms, "
+                 f"total {(total - base[1]) * 1000:+7.1f} ms")
+    print(line)
 
 
 async def run(args: argparse.Namespace, server: ManagedServer, fake: FakeAnthropic) -> None:
@@ -189,7 +193,7 @@ async def run(args: argparse.Namespace, server: ManagedServer, fake: FakeAnthrop
         sub = [await through_subscription(http, ws_url, headers, item_id, fake, pace)
                for _ in range(args.runs)]
         print(f"answer: {TOKENS} tokens, {args.pace_ms:g} ms apart; medians of {args.runs} runs")
-        report("model alone (SDK)", alone, (0.0, 0.0))
+        report("model alone (SDK)", alone, None)
         report("learngraph SSE", sse, base)
         report("learngraph GraphQL sub", sub, base)
 
