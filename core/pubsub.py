@@ -282,8 +282,10 @@ class Broker:
         """A publisher for a burst of messages on one topic (a streamed answer).
 
         Each message reaches this process's subscribers at once; the others get
-        them batched, as many per notification as have queued up while the last
-        one was sent, in order and one by one. Use it as an async context manager.
+        them batched, in order and one by one: a notification carries what queued
+        up over ``STREAM_LINGER_SECONDS`` and while the last one was sent, so a
+        fast stream costs a few notifications a second, not one per message. Use
+        it as an async context manager.
         """
         _check_topic(topic)
         return StreamPublisher(self, topic)
@@ -452,6 +454,10 @@ class Broker:
                 return
 
 
+# How long a streamed message waits for others to share its notification.
+STREAM_LINGER_SECONDS = 0.02
+
+
 class StreamPublisher:
     """Publishes a burst of messages on one topic; see ``Broker.stream``."""
 
@@ -473,6 +479,7 @@ class StreamPublisher:
 
     async def _drain(self) -> None:
         while self._pending:
+            await asyncio.sleep(STREAM_LINGER_SECONDS)
             batch, self._pending = self._pending, []
             try:
                 await self._broker._notify_batch(self._topic, batch)

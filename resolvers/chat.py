@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.errors import DomainError, Forbidden, NotFound, Upstream, Validation
@@ -93,10 +94,14 @@ def event_from_message(message: dict) -> Event | None:
 # ----------------------------------------------------------------- sessions
 
 
-async def _load(ctx: Context, session_id: int) -> ChatSession:
-    """The viewer's session: 404 when missing, 403 when someone else's."""
+async def _load(ctx: Context, session_id: int, db: AsyncSession | None = None) -> ChatSession:
+    """The viewer's session (read in ``db`` when given): 404 when missing, 403 when
+    someone else's."""
     user_id = ctx.viewer.require_user()
-    async with ctx.db.session() as db:
+    if db is None:
+        async with ctx.db.session() as db:
+            session = await db.get(ChatSession, session_id)
+    else:
         session = await db.get(ChatSession, session_id)
     if session is None:
         raise NotFound(SESSION_NOT_FOUND)
@@ -139,14 +144,14 @@ async def create(ctx: Context, *, content_item_id: int) -> ChatSession:
 
 async def get_messages(ctx: Context, *, session_id: int) -> list[ChatMessage]:
     """A session's messages in order (its owner only)."""
-    await _load(ctx, session_id)
-    return await _messages(ctx, session_id)
-
-
-async def _messages(ctx: Context, session_id: int) -> list[ChatMessage]:
     async with ctx.db.session() as db:
-        return list((await db.execute(select(ChatMessage).where(
-            ChatMessage.session_id == session_id).order_by(ChatMessage.id))).scalars())
+        await _load(ctx, session_id, db)
+        return await _messages(db, session_id)
+
+
+async def _messages(db: AsyncSession, session_id: int) -> list[ChatMessage]:
+    return list((await db.execute(select(ChatMessage).where(
+        ChatMessage.session_id == session_id).order_by(ChatMessage.id))).scalars())
 
 
 async def share(ctx: Context, *, session_id: int) -> ChatSession:
@@ -177,9 +182,9 @@ async def get_shared(ctx: Context, *, token: str) -> tuple[ChatSession, list[Cha
     async with ctx.db.session() as db:
         session = (await db.execute(select(ChatSession).where(
             ChatSession.share_token == token, ChatSession.share_enabled))).scalar_one_or_none()
-    if session is None:
-        raise NotFound(SHARE_NOT_FOUND)
-    return session, await _messages(ctx, session.id)
+        if session is None:
+            raise NotFound(SHARE_NOT_FOUND)
+        return session, await _messages(db, session.id)
 
 
 # ----------------------------------------------------------------- turns
@@ -226,24 +231,24 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
     if len(message) > MAX_MESSAGE_CHARS:
         raise Validation(f"The message must be at most {MAX_MESSAGE_CHARS} characters",
                          details={"field": "content"})
-    session = await _load(ctx, session_id)
+    kind = chat_cache.classify(message)
+    # Every read in one session: this runs before the first token of every answer.
     async with ctx.db.session() as db:
+        session = await _load(ctx, session_id, db)
         item = await db.get(ContentItem, session.content_item_id)
         course = await db.get(Course, item.course_id)
-    prompt = await tutor_prompt(ctx, item)
-    model = course.llm_model or default_tutor_model(ctx.settings)
-    kind = chat_cache.classify(message)
-    tracking = session.cache_state == "TRACKING"
-    node_key = hit = None
-    if course.cache_enabled and tracking and kind.cacheable:
-        node_key = chat_cache.NodeKey(
-            content_item_id=item.id, prompt_key=prompt.key, model=model,
-            parent_id=None if kind.greeting else session.cache_node_id,
-            message_hash=kind.message_hash)
-        async with ctx.db.session() as db:
+        prompt = await tutor_prompt(db, item)
+        model = course.llm_model or default_tutor_model(ctx.settings)
+        tracking = session.cache_state == "TRACKING"
+        node_key = hit = None
+        if course.cache_enabled and tracking and kind.cacheable:
+            node_key = chat_cache.NodeKey(
+                content_item_id=item.id, prompt_key=prompt.key, model=model,
+                parent_id=None if kind.greeting else session.cache_node_id,
+                message_hash=kind.message_hash)
             hit = await chat_cache.find(db, node_key)
+        earlier = await _messages(db, session.id)
     access = None if hit else await tutor_access(ctx)
-    earlier = await _messages(ctx, session.id)
     async with ctx.db.transaction() as db:
         db.add(ChatMessage(session_id=session.id, role="user", content=message))
         values = {"updated_at": func.now()}

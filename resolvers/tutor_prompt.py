@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.context import Context
 from core.errors import DomainError
 from models.course import ContentItem, ContentType
 from resolvers import prompt_resolution
@@ -76,22 +76,21 @@ def _version_key(prompt_id: int, resolved_text: str) -> str:
     return f"prompt:{prompt_id}:{digest}"
 
 
-async def tutor_prompt(ctx: Context, content_item: ContentItem) -> TutorPrompt:
+async def tutor_prompt(session: AsyncSession, content_item: ContentItem) -> TutorPrompt:
     """The tutor's prompt version key and system prompt rendered for ``content_item``."""
     variables = content_variables(content_item)
-    async with ctx.db.session() as session:
-        name = (await session.execute(select(ContentType.prompt_name).where(
-            ContentType.id == content_item.content_type_id))).scalar_one_or_none()
-        if name:
-            row = await prompt_resolution.find(
-                session, prompt_resolution.Reference(name, None, PRODUCTION))
-            if row is not None:
-                try:
-                    resolved = await prompt_resolution.resolve(session, text=row.prompt, root=row)
-                except DomainError as exc:
-                    log.warning("tutor prompt %r v%s does not resolve (%s); using the "
-                                "built-in one", name, row.version, exc.message)
-                else:
-                    return TutorPrompt(key=_version_key(row.id, resolved.text),
-                                       system=render(resolved.text, variables).strip())
+    name = (await session.execute(select(ContentType.prompt_name).where(
+        ContentType.id == content_item.content_type_id))).scalar_one_or_none()
+    if name:
+        row = await prompt_resolution.find(
+            session, prompt_resolution.Reference(name, None, PRODUCTION))
+        if row is not None:
+            try:
+                resolved = await prompt_resolution.resolve(session, text=row.prompt, root=row)
+            except DomainError as exc:
+                log.warning("tutor prompt %r v%s does not resolve (%s); using the "
+                            "built-in one", name, row.version, exc.message)
+            else:
+                return TutorPrompt(key=_version_key(row.id, resolved.text),
+                                   system=render(resolved.text, variables).strip())
     return TutorPrompt(key=DEFAULT_KEY, system=render(DEFAULT_TEMPLATE, variables).strip())
