@@ -245,7 +245,7 @@ class AssessmentSession(relay.Node):
     @classmethod
     def of(cls, item: assessment.Listed) -> AssessmentSession:
         s = item.session
-        return cls(id=str(s.id), status=s.status, skill_ids=list(s.skill_ids),
+        return cls(id=str(s.id), status=item.status, skill_ids=list(s.skill_ids),
                    target_level=s.target_level, role_id=s.role_id, role_name=item.role_name,
                    domain=s.domain, thoroughness=s.thoroughness, max_questions=s.max_questions,
                    questions_asked=s.questions_asked, pending_question=s.pending_question,

@@ -158,16 +158,16 @@ async def report(req: FaceRequest) -> Response:
 
 
 async def export(req: FaceRequest) -> Response:
-    session, result = await assessment_report.export_view(req.ctx, session_id=session_id_of(req))
-    filename = f"assessment-{str(session.id)[:8]}.md"
-    return Response(markdown_report(session, result), media_type="text/markdown",
+    view = await assessment_report.export_view(req.ctx, session_id=session_id_of(req))
+    filename = f"assessment-{str(view.session.id)[:8]}.md"
+    return Response(markdown_report(view), media_type="text/markdown",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 async def my_assessments(req: FaceRequest) -> Response:
     listed = await assessment.list_mine(req.ctx)
     return JSONResponse([{
-        "sessionId": str(item.session.id), "status": item.session.status,
+        "sessionId": str(item.session.id), "status": item.status,
         "skillIds": item.session.skill_ids, "targetLevel": item.session.target_level,
         "roleId": item.session.role_id, "roleName": item.role_name,
         "createdAt": iso(item.session.created_at), "completedAt": iso(item.session.completed_at),

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
+from strawberry import relay
 
 from core.llm import AUTHENTICATION_FAILED, NO_API_KEY, RATE_LIMITED
 from models.assessment import AssessmentSession
-from tests.fixtures import create_user, ol_login, start_instance
+from tests.fixtures import create_user, gql, ol_login, start_instance
 
 USER_KEY = "sk-ant-assessment-key-7788"
 START = {"skillIds": ["nodejs", "sql"], "targetLevel": "junior",
@@ -275,6 +276,31 @@ async def test_sessions_time_out_after_thirty_idle_minutes(learner, fake_anthrop
         assert response.status_code == 410
         assert response.json() == {"detail": "Session has timed out"}
     assert (await learner.get("/api/user/assessments")).json()[0]["status"] == "timed_out"
+
+
+async def test_an_idle_session_shows_as_timed_out_everywhere(learner, fake_anthropic, services):
+    session_id = (await start(learner, fake_anthropic))["sessionId"]
+    async with services.db.transaction() as db:
+        await db.execute(update(AssessmentSession).where(
+            AssessmentSession.id == uuid.UUID(session_id)).values(
+            last_activity_at=datetime.now(UTC) - timedelta(minutes=31)))
+
+    export = await learner.get(f"/api/assessment/{session_id}/export")
+    assert export.status_code == 200
+    assert export.text.startswith(
+        f"# Assessment {session_id[:8]}\n\n- Skills: nodejs, sql\n- Target level: junior\n"
+        "- Domain: backend_engineering\n- Status: timed out\n\n## Proficiency Scores\n")
+    [listed] = (await learner.get("/api/user/assessments")).json()
+    assert listed["status"] == "timed_out"
+    node_id = relay.to_base64("AssessmentSession", session_id)
+    data = await gql(learner, "query($id: ID!) { node(id: $id) { ... on AssessmentSession "
+                              "{ status } } myAssessments(first: 5) "
+                              "{ edges { node { status } } } }", {"id": node_id})
+    assert data == {"node": {"status": "timed_out"},
+                    "myAssessments": {"edges": [{"node": {"status": "timed_out"}}]}}
+    async with services.db.session() as db:
+        stored = await db.get(AssessmentSession, uuid.UUID(session_id))
+    assert stored.status == "active"  # nothing was written: the idle rule alone decides
 
 
 async def test_ownership_and_missing_sessions(learner, fake_anthropic, services, new_client):
