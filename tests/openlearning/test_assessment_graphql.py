@@ -242,6 +242,43 @@ async def test_build_learning_plan_validates_its_input(ol_client, fake_anthropic
         {"phaseNumber": 1, "concepts": ["rest_api_design"], "estimatedHours": 6.0}]}
 
 
+PLAN_MUTATION = """mutation($input: LearningPlanInput!) { buildLearningPlan(input: $input) {
+    totalHours } }"""
+
+
+def plan_gap(number: int = 0, **changes) -> dict:
+    return {"skillId": f"skill_{number}", "skillName": f"Skill {number}", "currentLevel": 40,
+            "targetLevel": 80, "gap": 40, "priority": "high", "recommendation": "", **changes}
+
+
+async def test_build_learning_plan_refuses_oversized_input_before_the_model(
+        ol_client, fake_anthropic):
+    await signed_in_with_key(ol_client)
+    cases = [
+        ({"gaps": [plan_gap(n) for n in range(101)]}, "At most 100 gaps can be planned for"),
+        ({"gaps": [plan_gap()], "summary": "s" * 2001},
+         "The summary must be at most 2000 characters"),
+        ({"gaps": [plan_gap(skillName="n" * 201)]},
+         "Skill ids and names must be 1 to 200 characters"),
+        ({"gaps": [plan_gap(skillId="")]}, "Skill ids and names must be 1 to 200 characters"),
+        ({"gaps": [plan_gap(recommendation="r" * 1001)]},
+         "The recommendation of skill_0 must be at most 1000 characters"),
+        ({"gaps": [plan_gap()], "overallReadiness": 101},
+         "Overall readiness must be between 0 and 100"),
+    ]
+    for changes, message in cases:
+        body = await gql_raw(ol_client, PLAN_MUTATION,
+                             {"input": {"overallReadiness": 50, **changes}})
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+        assert body["errors"][0]["message"] == message
+    assert fake_anthropic.recorded() == []
+    fake_anthropic.reply_tool_use("record_learning_plan", {"summary": "s", "phases": []})
+    at_the_limits = {"overallReadiness": 100, "summary": "s" * 2000, "gaps": [
+        plan_gap(n, skillName="n" * 200, recommendation="r" * 1000) for n in range(100)]}
+    data = await gql(ol_client, PLAN_MUTATION, {"input": at_the_limits})
+    assert data == {"buildLearningPlan": {"totalHours": 600.0}}
+
+
 async def test_listing_sessions_with_graphs_and_materials_costs_the_same_for_more(
         ol_client, fake_anthropic, services):
     await signed_in_with_key(ol_client)
