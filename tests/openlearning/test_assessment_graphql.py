@@ -198,12 +198,15 @@ async def test_sessions_are_private(ol_client, fake_anthropic, services, new_cli
 
     own = await gql(ol_client, "query($id: ID!) { node(id: $id) { id } }", {"id": session_id})
     assert own == {"node": {"id": session_id}}
-    deleted = await gql(ol_client, "mutation($id: ID!) { deleteAssessment(sessionId: $id) "
-                                   "{ ok } }", {"id": session_id})
-    assert deleted == {"deleteAssessment": {"ok": True}}
-    body = await gql_raw(ol_client, "mutation($id: ID!) { deleteAssessment(sessionId: $id) "
-                                    "{ ok } }", {"id": "not-an-id"})
-    assert error_codes(body) == ["NOT_FOUND"]
+    delete = "mutation($id: ID!) { deleteAssessment(sessionId: $id) { ok } }"
+    for wrong in ("not-an-id", relay.to_base64("User", str(uuid.uuid4())),
+                  relay.to_base64("AssessmentSession", "not-a-uuid")):
+        body = await gql_raw(ol_client, delete, {"id": wrong})
+        assert error_codes(body) == ["NOT_FOUND"], wrong
+        assert body["errors"][0]["message"] == "Session not found"
+    plain_uuid = relay.from_base64(session_id)[1]  # the id the REST face shows works too
+    assert await gql(ol_client, delete, {"id": plain_uuid}) == {"deleteAssessment": {"ok": True}}
+    assert error_codes(await gql_raw(ol_client, delete, {"id": session_id})) == ["NOT_FOUND"]
 
 
 async def test_my_assessments_pages_newest_first(ol_client, fake_anthropic):
