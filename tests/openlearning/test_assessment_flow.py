@@ -99,7 +99,7 @@ async def answer(http, fake, session_id: str, *, score: float = 0.9,
     return sse_events(response.text)
 
 
-async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
+async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic, services):
     started = await start(learner, fake_anthropic)
     assert started["question"] == "What does an HTTP status code tell a client?"
     assert started["estimatedQuestions"] == 6
@@ -186,21 +186,28 @@ async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
     for name, current, target, gap_size, *_ in gap_rows:
         assert int(current) == by_name[name] and int(gap_size) == int(target) - int(current)
 
+    async with services.db.session() as db:
+        stored = await db.get(AssessmentSession, uuid.UUID(session_id))
+    assert stored.created_at <= stored.completed_at
     listed = (await learner.get("/api/user/assessments")).json()
     assert listed == [{
         "sessionId": session_id, "status": "completed", "skillIds": ["nodejs", "sql"],
         "targetLevel": "junior", "roleId": "backend_engineering",
-        "roleName": "Backend Engineer", "createdAt": listed[0]["createdAt"],
-        "completedAt": listed[0]["completedAt"],
+        "roleName": "Backend Engineer",
+        "createdAt": stored.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "completedAt": stored.completed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "overallReadiness": report["gapAnalysis"]["overallReadiness"], "skillCount": 2}]
-    assert listed[0]["completedAt"].endswith("Z")
+    assert listed[0]["createdAt"].endswith("Z") and listed[0]["completedAt"].endswith("Z")
 
     resume = await learner.get(f"/api/assessment/{session_id}/resume")
     assert resume.status_code == 409
     assert resume.json() == {"detail": "Session already completed"}
+    calls = len(fake_anthropic.recorded())
     respond = await learner.post(f"/api/assessment/{session_id}/respond",
                                  json={"response": "more"})
-    assert respond.status_code == 409
+    assert (respond.status_code, respond.json()) == (409, {"detail": "Session already completed"})
+    assert respond.headers["content-type"] == "application/json"
+    assert len(fake_anthropic.recorded()) == calls
 
     assert (await learner.delete(f"/api/user/assessments/{session_id}")).status_code == 204
     assert (await learner.get(f"/api/assessment/{session_id}/graph")).status_code == 404
@@ -322,7 +329,7 @@ async def test_ownership_and_missing_sessions(learner, fake_anthropic, services,
         response = await learner.get(f"/api/assessment/{missing}/resume")
         assert (response.status_code, response.json()) == (404, {"detail": "Session not found"})
         response = await learner.delete(f"/api/user/assessments/{missing}")
-        assert response.status_code == 404
+        assert (response.status_code, response.json()) == (404, {"detail": "Session not found"})
 
     anonymous = new_client()
     for method, path in (("POST", "/api/assessment/start"), ("GET", "/api/user/assessments"),
