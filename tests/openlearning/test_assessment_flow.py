@@ -271,12 +271,18 @@ async def test_resume_after_a_restart_returns_the_pending_question(
         await second.stop()
 
 
-async def test_sessions_time_out_after_thirty_idle_minutes(learner, fake_anthropic, services):
-    session_id = (await start(learner, fake_anthropic))["sessionId"]
+async def start_idle_session(http, fake, services) -> str:
+    """A new session whose last activity was 31 minutes ago; its id."""
+    session_id = (await start(http, fake))["sessionId"]
     async with services.db.transaction() as db:
         await db.execute(update(AssessmentSession).where(
             AssessmentSession.id == uuid.UUID(session_id)).values(
             last_activity_at=datetime.now(UTC) - timedelta(minutes=31)))
+    return session_id
+
+
+async def test_sessions_time_out_after_thirty_idle_minutes(learner, fake_anthropic, services):
+    session_id = await start_idle_session(learner, fake_anthropic, services)
     for response in (
             await learner.post(f"/api/assessment/{session_id}/respond", json={"response": "x"}),
             await learner.get(f"/api/assessment/{session_id}/resume")):
@@ -286,11 +292,7 @@ async def test_sessions_time_out_after_thirty_idle_minutes(learner, fake_anthrop
 
 
 async def test_an_idle_session_shows_as_timed_out_everywhere(learner, fake_anthropic, services):
-    session_id = (await start(learner, fake_anthropic))["sessionId"]
-    async with services.db.transaction() as db:
-        await db.execute(update(AssessmentSession).where(
-            AssessmentSession.id == uuid.UUID(session_id)).values(
-            last_activity_at=datetime.now(UTC) - timedelta(minutes=31)))
+    session_id = await start_idle_session(learner, fake_anthropic, services)
 
     export = await learner.get(f"/api/assessment/{session_id}/export")
     assert export.status_code == 200
