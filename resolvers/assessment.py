@@ -177,16 +177,25 @@ async def _load(ctx: Context, session_id: uuid.UUID) -> AssessmentSession:
     return session
 
 
+def effective_status(session: AssessmentSession) -> str:
+    """The session's status as every face shows it: an active session idle for longer
+    than ``SESSION_TIMEOUT`` is ``timed_out`` even before a step records it."""
+    if session.status == "active" and \
+            datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
+        return "timed_out"
+    return session.status
+
+
 async def _require_active(ctx: Context, session: AssessmentSession) -> None:
-    if session.status == "completed":
+    status = effective_status(session)
+    if status == "completed":
         raise Conflict("Session already completed")
-    if session.status == "timed_out":
-        raise Gone("Session has timed out")
-    if datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
-        async with ctx.db.transaction() as db:
-            await db.execute(update(AssessmentSession).where(
-                AssessmentSession.id == session.id, AssessmentSession.status == "active"
-            ).values(status="timed_out", version=AssessmentSession.version + 1))
+    if status == "timed_out":
+        if session.status == "active":
+            async with ctx.db.transaction() as db:
+                await db.execute(update(AssessmentSession).where(
+                    AssessmentSession.id == session.id, AssessmentSession.status == "active"
+                ).values(status="timed_out", version=AssessmentSession.version + 1))
         raise Gone("Session has timed out")
 
 
@@ -357,6 +366,7 @@ async def stored_result(ctx: Context, *, session_id: uuid.UUID) -> AssessmentRes
 @dataclass(frozen=True)
 class Listed:
     session: AssessmentSession
+    status: str
     overall_readiness: int | None
     role_name: str | None
 
@@ -400,12 +410,9 @@ async def list_mine(ctx: Context, *, limit: int | None = None,
 
 
 def _listed(session: AssessmentSession, readiness: int | None) -> Listed:
-    if session.status == "active" and \
-            datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
-        session.status = "timed_out"
     role = knowledge_base().roles_by_id.get(session.role_id) if session.role_id else None
-    return Listed(session=session, overall_readiness=readiness,
-                  role_name=role.name if role else None)
+    return Listed(session=session, status=effective_status(session),
+                  overall_readiness=readiness, role_name=role.name if role else None)
 
 
 async def delete_session(ctx: Context, *, session_id: uuid.UUID) -> None:

@@ -16,9 +16,8 @@ from sqlalchemy.dialects.postgresql import insert
 from core.context import Context
 from core.errors import Conflict
 from models.assessment import AssessmentResult, AssessmentSession
-from resolvers import assessment_state as rules
 from resolvers import gaps, plans
-from resolvers.assessment import concepts_of, get, live_scores, stored_result
+from resolvers.assessment import effective_status, get, graph_of, live_scores, stored_result
 
 
 @dataclass(frozen=True)
@@ -51,6 +50,12 @@ def _as_scores(scores: list[dict]) -> list[gaps.ProficiencyScore]:
                                   reasoning=s["reasoning"]) for s in scores]
 
 
+def _stored_report(stored: AssessmentResult) -> Report:
+    return Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
+                  gap_analysis=_gap_analysis(stored.gap_analysis),
+                  learning_plan=_learning_plan(stored.learning_plan))
+
+
 async def report(ctx: Context, *, session_id: uuid.UUID) -> Report:
     """The full report of a completed session, computed once and then stored."""
     session = await get(ctx, session_id=session_id)
@@ -61,9 +66,7 @@ async def report(ctx: Context, *, session_id: uuid.UUID) -> Report:
         scores = live_scores(session)
         analysis = await gaps.analyze(ctx, scores=_as_scores(scores))
         plan = await plans.build(ctx, analysis=analysis)
-        state = rules.AssessmentState.from_json(session.state)
-        values = {"scores": scores,
-                  "knowledge_graph": rules.knowledge_graph(state, concepts_of(session)),
+        values = {"scores": scores, "knowledge_graph": graph_of(session),
                   "gap_analysis": asdict(analysis), "learning_plan": asdict(plan),
                   "overall_readiness": analysis.overall_readiness}
         async with ctx.db.transaction() as db:
@@ -71,21 +74,25 @@ async def report(ctx: Context, *, session_id: uuid.UUID) -> Report:
             await db.execute(insert(AssessmentResult).values(session_id=session.id, **values)
                              .on_conflict_do_nothing(index_elements=["session_id"]))
         stored = await stored_result(ctx, session_id=session.id)
-    return Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
-                  gap_analysis=_gap_analysis(stored.gap_analysis),
-                  learning_plan=_learning_plan(stored.learning_plan))
+    return _stored_report(stored)
 
 
-async def export_view(ctx: Context, *, session_id: uuid.UUID) -> tuple[AssessmentSession, Report]:
+@dataclass(frozen=True)
+class ExportView:
+    """What the Markdown export shows: the session, its effective status and a report."""
+
+    session: AssessmentSession
+    status: str
+    report: Report
+
+
+async def export_view(ctx: Context, *, session_id: uuid.UUID) -> ExportView:
     """What the Markdown export shows: the stored report, else the live state."""
     session = await get(ctx, session_id=session_id)
     stored = await stored_result(ctx, session_id=session.id)
     if stored is not None:
-        return session, Report(knowledge_graph=stored.knowledge_graph, scores=stored.scores,
-                               gap_analysis=_gap_analysis(stored.gap_analysis),
-                               learning_plan=_learning_plan(stored.learning_plan))
-    state = rules.AssessmentState.from_json(session.state)
-    concepts = concepts_of(session)
-    return session, Report(knowledge_graph=rules.knowledge_graph(state, concepts),
-                           scores=rules.scores(state, concepts), gap_analysis=None,
-                           learning_plan=None)
+        shown = _stored_report(stored)
+    else:
+        shown = Report(knowledge_graph=graph_of(session), scores=live_scores(session),
+                       gap_analysis=None, learning_plan=None)
+    return ExportView(session=session, status=effective_status(session), report=shown)

@@ -294,6 +294,23 @@ async def get_anthropic_key_preview(ctx: Context) -> str | None:
     return row.preview if row else None
 
 
+@dataclass(frozen=True)
+class Me:
+    """The signed-in user and whether they stored an Anthropic key."""
+
+    user: User
+    has_api_key: bool
+
+
+async def me(ctx: Context) -> Me:
+    """The viewer's own account (Unauthenticated without a signed-in user)."""
+    user_id = ctx.viewer.require_user()
+    if ctx.viewer.user is None:
+        raise Unauthenticated("Not authenticated")
+    return Me(user=ctx.viewer.user,
+              has_api_key=await has_anthropic_key(ctx, user_id=user_id))
+
+
 async def has_anthropic_key(ctx: Context, *, user_id: uuid.UUID) -> bool:
     async with ctx.db.session() as session:
         return await session.get(UserSecret, (user_id, ANTHROPIC_KEY)) is not None

@@ -22,6 +22,8 @@ DEFAULT_TARGET = 80
 MAX_SKILLS = 100
 MAX_NAME_CHARS = 200
 MAX_REASONING_CHARS = 4000
+MAX_RECOMMENDATION_CHARS = 1000
+MAX_SUMMARY_CHARS = 2000
 
 SYSTEM = """You are a senior engineering mentor. You receive a learner's proficiency \
 scores (0-100) per skill with the assessor's reasoning. For every skill, set the level \
@@ -60,11 +62,11 @@ class GapAnalysis:
 class _SkillTarget(BaseModel):
     skill_id: str = Field(description="The skill's id, exactly as given.")
     target_level: int = Field(ge=0, le=100)
-    recommendation: str = Field(min_length=1, max_length=1000)
+    recommendation: str = Field(min_length=1, max_length=MAX_RECOMMENDATION_CHARS)
 
 
 class _Assessment(BaseModel):
-    summary: str = Field(min_length=1, max_length=2000)
+    summary: str = Field(min_length=1, max_length=MAX_SUMMARY_CHARS)
     skills: list[_SkillTarget]
 
 
@@ -104,6 +106,12 @@ def build(scores: list[ProficiencyScore], targets: dict[str, _SkillTarget],
                        summary=summary, gaps=gaps)
 
 
+def check_skill(skill_id: str, skill_name: str) -> None:
+    """Raise Validation unless the skill's id and name are 1 to MAX_NAME_CHARS characters."""
+    if not (0 < len(skill_id) <= MAX_NAME_CHARS and 0 < len(skill_name) <= MAX_NAME_CHARS):
+        raise Validation(f"Skill ids and names must be 1 to {MAX_NAME_CHARS} characters")
+
+
 def _check(scores: list[ProficiencyScore]) -> None:
     if not scores:
         raise Validation("At least one proficiency score is required")
@@ -113,9 +121,7 @@ def _check(scores: list[ProficiencyScore]) -> None:
     if len(set(ids)) != len(ids):
         raise Validation("Each skill may appear only once")
     for score in scores:
-        if not (0 < len(score.skill_id) <= MAX_NAME_CHARS
-                and 0 < len(score.skill_name) <= MAX_NAME_CHARS):
-            raise Validation(f"Skill ids and names must be 1 to {MAX_NAME_CHARS} characters")
+        check_skill(score.skill_id, score.skill_name)
         if len(score.reasoning) > MAX_REASONING_CHARS:
             raise Validation(f"The reasoning of {score.skill_id} must be at most "
                              f"{MAX_REASONING_CHARS} characters")

@@ -22,7 +22,14 @@ from core.context import Context
 from core.errors import Validation
 from core.knowledge import knowledge_base
 from resolvers.auth import get_anthropic_key
-from resolvers.gaps import Gap, GapAnalysis
+from resolvers.gaps import (
+    MAX_RECOMMENDATION_CHARS,
+    MAX_SKILLS,
+    MAX_SUMMARY_CHARS,
+    Gap,
+    GapAnalysis,
+    check_skill,
+)
 
 MAX_PHASES = 4
 HOURS = {"critical": 8.0, "high": 6.0, "medium": 4.0, "low": 2.0}
@@ -109,10 +116,24 @@ def layers(gaps: list[Gap]) -> list[list[Gap]]:
 
 
 def _check(analysis: GapAnalysis) -> None:
+    """Refuse input the plan cannot use before any of it reaches the model."""
     if not analysis.gaps:
         raise Validation("The gap analysis has no gaps to plan for",
                          details={"field": "gapAnalysis.gaps"})
+    if len(analysis.gaps) > MAX_SKILLS:
+        raise Validation(f"At most {MAX_SKILLS} gaps can be planned for",
+                         details={"field": "gapAnalysis.gaps"})
+    if len(analysis.summary) > MAX_SUMMARY_CHARS:
+        raise Validation(f"The summary must be at most {MAX_SUMMARY_CHARS} characters",
+                         details={"field": "gapAnalysis.summary"})
+    if not 0 <= analysis.overall_readiness <= 100:
+        raise Validation("Overall readiness must be between 0 and 100",
+                         details={"field": "gapAnalysis.overallReadiness"})
     for gap in analysis.gaps:
+        check_skill(gap.skill_id, gap.skill_name)
+        if len(gap.recommendation) > MAX_RECOMMENDATION_CHARS:
+            raise Validation(f"The recommendation of {gap.skill_id} must be at most "
+                             f"{MAX_RECOMMENDATION_CHARS} characters")
         if gap.priority not in PRIORITY_ORDER:
             raise Validation(f"Unknown priority {gap.priority!r} for {gap.skill_id}; use "
                              "critical, high, medium or low")

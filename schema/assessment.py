@@ -29,6 +29,7 @@ from resolvers import (
     plans,
 )
 from schema.pages import connection
+from schema.user import parse_uuid
 
 
 @strawberry.input(description="An assessed proficiency in one skill.")
@@ -165,27 +166,20 @@ def _nodes(graph: dict) -> list[KnowledgeNode]:
             for n in graph["nodes"]]
 
 
-def _uuid_or_none(value: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(str(value))
-    except ValueError:
-        return None
-
-
 def _session_uuid(value: strawberry.ID | str) -> uuid.UUID:
     """A session id given as its global ID or as the plain UUID the REST face shows."""
     raw = str(value)
-    try:
-        return uuid.UUID(raw)
-    except ValueError:
-        pass
-    try:
-        type_name, node_id = relay.from_base64(raw)
+    session_id = parse_uuid(raw)
+    if session_id is None:
+        try:
+            type_name, node_id = relay.from_base64(raw)
+        except (ValueError, TypeError):
+            type_name, node_id = None, None
         if type_name == "AssessmentSession":
-            return uuid.UUID(node_id)
-    except (ValueError, TypeError):
-        pass
-    raise NotFound("Session not found")
+            session_id = parse_uuid(node_id)
+    if session_id is None:
+        raise NotFound("Session not found")
+    return session_id
 
 
 @strawberry.type(description="One section of study material.")
@@ -245,7 +239,7 @@ class AssessmentSession(relay.Node):
     @classmethod
     def of(cls, item: assessment.Listed) -> AssessmentSession:
         s = item.session
-        return cls(id=str(s.id), status=s.status, skill_ids=list(s.skill_ids),
+        return cls(id=str(s.id), status=item.status, skill_ids=list(s.skill_ids),
                    target_level=s.target_level, role_id=s.role_id, role_name=item.role_name,
                    domain=s.domain, thoroughness=s.thoroughness, max_questions=s.max_questions,
                    questions_asked=s.questions_asked, pending_question=s.pending_question,
@@ -266,7 +260,7 @@ class AssessmentSession(relay.Node):
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[AssessmentSession | None]:
         listed = await assessment.get_listed_many(
-            info.context, session_ids=[_uuid_or_none(i) for i in node_ids])
+            info.context, session_ids=[parse_uuid(i) for i in node_ids])
         return [cls.of(item) if item else None for item in listed]
 
 

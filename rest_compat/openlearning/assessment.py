@@ -9,6 +9,10 @@ Choices where the reference is silent:
   complete yet``; its gap analysis and plan need the user's key (400 without).
 - ``respond`` answers 422 for an empty or over-long response, and 409 when the
   session has no pending question (resume it) or changed meanwhile.
+- ``learning-plan`` answers 422 (FastAPI's validation shape) for no gaps or more
+  than ``gaps.MAX_SKILLS``, an id or name over ``gaps.MAX_NAME_CHARS``, a
+  recommendation or summary over its limit; the same limits, from the same
+  constants, are enforced by ``resolvers.plans`` for GraphQL, before the model.
 - Errors after the stream started arrive as ``[ERROR]{...}`` and end the stream
   without ``[DONE]``; ``retryAfter`` is a string of seconds, or null.
 """
@@ -53,18 +57,18 @@ class RespondRequest(CamelModel):
 
 
 class GapIn(CamelModel):
-    skill_id: str = Field(min_length=1)
-    skill_name: str = Field(min_length=1)
+    skill_id: str = Field(min_length=1, max_length=gaps.MAX_NAME_CHARS)
+    skill_name: str = Field(min_length=1, max_length=gaps.MAX_NAME_CHARS)
     current_level: int = Field(ge=0, le=100)
     target_level: int = Field(ge=0, le=100)
     gap: int = Field(ge=0, le=100)
     priority: Literal["critical", "high", "medium", "low"]
-    recommendation: str = ""
+    recommendation: str = Field(default="", max_length=gaps.MAX_RECOMMENDATION_CHARS)
 
 
 class GapAnalysisIn(CamelModel):
     overall_readiness: int = Field(ge=0, le=100)
-    summary: str = ""
+    summary: str = Field(default="", max_length=gaps.MAX_SUMMARY_CHARS)
     gaps: list[GapIn] = Field(min_length=1, max_length=gaps.MAX_SKILLS)
 
 
@@ -158,16 +162,16 @@ async def report(req: FaceRequest) -> Response:
 
 
 async def export(req: FaceRequest) -> Response:
-    session, result = await assessment_report.export_view(req.ctx, session_id=session_id_of(req))
-    filename = f"assessment-{str(session.id)[:8]}.md"
-    return Response(markdown_report(session, result), media_type="text/markdown",
+    view = await assessment_report.export_view(req.ctx, session_id=session_id_of(req))
+    filename = f"assessment-{str(view.session.id)[:8]}.md"
+    return Response(markdown_report(view), media_type="text/markdown",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 async def my_assessments(req: FaceRequest) -> Response:
     listed = await assessment.list_mine(req.ctx)
     return JSONResponse([{
-        "sessionId": str(item.session.id), "status": item.session.status,
+        "sessionId": str(item.session.id), "status": item.status,
         "skillIds": item.session.skill_ids, "targetLevel": item.session.target_level,
         "roleId": item.session.role_id, "roleName": item.role_name,
         "createdAt": iso(item.session.created_at), "completedAt": iso(item.session.completed_at),

@@ -6,7 +6,6 @@ from starlette.responses import RedirectResponse, Response
 
 from core.auth.cookies import clear_cookie, set_cookie
 from core.auth.viewer import ACCESS_COOKIE
-from core.errors import Unauthenticated
 from resolvers import auth
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.openlearning.shapes import (
@@ -37,13 +36,11 @@ async def login(req: FaceRequest) -> Response:
 
 
 async def me(req: FaceRequest) -> Response:
-    viewer = req.ctx.viewer
-    user = viewer.user
-    if user is None:
-        raise Unauthenticated("Not authenticated")
+    found = await auth.me(req.ctx)
+    user = found.user
     return JSONResponse({
         "userId": str(user.id), "displayName": user.display_name, "avatarUrl": user.avatar_url,
-        "hasApiKey": await auth.has_anthropic_key(req.ctx, user_id=user.id), "email": user.email,
+        "hasApiKey": found.has_api_key, "email": user.email,
     })
 
 

@@ -2,13 +2,13 @@
 
 Sections: Proficiency Scores, Knowledge Map, Knowledge Gaps, Learning Plan. A
 section without data (an assessment still in progress has no gap analysis or
-plan yet) says so instead of disappearing.
+plan yet) says so instead of disappearing. The status line shows the
+session's effective status from the resolver (an idle session reads "timed out").
 """
 
 from __future__ import annotations
 
-from models.assessment import AssessmentSession
-from resolvers.assessment_report import Report
+from resolvers.assessment_report import ExportView, Report
 
 
 def _cell(text: str) -> str:
@@ -66,9 +66,12 @@ def _plan(report: Report) -> list[str]:
     return lines
 
 
-def markdown_report(session: AssessmentSession, report: Report) -> str:
-    status = {"active": "in progress", "completed": "complete",
-              "timed_out": "timed out"}[session.status]
+STATUS_WORDS = {"active": "in progress", "completed": "complete", "timed_out": "timed out"}
+
+
+def markdown_report(view: ExportView) -> str:
+    session, report = view.session, view.report
+    status = STATUS_WORDS[view.status]
     lines = [f"# Assessment {str(session.id)[:8]}", "",
              f"- Skills: {', '.join(session.skill_ids)}",
              f"- Target level: {session.target_level}",

@@ -11,10 +11,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import update
+from strawberry import relay
 
 from core.llm import AUTHENTICATION_FAILED, NO_API_KEY, RATE_LIMITED
 from models.assessment import AssessmentSession
-from tests.fixtures import create_user, ol_login, start_instance
+from tests.fixtures import create_user, gql, ol_login, start_instance
 
 USER_KEY = "sk-ant-assessment-key-7788"
 START = {"skillIds": ["nodejs", "sql"], "targetLevel": "junior",
@@ -98,7 +99,7 @@ async def answer(http, fake, session_id: str, *, score: float = 0.9,
     return sse_events(response.text)
 
 
-async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
+async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic, services):
     started = await start(learner, fake_anthropic)
     assert started["question"] == "What does an HTTP status code tell a client?"
     assert started["estimatedQuestions"] == 6
@@ -185,21 +186,28 @@ async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic):
     for name, current, target, gap_size, *_ in gap_rows:
         assert int(current) == by_name[name] and int(gap_size) == int(target) - int(current)
 
+    async with services.db.session() as db:
+        stored = await db.get(AssessmentSession, uuid.UUID(session_id))
+    assert stored.created_at <= stored.completed_at
     listed = (await learner.get("/api/user/assessments")).json()
     assert listed == [{
         "sessionId": session_id, "status": "completed", "skillIds": ["nodejs", "sql"],
         "targetLevel": "junior", "roleId": "backend_engineering",
-        "roleName": "Backend Engineer", "createdAt": listed[0]["createdAt"],
-        "completedAt": listed[0]["completedAt"],
+        "roleName": "Backend Engineer",
+        "createdAt": stored.created_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "completedAt": stored.completed_at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
         "overallReadiness": report["gapAnalysis"]["overallReadiness"], "skillCount": 2}]
-    assert listed[0]["completedAt"].endswith("Z")
+    assert listed[0]["createdAt"].endswith("Z") and listed[0]["completedAt"].endswith("Z")
 
     resume = await learner.get(f"/api/assessment/{session_id}/resume")
     assert resume.status_code == 409
     assert resume.json() == {"detail": "Session already completed"}
+    calls = len(fake_anthropic.recorded())
     respond = await learner.post(f"/api/assessment/{session_id}/respond",
                                  json={"response": "more"})
-    assert respond.status_code == 409
+    assert (respond.status_code, respond.json()) == (409, {"detail": "Session already completed"})
+    assert respond.headers["content-type"] == "application/json"
+    assert len(fake_anthropic.recorded()) == calls
 
     assert (await learner.delete(f"/api/user/assessments/{session_id}")).status_code == 204
     assert (await learner.get(f"/api/assessment/{session_id}/graph")).status_code == 404
@@ -263,18 +271,45 @@ async def test_resume_after_a_restart_returns_the_pending_question(
         await second.stop()
 
 
-async def test_sessions_time_out_after_thirty_idle_minutes(learner, fake_anthropic, services):
-    session_id = (await start(learner, fake_anthropic))["sessionId"]
+async def start_idle_session(http, fake, services) -> str:
+    """A new session whose last activity was 31 minutes ago; its id."""
+    session_id = (await start(http, fake))["sessionId"]
     async with services.db.transaction() as db:
         await db.execute(update(AssessmentSession).where(
             AssessmentSession.id == uuid.UUID(session_id)).values(
             last_activity_at=datetime.now(UTC) - timedelta(minutes=31)))
+    return session_id
+
+
+async def test_sessions_time_out_after_thirty_idle_minutes(learner, fake_anthropic, services):
+    session_id = await start_idle_session(learner, fake_anthropic, services)
     for response in (
             await learner.post(f"/api/assessment/{session_id}/respond", json={"response": "x"}),
             await learner.get(f"/api/assessment/{session_id}/resume")):
         assert response.status_code == 410
         assert response.json() == {"detail": "Session has timed out"}
     assert (await learner.get("/api/user/assessments")).json()[0]["status"] == "timed_out"
+
+
+async def test_an_idle_session_shows_as_timed_out_everywhere(learner, fake_anthropic, services):
+    session_id = await start_idle_session(learner, fake_anthropic, services)
+
+    export = await learner.get(f"/api/assessment/{session_id}/export")
+    assert export.status_code == 200
+    assert export.text.startswith(
+        f"# Assessment {session_id[:8]}\n\n- Skills: nodejs, sql\n- Target level: junior\n"
+        "- Domain: backend_engineering\n- Status: timed out\n\n## Proficiency Scores\n")
+    [listed] = (await learner.get("/api/user/assessments")).json()
+    assert listed["status"] == "timed_out"
+    node_id = relay.to_base64("AssessmentSession", session_id)
+    data = await gql(learner, "query($id: ID!) { node(id: $id) { ... on AssessmentSession "
+                              "{ status } } myAssessments(first: 5) "
+                              "{ edges { node { status } } } }", {"id": node_id})
+    assert data == {"node": {"status": "timed_out"},
+                    "myAssessments": {"edges": [{"node": {"status": "timed_out"}}]}}
+    async with services.db.session() as db:
+        stored = await db.get(AssessmentSession, uuid.UUID(session_id))
+    assert stored.status == "active"  # nothing was written: the idle rule alone decides
 
 
 async def test_ownership_and_missing_sessions(learner, fake_anthropic, services, new_client):
@@ -296,7 +331,7 @@ async def test_ownership_and_missing_sessions(learner, fake_anthropic, services,
         response = await learner.get(f"/api/assessment/{missing}/resume")
         assert (response.status_code, response.json()) == (404, {"detail": "Session not found"})
         response = await learner.delete(f"/api/user/assessments/{missing}")
-        assert response.status_code == 404
+        assert (response.status_code, response.json()) == (404, {"detail": "Session not found"})
 
     anonymous = new_client()
     for method, path in (("POST", "/api/assessment/start"), ("GET", "/api/user/assessments"),

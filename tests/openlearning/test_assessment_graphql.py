@@ -198,12 +198,15 @@ async def test_sessions_are_private(ol_client, fake_anthropic, services, new_cli
 
     own = await gql(ol_client, "query($id: ID!) { node(id: $id) { id } }", {"id": session_id})
     assert own == {"node": {"id": session_id}}
-    deleted = await gql(ol_client, "mutation($id: ID!) { deleteAssessment(sessionId: $id) "
-                                   "{ ok } }", {"id": session_id})
-    assert deleted == {"deleteAssessment": {"ok": True}}
-    body = await gql_raw(ol_client, "mutation($id: ID!) { deleteAssessment(sessionId: $id) "
-                                    "{ ok } }", {"id": "not-an-id"})
-    assert error_codes(body) == ["NOT_FOUND"]
+    delete = "mutation($id: ID!) { deleteAssessment(sessionId: $id) { ok } }"
+    for wrong in ("not-an-id", relay.to_base64("User", str(uuid.uuid4())),
+                  relay.to_base64("AssessmentSession", "not-a-uuid")):
+        body = await gql_raw(ol_client, delete, {"id": wrong})
+        assert error_codes(body) == ["NOT_FOUND"], wrong
+        assert body["errors"][0]["message"] == "Session not found"
+    plain_uuid = relay.from_base64(session_id)[1]  # the id the REST face shows works too
+    assert await gql(ol_client, delete, {"id": plain_uuid}) == {"deleteAssessment": {"ok": True}}
+    assert error_codes(await gql_raw(ol_client, delete, {"id": session_id})) == ["NOT_FOUND"]
 
 
 async def test_my_assessments_pages_newest_first(ol_client, fake_anthropic):
@@ -240,6 +243,43 @@ async def test_build_learning_plan_validates_its_input(ol_client, fake_anthropic
                                                      "gaps": [{**gap, "priority": "high"}]}})
     assert data["buildLearningPlan"] == {"totalHours": 6.0, "phases": [
         {"phaseNumber": 1, "concepts": ["rest_api_design"], "estimatedHours": 6.0}]}
+
+
+PLAN_MUTATION = """mutation($input: LearningPlanInput!) { buildLearningPlan(input: $input) {
+    totalHours } }"""
+
+
+def plan_gap(number: int = 0, **changes) -> dict:
+    return {"skillId": f"skill_{number}", "skillName": f"Skill {number}", "currentLevel": 40,
+            "targetLevel": 80, "gap": 40, "priority": "high", "recommendation": "", **changes}
+
+
+async def test_build_learning_plan_refuses_oversized_input_before_the_model(
+        ol_client, fake_anthropic):
+    await signed_in_with_key(ol_client)
+    cases = [
+        ({"gaps": [plan_gap(n) for n in range(101)]}, "At most 100 gaps can be planned for"),
+        ({"gaps": [plan_gap()], "summary": "s" * 2001},
+         "The summary must be at most 2000 characters"),
+        ({"gaps": [plan_gap(skillName="n" * 201)]},
+         "Skill ids and names must be 1 to 200 characters"),
+        ({"gaps": [plan_gap(skillId="")]}, "Skill ids and names must be 1 to 200 characters"),
+        ({"gaps": [plan_gap(recommendation="r" * 1001)]},
+         "The recommendation of skill_0 must be at most 1000 characters"),
+        ({"gaps": [plan_gap()], "overallReadiness": 101},
+         "Overall readiness must be between 0 and 100"),
+    ]
+    for changes, message in cases:
+        body = await gql_raw(ol_client, PLAN_MUTATION,
+                             {"input": {"overallReadiness": 50, **changes}})
+        assert error_codes(body) == ["BAD_USER_INPUT"], body
+        assert body["errors"][0]["message"] == message
+    assert fake_anthropic.recorded() == []
+    fake_anthropic.reply_tool_use("record_learning_plan", {"summary": "s", "phases": []})
+    at_the_limits = {"overallReadiness": 100, "summary": "s" * 2000, "gaps": [
+        plan_gap(n, skillName="n" * 200, recommendation="r" * 1000) for n in range(100)]}
+    data = await gql(ol_client, PLAN_MUTATION, {"input": at_the_limits})
+    assert data == {"buildLearningPlan": {"totalHours": 600.0}}
 
 
 async def test_listing_sessions_with_graphs_and_materials_costs_the_same_for_more(

@@ -84,7 +84,8 @@ def test_a_weak_answer_makes_dependants_likely_unknown_and_blocks_them():
     for dependant in ("rest", "caching", "pagination", "api_versioning"):
         assert state.estimates[dependant].confidence <= 0.3
         assert state.estimates[dependant].source == "inferred"
-    # http is settled low, and everything else builds on it: nothing is left to ask.
+    # http had its two questions, and everything else builds on it: nothing is left to ask
+    # although only 2 of the 10 questions were used.
     assert next_topic(state, CONCEPTS, 2) is None
 
 
@@ -108,13 +109,33 @@ def test_the_most_uncertain_topic_is_asked_next():
     assert next_topic(state, CONCEPTS, 5) == "caching"
 
 
-def test_budget_and_per_topic_limits_end_the_session():
-    state = new_state(GRAPH, "quick")
-    for concept in ("http", "rest", "caching", "pagination", "api_versioning"):
-        answer(state, concept, 0.5)
-    assert next_topic(state, CONCEPTS, 5) is None
+def test_the_question_budget_ends_the_session():
     state = new_state(GRAPH, "thorough")
+    assert next_topic(state, CONCEPTS, max_questions(state) - 1) == "http"
     assert next_topic(state, CONCEPTS, max_questions(state)) is None
+
+
+def test_a_topic_that_had_its_share_of_questions_is_not_asked_again():
+    state = new_state(GRAPH, "standard")
+    answer(state, "http", 0.5)
+    answer(state, "http", 0.5)
+    # http is still the least certain and first in teaching order, 2 of 10 questions used.
+    assert state.estimates["http"].confidence == 0.5
+    assert next_topic(state, CONCEPTS, 2) == "rest"
+
+
+def test_a_settled_topic_is_not_asked_again():
+    state = new_state([CONCEPTS["http"], CONCEPTS["rest"]], "thorough")
+    assert (state.topics, state.per_topic, max_questions(state)) == (["http", "rest"], 3, 6)
+    for _ in range(3):
+        answer(state, "rest", 1.0)  # rest had its three; http is inferred known (0.75)
+    answer(state, "http", 1.0)
+    answer(state, "http", 1.0)
+    # Two answers took http to ≥ 0.85: settled with one question of its share and one of
+    # the budget left, so the session is complete.
+    assert state.estimates["http"].confidence == pytest.approx(0.9167, abs=1e-4)
+    assert state.estimates["http"].asked == 2
+    assert next_topic(state, CONCEPTS, 5) is None
 
 
 def test_bloom_target_rises_after_a_strong_answer():

@@ -134,3 +134,26 @@ async def test_learning_plan_input_and_key_rules(ol_client, new_client, fake_ant
     assert response.json()["detail"][0]["loc"] == ["body", "gapAnalysis", "gaps", 0,
                                                    "priority"]
     assert fake_anthropic.recorded() == []
+
+
+async def test_oversized_plans_are_refused_before_the_model(learner, fake_anthropic):
+    first = GAP_ANALYSIS["gaps"][0]
+    many = [{**first, "skillId": f"skill_{n}"} for n in range(101)]
+    cases = [
+        ({**GAP_ANALYSIS, "gaps": many}, ["body", "gapAnalysis", "gaps"],
+         "List should have at most 100 items after validation, not 101"),
+        ({**GAP_ANALYSIS, "summary": "s" * 2001}, ["body", "gapAnalysis", "summary"],
+         "String should have at most 2000 characters"),
+        ({**GAP_ANALYSIS, "gaps": [{**first, "skillName": "n" * 201}]},
+         ["body", "gapAnalysis", "gaps", 0, "skillName"],
+         "String should have at most 200 characters"),
+        ({**GAP_ANALYSIS, "gaps": [{**first, "recommendation": "r" * 1001}]},
+         ["body", "gapAnalysis", "gaps", 0, "recommendation"],
+         "String should have at most 1000 characters"),
+    ]
+    for analysis, loc, message in cases:
+        response = await learner.post("/api/learning-plan", json={"gapAnalysis": analysis})
+        assert response.status_code == 422, response.text
+        [error] = response.json()["detail"]
+        assert (error["loc"], error["msg"]) == (loc, message)
+    assert fake_anthropic.recorded() == []
