@@ -2,7 +2,8 @@
 single-flight lock for misses, storing answers, the cleanup job and its analytics.
 
 Cacheable user messages are the greeting trigger ``"Start."`` (the root of a
-tree) and MCQ answers ``{"questionId", "answer"}`` (a child of the session's
+tree) and MCQ answers ``{"questionId", "answer"}`` (the answer an option, or
+a list of options for a multiple-select question: a child of the session's
 current node, found by the SHA-256 of their canonical JSON: sorted keys, no
 spaces). Anything else is free-form and makes the session DIVERGED for good.
 
@@ -71,11 +72,18 @@ def classify(content: str) -> Classified:
     except ValueError:
         return Classified(cacheable=False)
     if (isinstance(parsed, dict) and set(parsed) == {"questionId", "answer"}
-            and isinstance(parsed["questionId"], int | str)
-            and not isinstance(parsed["questionId"], bool)
-            and isinstance(parsed["answer"], str)):
+            and _choice(parsed["questionId"])
+            and (_choice(parsed["answer"]) or (
+                isinstance(parsed["answer"], list) and parsed["answer"]
+                and all(_choice(a) for a in parsed["answer"])))):
         return Classified(cacheable=True, message_hash=_sha(canonical(parsed)))
     return Classified(cacheable=False)
+
+
+def _choice(value: object) -> bool:
+    """A question id or an answer option: a string or an integer (a multiple-choice
+    answer may also be a list of them)."""
+    return isinstance(value, int | str) and not isinstance(value, bool)
 
 
 @dataclass(frozen=True)

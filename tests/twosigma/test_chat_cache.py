@@ -336,3 +336,17 @@ async def test_the_job_worker_runs_the_cleanup(client, services, fake_anthropic)
             break
         await asyncio.sleep(0.05)
     assert await nodes(services) == []
+
+
+def test_which_messages_are_cacheable():
+    cacheable = ['Start.', ' Start. ', '{"questionId": 1, "answer": "A"}',
+                 '{"answer": 2, "questionId": "q1"}', '{"questionId": 3, "answer": ["A", "C"]}']
+    free = ['Why?', '{"type": "followup", "text": "more"}', '{"questionId": 1}',
+            '{"questionId": 1, "answer": "A", "extra": 1}', '{"questionId": true, "answer": "A"}',
+            '{"questionId": 1, "answer": []}', '{"questionId": 1, "answer": [{"x": 1}]}',
+            '{"questionId": 1, "answer": null}', '[1, 2]', '"Start."']
+    assert [chat_cache.classify(m).cacheable for m in cacheable] == [True] * len(cacheable)
+    assert [chat_cache.classify(m).cacheable for m in free] == [False] * len(free)
+    # Key order and spacing do not matter; the canonical JSON is hashed.
+    assert (chat_cache.classify('{"answer":["A","C"],"questionId":3}').message_hash
+            == chat_cache.classify('{"questionId": 3, "answer": ["A", "C"]}').message_hash)
