@@ -15,8 +15,11 @@ overview
     activity (``learning_activities.occurred_at``) in the 1, 7 and 30 UTC
     days ending with the reference day (``date_to``, else today).
   streak_distribution: ``[{bucket, count}]`` of the users counted in
-    total_users by their current streak (``users.current_streak_days``) in
-    the buckets 0, 1-2, 3-6, 7-13, 14-29, 30+ (always all six, in that order).
+    total_users by their current streak as of now, as ``GET /users/me`` shows
+    it: the stored ``users.current_streak_days`` while their last active day
+    is today or yesterday in their own time zone, else 0 (never active is 0),
+    in the buckets 0, 1-2, 3-6, 7-13, 14-29, 30+ (always all six, in that
+    order).
 
 engagement (``course_id`` filter through the content item's course)
   Scope: content_progress rows whose ``started_at`` is in the window.
@@ -64,7 +67,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import (
+    Select,
+    case,
+    column,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
 
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.context import Context
@@ -243,6 +256,20 @@ def _utc_day(column):
     return func.date(func.timezone("UTC", column))
 
 
+_TIME_ZONES = table("pg_timezone_names", column("name"))
+
+
+def _current_streak():
+    """``activity.current_streak`` in SQL: the stored streak while the user's last active
+    day is today or yesterday in their time zone (UTC when PostgreSQL does not know it),
+    else 0."""
+    zone = case((User.time_zone.in_(select(_TIME_ZONES.c.name)), User.time_zone),
+                else_=literal("UTC"))
+    today = func.date(func.timezone(zone, func.now()))
+    yesterday = today - literal_column("1")
+    return case((User.last_activity_date >= yesterday, User.current_streak_days), else_=0)
+
+
 def _course(query: Select, column, course_id: int | None) -> Select:
     return query if course_id is None else query.where(column == course_id)
 
@@ -260,7 +287,8 @@ async def overview(ctx: Context, *, date_from: date | None = None,
         return func.count(distinct(LearningActivity.user_id)).filter(
             occurred >= reference - timedelta(days=days))
 
-    streak = case(*[(User.current_streak_days <= high, name)
+    current = _current_streak()
+    streak = case(*[(current <= high, name)
                     for name, _, high in STREAK_BUCKETS if high is not None],
                   else_=STREAK_BUCKETS[-1][0])
     async with ctx.db.session() as session:
