@@ -55,6 +55,18 @@ def require_owner(viewer: Viewer, course: Course) -> None:
         raise Forbidden("Only the course's creator or a platform admin can change this course")
 
 
+async def lock_for_change(ctx: Context, session: AsyncSession, course_id: int) -> Course:
+    """The course, row-locked against other structural changes (new modules and content
+    items, moves, reorders) until ``session`` commits, after the owner check."""
+    course = (await session.execute(select(Course).where(Course.id == course_id)
+                                    .with_for_update(key_share=True))
+              ).scalar_one_or_none()
+    if course is None:
+        raise NotFound(COURSE_NOT_FOUND)
+    require_owner(ctx.viewer, course)
+    return course
+
+
 async def get(ctx: Context, *, course_id: int) -> Course:
     """A course the viewer may see, or NotFound."""
     course = await ctx.loaders.get(CourseByIdLoader).load(course_id)
