@@ -5,7 +5,8 @@ Notes and flashcards are private to their author. Threads and posts are for the
 course's members: learners enrolled (ACTIVE or COMPLETED) in one of its offerings,
 instructors and platform admins; authors edit and delete their own, platform admins
 moderate everything. Only enrolled learners rate a course, once each (a second rating
-replaces the first). Every creation is logged as learning activity.
+replaces the first); reviews are read by anyone who may see the course (an unpublished
+course's only by staff). Every creation is logged as learning activity.
 """
 
 from __future__ import annotations
@@ -41,11 +42,14 @@ from models.community import (
     Note,
 )
 from models.course import ContentItem, Course, CourseOffering, Enrollment
+from resolvers import courses
 from resolvers.access import ENROLLED_STATUSES, is_self_or_admin, is_staff
 from resolvers.activity import record_activity
+from resolvers.catalog import get_row
 from resolvers.changes import OMITTED, reject_nulls, sent
 from resolvers.pages import Page, page_by_id
 
+COURSE_NOT_FOUND = courses.COURSE_NOT_FOUND
 TEXT_MAX = 20_000
 TITLE_MAX = 300
 
@@ -69,10 +73,7 @@ async def _is_enrolled(session: AsyncSession, user_id: uuid.UUID, course_id: int
 
 
 async def _course(session: AsyncSession, course_id: int) -> Course:
-    course = await session.get(Course, course_id)
-    if course is None:
-        raise NotFound("Course not found")
-    return course
+    return await get_row(session, Course, course_id, COURSE_NOT_FOUND)
 
 
 async def _require_member(session: AsyncSession, ctx: Context, course_id: int, *,
@@ -336,9 +337,11 @@ async def create_post(ctx: Context, *, thread_id: int, body: str,
 
 
 async def update_post(ctx: Context, *, post_id: int, body: str) -> DiscussionPost:
-    """Edit your post (platform admins may edit any)."""
+    """Edit your post in a course you still belong to (platform admins may edit any)."""
     async with ctx.db.transaction() as session:
         post = await _own(session, ctx, DiscussionPost, post_id, "Post", private=False)
+        # Like threads: an author who left the course no longer writes in it.
+        await _thread_for_member(session, ctx, post.thread_id)
         post.body = _text(body, "body")
         return await _saved(session, post)
 
@@ -396,9 +399,8 @@ async def rate_course(ctx: Context, *, course_id: int, rating: int,
 
 
 async def get_reviews_page(ctx: Context, *, course_id: int, **page) -> Page:
-    """A course's reviews, oldest first; readable by anyone."""
-    async with ctx.db.session() as session:
-        await _course(session, course_id)
+    """A course's reviews, oldest first; readable by anyone who may see the course."""
+    await courses.get(ctx, course_id=course_id)
     query = select(CourseReview).where(CourseReview.course_id == course_id)
     return await _page(ctx, query, CourseReview.id, **page)
 
@@ -447,7 +449,11 @@ async def get_many(ctx: Context, *, kind: str, ids: list[int | None]) -> list[An
     present = [r for r in rows if r is not None]
     if spec.private:
         return [r if r is not None and is_self_or_admin(ctx, r.user_id) else None for r in rows]
-    if kind == "review" or not present:
+    if kind == "review":
+        seen = await courses.get_visible_many(ctx, course_ids=[r.course_id for r in present])
+        visible = {c.id for c in seen if c is not None}
+        return [r if r is not None and r.course_id in visible else None for r in rows]
+    if not present:
         return rows
     members = await _member_course_ids(ctx)
     if members is None:
