@@ -224,7 +224,8 @@ def _round(value: float | Decimal | None) -> float:
     return 0.0 if value is None else round(float(value), 2)
 
 
-def _rate(part: int, whole: int) -> float:
+def rate(part: int, whole: int) -> float:
+    """``part`` as a percentage of ``whole``, 2 decimals; 0.0 when ``whole`` is 0."""
     return round(part * 100 / whole, 2) if whole else 0.0
 
 
@@ -343,7 +344,7 @@ async def engagement(ctx: Context, *, date_from: date | None = None,
                       avg_chat_turns_per_topic_per_user=_round(avg_turns),
                       avg_session_duration_seconds=_round(avg_duration),
                       content_started=started, content_completed=completed,
-                      completion_rate=_rate(completed, started))
+                      completion_rate=rate(completed, started))
 
 
 async def progress(ctx: Context, *, date_from: date | None = None,
@@ -413,7 +414,7 @@ async def assessments(ctx: Context, *, date_from: date | None = None,
         attempts, passed, avg_quiz = (await session.execute(quizzes)).one()
         submissions, avg_lab = (await session.execute(labs)).one()
     return Assessments(quiz_attempts=attempts, passed=passed, failed=attempts - passed,
-                       pass_rate=_rate(passed, attempts), avg_quiz_score=_round(avg_quiz),
+                       pass_rate=rate(passed, attempts), avg_quiz_score=_round(avg_quiz),
                        lab_submissions=submissions, avg_lab_score=_round(avg_lab))
 
 

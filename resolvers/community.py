@@ -17,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
@@ -45,7 +44,7 @@ from models.course import ContentItem, Course, CourseOffering, Enrollment
 from resolvers import courses
 from resolvers.access import ENROLLED_STATUSES, is_self_or_admin, is_staff
 from resolvers.activity import record_activity
-from resolvers.catalog import get_row
+from resolvers.catalog import get_row, locked_row
 from resolvers.changes import OMITTED, reject_nulls, sent
 from resolvers.pages import Page, page_by_id
 
@@ -72,15 +71,11 @@ async def _is_enrolled(session: AsyncSession, user_id: uuid.UUID, course_id: int
                Enrollment.status.in_(ENROLLED_STATUSES)).limit(1))).first() is not None
 
 
-async def _course(session: AsyncSession, course_id: int) -> Course:
-    return await get_row(session, Course, course_id, COURSE_NOT_FOUND)
-
-
 async def _require_member(session: AsyncSession, ctx: Context, course_id: int, *,
                           staff_pass: bool = True) -> Course:
     """The course, when the viewer is enrolled in it (or is staff, when ``staff_pass``)."""
     user_id = ctx.viewer.require_user()
-    course = await _course(session, course_id)
+    course = await get_row(session, Course, course_id, COURSE_NOT_FOUND)
     if not (staff_pass and is_staff(ctx.viewer)) and not await _is_enrolled(session, user_id,
                                                                            course_id):
         raise Forbidden("You are not enrolled in this course")
@@ -385,13 +380,9 @@ async def rate_course(ctx: Context, *, course_id: int, rating: int,
     async with ctx.db.transaction() as session:
         await _require_member(session, ctx, course_id, staff_pass=False)
         user_id = ctx.viewer.user_id
-        await session.execute(insert(CourseReview).values(
-            course_id=course_id, user_id=user_id, rating=rating, review=review)
-            .on_conflict_do_nothing())
-        row = (await session.execute(
-            select(CourseReview).where(CourseReview.course_id == course_id,
-                                       CourseReview.user_id == user_id).with_for_update()
-            .execution_options(populate_existing=True))).scalar_one()
+        row = await locked_row(session, CourseReview, {
+            "course_id": course_id, "user_id": user_id, "rating": rating, "review": review},
+            ("course_id", "user_id"))
         row.rating, row.review = rating, review
         await record_activity(session, user_id, "COURSE_REVIEW", course_id=course_id,
                               summary=f"{rating}/5")

@@ -53,7 +53,7 @@ async def get_type(ctx: Context, *, content_type_id: int) -> ContentType:
 
 async def get_all_types(ctx: Context, *, page: PageArgs) -> Page:
     """Content types in id order."""
-    return await paginate(ctx, select(ContentType), (ContentType.id,), page)
+    return await paginate(ctx, select(ContentType), ContentType.id, page)
 
 
 def _check_required_fields(values: dict[str, Any]) -> None:

@@ -13,7 +13,6 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR
@@ -31,6 +30,7 @@ from models.course import ContentItem, ContentType, Course, CourseOffering, Enro
 from models.learning import ContentProgress, LabSubmission, ModuleProgress, QuizAttempt
 from resolvers.access import ENROLLED_STATUSES
 from resolvers.activity import record_activity, visible_to_viewer
+from resolvers.catalog import locked_row
 from resolvers.content import valid_pass_mark
 from resolvers.courses import require_owner
 from resolvers.pages import Page, page_by_id, page_list
@@ -70,14 +70,6 @@ async def _content_item(session: AsyncSession, item_id: int,
     return row[0], row[1]
 
 
-async def _locked(session: AsyncSession, model, values: dict[str, Any], key: tuple[str, ...]):
-    """The row of ``model`` with ``values``' unique key, created if missing, locked."""
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return (await session.execute(
-        select(model).filter_by(**{k: values[k] for k in key}).with_for_update()
-        .execution_options(populate_existing=True))).scalar_one()
-
-
 def _completed(percent: int, completed_at: datetime | None,
                previous: datetime | None) -> datetime | None:
     if completed_at is not None:
@@ -98,7 +90,7 @@ async def upsert_module_progress(ctx: Context, *, module_id: int, course_offerin
             raise NotFound("Module not found")
         if module.course_id != offering.course_id:
             raise Validation("Module does not belong to this course offering's course")
-        row = await _locked(session, ModuleProgress, {
+        row = await locked_row(session, ModuleProgress, {
             "user_id": user_id, "module_id": module_id,
             "course_offering_id": course_offering_id}, ("user_id", "module_id",
                                                         "course_offering_id"))
@@ -124,7 +116,7 @@ async def upsert_content_progress(ctx: Context, *, content_item_id: int, course_
     async with ctx.db.transaction() as session:
         offering = await _enrolled_offering(session, user_id, course_offering_id)
         item, _ = await _content_item(session, content_item_id, offering)
-        row = await _locked(session, ContentProgress, {
+        row = await locked_row(session, ContentProgress, {
             "user_id": user_id, "content_item_id": content_item_id,
             "course_offering_id": course_offering_id}, ("user_id", "content_item_id",
                                                         "course_offering_id"))
