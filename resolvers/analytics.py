@@ -15,8 +15,11 @@ overview
     activity (``learning_activities.occurred_at``) in the 1, 7 and 30 UTC
     days ending with the reference day (``date_to``, else today).
   streak_distribution: ``[{bucket, count}]`` of the users counted in
-    total_users by their current streak (``users.current_streak_days``) in
-    the buckets 0, 1-2, 3-6, 7-13, 14-29, 30+ (always all six, in that order).
+    total_users by their current streak as of now, as ``GET /users/me`` shows
+    it: the stored ``users.current_streak_days`` while their last active day
+    is today or yesterday in their own time zone, else 0 (never active is 0),
+    in the buckets 0, 1-2, 3-6, 7-13, 14-29, 30+ (always all six, in that
+    order).
 
 engagement (``course_id`` filter through the content item's course)
   Scope: content_progress rows whose ``started_at`` is in the window.
@@ -64,7 +67,17 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Select, case, distinct, func, select
+from sqlalchemy import (
+    Select,
+    case,
+    column,
+    distinct,
+    func,
+    literal,
+    literal_column,
+    select,
+    table,
+)
 
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.context import Context
@@ -211,7 +224,8 @@ def _round(value: float | Decimal | None) -> float:
     return 0.0 if value is None else round(float(value), 2)
 
 
-def _rate(part: int, whole: int) -> float:
+def rate(part: int, whole: int) -> float:
+    """``part`` as a percentage of ``whole``, 2 decimals; 0.0 when ``whole`` is 0."""
     return round(part * 100 / whole, 2) if whole else 0.0
 
 
@@ -243,6 +257,20 @@ def _utc_day(column):
     return func.date(func.timezone("UTC", column))
 
 
+_TIME_ZONES = table("pg_timezone_names", column("name"))
+
+
+def _current_streak():
+    """``activity.current_streak`` in SQL: the stored streak while the user's last active
+    day is today or yesterday in their time zone (UTC when PostgreSQL does not know it),
+    else 0."""
+    zone = case((User.time_zone.in_(select(_TIME_ZONES.c.name)), User.time_zone),
+                else_=literal("UTC"))
+    today = func.date(func.timezone(zone, func.now()))
+    yesterday = today - literal_column("1")
+    return case((User.last_activity_date >= yesterday, User.current_streak_days), else_=0)
+
+
 def _course(query: Select, column, course_id: int | None) -> Select:
     return query if course_id is None else query.where(column == course_id)
 
@@ -260,7 +288,8 @@ async def overview(ctx: Context, *, date_from: date | None = None,
         return func.count(distinct(LearningActivity.user_id)).filter(
             occurred >= reference - timedelta(days=days))
 
-    streak = case(*[(User.current_streak_days <= high, name)
+    current = _current_streak()
+    streak = case(*[(current <= high, name)
                     for name, _, high in STREAK_BUCKETS if high is not None],
                   else_=STREAK_BUCKETS[-1][0])
     async with ctx.db.session() as session:
@@ -315,7 +344,7 @@ async def engagement(ctx: Context, *, date_from: date | None = None,
                       avg_chat_turns_per_topic_per_user=_round(avg_turns),
                       avg_session_duration_seconds=_round(avg_duration),
                       content_started=started, content_completed=completed,
-                      completion_rate=_rate(completed, started))
+                      completion_rate=rate(completed, started))
 
 
 async def progress(ctx: Context, *, date_from: date | None = None,
@@ -385,7 +414,7 @@ async def assessments(ctx: Context, *, date_from: date | None = None,
         attempts, passed, avg_quiz = (await session.execute(quizzes)).one()
         submissions, avg_lab = (await session.execute(labs)).one()
     return Assessments(quiz_attempts=attempts, passed=passed, failed=attempts - passed,
-                       pass_rate=_rate(passed, attempts), avg_quiz_score=_round(avg_quiz),
+                       pass_rate=rate(passed, attempts), avg_quiz_score=_round(avg_quiz),
                        lab_submissions=submissions, avg_lab_score=_round(avg_lab))
 
 

@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, delete, func, select, tuple_
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -26,7 +27,7 @@ from loaders.catalog import (
 )
 from models.course import Department, Subject, University
 from resolvers.changes import reject_nulls
-from resolvers.pages import Page
+from resolvers.pages import Page, page_by_id
 
 UNIVERSITY_NOT_FOUND = "University not found"
 UNIVERSITY_EXISTS = "A university with this name already exists"
@@ -50,27 +51,16 @@ class PageArgs:
         return cls(skip=skip, limit=limit)
 
 
-async def paginate(ctx: Context, query: Select, columns: tuple, page: PageArgs) -> Page:
-    """Run ``query`` ordered by integer ``columns``: keyset for cursors, offset for REST."""
-    query = query.order_by(*columns)
-    if page.skip is not None:
-        async with ctx.db.session() as session:
-            rows = list((await session.execute(
-                query.offset(page.skip).limit(page.limit))).scalars())
-        return Page(items=rows)
-    size = page_size(page.first, None)
-    if page.after:
-        values = decode_cursor(page.after)
-        if len(values) != len(columns) or not all(isinstance(v, int) for v in values):
-            raise Validation("Invalid cursor")
-        query = query.where(tuple_(*columns) > tuple_(*values))
+async def paginate(ctx: Context, query: Select, id_column, page: PageArgs) -> Page:
+    """Run ``query`` ordered by its unique integer ``id_column``: keyset for cursors
+    (``page_by_id``), offset for REST."""
     async with ctx.db.session() as session:
-        rows = list((await session.execute(query.limit(size + 1))).scalars())
-    names = [c.key for c in columns]
-    items = rows[:size]
-    return Page(items=items,
-                cursors=[encode_cursor([getattr(r, n) for n in names]) for r in items],
-                has_next=len(rows) > size, has_previous=bool(page.after))
+        if page.skip is not None:
+            rows = list((await session.execute(
+                query.order_by(id_column).offset(page.skip).limit(page.limit))).scalars())
+            return Page(items=rows)
+        return await page_by_id(session, query, id_column, first=page.first, after=page.after,
+                                last=None, before=None)
 
 
 def page_in_memory(rows: list[Any], names: tuple[str, ...], page: PageArgs) -> Page:
@@ -123,6 +113,16 @@ async def next_sequence_index(session: AsyncSession, column: Any, *where: Any) -
     ``where``, or 0 when there are none."""
     last = (await session.execute(select(func.max(column)).where(*where))).scalar_one()
     return 0 if last is None else last + 1
+
+
+async def locked_row(session: AsyncSession, model: type, values: dict[str, Any],
+                     key: tuple[str, ...]) -> Any:
+    """The row of ``model`` with ``values``' unique ``key``, inserted with ``values`` if
+    missing, row-locked (so concurrent upserts of one key run one after the other)."""
+    await session.execute(pg_insert(model).values(**values).on_conflict_do_nothing())
+    return (await session.execute(
+        select(model).filter_by(**{k: values[k] for k in key}).with_for_update()
+        .execution_options(populate_existing=True))).scalar_one()
 
 
 def apply(row: Any, changes: dict[str, Any]) -> None:
@@ -180,7 +180,7 @@ async def get_university(ctx: Context, *, university_id: int) -> University:
 
 async def get_all_universities(ctx: Context, *, page: PageArgs) -> Page:
     """Universities in id order (primed, so their departments need no second read of them)."""
-    result = await paginate(ctx, select(University), (University.id,), page)
+    result = await paginate(ctx, select(University), University.id, page)
     loader = ctx.loaders.get(UniversityByIdLoader)
     for university in result.items:
         loader.prime(university.id, university)
@@ -265,7 +265,7 @@ async def get_subject(ctx: Context, *, subject_id: int) -> Subject:
 
 async def get_all_subjects(ctx: Context, *, page: PageArgs) -> Page:
     """Subjects in id order."""
-    return await paginate(ctx, select(Subject), (Subject.id,), page)
+    return await paginate(ctx, select(Subject), Subject.id, page)
 
 
 async def create_subject(ctx: Context, *, fields: dict[str, Any]) -> Subject:

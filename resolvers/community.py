@@ -5,7 +5,8 @@ Notes and flashcards are private to their author. Threads and posts are for the
 course's members: learners enrolled (ACTIVE or COMPLETED) in one of its offerings,
 instructors and platform admins; authors edit and delete their own, platform admins
 moderate everything. Only enrolled learners rate a course, once each (a second rating
-replaces the first). Every creation is logged as learning activity.
+replaces the first); reviews are read by anyone who may see the course (an unpublished
+course's only by staff). Every creation is logged as learning activity.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
@@ -41,11 +41,14 @@ from models.community import (
     Note,
 )
 from models.course import ContentItem, Course, CourseOffering, Enrollment
+from resolvers import courses
 from resolvers.access import ENROLLED_STATUSES, is_self_or_admin, is_staff
 from resolvers.activity import record_activity
+from resolvers.catalog import get_row, locked_row
 from resolvers.changes import OMITTED, reject_nulls, sent
 from resolvers.pages import Page, page_by_id
 
+COURSE_NOT_FOUND = courses.COURSE_NOT_FOUND
 TEXT_MAX = 20_000
 TITLE_MAX = 300
 
@@ -68,18 +71,11 @@ async def _is_enrolled(session: AsyncSession, user_id: uuid.UUID, course_id: int
                Enrollment.status.in_(ENROLLED_STATUSES)).limit(1))).first() is not None
 
 
-async def _course(session: AsyncSession, course_id: int) -> Course:
-    course = await session.get(Course, course_id)
-    if course is None:
-        raise NotFound("Course not found")
-    return course
-
-
 async def _require_member(session: AsyncSession, ctx: Context, course_id: int, *,
                           staff_pass: bool = True) -> Course:
     """The course, when the viewer is enrolled in it (or is staff, when ``staff_pass``)."""
     user_id = ctx.viewer.require_user()
-    course = await _course(session, course_id)
+    course = await get_row(session, Course, course_id, COURSE_NOT_FOUND)
     if not (staff_pass and is_staff(ctx.viewer)) and not await _is_enrolled(session, user_id,
                                                                            course_id):
         raise Forbidden("You are not enrolled in this course")
@@ -336,9 +332,11 @@ async def create_post(ctx: Context, *, thread_id: int, body: str,
 
 
 async def update_post(ctx: Context, *, post_id: int, body: str) -> DiscussionPost:
-    """Edit your post (platform admins may edit any)."""
+    """Edit your post in a course you still belong to (platform admins may edit any)."""
     async with ctx.db.transaction() as session:
         post = await _own(session, ctx, DiscussionPost, post_id, "Post", private=False)
+        # Like threads: an author who left the course no longer writes in it.
+        await _thread_for_member(session, ctx, post.thread_id)
         post.body = _text(body, "body")
         return await _saved(session, post)
 
@@ -382,13 +380,9 @@ async def rate_course(ctx: Context, *, course_id: int, rating: int,
     async with ctx.db.transaction() as session:
         await _require_member(session, ctx, course_id, staff_pass=False)
         user_id = ctx.viewer.user_id
-        await session.execute(insert(CourseReview).values(
-            course_id=course_id, user_id=user_id, rating=rating, review=review)
-            .on_conflict_do_nothing())
-        row = (await session.execute(
-            select(CourseReview).where(CourseReview.course_id == course_id,
-                                       CourseReview.user_id == user_id).with_for_update()
-            .execution_options(populate_existing=True))).scalar_one()
+        row = await locked_row(session, CourseReview, {
+            "course_id": course_id, "user_id": user_id, "rating": rating, "review": review},
+            ("course_id", "user_id"))
         row.rating, row.review = rating, review
         await record_activity(session, user_id, "COURSE_REVIEW", course_id=course_id,
                               summary=f"{rating}/5")
@@ -396,9 +390,8 @@ async def rate_course(ctx: Context, *, course_id: int, rating: int,
 
 
 async def get_reviews_page(ctx: Context, *, course_id: int, **page) -> Page:
-    """A course's reviews, oldest first; readable by anyone."""
-    async with ctx.db.session() as session:
-        await _course(session, course_id)
+    """A course's reviews, oldest first; readable by anyone who may see the course."""
+    await courses.get(ctx, course_id=course_id)
     query = select(CourseReview).where(CourseReview.course_id == course_id)
     return await _page(ctx, query, CourseReview.id, **page)
 
@@ -447,7 +440,11 @@ async def get_many(ctx: Context, *, kind: str, ids: list[int | None]) -> list[An
     present = [r for r in rows if r is not None]
     if spec.private:
         return [r if r is not None and is_self_or_admin(ctx, r.user_id) else None for r in rows]
-    if kind == "review" or not present:
+    if kind == "review":
+        seen = await courses.get_visible_many(ctx, course_ids=[r.course_id for r in present])
+        visible = {c.id for c in seen if c is not None}
+        return [r if r is not None and r.course_id in visible else None for r in rows]
+    if not present:
         return rows
     members = await _member_course_ids(ctx)
     if members is None:

@@ -21,7 +21,7 @@ from loaders.catalog import (
     ContentTypeByIdLoader,
     CourseByIdLoader,
 )
-from models.course import ContentItem, ContentType, Course, Module
+from models.course import ContentItem, ContentType, Module
 from models.learning import ContentProgress
 from resolvers import courses, modules
 from resolvers.catalog import (
@@ -53,7 +53,7 @@ async def get_type(ctx: Context, *, content_type_id: int) -> ContentType:
 
 async def get_all_types(ctx: Context, *, page: PageArgs) -> Page:
     """Content types in id order."""
-    return await paginate(ctx, select(ContentType), (ContentType.id,), page)
+    return await paginate(ctx, select(ContentType), ContentType.id, page)
 
 
 def _check_required_fields(values: dict[str, Any]) -> None:
@@ -128,16 +128,30 @@ async def types_of(ctx: Context, *, items: list[ContentItem]) -> list[ContentTyp
         [i.content_type_id for i in items])
 
 
+def valid_pass_mark(value: Any) -> bool:
+    """A quiz's ``data_json.pass_mark`` is a number from 0 to 100 (booleans are not)."""
+    return (isinstance(value, int | float) and not isinstance(value, bool)
+            and 0 <= value <= 100)
+
+
+def _check_pass_mark(data: dict[str, Any]) -> None:
+    if "pass_mark" in data and not valid_pass_mark(data["pass_mark"]):
+        raise Validation("data_json.pass_mark must be a number between 0 and 100",
+                         details={"field": "data_json"})
+
+
 async def create(ctx: Context, *, fields: dict[str, Any]) -> ContentItem:
     """Add a content item to a module of the given course.
 
-    ``data_json`` must carry every key the content type requires; without
-    ``sequence_index`` the item goes after the module's last one.
+    ``data_json`` must carry every key the content type requires, and a
+    ``pass_mark`` in it must be a number from 0 to 100; without ``sequence_index``
+    the item goes after the module's last one.
     """
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
     values = dict(fields)
     if not isinstance(values.get("data_json") or {}, dict):
         raise Validation("data_json must be an object", details={"field": "data_json"})
+    _check_pass_mark(values.get("data_json") or {})
     for name in ("sequence_index", "estimated_duration_seconds"):
         if values.get(name) is not None and values[name] < 0:
             raise Validation(f"{name} must be >= 0", details={"field": name})
@@ -146,7 +160,8 @@ async def create(ctx: Context, *, fields: dict[str, Any]) -> ContentItem:
         if module.course_id != values["course_id"]:
             raise Validation(f"Module {module.id} does not belong to course "
                              f"{values['course_id']}", details={"field": "module_id"})
-        courses.require_owner(ctx.viewer, await session.get(Course, module.course_id))
+        # Locking the course serialises concurrent creates, so each sees the others' index.
+        await courses.lock_for_change(ctx, session, module.course_id)
         kind = await session.get(ContentType, values["content_type_id"])
         if kind is None:
             raise Validation(f"Content type {values['content_type_id']} does not exist",

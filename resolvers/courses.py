@@ -33,6 +33,7 @@ from models.course import (
     University,
 )
 from resolvers.access import is_staff
+from resolvers.analytics import rate
 from resolvers.catalog import PageArgs, apply, get_row, page_in_memory, paginate
 from resolvers.changes import reject_nulls
 from resolvers.pages import Page
@@ -53,6 +54,18 @@ def require_owner(viewer: Viewer, course: Course) -> None:
     viewer.require_role(ROLE_INSTRUCTOR)
     if not viewer.is_admin and course.created_by_id != viewer.user_id:
         raise Forbidden("Only the course's creator or a platform admin can change this course")
+
+
+async def lock_for_change(ctx: Context, session: AsyncSession, course_id: int) -> Course:
+    """The course, row-locked against other structural changes (new modules and content
+    items, moves, reorders) until ``session`` commits, after the owner check."""
+    course = (await session.execute(select(Course).where(Course.id == course_id)
+                                    .with_for_update(key_share=True))
+              ).scalar_one_or_none()
+    if course is None:
+        raise NotFound(COURSE_NOT_FOUND)
+    require_owner(ctx.viewer, course)
+    return course
 
 
 async def get(ctx: Context, *, course_id: int) -> Course:
@@ -76,7 +89,7 @@ async def get_all(ctx: Context, *, university_id: int | None = None, page: PageA
         query = query.where(Course.university_id == university_id)
     if not can_author(ctx.viewer):
         query = query.where(Course.is_published.is_(True))
-    result = await paginate(ctx, query, (Course.id,), page)
+    result = await paginate(ctx, query, Course.id, page)
     loader = ctx.loaders.get(CourseByIdLoader)
     for course in result.items:
         loader.prime(course.id, course)
@@ -232,5 +245,5 @@ async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
         "content_items_count": row["content_items_count"],
         "average_rating": float(average) if average is not None else None,
         "review_count": row["review_count"],
-        "completion_rate": round(by_status["COMPLETED"] * 100 / total, 2) if total else 0.0,
+        "completion_rate": rate(by_status["COMPLETED"], total),
     }

@@ -12,8 +12,10 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
+from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound, Validation
 from loaders.catalog import (
@@ -25,7 +27,7 @@ from loaders.catalog import (
 from loaders.user import UserByIdLoader
 from models.course import ENROLLMENT_STATUSES, Course, CourseOffering, Enrollment
 from resolvers.catalog import PageArgs, get_row, page_in_memory
-from resolvers.courses import can_author, can_see
+from resolvers.courses import can_author, can_see, require_owner
 from resolvers.pages import Page
 
 OFFERING_NOT_FOUND = "Course offering not found"
@@ -84,8 +86,16 @@ async def views(ctx: Context, *, enrollments: list[Enrollment]) -> list[Enrollme
             for e, o, c, u in zip(enrollments, offerings, found_courses, users, strict=True)]
 
 
+LEARNER_STATUSES = ("DROPPED",)
+
+
 async def enroll(ctx: Context, *, course_offering_id: int) -> Enrollment:
-    """Enroll the viewer in an offering whose enrollment window is open."""
+    """Enroll the viewer in an offering whose enrollment window is open.
+
+    A learner who dropped the offering enrolls again this way (same checks): their
+    enrollment becomes ACTIVE again. One the staff withdrew stays withdrawn (Forbidden);
+    any other existing enrollment is a Conflict.
+    """
     user_id = ctx.viewer.require_user()
     async with ctx.db.transaction() as session:
         offering = await get_row(session, CourseOffering, course_offering_id, OFFERING_NOT_FOUND)
@@ -104,21 +114,49 @@ async def enroll(ctx: Context, *, course_offering_id: int) -> Enrollment:
                      .returning(Enrollment))
         enrollment = (await session.scalars(statement)).one_or_none()
         if enrollment is None:
-            raise Conflict("Already enrolled")
+            enrollment = (await session.execute(
+                select(Enrollment).where(Enrollment.user_id == user_id,
+                                         Enrollment.course_offering_id == offering.id)
+                .with_for_update().execution_options(populate_existing=True))).scalar_one()
+            if enrollment.status == "WITHDRAWN":
+                raise Forbidden("You were withdrawn from this offering: only its course's "
+                                "instructor can enroll you again")
+            if enrollment.status != "DROPPED":
+                raise Conflict("Already enrolled")
+            enrollment.status, enrollment.completed_at = "ACTIVE", None
+            await session.flush()
+            await session.refresh(enrollment)
     return enrollment
 
 
 async def update_status(ctx: Context, *, enrollment_id: int, status: str) -> Enrollment:
-    """Change an enrollment's status (its learner, an instructor or a platform admin);
-    COMPLETED stamps ``completed_at``, any other status clears it."""
+    """Change an enrollment's status; COMPLETED stamps ``completed_at``, any other status
+    clears it.
+
+    The owner of the offering's course and platform admins set any status. A learner
+    may only drop their own enrollment (to rejoin they ``enroll`` again, which applies
+    its checks); anyone else is Forbidden.
+    """
     ctx.viewer.require_user()
     if status not in ENROLLMENT_STATUSES:
         raise Validation(f"status must be one of {', '.join(ENROLLMENT_STATUSES)}")
     async with ctx.db.transaction() as session:
         enrollment = await get_row(session, Enrollment, enrollment_id, "Enrollment not found",
                                    lock=True)
-        if enrollment.user_id != ctx.viewer.user_id and not can_author(ctx.viewer):
-            raise Forbidden("You can only change your own enrollments")
+        offering = await session.get(CourseOffering, enrollment.course_offering_id)
+        course = await session.get(Course, offering.course_id)
+        own = enrollment.user_id == ctx.viewer.user_id
+        staff = ctx.viewer.is_admin or (ctx.viewer.has_role(ROLE_INSTRUCTOR)
+                                        and course.created_by_id == ctx.viewer.user_id)
+        if not staff:
+            if own:
+                if status not in LEARNER_STATUSES:
+                    raise Forbidden("You can only drop your own enrollment; to rejoin, "
+                                    "enroll again")
+            elif can_author(ctx.viewer):
+                require_owner(ctx.viewer, course)
+            else:
+                raise Forbidden("You can only change your own enrollments")
         if status != enrollment.status:
             enrollment.status = status
             enrollment.completed_at = datetime.now(UTC) if status == "COMPLETED" else None

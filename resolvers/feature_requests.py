@@ -19,7 +19,7 @@ from core.pagination import decode_cursor, encode_cursor, page_size
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.user import User
 from resolvers.access import is_staff
-from resolvers.pages import Page
+from resolvers.pages import Page, page_of_fetched
 
 TITLE_MIN, TITLE_MAX = 3, 200
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
@@ -141,9 +141,8 @@ async def get_connection(ctx: Context, *, mine: bool, status: str | None = None,
     async with ctx.db.session() as session:
         rows = (await session.execute(query.order_by(
             FeatureRequest.created_at.desc(), FeatureRequest.id.desc()).limit(size + 1))).all()
-    result = [_row(r) for r in rows[:size]]
-    return Page(items=result, cursors=[_cursor(r.request) for r in result],
-                has_next=len(rows) > size, has_previous=bool(after))
+    return page_of_fetched([_row(r) for r in rows], size, after=after,
+                           cursor=lambda r: _cursor(r.request))
 
 
 async def get_many(ctx: Context, *, ids: list[int | None]) -> list[FeatureRequestRow | None]:

@@ -23,7 +23,7 @@ from loaders.catalog import (
     ModulesByParentIdLoader,
     RootModulesByCourseIdLoader,
 )
-from models.course import Course, Module
+from models.course import Module
 from models.learning import ModuleProgress
 from resolvers import courses
 from resolvers.catalog import PageArgs, apply, get_row, next_sequence_index, page_in_memory
@@ -95,17 +95,6 @@ async def viewer_progress_many(ctx: Context, *,
         [(ctx.viewer.user_id, module_id) for module_id in module_ids])
 
 
-async def _lock_course(ctx: Context, session: AsyncSession, course_id: int) -> Course:
-    """The course, row-locked against other structural changes, after the owner check."""
-    course = (await session.execute(select(Course).where(Course.id == course_id)
-                                    .with_for_update(key_share=True))
-              ).scalar_one_or_none()
-    if course is None:
-        raise NotFound(courses.COURSE_NOT_FOUND)
-    courses.require_owner(ctx.viewer, course)
-    return course
-
-
 async def _next_index(session: AsyncSession, course_id: int, parent_id: int | None) -> int:
     parent = (Module.parent_module_id.is_(None) if parent_id is None
               else Module.parent_module_id == parent_id)
@@ -139,7 +128,7 @@ async def create(ctx: Context, *, fields: dict[str, Any]) -> Module:
     _check_index(fields)
     values = dict(fields)
     async with ctx.db.transaction() as session:
-        await _lock_course(ctx, session, values["course_id"])
+        await courses.lock_for_change(ctx, session, values["course_id"])
         await _check_parent(session, values["course_id"], values.get("parent_module_id"))
         if values.get("sequence_index") is None:
             values["sequence_index"] = await _next_index(session, values["course_id"],
@@ -161,7 +150,7 @@ async def reorder(ctx: Context, *, module_ids: list[int]) -> list[Module]:
         raise Validation("module_ids contains duplicates", details={"field": "module_ids"})
     async with ctx.db.transaction() as session:
         first = await get_row(session, Module, module_ids[0], MODULE_NOT_FOUND)
-        await _lock_course(ctx, session, first.course_id)
+        await courses.lock_for_change(ctx, session, first.course_id)
         parent = (Module.parent_module_id.is_(None) if first.parent_module_id is None
                   else Module.parent_module_id == first.parent_module_id)
         siblings = {m.id for m in (await session.execute(
@@ -194,7 +183,7 @@ async def update_module(ctx: Context, *, module_id: int, changes: dict[str, Any]
     _check_index(changes)
     async with ctx.db.transaction() as session:
         found = await get_row(session, Module, module_id, MODULE_NOT_FOUND)
-        await _lock_course(ctx, session, found.course_id)
+        await courses.lock_for_change(ctx, session, found.course_id)
         module = await get_row(session, Module, module_id, MODULE_NOT_FOUND, lock=True)
         if "parent_module_id" in changes and changes["parent_module_id"] != \
                 module.parent_module_id:
@@ -218,5 +207,5 @@ async def delete(ctx: Context, *, module_id: int) -> None:
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
     async with ctx.db.transaction() as session:
         module = await get_row(session, Module, module_id, MODULE_NOT_FOUND)
-        await _lock_course(ctx, session, module.course_id)
+        await courses.lock_for_change(ctx, session, module.course_id)
         await session.delete(module)

@@ -13,13 +13,12 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
-from loaders.catalog import CourseOfferingByIdLoader
+from loaders.catalog import ContentItemByIdLoader, CourseByIdLoader, CourseOfferingByIdLoader
 from loaders.learning import (
     ContentProgressByIdLoader,
     LabSubmissionByIdLoader,
@@ -27,10 +26,13 @@ from loaders.learning import (
     ModuleProgressByUserIdLoader,
     QuizAttemptByIdLoader,
 )
-from models.course import ContentItem, ContentType, CourseOffering, Enrollment, Module
+from models.course import ContentItem, ContentType, Course, CourseOffering, Enrollment, Module
 from models.learning import ContentProgress, LabSubmission, ModuleProgress, QuizAttempt
 from resolvers.access import ENROLLED_STATUSES
 from resolvers.activity import record_activity, visible_to_viewer
+from resolvers.catalog import locked_row
+from resolvers.content import valid_pass_mark
+from resolvers.courses import require_owner
 from resolvers.pages import Page, page_by_id, page_list
 
 DEFAULT_PASS_MARK = 60
@@ -68,14 +70,6 @@ async def _content_item(session: AsyncSession, item_id: int,
     return row[0], row[1]
 
 
-async def _locked(session: AsyncSession, model, values: dict[str, Any], key: tuple[str, ...]):
-    """The row of ``model`` with ``values``' unique key, created if missing, locked."""
-    await session.execute(insert(model).values(**values).on_conflict_do_nothing())
-    return (await session.execute(
-        select(model).filter_by(**{k: values[k] for k in key}).with_for_update()
-        .execution_options(populate_existing=True))).scalar_one()
-
-
 def _completed(percent: int, completed_at: datetime | None,
                previous: datetime | None) -> datetime | None:
     if completed_at is not None:
@@ -96,7 +90,7 @@ async def upsert_module_progress(ctx: Context, *, module_id: int, course_offerin
             raise NotFound("Module not found")
         if module.course_id != offering.course_id:
             raise Validation("Module does not belong to this course offering's course")
-        row = await _locked(session, ModuleProgress, {
+        row = await locked_row(session, ModuleProgress, {
             "user_id": user_id, "module_id": module_id,
             "course_offering_id": course_offering_id}, ("user_id", "module_id",
                                                         "course_offering_id"))
@@ -122,7 +116,7 @@ async def upsert_content_progress(ctx: Context, *, content_item_id: int, course_
     async with ctx.db.transaction() as session:
         offering = await _enrolled_offering(session, user_id, course_offering_id)
         item, _ = await _content_item(session, content_item_id, offering)
-        row = await _locked(session, ContentProgress, {
+        row = await locked_row(session, ContentProgress, {
             "user_id": user_id, "content_item_id": content_item_id,
             "course_offering_id": course_offering_id}, ("user_id", "content_item_id",
                                                         "course_offering_id"))
@@ -207,7 +201,8 @@ def _is_kind(content_type: ContentType, kind: str) -> bool:
 
 async def submit_quiz_attempt(ctx: Context, *, content_item_id: int, course_offering_id: int,
                               score: float, answers: Any = None) -> QuizAttempt:
-    """Record a quiz attempt; it passes at ``data_json.pass_mark`` (default 60)."""
+    """Record a quiz attempt; it passes at ``data_json.pass_mark`` (default 60, also when
+    the stored pass mark is not a number from 0 to 100)."""
     user_id = ctx.viewer.require_user()
     check_percent(score, "score")
     async with ctx.db.transaction() as session:
@@ -216,6 +211,9 @@ async def submit_quiz_attempt(ctx: Context, *, content_item_id: int, course_offe
         if not _is_kind(content_type, "quiz"):
             raise Validation("Content item is not a quiz")
         pass_mark = (item.data_json or {}).get("pass_mark", DEFAULT_PASS_MARK)
+        if not valid_pass_mark(pass_mark):
+            # Stored before pass marks were checked: no usable pass mark, the default holds.
+            pass_mark = DEFAULT_PASS_MARK
         attempt = QuizAttempt(user_id=user_id, content_item_id=item.id,
                               course_offering_id=offering.id, score=Decimal(str(score)),
                               passed=score >= float(pass_mark),
@@ -253,13 +251,16 @@ async def submit_lab(ctx: Context, *, content_item_id: int, course_offering_id: 
 
 async def grade_lab_submission(ctx: Context, *, submission_id: int, score: float,
                                feedback: str = "") -> LabSubmission:
-    """Grade a lab submission 0–100 with feedback (instructors and admins)."""
+    """Grade a lab submission 0–100 with feedback (the owner of its course, or a platform
+    admin)."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
     check_percent(score, "score")
     async with ctx.db.transaction() as session:
         row = await session.get(LabSubmission, submission_id, with_for_update=True)
         if row is None:
             raise NotFound("Lab submission not found")
+        item = await session.get(ContentItem, row.content_item_id)
+        require_owner(ctx.viewer, await session.get(Course, item.course_id))
         row.score, row.feedback = Decimal(str(score)), feedback
         row.status, row.graded_at = "GRADED", datetime.now(UTC)
         await session.flush()
@@ -267,17 +268,31 @@ async def grade_lab_submission(ctx: Context, *, submission_id: int, score: float
     return row
 
 
+async def _of_owned_courses(ctx: Context, rows: list[LabSubmission]) -> set[int]:
+    """The ids of those ``rows`` whose course the viewer owns (two batched reads)."""
+    if not rows or not ctx.viewer.has_role(ROLE_INSTRUCTOR):
+        return set()
+    items = await ctx.loaders.get(ContentItemByIdLoader).load_many(
+        [r.content_item_id for r in rows])
+    found = await ctx.loaders.get(CourseByIdLoader).load_many(
+        [i.course_id if i is not None else -1 for i in items])
+    return {r.id for r, c in zip(rows, found, strict=True)
+            if c is not None and c.created_by_id == ctx.viewer.user_id}
+
+
 async def get_many(ctx: Context, *, kind: str, ids: list[int | None]) -> list[Any]:
-    """Progress rows, attempts or submissions by id; None where missing or not visible."""
+    """Progress rows, attempts or submissions by id; None where missing or not visible.
+
+    A lab submission is also visible to the owner of its course."""
     loader_class = {"module": ModuleProgressByIdLoader, "content": ContentProgressByIdLoader,
                     "quiz": QuizAttemptByIdLoader, "lab": LabSubmissionByIdLoader}[kind]
     wanted = [i for i in ids if i is not None]
     found = dict(zip(wanted, await ctx.loaders.get(loader_class).load_many(wanted), strict=True))
     rows = [found.get(i) if i is not None else None for i in ids]
+    others = [r for r in rows if r is not None and not visible_to_viewer(ctx, r.user_id)]
+    owned = await _of_owned_courses(ctx, others) if kind == "lab" else set()
 
     def visible(row) -> bool:
-        if visible_to_viewer(ctx, row.user_id):
-            return True
-        return kind == "lab" and ctx.viewer.has_role(ROLE_INSTRUCTOR)
+        return visible_to_viewer(ctx, row.user_id) or row.id in owned
 
     return [r if r is not None and visible(r) else None for r in rows]

@@ -54,7 +54,7 @@ async def get_all(ctx: Context, *, first: int | None = None, after: str | None =
         try:
             created, ident = decode_cursor(cursor)
             key = (datetime.fromisoformat(created), uuid.UUID(ident))
-        except (ValueError, TypeError) as exc:
+        except (ValueError, TypeError, AttributeError) as exc:
             raise Validation("Invalid cursor") from exc
         if forward:
             query = query.where(or_(User.created_at > key[0],

@@ -15,7 +15,9 @@ reference is silent (what its FastAPI backend does):
 - Shapes: dates as ``YYYY-MM-DD``; ``new_signups_by_day`` is
   ``[{"date", "count"}]``; ``active_users`` is ``{"daily", "weekly",
   "monthly"}``; ``streak_distribution`` is ``[{"bucket", "count"}]`` with
-  buckets ``0, 1-2, 3-6, 7-13, 14-29, 30+``; ``enrollments_by_status`` is an
+  buckets ``0, 1-2, 3-6, 7-13, 14-29, 30+`` counting each user's current
+  streak as ``GET /users/me`` shows it (0 once a whole day in their time zone
+  went by idle); ``enrollments_by_status`` is an
   object keyed by status (ACTIVE, COMPLETED, DROPPED, WITHDRAWN, PENDING);
   ``per_course`` items are ``{course_id, title, enrollments, completed,
   drop_offs, avg_progress_percent}``.

@@ -11,9 +11,10 @@ Where the reference is silent we answer as its FastAPI backend would:
 - ``POST /content/`` needs the course's creator or a platform admin (403
   otherwise) and answers 201. An unknown module is 404; a module of another
   course than ``course_id``, an unknown ``content_type_id``, or ``data_json``
-  without the type's ``required_fields`` is 400 with a message naming the
-  problem; negative ``sequence_index`` or ``estimated_duration_seconds`` is
-  422. Without ``sequence_index`` the item goes after the module's last one.
+  without the type's ``required_fields``, or a ``data_json.pass_mark`` that is
+  not a number from 0 to 100, is 400 with a message naming the problem;
+  negative ``sequence_index`` or ``estimated_duration_seconds`` is 422.
+  Without ``sequence_index`` the item goes after the module's last one.
 - Content types are listed by the reference ("Admin content type management")
   without endpoints; ours: ``GET /content-types/`` (``skip``/``limit``),
   ``POST /content-types/`` (201), ``GET``/``PUT`` (partial)/``DELETE`` (204)

@@ -13,11 +13,17 @@ Where the reference is silent we answer as its FastAPI backend would:
   the learner cannot see) is 404 ``{"detail": "Course offering not found"}``;
   a PRIVATE offering is 403; outside the enrollment window it is 400
   ("... has not opened yet" / "... has closed"); a second enrollment is 409
-  ``{"detail": "Already enrolled"}``.
+  ``{"detail": "Already enrolled"}``. A learner who dropped the offering
+  enrolls again this way (same checks) and gets their enrollment back, ACTIVE,
+  with 201; one the course's staff WITHDREW gets 403.
 - ``PUT /enrollments/{id}`` takes ``status`` (ACTIVE/COMPLETED/DROPPED/
-  WITHDRAWN/PENDING, 422 otherwise). The learner may change their own; an
-  instructor or platform admin anyone's (403 otherwise); 404 for an unknown id.
-  COMPLETED sets ``completed_at``, another status clears it.
+  WITHDRAWN/PENDING, 422 otherwise). The reference lists no rules; dropping is
+  the learner's own act, the other statuses are the staff's: the owner of the
+  offering's course or a platform admin sets any status, the learner may only
+  set DROPPED on their own (403 ``{"detail": "You can only drop your own
+  enrollment; to rejoin, enroll again"}`` otherwise), another instructor gets
+  403 like other changes of a course they do not own, anyone else 403; 404 for
+  an unknown id. COMPLETED sets ``completed_at``, another status clears it.
 """
 
 from __future__ import annotations

@@ -13,7 +13,11 @@ Choices where the reference is silent:
   another course → 400. Every write is logged as learning activity (streak).
 - ``my-progress`` without ``course_offering_id`` lists every offering; an unknown one → 404.
 - Quiz attempts and lab submissions have no REST endpoints in the reference; they are
-  GraphQL only (``submitQuizAttempt``, ``submitLab``, ``gradeLabSubmission``).
+  GraphQL only (``submitQuizAttempt``, ``submitLab``, ``gradeLabSubmission``). A lab
+  submission is read (as a node) and graded by the owner of its course or a platform
+  admin only; another instructor is FORBIDDEN and sees a null node. A quiz passes at its
+  ``data_json.pass_mark``; a stored pass mark that is not a number from 0 to 100 counts
+  as absent (the default 60).
 """
 
 from __future__ import annotations

@@ -7,7 +7,8 @@ expected figures below are worked out by hand from it.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import update
 from strawberry import relay
@@ -47,19 +48,29 @@ def t(month: int, day: int, hour: int = 12, minute: int = 0, second: int = 0) ->
     return datetime(2026, month, day, hour, minute, second, tzinfo=UTC)
 
 
-async def _learner(services, name: str, created: datetime, streak: int) -> User:
+def _today(zone: str = "UTC") -> date:
+    return datetime.now(ZoneInfo(zone)).date()
+
+
+async def _learner(services, name: str, created: datetime, streak: int,
+                   last_active: date | None = None, zone: str = "UTC") -> User:
+    """A learner with a stored streak that was last active on ``last_active`` (their local
+    day in ``zone``)."""
     user = await create_user(services, email=f"{name.lower()}@example.com", display_name=name)
     async with services.db.transaction() as session:
         await session.execute(update(User).where(User.id == user.id).values(
-            created_at=created, current_streak_days=streak))
+            created_at=created, current_streak_days=streak, last_activity_date=last_active,
+            time_zone=zone))
     return user
 
 
 async def _seed(services) -> dict:
-    a = await _learner(services, "Ann", t(3, 1, 10), 0)
-    b = await _learner(services, "Bob", t(3, 1, 15), 2)
-    c = await _learner(services, "Cy", t(3, 5), 7)
-    d = await _learner(services, "Dee", t(2, 20), 30)
+    # Current streaks: Ann went idle a week ago (0 whatever is stored), Bob and Dee were
+    # active today, Cy yesterday.
+    a = await _learner(services, "Ann", t(3, 1, 10), 40, _today() - timedelta(days=7))
+    b = await _learner(services, "Bob", t(3, 1, 15), 2, _today())
+    c = await _learner(services, "Cy", t(3, 5), 7, _today() - timedelta(days=1))
+    d = await _learner(services, "Dee", t(2, 20), 30, _today())
     async with services.db.transaction() as s:
         kind = ContentType(name="reading", label="Reading")
         x = Course(title="Linear Algebra", code="MATH 221")
@@ -227,6 +238,32 @@ async def test_overview(client, services):
     assert everything["total_users"] == 5  # the admin too
     assert everything["streak_distribution"] == _streaks(2, 1, 0, 1, 0, 1)
     assert len(everything["new_signups_by_day"]) == 4
+
+
+async def test_streak_distribution_counts_current_streaks_in_local_days(client, services):
+    """Buckets agree with the streak ``GET /users/me`` shows: a streak ends once a whole
+    local day went by idle, whatever ``users.current_streak_days`` still says."""
+    created = t(3, 1)
+    today = await _learner(services, "Today", created, 3, _today())
+    await _learner(services, "Yesterday", created, 14, _today() - timedelta(days=1))
+    idle = await _learner(services, "Idle", created, 40, _today() - timedelta(days=7))
+    # At any instant at least one of these two local dates differs from the UTC one, so
+    # counting in UTC days would misplace one of them.
+    await _learner(services, "Kiri", created, 35,
+                   _today("Pacific/Kiritimati") - timedelta(days=2), "Pacific/Kiritimati")
+    await _learner(services, "Pago", created, 8,
+                   _today("Pacific/Pago_Pago") - timedelta(days=1), "Pacific/Pago_Pago")
+    headers = await _admin_headers(services)
+    overview = await _get(client, "overview", headers)
+    # 0: Idle, Kiri, the admin; 3-6: Today; 7-13: Pago; 14-29: Yesterday.
+    assert overview["streak_distribution"] == _streaks(3, 0, 1, 1, 1, 0)
+    assert overview["total_users"] == 6
+    for learner, shown in ((today, 3), (idle, 0)):
+        me = await client.get("/api/v1/users/me", headers=await bearer_for(services, learner))
+        assert me.json()["current_streak_days"] == shown
+    async with services.db.session() as session:
+        stored = (await session.get(User, idle.id)).current_streak_days
+    assert stored == 40  # a report reads, it never rewrites a streak
 
 
 async def test_engagement_with_window_and_course(client, services):

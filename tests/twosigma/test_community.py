@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select, update
 from strawberry import relay
 
-from models.community import Note
-from models.course import Enrollment
+from models.community import DiscussionPost, Note
+from models.course import Course, Enrollment
 from models.learning import LearningActivity
 from resolvers.community import next_interval_days
 from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
@@ -373,6 +373,51 @@ async def test_rate_course_upserts_one_review_per_enrolled_user(client, services
     assert error_codes(await gql_raw(client, RATE, {"input": {
         "courseId": world["course"], "rating": 3}})) == ["UNAUTHENTICATED"]
     assert error_codes(await gql_raw(client, REVIEWS, {"c": g("Course", 999)})) == ["NOT_FOUND"]
+
+
+async def test_an_author_who_left_cannot_edit_their_post(client, services, user, world):
+    thread = (await gql(client, CREATE_THREAD, {"input": {
+        "courseId": world["course"], "title": "t", "body": "b"}},
+        headers=world["bob"]))["createDiscussionThread"]["thread"]
+    post = (await gql(client, CREATE_POST, {"input": {"threadId": thread["id"], "body": "Mine"}},
+                      headers=world["ada"]))["createDiscussionPost"]["post"]
+    async with services.db.transaction() as session:
+        await session.execute(update(Enrollment).where(Enrollment.user_id == user.id)
+                              .values(status="DROPPED"))
+    refused = await gql_raw(client, UPDATE_POST, {"input": {"id": post["id"], "body": "Edit"}},
+                            headers=world["ada"])
+    assert error_codes(refused) == ["FORBIDDEN"]
+    assert refused["errors"][0]["message"] == "You are not enrolled in this course"
+    async with services.db.session() as session:
+        assert (await session.get(DiscussionPost, int(relay.from_base64(post["id"])[1]))
+                ).body == "Mine"
+    data = await gql(client, UPDATE_POST, {"input": {"id": post["id"], "body": "[removed]"}},
+                     headers=world["admin"])
+    assert data["updateDiscussionPost"]["post"]["body"] == "[removed]"
+
+
+REVIEW_NODE = "query($id: ID!) { node(id: $id) { ... on CourseReview { rating } } }"
+
+
+async def test_reviews_of_unpublished_courses_are_for_staff(client, services, user, world):
+    review = (await gql(client, RATE, {"input": {"courseId": world["course"], "rating": 4}},
+                        headers=world["ada"]))["rateCourse"]["review"]
+    async with services.db.transaction() as session:
+        await session.execute(update(Course).where(Course.id == world["course_id"])
+                              .values(is_published=False))
+    for who in (None, "ada", "out"):
+        headers = world[who] if who else None
+        hidden = await gql_raw(client, REVIEWS, {"c": world["course"]}, headers=headers)
+        assert error_codes(hidden) == ["NOT_FOUND"], who
+        assert hidden["errors"][0]["message"] == "Course not found"
+        assert (await gql(client, REVIEW_NODE, {"id": review["id"]}, headers=headers)
+                ) == {"node": None}, who
+    for who in ("teacher", "admin"):
+        data = await gql(client, REVIEWS, {"c": world["course"]}, headers=world[who])
+        assert [e["node"] for e in data["courseReviews"]["edges"]] == [
+            {"rating": 4, "review": ""}]
+        assert (await gql(client, REVIEW_NODE, {"id": review["id"]}, headers=world[who])
+                ) == {"node": {"rating": 4}}
 
 
 async def test_community_activity_counts_toward_the_streak(client, services, user, world):

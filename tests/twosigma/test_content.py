@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from strawberry import relay
 
 from tests.fixtures import error_codes, gql, gql_raw
@@ -225,3 +227,41 @@ async def test_content_over_graphql(client, services):
     assert content == [{"title": "Lab 1", "contentType": {"label": "Labs"}}]
     assert error_codes(await gql_raw(client, DELETE_TYPE, {"id": created["id"]},
                                      headers=admin)) == ["CONFLICT"]
+
+
+async def test_concurrent_creates_get_consecutive_indexes(client, services):
+    teacher, course, module, video = await _setup(services)
+    body = {"module_id": module.id, "course_id": course.id, "content_type_id": video.id,
+            "data_json": {"video_url": "u"}}
+    responses = await asyncio.gather(*[
+        client.post(f"{API}/content/", json={**body, "title": f"V{i}"}, headers=teacher)
+        for i in range(5)])
+    assert [r.status_code for r in responses] == [201] * 5
+    assert sorted(r.json()["sequence_index"] for r in responses) == [0, 1, 2, 3, 4]
+    listed = (await client.get(f"{API}/content/modules/{module.id}/content")).json()
+    assert [i["sequence_index"] for i in listed] == [0, 1, 2, 3, 4]
+
+
+async def test_pass_mark_must_be_a_number_from_0_to_100(client, services):
+    teacher, course, module, _ = await _setup(services)
+    quiz = await add(services, ContentType, name="quiz", label="Quiz")
+    body = {"module_id": module.id, "course_id": course.id, "content_type_id": quiz.id,
+            "title": "Q"}
+    for bad in ("sixty", None, [], True, -1, 100.5, {"value": 60}):
+        response = await client.post(f"{API}/content/", headers=teacher,
+                                      json={**body, "data_json": {"pass_mark": bad}})
+        assert (response.status_code, response.json()) == (400, {
+            "detail": "data_json.pass_mark must be a number between 0 and 100"}), bad
+    assert (await client.get(f"{API}/content/modules/{module.id}/content")).json() == []
+    for good in (0, 75, 62.5, 100):
+        response = await client.post(f"{API}/content/", headers=teacher,
+                                      json={**body, "data_json": {"pass_mark": good}})
+        assert response.status_code == 201, good
+        assert response.json()["data_json"] == {"pass_mark": good}
+    data = await gql_raw(client, CREATE_ITEM, {"input": {
+        "moduleId": relay.to_base64("Module", module.id), "title": "Q",
+        "courseId": relay.to_base64("Course", course.id),
+        "contentTypeId": relay.to_base64("ContentType", quiz.id),
+        "dataJson": {"pass_mark": "sixty"}}}, headers=teacher)
+    assert error_codes(data) == ["BAD_USER_INPUT"]
+    assert data["errors"][0]["message"] == "data_json.pass_mark must be a number between 0 and 100"

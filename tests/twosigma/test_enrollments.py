@@ -22,8 +22,9 @@ API = "/api/v1"
 NOW = datetime.now(UTC)
 
 
-async def _offering(services, **values):
-    course = await add(services, Course, title="Intro to CS", code="CS101", is_published=True)
+async def _offering(services, owner=None, **values):
+    course = await add(services, Course, title="Intro to CS", code="CS101", is_published=True,
+                       created_by_id=owner.id if owner else None)
     offering = await add(services, CourseOffering, course_id=course.id, term_name="Spring 2026",
                          starts_at=datetime(2026, 1, 15, tzinfo=UTC),
                          ends_at=datetime(2026, 5, 15, tzinfo=UTC), **values)
@@ -137,16 +138,24 @@ async def test_enrollment_rules(client, services):
     assert mine == [opened.json()]
 
 
+async def _stored(services, enrollment_id: int) -> tuple[str, bool]:
+    async with services.db.session() as session:
+        row = await session.get(Enrollment, enrollment_id)
+        return row.status, row.completed_at is not None
+
+
 async def test_update_enrollment_status(client, services):
     learner, headers = await user_with_headers(services, "s@example.com")
     other = await headers_for(services, "o@example.com")
-    teacher = await headers_for(services, "t@example.com", ["INSTRUCTOR"])
-    _, offering = await _offering(services)
+    owner, teacher = await user_with_headers(services, "t@example.com", ["INSTRUCTOR"])
+    stranger = await headers_for(services, "x@example.com", ["INSTRUCTOR"])
+    admin = await headers_for(services, "a@example.com", ["PLATFORM_ADMIN"])
+    _, offering = await _offering(services, owner)
     enrollment = await add(services, Enrollment, user_id=learner.id,
                            course_offering_id=offering.id)
     url = f"{API}/enrollments/{enrollment.id}"
 
-    done = await client.put(url, json={"status": "COMPLETED"}, headers=headers)
+    done = await client.put(url, json={"status": "COMPLETED"}, headers=teacher)
     assert done.status_code == 200
     body = done.json()
     assert (body["id"], body["user_id"], body["status"]) == (enrollment.id, learner.number,
@@ -154,24 +163,76 @@ async def test_update_enrollment_status(client, services):
     assert body["completed_at"].endswith("Z")
     assert body["course_offering"]["term_name"] == "Spring 2026"
 
-    forbidden = await client.put(url, json={"status": "DROPPED"}, headers=other)
-    assert forbidden.status_code == 403
-    assert forbidden.json() == {"detail": "You can only change your own enrollments"}
+    refusals = [(other, "DROPPED", "You can only change your own enrollments"),
+                (stranger, "ACTIVE", "Only the course's creator or a platform admin can "
+                                     "change this course"),
+                (headers, "ACTIVE", "You can only drop your own enrollment; to rejoin, "
+                                    "enroll again"),
+                (headers, "COMPLETED", "You can only drop your own enrollment; to rejoin, "
+                                       "enroll again")]
+    for who, status, detail in refusals:
+        refused = await client.put(url, json={"status": status}, headers=who)
+        assert (refused.status_code, refused.json()) == (403, {"detail": detail}), status
+    assert await _stored(services, enrollment.id) == ("COMPLETED", True)
     assert (await client.get(f"{API}/enrollments/my-enrollments", headers=headers)
             ).json() == [body]
-    by_teacher = await client.put(url, json={"status": "ACTIVE"}, headers=teacher)
-    assert by_teacher.status_code == 200
-    assert (by_teacher.json()["status"], by_teacher.json()["completed_at"]) == ("ACTIVE", None)
+    by_admin = await client.put(url, json={"status": "ACTIVE"}, headers=admin)
+    assert by_admin.status_code == 200
+    assert (by_admin.json()["status"], by_admin.json()["completed_at"]) == ("ACTIVE", None)
+    dropped = await client.put(url, json={"status": "DROPPED"}, headers=headers)
+    assert (dropped.status_code, dropped.json()["status"]) == (200, "DROPPED")
 
     bad = await client.put(url, json={"status": "FINISHED"}, headers=headers)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "status"]
     assert (await client.get(f"{API}/enrollments/my-enrollments", headers=headers)
-            ).json() == [by_teacher.json()]
+            ).json() == [dropped.json()]
     missing = await client.put(f"{API}/enrollments/999", json={"status": "ACTIVE"},
                                headers=headers)
     assert missing.status_code == 404 and missing.json() == {"detail": "Enrollment not found"}
     assert (await client.put(f"{API}/enrollments/x", json={"status": "ACTIVE"},
                              headers=headers)).status_code == 422
+
+
+async def test_a_dropped_learner_rejoins_by_enrolling_again(client, services):
+    headers = await headers_for(services, "s@example.com")
+    owner, teacher = await user_with_headers(services, "t@example.com", ["INSTRUCTOR"])
+    _, offering = await _offering(services, owner)
+    enroll = {"course_offering_id": offering.id}
+    first = (await client.post(f"{API}/enrollments/", json=enroll, headers=headers)).json()
+    url = f"{API}/enrollments/{first['id']}"
+    assert (await client.put(url, json={"status": "DROPPED"}, headers=headers)
+            ).json()["status"] == "DROPPED"
+
+    again = await client.post(f"{API}/enrollments/", json=enroll, headers=headers)
+    assert again.status_code == 201
+    assert again.json() == {**first, "status": "ACTIVE"}
+    duplicate = await client.post(f"{API}/enrollments/", json=enroll, headers=headers)
+    assert (duplicate.status_code, duplicate.json()) == (409, {"detail": "Already enrolled"})
+
+    # Enrolling again goes through enroll's own checks: a closed window refuses it.
+    await client.put(url, json={"status": "DROPPED"}, headers=headers)
+    async with services.db.transaction() as session:
+        (await session.get(CourseOffering, offering.id)).enrollment_end = NOW - timedelta(days=1)
+    closed = await client.post(f"{API}/enrollments/", json=enroll, headers=headers)
+    assert (closed.status_code, closed.json()) == (
+        400, {"detail": "Enrollment for this offering has closed"})
+    assert await _stored(services, first["id"]) == ("DROPPED", False)
+
+    # A withdrawal by the course's owner is not undone by the learner.
+    async with services.db.transaction() as session:
+        (await session.get(CourseOffering, offering.id)).enrollment_end = None
+    withdrawn = await client.put(url, json={"status": "WITHDRAWN"}, headers=teacher)
+    assert withdrawn.json()["status"] == "WITHDRAWN"
+    refused = await client.post(f"{API}/enrollments/", json=enroll, headers=headers)
+    assert (refused.status_code, refused.json()) == (403, {
+        "detail": "You were withdrawn from this offering: only its course's instructor can "
+                  "enroll you again"})
+    refused = await client.put(url, json={"status": "ACTIVE"}, headers=headers)
+    assert (refused.status_code, refused.json()) == (403, {
+        "detail": "You can only drop your own enrollment; to rejoin, enroll again"})
+    assert await _stored(services, first["id"]) == ("WITHDRAWN", False)
+    restored = await client.put(url, json={"status": "ACTIVE"}, headers=teacher)
+    assert restored.json()["status"] == "ACTIVE"
 
 
 ENROLL = """
@@ -194,7 +255,8 @@ mutation($input: UpdateEnrollmentStatusInput!) {
 async def test_enrollments_over_graphql(client, services):
     learner, headers = await user_with_headers(services, "s@example.com")
     other = await headers_for(services, "o@example.com")
-    course, offering = await _offering(services)
+    owner, teacher = await user_with_headers(services, "t@example.com", ["INSTRUCTOR"])
+    course, offering = await _offering(services, owner)
     second = await add(services, CourseOffering, course_id=course.id, term_name="Fall 2026")
     enrolled = (await gql(client, ENROLL, {"input": {"courseOfferingId": relay.to_base64(
         "CourseOffering", offering.id)}}, headers=headers))["enroll"]["enrollment"]
@@ -217,8 +279,11 @@ async def test_enrollments_over_graphql(client, services):
     assert [e["node"]["courseOffering"]["termName"] for e in rest["edges"]] == ["Fall 2026"]
     assert rest["pageInfo"]["hasNextPage"] is False
 
+    refused = await gql_raw(client, UPDATE, {"input": {"id": enrolled["id"],
+                                                       "status": "COMPLETED"}}, headers=headers)
+    assert error_codes(refused) == ["FORBIDDEN"]
     updated = await gql(client, UPDATE, {"input": {"id": enrolled["id"], "status": "COMPLETED"}},
-                        headers=headers)
+                        headers=teacher)
     assert updated["updateEnrollmentStatus"]["enrollment"]["status"] == "COMPLETED"
     assert updated["updateEnrollmentStatus"]["enrollment"]["completedAt"] is not None
     assert error_codes(await gql_raw(client, UPDATE, {"input": {

@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 from strawberry import relay
 
-from models.learning import ContentProgress, LearningActivity, ModuleProgress
+from models.course import Course
+from models.learning import ContentProgress, LabSubmission, LearningActivity, ModuleProgress
 from models.user import User
 from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
 from tests.twosigma.learner_helpers import (
@@ -398,7 +399,7 @@ async def test_labs_are_submitted_by_learners_and_graded_by_instructors(
     grade = {"submissionId": submission["id"], "score": 92.5, "feedback": "Nice"}
     assert error_codes(await gql_raw(client, GRADE, {"input": grade},
                                      headers=headers)) == ["FORBIDDEN"]
-    teacher = await create_user(services, email="t@example.com", roles=["INSTRUCTOR"])
+    teacher = await _course_owner(services, world["course"])
     teacher_headers = await bearer_for(services, teacher)
     graded = (await gql(client, GRADE, {"input": grade}, headers=teacher_headers)
               )["gradeLabSubmission"]["labSubmission"]
@@ -413,6 +414,69 @@ async def test_labs_are_submitted_by_learners_and_graded_by_instructors(
                                                  "courseOfferingId": str(world["offering"].id),
                                                  "submission": "x"}}, headers=headers)
     assert body["errors"][0]["message"] == "Content item is not a lab"
+
+
+async def _course_owner(services, course_row) -> User:
+    """A new instructor who owns ``course_row``."""
+    teacher = await create_user(services, email="t@example.com", roles=["INSTRUCTOR"])
+    async with services.db.transaction() as session:
+        await session.execute(update(Course).where(Course.id == course_row.id)
+                              .values(created_by_id=teacher.id))
+    return teacher
+
+
+LAB_NODE = """query($id: ID!) { node(id: $id) { ... on LabSubmission { status score
+  feedback } } }"""
+
+
+async def test_only_the_course_owner_reads_and_grades_a_lab(client, services, user, world):
+    lab = await content_item(services, world["module"], await content_type(services, "lab"),
+                             "Lab 1")
+    submission = (await gql(client, LAB, {"input": {
+        "contentItemId": str(lab.id), "courseOfferingId": str(world["offering"].id),
+        "submission": "print('hi')"}}, headers=world["headers"]))["submitLab"]["labSubmission"]
+    owner = await bearer_for(services, await _course_owner(services, world["course"]))
+    stranger = await bearer_for(services, await create_user(
+        services, email="other@example.com", roles=["INSTRUCTOR"]))
+    admin = await bearer_for(services, await create_user(
+        services, email="admin@example.com", roles=["PLATFORM_ADMIN"]))
+    grade = {"submissionId": submission["id"], "score": 40, "feedback": "Try again"}
+
+    refused = await gql_raw(client, GRADE, {"input": grade}, headers=stranger)
+    assert error_codes(refused) == ["FORBIDDEN"]
+    assert refused["errors"][0]["message"] == (
+        "Only the course's creator or a platform admin can change this course")
+    assert (await gql(client, LAB_NODE, {"id": submission["id"]}, headers=stranger)
+            ) == {"node": None}
+    async with services.db.session() as session:
+        row = await session.get(LabSubmission, int(relay.from_base64(submission["id"])[1]))
+        assert (row.status, row.score, row.feedback, row.graded_at) == (
+            "SUBMITTED", None, None, None)
+
+    unchanged = {"status": "SUBMITTED", "score": None, "feedback": None}
+    for viewer in (owner, admin, world["headers"]):
+        assert (await gql(client, LAB_NODE, {"id": submission["id"]}, headers=viewer)
+                ) == {"node": unchanged}
+    graded = (await gql(client, GRADE, {"input": grade}, headers=owner)
+              )["gradeLabSubmission"]["labSubmission"]
+    assert (graded["status"], graded["score"], graded["feedback"]) == (
+        "GRADED", 40.0, "Try again")
+    regraded = (await gql(client, GRADE, {"input": {**grade, "score": 90}}, headers=admin)
+                )["gradeLabSubmission"]["labSubmission"]
+    assert regraded["score"] == 90.0
+
+
+async def test_an_invalid_stored_pass_mark_falls_back_to_the_default(
+        client, services, user, world):
+    quiz_type = await content_type(services, "quiz")
+    for i, stored in enumerate(("sixty", None, [], True, 250)):
+        quiz = await content_item(services, world["module"], quiz_type, f"Q{i}",
+                                  {"pass_mark": stored})
+        for score, passed in ((59, False), (60, True)):
+            attempt = (await gql(client, QUIZ, {"input": {
+                "contentItemId": str(quiz.id), "courseOfferingId": str(world["offering"].id),
+                "score": score}}, headers=world["headers"]))["submitQuizAttempt"]
+            assert attempt["quizAttempt"]["passed"] is passed, (stored, score)
 
 
 async def test_progress_writes_advance_the_streak(client, services, user, world):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 from strawberry import relay
 
+from core.pagination import encode_cursor
 from models.course import UserSubjectPreference
 from models.learning import LearningActivity
 from models.user import User
@@ -325,3 +326,23 @@ async def test_graphql_user_directory_mirrors_the_rest_list(client, services, us
     assert error_codes(await gql_raw(client, DIRECTORY, {"first": 2})) == ["UNAUTHENTICATED"]
     assert error_codes(await gql_raw(client, DIRECTORY, {"first": 101},
                                      headers=headers)) == ["BAD_USER_INPUT"]
+
+
+async def test_graphql_users_reject_crafted_cursors(client, services):
+    admin = await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
+    headers = await bearer_for(services, admin)
+    query = """query($after: String) {
+      users(first: 5, after: $after) { edges { node { id } } } }"""
+    before_query = """query($before: String) {
+      users(last: 5, before: $before) { edges { node { id } } } }"""
+    crafted = [["2026-01-01T00:00:00+00:00", 5], ["2026-01-01T00:00:00+00:00", None],
+               [5, str(admin.id)], ["not a date", str(admin.id)], ["only one"]]
+    for values in crafted:
+        cursor = encode_cursor(values)
+        for text, variables in ((query, {"after": cursor}), (before_query, {"before": cursor})):
+            body = await gql_raw(client, text, variables, headers=headers)
+            assert error_codes(body) == ["BAD_USER_INPUT"], values
+            assert body["errors"][0]["message"] == "Invalid cursor", values
+    fine = encode_cursor(["2000-01-01T00:00:00+00:00", "00000000-0000-0000-0000-000000000000"])
+    page = await gql(client, query, {"after": fine}, headers=headers)
+    assert page["users"]["edges"] == [{"node": {"id": gid(admin)}}]
