@@ -34,6 +34,7 @@ from core.context import Context
 from core.jobs import job
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheClaim, ChatCacheNode
+from resolvers.analytics import rate
 
 GREETING = "Start."
 CLEANUP_JOB = "chat_cache.cleanup"
@@ -209,10 +210,6 @@ class CacheAnalytics:
     total_hits_served: int
 
 
-def _rate(part: int, whole: int) -> float:
-    return round(part * 100 / whole, 2) if whole else 0.0
-
-
 async def analytics(ctx: Context) -> CacheAnalytics:
     """Hits and misses of cacheable messages, divergence, and the tree's size (admins)."""
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
@@ -229,6 +226,6 @@ async def analytics(ctx: Context) -> CacheAnalytics:
         nodes, served = (await db.execute(select(
             func.count(), func.coalesce(func.sum(ChatCacheNode.hits), 0)))).one()
     return CacheAnalytics(cache_hits=hits, cache_misses=misses,
-                          hit_rate=_rate(hits, hits + misses),
-                          session_divergence_rate=_rate(int(diverged), sessions),
+                          hit_rate=rate(hits, hits + misses),
+                          session_divergence_rate=rate(int(diverged), sessions),
                           total_cached_nodes=nodes, total_hits_served=int(served))
