@@ -306,7 +306,8 @@ class LearningMutation:
             submission=input.submission)
         return LabSubmissionPayload(lab_submission=LabSubmission.from_model(row))
 
-    @strawberry.mutation(description="Grade a lab submission (its course's owner and platform admins).")
+    @strawberry.mutation(
+        description="Grade a lab submission (its course's owner and platform admins).")
     async def grade_lab_submission(self, info: Info,
                                    input: GradeLabSubmissionInput) -> LabSubmissionPayload:
         row = await progress_resolvers.grade_lab_submission(
