@@ -260,7 +260,8 @@ async def sign_in_with_github(ctx: Context, *, profile: GitHubProfile) -> SignIn
     """Upsert the user behind a GitHub profile and sign it in.
 
     A user is matched by GitHub id, then by the verified email GitHub reports,
-    so that someone who registered with a password can later use GitHub.
+    so that someone who registered with a password can later use GitHub. A
+    deactivated user is refused (403 "Inactive user"), as by ``login``.
     """
     async with ctx.db.transaction() as session:
         user = (await session.execute(
@@ -268,6 +269,8 @@ async def sign_in_with_github(ctx: Context, *, profile: GitHubProfile) -> SignIn
         if user is None and profile.email:
             user = (await session.execute(select(User).where(
                 func.lower(User.email) == profile.email.lower()))).scalar_one_or_none()
+        if user is not None and not user.is_active:
+            raise Forbidden("Inactive user")  # as login refuses it; nothing is linked
         if user is None:
             user = User(email=profile.email, roles=[], display_name="", avatar_url="")
             session.add(user)
