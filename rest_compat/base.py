@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
@@ -117,6 +117,10 @@ class Face:
                     if exc.retry_after:
                         response.headers["Retry-After"] = str(exc.retry_after)
                 return response
+            except ClientDisconnect:
+                # The client went away (or its body passed the size limit and it has
+                # its 413 already): nobody reads this response.
+                return Response(status_code=400)
             except Exception:
                 request_id = request.scope.get("state", {}).get("request_id", "")
                 log.exception("unhandled error in %s %s (request %s)", route.method,
