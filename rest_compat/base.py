@@ -159,6 +159,10 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise InvalidInput(ValidationError.from_exception_data(
             "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
                       "ctx": {"error": "JSON decode error"}}]), "body") from None
+    if data is None:
+        # FastAPI reports an empty (or null) body for a required body model as missing.
+        raise InvalidInput(ValidationError.from_exception_data(
+            "body", [{"type": "missing", "loc": (), "input": None}]), "body")
     return _validate(model, data, "body")
 
 
