@@ -13,6 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
 
 from core import github_oauth, ratelimit
 from core.auth import passwords, secrets_box, tokens
@@ -312,13 +313,15 @@ async def set_anthropic_key(ctx: Context, *, api_key: str) -> str:
         raise Validation("API key is too long", details={"field": "apiKey"})
     preview = secrets_box.mask(api_key)
     ciphertext = secrets_box.encrypt(ctx.settings.secret_key, api_key)
+    # One statement: concurrent first saves cannot both insert (the last one wins).
+    statement = insert(UserSecret).values(user_id=user_id, kind=ANTHROPIC_KEY,
+                                          ciphertext=ciphertext, preview=preview)
+    statement = statement.on_conflict_do_update(
+        index_elements=[UserSecret.user_id, UserSecret.kind],
+        set_={"ciphertext": statement.excluded.ciphertext,
+              "preview": statement.excluded.preview, "updated_at": func.now()})
     async with ctx.db.transaction() as session:
-        row = await session.get(UserSecret, (user_id, ANTHROPIC_KEY))
-        if row is None:
-            session.add(UserSecret(user_id=user_id, kind=ANTHROPIC_KEY, ciphertext=ciphertext,
-                                   preview=preview))
-        else:
-            row.ciphertext, row.preview = ciphertext, preview
+        await session.execute(statement)
     await ctx.broker.publish(user_topic(user_id), {"kind": "ANTHROPIC_KEY_SET", "preview": preview})
     return preview
 
