@@ -14,6 +14,7 @@ from datetime import UTC, date, datetime, timedelta
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import github_oauth, ratelimit
 from core.auth import passwords, secrets_box, tokens
@@ -100,12 +101,17 @@ async def _limit(ctx: Context, action: str, limit: int) -> None:
                         window_seconds=ctx.settings.rate_limit_window_seconds)
 
 
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The user with this email in ``session``, compared case-insensitively."""
+    return (await session.execute(
+        select(User).where(func.lower(User.email) == email.strip().lower())
+    )).scalar_one_or_none()
+
+
 async def get_by_email(ctx: Context, *, email: str) -> User | None:
     """The user with this email, compared case-insensitively."""
     async with ctx.db.session() as session:
-        return (await session.execute(
-            select(User).where(func.lower(User.email) == email.strip().lower())
-        )).scalar_one_or_none()
+        return await user_by_email(session, email)
 
 
 async def _start_session(ctx: Context, user: User, *, session_ttl: int | None = None) -> SignIn:
@@ -268,8 +274,7 @@ async def sign_in_with_github(ctx: Context, *, profile: GitHubProfile) -> SignIn
         user = (await session.execute(
             select(User).where(User.github_id == profile.github_id))).scalar_one_or_none()
         if user is None and profile.email:
-            user = (await session.execute(select(User).where(
-                func.lower(User.email) == profile.email.lower()))).scalar_one_or_none()
+            user = await user_by_email(session, profile.email)
         if user is not None and not user.is_active:
             raise Forbidden("Inactive user")  # as login refuses it; nothing is linked
         if user is None:

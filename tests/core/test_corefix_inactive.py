@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import update
 
 from models.user import User
@@ -60,11 +61,15 @@ async def test_a_deactivated_users_api_key_stops_working(client, services):
     assert response.status_code == 401
 
 
-async def test_github_sign_in_refuses_a_deactivated_user(browser, github, github_server):  # noqa: F811
+@pytest.mark.parametrize("matched_by", ["github_id", "email"])
+async def test_github_sign_in_refuses_a_deactivated_user(browser, github, github_server,  # noqa: F811
+                                                         matched_by):
     services = github_server.app.state.services
-    user = await create_user(services, email="gone@example.com", github_id=99)
+    user = await create_user(services, email="gone@example.com",
+                             github_id=99 if matched_by == "github_id" else None)
     await deactivate(services, user)
-    github.add_user(code="gone", github_id=99, login="gone", email="gone@example.com")
+    github.add_user(code="gone", github_id=99 if matched_by == "github_id" else 123,
+                    login="gone", email="Gone@example.com")
     state = (await start_login(browser, "/"))["state"]
     response = await browser.get("/api/auth/github/callback",
                                  params={"code": "gone", "state": state})
@@ -72,20 +77,6 @@ async def test_github_sign_in_refuses_a_deactivated_user(browser, github, github
     assert response.json() == {"detail": "Inactive user"}
     assert "set-cookie" not in response.headers
     assert (await browser.get("/api/auth/me")).status_code == 401
-
-
-async def test_github_sign_in_by_email_refuses_a_deactivated_user(browser, github,  # noqa: F811
-                                                                  github_server):  # noqa: F811
-    services = github_server.app.state.services
-    user = await create_user(services, email="gone@example.com")
-    await deactivate(services, user)
-    github.add_user(code="new", github_id=123, login="gone", email="Gone@example.com")
-    state = (await start_login(browser, "/"))["state"]
-    response = await browser.get("/api/auth/github/callback",
-                                 params={"code": "new", "state": state})
-    assert response.status_code == 403
-    assert response.json() == {"detail": "Inactive user"}
     async with services.db.session() as session:
-        assert (await session.get(User, user.id)).github_id is None
-
-
+        linked = (await session.get(User, user.id)).github_id
+    assert linked == (99 if matched_by == "github_id" else None)

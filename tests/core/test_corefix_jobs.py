@@ -13,18 +13,11 @@ import pytest
 from sqlalchemy import text, update
 
 from core.jobs import JobWorker, enqueue
-from core.services import Services
 from models.jobs import Job
+from tests.core import test_jobs
 from tests.core.test_jobs import job_row, started, until
-from tests.fixtures import make_settings
 
-
-@pytest.fixture
-async def services(database_url, clean_db):
-    built = Services.build(make_settings(jobs_enabled=False), database_url=database_url)
-    await built.start()
-    yield built
-    await built.stop()
+services = test_jobs.services  # the same fixture: services without a worker of their own
 
 
 @pytest.fixture
@@ -103,20 +96,36 @@ async def test_a_failing_lease_renewal_does_not_end_the_worker(services, refusin
     assert ran == [{"boom": True}, {"plain": True}]
 
 
-async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_owner(services):
-    a_running, a_release = asyncio.Event(), asyncio.Event()
-    b_running, b_release = asyncio.Event(), asyncio.Event()
+def blocking(fail: Exception | None = None):
+    """A handler that runs until released (then raises ``fail`` if given)."""
+    running, release = asyncio.Event(), asyncio.Event()
 
-    async def handler_a(_services, payload):
-        a_running.set()
-        await a_release.wait()
+    async def handler(_services, payload):
+        running.set()
+        await release.wait()
+        if fail is not None:
+            raise fail
 
-    async def handler_b(_services, payload):
-        b_running.set()
-        await b_release.wait()
+    return handler, running, release
 
+
+async def lease_job(services) -> int:
     async with services.db.transaction() as session:
-        job_id = await enqueue(session, "test.lease", {})
+        return await enqueue(session, "test.lease", {})
+
+
+async def take_over(services, job_id: int) -> None:
+    """Another worker takes the job over, exactly as its claim would."""
+    async with services.db.transaction() as session:
+        await session.execute(update(Job).where(Job.id == job_id).values(
+            locked_by="other-worker", attempts=Job.attempts + 1,
+            locked_until=text("now() + interval '30 seconds'")))
+
+
+async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_owner(services):
+    handler_a, a_running, a_release = blocking()
+    handler_b, b_running, b_release = blocking()
+    job_id = await lease_job(services)
     # A long lease: A does not renew during the test; its lease is made to run out below,
     # as if A's process had been paused longer than the lease.
     worker_a = await started(services, {"test.lease": handler_a}, lease_seconds=30)
@@ -153,23 +162,12 @@ async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_owner(ser
 
 
 async def test_a_failed_attempt_of_a_lost_lease_does_not_requeue_the_job(services):
-    a_running, a_release = asyncio.Event(), asyncio.Event()
-
-    async def failing_a(_services, payload):
-        a_running.set()
-        await a_release.wait()
-        raise ValueError("late failure")
-
-    async with services.db.transaction() as session:
-        job_id = await enqueue(session, "test.lease", {})
+    failing_a, a_running, a_release = blocking(ValueError("late failure"))
+    job_id = await lease_job(services)
     worker_a = await started(services, {"test.lease": failing_a}, lease_seconds=30)
     try:
         await asyncio.wait_for(a_running.wait(), 5)
-        # Another worker takes the job over exactly as its claim would.
-        async with services.db.transaction() as session:
-            await session.execute(update(Job).where(Job.id == job_id).values(
-                locked_by="other-worker", attempts=Job.attempts + 1,
-                locked_until=text("now() + interval '30 seconds'")))
+        await take_over(services, job_id)
         a_release.set()
         await worker_a.stop(drain_seconds=5)
     finally:
@@ -181,22 +179,13 @@ async def test_a_failed_attempt_of_a_lost_lease_does_not_requeue_the_job(service
 
 
 async def test_renewal_stops_once_the_lease_is_lost(services, caplog):
-    running, release = asyncio.Event(), asyncio.Event()
-
-    async def slow(_services, payload):
-        running.set()
-        await release.wait()
-
-    async with services.db.transaction() as session:
-        job_id = await enqueue(session, "test.lease", {})
+    slow, running, release = blocking()
+    job_id = await lease_job(services)
     worker = await started(services, {"test.lease": slow}, lease_seconds=0.3)
     try:
         await asyncio.wait_for(running.wait(), 5)
         with caplog.at_level(logging.WARNING, logger="core.jobs"):
-            async with services.db.transaction() as session:
-                await session.execute(update(Job).where(Job.id == job_id).values(
-                    locked_by="other-worker", attempts=Job.attempts + 1,
-                    locked_until=text("now() + interval '30 seconds'")))
+            await take_over(services, job_id)
             await asyncio.sleep(0.4)  # past a renewal period
         lost = [r for r in caplog.records if "lease" in r.getMessage()]
         assert len(lost) == 1 and str(job_id) in lost[0].getMessage()
