@@ -10,14 +10,16 @@ from __future__ import annotations
 import contextlib
 import logging
 import uuid
+from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import Settings, load_settings
+from core.errors import DomainError
 from core.graphql_app import GraphQLView
 from core.services import Services
 from rest_compat import FACES, openapi
@@ -29,12 +31,31 @@ log = logging.getLogger(__name__)
 MAX_BODY_BYTES = 10 * 1024 * 1024
 
 
-class RequestContextMiddleware:
-    """Request id on every request and response; bodies over the limit refused early."""
+TOO_LARGE = "Request body too large"
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES) -> None:
+
+class RequestContextMiddleware:
+    """Request id on every request and response; bodies over the limit refused.
+
+    A declared ``Content-Length`` over the limit is refused before the body is read; a
+    body without one (chunked) is counted as it arrives, and refused with 413 as soon
+    as it passes the limit: the app then sees the client disconnect, and whatever it
+    sends after is dropped. A face's paths get the 413 in that face's error shape
+    (``{"detail": ...}``); other paths (GraphQL) get ``{"error": ...}``.
+    """
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
+                 faces: Sequence[tuple[str, Face]] = ()) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # Longest path prefix first, so /api/v1 wins over /api.
+        self.faces = sorted(faces, key=lambda item: len(item[0]), reverse=True)
+
+    def _too_large(self, path: str) -> Response:
+        for prefix, face in self.faces:
+            if path == prefix or path.startswith(prefix + "/"):
+                return face.render_error(DomainError(TOO_LARGE, status=413))
+        return JSONResponse({"error": TOO_LARGE}, status_code=413)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -44,23 +65,50 @@ class RequestContextMiddleware:
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if 0 < len(given) <= 100 and given.isprintable() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
-        if scope["type"] == "http":
-            length = headers.get(b"content-length")
-            if length and length.isdigit() and int(length) > self.max_body_bytes:
-                response = JSONResponse({"error": "Request body too large"}, status_code=413)
-                await response(scope, receive, send)
-                return
-
-            async def send_with_id(message) -> None:
-                if message["type"] == "http.response.start":
-                    message.setdefault("headers", [])
-                    message["headers"] = [*message["headers"],
-                                          (b"x-request-id", request_id.encode())]
-                await send(message)
-
-            await self.app(scope, receive, send_with_id)
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
             return
-        await self.app(scope, receive, send)
+        started = refused = False
+        received = 0
+
+        async def send_with_id(message) -> None:
+            nonlocal started
+            if refused:
+                return  # the 413 went out instead
+            if message["type"] == "http.response.start":
+                started = True
+                message.setdefault("headers", [])
+                message["headers"] = [*message["headers"],
+                                      (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        length = headers.get(b"content-length")
+        if length and length.isdigit() and int(length) > self.max_body_bytes:
+            await self._too_large(scope["path"])(scope, receive, send_with_id)
+            return
+
+        async def limited_receive():
+            nonlocal received, refused
+            if refused:
+                return {"type": "http.disconnect"}
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_body_bytes:
+                    if not started:
+                        await self._too_large(scope["path"])(scope, receive, send_with_id)
+                    refused = True
+                    return {"type": "http.disconnect"}
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send_with_id)
+        except Exception:
+            if not refused:
+                raise
+            # The app failed on the disconnect it was shown (e.g. starlette's
+            # ClientDisconnect); the client has its 413 already.
+            log.debug("request %s stopped after its body passed the limit", request_id)
 
 
 def main_port_faces(faces: list[Face], own_port: set[str]) -> list[Face]:
@@ -122,7 +170,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     routes.append(Mount("/files", app=_files_app))
     for face in FACES:
         routes += face.starlette_routes(prefix=f"/compat/{face.name}")
-    return Starlette(routes=routes, middleware=[Middleware(RequestContextMiddleware)],
+    faces = [(face.base, face) for face in main_faces] + [
+        (f"/compat/{face.name}{face.base}", face) for face in FACES]
+    return Starlette(routes=routes,
+                     middleware=[Middleware(RequestContextMiddleware, faces=faces)],
                      lifespan=_lifespan(services, settings, database_url))
 
 
@@ -130,5 +181,6 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
     """One face alone at its documented base, for its own port."""
     face = next(f for f in FACES if f.name == face_name)
     return Starlette(routes=face.starlette_routes(),
-                     middleware=[Middleware(RequestContextMiddleware)],
+                     middleware=[Middleware(RequestContextMiddleware,
+                                         faces=[(face.base, face)])],
                      lifespan=_lifespan(services, services.settings, None))

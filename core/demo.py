@@ -6,12 +6,11 @@ university with its courses is in ``core.demo_catalog``.
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
-
 from core.auth import passwords
 from core.demo_catalog import lock_demo, seed_catalog
 from core.services import Services
 from models.user import User
+from resolvers.auth import user_by_email
 
 DEMO_EMAIL = "demo@learngraph.dev"
 DEMO_PASSWORD = "learngraph-demo"
@@ -20,8 +19,7 @@ ADMIN_ROLE = "PLATFORM_ADMIN"
 
 
 async def _account(session, *, email: str, name: str, roles: list[str]) -> tuple[User, bool]:
-    user = (await session.execute(select(User).where(
-        func.lower(User.email) == email))).scalar_one_or_none()
+    user = await user_by_email(session, email)
     if user is not None:
         return user, False
     user = User(email=email, display_name=name, roles=roles,
@@ -58,8 +56,7 @@ async def create_admin(services: Services, *, email: str, password: str) -> str:
         raise ValueError(exc.message) from exc
     password_hash = await passwords.hash_password(password)
     async with services.db.transaction() as session:
-        user = (await session.execute(select(User).where(
-            func.lower(User.email) == email.lower()))).scalar_one_or_none()
+        user = await user_by_email(session, email)
         if user is None:
             session.add(User(email=email, display_name=email.split("@")[0],
                              password_hash=password_hash, roles=[ADMIN_ROLE]))

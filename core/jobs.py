@@ -96,6 +96,10 @@ RETURNING id, kind, payload, attempts, max_attempts, dedupe_key
 """)
 
 
+# The job row still belongs to this claim (see ``JobWorker._owner``).
+_OWNED = "id = :id AND locked_by = :worker AND attempts = :attempts AND status = 'running'"
+
+
 @dataclass(frozen=True)
 class ClaimedJob:
     id: int
@@ -169,7 +173,15 @@ class JobWorker:
                 log.exception("could not claim a job")
                 claimed = None
             if claimed is not None:
-                await self.execute(claimed)
+                try:
+                    await self.execute(claimed)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    # The job's bookkeeping failed; its lease runs out and it is taken
+                    # again. This worker task keeps working the queue.
+                    log.exception("job %s (%s): could not record its outcome",
+                                  claimed.id, claimed.kind)
                 continue
             if self._stopping:
                 return
@@ -185,7 +197,7 @@ class JobWorker:
         return ClaimedJob(**row) if row else None
 
     async def execute(self, claimed: ClaimedJob) -> None:
-        renew = asyncio.create_task(self._renew_lease(claimed.id))
+        renew = asyncio.create_task(self._renew_lease(claimed))
         try:
             await self.handlers[claimed.kind](self.services, claimed.payload)
         except asyncio.CancelledError:
@@ -201,43 +213,67 @@ class JobWorker:
             await self._succeeded(claimed)
         finally:
             renew.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await renew
 
-    async def _renew_lease(self, job_id: int) -> None:
+    def _owner(self, claimed: ClaimedJob) -> dict[str, Any]:
+        # A claim is this worker's name plus the attempt it counted: a later claim of the
+        # same job (by another worker, or another task of this one) counts a new attempt.
+        return {"id": claimed.id, "worker": self.name, "attempts": claimed.attempts}
+
+    async def _renew_lease(self, claimed: ClaimedJob) -> None:
+        """Extend the lease while the handler runs; stop once the lease is someone else's.
+        A failed renewal is logged and tried again next period (the lease may still hold)."""
         while True:
             await asyncio.sleep(self.lease_seconds / 3)
-            async with self.db.transaction() as session:
-                await session.execute(text(
-                    "UPDATE jobs SET locked_until = now() + make_interval(secs => :lease) "
-                    "WHERE id = :id AND locked_by = :worker AND status = 'running'"),
-                    {"id": job_id, "lease": self.lease_seconds, "worker": self.name})
+            try:
+                async with self.db.transaction() as session:
+                    renewed = (await session.execute(text(
+                        "UPDATE jobs SET locked_until = now() + make_interval(secs => :lease) "
+                        f"WHERE {_OWNED}"),
+                        {**self._owner(claimed), "lease": self.lease_seconds})).rowcount
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("job %s (%s): could not renew its lease", claimed.id, claimed.kind)
+                continue
+            if renewed == 0:
+                log.warning("job %s (%s): lease lost to another worker; its outcome here "
+                            "will not be recorded", claimed.id, claimed.kind)
+                return
 
     async def _succeeded(self, claimed: ClaimedJob) -> None:
         async with self.db.transaction() as session:
             every = PERIODIC.get(claimed.kind)
             if every is not None:
-                await session.execute(text(
+                result = await session.execute(text(
                     "UPDATE jobs SET status = 'queued', attempts = 0, locked_by = NULL, "
                     "locked_until = NULL, last_error = NULL, updated_at = now(), "
-                    "run_at = now() + make_interval(secs => :every) WHERE id = :id"),
-                    {"id": claimed.id, "every": every})
-                return
-            await session.execute(text(
-                "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, "
-                "finished_at = now(), updated_at = now() WHERE id = :id"), {"id": claimed.id})
+                    f"run_at = now() + make_interval(secs => :every) WHERE {_OWNED}"),
+                    {**self._owner(claimed), "every": every})
+            else:
+                result = await session.execute(text(
+                    "UPDATE jobs SET status = 'done', locked_by = NULL, locked_until = NULL, "
+                    f"finished_at = now(), updated_at = now() WHERE {_OWNED}"),
+                    self._owner(claimed))
+        if result.rowcount == 0:
+            log.warning("job %s (%s) succeeded after its lease was lost; not recorded",
+                        claimed.id, claimed.kind)
 
     async def _failed(self, claimed: ClaimedJob, error: str, *, final: bool = False) -> None:
         final = final or claimed.attempts >= claimed.max_attempts
         delay = backoff(claimed.attempts).total_seconds()
         async with self.db.transaction() as session:
-            await session.execute(text(
+            result = await session.execute(text(
                 "UPDATE jobs SET status = :status, locked_by = NULL, locked_until = NULL, "
                 "last_error = :error, updated_at = now(), "
                 "finished_at = CASE WHEN :final THEN now() END, "
-                "run_at = now() + make_interval(secs => :delay) WHERE id = :id"),
-                {"id": claimed.id, "status": "failed" if final else "queued",
+                f"run_at = now() + make_interval(secs => :delay) WHERE {_OWNED}"),
+                {**self._owner(claimed), "status": "failed" if final else "queued",
                  "error": error[:2000], "final": final, "delay": delay})
+        if result.rowcount == 0:
+            log.warning("job %s (%s) failed after its lease was lost; not recorded",
+                        claimed.id, claimed.kind)
 
 
 async def notify_enqueued(services: Services) -> None:

@@ -7,10 +7,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.auth import api_keys
 from core.context import Context
+from core.db import xact_lock
 from core.errors import NotFound, Validation
 from models.user import ApiKey
 
@@ -39,9 +40,11 @@ async def create(ctx: Context, *, name: str, scopes: list[str]) -> CreatedKey:
     user_id = ctx.viewer.require_user()
     name, scopes = _check(name, scopes)
     async with ctx.db.transaction() as session:
-        active = (await session.execute(select(ApiKey.id).where(
-            ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None)))).all()
-        if len(active) >= MAX_KEYS_PER_USER:
+        # Mints of one user take turns, so two cannot both see room for one more key.
+        await xact_lock(session, f"api_keys:{user_id}")
+        active = (await session.execute(select(func.count()).select_from(ApiKey).where(
+            ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None)))).scalar_one()
+        if active >= MAX_KEYS_PER_USER:
             raise Validation(f"At most {MAX_KEYS_PER_USER} active API keys per user")
         minted = api_keys.mint("sk")
         key = ApiKey(prefix=minted.prefix, secret_hash=minted.secret_hash, last4=minted.last4,

@@ -13,6 +13,8 @@ from datetime import UTC, date, datetime, timedelta
 
 from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import github_oauth, ratelimit
 from core.auth import passwords, secrets_box, tokens
@@ -99,12 +101,17 @@ async def _limit(ctx: Context, action: str, limit: int) -> None:
                         window_seconds=ctx.settings.rate_limit_window_seconds)
 
 
+async def user_by_email(session: AsyncSession, email: str) -> User | None:
+    """The user with this email in ``session``, compared case-insensitively."""
+    return (await session.execute(
+        select(User).where(func.lower(User.email) == email.strip().lower())
+    )).scalar_one_or_none()
+
+
 async def get_by_email(ctx: Context, *, email: str) -> User | None:
     """The user with this email, compared case-insensitively."""
     async with ctx.db.session() as session:
-        return (await session.execute(
-            select(User).where(func.lower(User.email) == email.strip().lower())
-        )).scalar_one_or_none()
+        return await user_by_email(session, email)
 
 
 async def _start_session(ctx: Context, user: User, *, session_ttl: int | None = None) -> SignIn:
@@ -260,14 +267,16 @@ async def sign_in_with_github(ctx: Context, *, profile: GitHubProfile) -> SignIn
     """Upsert the user behind a GitHub profile and sign it in.
 
     A user is matched by GitHub id, then by the verified email GitHub reports,
-    so that someone who registered with a password can later use GitHub.
+    so that someone who registered with a password can later use GitHub. A
+    deactivated user is refused (403 "Inactive user"), as by ``login``.
     """
     async with ctx.db.transaction() as session:
         user = (await session.execute(
             select(User).where(User.github_id == profile.github_id))).scalar_one_or_none()
         if user is None and profile.email:
-            user = (await session.execute(select(User).where(
-                func.lower(User.email) == profile.email.lower()))).scalar_one_or_none()
+            user = await user_by_email(session, profile.email)
+        if user is not None and not user.is_active:
+            raise Forbidden("Inactive user")  # as login refuses it; nothing is linked
         if user is None:
             user = User(email=profile.email, roles=[], display_name="", avatar_url="")
             session.add(user)
@@ -326,13 +335,15 @@ async def set_anthropic_key(ctx: Context, *, api_key: str) -> str:
         raise Validation("API key is too long", details={"field": "apiKey"})
     preview = secrets_box.mask(api_key)
     ciphertext = secrets_box.encrypt(ctx.settings.secret_key, api_key)
+    # One statement: concurrent first saves cannot both insert (the last one wins).
+    statement = insert(UserSecret).values(user_id=user_id, kind=ANTHROPIC_KEY,
+                                          ciphertext=ciphertext, preview=preview)
+    statement = statement.on_conflict_do_update(
+        index_elements=[UserSecret.user_id, UserSecret.kind],
+        set_={"ciphertext": statement.excluded.ciphertext,
+              "preview": statement.excluded.preview, "updated_at": func.now()})
     async with ctx.db.transaction() as session:
-        row = await session.get(UserSecret, (user_id, ANTHROPIC_KEY))
-        if row is None:
-            session.add(UserSecret(user_id=user_id, kind=ANTHROPIC_KEY, ciphertext=ciphertext,
-                                   preview=preview))
-        else:
-            row.ciphertext, row.preview = ciphertext, preview
+        await session.execute(statement)
     await ctx.broker.publish(user_topic(user_id), {"kind": "ANTHROPIC_KEY_SET", "preview": preview})
     return preview
 

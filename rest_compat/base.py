@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
@@ -117,6 +117,10 @@ class Face:
                     if exc.retry_after:
                         response.headers["Retry-After"] = str(exc.retry_after)
                 return response
+            except ClientDisconnect:
+                # The client went away (or its body passed the size limit and it has
+                # its 413 already): nobody reads this response.
+                return Response(status_code=400)
             except Exception:
                 request_id = request.scope.get("state", {}).get("request_id", "")
                 log.exception("unhandled error in %s %s (request %s)", route.method,
@@ -155,6 +159,10 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise InvalidInput(ValidationError.from_exception_data(
             "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
                       "ctx": {"error": "JSON decode error"}}]), "body") from None
+    if data is None:
+        # FastAPI reports an empty (or null) body for a required body model as missing.
+        raise InvalidInput(ValidationError.from_exception_data(
+            "body", [{"type": "missing", "loc": (), "input": None}]), "body")
     return _validate(model, data, "body")
 
 

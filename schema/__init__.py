@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry import relay
-from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -20,7 +20,7 @@ from schema.errors import ErrorShaping
 from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
-from schema.limits import limit_extensions
+from schema.limits import LimitedValidation, limit_extensions
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.user import UserMutation, UserQuery
@@ -56,7 +56,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         config=StrawberryConfig(disable_field_suggestions=True),
         extensions=[
             lambda: ParserCache(maxsize=1000),
-            lambda: ValidationCache(maxsize=1000),
+            # Validation first refuses documents whose fragment spreads expand too far,
+            # before the depth rule (added below) or any other rule walks them.
+            lambda: LimitedValidation(maxsize=1000),
             *limit_extensions(settings),
             ErrorShaping,
         ],

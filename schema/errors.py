@@ -1,5 +1,9 @@
 """Error shaping: domain errors carry ``extensions.code``; everything else is masked.
 
+Request-level errors (no path) about the request's variables, such as a value a
+scalar cannot parse or a missing non-null variable, are the client's mistake:
+``BAD_USER_INPUT`` with their message, not logged as server errors.
+
 The client of a masked error sees a generic message and the request id; the
 log has the traceback under the same id.
 """
@@ -9,7 +13,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import GraphQLError
+from graphql import GraphQLError, VariableDefinitionNode
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
 from core.errors import DomainError, RateLimited, Upstream
@@ -19,6 +24,15 @@ log = logging.getLogger("learngraph.graphql")
 
 def _request_id(context) -> str:
     return getattr(context, "request_id", "") or ""
+
+
+def _is_bad_input(error: GraphQLError) -> bool:
+    """Whether ``error`` is about the request's variable values (not a resolver's fault)."""
+    if error.path is not None:
+        return False
+    if isinstance(error.original_error, StrawberryInputCoercionError | GraphQLError):
+        return True
+    return any(isinstance(node, VariableDefinitionNode) for node in error.nodes or ())
 
 
 def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
@@ -36,6 +50,9 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
             extensions["retryAfter"] = original.retry_after
         return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path, extensions=extensions)
+    if _is_bad_input(error):
+        return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, extensions={"code": "BAD_USER_INPUT"})
     log.error("unexpected error (request %s) at %s", request_id, error.path,
               exc_info=(type(original), original, original.__traceback__))
     return GraphQLError("Internal server error", nodes=error.nodes, source=error.source,

@@ -5,6 +5,12 @@ model: every field costs one per parent item, and a field with a ``first``,
 ``last`` or ``ids`` argument multiplies the cost of what it selects by the
 page size. The computed cost is returned in ``extensions.cost`` of every
 response, and a request over the limit is refused before it runs.
+
+Fragment spreads are counted as they would be expanded (a fragment spread twice
+counts its spreads twice) before any validation rule runs: a short chain of
+fragments that each spread the next one twice expands exponentially, and walking it
+(as the depth rule does) would take the server's CPU. Such a document is refused
+with ``QUERY_TOO_COMPLEX``. Counting and costing visit each fragment once.
 """
 
 from __future__ import annotations
@@ -31,11 +37,13 @@ from strawberry.extensions import (
     MaxTokensLimiter,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 
 from core.config import Settings
 
 PAGE_ARGUMENTS = ("first", "last")
+MAX_FRAGMENT_SPREADS = 1000
 
 
 def _argument_value(node, variables: dict[str, Any]) -> Any:
@@ -59,35 +67,113 @@ def _multiplier(field: FieldNode, variables: dict[str, Any]) -> int:
     return 1
 
 
+def _fragments(document) -> dict[str, FragmentDefinitionNode]:
+    return {d.name.value: d for d in document.definitions
+            if isinstance(d, FragmentDefinitionNode)}
+
+
+class _FragmentCosts:
+    """The cost of each fragment's selection at multiplier one, computed once: a
+    selection's cost is linear in its multiplier, so a spread costs ``multiplier`` times
+    the fragment's cost however often it is spread."""
+
+    def __init__(self, fragments: dict[str, FragmentDefinitionNode],
+                 variables: dict[str, Any]) -> None:
+        self.fragments = fragments
+        self.variables = variables
+        self.costs: dict[str, int] = {}
+        self.visiting: set[str] = set()
+
+    def of(self, name: str) -> int:
+        if name in self.costs:
+            return self.costs[name]
+        if name in self.visiting or name not in self.fragments:
+            return 0  # cycles and unknown fragments are reported by validation
+        self.visiting.add(name)
+        cost = self.selection(self.fragments[name].selection_set, 1)
+        self.visiting.discard(name)
+        self.costs[name] = cost
+        return cost
+
+    def selection(self, selection_set: SelectionSetNode | None, multiplier: int) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                if selection.name.value.startswith("__"):
+                    continue
+                total += multiplier
+                total += self.selection(
+                    selection.selection_set,
+                    multiplier * _multiplier(selection, self.variables))
+            elif isinstance(selection, InlineFragmentNode):
+                total += self.selection(selection.selection_set, multiplier)
+            elif isinstance(selection, FragmentSpreadNode):
+                total += multiplier * self.of(selection.name.value)
+        return total
+
+
 def selection_cost(selection_set: SelectionSetNode | None, *, multiplier: int,
-                   fragments: dict[str, FragmentDefinitionNode], variables: dict[str, Any],
-                   seen: frozenset[str] = frozenset()) -> int:
-    if selection_set is None:
-        return 0
-    total = 0
-    for selection in selection_set.selections:
-        if isinstance(selection, FieldNode):
-            if selection.name.value.startswith("__"):
-                continue
-            total += multiplier
-            total += selection_cost(selection.selection_set,
-                                    multiplier=multiplier * _multiplier(selection, variables),
-                                    fragments=fragments, variables=variables, seen=seen)
-        elif isinstance(selection, InlineFragmentNode):
-            total += selection_cost(selection.selection_set, multiplier=multiplier,
-                                    fragments=fragments, variables=variables, seen=seen)
-        elif isinstance(selection, FragmentSpreadNode):
-            name = selection.name.value
-            if name in seen or name not in fragments:
-                continue  # cycles and unknown fragments are reported by validation
-            total += selection_cost(fragments[name].selection_set, multiplier=multiplier,
-                                    fragments=fragments, variables=variables, seen=seen | {name})
-    return total
+                   fragments: dict[str, FragmentDefinitionNode],
+                   variables: dict[str, Any]) -> int:
+    return _FragmentCosts(fragments, variables).selection(selection_set, multiplier)
+
+
+def expanded_spreads(document) -> int:
+    """How many fragment spreads the document's operations make once every spread is
+    expanded, in time linear in the document (each fragment is counted once)."""
+    fragments = _fragments(document)
+    counts: dict[str, int] = {}
+    visiting: set[str] = set()
+
+    def in_selection(selection_set: SelectionSetNode | None) -> int:
+        if selection_set is None:
+            return 0
+        total = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FragmentSpreadNode):
+                total += 1 + in_fragment(selection.name.value)
+            elif isinstance(selection, FieldNode | InlineFragmentNode):
+                total += in_selection(selection.selection_set)
+        return total
+
+    def in_fragment(name: str) -> int:
+        if name in counts:
+            return counts[name]
+        if name in visiting or name not in fragments:
+            return 0  # cycles and unknown fragments are reported by validation
+        visiting.add(name)
+        counts[name] = in_selection(fragments[name].selection_set)
+        visiting.discard(name)
+        return counts[name]
+
+    return sum(in_selection(d.selection_set) for d in document.definitions
+               if isinstance(d, OperationDefinitionNode))
+
+
+class LimitedValidation(ValidationCache):
+    """Validation (cached) that first refuses documents whose fragment spreads expand
+    past ``max_spreads``, so that no rule (depth, cost, the spec's) walks them."""
+
+    def __init__(self, *, max_spreads: int = MAX_FRAGMENT_SPREADS, maxsize: int = 1000) -> None:
+        super().__init__(maxsize=maxsize)
+        self.max_spreads = max_spreads
+
+    def on_validate(self) -> Iterator[None]:
+        document = self.execution_context.graphql_document
+        if document is not None and expanded_spreads(document) > self.max_spreads:
+            self.execution_context.pre_execution_errors = [GraphQLError(
+                f"Fragment spreads expand to more than {self.max_spreads} selections; "
+                "use fewer or less nested fragment spreads.",
+                extensions={"code": "QUERY_TOO_COMPLEX", "maximumSpreads": self.max_spreads})]
+            yield
+            return
+        yield from super().on_validate()
 
 
 def operation_cost(document, operation_name: str | None, variables: dict[str, Any]) -> int:
-    fragments = {d.name.value: d for d in document.definitions
-                 if isinstance(d, FragmentDefinitionNode)}
+    fragments = _fragments(document)
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
     if operation_name:
         operations = [o for o in operations if o.name and o.name.value == operation_name]

@@ -110,6 +110,7 @@ async def viewer_for_access_token(settings: Settings, db: Database, token: str) 
             select(User).join(AuthSession, AuthSession.user_id == User.id).where(
                 AuthSession.id == claims.session_id, User.id == claims.user_id,
                 AuthSession.revoked_at.is_(None), AuthSession.expires_at > now,
+                User.is_active.is_(True),  # a deactivated user's tokens stop at once
             ))).scalar_one_or_none()
     if user is None:
         raise Unauthenticated("Session has ended")
@@ -123,8 +124,8 @@ async def viewer_for_api_key(db: Database, token: str) -> Viewer:
             select(ApiKey, User).outerjoin(User, User.id == ApiKey.user_id).where(
                 ApiKey.secret_hash == api_keys.hash_token(token), ApiKey.revoked_at.is_(None),
             ))).first()
-    if row is None:
-        raise Unauthenticated("Invalid API key")
+    if row is None or (row[1] is not None and not row[1].is_active):
+        raise Unauthenticated("Invalid API key")  # also a deactivated owner's keys
     key, user = row
     return Viewer(kind="api_key", user_id=key.user_id, api_key_id=key.id,
                   roles=frozenset(user.roles) if user else frozenset(),

@@ -109,6 +109,20 @@ async def test_openlearning_register_keeps_its_lenient_password_rule(client):
     response = await client.post("/api/auth/register",
                                  json={"email": "ol@example.com", "password": "onlyletters"})
     assert response.status_code == 200, response.text
+    assert response.json() == {"ok": True}
+    client.cookies.clear()
+    response = await client.post("/api/auth/login",
+                                 json={"email": "OL@example.com", "password": "onlyletters"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"ok": True}
+    me = await client.get("/api/auth/me")
+    assert me.status_code == 200
+    assert me.json()["email"] == "ol@example.com"
+    client.cookies.clear()
+    response = await client.post(f"{API}/auth/login",
+                                 json={"email": "ol@example.com", "password": "onlyletters"})
+    assert response.status_code == 200, response.text
+    assert_tokens(response.json())
 
 
 # --- register-with-onboarding --------------------------------------------------------------
