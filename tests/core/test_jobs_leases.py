@@ -27,16 +27,16 @@ async def refusing_trigger(services):
     async def install(condition: str) -> None:
         async with services.db.transaction() as session:
             await session.execute(text(
-                "CREATE OR REPLACE FUNCTION corefix_refuse() RETURNS trigger AS $$ BEGIN "
+                "CREATE OR REPLACE FUNCTION test_refuse_update() RETURNS trigger AS $$ BEGIN "
                 "RAISE EXCEPTION 'refused by the test trigger'; END $$ LANGUAGE plpgsql"))
             await session.execute(text(
-                "CREATE TRIGGER corefix_refuse BEFORE UPDATE ON jobs FOR EACH ROW "
-                f"WHEN ({condition}) EXECUTE FUNCTION corefix_refuse()"))
+                "CREATE TRIGGER test_refuse_update BEFORE UPDATE ON jobs FOR EACH ROW "
+                f"WHEN ({condition}) EXECUTE FUNCTION test_refuse_update()"))
 
     yield install
     async with services.db.transaction() as session:
-        await session.execute(text("DROP TRIGGER IF EXISTS corefix_refuse ON jobs"))
-        await session.execute(text("DROP FUNCTION IF EXISTS corefix_refuse()"))
+        await session.execute(text("DROP TRIGGER IF EXISTS test_refuse_update ON jobs"))
+        await session.execute(text("DROP FUNCTION IF EXISTS test_refuse_update()"))
 
 
 async def _runs_after(services, worker_options, first_payload, handler):
