@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.context import Context
 from loaders.catalog import ContentItemByIdLoader, ContentTypeByIdLoader, ModuleByIdLoader
 from models.course import ContentItem as ContentItemModel
 from models.course import ContentType as ContentTypeModel
@@ -65,13 +68,13 @@ class ContentItem(relay.Node):
     estimated_duration_seconds: int | None = strawberry.field(
         description="How long it takes, in seconds.")
     _model: strawberry.Private[ContentItemModel]
-    # Filled in batch by the parent list when it knows them (see prefetched_items), so
-    # these fields need no resolver call per item on big trees.
-    _type: strawberry.Private[ContentTypeModel | None] = None
+    # Filled in batch by the parent list when it knows them (see build_items), so these
+    # fields need no loader call per item on big trees.
+    _type: strawberry.Private[ContentType | None] = None
     _progress: strawberry.Private[Any] = UNKNOWN
 
     @classmethod
-    def from_model(cls, row: ContentItemModel, *, content_type: ContentTypeModel | None = None,
+    def from_model(cls, row: ContentItemModel, *, content_type: ContentType | None = None,
                    progress: Any = UNKNOWN) -> ContentItem:
         return cls(id=row.id, title=row.title, description=row.description,
                    data_json=row.data_json, sequence_index=row.sequence_index,
@@ -89,7 +92,7 @@ class ContentItem(relay.Node):
     @strawberry.field(description="What kind of item this is.")
     def content_type(self, info: Info) -> ContentType:
         if self._type is not None:
-            return ContentType.from_model(self._type)
+            return self._type
         return self._load_type(info)
 
     async def _load_type(self, info: Info) -> ContentType:
@@ -108,7 +111,7 @@ class ContentItem(relay.Node):
                                   "offerings); null when none or anonymous.")
     def progress(self, info: Info) -> ViewerContentProgress | None:
         if self._progress is not UNKNOWN:
-            return _progress(self._progress)
+            return self._progress
         return self._load_progress(info)
 
     async def _load_progress(self, info: Info) -> ViewerContentProgress | None:
@@ -123,23 +126,69 @@ def _progress(row) -> ViewerContentProgress | None:
                                  started_at=row.started_at, completed_at=row.completed_at)
 
 
-def selects(info: Info, name: str) -> bool:
-    return any(getattr(s, "name", None) == name
-               for field in info.selected_fields for s in field.selections)
+def subfields(nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+              ) -> dict[str, list[FieldNode]]:
+    """The fields selected under ``nodes`` (one field's nodes, merged), by field name,
+    through inline fragments and fragment spreads; directives are not evaluated, so a
+    field under ``@skip`` counts as selected (it is only fetched for nothing)."""
+    found: dict[str, list[FieldNode]] = {}
+
+    def walk(selection_set) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                found.setdefault(selection.name.value, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set)
+
+    for node in nodes:
+        walk(node.selection_set)
+    return found
 
 
-async def prefetched_items(info: Info, rows: list[ContentItemModel]) -> list[ContentItem]:
+async def build_items(ctx: Context, rows: list[ContentItemModel], *, with_type: bool,
+                      with_progress: bool,
+                      types: dict[int, ContentType] | None = None) -> list[ContentItem]:
     """Items with their content type and the viewer's progress fetched for the whole list
-    (batched with every other list of the same level) when the query asks for them."""
-    types: list = [None] * len(rows)
-    progress: list = [UNKNOWN] * len(rows)
-    if rows and selects(info, "contentType"):
-        types = await content.types_of(info.context, items=rows)
-    if rows and selects(info, "progress"):
-        progress = await content.viewer_progress_many(info.context,
+    at once when asked for; ``types`` shares one ContentType object per type between
+    lists."""
+    if not rows:
+        return []
+    kinds: list[Any] = [None] * len(rows)
+    progress: list[Any] = [UNKNOWN] * len(rows)
+    if with_type and with_progress:
+        found, progress = await asyncio.gather(
+            content.types_of(ctx, items=rows),
+            content.viewer_progress_many(ctx, content_item_ids=[r.id for r in rows]))
+    elif with_type:
+        found = await content.types_of(ctx, items=rows)
+    elif with_progress:
+        progress = await content.viewer_progress_many(ctx,
                                                       content_item_ids=[r.id for r in rows])
+    if with_type:
+        types = {} if types is None else types
+        for index, row in enumerate(found):
+            kind = types.get(row.id)
+            if kind is None:
+                kind = types[row.id] = ContentType.from_model(row)
+            kinds[index] = kind
+    if with_progress:
+        progress = [None if p is None else _progress(p) for p in progress]
     return [ContentItem.from_model(r, content_type=t, progress=p)
-            for r, t, p in zip(rows, types, progress, strict=True)]
+            for r, t, p in zip(rows, kinds, progress, strict=True)]
+
+
+async def items_for(info: Info, rows: list[ContentItemModel]) -> list[ContentItem]:
+    """Items for a ``content`` field, prefetching what its selection asks for."""
+    raw = info._raw_info
+    fields = subfields(raw.field_nodes, raw.fragments)
+    return await build_items(info.context, rows, with_type="contentType" in fields,
+                             with_progress="progress" in fields)
 
 
 @strawberry.type(description="A page of content types.")

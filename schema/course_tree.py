@@ -8,15 +8,19 @@ statement per level and field.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
 import strawberry
+from graphql import FieldNode, FragmentDefinitionNode
 from strawberry import relay
 from strawberry.types import Info
 
+from core.context import Context
 from loaders.catalog import (
     ContentItemsByModuleIdLoader,
     CourseByIdLoader,
@@ -26,7 +30,7 @@ from loaders.catalog import (
 from models.course import Module as ModuleModel
 from resolvers import courses, modules
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
-from schema.content import UNKNOWN, ContentItem, prefetched_items, selects
+from schema.content import UNKNOWN, ContentItem, build_items, items_for, subfields
 from schema.courses import Course
 from schema.pages import connection
 
@@ -58,14 +62,17 @@ class Module(relay.Node):
     module_type: ModuleType = strawberry.field(description="What the module is.")
     sequence_index: int = strawberry.field(description="Position among its siblings.")
     _model: strawberry.Private[ModuleModel]
-    # The viewer's progress when the parent list fetched it for all its modules at once.
+    # Filled in batch for a whole tree when the query asks for them (see build_modules):
+    # the viewer's progress, the children and the content items.
     _progress: strawberry.Private[Any] = UNKNOWN
+    _children: strawberry.Private[list[Module] | None] = None
+    _content: strawberry.Private[list[ContentItem] | None] = None
 
     @classmethod
-    def from_model(cls, row: ModuleModel, *, progress: Any = UNKNOWN) -> Module:
+    def from_model(cls, row: ModuleModel) -> Module:
         return cls(id=row.id, title=row.title, description=row.description,
                    module_type=ModuleType(row.module_type), sequence_index=row.sequence_index,
-                   _model=row, _progress=progress)
+                   _model=row)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -89,24 +96,31 @@ class Module(relay.Node):
         return Module.from_model(row) if row else None
 
     @strawberry.field(description="Direct children in sequence order.")
-    async def children(self, info: Info) -> list[Module]:
-        loader = info.context.loaders.get(ModulesByParentIdLoader)
-        by_id = info.context.loaders.get(ModuleByIdLoader)
-        rows = await loader.load(self.id)
-        for row in rows:
-            by_id.prime(row.id, row)
-        return await prefetched_modules(info, rows)
+    def children(self, info: Info) -> list[Module]:
+        if self._children is not None:
+            return self._children
+        return self._load_children(info)
+
+    async def _load_children(self, info: Info) -> list[Module]:
+        rows = await info.context.loaders.get(ModulesByParentIdLoader).load(self.id)
+        raw = info._raw_info
+        return await build_modules(info.context, rows, plan_for(raw.field_nodes, raw.fragments))
 
     @strawberry.field(description="The module's content items in sequence order.")
-    async def content(self, info: Info) -> list[ContentItem]:
+    def content(self, info: Info) -> list[ContentItem]:
+        if self._content is not None:
+            return self._content
+        return self._load_content(info)
+
+    async def _load_content(self, info: Info) -> list[ContentItem]:
         rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(self.id)
-        return await prefetched_items(info, rows)
+        return await items_for(info, rows)
 
     @strawberry.field(description="The viewer's progress on this module (the latest across "
                                   "offerings); null when none or anonymous.")
     def progress(self, info: Info) -> ViewerModuleProgress | None:
         if self._progress is not UNKNOWN:
-            return _module_progress(self._progress)
+            return self._progress
         return self._load_progress(info)
 
     async def _load_progress(self, info: Info) -> ViewerModuleProgress | None:
@@ -120,13 +134,74 @@ def _module_progress(row) -> ViewerModuleProgress | None:
                                 started_at=row.started_at, completed_at=row.completed_at)
 
 
-async def prefetched_modules(info: Info, rows: list[ModuleModel]) -> list[Module]:
-    """Modules with the viewer's progress fetched for the whole list when it is asked for."""
-    if not rows or not selects(info, "progress"):
-        return [Module.from_model(r) for r in rows]
-    progress = await modules.viewer_progress_many(info.context,
-                                                  module_ids=[r.id for r in rows])
-    return [Module.from_model(r, progress=p) for r, p in zip(rows, progress, strict=True)]
+@dataclass(frozen=True, slots=True)
+class TreePlan:
+    """What a query selects on the modules of one tree level, and on the level below."""
+
+    progress: bool
+    content: bool
+    content_type: bool
+    content_progress: bool
+    children: TreePlan | None
+
+
+def plan_for(nodes: list[FieldNode], fragments: dict[str, FragmentDefinitionNode]) -> TreePlan:
+    """The plan for modules selected by ``nodes`` (the field nodes of a list of modules)."""
+    fields = subfields(nodes, fragments)
+    content = subfields(fields["content"], fragments) if "content" in fields else {}
+    return TreePlan(progress="progress" in fields, content="content" in fields,
+                    content_type="contentType" in content,
+                    content_progress="progress" in content,
+                    children=plan_for(fields["children"], fragments)
+                    if "children" in fields else None)
+
+
+async def _nothing() -> None:
+    return None
+
+
+async def build_modules(ctx: Context, rows: list[ModuleModel], plan: TreePlan) -> list[Module]:
+    """Modules with everything ``plan`` asks for below them filled in, level by level: one
+    batch per level and loader (children, content, content types, progress), and then
+    every nested field resolves without awaiting."""
+    by_id = ctx.loaders.get(ModuleByIdLoader)
+    result = level = []
+    for row in rows:
+        by_id.prime(row.id, row)
+        level.append(Module.from_model(row))
+    types: dict = {}
+    level_plan: TreePlan | None = plan
+    while level and level_plan is not None:
+        ids = [m.id for m in level]
+        progress, contents, children = await asyncio.gather(
+            modules.viewer_progress_many(ctx, module_ids=ids) if level_plan.progress
+            else _nothing(),
+            ctx.loaders.get(ContentItemsByModuleIdLoader).load_many(ids) if level_plan.content
+            else _nothing(),
+            ctx.loaders.get(ModulesByParentIdLoader).load_many(ids)
+            if level_plan.children is not None else _nothing())
+        if progress is not None:
+            for module, row in zip(level, progress, strict=True):
+                module._progress = _module_progress(row)
+        if contents is not None:
+            items = await build_items(ctx, [i for rows_ in contents for i in rows_],
+                                      with_type=level_plan.content_type,
+                                      with_progress=level_plan.content_progress, types=types)
+            start = 0
+            for module, rows_ in zip(level, contents, strict=True):
+                module._content = items[start:start + len(rows_)]
+                start += len(rows_)
+        below: list[Module] = []
+        if children is not None:
+            for module, rows_ in zip(level, children, strict=True):
+                kids = []
+                for row in rows_:
+                    by_id.prime(row.id, row)
+                    kids.append(Module.from_model(row))
+                module._children = kids
+                below += kids
+        level, level_plan = below, level_plan.children
+    return result
 
 
 @strawberry.type(description="A page of modules.")
@@ -138,7 +213,12 @@ async def root_modules(info: Info, *, course_id: int, first: int | None,
                        after: str | None) -> ModuleConnection:
     page = await modules.get_roots(info.context, course_id=course_id,
                                    page=page_args(first, after))
-    return connection(ModuleConnection, page, Module.from_model)
+    raw = info._raw_info
+    edges = subfields(raw.field_nodes, raw.fragments).get("edges", [])
+    nodes = subfields(edges, raw.fragments).get("node", [])
+    built = await build_modules(info.context, page.items, plan_for(nodes, raw.fragments))
+    by_row = {id(row): module for row, module in zip(page.items, built, strict=True)}
+    return connection(ModuleConnection, page, lambda row: by_row[id(row)])
 
 
 @strawberry.input(description="A new module.")
