@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+)
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
@@ -24,13 +30,15 @@ from schema.pages import connection, load_rows
 if TYPE_CHECKING:
     from schema.course_tree import Module
 
-UNKNOWN = object()  # progress not fetched yet (None means: fetched, and there is none)
+UNKNOWN = object()  # not fetched yet (a progress of None means: fetched, and there is none)
+GLOBAL_ID = "The Globally Unique ID of this object"
 
 
 @strawberry.type(description="A kind of content item (video, quiz, lab ...) and the keys its "
                              "data must carry.")
 class ContentType(relay.Node):
     id: relay.NodeID[int]
+    _id: relay.GlobalID = strawberry.field(name="id", description=GLOBAL_ID)
     name: str = strawberry.field(description="Machine name, unique, e.g. video.")
     label: str = strawberry.field(description="Human label, e.g. Video.")
     description: str = strawberry.field(description="Free text.")
@@ -40,7 +48,8 @@ class ContentType(relay.Node):
 
     @classmethod
     def from_model(cls, row: ContentTypeModel) -> ContentType:
-        return cls(id=row.id, name=row.name, label=row.label, description=row.description,
+        return cls(id=row.id, _id=relay.to_base64("ContentType", row.id), name=row.name,
+                   label=row.label, description=row.description,
                    required_fields=list(row.required_fields), prompt_name=row.prompt_name)
 
     @classmethod
@@ -58,28 +67,54 @@ class ViewerContentProgress:
     completed_at: datetime | None = strawberry.field(description="When the viewer finished.")
 
 
+async def _module_of(root: ContentItem, info: Info
+                     ) -> Annotated[Module, strawberry.lazy("schema.course_tree")]:
+    from schema.course_tree import Module
+
+    row = await info.context.loaders.get(ModuleByIdLoader).load(root._model.module_id)
+    return Module.from_model(row)
+
+
 @strawberry.type(description="A learning material inside a module.")
 class ContentItem(relay.Node):
     id: relay.NodeID[int]
+    _id: relay.GlobalID = strawberry.field(name="id", description=GLOBAL_ID)
     title: str = strawberry.field(description="Title.")
     description: str = strawberry.field(description="Free text.")
     data_json: JSON = strawberry.field(description="Type-specific data, e.g. a video URL.")
     sequence_index: int = strawberry.field(description="Position within its module.")
     estimated_duration_seconds: int | None = strawberry.field(
         description="How long it takes, in seconds.")
+    # Plain attributes, filled in batch for a whole list when the query asks for them (see
+    # build_items); left UNKNOWN, is_type_of turns them into a Deferred load.
+    content_type: ContentType = strawberry.field(default=UNKNOWN,
+                                                 description="What kind of item this is.")
+    module: Annotated[Module, strawberry.lazy("schema.course_tree")] = strawberry.field(
+        resolver=_module_of, description="The module the item belongs to.")
+    progress: ViewerContentProgress | None = strawberry.field(
+        default=UNKNOWN, description="The viewer's progress on this item (the latest across "
+                                     "offerings); null when none or anonymous.")
     _model: strawberry.Private[ContentItemModel]
-    # Filled in batch by the parent list when it knows them (see build_items), so these
-    # fields need no loader call per item on big trees.
-    _type: strawberry.Private[ContentType | None] = None
-    _progress: strawberry.Private[Any] = UNKNOWN
 
     @classmethod
-    def from_model(cls, row: ContentItemModel, *, content_type: ContentType | None = None,
+    def from_model(cls, row: ContentItemModel, *, content_type: Any = UNKNOWN,
                    progress: Any = UNKNOWN) -> ContentItem:
-        return cls(id=row.id, title=row.title, description=row.description,
-                   data_json=row.data_json, sequence_index=row.sequence_index,
-                   estimated_duration_seconds=row.estimated_duration_seconds, _model=row,
-                   _type=content_type, _progress=progress)
+        return cls(id=row.id, _id=relay.to_base64("ContentItem", row.id), title=row.title,
+                   description=row.description, data_json=row.data_json,
+                   sequence_index=row.sequence_index,
+                   estimated_duration_seconds=row.estimated_duration_seconds,
+                   content_type=content_type, progress=progress, _model=row)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: GraphQLResolveInfo) -> bool:
+        # Runs before any field of the object is resolved, with the request's context.
+        if not isinstance(obj, cls):
+            return False
+        if obj.content_type is UNKNOWN:
+            obj.content_type = Deferred(_load_type, info.context, obj._model.content_type_id)
+        if obj.progress is UNKNOWN:
+            obj.progress = Deferred(_load_progress, info.context, obj.id)
+        return True
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -89,33 +124,28 @@ class ContentItem(relay.Node):
             info.context, course_ids=[r.course_id if r else 0 for r in rows])
         return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]
 
-    @strawberry.field(description="What kind of item this is.")
-    def content_type(self, info: Info) -> ContentType:
-        if self._type is not None:
-            return self._type
-        return self._load_type(info)
 
-    async def _load_type(self, info: Info) -> ContentType:
-        row = await info.context.loaders.get(ContentTypeByIdLoader).load(
-            self._model.content_type_id)
-        return ContentType.from_model(row)
 
-    @strawberry.field(description="The module the item belongs to.")
-    async def module(self, info: Info) -> Annotated[Module, strawberry.lazy("schema.course_tree")]:
-        from schema.course_tree import Module
+class Deferred:
+    """A field value loaded only if the field is resolved: ``load(*args)`` runs when the
+    executor awaits it. Unlike a coroutine it may be left unawaited."""
 
-        row = await info.context.loaders.get(ModuleByIdLoader).load(self._model.module_id)
-        return Module.from_model(row)
+    __slots__ = ("_args", "_load")
 
-    @strawberry.field(description="The viewer's progress on this item (the latest across "
-                                  "offerings); null when none or anonymous.")
-    def progress(self, info: Info) -> ViewerContentProgress | None:
-        if self._progress is not UNKNOWN:
-            return self._progress
-        return self._load_progress(info)
+    def __init__(self, load: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        self._load = load
+        self._args = args
 
-    async def _load_progress(self, info: Info) -> ViewerContentProgress | None:
-        return _progress(await content.viewer_progress(info.context, content_item_id=self.id))
+    def __await__(self):
+        return self._load(*self._args).__await__()
+
+
+async def _load_type(ctx: Context, content_type_id: int) -> ContentType:
+    return ContentType.from_model(await content.get_type(ctx, content_type_id=content_type_id))
+
+
+async def _load_progress(ctx: Context, item_id: int) -> ViewerContentProgress | None:
+    return _progress(await content.viewer_progress(ctx, content_item_id=item_id))
 
 
 def _progress(row) -> ViewerContentProgress | None:
@@ -159,7 +189,7 @@ async def build_items(ctx: Context, rows: list[ContentItemModel], *, with_type: 
     lists."""
     if not rows:
         return []
-    kinds: list[Any] = [None] * len(rows)
+    kinds: list[Any] = [UNKNOWN] * len(rows)
     progress: list[Any] = [UNKNOWN] * len(rows)
     if with_type and with_progress:
         found, progress = await asyncio.gather(
@@ -181,14 +211,6 @@ async def build_items(ctx: Context, rows: list[ContentItemModel], *, with_type: 
         progress = [None if p is None else _progress(p) for p in progress]
     return [ContentItem.from_model(r, content_type=t, progress=p)
             for r, t, p in zip(rows, kinds, progress, strict=True)]
-
-
-async def items_for(info: Info, rows: list[ContentItemModel]) -> list[ContentItem]:
-    """Items for a ``content`` field, prefetching what its selection asks for."""
-    raw = info._raw_info
-    fields = subfields(raw.field_nodes, raw.fragments)
-    return await build_items(info.context, rows, with_type="contentType" in fields,
-                             with_progress="progress" in fields)
 
 
 @strawberry.type(description="A page of content types.")

@@ -16,7 +16,7 @@ from enum import Enum
 from typing import Any
 
 import strawberry
-from graphql import FieldNode, FragmentDefinitionNode
+from graphql import FieldNode, FragmentDefinitionNode, GraphQLResolveInfo
 from strawberry import relay
 from strawberry.types import Info
 
@@ -30,7 +30,14 @@ from loaders.catalog import (
 from models.course import Module as ModuleModel
 from resolvers import courses, modules
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
-from schema.content import UNKNOWN, ContentItem, build_items, items_for, subfields
+from schema.content import (
+    GLOBAL_ID,
+    UNKNOWN,
+    ContentItem,
+    Deferred,
+    build_items,
+    subfields,
+)
 from schema.courses import Course
 from schema.pages import connection
 
@@ -54,25 +61,60 @@ class ViewerModuleProgress:
     completed_at: datetime | None = strawberry.field(description="When the viewer finished.")
 
 
+async def _course_of(root: Module, info: Info) -> Course:
+    row = await info.context.loaders.get(CourseByIdLoader).load(root._model.course_id)
+    return Course.from_model(row)
+
+
+async def _parent_of(root: Module, info: Info) -> Module | None:
+    if root._model.parent_module_id is None:
+        return None
+    row = await info.context.loaders.get(ModuleByIdLoader).load(root._model.parent_module_id)
+    return Module.from_model(row) if row else None
+
+
 @strawberry.type(description="A node of a course's module tree.")
 class Module(relay.Node):
     id: relay.NodeID[int]
+    _id: relay.GlobalID = strawberry.field(name="id", description=GLOBAL_ID)
     title: str = strawberry.field(description="Title.")
     description: str = strawberry.field(description="Free text.")
     module_type: ModuleType = strawberry.field(description="What the module is.")
     sequence_index: int = strawberry.field(description="Position among its siblings.")
+    course: Course = strawberry.field(resolver=_course_of,
+                                      description="The course the module belongs to.")
+    parent: Module | None = strawberry.field(
+        resolver=_parent_of, description="The module above this one; null for a root.")
+    # Plain attributes, filled in batch for a whole tree when the query asks for them (see
+    # build_modules); left UNKNOWN, is_type_of turns them into a Deferred load.
+    children: list[Module] = strawberry.field(default=UNKNOWN,
+                                              description="Direct children in sequence order.")
+    content: list[ContentItem] = strawberry.field(
+        default=UNKNOWN, description="The module's content items in sequence order.")
+    progress: ViewerModuleProgress | None = strawberry.field(
+        default=UNKNOWN, description="The viewer's progress on this module (the latest across "
+                                     "offerings); null when none or anonymous.")
     _model: strawberry.Private[ModuleModel]
-    # Filled in batch for a whole tree when the query asks for them (see build_modules):
-    # the viewer's progress, the children and the content items.
-    _progress: strawberry.Private[Any] = UNKNOWN
-    _children: strawberry.Private[list[Module] | None] = None
-    _content: strawberry.Private[list[ContentItem] | None] = None
 
     @classmethod
     def from_model(cls, row: ModuleModel) -> Module:
-        return cls(id=row.id, title=row.title, description=row.description,
-                   module_type=ModuleType(row.module_type), sequence_index=row.sequence_index,
-                   _model=row)
+        return cls(id=row.id, _id=relay.to_base64("Module", row.id), title=row.title,
+                   description=row.description, module_type=ModuleType(row.module_type),
+                   sequence_index=row.sequence_index, _model=row)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: GraphQLResolveInfo) -> bool:
+        # Runs before any field of the object is resolved, with the request's context and
+        # the field nodes that select the module's fields.
+        if not isinstance(obj, cls):
+            return False
+        if obj.children is UNKNOWN:
+            obj.children = Deferred(_load_children, info, obj.id)
+        if obj.content is UNKNOWN:
+            obj.content = Deferred(_load_content, info, obj.id)
+        if obj.progress is UNKNOWN:
+            obj.progress = Deferred(_load_progress, info.context, obj.id)
+        return True
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -83,48 +125,25 @@ class Module(relay.Node):
             info.context, course_ids=[r.course_id if r else 0 for r in rows])
         return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]
 
-    @strawberry.field(description="The course the module belongs to.")
-    async def course(self, info: Info) -> Course:
-        row = await info.context.loaders.get(CourseByIdLoader).load(self._model.course_id)
-        return Course.from_model(row)
 
-    @strawberry.field(description="The module above this one; null for a root.")
-    async def parent(self, info: Info) -> Module | None:
-        if self._model.parent_module_id is None:
-            return None
-        row = await info.context.loaders.get(ModuleByIdLoader).load(self._model.parent_module_id)
-        return Module.from_model(row) if row else None
+async def _load_children(info: GraphQLResolveInfo, module_id: int) -> list[Module]:
+    """A module's children for the ``children`` selections under ``info``'s field nodes."""
+    rows = await info.context.loaders.get(ModulesByParentIdLoader).load(module_id)
+    nodes = subfields(info.field_nodes, info.fragments).get("children", [])
+    return await build_modules(info.context, rows, plan_for(nodes, info.fragments))
 
-    @strawberry.field(description="Direct children in sequence order.")
-    def children(self, info: Info) -> list[Module]:
-        if self._children is not None:
-            return self._children
-        return self._load_children(info)
 
-    async def _load_children(self, info: Info) -> list[Module]:
-        rows = await info.context.loaders.get(ModulesByParentIdLoader).load(self.id)
-        raw = info._raw_info
-        return await build_modules(info.context, rows, plan_for(raw.field_nodes, raw.fragments))
+async def _load_content(info: GraphQLResolveInfo, module_id: int) -> list[ContentItem]:
+    """A module's items for the ``content`` selections under ``info``'s field nodes."""
+    rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(module_id)
+    nodes = subfields(info.field_nodes, info.fragments).get("content", [])
+    fields = subfields(nodes, info.fragments)
+    return await build_items(info.context, rows, with_type="contentType" in fields,
+                             with_progress="progress" in fields)
 
-    @strawberry.field(description="The module's content items in sequence order.")
-    def content(self, info: Info) -> list[ContentItem]:
-        if self._content is not None:
-            return self._content
-        return self._load_content(info)
 
-    async def _load_content(self, info: Info) -> list[ContentItem]:
-        rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(self.id)
-        return await items_for(info, rows)
-
-    @strawberry.field(description="The viewer's progress on this module (the latest across "
-                                  "offerings); null when none or anonymous.")
-    def progress(self, info: Info) -> ViewerModuleProgress | None:
-        if self._progress is not UNKNOWN:
-            return self._progress
-        return self._load_progress(info)
-
-    async def _load_progress(self, info: Info) -> ViewerModuleProgress | None:
-        return _module_progress(await modules.viewer_progress(info.context, module_id=self.id))
+async def _load_progress(ctx: Context, module_id: int) -> ViewerModuleProgress | None:
+    return _module_progress(await modules.viewer_progress(ctx, module_id=module_id))
 
 
 def _module_progress(row) -> ViewerModuleProgress | None:
@@ -182,14 +201,14 @@ async def build_modules(ctx: Context, rows: list[ModuleModel], plan: TreePlan) -
             if level_plan.children is not None else _nothing())
         if progress is not None:
             for module, row in zip(level, progress, strict=True):
-                module._progress = _module_progress(row)
+                module.progress = _module_progress(row)
         if contents is not None:
             items = await build_items(ctx, [i for rows_ in contents for i in rows_],
                                       with_type=level_plan.content_type,
                                       with_progress=level_plan.content_progress, types=types)
             start = 0
             for module, rows_ in zip(level, contents, strict=True):
-                module._content = items[start:start + len(rows_)]
+                module.content = items[start:start + len(rows_)]
                 start += len(rows_)
         below: list[Module] = []
         if children is not None:
@@ -198,7 +217,7 @@ async def build_modules(ctx: Context, rows: list[ModuleModel], plan: TreePlan) -
                 for row in rows_:
                     by_id.prime(row.id, row)
                     kids.append(Module.from_model(row))
-                module._children = kids
+                module.children = kids
                 below += kids
         level, level_plan = below, level_plan.children
     return result
