@@ -22,13 +22,11 @@ from strawberry.types import Info
 
 from core.context import Context
 from loaders.catalog import (
-    ContentItemsByModuleIdLoader,
     CourseByIdLoader,
     ModuleByIdLoader,
-    ModulesByParentIdLoader,
 )
 from models.course import Module as ModuleModel
-from resolvers import courses, modules
+from resolvers import content, courses, modules
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.content import (
     GLOBAL_ID,
@@ -128,14 +126,14 @@ class Module(relay.Node):
 
 async def _load_children(info: GraphQLResolveInfo, module_id: int) -> list[Module]:
     """A module's children for the ``children`` selections under ``info``'s field nodes."""
-    rows = await info.context.loaders.get(ModulesByParentIdLoader).load(module_id)
+    rows = (await modules.children_many(info.context, module_ids=[module_id]))[0]
     nodes = subfields(info.field_nodes, info.fragments).get("children", [])
     return await build_modules(info.context, rows, plan_for(nodes, info.fragments))
 
 
 async def _load_content(info: GraphQLResolveInfo, module_id: int) -> list[ContentItem]:
     """A module's items for the ``content`` selections under ``info``'s field nodes."""
-    rows = await info.context.loaders.get(ContentItemsByModuleIdLoader).load(module_id)
+    rows = (await content.items_many(info.context, module_ids=[module_id]))[0]
     nodes = subfields(info.field_nodes, info.fragments).get("content", [])
     fields = subfields(nodes, info.fragments)
     return await build_items(info.context, rows, with_type="contentType" in fields,
@@ -195,10 +193,9 @@ async def build_modules(ctx: Context, rows: list[ModuleModel], plan: TreePlan) -
         progress, contents, children = await asyncio.gather(
             modules.viewer_progress_many(ctx, module_ids=ids) if level_plan.progress
             else _nothing(),
-            ctx.loaders.get(ContentItemsByModuleIdLoader).load_many(ids) if level_plan.content
-            else _nothing(),
-            ctx.loaders.get(ModulesByParentIdLoader).load_many(ids)
-            if level_plan.children is not None else _nothing())
+            content.items_many(ctx, module_ids=ids) if level_plan.content else _nothing(),
+            modules.children_many(ctx, module_ids=ids) if level_plan.children is not None
+            else _nothing())
         if progress is not None:
             for module, row in zip(level, progress, strict=True):
                 module.progress = _module_progress(row)
