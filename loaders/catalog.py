@@ -10,7 +10,7 @@ import uuid
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select, text
+from sqlalchemy import BigInteger, BindParameter, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from loaders import ByIdLoader, ByParentLoader, DbLoader
@@ -102,6 +102,12 @@ class RootModulesByCourseIdLoader(ByParentLoader):
     filters = (Module.parent_module_id.is_(None),)
 
 
+def _ids(ids: set[int]) -> BindParameter:
+    """Many integer ids as one array parameter (``= ANY(:ids)``), cheaper to bind and send
+    than an IN list of as many parameters."""
+    return bindparam("ids", value=list(ids), type_=ARRAY(BigInteger))
+
+
 class _RowsByParents(DbLoader):
     """Read-only rows of ``model`` (Core rows: no ORM identity or state per row) for many
     parents at once, for big trees: keyed by a tuple of parent ids, each key gets one list
@@ -116,7 +122,7 @@ class _RowsByParents(DbLoader):
         column = table.c[self.key]
         async with self.db.session() as session:
             rows = (await session.execute(
-                select(table).where(column.in_({p for key in keys for p in key}))
+                select(table).where(column == any_(_ids({p for key in keys for p in key})))
                 .order_by(column, table.c.sequence_index, table.c.id))).all()
         grouped: dict[int, list[Any]] = defaultdict(list)
         position = list(table.c.keys()).index(self.key)
@@ -150,7 +156,7 @@ class _ViewerProgressMany(DbLoader):
         async with self.db.session() as session:
             rows = (await session.execute(
                 select(table).where(table.c.user_id.in_({user for user, _ in keys}),
-                                    column.in_({i for _, items in keys for i in items}))
+                                    column == any_(_ids({i for _, items in keys for i in items})))
                 .order_by(table.c.updated_at, table.c.id))).all()
         user, item = (list(table.c.keys()).index(name) for name in ("user_id", self.item))
         # Later rows win: the latest update of each (user, item).
