@@ -1,9 +1,17 @@
 """GraphQL for a course's module tree.
 
 ``Course.modules`` is a connection of the roots; below them ``children`` is a
-plain list in sequence order (bounded by the course's size). Every nested
-field goes through a per-request loader, so a tree of any width costs one
-statement per level and field.
+plain list in sequence order (bounded by the course's size).
+
+A tree is read level by level (``build_modules``): for all modules of a level,
+one batch each for their children, their content items, the items' content
+types and the viewer's progress, as far as the query selects them (fragments
+and aliases included). So a tree of any width costs one statement per level and
+field, and the tree's fields are plain attributes that resolve without a
+resolver call or an await: this is what keeps a 1,000-item tree cheap in CPU.
+A module or item met any other way (``node``, a mutation payload, a field not
+planned) gets ``Deferred`` loads for those attributes from ``is_type_of``,
+which the executor awaits only when the field is selected.
 """
 
 from __future__ import annotations
