@@ -7,9 +7,10 @@ width costs one query per loader.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import BigInteger, bindparam, select, text
+from sqlalchemy import BigInteger, BindParameter, any_, bindparam, select, text
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from loaders import ByIdLoader, ByParentLoader, DbLoader
@@ -101,30 +102,74 @@ class RootModulesByCourseIdLoader(ByParentLoader):
     filters = (Module.parent_module_id.is_(None),)
 
 
-class _ViewerProgress(DbLoader):
-    """The latest progress row of a user per item, keyed by (user_id, item_id)."""
+def _ids(ids: set[int]) -> BindParameter:
+    """Many integer ids as one array parameter (``= ANY(:ids)``), cheaper to bind and send
+    than an IN list of as many parameters."""
+    return bindparam("ids", value=list(ids), type_=ARRAY(BigInteger))
+
+
+class _RowsByParents(DbLoader):
+    """Read-only rows of ``model`` (Core rows: no ORM identity or state per row) for many
+    parents at once, for big trees: keyed by a tuple of parent ids, each key gets one list
+    of rows per parent, in sequence order. One future per list rather than per parent,
+    and every tuple asked for in the same tick is one statement."""
+
+    model: type
+    key: str
+
+    async def batch_load_fn(self, keys: list[tuple[int, ...]]) -> list[list[list[Any]]]:
+        table = self.model.__table__
+        column = table.c[self.key]
+        async with self.db.session() as session:
+            rows = (await session.execute(
+                select(table).where(column == any_(_ids({p for key in keys for p in key})))
+                .order_by(column, table.c.sequence_index, table.c.id))).all()
+        grouped: dict[int, list[Any]] = defaultdict(list)
+        position = list(table.c.keys()).index(self.key)
+        for row in rows:
+            grouped[row[position]].append(row)
+        empty: list[Any] = []
+        return [[grouped.get(parent, empty) for parent in key] for key in keys]
+
+
+class ModuleRowsByParentsLoader(_RowsByParents):
+    model = Module
+    key = "parent_module_id"
+
+
+class ContentRowsByModulesLoader(_RowsByParents):
+    model = ContentItem
+    key = "module_id"
+
+
+class _ViewerProgressMany(DbLoader):
+    """The latest progress row (a Core row) of a user per item, or None, for many items at
+    once: keyed by ``(user_id, item ids tuple)``, one list per key."""
 
     model: type
     item: str
 
-    async def batch_load_fn(self, keys: list[tuple[uuid.UUID, int]]) -> list[Any]:
-        users = {user for user, _ in keys}
-        items = {item for _, item in keys}
-        column = getattr(self.model, self.item)
+    async def batch_load_fn(self, keys: list[tuple[uuid.UUID, tuple[int, ...]]]
+                            ) -> list[list[Any]]:
+        table = self.model.__table__
+        column = table.c[self.item]
         async with self.db.session() as session:
             rows = (await session.execute(
-                select(self.model).where(self.model.user_id.in_(users), column.in_(items))
-                .order_by(self.model.updated_at, self.model.id))).scalars()
-            found = {(row.user_id, getattr(row, self.item)): row for row in rows}
-        return [found.get(key) for key in keys]
+                select(table).where(table.c.user_id.in_({user for user, _ in keys}),
+                                    column == any_(_ids({i for _, items in keys for i in items})))
+                .order_by(table.c.updated_at, table.c.id))).all()
+        user, item = (list(table.c.keys()).index(name) for name in ("user_id", self.item))
+        # Later rows win: the latest update of each (user, item).
+        found = {(row[user], row[item]): row for row in rows}
+        return [[found.get((user_id, i)) for i in items] for user_id, items in keys]
 
 
-class ModuleProgressByUserModuleLoader(_ViewerProgress):
+class ModuleProgressRowsLoader(_ViewerProgressMany):
     model = ModuleProgress
     item = "module_id"
 
 
-class ContentProgressByUserItemLoader(_ViewerProgress):
+class ContentProgressRowsLoader(_ViewerProgressMany):
     model = ContentProgress
     item = "content_item_id"
 

@@ -7,6 +7,7 @@ platform admins write them.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import select
@@ -17,12 +18,12 @@ from core.errors import NotFound, Validation
 from loaders.catalog import (
     ContentItemByIdLoader,
     ContentItemsByModuleIdLoader,
-    ContentProgressByUserItemLoader,
+    ContentProgressRowsLoader,
+    ContentRowsByModulesLoader,
     ContentTypeByIdLoader,
     CourseByIdLoader,
 )
 from models.course import ContentItem, ContentType, Module
-from models.learning import ContentProgress
 from resolvers import courses, modules
 from resolvers.catalog import (
     PageArgs,
@@ -105,27 +106,33 @@ async def get(ctx: Context, *, content_id: int) -> ContentItem:
     return item
 
 
-async def viewer_progress(ctx: Context, *, content_item_id: int) -> ContentProgress | None:
-    """The viewer's latest progress on a content item; None when there is none or no viewer."""
-    if ctx.viewer.user_id is None:
-        return None
-    return await ctx.loaders.get(ContentProgressByUserItemLoader).load(
-        (ctx.viewer.user_id, content_item_id))
+def items_many(ctx: Context, *, module_ids: list[int]) -> Awaitable[list[list[Any]]]:
+    """Each module's content items in sequence order, as read-only rows, in one batch (for
+    modules already shown: no visibility check)."""
+    return ctx.loaders.get(ContentRowsByModulesLoader).load(tuple(module_ids))
 
 
-async def viewer_progress_many(ctx: Context, *,
-                               content_item_ids: list[int]) -> list[ContentProgress | None]:
-    """The viewer's latest progress on each item, in one batch; Nones without a viewer."""
+async def viewer_progress(ctx: Context, *, content_item_id: int) -> Any | None:
+    """The viewer's latest progress row on a content item; None when there is none or no
+    viewer."""
+    return (await viewer_progress_many(ctx, content_item_ids=[content_item_id]))[0]
+
+
+async def viewer_progress_many(ctx: Context, *, content_item_ids: list[int]) -> list[Any | None]:
+    """The viewer's latest progress row on each item (read-only rows), in one batch; Nones
+    without a viewer."""
     if ctx.viewer.user_id is None:
         return [None] * len(content_item_ids)
-    return await ctx.loaders.get(ContentProgressByUserItemLoader).load_many(
-        [(ctx.viewer.user_id, item_id) for item_id in content_item_ids])
+    return await ctx.loaders.get(ContentProgressRowsLoader).load(
+        (ctx.viewer.user_id, tuple(content_item_ids)))
 
 
-async def types_of(ctx: Context, *, items: list[ContentItem]) -> list[ContentType]:
-    """The content type of each item, in one batch."""
-    return await ctx.loaders.get(ContentTypeByIdLoader).load_many(
-        [i.content_type_id for i in items])
+async def types_of(ctx: Context, *, items: list[Any]) -> list[ContentType]:
+    """The content type of each item, in one batch (one lookup per distinct type)."""
+    ids = list(dict.fromkeys(i.content_type_id for i in items))
+    found = dict(zip(ids, await ctx.loaders.get(ContentTypeByIdLoader).load_many(ids),
+                     strict=True))
+    return [found[i.content_type_id] for i in items]
 
 
 def valid_pass_mark(value: Any) -> bool:

@@ -8,6 +8,7 @@ and the cycle check of a move sees every earlier move.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from sqlalchemy import select, text, update
@@ -19,12 +20,12 @@ from core.errors import NotFound, Validation
 from loaders.catalog import (
     CourseByIdLoader,
     ModuleByIdLoader,
-    ModuleProgressByUserModuleLoader,
+    ModuleProgressRowsLoader,
+    ModuleRowsByParentsLoader,
     ModulesByParentIdLoader,
     RootModulesByCourseIdLoader,
 )
 from models.course import Module
-from models.learning import ModuleProgress
 from resolvers import courses
 from resolvers.catalog import PageArgs, apply, get_row, next_sequence_index, page_in_memory
 from resolvers.changes import reject_nulls
@@ -78,21 +79,24 @@ async def get_children(ctx: Context, *, module_id: int) -> list[Module]:
     return await ctx.loaders.get(ModulesByParentIdLoader).load(module_id)
 
 
-async def viewer_progress(ctx: Context, *, module_id: int) -> ModuleProgress | None:
-    """The viewer's latest progress on a module; None when there is none or no viewer."""
-    if ctx.viewer.user_id is None:
-        return None
-    return await ctx.loaders.get(ModuleProgressByUserModuleLoader).load(
-        (ctx.viewer.user_id, module_id))
+def children_many(ctx: Context, *, module_ids: list[int]) -> Awaitable[list[list[Any]]]:
+    """Each module's direct children in sequence order, as read-only rows, in one batch
+    (for modules already shown: no visibility check)."""
+    return ctx.loaders.get(ModuleRowsByParentsLoader).load(tuple(module_ids))
 
 
-async def viewer_progress_many(ctx: Context, *,
-                               module_ids: list[int]) -> list[ModuleProgress | None]:
-    """The viewer's latest progress on each module, in one batch; Nones without a viewer."""
+async def viewer_progress(ctx: Context, *, module_id: int) -> Any | None:
+    """The viewer's latest progress row on a module; None when there is none or no viewer."""
+    return (await viewer_progress_many(ctx, module_ids=[module_id]))[0]
+
+
+async def viewer_progress_many(ctx: Context, *, module_ids: list[int]) -> list[Any | None]:
+    """The viewer's latest progress row on each module (read-only rows), in one batch;
+    Nones without a viewer."""
     if ctx.viewer.user_id is None:
         return [None] * len(module_ids)
-    return await ctx.loaders.get(ModuleProgressByUserModuleLoader).load_many(
-        [(ctx.viewer.user_id, module_id) for module_id in module_ids])
+    return await ctx.loaders.get(ModuleProgressRowsLoader).load(
+        (ctx.viewer.user_id, tuple(module_ids)))
 
 
 async def _next_index(session: AsyncSession, course_id: int, parent_id: int | None) -> int:

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
+from graphql import (
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLResolveInfo,
+    InlineFragmentNode,
+)
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.context import Context
 from loaders.catalog import ContentItemByIdLoader, ContentTypeByIdLoader, ModuleByIdLoader
 from models.course import ContentItem as ContentItemModel
 from models.course import ContentType as ContentTypeModel
@@ -21,13 +30,15 @@ from schema.pages import connection, load_rows
 if TYPE_CHECKING:
     from schema.course_tree import Module
 
-UNKNOWN = object()  # progress not fetched yet (None means: fetched, and there is none)
+UNKNOWN = object()  # not fetched yet (a progress of None means: fetched, and there is none)
+GLOBAL_ID = "The Globally Unique ID of this object"
 
 
 @strawberry.type(description="A kind of content item (video, quiz, lab ...) and the keys its "
                              "data must carry.")
 class ContentType(relay.Node):
     id: relay.NodeID[int]
+    _id: relay.GlobalID = strawberry.field(name="id", description=GLOBAL_ID)
     name: str = strawberry.field(description="Machine name, unique, e.g. video.")
     label: str = strawberry.field(description="Human label, e.g. Video.")
     description: str = strawberry.field(description="Free text.")
@@ -37,8 +48,14 @@ class ContentType(relay.Node):
 
     @classmethod
     def from_model(cls, row: ContentTypeModel) -> ContentType:
-        return cls(id=row.id, name=row.name, label=row.label, description=row.description,
+        return cls(id=row.id, _id=relay.to_base64("ContentType", row.id), name=row.name,
+                   label=row.label, description=row.description,
                    required_fields=list(row.required_fields), prompt_name=row.prompt_name)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: GraphQLResolveInfo) -> bool:
+        # A plain check: strawberry's default one costs more than the rest of the object.
+        return isinstance(obj, cls)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -55,28 +72,54 @@ class ViewerContentProgress:
     completed_at: datetime | None = strawberry.field(description="When the viewer finished.")
 
 
+async def _module_of(root: ContentItem, info: Info
+                     ) -> Annotated[Module, strawberry.lazy("schema.course_tree")]:
+    from schema.course_tree import Module
+
+    row = await info.context.loaders.get(ModuleByIdLoader).load(root._model.module_id)
+    return Module.from_model(row)
+
+
 @strawberry.type(description="A learning material inside a module.")
 class ContentItem(relay.Node):
     id: relay.NodeID[int]
+    _id: relay.GlobalID = strawberry.field(name="id", description=GLOBAL_ID)
     title: str = strawberry.field(description="Title.")
     description: str = strawberry.field(description="Free text.")
     data_json: JSON = strawberry.field(description="Type-specific data, e.g. a video URL.")
     sequence_index: int = strawberry.field(description="Position within its module.")
     estimated_duration_seconds: int | None = strawberry.field(
         description="How long it takes, in seconds.")
+    # Plain attributes, filled in batch for a whole list when the query asks for them (see
+    # build_items); left UNKNOWN, is_type_of turns them into a Deferred load.
+    content_type: ContentType = strawberry.field(default=UNKNOWN,
+                                                 description="What kind of item this is.")
+    module: Annotated[Module, strawberry.lazy("schema.course_tree")] = strawberry.field(
+        resolver=_module_of, description="The module the item belongs to.")
+    progress: ViewerContentProgress | None = strawberry.field(
+        default=UNKNOWN, description="The viewer's progress on this item (the latest across "
+                                     "offerings); null when none or anonymous.")
     _model: strawberry.Private[ContentItemModel]
-    # Filled in batch by the parent list when it knows them (see prefetched_items), so
-    # these fields need no resolver call per item on big trees.
-    _type: strawberry.Private[ContentTypeModel | None] = None
-    _progress: strawberry.Private[Any] = UNKNOWN
 
     @classmethod
-    def from_model(cls, row: ContentItemModel, *, content_type: ContentTypeModel | None = None,
+    def from_model(cls, row: ContentItemModel, *, content_type: Any = UNKNOWN,
                    progress: Any = UNKNOWN) -> ContentItem:
-        return cls(id=row.id, title=row.title, description=row.description,
-                   data_json=row.data_json, sequence_index=row.sequence_index,
-                   estimated_duration_seconds=row.estimated_duration_seconds, _model=row,
-                   _type=content_type, _progress=progress)
+        return cls(id=row.id, _id=relay.to_base64("ContentItem", row.id), title=row.title,
+                   description=row.description, data_json=row.data_json,
+                   sequence_index=row.sequence_index,
+                   estimated_duration_seconds=row.estimated_duration_seconds,
+                   content_type=content_type, progress=progress, _model=row)
+
+    @classmethod
+    def is_type_of(cls, obj: Any, info: GraphQLResolveInfo) -> bool:
+        # Runs before any field of the object is resolved, with the request's context.
+        if not isinstance(obj, cls):
+            return False
+        if obj.content_type is UNKNOWN:
+            obj.content_type = Deferred(_load_type, info.context, obj._model.content_type_id)
+        if obj.progress is UNKNOWN:
+            obj.progress = Deferred(_load_progress, info.context, obj.id)
+        return True
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -86,33 +129,28 @@ class ContentItem(relay.Node):
             info.context, course_ids=[r.course_id if r else 0 for r in rows])
         return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]
 
-    @strawberry.field(description="What kind of item this is.")
-    def content_type(self, info: Info) -> ContentType:
-        if self._type is not None:
-            return ContentType.from_model(self._type)
-        return self._load_type(info)
 
-    async def _load_type(self, info: Info) -> ContentType:
-        row = await info.context.loaders.get(ContentTypeByIdLoader).load(
-            self._model.content_type_id)
-        return ContentType.from_model(row)
 
-    @strawberry.field(description="The module the item belongs to.")
-    async def module(self, info: Info) -> Annotated[Module, strawberry.lazy("schema.course_tree")]:
-        from schema.course_tree import Module
+class Deferred:
+    """A field value loaded only if the field is resolved: ``load(*args)`` runs when the
+    executor awaits it. Unlike a coroutine it may be left unawaited."""
 
-        row = await info.context.loaders.get(ModuleByIdLoader).load(self._model.module_id)
-        return Module.from_model(row)
+    __slots__ = ("_args", "_load")
 
-    @strawberry.field(description="The viewer's progress on this item (the latest across "
-                                  "offerings); null when none or anonymous.")
-    def progress(self, info: Info) -> ViewerContentProgress | None:
-        if self._progress is not UNKNOWN:
-            return _progress(self._progress)
-        return self._load_progress(info)
+    def __init__(self, load: Callable[..., Awaitable[Any]], *args: Any) -> None:
+        self._load = load
+        self._args = args
 
-    async def _load_progress(self, info: Info) -> ViewerContentProgress | None:
-        return _progress(await content.viewer_progress(info.context, content_item_id=self.id))
+    def __await__(self):
+        return self._load(*self._args).__await__()
+
+
+async def _load_type(ctx: Context, content_type_id: int) -> ContentType:
+    return ContentType.from_model(await content.get_type(ctx, content_type_id=content_type_id))
+
+
+async def _load_progress(ctx: Context, item_id: int) -> ViewerContentProgress | None:
+    return _progress(await content.viewer_progress(ctx, content_item_id=item_id))
 
 
 def _progress(row) -> ViewerContentProgress | None:
@@ -123,23 +161,61 @@ def _progress(row) -> ViewerContentProgress | None:
                                  started_at=row.started_at, completed_at=row.completed_at)
 
 
-def selects(info: Info, name: str) -> bool:
-    return any(getattr(s, "name", None) == name
-               for field in info.selected_fields for s in field.selections)
+def subfields(nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
+              ) -> dict[str, list[FieldNode]]:
+    """The fields selected under ``nodes`` (one field's nodes, merged), by field name,
+    through inline fragments and fragment spreads; directives are not evaluated, so a
+    field under ``@skip`` counts as selected (it is only fetched for nothing)."""
+    found: dict[str, list[FieldNode]] = {}
+
+    def walk(selection_set) -> None:
+        if selection_set is None:
+            return
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                found.setdefault(selection.name.value, []).append(selection)
+            elif isinstance(selection, InlineFragmentNode):
+                walk(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                fragment = fragments.get(selection.name.value)
+                if fragment is not None:
+                    walk(fragment.selection_set)
+
+    for node in nodes:
+        walk(node.selection_set)
+    return found
 
 
-async def prefetched_items(info: Info, rows: list[ContentItemModel]) -> list[ContentItem]:
+async def build_items(ctx: Context, rows: list[ContentItemModel], *, with_type: bool,
+                      with_progress: bool,
+                      types: dict[int, ContentType] | None = None) -> list[ContentItem]:
     """Items with their content type and the viewer's progress fetched for the whole list
-    (batched with every other list of the same level) when the query asks for them."""
-    types: list = [None] * len(rows)
-    progress: list = [UNKNOWN] * len(rows)
-    if rows and selects(info, "contentType"):
-        types = await content.types_of(info.context, items=rows)
-    if rows and selects(info, "progress"):
-        progress = await content.viewer_progress_many(info.context,
+    at once when asked for; ``types`` shares one ContentType object per type between
+    lists."""
+    if not rows:
+        return []
+    kinds: list[Any] = [UNKNOWN] * len(rows)
+    progress: list[Any] = [UNKNOWN] * len(rows)
+    if with_type and with_progress:
+        found, progress = await asyncio.gather(
+            content.types_of(ctx, items=rows),
+            content.viewer_progress_many(ctx, content_item_ids=[r.id for r in rows]))
+    elif with_type:
+        found = await content.types_of(ctx, items=rows)
+    elif with_progress:
+        progress = await content.viewer_progress_many(ctx,
                                                       content_item_ids=[r.id for r in rows])
+    if with_type:
+        types = {} if types is None else types
+        for index, row in enumerate(found):
+            kind = types.get(row.id)
+            if kind is None:
+                kind = types[row.id] = ContentType.from_model(row)
+            kinds[index] = kind
+    if with_progress:
+        progress = [None if p is None else _progress(p) for p in progress]
     return [ContentItem.from_model(r, content_type=t, progress=p)
-            for r, t, p in zip(rows, types, progress, strict=True)]
+            for r, t, p in zip(rows, kinds, progress, strict=True)]
 
 
 @strawberry.type(description="A page of content types.")
