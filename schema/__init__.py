@@ -16,7 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.community import CommunityMutation, CommunityQuery
-from schema.errors import ErrorShaping
+from schema.errors import ErrorShaping, Schema
 from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
@@ -49,7 +49,7 @@ SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with this deployment's limits, caches and error shaping."""
     settings = settings or Settings()
-    return strawberry.Schema(
+    return Schema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),

@@ -5,7 +5,9 @@ scalar cannot parse or a missing non-null variable, are the client's mistake:
 ``BAD_USER_INPUT`` with their message, not logged as server errors.
 
 The client of a masked error sees a generic message and the request id; the
-log has the traceback under the same id.
+log has the traceback under the same id. That is the only log line an error
+makes: strawberry's own logging of every error (a wrong password, a 404, a
+typo in a query, each at ERROR with a traceback) is turned off in ``Schema``.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import strawberry
 from graphql import GraphQLError, VariableDefinitionNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
@@ -58,6 +61,13 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     return GraphQLError("Internal server error", nodes=error.nodes, source=error.source,
                         positions=error.positions, path=error.path,
                         extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+class Schema(strawberry.Schema):
+    """strawberry's Schema without its per-error ERROR log; see the module docstring."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
+        return None
 
 
 class ErrorShaping(SchemaExtension):

@@ -50,3 +50,20 @@ def test_an_error_at_a_path_without_a_domain_cause_is_still_masked(caplog):
     assert shaped.message == "Internal server error"
     assert shaped.extensions == {"code": "INTERNAL_SERVER_ERROR", "requestId": "req-1"}
     assert len(caplog.records) == 1
+
+
+async def test_the_clients_own_errors_make_no_error_log(client, services, caplog):
+    await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
+    headers = await login_bearer(client, "root@example.com")
+    with caplog.at_level(logging.INFO):
+        missing = await gql_raw(client, 'query { node(id: "TW9kdWxlOjk5OTk5") { id } }',
+                                headers=headers)
+        typo = await gql_raw(client, "query { viewr { kind } }")
+        denied = await gql_raw(client, OVERVIEW, {"d": "2026-01-01"})
+        bad_date = await gql_raw(client, OVERVIEW, {"d": "not-a-date"}, headers=headers)
+
+    assert missing["data"] == {"node": None}
+    assert typo["errors"][0]["message"] == "Cannot query field 'viewr' on type 'Query'."
+    assert error_codes(denied) == ["UNAUTHENTICATED"]
+    assert error_codes(bad_date) == ["BAD_USER_INPUT"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
