@@ -282,10 +282,10 @@ class Broker:
         """A publisher for a burst of messages on one topic (a streamed answer).
 
         Each message reaches this process's subscribers at once; the others get
-        them batched, in order and one by one: a notification carries what queued
-        up over ``STREAM_LINGER_SECONDS`` and while the last one was sent, so a
-        fast stream costs a few notifications a second, not one per message. Use
-        it as an async context manager.
+        them batched, in order and one by one: the first at once, then each
+        notification carries what queued up over ``STREAM_LINGER_SECONDS`` and
+        while the last one was sent, so a fast stream costs a few notifications a
+        second, not one per message. Use it as an async context manager.
         """
         _check_topic(topic)
         return StreamPublisher(self, topic)
@@ -466,6 +466,7 @@ class StreamPublisher:
         self._topic = topic
         self._pending: list[dict] = []
         self._sending: asyncio.Task | None = None
+        self._lingers = False
 
     def send(self, message: dict) -> None:
         """Deliver ``message`` locally now and queue it for the other instances."""
@@ -479,7 +480,11 @@ class StreamPublisher:
 
     async def _drain(self) -> None:
         while self._pending:
-            await asyncio.sleep(STREAM_LINGER_SECONDS)
+            if self._lingers:
+                await asyncio.sleep(STREAM_LINGER_SECONDS)
+            # The first message (an answer's first token) goes at once; later ones wait
+            # for company.
+            self._lingers = True
             batch, self._pending = self._pending, []
             try:
                 await self._broker._notify_batch(self._topic, batch)
