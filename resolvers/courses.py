@@ -2,7 +2,15 @@
 
 Visibility: instructors and platform admins see every course; everyone else
 (students, anonymous callers) sees published courses only, and an
-unpublished course is "not found" for them. Authoring (create needs the
+unpublished course is "not found" for them.
+
+Offerings: lists show students PUBLIC offerings only. Reached by id (GraphQL
+``node``, ``get_offering``), an offering of a course the viewer can see is
+found when it is PUBLIC or UNLISTED ("unlisted" means left out of lists, yet
+open to whoever has its id, like an unlisted link); a PRIVATE one only for
+instructors and platform admins. A learner with an enrollment in an offering
+(whatever its status) always reaches that offering and its course, even an
+unpublished course, since their enrollments list it. Authoring (create needs the
 INSTRUCTOR role; change, delete and new offerings need the course's creator or
 a platform admin).
 """
@@ -23,6 +31,7 @@ from loaders.catalog import (
     CourseOfferingByIdLoader,
     CourseOfferingsByCourseIdLoader,
     CourseStatsByIdLoader,
+    EnrollmentsByUserIdLoader,
 )
 from models.course import (
     ENROLLMENT_STATUSES,
@@ -177,6 +186,19 @@ def offering_visible(viewer: Viewer, offering: CourseOffering) -> bool:
     return offering.visibility == "PUBLIC" or can_author(viewer)
 
 
+def offering_reachable(viewer: Viewer, offering: CourseOffering) -> bool:
+    """By id, UNLISTED offerings are open like PUBLIC ones; PRIVATE ones are for authors."""
+    return offering.visibility != "PRIVATE" or can_author(viewer)
+
+
+async def enrolled_offering_ids(ctx: Context) -> frozenset[int]:
+    """The offerings the viewer has an enrollment in, any status (one batched read)."""
+    if ctx.viewer.user_id is None:
+        return frozenset()
+    rows = await ctx.loaders.get(EnrollmentsByUserIdLoader).load(ctx.viewer.user_id)
+    return frozenset(e.course_offering_id for e in rows)
+
+
 async def get_offerings(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
     """A course's offerings in id order (one batched read for many courses)."""
     await get(ctx, course_id=course_id)
@@ -185,11 +207,25 @@ async def get_offerings(ctx: Context, *, course_id: int, page: PageArgs) -> Page
     return page_in_memory(visible, ("id",), page)
 
 
+async def get_offerings_many(ctx: Context, *, ids: list[int]) -> list[CourseOffering | None]:
+    """Offerings by id in one batch; None where missing or hidden from the viewer: the
+    offering's course must be visible and the offering not PRIVATE (authors see all), or
+    the viewer has an enrollment in it."""
+    rows = await ctx.loaders.get(CourseOfferingByIdLoader).load_many(ids)
+    present = [r for r in rows if r is not None]
+    seen = await get_visible_many(ctx, course_ids=[r.course_id for r in present])
+    open_ids = {r.id for r, c in zip(present, seen, strict=True)
+                if c is not None and offering_reachable(ctx.viewer, r)}
+    enrolled = (await enrolled_offering_ids(ctx)
+                if any(r.id not in open_ids for r in present) else frozenset())
+    return [r if r is not None and (r.id in open_ids or r.id in enrolled) else None
+            for r in rows]
+
+
 async def get_offering(ctx: Context, *, offering_id: int) -> CourseOffering:
-    """An offering of a course the viewer may see, or NotFound."""
-    offering = await ctx.loaders.get(CourseOfferingByIdLoader).load(offering_id)
-    if offering is None or not can_see(
-            ctx.viewer, await ctx.loaders.get(CourseByIdLoader).load(offering.course_id)):
+    """An offering the viewer may reach by id (see ``get_offerings_many``), or NotFound."""
+    offering = (await get_offerings_many(ctx, ids=[offering_id]))[0]
+    if offering is None:
         raise NotFound("Course offering not found")
     return offering
 

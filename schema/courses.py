@@ -12,7 +12,6 @@ from strawberry import relay
 from strawberry.types import Info
 
 from loaders.catalog import (
-    CourseOfferingByIdLoader,
     DepartmentByIdLoader,
     SubjectByIdLoader,
     UniversityByIdLoader,
@@ -22,7 +21,7 @@ from models.course import CourseOffering as OfferingModel
 from resolvers import courses
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.institutions import Department, Subject, University
-from schema.pages import connection, ids_or_zero, load_rows
+from schema.pages import connection, ids_or_zero
 
 if TYPE_CHECKING:
     from schema.course_tree import ModuleConnection
@@ -172,10 +171,8 @@ class CourseOffering(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[CourseOffering | None]:
-        rows = await load_rows(info, CourseOfferingByIdLoader, node_ids)
-        visible = await courses.get_visible_many(
-            info.context, course_ids=[r.course_id if r else 0 for r in rows])
-        return [cls.from_model(r) if r and c else None for r, c in zip(rows, visible, strict=True)]
+        rows = await courses.get_offerings_many(info.context, ids=ids_or_zero(node_ids))
+        return [cls.from_model(r) if r else None for r in rows]
 
     @strawberry.field(description="The course this is a run of.")
     async def course(self, info: Info) -> Course:
