@@ -263,8 +263,10 @@ async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
     """Counts for a course: offerings, enrollments by status, modules, content, ratings.
 
     ``completion_rate`` is the percentage of the course's enrollments that are
-    COMPLETED (two decimals; 0.0 without enrollments).
+    COMPLETED (two decimals; 0.0 without enrollments). Signed-in viewers only, on
+    every face (the reference's stats endpoint needs a token).
     """
+    ctx.viewer.require_user()
     await get(ctx, course_id=course_id)
     row = await ctx.loaders.get(CourseStatsByIdLoader).load(course_id)
     by_status = {status: int(row["enrollments_by_status"].get(status, 0))

@@ -135,7 +135,8 @@ class Course(relay.Node):
                                            page=page_args(first, after))
         return connection(CourseOfferingConnection, page, CourseOffering.from_model)
 
-    @strawberry.field(description="Counts about the course.")
+    @strawberry.field(description="Counts about the course (signed-in viewers; "
+                                  "UNAUTHENTICATED otherwise).")
     async def stats(self, info: Info) -> CourseStats:
         return CourseStats.from_stats(await courses.get_stats(info.context, course_id=self.id))
 
