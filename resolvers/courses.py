@@ -230,6 +230,16 @@ async def get_offering(ctx: Context, *, offering_id: int) -> CourseOffering:
     return offering
 
 
+async def get_course_of(ctx: Context, *, offering: CourseOffering) -> Course:
+    """The course an offering (already reached by the viewer) runs: visible as ``get``
+    decides, or because the viewer has an enrollment in that offering; NotFound otherwise."""
+    course = await ctx.loaders.get(CourseByIdLoader).load(offering.course_id)
+    if course is not None and (can_see(ctx.viewer, course)
+                               or offering.id in await enrolled_offering_ids(ctx)):
+        return course
+    raise NotFound(COURSE_NOT_FOUND)
+
+
 def _as_utc(value: datetime) -> datetime:
     """A datetime without an offset is taken as UTC, whichever face sent it."""
     return value if value.tzinfo else value.replace(tzinfo=UTC)

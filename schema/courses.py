@@ -160,14 +160,14 @@ class CourseOffering(relay.Node):
     enrollment_end: datetime | None = strawberry.field(
         description="When enrollment closes; null means never.")
     visibility: OfferingVisibility = strawberry.field(description="Who can find and join it.")
-    course_id: strawberry.Private[int]
+    _model: strawberry.Private[OfferingModel]
 
     @classmethod
     def from_model(cls, row: OfferingModel) -> CourseOffering:
         return cls(id=row.id, term_name=row.term_name, starts_at=row.starts_at,
                    ends_at=row.ends_at, enrollment_start=row.enrollment_start,
                    enrollment_end=row.enrollment_end,
-                   visibility=OfferingVisibility(row.visibility), course_id=row.course_id)
+                   visibility=OfferingVisibility(row.visibility), _model=row)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -175,9 +175,11 @@ class CourseOffering(relay.Node):
         rows = await courses.get_offerings_many(info.context, ids=ids_or_zero(node_ids))
         return [cls.from_model(r) if r else None for r in rows]
 
-    @strawberry.field(description="The course this is a run of.")
+    @strawberry.field(description="The course this is a run of (its enrolled learners see "
+                                  "it even when unpublished).")
     async def course(self, info: Info) -> Course:
-        return Course.from_model(await courses.get(info.context, course_id=self.course_id))
+        return Course.from_model(await courses.get_course_of(info.context,
+                                                             offering=self._model))
 
 
 @strawberry.type(description="A page of courses.")
