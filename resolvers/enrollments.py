@@ -57,6 +57,12 @@ async def get(ctx: Context, *, enrollment_id: int) -> Enrollment:
     return enrollment
 
 
+async def get_many(ctx: Context, *, ids: list[int]) -> list[Enrollment | None]:
+    """Enrollments by id in one batch; None where missing or not the viewer's to see."""
+    rows = await ctx.loaders.get(EnrollmentByIdLoader).load_many(ids)
+    return [r if can_see_enrollment(ctx, r) else None for r in rows]
+
+
 async def get_all_for_user(ctx: Context, *, user_id: uuid.UUID, page: PageArgs) -> Page:
     """A user's enrollments in the order they were made (the user or a platform admin),
     batched per request across users."""

@@ -11,7 +11,7 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from loaders.catalog import CourseOfferingByIdLoader, EnrollmentByIdLoader
+from loaders.catalog import CourseOfferingByIdLoader
 from loaders.user import UserByIdLoader
 from models.course import Enrollment as EnrollmentModel
 from resolvers import enrollments
@@ -46,10 +46,8 @@ class Enrollment(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Enrollment | None]:
-        rows = await info.context.loaders.get(EnrollmentByIdLoader).load_many(
-            ids_or_zero(node_ids))
-        return [cls.from_model(r) if enrollments.can_see_enrollment(info.context, r) else None
-                for r in rows]
+        rows = await enrollments.get_many(info.context, ids=ids_or_zero(node_ids))
+        return [cls.from_model(r) if r else None for r in rows]
 
     @strawberry.field(description="The offering the learner is enrolled in.")
     async def course_offering(self, info: Info) -> CourseOffering:

@@ -9,7 +9,7 @@ from strawberry import relay
 from core.auth.viewer import Viewer
 from core.context import Context
 from core.errors import NotFound
-from resolvers import courses
+from resolvers import courses, enrollments
 from tests.fixtures import bearer_for, create_user, gql, gql_raw
 from tests.twosigma.learner_helpers import API, course, enroll, offering
 
@@ -59,3 +59,28 @@ async def test_enrolled_learner_sees_an_unpublished_course(client, services):
     with pytest.raises(NotFound, match="Course not found"):
         await courses.get_course_of(Context(services=services, viewer=viewer),
                                     offering=hidden_term)
+
+
+async def test_enrollments_by_id_follow_the_resolver_rule(client, services):
+    learner = await create_user(services, email="lea@example.com")
+    other = await create_user(services, email="oth@example.com")
+    teacher = await create_user(services, email="tea@example.com", roles=["INSTRUCTOR"])
+    row = await enroll(services, learner, await offering(services, await course(services)))
+    ids = [row.id, row.id + 100]
+
+    def ctx_of(user, *roles):
+        viewer = Viewer(kind="user", user_id=user.id, roles=frozenset(roles), user=user)
+        return Context(services=services, viewer=viewer)
+
+    assert [r and r.id for r in await enrollments.get_many(ctx_of(learner), ids=ids)] == [
+        row.id, None]
+    assert [r and r.id for r in await enrollments.get_many(
+        ctx_of(teacher, "INSTRUCTOR"), ids=ids)] == [row.id, None]
+    assert await enrollments.get_many(ctx_of(other), ids=ids) == [None, None]
+    assert await enrollments.get_many(Context(services=services), ids=ids) == [None, None]
+    node = "query($id: ID!) { node(id: $id) { ... on Enrollment { status } } }"
+    variables = {"id": relay.to_base64("Enrollment", row.id)}
+    assert (await gql(client, node, variables, headers=await bearer_for(services, learner))
+            )["node"] == {"status": "ACTIVE"}
+    assert (await gql(client, node, variables, headers=await bearer_for(services, other))
+            )["node"] is None
