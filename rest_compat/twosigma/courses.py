@@ -22,12 +22,16 @@ Where the reference is silent we answer as its FastAPI backend would:
   ``ends_at`` must be after ``starts_at`` and ``enrollment_end`` after
   ``enrollment_start`` (400); a datetime without an offset is taken as UTC (the
   resolver decides that for every face). The list shows students PUBLIC offerings only.
+  The reference has no endpoint for one offering; GraphQL ``node`` reaches an
+  UNLISTED offering by id, a PRIVATE one only for instructors, platform admins
+  and learners enrolled in it (``courses.get_offerings_many``).
 - ``GET /courses/{id}/stats`` (token required) answers ``course_id``,
   ``offerings_count``, ``total_enrollments``, ``active_enrollments``,
   ``enrollments_by_status`` (every status, zeros included), ``modules_count``,
   ``content_items_count``, ``average_rating`` (two decimals, null without
   reviews), ``review_count`` and ``completion_rate`` (percent of enrollments
-  COMPLETED, two decimals).
+  COMPLETED, two decimals). The token rule lives in ``courses.get_stats``, so GraphQL's
+  ``Course.stats`` is UNAUTHENTICATED without one too.
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ Where the reference is silent we answer as its FastAPI backend would:
   ``course_offering`` { ``id``, ``term_name``, ``starts_at``, ``ends_at``,
   ``course`` { ``id``, ``title``, ``code`` } }.
 - ``GET /enrollments/my-enrollments`` lists in enrollment order and takes
-  ``skip``/``limit`` like the other lists.
+  ``skip``/``limit`` like the other lists; it lists offerings of unpublished
+  courses too, since a learner enrolled in an offering sees its course (GraphQL
+  ``myEnrollments`` answers the same).
 - ``POST /enrollments/`` answers 201. An unknown offering (or one of a course
   the learner cannot see) is 404 ``{"detail": "Course offering not found"}``;
   a PRIVATE offering is 403; outside the enrollment window it is 400
