@@ -33,6 +33,8 @@ def _tree_query(depth: int) -> str:
 
 
 TREE = _tree_query(DEPTH)
+# Course statistics need a signed-in viewer, so anonymous viewers ask for the tree alone.
+ANONYMOUS_TREE = TREE.replace("stats { modulesCount contentItemsCount } ", "")
 
 
 async def _build(services, *, level_sizes: list[int], learner, kind_id: int) -> Course:
@@ -107,7 +109,7 @@ async def test_tree_progress_is_null_for_anonymous_viewers(client, services):
     video = await add(services, ContentType, name="video", label="Video")
     course = await _build(services, level_sizes=[1, 1, 1, 1, 1, 1, 1, 1], learner=learner,
                           kind_id=video.id)
-    data = await gql(client, TREE, {"id": relay.to_base64("Course", course.id)})
+    data = await gql(client, ANONYMOUS_TREE, {"id": relay.to_base64("Course", course.id)})
     root = data["node"]["modules"]["edges"][0]["node"]
     assert root["progress"] is None
     assert root["content"][0]["progress"] is None
