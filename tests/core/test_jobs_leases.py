@@ -128,7 +128,9 @@ async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_owner(ser
     job_id = await lease_job(services)
     # A long lease: A does not renew during the test; its lease is made to run out below,
     # as if A's process had been paused longer than the lease.
-    worker_a = await started(services, {"test.lease": handler_a}, lease_seconds=30)
+    # One task: A's handler holds it, so A cannot re-claim the job itself once it expires.
+    worker_a = await started(services, {"test.lease": handler_a}, lease_seconds=30,
+                             concurrency=1)
     worker_b: JobWorker | None = None
     try:
         await asyncio.wait_for(a_running.wait(), 5)
@@ -164,7 +166,8 @@ async def test_a_worker_that_lost_its_lease_does_not_overwrite_the_new_owner(ser
 async def test_a_failed_attempt_of_a_lost_lease_does_not_requeue_the_job(services):
     failing_a, a_running, a_release = blocking(ValueError("late failure"))
     job_id = await lease_job(services)
-    worker_a = await started(services, {"test.lease": failing_a}, lease_seconds=30)
+    worker_a = await started(services, {"test.lease": failing_a}, lease_seconds=30,
+                             concurrency=1)
     try:
         await asyncio.wait_for(a_running.wait(), 5)
         await take_over(services, job_id)
@@ -181,7 +184,7 @@ async def test_a_failed_attempt_of_a_lost_lease_does_not_requeue_the_job(service
 async def test_renewal_stops_once_the_lease_is_lost(services, caplog):
     slow, running, release = blocking()
     job_id = await lease_job(services)
-    worker = await started(services, {"test.lease": slow}, lease_seconds=0.3)
+    worker = await started(services, {"test.lease": slow}, lease_seconds=0.3, concurrency=1)
     try:
         await asyncio.wait_for(running.wait(), 5)
         with caplog.at_level(logging.WARNING, logger="core.jobs"):
