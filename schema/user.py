@@ -141,8 +141,6 @@ class User(relay.Node):
 
     @strawberry.field(description="Onboarding answers; self and admins only.")
     async def profile(self, info: Info) -> UserProfile | None:
-        if not self._private(info):
-            return None
         row = await profile_resolvers.get_profile(info.context, user_id=self._model.id)
         if row is None:
             return None
@@ -155,10 +153,8 @@ class User(relay.Node):
     @strawberry.field(description="Global IDs of the subjects the user prefers; self and "
                                   "admins only.")
     async def subject_preferences(self, info: Info) -> list[strawberry.ID] | None:
-        if not self._private(info):
-            return None
         ids = await profile_resolvers.get_subject_ids(info.context, user_id=self._model.id)
-        return [global_id("Subject", i) for i in ids]
+        return None if ids is None else [global_id("Subject", i) for i in ids]
 
     @strawberry.field(description="The user's module progress, oldest first; self and admins "
                                   "only (null for others).")
