@@ -1,4 +1,8 @@
-"""A learner's own settings and onboarding answers: name, locale, time zone, profile."""
+"""A learner's own settings and onboarding answers: name, locale, time zone, profile.
+
+Onboarding answers and subject preferences are private: only the user themself and platform
+admins read them (``get_profile`` / ``get_subject_ids`` answer None for anyone else).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from loaders.profile import SubjectIdsByUserIdLoader, UserProfileByUserIdLoader
 from loaders.user import UserByIdLoader
 from models.course import UserProfile
 from models.user import User
+from resolvers.access import is_self_or_admin
 
 FULL_NAME_MAX = 200
 _LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8}){0,3}$")
@@ -70,10 +75,16 @@ async def update_me(ctx: Context, *, full_name: str | None = None, locale: str |
 
 
 async def get_profile(ctx: Context, *, user_id: uuid.UUID) -> UserProfile | None:
-    """The onboarding answers of a user, through the request's loader."""
+    """The onboarding answers of a user, through the request's loader; None when there are
+    none or the viewer is neither the user nor a platform admin."""
+    if not is_self_or_admin(ctx, user_id):
+        return None
     return await ctx.loaders.get(UserProfileByUserIdLoader).load(user_id)
 
 
-async def get_subject_ids(ctx: Context, *, user_id: uuid.UUID) -> list[int]:
-    """Ids of the subjects a user said they prefer, ascending."""
+async def get_subject_ids(ctx: Context, *, user_id: uuid.UUID) -> list[int] | None:
+    """Ids of the subjects a user said they prefer, ascending; None (not shown) when the
+    viewer is neither the user nor a platform admin."""
+    if not is_self_or_admin(ctx, user_id):
+        return None
     return await ctx.loaders.get(SubjectIdsByUserIdLoader).load(user_id)

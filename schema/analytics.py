@@ -1,6 +1,7 @@
 """GraphQL for the course platform: admin analytics (platform admins only).
 
-Each figure is defined in ``resolvers/analytics.py``.
+Each figure is defined in ``resolvers/analytics.py``. A ``course`` argument that is not a
+well-formed Course global ID is BAD_USER_INPUT ``Invalid Course id`` (``schema/pages.py``).
 """
 
 from __future__ import annotations
@@ -11,8 +12,8 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from core.errors import NotFound
 from resolvers import analytics
+from schema.pages import global_int_id
 
 
 @strawberry.type(description="Sign-ups on one UTC day.")
@@ -115,9 +116,7 @@ class AnalyticsCommunity:
 def _course_id(course: relay.GlobalID | None) -> int | None:
     if course is None:
         return None
-    if course.type_name != "Course" or not course.node_id.isdigit():
-        raise NotFound("Course not found")
-    return int(course.node_id)
+    return global_int_id(course, "Course", field="course")
 
 
 @strawberry.type(description="The platform dashboard. Dates are UTC days, both inclusive.")

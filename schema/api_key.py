@@ -1,4 +1,8 @@
-"""GraphQL for the viewer's API keys."""
+"""GraphQL for the viewer's API keys.
+
+A malformed ApiKey id is BAD_USER_INPUT ``Invalid ApiKey id`` (``schema.user.global_uuid_id``);
+a well-formed one that is not one of the viewer's keys is NOT_FOUND.
+"""
 
 from __future__ import annotations
 
@@ -10,10 +14,9 @@ from strawberry import relay
 from strawberry.types import Info
 
 from core.auth.api_keys import preview
-from core.errors import NotFound
 from models.user import ApiKey as ApiKeyModel
 from resolvers import api_key as api_key_resolvers
-from schema.user import parse_uuid
+from schema.user import global_uuid_id
 
 
 @strawberry.type(description="A key a program uses as `Authorization: Bearer sk_...`.")
@@ -71,11 +74,4 @@ class ApiKeyMutation:
 
 
 def _key_id(global_id: str) -> uuid.UUID:
-    try:
-        type_name, raw = relay.from_base64(global_id)
-    except Exception:
-        raise NotFound("API key not found") from None
-    key_id = parse_uuid(raw) if type_name == "ApiKey" else None
-    if key_id is None:
-        raise NotFound("API key not found")
-    return key_id
+    return global_uuid_id(global_id, "ApiKey", field="id")

@@ -7,19 +7,14 @@ from typing import Any
 import strawberry
 from strawberry import relay
 
-from core.errors import Validation
 from resolvers.catalog import PageArgs
+from schema.pages import global_int_id
 
 
-def decode_id(value: relay.GlobalID | str, type_name: str) -> int:
-    """The integer id inside a global ID of ``type_name``, or Validation."""
-    try:
-        gid = value if isinstance(value, relay.GlobalID) else relay.GlobalID.from_id(value)
-        if gid.type_name != type_name:
-            raise ValueError(gid.type_name)
-        return int(gid.node_id)
-    except (ValueError, TypeError):
-        raise Validation(f"Not a valid {type_name} ID") from None
+def decode_id(value: relay.GlobalID | str, type_name: str, *, field: str = "id") -> int:
+    """The integer id inside a global ID of ``type_name``; Validation ``Invalid <Type> id``
+    when it is not one (see ``schema/pages.py``)."""
+    return global_int_id(value, type_name, field=field)
 
 
 def set_fields(data: Any, *, renames: dict[str, str] | None = None,

@@ -45,7 +45,7 @@ from schema.content import (
     subfields,
 )
 from schema.courses import Course
-from schema.pages import connection
+from schema.pages import connection, ids_or_zero
 
 
 @strawberry.enum(description="What a module is in its course's structure.")
@@ -125,7 +125,7 @@ class Module(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[Module | None]:
-        ids = [int(i) if str(i).isdigit() else 0 for i in node_ids]
+        ids = ids_or_zero(node_ids)
         rows = await info.context.loaders.get(ModuleByIdLoader).load_many(ids)
         visible = await courses.get_visible_many(
             info.context, course_ids=[r.course_id if r else 0 for r in rows])

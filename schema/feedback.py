@@ -1,4 +1,9 @@
-"""GraphQL for the course platform: feedback (feature requests)."""
+"""GraphQL for the course platform: feedback (feature requests).
+
+A malformed FeatureRequest id (see ``schema/pages.py``) is null through ``node`` and
+BAD_USER_INPUT ``Invalid FeatureRequest id`` as an argument; a well-formed one with no
+request behind it is NOT_FOUND.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,10 @@ import strawberry
 from strawberry import relay
 from strawberry.types import Info
 
-from core.errors import NotFound
 from resolvers import feature_requests
 from resolvers import user as user_resolvers
 from resolvers.feature_requests import FeatureRequestRow
-from schema.pages import connection
+from schema.pages import connection, global_int_id, ids_or_none
 from schema.user import User
 
 
@@ -62,7 +66,7 @@ class FeatureRequest(relay.Node):
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
                             required: bool = False) -> list[FeatureRequest | None]:
-        ids = [int(i) if str(i).isdigit() else None for i in node_ids]
+        ids = ids_or_none(node_ids)
         rows = await feature_requests.get_many(info.context, ids=ids)
         return [cls.from_row(r) if r else None for r in rows]
 
@@ -114,9 +118,7 @@ class FeatureRequestPayload:
 
 
 def _request_id(global_id: relay.GlobalID) -> int:
-    if global_id.type_name != "FeatureRequest" or not global_id.node_id.isdigit():
-        raise NotFound("Feature request not found")
-    return int(global_id.node_id)
+    return global_int_id(global_id, "FeatureRequest", field="id")
 
 
 @strawberry.type

@@ -1,7 +1,16 @@
-"""Turning a resolver's Page into a strawberry relay connection; global integer ids."""
+"""Turning a resolver's Page into a strawberry relay connection; global integer ids.
+
+Every integer id from a client goes through ``int_or_none``: ASCII digits only, in
+1..2**63-1 (a PostgreSQL bigint), so text such as ``"²"``, ``"-1"``, ``" 7"`` or a number
+too big for the database is malformed rather than a server error. A malformed id is
+answered consistently: inside ``resolve_nodes`` (``ids_or_zero``, ``ids_or_none``,
+``load_rows``) it is no row, so ``node`` answers null; as an argument (``parse_int_id``,
+``global_int_id``) it is Validation (BAD_USER_INPUT) ``Invalid <Type> id: '<value>'``.
+"""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -13,16 +22,23 @@ from resolvers.pages import Page
 C = TypeVar("C")
 
 
-def int_or_none(value: str) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
+MAX_ID = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def int_or_none(value: object) -> int | None:
+    """The row id ``value`` spells (ASCII digits, 1..2**63-1), else None."""
+    text = value if isinstance(value, str) else str(value)
+    if not _DIGITS.fullmatch(text):
         return None
+    number = int(text)
+    return number if 1 <= number <= MAX_ID else None
 
 
 def ids_or_zero(node_ids: Iterable[str]) -> list[int]:
-    """Row ids for a loader from ``resolve_nodes`` ids; 0, which no row has, for non-digits."""
-    return [int(i) if str(i).isdigit() else 0 for i in node_ids]
+    """Row ids for a loader from ``resolve_nodes`` ids; 0, which no row has, for malformed
+    ones."""
+    return [int_or_none(i) or 0 for i in node_ids]
 
 
 async def load_rows(info: Any, loader: type, node_ids: Iterable[str]) -> list[Any]:
@@ -31,22 +47,29 @@ async def load_rows(info: Any, loader: type, node_ids: Iterable[str]) -> list[An
 
 
 def ids_or_none(node_ids: Iterable[str]) -> list[int | None]:
-    """Row ids from ``resolve_nodes`` ids; None where one is not an integer."""
+    """Row ids from ``resolve_nodes`` ids; None where one is malformed."""
     return [int_or_none(i) for i in node_ids]
 
 
 def parse_int_id(value: str, type_name: str, *, field: str) -> int:
     """An integer id from a global ID of ``type_name`` or from a plain integer string."""
+    number = int_or_none(value)
+    if number is not None:
+        return number
+    return global_int_id(value, type_name, field=field)
+
+
+def global_int_id(value: relay.GlobalID | str, type_name: str, *, field: str) -> int:
+    """The integer id inside a global ID of ``type_name``; Validation when it is not one."""
     text = str(value)
-    if text.isdigit():
-        return int(text)
     try:
         kind, raw = relay.from_base64(text)
     except Exception:
         kind, raw = None, ""
-    if kind == type_name and raw.isdigit():
-        return int(raw)
-    raise Validation(f"Invalid {type_name} id: {text!r}", details={"field": field})
+    number = int_or_none(raw) if kind == type_name else None
+    if number is None:
+        raise Validation(f"Invalid {type_name} id: {text!r}", details={"field": field})
+    return number
 
 
 def connection(cls: type[C], page: Page, node: Callable[[Any], Any], **fields: Any) -> C:

@@ -1,4 +1,8 @@
-"""GraphQL types for users and the viewer."""
+"""GraphQL types for users and the viewer.
+
+A malformed User id is null through ``node`` and BAD_USER_INPUT ``Invalid User id`` as an
+argument (``global_uuid_id``), like the integer ids of ``schema/pages.py``.
+"""
 
 from __future__ import annotations
 
@@ -55,10 +59,25 @@ class ViewerKind(Enum):
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:
+    """The UUID ``value`` spells, else None."""
     try:
         return uuid.UUID(value)
     except (ValueError, TypeError):
         return None
+
+
+def global_uuid_id(value: str, type_name: str, *, field: str) -> uuid.UUID:
+    """The UUID inside a global ID of ``type_name``; Validation ``Invalid <Type> id`` when it
+    is not one, as ``schema.pages.global_int_id`` does for integer ids."""
+    text = str(value)
+    try:
+        kind, raw = relay.from_base64(text)
+    except Exception:
+        kind, raw = None, None
+    parsed = parse_uuid(raw) if kind == type_name else None
+    if parsed is None:
+        raise Validation(f"Invalid {type_name} id: {text!r}", details={"field": field})
+    return parsed
 
 
 @strawberry.type(description="A person with an account, whichever platform they came from.")
@@ -122,8 +141,6 @@ class User(relay.Node):
 
     @strawberry.field(description="Onboarding answers; self and admins only.")
     async def profile(self, info: Info) -> UserProfile | None:
-        if not self._private(info):
-            return None
         row = await profile_resolvers.get_profile(info.context, user_id=self._model.id)
         if row is None:
             return None
@@ -136,10 +153,8 @@ class User(relay.Node):
     @strawberry.field(description="Global IDs of the subjects the user prefers; self and "
                                   "admins only.")
     async def subject_preferences(self, info: Info) -> list[strawberry.ID] | None:
-        if not self._private(info):
-            return None
         ids = await profile_resolvers.get_subject_ids(info.context, user_id=self._model.id)
-        return [global_id("Subject", i) for i in ids]
+        return None if ids is None else [global_id("Subject", i) for i in ids]
 
     @strawberry.field(description="The user's module progress, oldest first; self and admins "
                                   "only (null for others).")
@@ -320,14 +335,7 @@ class SetUserRolesInput:
 
 
 def _user_uuid(value: str) -> uuid.UUID:
-    try:
-        kind, raw = relay.from_base64(value)
-    except Exception:
-        kind, raw = None, None
-    user_id = parse_uuid(raw) if kind == "User" else None
-    if user_id is None:
-        raise Validation(f"Invalid User id: {value!r}", details={"field": "userId"})
-    return user_id
+    return global_uuid_id(value, "User", field="userId")
 
 
 @strawberry.type

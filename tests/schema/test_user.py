@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from strawberry import relay
 
 from core.auth import api_keys
+from models.course import Subject, UserProfile, UserSubjectPreference
 from models.user import ApiKey
 from tests.fixtures import PASSWORD, create_user, error_codes, gql, gql_raw
 
@@ -195,3 +198,35 @@ async def test_nobody_revokes_another_users_key(client, services, user, new_clie
     viewer = (await gql(client, "{ viewer { kind } }",
                         headers={"Authorization": f"Bearer {created['secret']}"}))["viewer"]
     assert viewer == {"kind": "API_KEY"}
+
+
+PRIVATE_PROFILE = """
+query($id: ID!) { node(id: $id) { ... on User {
+  profile { dateOfBirth learningGoal studyLevel grade } subjectPreferences } } }"""
+
+
+async def test_profile_and_subject_preferences_are_for_self_and_admins(client, services, user):
+    await create_user(services, email="bob@example.com", display_name="Bob")
+    await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
+    async with services.db.transaction() as session:
+        algebra, botany = Subject(name="Algebra"), Subject(name="Botany")
+        session.add_all([algebra, botany])
+        await session.flush()
+        session.add_all([
+            UserProfile(user_id=user.id, date_of_birth=date(2004, 5, 6),
+                        learning_goal="ACADEMIC", study_level="UNDERGRADUATE", grade="JUNIOR"),
+            UserSubjectPreference(user_id=user.id, subject_id=botany.id),
+            UserSubjectPreference(user_id=user.id, subject_id=algebra.id)])
+    private = {"profile": {"dateOfBirth": "2004-05-06", "learningGoal": "ACADEMIC",
+                           "studyLevel": "UNDERGRADUATE", "grade": "JUNIOR"},
+               "subjectPreferences": [relay.to_base64("Subject", algebra.id),
+                                      relay.to_base64("Subject", botany.id)]}
+    for email in (user.email, "root@example.com"):
+        headers = await bearer_for(client, email)
+        node = (await gql(client, PRIVATE_PROFILE, {"id": gid(user)}, headers=headers))["node"]
+        assert node == private, email
+    headers = await bearer_for(client, "bob@example.com")
+    node = (await gql(client, PRIVATE_PROFILE, {"id": gid(user)}, headers=headers))["node"]
+    assert node == {"profile": None, "subjectPreferences": None}
+    anonymous = (await gql(client, PRIVATE_PROFILE, {"id": gid(user)}))["node"]
+    assert anonymous == {"profile": None, "subjectPreferences": None}

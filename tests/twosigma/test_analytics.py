@@ -475,4 +475,4 @@ async def test_graphql_admin_analytics_errors(client, services):
     assert error_codes(reversed_window) == ["BAD_USER_INPUT"]
     not_a_course = await gql_raw(client, ANALYTICS, {
         "course": relay.to_base64("User", 1)}, headers=headers)
-    assert set(error_codes(not_a_course)) == {"NOT_FOUND"}
+    assert set(error_codes(not_a_course)) == {"BAD_USER_INPUT"}
