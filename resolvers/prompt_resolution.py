@@ -70,7 +70,8 @@ def _reference(body: str) -> Reference:
         raise Validation(f"Invalid prompt reference (both version and label): "
                          f"@@@langfusePrompt:{body}@@@")
     if "version" in params:
-        if not params["version"].isdigit():
+        # ASCII digits that fit the version column ("²".isdigit() is true, too).
+        if not re.fullmatch(r"[0-9]{1,9}", params["version"]):
             raise Validation(f"Invalid prompt reference (version must be an integer): "
                              f"@@@langfusePrompt:{body}@@@")
         return Reference(params["name"], int(params["version"]), None)

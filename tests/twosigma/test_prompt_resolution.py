@@ -107,6 +107,8 @@ async def test_missing_and_malformed_references(client, services):
     assert pinned.status_code == 404
     assert pinned.json()["detail"].startswith("Prompt dependency not found: 'Rules' version 7")
     for tag in ("@@@langfusePrompt:label=x@@@", "@@@langfusePrompt:name=Rules|version=x@@@",
+                "@@@langfusePrompt:name=Rules|version=²@@@",
+                "@@@langfusePrompt:name=Rules|version=99999999999999999999@@@",
                 "@@@langfusePrompt:name=Rules|version=1|label=latest@@@",
                 "@@@langfusePrompt:name=Rules|colour=red@@@"):
         response = await client.post(f"{BASE}/", json={"name": "T", "prompt": tag},
