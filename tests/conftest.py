@@ -81,8 +81,18 @@ async def clean_db(database_url):
         tables = [r["tablename"] for r in await conn.fetch(
             "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
             if r["tablename"] not in TABLES_KEPT]
-        if tables:
-            await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
-                               + " RESTART IDENTITY CASCADE")
+        # Work a previous test left running in the background (a streamed answer being
+        # stored, a job finishing) can deadlock with the TRUNCATE: PostgreSQL cancels one
+        # side; try again.
+        for attempt in range(5):
+            try:
+                if tables:
+                    await conn.execute("TRUNCATE " + ", ".join(f'"{t}"' for t in tables)
+                                       + " RESTART IDENTITY CASCADE")
+                break
+            except asyncpg.exceptions.DeadlockDetectedError:
+                if attempt == 4:
+                    raise
+                await asyncio.sleep(0.1)
     finally:
         await conn.close()
