@@ -19,11 +19,11 @@ from core.pagination import decode_cursor, encode_cursor, page_size
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.user import User
 from resolvers.access import is_staff
+from resolvers.changes import OMITTED
 from resolvers.pages import Page, page_of_fetched
 
 TITLE_MIN, TITLE_MAX = 3, 200
 DESCRIPTION_MIN, DESCRIPTION_MAX = 10, 5000
-UNSET = object()
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ async def get_many(ctx: Context, *, ids: list[int | None]) -> list[FeatureReques
 
 
 async def update(ctx: Context, *, feature_request_id: int, status: str | None = None,
-                 admin_notes: str | object | None = UNSET) -> FeatureRequestRow:
+                 admin_notes: str | None = OMITTED) -> FeatureRequestRow:
     """Change a request's status and/or admin notes (instructor+); either may be omitted."""
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
     _check_status(status)
@@ -169,7 +169,7 @@ async def update(ctx: Context, *, feature_request_id: int, status: str | None = 
             raise NotFound("Feature request not found")
         if status is not None:
             request.status = status
-        if admin_notes is not UNSET:
+        if admin_notes is not OMITTED:
             request.admin_notes = admin_notes
         await session.flush()
         await session.refresh(request)

@@ -147,21 +147,21 @@ async def _check_offering(session: AsyncSession, course_offering_id: int | None)
 async def get_all_module_progress(ctx: Context, *,
                                   course_offering_id: int | None = None) -> list[ModuleProgress]:
     """The viewer's module progress (in one offering when given), oldest first."""
-    user_id = ctx.viewer.require_user()
-    async with ctx.db.session() as session:
-        await _check_offering(session, course_offering_id)
-        return list((await session.execute(_mine(ModuleProgress, user_id, course_offering_id)
-                                           .order_by(ModuleProgress.id))).scalars())
+    return await _all_mine(ctx, ModuleProgress, course_offering_id)
 
 
 async def get_all_content_progress(ctx: Context, *,
                                    course_offering_id: int | None = None) -> list[ContentProgress]:
     """The viewer's content progress (in one offering when given), oldest first."""
+    return await _all_mine(ctx, ContentProgress, course_offering_id)
+
+
+async def _all_mine(ctx: Context, model, course_offering_id: int | None) -> list:
     user_id = ctx.viewer.require_user()
     async with ctx.db.session() as session:
         await _check_offering(session, course_offering_id)
-        return list((await session.execute(_mine(ContentProgress, user_id, course_offering_id)
-                                           .order_by(ContentProgress.id))).scalars())
+        return list((await session.execute(_mine(model, user_id, course_offering_id)
+                                           .order_by(model.id))).scalars())
 
 
 async def get_module_progress_page(ctx: Context, *, user_id: uuid.UUID | None = None,

@@ -147,9 +147,16 @@ async def test_departments_over_rest(client, services):
 async def test_deleting_a_university_deletes_its_departments(client, services):
     _, _, admin = await role_headers(services)
     mit = await add(services, University, name="MIT")
-    await add(services, Department, university_id=mit.id, name="CS")
-    assert (await client.delete(f"{API}/universities/{mit.id}", headers=admin)).status_code == 204
-    assert (await client.get(f"{API}/departments/1")).status_code == 404
+    other = await add(services, University, name="Other")
+    cs = await add(services, Department, university_id=mit.id, name="CS")
+    kept = await add(services, Department, university_id=other.id, name="Math")
+
+    deleted = await client.delete(f"{API}/universities/{mit.id}", headers=admin)
+
+    assert (deleted.status_code, deleted.content) == (204, b"")
+    gone = await client.get(f"{API}/departments/{cs.id}")
+    assert (gone.status_code, gone.json()) == (404, {"detail": "Department not found"})
+    assert (await client.get(f"{API}/departments/{kept.id}")).json()["name"] == "Math"
 
 
 async def test_subjects_over_rest(client, services):
