@@ -58,7 +58,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             lambda: ParserCache(maxsize=1000),
             # Validation first refuses documents whose fragment spreads expand too far,
             # before the depth rule (added below) or any other rule walks them.
-            lambda: LimitedValidation(maxsize=1000),
+            LimitedValidation,
             *limit_extensions(settings),
             ErrorShaping,
         ],

@@ -32,6 +32,7 @@ from graphql import (
     VariableNode,
 )
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
@@ -44,6 +45,7 @@ from core.config import Settings
 
 PAGE_ARGUMENTS = ("first", "last")
 MAX_FRAGMENT_SPREADS = 1000
+VALIDATION_CACHE_SIZE = 1000  # documents whose validation result is kept
 
 
 def _argument_value(node, variables: dict[str, Any]) -> Any:
@@ -156,7 +158,8 @@ class LimitedValidation(ValidationCache):
     """Validation (cached) that first refuses documents whose fragment spreads expand
     past ``max_spreads``, so that no rule (depth, cost, the spec's) walks them."""
 
-    def __init__(self, *, max_spreads: int = MAX_FRAGMENT_SPREADS, maxsize: int = 1000) -> None:
+    def __init__(self, *, max_spreads: int = MAX_FRAGMENT_SPREADS,
+                 maxsize: int = VALIDATION_CACHE_SIZE) -> None:
         super().__init__(maxsize=maxsize)
         self.max_spreads = max_spreads
 
@@ -211,10 +214,14 @@ class CostLimiter(SchemaExtension):
 
 def limit_extensions(settings: Settings) -> list:
     """The abuse-limit extensions for a schema built with ``settings``."""
+    # The depth and alias rules are classes made by their limiter's constructor. Make them
+    # once: the validation cache is keyed by the rule classes too, so a limiter built per
+    # request would make every request miss it and validate its document again.
+    rules = (QueryDepthLimiter(max_depth=settings.graphql_max_depth).validation_rules
+             + MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases).validation_rules)
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
-        lambda: QueryDepthLimiter(max_depth=settings.graphql_max_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.graphql_max_aliases),
+        lambda: AddValidationRules(rules),
         lambda: CostLimiter(max_cost=settings.graphql_max_cost),
     ]
     if not settings.graphql_introspection:
