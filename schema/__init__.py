@@ -16,6 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.community import CommunityMutation, CommunityQuery
+from schema.defaults import make_defaults_printable
 from schema.errors import ErrorShaping, Schema
 from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.knowledge import KnowledgeQuery
@@ -49,7 +50,7 @@ SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with this deployment's limits, caches and error shaping."""
     settings = settings or Settings()
-    return Schema(
+    schema = Schema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
         mutation=merge_types("Mutation", MUTATIONS),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
@@ -63,6 +64,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ErrorShaping,
         ],
     )
+    make_defaults_printable(schema._schema)
+    return schema
 
 
 def export_sdl() -> str:
