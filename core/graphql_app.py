@@ -22,10 +22,12 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 
+from core import csrf
 from core.auth.viewer import authenticate, credentials_from_params
 from core.config import Settings
-from core.errors import Unauthenticated
-from core.http import build_context
+from core.csrf import media_type
+from core.errors import Forbidden, Unauthenticated
+from core.http import build_context, viewer_of
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
 
@@ -93,15 +95,31 @@ class GraphQLView(GraphQL):
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            request = Request(scope, receive)
-            content_type = request.headers.get("content-type", "")
-            # Multipart bodies are "simple" requests a hostile page can send with the
-            # victim's cookies (CVE-2024-47082); a custom header forces a preflight.
-            if content_type.startswith("multipart/form-data") and not any(
-                    request.headers.get(h) for h in CSRF_HEADERS):
-                response = JSONResponse({"errors": [{
-                    "message": "Multipart requests must carry an X-CSRF-Token header",
-                    "extensions": {"code": "CSRF_REJECTED"}}]}, status_code=400)
-                await response(scope, receive, send)
+            refusal = await _csrf_refusal(Request(scope, receive))
+            if refusal is not None:
+                await refusal(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+async def _csrf_refusal(request: Request) -> Response | None:
+    """The answer to a request another site's page could have sent, else None."""
+    # Multipart bodies are "simple" requests a hostile page can send with the victim's
+    # cookies (CVE-2024-47082); a custom header forces a preflight. Required of every
+    # multipart request, as strawberry advises.
+    if media_type(request) == "multipart/form-data" and not any(
+            request.headers.get(h) for h in CSRF_HEADERS):
+        return _csrf_error("Multipart requests must carry an X-CSRF-Token header", 400)
+    # Any other write signed in with a cookie: JSON or the header (the faces' rule).
+    if not csrf.DEFAULT.proves_intent(request):
+        try:
+            csrf.DEFAULT.check(request, via_cookie=(await viewer_of(request)).via_cookie)
+        except Forbidden as exc:
+            return _csrf_error(exc.message, exc.status)
+    return None
+
+
+def _csrf_error(message: str, status: int) -> Response:
+    return JSONResponse({"errors": [{"message": message,
+                                     "extensions": {"code": csrf.CSRF_REJECTED}}]},
+                        status_code=status)

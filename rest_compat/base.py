@@ -3,8 +3,10 @@
 A face is a table of routes plus three things of its own: the base path it is
 served under, how it renders errors, and how it renders input validation
 failures. Each handler parses, calls a resolver and renders; this module does
-the rest once for every face: builds the context (with the Viewer), enforces
-"requires authentication", parses and validates JSON bodies, turns domain
+the rest once for every face: builds the context (with the Viewer), refuses
+cookie-authenticated writes that do not prove intent (the face's ``csrf``
+policy, answered 403 in the face's error shape), enforces "requires
+authentication", parses and validates JSON bodies, turns domain
 errors into the face's documented shape, and masks anything unexpected.
 """
 
@@ -23,6 +25,8 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from core.context import Context
+from core.csrf import DEFAULT as DEFAULT_CSRF
+from core.csrf import CsrfPolicy
 from core.errors import DomainError, RateLimited, Unauthenticated
 from core.http import build_context
 
@@ -87,6 +91,10 @@ class Face:
     # The face's credential, as an OpenAPI security scheme.
     security: dict[str, str] = field(default_factory=lambda: {
         "type": "apiKey", "in": "cookie", "name": "access_token"})
+    # What a write authenticated by a cookie (any face's) must carry on this face: JSON
+    # or a non-empty X-CSRF-Token by default; a face with a CSRF cookie declares e.g.
+    # CsrfPolicy(cookie="oc_csrf", json_suffices=False) (header must echo the cookie).
+    csrf: CsrfPolicy = DEFAULT_CSRF
 
     def starlette_routes(self, prefix: str = "") -> list[StarletteRoute]:
         return [StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),
@@ -97,6 +105,7 @@ class Face:
         async def endpoint(request: Request) -> Response:
             try:
                 ctx = await build_context(request)
+                self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
                 if route.auth and not ctx.viewer.is_authenticated:
                     raise Unauthenticated(self.unauthenticated_message)
                 path = dict(request.path_params)

@@ -3,14 +3,15 @@
 Credentials are read the same way for every face: a Bearer token (a JWT
 access token or an ``sk_``/``gsk_`` API key) or the ``access_token`` cookie.
 Faces added later register their own cookies here, so that every credential
-resolves to the same Viewer.
+resolves to the same Viewer; a Viewer that a cookie authenticated is marked
+``via_cookie``, which subjects its writes to the face's CSRF rule.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy import select
@@ -41,6 +42,9 @@ class Viewer:
     roles: frozenset[str] = field(default_factory=frozenset)
     scopes: frozenset[str] = field(default_factory=frozenset)
     user: User | None = None
+    # Authenticated by a session cookie, which a browser attaches to other sites'
+    # requests too: writes must then prove intent (core.csrf).
+    via_cookie: bool = False
 
     @property
     def is_authenticated(self) -> bool:
@@ -139,7 +143,8 @@ async def authenticate(settings: Settings, db: Database, credentials: Credential
             return await viewer_for_api_key(db, credentials.bearer)
         return await viewer_for_access_token(settings, db, credentials.bearer)
     if credentials.cookie_token:
-        return await viewer_for_access_token(settings, db, credentials.cookie_token)
+        viewer = await viewer_for_access_token(settings, db, credentials.cookie_token)
+        return replace(viewer, via_cookie=True)
     return ANONYMOUS
 
 

@@ -12,6 +12,10 @@ Choices where the reference is silent:
 - A failed GitHub callback (bad or expired ``state``, a rejected ``code``)
   answers 400 ``{"detail": ...}``; GitHub unreachable answers 502/504.
 - Unexpected failures answer 500 ``{"detail": "Internal Server Error"}``.
+- A write (POST/PUT/PATCH/DELETE) signed in with the cookie must send JSON
+  (``Content-Type: application/json``) or an ``X-CSRF-Token`` header, else it
+  answers 403 ``{"detail": ...}``: SameSite=Lax alone lets a sibling subdomain
+  or another local port post a form with the cookie.
 """
 
 from rest_compat.base import Face
