@@ -1,16 +1,41 @@
-"""The database engine and sessions.
+"""The database engine and sessions, and how writers lock rows.
 
 One async engine per process. Sibling GraphQL fields resolve concurrently, so
 nothing shares one AsyncSession across a request: resolvers open a session
 per unit of work and loaders take one per batch.
+
+Lock order (every transaction that locks rows follows it, so two writers never
+wait for each other in a circle):
+
+1. Advisory locks (``xact_lock``) come first, before any row is read for update.
+2. A row that other rows point at through a foreign key (a user, a course, a chat
+   session, ...) is locked ``FOR NO KEY UPDATE`` (SQLAlchemy:
+   ``with_for_update(key_share=True)``) when it is going to be updated. Inserting a
+   child row takes ``FOR KEY SHARE`` on its parents, and the two do not conflict, so a
+   transaction may insert its rows first and lock the parent after (as
+   ``resolvers.activity.record_activity`` does with the user row). Plain ``FOR
+   UPDATE`` is for a row about to be deleted or have its key changed; take it before
+   inserting anything that points at that row.
+3. Several rows of one table are locked in primary-key order, in one statement.
+
+A transaction that still meets a deadlock or a serialization failure is run again:
+``retrying`` does it for every GraphQL mutation and every REST handler, as long as
+none of the attempt's transactions had committed yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import TypeVar
 
-from sqlalchemy import text
+from sqlalchemy import event, text
+from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -18,6 +43,118 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
+
+from core.errors import Unavailable
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# PostgreSQL's own verdict that running the transaction again may succeed.
+RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
+# The server is not there, not accepting connections, or dropped ours.
+UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+ATTEMPTS = 5
+BUSY = "The database is busy; try again"
+DOWN = "The database is unavailable; try again later"
+
+
+def _chain(exc: BaseException):
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        yield exc
+        orig = getattr(exc, "orig", None)
+        if isinstance(orig, BaseException) and id(orig) not in seen:
+            yield orig
+            seen.add(id(orig))
+        exc = exc.__cause__ or exc.__context__
+
+
+def _sqlstate(exc: BaseException) -> str:
+    return str(getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None) or "")
+
+
+def is_retryable(exc: BaseException) -> bool:
+    """Whether ``exc`` comes from a deadlock or a serialization failure."""
+    return any(_sqlstate(e) in RETRYABLE_SQLSTATES for e in _chain(exc))
+
+
+def _raised_in_driver(exc: BaseException) -> bool:
+    tb = exc.__traceback__
+    while tb is not None:
+        module = tb.tb_frame.f_globals.get("__name__", "")
+        if module.startswith(("asyncpg", "sqlalchemy")):
+            return True
+        tb = tb.tb_next
+    return False
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` means the database could not be reached (down, restarting, full,
+    or the connection dropped), rather than a fault of the request."""
+    for e in _chain(exc):
+        state = _sqlstate(e)
+        if state.startswith("08") or state in UNAVAILABLE_SQLSTATES:
+            return True
+        if isinstance(e, sa_exc.DBAPIError) and e.connection_invalidated:
+            return True
+        if isinstance(e, sa_exc.TimeoutError):  # no pooled connection came free in time
+            return True
+        if isinstance(e, OSError | TimeoutError) and _raised_in_driver(e):
+            return True
+        if type(e).__module__.startswith("asyncpg") and type(e).__name__ in (
+                "ConnectionDoesNotExistError", "InternalClientError"):
+            return True
+    return False
+
+
+def as_domain_error(exc: BaseException) -> Unavailable | None:
+    """The 503 a client should see for a database failure that is not its fault (busy or
+    unreachable), or None for anything else."""
+    if is_unavailable(exc):
+        return Unavailable(DOWN, retry_after=5)
+    if is_retryable(exc):
+        return Unavailable(BUSY, retry_after=1)
+    return None
+
+
+@dataclass
+class _Attempt:
+    committed: bool = False
+
+
+_attempt: ContextVar[_Attempt | None] = ContextVar("learngraph_db_attempt", default=None)
+
+
+class _TrackedSession(Session):
+    """Sessions that tell the running ``retrying`` attempt when they commit."""
+
+
+@event.listens_for(_TrackedSession, "after_commit")
+def _note_commit(session: Session) -> None:
+    attempt = _attempt.get()
+    if attempt is not None:
+        attempt.committed = True
+
+
+async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS) -> T:
+    """Run ``work``; when it fails on a deadlock or a serialization failure before any
+    of its transactions committed, run it again after a short random pause."""
+    for attempt in range(1, attempts + 1):
+        state = _Attempt()
+        token = _attempt.set(state)
+        try:
+            return await work()
+        except Exception as exc:
+            if attempt == attempts or state.committed or not is_retryable(exc):
+                raise
+            log.info("retrying after %s (attempt %d)", type(exc).__name__, attempt)
+        finally:
+            _attempt.reset(token)
+        await asyncio.sleep(random.uniform(0.005, 0.02 * 2 ** attempt))
+    raise AssertionError("unreachable")
 
 
 async def xact_lock(session: AsyncSession, key: str) -> None:
@@ -50,7 +187,8 @@ class Database:
             self.url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
             connect_args={"timeout": 5},
         )
-        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False,
+                                               sync_session_class=_TrackedSession)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

@@ -80,6 +80,19 @@ class Upstream(DomainError):
         self.retry_after = retry_after
 
 
+class Unavailable(DomainError):
+    """The server cannot answer now (its database is down or busy); try after
+    ``retry_after`` seconds."""
+
+    code = "SERVICE_UNAVAILABLE"
+    status = 503
+
+    def __init__(self, message: str, *, retry_after: int | None = None,
+                 details: Any = None) -> None:
+        super().__init__(message, details=details)
+        self.retry_after = retry_after
+
+
 class NotConfigured(DomainError):
     """A feature needs configuration this deployment does not have."""
 

@@ -2,7 +2,8 @@
 
 Days are the learner's local days (their ``time_zone``): activity at 23:30 UTC
 is already tomorrow in Tokyo. ``record_activity`` runs inside the caller's
-transaction and locks the user row, so concurrent activity cannot lose a day.
+transaction and locks the user row (``FOR NO KEY UPDATE``, after the caller's
+inserts: see the lock order in ``core.db``), so concurrent activity cannot lose a day.
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ async def record_activity(session: AsyncSession, user: User | uuid.UUID, kind: s
     user_id = user.id if isinstance(user, User) else user
     at = at or datetime.now(UTC)
     locked = (await session.execute(
-        select(User).where(User.id == user_id).with_for_update()
+        select(User).where(User.id == user_id).with_for_update(key_share=True)
         .execution_options(populate_existing=True))).scalar_one()
     day = local_date(at, locked.time_zone)
     last = locked.last_activity_date

@@ -231,7 +231,7 @@ async def refresh(ctx: Context, *, refresh_token: str) -> SignIn:
             .join(AuthSession, AuthSession.id == RefreshToken.session_id)
             .join(User, User.id == AuthSession.user_id)
             .where(RefreshToken.jti == claims.jti)
-            .with_for_update(of=RefreshToken))).first()
+            .with_for_update(of=RefreshToken, key_share=True))).first()
         if row is None:
             raise Unauthenticated("Invalid refresh token")
         token_row, auth_session, user = row

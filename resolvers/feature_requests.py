@@ -164,7 +164,8 @@ async def update(ctx: Context, *, feature_request_id: int, status: str | None = 
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
     _check_status(status)
     async with ctx.db.transaction() as session:
-        request = await session.get(FeatureRequest, feature_request_id, with_for_update=True)
+        request = await session.get(FeatureRequest, feature_request_id,
+                                    with_for_update={"key_share": True})
         if request is None:
             raise NotFound("Feature request not found")
         if status is not None:

@@ -159,7 +159,7 @@ async def reorder(ctx: Context, *, module_ids: list[int]) -> list[Module]:
                   else Module.parent_module_id == first.parent_module_id)
         siblings = {m.id for m in (await session.execute(
             select(Module).where(Module.course_id == first.course_id, parent)
-            .with_for_update())).scalars()}
+            .order_by(Module.id).with_for_update(key_share=True))).scalars()}
         found = {m for m in (await session.execute(
             select(Module.id).where(Module.id.in_(module_ids)))).scalars()}
         if found != set(module_ids):

@@ -61,7 +61,7 @@ async def update_me(ctx: Context, *, full_name: str | None = None, locale: str |
     if time_zone is not None:
         check_time_zone(time_zone)
     async with ctx.db.transaction() as session:
-        user = await session.get(User, user_id, with_for_update=True)
+        user = await session.get(User, user_id, with_for_update={"key_share": True})
         if name is not None:
             user.display_name = name
         if locale is not None:

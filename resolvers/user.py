@@ -110,7 +110,7 @@ async def set_avatar(ctx: Context, *, data: bytes) -> User:
     key = f"avatars/{user_id}-{uuid.uuid4().hex[:12]}.{extension}"
     url = await ctx.storage.save(key, data)
     async with ctx.db.transaction() as session:
-        user = await session.get(User, user_id, with_for_update=True)
+        user = await session.get(User, user_id, with_for_update={"key_share": True})
         previous = ctx.storage.key_for_url(user.avatar_url)
         user.avatar_url = url
     if previous:
@@ -163,7 +163,7 @@ async def set_roles(ctx: Context, *, user_id: uuid.UUID, roles: list[str]) -> Us
         raise Validation(f"Unknown roles: {', '.join(unknown)} (known: {', '.join(ROLES)})",
                          details={"field": "roles"})
     async with ctx.db.transaction() as session:
-        user = await session.get(User, user_id, with_for_update=True)
+        user = await session.get(User, user_id, with_for_update={"key_share": True})
         if user is None:
             raise NotFound("User not found")
         user.roles = sorted(set(roles))

@@ -27,7 +27,8 @@ from starlette.routing import Route as StarletteRoute
 from core.context import Context
 from core.csrf import DEFAULT as DEFAULT_CSRF
 from core.csrf import CsrfPolicy
-from core.errors import DomainError, RateLimited, Unauthenticated
+from core.db import as_domain_error, retrying
+from core.errors import DomainError, Unauthenticated
 from core.http import build_context
 
 log = logging.getLogger(__name__)
@@ -114,23 +115,26 @@ class Face:
                 params = (_validate(route.query, dict(request.query_params), "query")
                           if route.query else None)
                 body = await _parse_body(request, route.body) if route.body else None
-                return await route.handler(FaceRequest(request=request, ctx=ctx, body=body,
-                                                       path=path, params=params))
+                face_request = FaceRequest(request=request, ctx=ctx, body=body, path=path,
+                                           params=params)
+                # A handler whose transaction met a deadlock runs again (see core.db).
+                return await retrying(lambda: route.handler(face_request))
             except InvalidInput as exc:
                 return self.render_validation(exc.error, exc.location)
             except ValidationError as exc:
                 return self.render_validation(exc, "body")
             except DomainError as exc:
-                response = self.render_error(exc)
-                if isinstance(exc, RateLimited) or getattr(exc, "retry_after", None):
-                    if exc.retry_after:
-                        response.headers["Retry-After"] = str(exc.retry_after)
-                return response
+                return self.render_domain_error(exc)
             except ClientDisconnect:
                 # The client went away (or its body passed the size limit and it has
                 # its 413 already): nobody reads this response.
                 return Response(status_code=400)
-            except Exception:
+            except Exception as exc:
+                unavailable = as_domain_error(exc)
+                if unavailable is not None:
+                    log.warning("%s %s: %s (%s)", route.method, request.url.path,
+                                unavailable.message, type(exc).__name__)
+                    return self.render_domain_error(unavailable)
                 request_id = request.scope.get("state", {}).get("request_id", "")
                 log.exception("unhandled error in %s %s (request %s)", route.method,
                               request.url.path, request_id)
@@ -141,6 +145,14 @@ class Face:
 
         endpoint.__name__ = route.handler.__name__
         return endpoint
+
+    def render_domain_error(self, exc: DomainError) -> Response:
+        """``exc`` in this face's shape, with ``Retry-After`` when it says when to retry."""
+        response = self.render_error(exc)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
 
 class InvalidInput(Exception):

@@ -24,6 +24,7 @@ from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
+from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
 
 
@@ -52,7 +53,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     schema = Schema(
         query=merge_types("Query", (_node_query(), *QUERIES)),
-        mutation=merge_types("Mutation", MUTATIONS),
+        mutation=retry_mutations(merge_types("Mutation", MUTATIONS)),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
         config=StrawberryConfig(disable_field_suggestions=True),
         extensions=[
