@@ -32,6 +32,9 @@ class Context:
     request: Any = None
     response: Any = None
     connection_params: dict | None = None
+    # Why the request's bearer credential was refused (it is then served as anonymous
+    # where a face allows that; GraphQL refuses the operation, see schema/auth_check.py).
+    credential_error: str | None = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services.db)

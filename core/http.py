@@ -4,26 +4,41 @@ from __future__ import annotations
 
 from starlette.requests import HTTPConnection
 
-from core.auth.viewer import Viewer, authenticate_or_anonymous, credentials_from_headers
+from core.auth.viewer import ANONYMOUS, Viewer, authenticate, credentials_from_headers
 from core.context import Context
+from core.errors import Unauthenticated
 
 
 def client_ip(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client else "unknown"
 
 
-async def viewer_of(conn: HTTPConnection) -> Viewer:
-    """Who sent this request (anonymous when its credential is missing or stale)."""
+async def authenticate_request(conn: HTTPConnection) -> tuple[Viewer, str | None]:
+    """Who sent this request, and why its bearer credential was refused, if it was.
+
+    Invalid credentials make an anonymous Viewer; when the credential was a bearer token
+    (or API key) the reason comes back too, so that a face can refuse it. A stale session
+    cookie is not an error: the browser keeps sending it until the next sign-in replaces it.
+    """
     services = conn.app.state.services
     credentials = credentials_from_headers(conn.headers, conn.cookies)
-    return await authenticate_or_anonymous(services.settings, services.db, credentials)
+    try:
+        return await authenticate(services.settings, services.db, credentials), None
+    except Unauthenticated as exc:
+        return ANONYMOUS, exc.message if credentials.bearer else None
+
+
+async def viewer_of(conn: HTTPConnection) -> Viewer:
+    """Who sent this request (anonymous when its credential is missing or stale)."""
+    return (await authenticate_request(conn))[0]
 
 
 async def build_context(conn: HTTPConnection, *, response=None) -> Context:
-    """The context of one request: services, Viewer, fresh loaders."""
-    services = conn.app.state.services
-    viewer = await viewer_of(conn)
-    return Context(services=services, viewer=viewer,
+    """The context of one request: services, Viewer (see ``authenticate_request``), fresh
+    loaders."""
+    viewer, credential_error = await authenticate_request(conn)
+    return Context(services=conn.app.state.services, viewer=viewer,
+                   credential_error=credential_error,
                    request_id=conn.scope.get("state", {}).get("request_id", ""),
                    client_ip=client_ip(conn), user_agent=conn.headers.get("user-agent"),
                    request=conn, response=response)

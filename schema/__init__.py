@@ -16,6 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.community import CommunityMutation, CommunityQuery
+from schema.credentials import RefuseInvalidCredentials
 from schema.defaults import make_defaults_printable
 from schema.errors import ErrorShaping, Schema
 from schema.feedback import FeedbackMutation, FeedbackQuery
@@ -62,6 +63,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             # before the depth rule (added below) or any other rule walks them.
             LimitedValidation,
             *limit_extensions(settings),
+            RefuseInvalidCredentials,
             ErrorShaping,
         ],
     )

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import update
 
 from models.user import User
-from tests.fixtures import bearer_for, create_user, gql, ol_login
+from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw, ol_login
 from tests.rest_compat.test_openlearning_github import (  # noqa: F401
     browser,
     github,
@@ -53,10 +53,9 @@ async def test_a_deactivated_users_api_key_stops_working(client, services):
     assert (await gql(client, query, headers=key_headers))["viewer"] == {
         "kind": "API_KEY", "user": {"email": "gone@example.com"}}
     await deactivate(services, user)
-    assert (await gql(client, query, headers=key_headers))["viewer"] == {
-        "kind": "ANONYMOUS", "user": None}
-    assert (await gql(client, query, headers=headers))["viewer"] == {
-        "kind": "ANONYMOUS", "user": None}
+    refused = [await gql_raw(client, query, headers=h) for h in (key_headers, headers)]
+    assert [(error_codes(r), r["errors"][0]["message"]) for r in refused] == [
+        (["UNAUTHENTICATED"], "Invalid API key"), (["UNAUTHENTICATED"], "Session has ended")]
     response = await client.get(f"{API}/users/me", headers=key_headers)
     assert response.status_code == 401
 

@@ -37,6 +37,14 @@ def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+async def refused(http, token: str, query: str = VIEWER) -> str:
+    """The reason GraphQL gives for refusing ``token``; fails if it is not refused."""
+    body = await gql_raw(http, query, headers=bearer(token))
+    assert body["data"] is None, body
+    assert error_codes(body) == ["UNAUTHENTICATED"], body
+    return body["errors"][0]["message"]
+
+
 async def test_anonymous_viewer(client):
     data = await gql(client, VIEWER)
     assert data == {"viewer": {"id": None, "kind": "ANONYMOUS", "isAuthenticated": False,
@@ -94,8 +102,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client, user, new_c
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert "reuse" in body["errors"][0]["message"]
     for token in (first["accessToken"], second["accessToken"]):
-        viewer = (await gql(api, VIEWER, headers=bearer(token)))["viewer"]
-        assert viewer["kind"] == "ANONYMOUS"
+        assert await refused(api, token) == "Session has ended"
     body = await gql_raw(api, REFRESH, {"token": second["refreshToken"]})
     assert error_codes(body) == ["UNAUTHENTICATED"]
 
@@ -103,8 +110,7 @@ async def test_refresh_rotates_and_reuse_revokes_the_session(client, user, new_c
 async def test_token_types_never_cross(client, user, new_client):
     pair = (await gql(client, LOGIN, {"email": user.email, "password": PASSWORD}))["login"]
     api = new_client()
-    viewer = (await gql(api, VIEWER, headers=bearer(pair["refreshToken"])))["viewer"]
-    assert viewer["kind"] == "ANONYMOUS"
+    assert await refused(api, pair["refreshToken"]) == "Invalid token type"
     body = await gql_raw(api, REFRESH, {"token": pair["accessToken"]})
     assert error_codes(body) == ["UNAUTHENTICATED"]
     assert body["errors"][0]["message"] == "Invalid token type"
@@ -127,9 +133,10 @@ async def test_forged_expired_and_foreign_tokens_are_refused(client, user, servi
                               algorithm="HS256")
     raw_secret = jwt.encode({**claims, "exp": int(time.time()) + 60}, TEST_SECRET,
                             algorithm="HS256")
-    for token in (expired, unsigned, wrong_key, wrong_audience, wrong_issuer, raw_secret):
-        viewer = (await gql(api, VIEWER, headers=bearer(token)))["viewer"]
-        assert viewer["kind"] == "ANONYMOUS", token
+    reasons = [await refused(api, token) for token in (
+        expired, unsigned, wrong_key, wrong_audience, wrong_issuer, raw_secret, "garbage")]
+    assert reasons[0] == "Token has expired"
+    assert all(reason == "Invalid token" for reason in reasons[1:]), reasons
     assert (await gql(api, VIEWER, headers=bearer(pair["accessToken"])))["viewer"]["kind"] == "USER"
 
 
@@ -137,8 +144,8 @@ async def test_logout_revokes_bearer_tokens(client, user, new_client):
     pair = (await gql(client, LOGIN, {"email": user.email, "password": PASSWORD}))["login"]
     api = new_client()
     assert (await gql(api, LOGOUT, headers=bearer(pair["accessToken"]))) == {"logout": {"ok": True}}
-    viewer = (await gql(api, VIEWER, headers=bearer(pair["accessToken"])))["viewer"]
-    assert viewer["kind"] == "ANONYMOUS"
+    assert await refused(api, pair["accessToken"]) == "Session has ended"
+    assert await refused(api, pair["accessToken"], LOGOUT) == "Session has ended"
     assert error_codes(await gql_raw(api, REFRESH, {"token": pair["refreshToken"]})) == [
         "UNAUTHENTICATED"]
 
@@ -152,3 +159,31 @@ async def test_graphql_login_also_sets_the_session_cookie(client, user):
     assert me.status_code == 200 and me.json()["userId"] == str(user.id)
     await gql(client, LOGOUT)
     assert (await gql(client, VIEWER))["viewer"]["kind"] == "ANONYMOUS"
+
+
+async def test_a_client_with_an_expired_token_can_still_sign_in_and_refresh(client, user, services,
+                                                                          new_client):
+    pair = (await gql(client, LOGIN, {"email": user.email, "password": PASSWORD}))["login"]
+    claims = jwt.decode(pair["accessToken"], options={"verify_signature": False})
+    expired, _ = tokens.issue(services.settings, user_id=user.id,
+                              session_id=uuid.UUID(claims["sid"]), token_type=tokens.ACCESS,
+                              ttl_seconds=-60)
+    api = new_client()
+    renewed = (await gql(api, REFRESH, {"token": pair["refreshToken"]},
+                         headers=bearer(expired)))["refreshToken"]
+    again = (await gql(api, LOGIN, {"email": user.email, "password": PASSWORD},
+                       headers=bearer(expired)))["login"]
+    for token in (renewed["accessToken"], again["accessToken"]):
+        assert (await gql(api, VIEWER, headers=bearer(token)))["viewer"]["kind"] == "USER"
+    # Anything else with the expired token is refused, even next to a sign-in field.
+    both = "mutation($t: String!) { refreshToken(input: {refreshToken: $t}) { accessToken } " \
+           "logout { ok } }"
+    body = await gql_raw(api, both, {"t": renewed["refreshToken"]}, headers=bearer(expired))
+    assert error_codes(body) == ["UNAUTHENTICATED"] and body["data"] is None
+
+
+async def test_a_stale_session_cookie_is_anonymous_not_refused(client, user):
+    client.cookies.set("access_token", "stale-or-forged")
+    assert (await gql(client, VIEWER))["viewer"]["kind"] == "ANONYMOUS"
+    await gql(client, LOGIN, {"email": user.email, "password": PASSWORD})
+    assert (await gql(client, VIEWER))["viewer"]["kind"] == "USER"
