@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from core.config import Settings, load_settings
+from core.config import ConfigError, Settings, load_settings
 from core.errors import DomainError
 from core.graphql_app import GraphQLView
 from core.services import Services
@@ -177,9 +177,29 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                      lifespan=_lifespan(services, settings, database_url))
 
 
+def _face(name: str) -> Face:
+    for face in FACES:
+        if face.name == name:
+            return face
+    raise ConfigError(f"unknown face {name[:40]!r} in LEARNGRAPH_FACE_PORTS "
+                      f"(known: {', '.join(face.name for face in FACES)})")
+
+
+def check_face_ports(settings: Settings, *, main_port: int | None = None) -> None:
+    """Refuse (ConfigError) a ``LEARNGRAPH_FACE_PORTS`` that names a face we do not have,
+    or gives two faces (or a face and the main port) one port."""
+    for name in settings.face_ports:
+        _face(name)
+    ports = [*settings.face_ports.values(), *([main_port] if main_port else [])]
+    if len(set(ports)) != len(ports):
+        raise ConfigError("LEARNGRAPH_FACE_PORTS gives one port to two servers "
+                          f"({', '.join(f'{k}={v}' for k, v in settings.face_ports.items())}"
+                          + (f", main port {main_port})" if main_port else ")"))
+
+
 def create_face_app(face_name: str, *, services: Services) -> Starlette:
     """One face alone at its documented base, for its own port."""
-    face = next(f for f in FACES if f.name == face_name)
+    face = _face(face_name)
     return Starlette(routes=face.starlette_routes(),
                      middleware=[Middleware(RequestContextMiddleware,
                                          faces=[(face.base, face)])],

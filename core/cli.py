@@ -99,7 +99,10 @@ def _worker(settings: Settings, database_url: str, host: str, port: int) -> None
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    from core.app import check_face_ports
+
     settings = load_settings()
+    check_face_ports(settings, main_port=args.port)
     warn_if_generated(settings)
     with database(settings) as url:
         if not args.no_migrate:

@@ -56,12 +56,17 @@ def _float(name: str, default: float) -> float:
 
 
 def _ports(value: str | None) -> dict[str, int]:
-    """Parse ``face=port,face=port`` into a mapping."""
+    """Parse ``face=port,face=port`` into a mapping (which faces exist is checked where
+    the faces are known, in ``core.app``)."""
     result: dict[str, int] = {}
     for part in (value or "").split(","):
-        if "=" in part:
-            face, port = part.split("=", 1)
-            result[face.strip()] = int(port)
+        if not part.strip():
+            continue
+        face, _, port = part.partition("=")
+        if not face.strip() or not port.strip().isdigit() or not 0 < int(port) < 65536:
+            raise ConfigError("LEARNGRAPH_FACE_PORTS must be face=port pairs separated by "
+                              f"commas, e.g. openlearning=8001; got {part.strip()[:40]!r}")
+        result[face.strip()] = int(port)
     return result
 
 
