@@ -1,12 +1,15 @@
-"""Shared fixtures: one PostgreSQL per test run, a fresh database, clean tables per test.
+"""Shared fixtures: one PostgreSQL per test process, a fresh database, clean tables per test.
 
 With DATABASE_URL set, that server is used (a fresh database is created on
-it); otherwise an embedded server is started in a temporary directory.
+it); otherwise an embedded server is started in a temporary directory. Under
+pytest-xdist every worker is its own process, so each has its own server (or,
+with DATABASE_URL, its own database) and the workers never share tables.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import tempfile
 import uuid
@@ -43,11 +46,11 @@ def pg_server_url():
         server.stop()
 
 
-@pytest.fixture(scope="session")
-def database_url(pg_server_url):
-    """A fresh, migrated database for this test run, dropped afterwards."""
-    name = f"learngraph_test_{uuid.uuid4().hex[:10]}"
-    admin = asyncpg_dsn(pg_server_url)
+@contextlib.contextmanager
+def fresh_database(server_url: str, prefix: str = "learngraph_test"):
+    """A new, migrated database on the server at ``server_url``, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = asyncpg_dsn(server_url)
 
     async def run(sql: str) -> None:
         conn = await asyncpg.connect(admin)
@@ -57,10 +60,19 @@ def database_url(pg_server_url):
             await conn.close()
 
     asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    url = _with_database(pg_server_url, name)
-    upgrade(url)
-    yield url
-    asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    url = _with_database(server_url, name)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_url(pg_server_url):
+    """A fresh, migrated database for this test run (for this worker under xdist)."""
+    with fresh_database(pg_server_url) as url:
+        yield url
 
 
 TABLES_KEPT = {"alembic_version"}
