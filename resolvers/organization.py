@@ -1,0 +1,189 @@
+"""Organizations, their admins and guests, and the subscription tiers that unlock them."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from core.auth import api_keys
+from core.context import Context
+from core.db import Database, xact_lock
+from core.errors import Conflict, Forbidden, NotFound, Unauthenticated, Validation
+from models.organization import Organization, OrganizationGuest, OrganizationMember, Subscription
+from models.user import ApiKey, User
+from resolvers.api_key import CreatedKey
+from resolvers.auth import normalize_email
+
+TIERS = ("pro", "pro_teams")
+TEAMS = "pro_teams"
+MAX_GUEST_KEYS = 50  # active keys per guest
+
+
+class TeamsRequired(Forbidden):
+    code = "TEAMS_REQUIRED"
+
+
+@dataclass(frozen=True)
+class Membership:
+    organization: Organization
+    is_admin: bool
+
+
+@dataclass(frozen=True)
+class GuestKey:
+    guest: OrganizationGuest
+    created: bool  # the guest is new (not only the key)
+    key: CreatedKey
+
+
+async def _user_has_teams(session, user_id: uuid.UUID) -> bool:
+    tier = (await session.execute(select(Subscription.tier).where(
+        Subscription.user_id == user_id))).scalar_one_or_none()
+    return tier == TEAMS
+
+
+async def require_teams(ctx: Context) -> None:
+    """The viewer holds an active ``pro_teams`` tier (a guest: an admin of its organization
+    does); platform admins pass."""
+    viewer = ctx.viewer
+    if not viewer.is_authenticated:
+        raise Unauthenticated("Not authenticated")
+    if viewer.is_admin:
+        return
+    async with ctx.db.session() as session:
+        if viewer.guest_id is not None:
+            ok = (await session.execute(select(func.count()).select_from(OrganizationGuest)
+                  .join(OrganizationMember, OrganizationMember.organization_id
+                        == OrganizationGuest.organization_id)
+                  .join(Subscription, Subscription.user_id == OrganizationMember.user_id)
+                  .where(OrganizationGuest.id == viewer.guest_id,
+                         OrganizationMember.is_admin.is_(True),
+                         Subscription.tier == TEAMS))).scalar_one() > 0
+        else:
+            ok = viewer.user_id is not None and await _user_has_teams(session, viewer.user_id)
+    if not ok:
+        raise TeamsRequired("An active Teams (pro_teams) subscription is required")
+
+
+async def get_membership(ctx: Context) -> Membership | None:
+    """The viewer's organization and whether they administer it (a guest: its organization)."""
+    viewer = ctx.viewer
+    async with ctx.db.session() as session:
+        if viewer.guest_id is not None:
+            org = (await session.execute(select(Organization).join(
+                OrganizationGuest, OrganizationGuest.organization_id == Organization.id)
+                .where(OrganizationGuest.id == viewer.guest_id))).scalar_one_or_none()
+            return Membership(organization=org, is_admin=False) if org else None
+        if viewer.user_id is None:
+            return None
+        row = (await session.execute(select(Organization, OrganizationMember.is_admin).join(
+            OrganizationMember, OrganizationMember.organization_id == Organization.id)
+            .where(OrganizationMember.user_id == viewer.user_id))).first()
+    return Membership(organization=row[0], is_admin=row[1]) if row else None
+
+
+async def create(ctx: Context, *, name: str) -> Membership:
+    """Create an organization from a signed-in Teams session; its creator administers it."""
+    if ctx.viewer.is_api_key:
+        raise Forbidden("Organizations are created from a signed-in session, not an API key")
+    user_id = ctx.viewer.require_user()
+    name = name.strip()
+    if not 1 <= len(name) <= 200:
+        raise Validation("Name must be 1 to 200 characters", details={"field": "name"})
+    await require_teams(ctx)
+    async with ctx.db.transaction() as session:
+        await xact_lock(session, f"organization_member:{user_id}")
+        if await session.get(OrganizationMember, user_id) is not None:
+            raise Conflict("You already belong to an organization")
+        org = Organization(name=name, created_by=user_id)
+        session.add(org)
+        await session.flush()
+        session.add(OrganizationMember(user_id=user_id, organization_id=org.id, is_admin=True))
+    return Membership(organization=org, is_admin=True)
+
+
+async def _require_admin_membership(ctx: Context) -> Membership:
+    membership = await get_membership(ctx)
+    if membership is None or not membership.is_admin or ctx.viewer.guest_id is not None:
+        raise Forbidden("Only an organization admin may do this")
+    return membership
+
+
+async def create_guest(ctx: Context, *, email: str) -> GuestKey:
+    """Find or create the organization's guest with ``email`` and mint a new ``gsk_`` key."""
+    try:
+        email = normalize_email(email)
+    except Validation:
+        raise Validation("A valid email is required", details={"field": "email"}) from None
+    membership = await _require_admin_membership(ctx)
+    org_id = membership.organization.id
+    async with ctx.db.transaction() as session:
+        await xact_lock(session, f"organization_guests:{org_id}")
+        guest = (await session.execute(select(OrganizationGuest).where(
+            OrganizationGuest.organization_id == org_id,
+            func.lower(OrganizationGuest.email) == email.lower()))).scalar_one_or_none()
+        created = guest is None
+        if created:
+            guest = OrganizationGuest(organization_id=org_id, email=email,
+                                      created_by=ctx.viewer.user_id)
+            session.add(guest)
+            await session.flush()
+        else:
+            active = (await session.execute(select(func.count()).select_from(ApiKey).where(
+                ApiKey.guest_id == guest.id, ApiKey.revoked_at.is_(None)))).scalar_one()
+            if active >= MAX_GUEST_KEYS:
+                raise Validation(f"At most {MAX_GUEST_KEYS} active API keys per guest")
+        minted = api_keys.mint("gsk")
+        key = ApiKey(prefix=minted.prefix, secret_hash=minted.secret_hash, last4=minted.last4,
+                     name=f"guest {email}"[:200], scopes=sorted(api_keys.GUEST_SCOPES),
+                     guest_id=guest.id, rate_limit=api_keys.DEFAULT_RATE_LIMIT)
+        session.add(key)
+    return GuestKey(guest=guest, created=created, key=CreatedKey(key=key, token=minted.token))
+
+
+async def _apply_tier(db: Database, *, user_id: uuid.UUID, tier: str | None,
+                      granted_by: uuid.UUID | None) -> None:
+    if tier is not None and tier not in TIERS:
+        raise Validation(f"Tier must be one of: {', '.join(TIERS)}", details={"field": "tier"})
+    async with db.transaction() as session:
+        if await session.get(User, user_id) is None:
+            raise NotFound("User not found")
+        if tier is None:
+            await session.execute(delete(Subscription).where(Subscription.user_id == user_id))
+            return
+        await session.execute(insert(Subscription).values(
+            user_id=user_id, tier=tier, granted_by=granted_by).on_conflict_do_update(
+            index_elements=[Subscription.user_id],
+            set_={"tier": tier, "granted_by": granted_by, "updated_at": func.now()}))
+
+
+async def set_tier(ctx: Context, *, user_id: uuid.UUID, tier: str | None) -> str | None:
+    """A platform admin grants a user a tier, or revokes it with ``None``."""
+    ctx.viewer.require_user()
+    if not ctx.viewer.is_admin:
+        raise Forbidden("Only a platform admin may change subscription tiers")
+    await _apply_tier(ctx.db, user_id=user_id, tier=tier, granted_by=ctx.viewer.user_id)
+    return tier
+
+
+async def get_tier(ctx: Context, *, user_id: uuid.UUID) -> str | None:
+    """A user's tier, or None; the user or a platform admin may read it."""
+    if ctx.viewer.user_id != user_id and not ctx.viewer.is_admin:
+        raise Forbidden("You may only read your own subscription")
+    async with ctx.db.session() as session:
+        return (await session.execute(select(Subscription.tier).where(
+            Subscription.user_id == user_id))).scalar_one_or_none()
+
+
+async def set_tier_by_email(db: Database, *, email: str, tier: str | None) -> str:
+    """The command line's way to grant or revoke a tier (no viewer: the operator)."""
+    async with db.session() as session:
+        user_id = (await session.execute(select(User.id).where(
+            func.lower(User.email) == email.strip().lower()))).scalar_one_or_none()
+    if user_id is None:
+        raise NotFound(f"No user with email {email[:80]}")
+    await _apply_tier(db, user_id=user_id, tier=tier, granted_by=None)
+    return f"{email}: {tier or 'no tier'}"

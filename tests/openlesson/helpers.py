@@ -1,0 +1,84 @@
+"""Helpers for the agent API: Teams users, organizations, member and guest keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from core.auth import api_keys
+from models.organization import Subscription
+from models.user import ApiKey, User
+from tests.fixtures import create_user, ol_login
+
+AGENT = "/api/v2/agent"
+
+
+@dataclass
+class Member:
+    user: User
+    http: httpx.AsyncClient  # signed in (cookie session)
+    key: str  # an sk_ key with the default scopes
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.key}"}
+
+
+def bearer(key: str) -> dict:
+    return {"Authorization": f"Bearer {key}"}
+
+
+async def grant(services, user: User, tier: str = "pro_teams") -> None:
+    async with services.db.transaction() as session:
+        await session.merge(Subscription(user_id=user.id, tier=tier))
+
+
+async def teams_user(services, http: httpx.AsyncClient, email: str) -> User:
+    """A signed-in user (cookie in ``http``) holding the Teams tier."""
+    user = await create_user(services, email=email, display_name=email.split("@")[0])
+    await grant(services, user)
+    await ol_login(http, email)
+    return user
+
+
+async def mint_key(http: httpx.AsyncClient, scopes: list[str] | None = None) -> str:
+    body = {} if scopes is None else {"scopes": scopes}
+    response = await http.post(f"{AGENT}/keys", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()["api_key"]
+
+
+async def org_admin(services, http: httpx.AsyncClient, email: str = "admin@acme.com",
+                    name: str = "Acme Enablement") -> Member:
+    """A Teams user who created an organization, with a key holding org:* too."""
+    user = await teams_user(services, http, email)
+    response = await http.post("/api/organization", json={"name": name})
+    assert response.status_code == 201, response.text
+    key = await mint_key(http, [*api_keys.DEFAULT_SCOPES, *api_keys.ORG_SCOPES])
+    return Member(user=user, http=http, key=key)
+
+
+async def guest_key(admin: Member, email: str = "learner@example.com") -> str:
+    response = await admin.http.post(f"{AGENT}/org/guests", json={"email": email},
+                                     headers=admin.headers)
+    assert response.status_code in (200, 201), response.text
+    return response.json()["api_key"]
+
+
+async def key_with_scopes(services, *, scopes: list[str], user: User | None = None,
+                          guest_id=None) -> str:
+    """A key with exactly ``scopes`` (for the scope matrix), stored as the API stores it."""
+    minted = api_keys.mint("gsk" if guest_id else "sk")
+    async with services.db.transaction() as session:
+        session.add(ApiKey(prefix=minted.prefix, secret_hash=minted.secret_hash,
+                           last4=minted.last4, name="matrix", scopes=scopes,
+                           user_id=user.id if user else None, guest_id=guest_id))
+    return minted.token
+
+
+def error_of(response: httpx.Response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "details"}, body
+    return body["error"]
