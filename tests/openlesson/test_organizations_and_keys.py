@@ -85,7 +85,8 @@ async def test_create_organization_over_rest(client, services, new_client):
     error = error_of(bad)
     assert error["code"] == "validation_error" and "x" * 20 not in bad.text
     assert error["details"]["issues"][0]["field"] == "name"
-    assert (await client.post("/api/organization", content=b"{")).status_code == 400
+    assert (await client.post("/api/organization", content=b"{", headers={
+        "Content-Type": "application/json"})).status_code == 400
 
     # Anonymous: 401 unauthorized; an API key is not a browser session.
     anonymous = new_client()

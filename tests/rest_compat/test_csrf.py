@@ -12,7 +12,7 @@ import orjson
 import pytest
 from starlette.applications import Starlette
 
-from core.csrf import CsrfPolicy
+from core.csrf import CSRF_REJECTED, CsrfPolicy
 from core.errors import Forbidden
 from rest_compat import FACES
 from rest_compat.base import Face, JSONResponse, Route
@@ -42,7 +42,7 @@ def _writes(face: Face) -> list[tuple[str, str]]:
 
 def _refusal(face: Face) -> tuple[int, object]:
     """The status and body this face answers a forged write with."""
-    response = face.render_error(Forbidden(face.csrf.message))
+    response = face.render_error(Forbidden(face.csrf.message, code=CSRF_REJECTED))
     return response.status_code, orjson.loads(response.body)
 
 
