@@ -43,6 +43,7 @@ from models.organization import (
 )
 from models.prompts import PlatformSecret, Prompt, PromptDependency
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
+from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
 __all__ = [
     "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession", "AuthSession",
@@ -54,5 +55,6 @@ __all__ = [
     "Organization", "OrganizationGuest", "OrganizationMember",
     "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
     "RateLimitCounter", "RefreshToken", "Subject", "Subscription", "University", "User",
-    "UserProfile", "UserSecret", "UserSubjectPreference",
+    "UserProfile", "UserSecret", "UserSubjectPreference", "Workspace", "WorkspaceBlock",
+    "WorkspaceFile",
 ]

@@ -19,8 +19,6 @@ ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv
 NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     "openlesson": {
         ("POST", "/api/mcp/{}"),
-        ("POST", "/api/v2/agent/workspaces"),
-        ("GET", "/api/v2/agent/workspaces/{}/blocks"),
         ("POST", "/api/v2/agent/workspaces/{}/evidence"),
         ("POST", "/api/v2/agent/workspaces/{}/performance"),
         ("POST", "/api/v2/agent/workspaces/{}/blocks/{}/ghl-links"),
