@@ -137,6 +137,10 @@ class Settings:
     # Faces whose documented paths collide are also served on their own ports.
     face_ports: dict[str, int] = field(default_factory=dict)
 
+    # The shared secret services send as ``X-Internal-Key`` (the reading platform's
+    # service-to-service endpoints); unset, no request passes as a service.
+    internal_key: str | None = None
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -217,6 +221,7 @@ def load_settings() -> Settings:
         github_token_url=_env("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
         github_api_url=_env("GITHUB_API_URL", "https://api.github.com"),
         face_ports=_ports(_env("LEARNGRAPH_FACE_PORTS")),
+        internal_key=_env("LEARNGRAPH_INTERNAL_KEY"),
     )
 
 
