@@ -26,7 +26,7 @@ from models.course import (
     UserSubjectPreference,
 )
 from models.feedback import FeatureRequest
-from models.infra import PubSubMessage, RateLimitCounter
+from models.infra import PubSubMessage, RateLimitHits
 from models.jobs import Job
 from models.learning import (
     ContentProgress,
@@ -56,7 +56,7 @@ __all__ = [
     "LabSubmission", "Learner", "LearningActivity", "Module", "ModuleProgress", "Note",
     "Organization", "OrganizationGuest", "OrganizationMember",
     "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
-    "RateLimitCounter", "ReadingEvent", "ReadingSession", "RefreshToken", "SessionWord",
+    "RateLimitHits", "ReadingEvent", "ReadingSession", "RefreshToken", "SessionWord",
     "Subject", "Subscription", "University", "User",
     "UserProfile", "UserSecret", "UserSubjectPreference", "Workspace", "WorkspaceBlock",
     "WorkspaceFile",
