@@ -1,8 +1,13 @@
 """The database engine and sessions, and how writers lock rows.
 
 One async engine per process. Sibling GraphQL fields resolve concurrently, so
-nothing shares one AsyncSession across a request: resolvers open a session
-per unit of work and loaders take one per batch.
+resolvers open a session per unit of work; a request's loaders read through
+its ``Reads``: one connection, one batch at a time, without transactions.
+
+Pooled connections are not pinged on checkout (a round trip per checkout).
+A connection the server dropped (restart, terminated backend) shows on the
+first statement a session sends, which the session then runs again on a fresh
+connection: the pool replaces every connection as old as the dropped one.
 
 Lock order (every transaction that locks rows follows it, so two writers never
 wait for each other in a circle):
@@ -32,11 +37,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import event, text
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -157,6 +163,46 @@ async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS
     raise AssertionError("unreachable")
 
 
+PREPARED_STATEMENTS = 500  # per connection; asyncpg prepares each statement once
+
+
+def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    # A connection whose socket the server already closed is known locally, without a
+    # round trip: the pool drops it and hands out another.
+    if dbapi_connection.driver_connection.is_closed():
+        raise DisconnectionError("the server closed this connection")
+
+
+class _Session(_TrackedSession):
+    """A session that runs its first statement again when the pooled connection it was
+    given turns out to have been dropped. Nothing was sent before it, and nothing is
+    waiting to be flushed, so running it again changes nothing but the connection."""
+
+    _sent = False
+
+    def _execute_internal(self, *args: Any, **kwargs: Any) -> Any:
+        if self._sent:
+            return super()._execute_internal(*args, **kwargs)
+        self._sent = True
+        untouched = not (self.new or self.dirty or self.deleted)
+        try:
+            return super()._execute_internal(*args, **kwargs)
+        except DBAPIError as error:
+            if not (untouched and error.connection_invalidated):
+                raise
+            self.rollback()
+            return super()._execute_internal(*args, **kwargs)
+
+
+class _ReadSession(_Session):
+    """A session of ``Reads``: autocommit, so it must never write."""
+
+    def _execute_internal(self, statement: Any, *args: Any, **kwargs: Any) -> Any:
+        if getattr(statement, "is_dml", False):
+            raise RuntimeError("a read session does not write; use Database.transaction()")
+        return super()._execute_internal(statement, *args, **kwargs)
+
+
 async def xact_lock(session: AsyncSession, key: str) -> None:
     """Wait for, then hold until ``session``'s transaction ends, the advisory lock named
     ``key`` (a 64-bit hash of it): serializes writers across every server process."""
@@ -184,11 +230,17 @@ class Database:
     def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
         self.url = async_url(url)
         self.engine: AsyncEngine = create_async_engine(
-            self.url, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True,
-            connect_args={"timeout": 5},
+            self.url, pool_size=pool_size, max_overflow=max_overflow, pool_use_lifo=True,
+            connect_args={"timeout": 5, "prepared_statement_cache_size": PREPARED_STATEMENTS},
         )
+        event.listen(self.engine.sync_engine, "checkout", _refuse_closed)
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False,
-                                               sync_session_class=_TrackedSession)
+                                               sync_session_class=_Session)
+        # Reads run in autocommit: no BEGIN and ROLLBACK around them, and each statement
+        # sees what is committed when it starts (as READ COMMITTED does anyway).
+        self.read_sessionmaker = async_sessionmaker(
+            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
+            expire_on_commit=False, autoflush=False, sync_session_class=_ReadSession)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -197,10 +249,23 @@ class Database:
             yield session
 
     @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncSession]:
+        """A session that only reads: no transaction statements around what it runs."""
+        async with self.read_sessionmaker() as session:
+            yield session
+
+    @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction committed on success, rolled back on error."""
-        async with self.sessionmaker() as session, session.begin():
-            yield session
+        # Begun by its first statement rather than by session.begin(), so that statement
+        # can still be run again on a fresh connection (see _Session).
+        async with self.sessionmaker() as session:
+            try:
+                yield session
+            except BaseException:
+                await session.rollback()
+                raise
+            await session.commit()
 
     async def ping(self) -> bool:
         """True when the database answers a trivial query."""
@@ -213,3 +278,36 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+class Reads:
+    """Where one request's (or connection's) loaders read: one autocommit session, used by
+    one batch at a time, so a request never holds more than one connection for its reads
+    and sends no transaction statements. The connection goes back to the pool as soon as
+    no batch is waiting for it, so a request that waits for something else (a model, a
+    stream) holds none."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._lock = asyncio.Lock()
+        self._waiting = 0
+        self._session: AsyncSession | None = None
+
+    @asynccontextmanager
+    async def session(self) -> AsyncIterator[AsyncSession]:
+        """The request's read session, for one batch; objects read are detached after."""
+        self._waiting += 1
+        async with self._lock:
+            self._waiting -= 1
+            if self._session is None:
+                self._session = self.db.read_sessionmaker()
+            session = self._session
+            failed = True
+            try:
+                yield session
+                failed = False
+            finally:
+                if failed or not self._waiting:
+                    self._session = None
+                    await session.close()
+                else:
+                    session.expunge_all()

@@ -13,28 +13,28 @@ from typing import Any, ClassVar, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import select
 
-from core.db import Database
+from core.db import Database, Reads
 
 L = TypeVar("L", bound=DataLoader)
 
 
 class Loaders:
     def __init__(self, db: Database) -> None:
-        self.db = db
+        self.reads = Reads(db)
         self._instances: dict[type, DataLoader] = {}
 
     def get(self, loader_class: type[L]) -> L:
         loader = self._instances.get(loader_class)
         if loader is None:
-            loader = loader_class(self.db)
+            loader = loader_class(self.reads)
             self._instances[loader_class] = loader
         return loader  # type: ignore[return-value]
 
 
 class DbLoader(DataLoader):
-    """A DataLoader whose batches each take their own session from the factory."""
+    """A DataLoader whose batches read through the request's ``Reads``, one at a time."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Reads) -> None:
         super().__init__()
         self.db = db
 

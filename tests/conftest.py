@@ -75,8 +75,7 @@ def database_url(pg_server_url):
         yield url
 
 
-# Reference data the migrations load (the reading catalog) stays for every test.
-TABLES_KEPT = {"alembic_version", "reading_books", "reading_book_pages"}
+TABLES_KEPT = {"alembic_version"}
 
 
 @pytest.fixture(scope="session")
