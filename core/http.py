@@ -7,10 +7,12 @@ from starlette.requests import HTTPConnection
 from core.auth.viewer import ANONYMOUS, Viewer, authenticate, credentials_from_headers
 from core.context import Context
 from core.errors import Unauthenticated
+from core.proxies import client_address
 
 
 def client_ip(conn: HTTPConnection) -> str:
-    return conn.client.host if conn.client else "unknown"
+    """The client's address, read through the configured trusted proxies only."""
+    return client_address(conn, conn.app.state.services.settings.trusted_proxies)
 
 
 async def authenticate_request(conn: HTTPConnection) -> tuple[Viewer, str | None]:

@@ -1,40 +1,61 @@
-"""Fixed-window rate limiting with the counters in PostgreSQL.
+"""Sliding-window rate limiting with the hits in PostgreSQL.
 
-Every instance increments the same row, so a limit holds however many
-processes serve traffic. One upsert per check: the window rolls over inside
-the same statement.
+A key allows at most ``limit`` hits in any ``window_seconds``: its row keeps the
+times of its hits still inside the window (never more than ``limit`` of them),
+so no burst fits across a window boundary the way it does with fixed windows.
+Every instance locks and updates the same row, and the times come from the
+database clock, so a limit holds however many processes serve traffic. A
+refused hit is not recorded: hammering a limited key does not extend its wait.
 """
 
 from __future__ import annotations
 
 import math
-import time
-from datetime import UTC, datetime
+from datetime import timedelta
 
 from sqlalchemy import text
 
 from core.db import Database
 from core.errors import RateLimited
 
-_HIT = text("""
-    INSERT INTO rate_limit_counters (key, window_start, count)
-    VALUES (:key, :window_start, 1)
-    ON CONFLICT (key) DO UPDATE SET
-        count = CASE WHEN rate_limit_counters.window_start = EXCLUDED.window_start
-                     THEN rate_limit_counters.count + 1 ELSE 1 END,
-        window_start = EXCLUDED.window_start
-    RETURNING count
-""")
+TOO_MANY = "Too many requests. Please try again later."
+
+# Creates the key's row or locks it, and reads its hits, in one round trip.
+_LOCK = text("INSERT INTO rate_limit_hits (key, hits) VALUES (:key, '{}') "
+             "ON CONFLICT (key) DO UPDATE SET key = EXCLUDED.key RETURNING hits, now()")
+_STORE = text("UPDATE rate_limit_hits SET hits = :hits WHERE key = :key")
+_RESET = text("DELETE FROM rate_limit_hits WHERE key = :key")
+_EXPIRE = text("DELETE FROM rate_limit_hits WHERE hits[cardinality(hits)] IS NULL "
+               "OR hits[cardinality(hits)] < now() - make_interval(secs => :older_than)")
 
 
 async def hit(db: Database, *, key: str, limit: int, window_seconds: int,
-              message: str = "Too many requests. Please try again later.") -> None:
-    """Count one request for ``key``; raise RateLimited once ``limit`` is passed."""
-    now = time.time()
-    start = math.floor(now / window_seconds) * window_seconds
+              message: str = TOO_MANY) -> None:
+    """Count one hit for ``key``; raise RateLimited (with the seconds until a hit
+    leaves the window) when ``limit`` hits already fall inside the window."""
     async with db.transaction() as session:
-        count = (await session.execute(_HIT, {
-            "key": key, "window_start": datetime.fromtimestamp(start, UTC)})).scalar_one()
-    if count > limit:
-        retry_after = max(1, math.ceil(start + window_seconds - now))
-        raise RateLimited(message, retry_after=retry_after)
+        hits, now = (await session.execute(_LOCK, {"key": key})).one()
+        window = timedelta(seconds=window_seconds)
+        kept = sorted(h for h in hits if h > now - window)
+        if len(kept) < limit:
+            await session.execute(_STORE, {"key": key, "hits": [*kept, now]})
+            return
+        # Only the newest ``limit`` hits matter for later decisions.
+        newest = kept[-limit:] if limit > 0 else []
+        if newest != hits:
+            await session.execute(_STORE, {"key": key, "hits": newest})
+    retry_after = (kept[-limit] + window - now).total_seconds() if limit > 0 else window_seconds
+    raise RateLimited(message, retry_after=max(1, math.ceil(retry_after)))
+
+
+async def reset(db: Database, *, key: str) -> None:
+    """Forget every hit of ``key``."""
+    async with db.transaction() as session:
+        await session.execute(_RESET, {"key": key})
+
+
+async def expire(db: Database, *, older_than_seconds: int) -> int:
+    """Drop keys whose last hit is older than ``older_than_seconds``; how many went."""
+    async with db.transaction() as session:
+        result = await session.execute(_EXPIRE, {"older_than": older_than_seconds})
+    return result.rowcount

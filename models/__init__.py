@@ -26,7 +26,7 @@ from models.course import (
     UserSubjectPreference,
 )
 from models.feedback import FeatureRequest
-from models.infra import PubSubMessage, RateLimitCounter
+from models.infra import PubSubMessage, RateLimitHits
 from models.jobs import Job
 from models.learning import (
     ContentProgress,
@@ -42,17 +42,22 @@ from models.organization import (
     Subscription,
 )
 from models.prompts import PlatformSecret, Prompt, PromptDependency
+from models.reading import Book, BookPage, Learner, ReadingEvent, ReadingSession, SessionWord
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
+from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
 __all__ = [
     "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession", "AuthSession",
-    "Base", "ChatCacheNode", "ChatMessage", "ChatSession", "ContentItem", "ContentProgress",
+    "Base", "Book", "BookPage", "ChatCacheNode", "ChatMessage", "ChatSession", "ContentItem",
+    "ContentProgress",
     "ContentType",
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
-    "LabSubmission", "LearningActivity", "Module", "ModuleProgress", "Note",
+    "LabSubmission", "Learner", "LearningActivity", "Module", "ModuleProgress", "Note",
     "Organization", "OrganizationGuest", "OrganizationMember",
     "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
-    "RateLimitCounter", "RefreshToken", "Subject", "Subscription", "University", "User",
-    "UserProfile", "UserSecret", "UserSubjectPreference",
+    "RateLimitHits", "ReadingEvent", "ReadingSession", "RefreshToken", "SessionWord",
+    "Subject", "Subscription", "University", "User",
+    "UserProfile", "UserSecret", "UserSubjectPreference", "Workspace", "WorkspaceBlock",
+    "WorkspaceFile",
 ]

@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, Integer, String, func
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import BigInteger, DateTime, String, func
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 
 
-class RateLimitCounter(Base):
-    """Requests counted in the current fixed window for one key, shared by all instances."""
+class RateLimitHits(Base):
+    """The times of one key's hits inside its sliding window, shared by all instances."""
 
-    __tablename__ = "rate_limit_counters"
+    __tablename__ = "rate_limit_hits"
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
-    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
-    count: Mapped[int] = mapped_column(Integer, nullable=False)
+    hits: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)), nullable=False)
 
 
 class PubSubMessage(Base):

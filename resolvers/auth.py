@@ -6,6 +6,7 @@ its own shape.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -96,9 +97,18 @@ async def is_email_available(ctx: Context, *, email: str) -> bool:
     return await get_by_email(ctx, email=normalize_email(email)) is None
 
 
+LOCKED_OUT = "Too many failed sign-in attempts for this account. Please try again later."
+
+
 async def _limit(ctx: Context, action: str, limit: int) -> None:
     await ratelimit.hit(ctx.db, key=f"{action}:{ctx.client_ip}", limit=limit,
                         window_seconds=ctx.settings.rate_limit_window_seconds)
+
+
+def _account_key(email: str) -> str:
+    # Hashed: the key has a fixed length whatever was typed, and names no address.
+    return "login-account:" + hashlib.sha256(
+        email.strip().lower().encode(errors="surrogatepass")).hexdigest()
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -210,12 +220,21 @@ async def _add_subject_preferences(session, user_id: uuid.UUID, subject_ids: Seq
 
 
 async def login(ctx: Context, *, email: str, password: str) -> SignIn:
-    """Check email and password; the error never tells which of the two was wrong."""
-    await _limit(ctx, "login", ctx.settings.rate_limit_login)
+    """Check email and password; the error never tells which of the two was wrong.
+
+    Limited per client address, and per account whatever the address: every attempt
+    counts against the account until one succeeds, so a run of failures locks its
+    sign-in (whether or not the account exists) until the oldest leaves the window."""
+    settings = ctx.settings
+    await _limit(ctx, "login", settings.rate_limit_login)
+    account = _account_key(email)
+    await ratelimit.hit(ctx.db, key=account, limit=settings.login_lockout_failures,
+                        window_seconds=settings.login_lockout_window_seconds, message=LOCKED_OUT)
     user = await get_by_email(ctx, email=email)
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         raise Unauthenticated("Invalid email or password")
+    await ratelimit.reset(ctx.db, key=account)
     if not user.is_active:
         raise Forbidden("Inactive user")
     return await _start_session(ctx, user)

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
+from core import ratelimit
 from core.jobs import job
 from resolvers import (
     chat_cache,  # noqa: F401 — registers the cache cleanup job
     materials,  # noqa: F401 — registers the materials job
+    reading_telemetry,  # noqa: F401 — registers the learner bot's telemetry jobs
 )
 
 KEEP_FINISHED_DAYS = 7
@@ -30,3 +32,11 @@ async def prune_finished_jobs(services, payload: dict) -> None:
             "DELETE FROM jobs WHERE status IN ('done', 'failed') "
             "AND finished_at < now() - make_interval(days => :days)"),
             {"days": KEEP_FINISHED_DAYS})
+
+
+@job("ratelimit.expire", every_seconds=3600)
+async def expire_rate_limits(services, payload: dict) -> None:
+    """Forget rate-limit keys (addresses, accounts) with no hit inside any window."""
+    settings = services.settings
+    await ratelimit.expire(services.db, older_than_seconds=max(
+        settings.rate_limit_window_seconds, settings.login_lockout_window_seconds))

@@ -93,7 +93,8 @@ class Face:
     name: str
     title: str
     base: str
-    port: int
+    # The documented port; None when the reference names none.
+    port: int | None
     routes: list[Route]
     render_error: Callable[[DomainError], Response]
     render_validation: Callable[[ValidationError, str], Response]
@@ -107,6 +108,13 @@ class Face:
     # or a non-empty X-CSRF-Token by default; a face with a CSRF cookie declares e.g.
     # CsrfPolicy(cookie="oc_csrf", json_suffices=False) (header must echo the cookie).
     csrf: CsrfPolicy = DEFAULT_CSRF
+    # The legacy platform this face belongs to, when it had several services (each its
+    # own face on its own port); by default the face is a platform of its own.
+    family: str = ""
+
+    @property
+    def platform(self) -> str:
+        return self.family or self.name
 
     def starlette_routes(self, prefix: str = "") -> list[StarletteRoute]:
         return [StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),

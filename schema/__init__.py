@@ -26,8 +26,10 @@ from schema.limits import LimitedValidation, limit_extensions
 from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
+from schema.reading import ReadingMutation, ReadingQuery
 from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
+from schema.workspace import WorkspaceMutation, WorkspaceQuery
 
 
 def _node_query() -> type:
@@ -43,10 +45,11 @@ def _node_query() -> type:
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
-           PlatformLlmQuery, ChatQuery, OrganizationQuery)
+           PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
-             PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation)
+             PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
+             WorkspaceMutation, ReadingMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 

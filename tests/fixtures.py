@@ -26,6 +26,8 @@ from models.user import User
 from tests.fakes.anthropic_server import FakeAnthropic
 
 TEST_SECRET = "test-secret-key-for-learngraph-0123456789abcdef"
+# The X-Internal-Key the reading platform's services send in tests.
+INTERNAL_KEY = "test-internal-key-0123456789"
 PASSWORD = "correct horse battery"
 
 
@@ -72,6 +74,7 @@ async def start_server(app: Starlette, sock: socket.socket | None = None) -> Run
 def make_settings(**overrides) -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="learngraph-test-data-"))
     base = Settings(secret_key=TEST_SECRET, data_dir=data_dir, llm_max_retries=0,
+                    internal_key=INTERNAL_KEY,
                     llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0)
     return base.with_overrides(**overrides)
 

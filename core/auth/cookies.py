@@ -6,6 +6,7 @@ from starlette.requests import HTTPConnection
 from starlette.responses import Response
 
 from core.config import Settings
+from core.proxies import forwarded_proto
 
 
 def is_secure(settings: Settings, conn: HTTPConnection | None) -> bool:
@@ -13,7 +14,7 @@ def is_secure(settings: Settings, conn: HTTPConnection | None) -> bool:
         return settings.cookie_secure
     if conn is None:
         return False
-    proto = conn.headers.get("x-forwarded-proto") or conn.url.scheme
+    proto = forwarded_proto(conn, settings.trusted_proxies) or conn.url.scheme
     return proto in ("https", "wss")
 
 

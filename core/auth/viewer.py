@@ -9,6 +9,7 @@ resolves to the same Viewer; a Viewer that a cookie authenticated is marked
 
 from __future__ import annotations
 
+import hmac
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -30,13 +31,16 @@ ROLE_STUDENT = "STUDENT"
 ROLE_INSTRUCTOR = "INSTRUCTOR"
 ROLE_PLATFORM_ADMIN = "PLATFORM_ADMIN"
 ROLES = (ROLE_STUDENT, ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN)
+# Another service of the platform, holding the configured ``X-Internal-Key``.
+ROLE_INTERNAL_SERVICE = "INTERNAL_SERVICE"
+INTERNAL_KEY_HEADER = "x-internal-key"
 
 
 @dataclass(frozen=True)
 class Viewer:
     """The authenticated principal of one request (or the anonymous one)."""
 
-    kind: str = "anonymous"  # anonymous | user | api_key
+    kind: str = "anonymous"  # anonymous | user | api_key | service
     user_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     api_key_id: uuid.UUID | None = None
@@ -82,18 +86,31 @@ class Viewer:
         if role not in self.roles and not self.is_admin:
             raise Forbidden("You do not have permission to do this")
 
+    @property
+    def is_internal_service(self) -> bool:
+        return ROLE_INTERNAL_SERVICE in self.roles
+
+    def require_internal(self) -> None:
+        """Service-to-service operations: the internal key, or a platform admin."""
+        if not self.is_authenticated:
+            raise Unauthenticated("Missing or invalid X-Internal-Key")
+        if not (self.is_internal_service or self.is_admin):
+            raise Forbidden("This operation is for the platform's services")
+
 
 ANONYMOUS = Viewer()
+INTERNAL_SERVICE = Viewer(kind="service", roles=frozenset({ROLE_INTERNAL_SERVICE}))
 
 
 @dataclass(frozen=True)
 class Credentials:
     bearer: str | None = None
     cookie_token: str | None = None
+    internal_key: str | None = None
 
     @property
     def present(self) -> bool:
-        return bool(self.bearer or self.cookie_token)
+        return bool(self.bearer or self.cookie_token or self.internal_key)
 
 
 def _bearer(value: str | None) -> str | None:
@@ -105,7 +122,8 @@ def _bearer(value: str | None) -> str | None:
 
 def credentials_from_headers(headers: Mapping[str, str], cookies: Mapping[str, str]) -> Credentials:
     return Credentials(bearer=_bearer(headers.get("authorization")),
-                       cookie_token=cookies.get(ACCESS_COOKIE) or None)
+                       cookie_token=cookies.get(ACCESS_COOKIE) or None,
+                       internal_key=headers.get(INTERNAL_KEY_HEADER) or None)
 
 
 def credentials_from_params(params: Mapping[str, object] | None) -> Credentials:
@@ -154,8 +172,20 @@ async def viewer_for_api_key(db: Database, token: str) -> Viewer:
                   rate_limit=key.rate_limit)
 
 
+def viewer_for_internal_key(settings: Settings, key: str) -> Viewer:
+    expected = settings.internal_key
+    if not expected or not hmac.compare_digest(key.encode(), expected.encode()):
+        raise Unauthenticated("Missing or invalid X-Internal-Key")
+    return INTERNAL_SERVICE
+
+
 async def authenticate(settings: Settings, db: Database, credentials: Credentials) -> Viewer:
-    """Resolve credentials to a Viewer; raise Unauthenticated when they are invalid."""
+    """Resolve credentials to a Viewer; raise Unauthenticated when they are invalid.
+
+    An ``X-Internal-Key`` header names the caller as a service and decides alone:
+    the configured key is the service, any other value is refused."""
+    if credentials.internal_key:
+        return viewer_for_internal_key(settings, credentials.internal_key)
     if credentials.bearer:
         if api_keys.looks_like_api_key(credentials.bearer):
             return await viewer_for_api_key(db, credentials.bearer)

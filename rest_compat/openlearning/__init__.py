@@ -6,7 +6,8 @@ failures are FastAPI's 422 ``{"detail": [{"type", "loc", "msg", "input"}]}``.
 
 Choices where the reference is silent:
 - ``/api/auth/register`` and ``/api/auth/login`` are rate limited per client
-  address (429 ``{"detail": ...}`` with ``Retry-After``).
+  address, and sign-in per account too (a lockout after repeated failures):
+  429 ``{"detail": ...}`` with ``Retry-After``.
 - ``avatarUrl`` is ``""`` for accounts that have no avatar (the model types it
   as a non-null string); ``displayName`` defaults to the email's local part.
 - A failed GitHub callback (bad or expired ``state``, a rejected ``code``)

@@ -4,7 +4,10 @@ Credential: ``Authorization: Bearer <access token>`` (JWT); ``/auth/refresh``
 takes the refresh token in the same header. Errors: ``{"detail": "..."}``
 with the documented status; validation failures are FastAPI's 422.
 
-Choices where the reference is silent are listed in each route module.
+Choices where the reference is silent are listed in each route module. One
+shared by all: ``/auth/login`` and the registrations are rate limited per
+client address, and sign-in per account (a lockout after repeated failures),
+answering 429 ``{"detail": ...}`` with ``Retry-After``.
 """
 
 from rest_compat.base import Face

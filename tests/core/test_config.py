@@ -46,3 +46,13 @@ def test_llm_provider_is_checked(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="LEARNGRAPH_LLM_PROVIDER must be one of anthropic, "
                                          "bedrock; got 'openai'"):
         load_settings()
+
+
+def test_trusted_proxies_are_addresses_or_cidr_blocks(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNGRAPH_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("LEARNGRAPH_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 ,::1, 192.168.1.7/24")
+    assert [str(n) for n in load_settings().trusted_proxies] == [
+        "10.0.0.0/8", "127.0.0.1/32", "::1/128", "192.168.1.0/24"]
+    monkeypatch.setenv("LEARNGRAPH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
+    with pytest.raises(ValueError, match=r"LEARNGRAPH_TRUSTED_PROXIES: 'proxy\.local' is not"):
+        load_settings()

@@ -82,3 +82,24 @@ def error_of(response: httpx.Response) -> dict:
     assert set(body) == {"error"}, body
     assert set(body["error"]) == {"code", "message", "details"}, body
     return body["error"]
+
+
+async def store_llm_key(http: httpx.AsyncClient, key: str = "sk-ant-org-admin-0001") -> None:
+    """The signed-in user stores an Anthropic key (agent work of the org uses it)."""
+    response = await http.post("/api/auth/api-key", json={"api_key": key})
+    assert response.status_code == 200, response.text
+
+
+def draft(title: str = "Explaining vector databases", blocks: int = 3, starts: int = 1) -> dict:
+    """A workspace draft as the model returns it through the draft_workspace tool."""
+    return {"title": title, "root_topic": "Vector databases for interview prep",
+            "blocks": [{"title": f"Block {i + 1}", "description": f"Show step {i + 1}.",
+                        "is_start": i < starts} for i in range(blocks)]}
+
+
+async def create_workspace(http: httpx.AsyncClient, headers: dict, fake, **body) -> dict:
+    fake.reply_tool_use("draft_workspace", draft())
+    response = await http.post(f"{AGENT}/workspaces", headers=headers,
+                               json={"initial_prompt": "Explain vector databases", **body})
+    assert response.status_code == 201, response.text
+    return response.json()

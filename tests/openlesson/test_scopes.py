@@ -3,6 +3,8 @@ route × key type × scope, driven by the face's own route table."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from core.auth import api_keys
@@ -22,6 +24,8 @@ AGENT_ROUTES = [r for r in FACE.routes if r.credential == "api_key"]
 # A well-formed request for each agent route (path parameters filled in by ``ids``).
 REQUESTS = {
     ("POST", "/v2/agent/org/guests"): lambda ids: {"json": {"email": "m@example.com"}},
+    ("POST", "/v2/agent/workspaces"): lambda ids: {"json": {"initial_prompt": "Teach joins"}},
+    ("GET", "/v2/agent/workspaces/{workspace_id}/blocks"): lambda ids: {},
 }
 
 
@@ -49,13 +53,15 @@ async def principals(client, services, new_client):
 
 
 async def test_scope_matrix(client, services, principals):
+    ids = {"workspace_id": uuid.uuid4(), "block_id": uuid.uuid4(), "link_id": uuid.uuid4()}
     for route in AGENT_ROUTES:
         path = FACE.base + route.path
         for key_type, owner in principals.items():
             for scope in [None, *SCOPES]:
                 key = await key_with_scopes(services, scopes=[scope] if scope else [], **owner)
-                response = await client.request(route.method, path, headers=bearer(key),
-                                                **REQUESTS[(route.method, route.path)]({}))
+                response = await client.request(route.method, path.format(**ids),
+                                                headers=bearer(key),
+                                                **REQUESTS[(route.method, route.path)](ids))
                 where = (route.method, route.path, key_type, scope, response.text[:200])
                 refused_for_scope = response.status_code == 403 and error_of(response)[
                     "details"] == {"required_scope": route.scope}

@@ -29,11 +29,11 @@ async def test_health_degrades_when_the_database_stops_and_recovers():
             response = await http.get("/api/health")
             assert response.status_code == 503
             assert response.json() == {"status": "degraded", "database": "unreachable"}
-            # Other endpoints fail cleanly too: no stack trace or SQL reaches the client.
+            # Other endpoints fail cleanly too: a 503 to retry later, no stack trace or SQL.
             response = await http.post("/api/auth/login",
                                        json={"email": "a@example.com", "password": "whatever1"})
-            assert response.status_code == 500
-            assert response.json() == {"detail": "Internal Server Error"}
+            assert (response.status_code, response.headers["retry-after"]) == (503, "5")
+            assert response.json() == {"detail": "The database is unavailable; try again later"}
             assert response.headers["x-request-id"]
 
             pg.start()

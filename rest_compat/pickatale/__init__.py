@@ -1,0 +1,40 @@
+"""The Pickatale reading platform: one face per documented service.
+
+Each service keeps its documented base and port: the reader app (3125) and the
+telemetry service (3110) at ``/api``, the learner bot (3120) at ``/api/v1``.
+They are served together on the main port (their paths do not collide; the one
+operation both the reader and telemetry document, ``POST /api/session/end``, is
+one shared route), each under ``/compat/pickatale-<service>/``, and each on its
+own port when ``LEARNGRAPH_FACE_PORTS`` names it
+(``pickatale-telemetry=3110,pickatale-reader=3125,pickatale-learner-bot=3120``).
+
+Credential: ``X-Internal-Key`` (``LEARNGRAPH_INTERNAL_KEY``); a platform admin's
+Bearer token is accepted too. Errors follow the reference's §39 shape, see
+``shapes.py``. Choices where the reference is silent are in each route module.
+"""
+
+from rest_compat.base import Face
+from rest_compat.pickatale import learner_bot, reader, telemetry
+from rest_compat.pickatale.shapes import render_error, render_internal, render_validation
+
+_SECURITY = {"type": "apiKey", "in": "header", "name": "X-Internal-Key"}
+_NO_KEY = "Missing or invalid X-Internal-Key"
+
+
+def _service(name: str, title: str, base: str, port: int | None, routes, description: str):
+    return Face(name=f"pickatale-{name}", family="pickatale", title=title, base=base,
+                port=port, routes=routes, render_error=render_error,
+                render_validation=render_validation, internal_error=render_internal,
+                unauthenticated_message=_NO_KEY, security=_SECURITY,
+                description=description)
+
+
+READER = _service("reader", "Pickatale reader app", "/api", 3125, reader.ROUTES,
+                  "The reader app's server: session end and learner stats.")
+TELEMETRY = _service("telemetry", "Pickatale telemetry service", "/api", 3110,
+                     telemetry.ROUTES, "Reading telemetry events and session ends.")
+LEARNER_BOT = _service("learner-bot", "Pickatale learner bot", "/api/v1", 3120,
+                       learner_bot.ROUTES,
+                       "Learner status, quiz results, vocabulary gaps, session summaries.")
+
+FACES = [READER, TELEMETRY, LEARNER_BOT]

@@ -1,0 +1,84 @@
+"""One embedded PostgreSQL shared by several processes: a command run beside the server
+attaches to the server's cluster and leaves it running; the last user out stops it."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from core.embedded_pg import EmbeddedPostgres
+from tests.core.test_cli import ROOT, _ctrl_c, _free_port, _postgres_running, _serve_until_healthy
+
+
+def _scratch() -> Path:
+    # Not pytest's tmp_path: a concurrent pytest run may prune its base directory.
+    return Path(tempfile.mkdtemp(prefix="learngraph-shared-pg-"))
+
+
+async def test_a_command_beside_the_server_leaves_its_database_running():
+    data_dir, port = _scratch() / "data", _free_port()
+    server = await _serve_until_healthy(data_dir, port)
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env["LEARNGRAPH_DATA_DIR"] = str(data_dir)
+        for command in ("migrate", "seed-demo"):
+            result = await asyncio.to_thread(
+                subprocess.run, [sys.executable, "-m", "core.cli", command], cwd=ROOT, env=env,
+                capture_output=True, text=True, timeout=180)
+            assert result.returncode == 0, result.stderr
+            assert _postgres_running(data_dir)
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
+            response = await http.post("/api/auth/register", json={
+                "email": "after@example.com", "password": "still serving"})
+            assert (response.status_code, response.json()) == (200, {"ok": True})
+    finally:
+        output = await _ctrl_c(server)
+    assert "Traceback" not in output
+    assert not _postgres_running(data_dir)
+
+
+async def _answers(url: str) -> bool:
+    try:
+        conn = await asyncpg.connect(url.replace("postgresql+asyncpg", "postgresql"),
+                                     timeout=5)
+    except (OSError, asyncpg.PostgresError):
+        return False
+    await conn.close()
+    return True
+
+
+async def test_the_last_user_out_stops_the_cluster():
+    tmp_path = _scratch()
+    first, second = EmbeddedPostgres(tmp_path / "pg"), EmbeddedPostgres(Path(tmp_path / "pg"))
+    url = await asyncio.to_thread(first.start)
+    try:
+        assert await asyncio.to_thread(second.start) == url
+        await asyncio.to_thread(first.stop)  # the starter leaves first
+        assert await _answers(url)
+        await asyncio.to_thread(second.stop)
+        assert not await _answers(url)
+        assert not (tmp_path / "pg" / "postmaster.pid").exists()
+    finally:
+        await asyncio.to_thread(first.stop)
+        await asyncio.to_thread(second.stop)
+
+
+async def test_a_cluster_started_elsewhere_is_left_running():
+    tmp_path = _scratch()
+    starter = EmbeddedPostgres(tmp_path / "pg")
+    url = await asyncio.to_thread(starter.start)
+    (tmp_path / ".pg.users").unlink()  # as if started by hand, not by learngraph
+    try:
+        user = EmbeddedPostgres(tmp_path / "pg")
+        await asyncio.to_thread(user.start)
+        await asyncio.to_thread(user.stop)
+        assert await _answers(url)
+    finally:
+        await asyncio.to_thread(starter._pg_stop)

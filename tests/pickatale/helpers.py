@@ -1,0 +1,40 @@
+"""Shared pieces of the reading platform tests: the service key, events, waiting."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+
+from tests.fixtures import INTERNAL_KEY
+
+KEY = {"X-Internal-Key": INTERNAL_KEY}
+TS = 1713470400000
+
+
+def event(learner: str, session: str, event_type: str, **fields) -> dict:
+    return {"event_id": str(uuid.uuid4()), "learner_id": learner, "session_id": session,
+            "event_type": event_type, "client_ts": TS, **fields}
+
+
+def ids() -> tuple[str, str]:
+    """A fresh learner id and session id."""
+    return str(uuid.uuid4()), str(uuid.uuid4())
+
+
+async def until(predicate, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not await predicate():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The reference's error shape with ``status`` and ``code``; returns the body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/json")
+    body = response.json()
+    assert set(body) == {"error", "message", "details"}, body
+    assert body["error"] == code, body
+    assert isinstance(body["message"], str) and isinstance(body["details"], dict)
+    return body
