@@ -27,6 +27,7 @@ from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.reading import ReadingMutation, ReadingQuery
+from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -45,11 +46,12 @@ def _node_query() -> type:
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
-           PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery)
+           PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
+           ReadingBotQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
-             WorkspaceMutation, ReadingMutation)
+             WorkspaceMutation, ReadingMutation, ReadingBotMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 
