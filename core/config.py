@@ -158,6 +158,10 @@ class Settings:
     # The shared secret services send as ``X-Internal-Key`` (the reading platform's
     # service-to-service endpoints); unset, no request passes as a service.
     internal_key: str | None = None
+    # The Codelabs face's facilitator account (no password: facilitator login is off).
+    codelabs_admin_id: str = "admin"
+    codelabs_admin_password: str | None = None
+    codelabs_attendee_session_ttl_seconds: int = 12 * 3600
 
     @property
     def is_production(self) -> bool:
@@ -243,6 +247,10 @@ def load_settings() -> Settings:
         github_api_url=_env("GITHUB_API_URL", "https://api.github.com"),
         face_ports=_ports(_env("LEARNGRAPH_FACE_PORTS")),
         internal_key=_env("LEARNGRAPH_INTERNAL_KEY"),
+        codelabs_admin_id=_env("LEARNGRAPH_CODELABS_ADMIN_ID", "admin"),
+        codelabs_admin_password=_env("LEARNGRAPH_CODELABS_ADMIN_PASSWORD"),
+        codelabs_attendee_session_ttl_seconds=_int("LEARNGRAPH_CODELABS_ATTENDEE_SESSION_TTL",
+                                                   12 * 3600),
     )
 
 

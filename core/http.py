@@ -15,15 +15,18 @@ def client_ip(conn: HTTPConnection) -> str:
     return client_address(conn, conn.app.state.services.settings.trusted_proxies)
 
 
-async def authenticate_request(conn: HTTPConnection) -> tuple[Viewer, str | None]:
+async def authenticate_request(conn: HTTPConnection, *, prefer_cookie: str | None = None
+                               ) -> tuple[Viewer, str | None]:
     """Who sent this request, and why its bearer credential was refused, if it was.
 
     Invalid credentials make an anonymous Viewer; when the credential was a bearer token
     (or API key) the reason comes back too, so that a face can refuse it. A stale session
     cookie is not an error: the browser keeps sending it until the next sign-in replaces it.
+    ``prefer_cookie`` is the asking face's own session cookie, read before others.
     """
     services = conn.app.state.services
-    credentials = credentials_from_headers(conn.headers, conn.cookies)
+    credentials = credentials_from_headers(conn.headers, conn.cookies,
+                                           prefer_cookie=prefer_cookie)
     try:
         return await authenticate(services.settings, services.db, credentials), None
     except Unauthenticated as exc:
@@ -35,10 +38,11 @@ async def viewer_of(conn: HTTPConnection) -> Viewer:
     return (await authenticate_request(conn))[0]
 
 
-async def build_context(conn: HTTPConnection, *, response=None) -> Context:
+async def build_context(conn: HTTPConnection, *, response=None,
+                        prefer_cookie: str | None = None) -> Context:
     """The context of one request: services, Viewer (see ``authenticate_request``), fresh
     loaders."""
-    viewer, credential_error = await authenticate_request(conn)
+    viewer, credential_error = await authenticate_request(conn, prefer_cookie=prefer_cookie)
     return Context(services=conn.app.state.services, viewer=viewer,
                    credential_error=credential_error,
                    request_id=conn.scope.get("state", {}).get("request_id", ""),

@@ -4,6 +4,7 @@ from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSe
 from models.base import Base
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
+from models.codelab import Codelab, CodelabAttendee, CodelabFacilitator
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -42,34 +43,21 @@ from models.organization import (
     Subscription,
 )
 from models.prompts import PlatformSecret, Prompt, PromptDependency
-from models.reading import (
-    Book,
-    BookPage,
-    Learner,
-    LevelChange,
-    QuizResult,
-    ReadingAssessment,
-    ReadingEvent,
-    ReadingSession,
-    SessionWord,
-)
+from models.reading import Book, BookPage, Learner, ReadingEvent, ReadingSession, SessionWord
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
 __all__ = [
-    "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession",
-    "AuthSession",
-    "Base", "Book", "BookPage", "ChatCacheNode", "ChatMessage", "ChatSession", "ContentItem",
-    "ContentProgress",
+    "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession", "AuthSession",
+    "Base", "Book", "BookPage", "ChatCacheNode", "ChatMessage", "ChatSession", "Codelab",
+    "CodelabAttendee", "CodelabFacilitator", "ContentItem", "ContentProgress",
     "ContentType",
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
-    "LabSubmission", "Learner", "LearningActivity", "LevelChange", "Module", "ModuleProgress",
-    "Note",
+    "LabSubmission", "Learner", "LearningActivity", "Module", "ModuleProgress", "Note",
     "Organization", "OrganizationGuest", "OrganizationMember",
-    "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt", "QuizResult",
-    "RateLimitHits", "ReadingAssessment", "ReadingEvent", "ReadingSession", "RefreshToken",
-    "SessionWord",
+    "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
+    "RateLimitHits", "ReadingEvent", "ReadingSession", "RefreshToken", "SessionWord",
     "Subject", "Subscription", "University", "User",
     "UserProfile", "UserSecret", "UserSubjectPreference", "Workspace", "WorkspaceBlock",
     "WorkspaceFile",

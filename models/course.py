@@ -32,6 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamps
 
+COURSE_KINDS = ("COURSE", "CODELAB")
 COURSE_LEVELS = ("INTRODUCTORY", "INTERMEDIATE", "ADVANCED", "GRADUATE", "PROFESSIONAL")
 VISIBILITIES = ("PUBLIC", "UNLISTED", "PRIVATE")
 ENROLLMENT_STATUSES = ("ACTIVE", "COMPLETED", "DROPPED", "WITHDRAWN", "PENDING")
@@ -110,10 +111,12 @@ class UserSubjectPreference(Base):
 
 class Course(Timestamps, Base):
     __tablename__ = "courses"
-    __table_args__ = (one_of("level", COURSE_LEVELS),
+    __table_args__ = (one_of("level", COURSE_LEVELS), one_of("kind", COURSE_KINDS),
                       CheckConstraint("credit_hours >= 0", name="credit_hours_non_negative"))
 
     id: Mapped[int] = int_pk()
+    # COURSE, or CODELAB: a workshop whose modules are its steps (models/codelab.py).
+    kind: Mapped[str] = mapped_column(String(20), nullable=False, server_default="COURSE")
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     code: Mapped[str] = mapped_column(String(40), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")

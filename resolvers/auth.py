@@ -170,6 +170,42 @@ def session_cookie_token(ctx: Context, sign_in: SignIn) -> tuple[str, int]:
     return token, ttl
 
 
+@dataclass(frozen=True)
+class CookieSession:
+    """A sign-in session carried by a cookie: its access token, lifetime and end."""
+
+    session_id: uuid.UUID
+    token: str
+    max_age: int
+    expires_at: datetime
+
+
+async def start_cookie_session(ctx: Context, user: User, *, ttl_seconds: int) -> CookieSession:
+    """Open a sign-in session for ``user`` with one access token that lives as long as it
+    (cookie faces have no refresh step; the token stays revocable through its session)."""
+    now = datetime.now(UTC)
+    session_id = uuid.uuid4()
+    async with ctx.db.transaction() as session:
+        session.add(AuthSession(id=session_id, user_id=user.id, user_agent=ctx.user_agent,
+                                expires_at=now + timedelta(seconds=ttl_seconds)))
+        await session.execute(update(User).where(User.id == user.id).values(last_login_at=now))
+    token, claims = tokens.issue(ctx.settings, user_id=user.id, session_id=session_id,
+                                 token_type=tokens.ACCESS, ttl_seconds=ttl_seconds)
+    ctx.viewer = Viewer(kind="user", user_id=user.id, session_id=session_id,
+                        roles=frozenset(user.roles), user=user)
+    return CookieSession(session_id=session_id, token=token, max_age=ttl_seconds,
+                         expires_at=datetime.fromtimestamp(claims.expires_at, UTC))
+
+
+async def session_expires_at(ctx: Context) -> datetime | None:
+    """When the viewer's sign-in session ends (None without one)."""
+    if ctx.viewer.session_id is None:
+        return None
+    async with ctx.db.session() as session:
+        return (await session.execute(select(AuthSession.expires_at).where(
+            AuthSession.id == ctx.viewer.session_id))).scalar_one_or_none()
+
+
 async def register(ctx: Context, *, email: str, password: str,
                    display_name: str | None = None, locale: str | None = None,
                    time_zone: str | None = None, profile: OnboardingProfile | None = None,

@@ -92,8 +92,8 @@ async def get_visible_many(ctx: Context, *, course_ids: list[int]) -> list[Cours
 
 
 async def get_all(ctx: Context, *, university_id: int | None = None, page: PageArgs) -> Page:
-    """Courses in id order, optionally of one university."""
-    query = select(Course)
+    """Courses in id order, optionally of one university (codelabs have their own list)."""
+    query = select(Course).where(Course.kind == "COURSE")
     if university_id is not None:
         query = query.where(Course.university_id == university_id)
     if not can_author(ctx.viewer):

@@ -108,6 +108,8 @@ class Face:
     # or a non-empty X-CSRF-Token by default; a face with a CSRF cookie declares e.g.
     # CsrfPolicy(cookie="oc_csrf", json_suffices=False) (header must echo the cookie).
     csrf: CsrfPolicy = DEFAULT_CSRF
+    # The face's own session cookie, read before other faces' cookies of the same host.
+    session_cookie: str | None = None
     # The legacy platform this face belongs to, when it had several services (each its
     # own face on its own port); by default the face is a platform of its own.
     family: str = ""
@@ -124,7 +126,7 @@ class Face:
     def _endpoint(self, route: Route) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
             try:
-                ctx = await build_context(request)
+                ctx = await build_context(request, prefer_cookie=self.session_cookie)
                 self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
                 await _authorize(route, ctx, self.unauthenticated_message)
                 path = dict(request.path_params)

@@ -15,6 +15,7 @@ from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSub
 from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from schema.codelabs import CodelabMutation, CodelabQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
 from schema.defaults import make_defaults_printable
@@ -27,7 +28,6 @@ from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.reading import ReadingMutation, ReadingQuery
-from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -47,11 +47,11 @@ def _node_query() -> type:
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
-           ReadingBotQuery)
+           CodelabQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
-             WorkspaceMutation, ReadingMutation, ReadingBotMutation)
+             WorkspaceMutation, ReadingMutation, CodelabMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 

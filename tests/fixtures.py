@@ -29,6 +29,7 @@ TEST_SECRET = "test-secret-key-for-learngraph-0123456789abcdef"
 # The X-Internal-Key the reading platform's services send in tests.
 INTERNAL_KEY = "test-internal-key-0123456789"
 PASSWORD = "correct horse battery"
+CODELABS_ADMIN_PASSWORD = "workshop-admin-pw"
 
 
 def free_socket() -> socket.socket:
@@ -75,7 +76,8 @@ def make_settings(**overrides) -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="learngraph-test-data-"))
     base = Settings(secret_key=TEST_SECRET, data_dir=data_dir, llm_max_retries=0,
                     internal_key=INTERNAL_KEY,
-                    llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0)
+                    llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0,
+                    codelabs_admin_password=CODELABS_ADMIN_PASSWORD)
     return base.with_overrides(**overrides)
 
 

@@ -1,10 +1,11 @@
 """Who is asking: the Viewer on every request and connection context.
 
 Credentials are read the same way for every face: a Bearer token (a JWT
-access token or an ``sk_``/``gsk_`` API key) or the ``access_token`` cookie.
-Faces added later register their own cookies here, so that every credential
-resolves to the same Viewer; a Viewer that a cookie authenticated is marked
-``via_cookie``, which subjects its writes to the face's CSRF rule.
+access token or an ``sk_``/``gsk_`` API key) or a session cookie
+(``access_token``, or the Codelabs face's ``oc_session``), each holding an
+access token of a sign-in session, so that every credential resolves to the
+same Viewer; a Viewer that a cookie authenticated is marked ``via_cookie``,
+which subjects its writes to the face's CSRF rule.
 """
 
 from __future__ import annotations
@@ -25,6 +26,10 @@ from models.organization import OrganizationGuest
 from models.user import ApiKey, AuthSession, User
 
 ACCESS_COOKIE = "access_token"
+# The Codelabs face's session cookie (facilitators and attendees).
+CODELABS_COOKIE = "oc_session"
+# Cookies that carry a session's access token, in the order they are tried.
+SESSION_COOKIES = (ACCESS_COOKIE, CODELABS_COOKIE)
 
 # Roles. A user with no role is a student; a platform admin passes every role check.
 ROLE_STUDENT = "STUDENT"
@@ -120,9 +125,14 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
-def credentials_from_headers(headers: Mapping[str, str], cookies: Mapping[str, str]) -> Credentials:
-    return Credentials(bearer=_bearer(headers.get("authorization")),
-                       cookie_token=cookies.get(ACCESS_COOKIE) or None,
+def credentials_from_headers(headers: Mapping[str, str], cookies: Mapping[str, str], *,
+                             prefer_cookie: str | None = None) -> Credentials:
+    """The Bearer header, the first session cookie present (``prefer_cookie`` first: a
+    face reads its own cookie before another face's of the same host) and the internal
+    service key."""
+    names = (prefer_cookie, *SESSION_COOKIES) if prefer_cookie else SESSION_COOKIES
+    cookie = next((cookies[name] for name in names if cookies.get(name)), None)
+    return Credentials(bearer=_bearer(headers.get("authorization")), cookie_token=cookie,
                        internal_key=headers.get(INTERNAL_KEY_HEADER) or None)
 
 

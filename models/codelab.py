@@ -1,0 +1,69 @@
+"""Workshops (codelabs): what a codelab adds to its Course, its attendees and facilitators.
+
+A codelab is a Course of kind CODELAB. Its steps are the course's modules (in
+``sequence_index`` order, the step's markdown in the module's ``description``);
+it has exactly one offering, the workshop's run, and an attendee is an
+enrollment in that offering of a guest User (no email, no password) made when
+the attendee registers.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, Timestamps
+
+
+class Codelab(Timestamps, Base):
+    """The workshop settings of a CODELAB course."""
+
+    __tablename__ = "codelabs"
+
+    course_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    offering_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("course_offerings.id", ondelete="CASCADE"), nullable=False,
+        unique=True)
+    author: Mapped[str] = mapped_column(String(200), nullable=False, server_default="")
+    quiz_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                               server_default=text("false"))
+    require_quiz: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                               server_default=text("false"))
+    require_feedback: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                   server_default=text("false"))
+    # The facilitator's prep guide.
+    guide_markdown: Mapped[str | None] = mapped_column(Text)
+    # What attendees type to register; only facilitators see it.
+    attendance_code: Mapped[str] = mapped_column(String(64), nullable=False)
+
+
+class CodelabAttendee(Base):
+    """An attendee: the codelab-specific part of a guest user's enrollment."""
+
+    __tablename__ = "codelab_attendees"
+    __table_args__ = (
+        Index("uq_codelab_attendees_course_email", "course_id", func.lower(text("email")),
+              unique=True, postgresql_where=text("email IS NOT NULL")),
+    )
+
+    enrollment_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("enrollments.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    current_step: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("1"))
+
+
+class CodelabFacilitator(Base):
+    """The User behind a facilitator account of the deployment's configuration."""
+
+    __tablename__ = "codelab_facilitators"
+
+    admin_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
