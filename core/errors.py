@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.input_bounds import shorten
+
 
 class DomainError(Exception):
     """Base class: a failure the client is meant to see."""
@@ -19,6 +21,8 @@ class DomainError(Exception):
 
     def __init__(self, message: str, *, details: Any = None, status: int | None = None,
                  code: str | None = None) -> None:
+        # Messages that quote input (a name, an id) quote at most a prefix of it.
+        message = shorten(message)
         super().__init__(message)
         self.message = message
         self.details = details

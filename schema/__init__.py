@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry import relay
 from strawberry.extensions import ParserCache
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -21,9 +20,11 @@ from schema.credentials import RefuseInvalidCredentials
 from schema.defaults import make_defaults_printable
 from schema.errors import ErrorShaping, Schema
 from schema.feedback import FeedbackMutation, FeedbackQuery
+from schema.input_bounds import InputBounds
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
+from schema.node import NodeQuery
 from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
@@ -31,18 +32,6 @@ from schema.reading import ReadingMutation, ReadingQuery
 from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
-
-
-def _node_query() -> type:
-    # relay.node() fields are bound to one schema when it is built, so every
-    # schema gets its own (tests build several with different limits).
-    @strawberry.type
-    class NodeQuery:
-        node: relay.Node | None = relay.node(description="Fetch any object by its global ID.")
-        nodes: list[relay.Node | None] = relay.node(description="Fetch objects by global IDs.")
-
-    return NodeQuery
-
 
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
@@ -59,11 +48,14 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with this deployment's limits, caches and error shaping."""
     settings = settings or Settings()
     schema = Schema(
-        query=merge_types("Query", (_node_query(), *QUERIES)),
+        query=merge_types("Query", (NodeQuery, *QUERIES)),
         mutation=retry_mutations(merge_types("Mutation", MUTATIONS)),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
         config=StrawberryConfig(disable_field_suggestions=True),
         extensions=[
+            # Bounds first: a document over the size limit is refused before it is parsed.
+            lambda: InputBounds(max_document_length=settings.graphql_max_document_length,
+                                max_string_length=settings.max_string_length),
             lambda: ParserCache(maxsize=1000),
             # Validation first refuses documents whose fragment spreads expand too far,
             # before the depth rule (added below) or any other rule walks them.

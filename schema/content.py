@@ -25,6 +25,7 @@ from models.course import ContentItem as ContentItemModel
 from models.course import ContentType as ContentTypeModel
 from resolvers import content, courses
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
+from schema.input_bounds import long_text
 from schema.pages import connection, load_rows
 
 if TYPE_CHECKING:
@@ -250,7 +251,8 @@ class CreateContentItemInput:
     content_type_id: relay.GlobalID
     title: str
     description: str = ""
-    data_json: JSON = strawberry.field(default_factory=dict)
+    data_json: JSON = long_text(description="Type-specific data, e.g. a video URL.",
+                                default_factory=dict)
     estimated_duration_seconds: int | None = None
     sequence_index: int | None = None
 

@@ -3,7 +3,7 @@
 graphql-core prints a default value for ``__InputValue.defaultValue`` only when it is a
 plain scalar; a JSON default such as ``dataJson: JSON! = {}`` makes it raise, and with it
 the whole standard introspection query that GraphiQL and client generators send. After the
-schema is built, each such default is kept as the literal the SDL shows instead, which
+schema is built, each such default is also kept as the literal the SDL shows, which
 graphql-core both prints and coerces to the same value.
 """
 
@@ -44,6 +44,7 @@ def make_defaults_printable(schema: GraphQLSchema) -> None:
         try:
             get_default_value_ast(value)
         except TypeError:
+            # Introspection and coercion read ``default`` first; the SDL printer still
+            # prints ``default_value``.
             value.default = GraphQLDefaultInput(
                 literal=ast_from_value(value.default_value, value.type))
-            value.default_value = Undefined

@@ -21,8 +21,11 @@ from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
 from core.errors import DomainError, RateLimited, Upstream
+from core.input_bounds import shorten
 
 log = logging.getLogger("learngraph.graphql")
+
+QUOTE_LENGTH = 120
 
 
 def _request_id(context) -> str:
@@ -53,8 +56,18 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
             extensions["retryAfter"] = original.retry_after
         return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path, extensions=extensions)
+    if isinstance(original, StrawberryInputCoercionError):
+        # An argument strawberry could not convert, such as a malformed global ID: the
+        # client's mistake, at the field that took it; the message quotes only a prefix.
+        return GraphQLError(shorten(error.message, QUOTE_LENGTH), nodes=error.nodes,
+                            source=error.source, positions=error.positions, path=error.path,
+                            extensions={"code": "BAD_USER_INPUT"})
+    if isinstance(original, RecursionError) and error.path is None:
+        return GraphQLError("The document is nested too deeply", nodes=error.nodes,
+                            source=error.source, positions=error.positions,
+                            extensions={"code": "BAD_USER_INPUT"})
     if _is_bad_input(error):
-        return GraphQLError(error.message, nodes=error.nodes, source=error.source,
+        return GraphQLError(shorten(error.message), nodes=error.nodes, source=error.source,
                             positions=error.positions, extensions={"code": "BAD_USER_INPUT"})
     log.error("unexpected error (request %s) at %s", request_id, error.path,
               exc_info=(type(original), original, original.__traceback__))

@@ -20,6 +20,7 @@ from resolvers import prompts
 from resolvers.pages import offset_after, page_at_offset
 from resolvers.prompts import PromptGroup as GroupRow
 from resolvers.prompts import PromptView
+from schema.input_bounds import long_text
 from schema.pages import connection, ids_or_none
 from schema.user import User
 
@@ -180,7 +181,7 @@ class PromptQuery:
 @strawberry.input(description="A new version of a prompt.")
 class CreatePromptInput:
     name: str = strawberry.field(description="The prompt's name.")
-    prompt: str = strawberry.field(description="The text, with optional reference tags.")
+    prompt: str = long_text(description="The text, with optional reference tags.")
     type: PromptType = strawberry.field(default=PromptType.TEXT, description="Text or chat.")
     config: JSON | None = strawberry.field(default=None, description="Model configuration.")
     labels: list[str] = strawberry.field(default_factory=list,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from strawberry import relay
 
@@ -113,3 +115,26 @@ async def test_uuid_id_arguments_reject_malformed_ids(client, services):
                                                    "roles": ["PLATFORM_ADMIN"]}},
                      headers=headers)
     assert body == {"setUserRoles": {"user": {"roles": ["PLATFORM_ADMIN"]}}}
+
+
+async def test_node_with_an_id_that_names_no_node_type_is_null(client, caplog):
+    values = ["", "nope", "Zm9v", "not base64!", relay.to_base64("Query", "1"),
+              relay.to_base64("Nope", "1"), relay.to_base64("CourseConnection", "1"), "x" * 5000]
+    with caplog.at_level(logging.ERROR):
+        for value in values:
+            body = await gql_raw(client, NODE, {"id": value})
+            assert body == {"data": {"node": None},
+                            "extensions": body["extensions"]}, (value, body)
+        literal = await gql_raw(client, '{ node(id: "") { id } }')
+        body = await gql_raw(client, NODES, {"ids": values})
+    assert literal["data"] == {"node": None} and "errors" not in literal
+    assert "errors" not in body and body["data"] == {"nodes": [None] * len(values)}
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_nodes_keeps_the_order_of_mixed_ids(client, services):
+    course = await _course(services)
+    course_gid = relay.to_base64("Course", course.id)
+    body = await gql(client, "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
+                     {"ids": ["nope", course_gid, relay.to_base64("Course", 2**62), course_gid]})
+    assert body == {"nodes": [None, {"id": course_gid}, None, {"id": course_gid}]}

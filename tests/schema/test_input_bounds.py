@@ -1,0 +1,150 @@
+"""GraphQL input bounds: long documents, literals and variables are refused cheaply with a
+short answer; NUL characters, integers past 64 bits and deep nesting are BAD_USER_INPUT;
+an error never quotes more than a prefix of what it was sent."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import orjson
+import pytest
+
+from core.input_bounds import DEFAULT_MAX_STRING_LENGTH, OutOfBounds
+from schema import build_schema
+from schema.input_bounds import check_typed
+from tests.fixtures import bearer_for, create_user, error_codes, gql_raw
+
+ROLE_LITERAL = '{ role(id: "%s") { id } }'
+ROLE = "query($id: String!) { role(id: $id) { id } }"
+UPDATE_ME = "mutation($input: UpdateMeInput!) { updateMe(input: $input) { user { id } } }"
+SET_KEY = """
+mutation($input: AnthropicKeyInput!) { setAnthropicKey(input: $input) { maskedKey } }"""
+SUBMIT_REQUEST = """
+mutation($input: SubmitFeatureRequestInput!) {
+  submitFeatureRequest(input: $input) { featureRequest { number } } }"""
+CREATE_ITEM = """
+mutation($input: CreateContentItemInput!) {
+  createContentItem(input: $input) { contentItem { id } } }"""
+TWO_MB = "A" * (2 * 1024 * 1024)
+
+
+async def _timed(client, payload: dict) -> tuple[float, bytes]:
+    started = time.process_time()
+    response = await client.post("/graphql", json=payload)
+    return time.process_time() - started, response.content
+
+
+def _only_error(body: dict) -> dict:
+    assert body.get("data") is None, body
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    return error
+
+
+async def test_a_2mb_literal_is_refused_before_parsing(client):
+    await _timed(client, {"query": "{ __typename }"})  # warm the connection
+    cpu, content = await _timed(client, {"query": ROLE_LITERAL % TWO_MB})
+    assert cpu < 0.05, cpu
+    assert len(content) < 1024
+    error = _only_error(orjson.loads(content))
+    assert error["message"] == (
+        "The GraphQL document has 2097175 characters, more than the limit of 131072; "
+        "send large values as variables.")
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "document_too_long",
+                                   "limit": 131072}
+
+
+async def test_a_2mb_variable_is_refused(client):
+    await _timed(client, {"query": "{ __typename }"})
+    cpu, content = await _timed(client, {"query": ROLE, "variables": {"id": TWO_MB}})
+    assert cpu < 0.05, cpu
+    assert len(content) < 1024
+    error = _only_error(orjson.loads(content))
+    assert error["message"] == ("Variable '$id' is out of bounds: String of 2097152 characters "
+                                "is longer than the limit of 65536.")
+    assert error["extensions"]["limit"] == DEFAULT_MAX_STRING_LENGTH
+
+
+async def test_a_literal_over_the_string_limit_inside_a_short_document(client):
+    body = await gql_raw(client, ROLE_LITERAL % ("A" * 70_000))
+    error = _only_error(body)
+    assert error["message"] == ("A string literal is out of bounds: String of 70000 characters "
+                                "is longer than the limit of 65536.")
+    assert error["locations"] == [{"line": 1, "column": 12}]
+
+
+async def test_a_string_within_the_limit_is_served_and_quoted_only_in_part(client):
+    body = await gql_raw(client, ROLE, {"id": "A" * 60_000})
+    assert error_codes(body) == ["NOT_FOUND"]
+    message = body["errors"][0]["message"]
+    assert message.startswith("Role not found: AAAA") and message.endswith("…")
+    assert len(message) == 500
+
+
+async def test_nul_characters_are_refused_everywhere(client, services, caplog):
+    user = await create_user(services)
+    headers = await bearer_for(services, user)
+    cases = [
+        ('mutation { updateMe(input: {fullName: "a\\u0000b"}) { user { id } } }', {},
+         "A string literal is out of bounds: Strings cannot contain NUL (\\u0000) characters."),
+        (UPDATE_ME, {"input": {"fullName": "a\x00b"}},
+         "Variable '$input.fullName' is out of bounds: Strings cannot contain NUL (\\u0000) "
+         "characters."),
+        (SET_KEY, {"input": {"apiKey": "sk-ant-\x00"}},
+         "Variable '$input.apiKey' is out of bounds: Strings cannot contain NUL (\\u0000) "
+         "characters."),
+        (SUBMIT_REQUEST, {"input": {"title": "Dark mode", "description": "x\x00"}},
+         "Variable '$input.description' is out of bounds: Strings cannot contain NUL "
+         "(\\u0000) characters."),
+        (CREATE_ITEM, {"input": {"moduleId": "x", "courseId": "x", "contentTypeId": "x",
+                                 "title": "t", "dataJson": {"k\x00": 1}}},
+         "Variable '$input.dataJson.k\x00' is out of bounds: Strings cannot contain NUL "
+         "(\\u0000) characters."),
+    ]
+    with caplog.at_level(logging.ERROR):
+        for document, variables, message in cases:
+            error = _only_error(await gql_raw(client, document, variables, headers=headers))
+            assert error["message"] == message
+            assert error["extensions"]["reason"] == "nul"
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_integers_past_64_bits_and_deep_nesting_in_json(client):
+    item = {"moduleId": "x", "courseId": "x", "contentTypeId": "x", "title": "t"}
+    error = _only_error(await gql_raw(client, CREATE_ITEM, {
+        "input": {**item, "dataJson": {"n": [2**63]}}}))
+    assert error["message"] == ("Variable '$input.dataJson.n[0]' is out of bounds: Integer "
+                                "'9223372036854775808' does not fit in 64 bits.")
+    nested: list = []
+    for _ in range(40):
+        nested = [nested]
+    error = _only_error(await gql_raw(client, CREATE_ITEM, {
+        "input": {**item, "dataJson": {"n": nested}}}))
+    assert error["extensions"] == {"code": "BAD_USER_INPUT", "reason": "depth", "limit": 32}
+
+
+async def test_json_nested_past_the_parser_limit_is_a_400(client, caplog):
+    deep = "[" * 5000 + "]" * 5000
+    with caplog.at_level(logging.ERROR):
+        response = await client.post(
+            "/graphql", content='{"query": "{ __typename }", "variables": {"a": ' + deep + "}}",
+            headers={"content-type": "application/json"})
+        literal = await gql_raw(client, "{ node(id: " + "[" * 900 + "]" * 900 + ") { id } }")
+    assert response.status_code == 400
+    assert response.text == "Unable to parse request body as JSON"
+    assert literal["data"] is None and "nested too deeply" in literal["errors"][0]["message"]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+def test_content_bodies_take_long_text_and_other_fields_do_not():
+    type_ = build_schema()._schema.type_map["CreateContentItemInput"]
+    long_body = "x" * 500_000
+    check_typed({"title": "t", "dataJson": {"body": long_body}}, type_, max_length=65536,
+                path=())
+    with pytest.raises(OutOfBounds) as refused:
+        check_typed({"title": long_body}, type_, max_length=65536, path=())
+    assert refused.value.path == ("title",) and refused.value.limit == 65536
+    with pytest.raises(OutOfBounds):
+        check_typed({"dataJson": {"body": "x" * (1024 * 1024 + 1)}}, type_, max_length=65536,
+                    path=())
