@@ -6,8 +6,11 @@ failures. Each handler parses, calls a resolver and renders; this module does
 the rest once for every face: builds the context (with the Viewer), refuses
 cookie-authenticated writes that do not prove intent (the face's ``csrf``
 policy, answered 403 in the face's error shape), enforces "requires
-authentication", parses and validates JSON bodies, turns domain
-errors into the face's documented shape, and masks anything unexpected.
+authentication", parses and validates JSON bodies, holds every input to the
+bounds of ``core.input_bounds`` (path, query and body: string length, NUL,
+64-bit integers, nesting; a refusal is the face's validation error), turns
+domain errors into the face's documented shape, and masks anything unexpected.
+Validation errors quote at most a short prefix of the input.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from typing import Any
 
 import orjson
 from pydantic import BaseModel, ValidationError
+from pydantic_core import PydanticCustomError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
@@ -30,6 +34,7 @@ from core.csrf import CsrfPolicy
 from core.db import as_domain_error, retrying
 from core.errors import DomainError, Unauthenticated
 from core.http import build_context
+from core.input_bounds import MAX_INT64, MIN_INT64, PREFIX_LENGTH, OutOfBounds, check_value
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,9 @@ class Route:
     # The scope an API key needs for this route (other credentials are not scoped).
     scope: str | None = None
     checks: tuple[Check, ...] = ()
+    # Longest string the body may hold, when the route documents more than the default
+    # (content bodies: ``core.input_bounds.LONG_TEXT_LENGTH``).
+    max_string_length: int | None = None
 
 
 @dataclass
@@ -129,12 +137,16 @@ class Face:
                 ctx = await build_context(request, prefer_cookie=self.session_cookie)
                 self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
                 await _authorize(route, ctx, self.unauthenticated_message)
+                limit = ctx.settings.max_string_length
                 path = dict(request.path_params)
+                _bounded(path, "path", limit)
+                _bounded(request.query_params.multi_items(), "query", limit)
                 if route.path_params:
-                    path = _validate(route.path_params, path, "path").model_dump()
-                params = (_validate(route.query, dict(request.query_params), "query")
+                    path = _validate(route.path_params, path, "path", limit).model_dump()
+                params = (_validate(route.query, dict(request.query_params), "query", limit)
                           if route.query else None)
-                body = (await _parse_body(request, route.body, optional=route.body_optional)
+                body = (await _parse_body(request, route.body, optional=route.body_optional,
+                                          max_length=max(route.max_string_length or 0, limit))
                         if route.body else None)
                 face_request = FaceRequest(request=request, ctx=ctx, body=body, path=path,
                                            params=params)
@@ -200,30 +212,76 @@ class InvalidInput(Exception):
         self.location = location
 
 
-def _validate(model: type[BaseModel], data: Any, location: str) -> BaseModel:
+def _out_of_bounds(exc: OutOfBounds, location: str, value: Any) -> InvalidInput:
+    """``exc`` as a pydantic error at its place in the input, as the faces render them."""
+    loc = tuple(part[:PREFIX_LENGTH] if isinstance(part, str) else part for part in exc.path)
+    if exc.kind == "too_long":
+        kind: Any = "string_too_long"
+        ctx: dict[str, Any] = {"max_length": exc.limit}
+    elif exc.kind == "int_range":
+        kind, ctx = ("greater_than_equal", {"ge": -exc.limit - 1}) if value < 0 else (
+            "less_than_equal", {"le": exc.limit})
+    elif exc.kind == "nul":
+        kind, ctx = PydanticCustomError(
+            "string_nul", "String should not contain NUL (\\u0000) characters"), {}
+    else:
+        kind, ctx = PydanticCustomError(
+            "too_deep", "Value should nest at most {max_depth} levels",
+            {"max_depth": exc.limit}), {}
+    error: dict[str, Any] = {"type": kind, "loc": loc, "input": value}
+    if ctx:
+        error["ctx"] = ctx
+    return InvalidInput(ValidationError.from_exception_data(location, [error]), location)
+
+
+def _value_at(data: Any, path: tuple) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def _bounded(data: Any, location: str, max_length: int) -> None:
+    """Refuse ``data`` (decoded input) past the bounds, as the face's validation error."""
     try:
-        return model.model_validate(data)
+        check_value(data, max_length=max_length)
+    except OutOfBounds as exc:
+        value = None if exc.kind == "depth" else _value_at(data, exc.path)
+        if isinstance(data, list) and location == "query":  # (name, value) pairs
+            exc = OutOfBounds(exc.kind, exc.message, (data[exc.path[0]][0],), exc.limit)
+        raise _out_of_bounds(exc, location, value) from None
+
+
+def _validate(model: type[BaseModel], data: Any, location: str,
+              max_length: int | None = None) -> BaseModel:
+    try:
+        validated = model.model_validate(data)
     except ValidationError as exc:
         raise InvalidInput(exc, location) from None
+    # Integers parsed from text (paths, queries) or JSON may still be past 64 bits.
+    _bounded(validated.model_dump(by_alias=True), location, max_length or (1 << 62))
+    return validated
 
 
-async def _parse_body(request: Request, model: type[BaseModel], *,
-                      optional: bool = False) -> BaseModel | None:
+async def _parse_body(request: Request, model: type[BaseModel], *, optional: bool = False,
+                      max_length: int) -> BaseModel | None:
     raw = await request.body()
     try:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:
-        # FastAPI answers undecodable JSON with a 422 json_invalid error; do the same.
+        # FastAPI answers undecodable JSON with a 422 json_invalid error; do the same
+        # (quoting only the start of the body).
         raise InvalidInput(ValidationError.from_exception_data(
-            "body", [{"type": "json_invalid", "loc": (0,), "input": raw.decode(errors="replace"),
+            "body", [{"type": "json_invalid", "loc": (0,),
+                      "input": raw[:INPUT_ECHO_LENGTH].decode(errors="replace"),
                       "ctx": {"error": "JSON decode error"}}]), "body") from None
+    _bounded(data, "body", max_length)
     if data is None and optional and not raw.strip():
         return None
     if data is None:
         # FastAPI reports an empty (or null) body for a required body model as missing.
         raise InvalidInput(ValidationError.from_exception_data(
             "body", [{"type": "missing", "loc": (), "input": None}]), "body")
-    return _validate(model, data, "body")
+    return _validate(model, data, "body", max_length)
 
 
 def iso(value: datetime | date | None) -> str | None:
@@ -241,8 +299,29 @@ def fastapi_validation_detail(exc: ValidationError, location: str = "body") -> l
     detail = []
     for error in exc.errors(include_url=False):
         item = {"type": error["type"], "loc": [location, *error["loc"]], "msg": error["msg"],
-                "input": error.get("input")}
+                "input": echo(error.get("input"))}
         if error.get("ctx"):
             item["ctx"] = {k: str(v) for k, v in error["ctx"].items()}
         detail.append(item)
     return detail
+
+
+INPUT_ECHO_LENGTH = 100
+INPUT_ECHO_ITEMS = 20
+
+
+def echo(value: Any, depth: int = 0) -> Any:
+    """``value`` as a validation error may quote it: strings cut to a prefix, lists and
+    objects to their first items, a few levels deep."""
+    if isinstance(value, str):
+        return value if len(value) <= INPUT_ECHO_LENGTH else value[:INPUT_ECHO_LENGTH] + "…"
+    if depth >= 4 and isinstance(value, dict | list | tuple):
+        return "…"
+    if isinstance(value, dict):
+        return {str(echo(k, depth + 1)): echo(v, depth + 1)
+                for k, v in list(value.items())[:INPUT_ECHO_ITEMS]}
+    if isinstance(value, list | tuple):
+        return [echo(v, depth + 1) for v in value[:INPUT_ECHO_ITEMS]]
+    if isinstance(value, int) and not MIN_INT64 <= value <= MAX_INT64:
+        return str(value)  # as it was sent; JSON encoders stop at 64 bits
+    return value

@@ -31,6 +31,7 @@ from typing import Any
 from pydantic import Field
 from starlette.responses import Response
 
+from core.input_bounds import LONG_TEXT_LENGTH
 from resolvers import content
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.twosigma import catalog_shapes as shapes
@@ -116,7 +117,7 @@ ROUTES: list[Route] = [
     Route("GET", "/content/modules/{module_id}/content", module_content,
           "A module's content items", path_params=shapes.ModulePath, tag="Content"),
     Route("POST", "/content/", create_content, "Create a content item", auth=True,
-          body=ContentCreate, tag="Content"),
+          body=ContentCreate, tag="Content", max_string_length=LONG_TEXT_LENGTH),
     Route("GET", "/content/{content_id}", get_content, "Get a content item",
           path_params=shapes.ContentPath, tag="Content"),
     Route("GET", "/content-types/", list_types, "List content types", query=shapes.SkipLimit,

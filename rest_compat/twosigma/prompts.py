@@ -57,6 +57,7 @@ from typing import Any, Literal
 from pydantic import Field
 from starlette.responses import Response
 
+from core.input_bounds import LONG_TEXT_LENGTH
 from resolvers import prompts
 from resolvers.prompt_resolution import render_reference
 from resolvers.prompts import PromptView
@@ -219,12 +220,13 @@ ROUTES: list[Route] = [
           summary="Names with their versions and labels, for the reference dialog",
           tag="prompts"),
     Route("POST", "/prompts/preview", preview, auth=True, body=PreviewBody,
-          summary="Resolve dependencies and fill variables of unsaved text", tag="prompts"),
+          summary="Resolve dependencies and fill variables of unsaved text", tag="prompts",
+          max_string_length=LONG_TEXT_LENGTH),
     Route("GET", "/prompts/", list_prompts, auth=True, query=ListQuery,
           summary="Prompts grouped by name", tag="prompts"),
     Route("POST", "/prompts/", create_prompt, auth=True, body=PromptCreate,
           summary="Create a prompt version", responses={201: "The created version"},
-          tag="prompts"),
+          tag="prompts", max_string_length=LONG_TEXT_LENGTH),
     Route("GET", "/prompts/{prompt_name}", get_prompt, auth=True, path_params=NamePath,
           query=GetQuery, summary="A prompt by label (default production) or version, resolved",
           tag="prompts"),
