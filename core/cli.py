@@ -170,6 +170,7 @@ def cmd_migrate(args: argparse.Namespace) -> None:
 
 
 async def _seed_demo(settings: Settings, url: str, *, announce: bool) -> None:
+    import core.app  # noqa: F401 — the app's packages register their demo data
     from core.demo import seed_demo
     from core.services import Services
 
@@ -199,6 +200,7 @@ def cmd_export_schema(args: argparse.Namespace) -> None:
 
 
 def cmd_create_admin(args: argparse.Namespace) -> None:
+    import core.app  # noqa: F401 — the app's packages register how an admin is made
     from core.demo import create_admin
     from core.migrate import upgrade
     from core.services import Services

@@ -14,10 +14,10 @@ from core.auth.viewer import ANONYMOUS, Viewer
 from core.config import Settings
 from core.db import Database
 from core.llm import LLMGateway
+from core.loading import Loaders
 from core.pubsub import Broker
 from core.services import Services
 from core.storage import LocalStorage
-from loaders import Loaders
 
 
 @dataclass

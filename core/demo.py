@@ -1,66 +1,49 @@
-"""Demo data for `make run`, loaded once, and the create-admin command.
+"""Demo data for `make run`, and the create-admin command: run here, supplied by the domain.
 
-The demo accounts are a learner and an instructor (same password); the demo
-university with its courses is in ``core.demo_catalog``.
+The domain registers what it seeds with ``@demo_data`` and how an admin account is
+made with ``@admin_maker`` (``resolvers.demo``), so infrastructure imports no domain
+module; the app (``core.app``) imports the packages that register them.
 """
 
 from __future__ import annotations
 
-from core.auth import passwords
-from core.demo_catalog import lock_demo, seed_catalog
-from core.services import Services
-from models.user import User
-from resolvers.auth import user_by_email
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-DEMO_EMAIL = "demo@learngraph.dev"
-DEMO_PASSWORD = "learngraph-demo"
-INSTRUCTOR_EMAIL = "instructor@learngraph.dev"
-ADMIN_ROLE = "PLATFORM_ADMIN"
+if TYPE_CHECKING:
+    from core.services import Services
+
+# Each returns (whether it created anything, lines to show the operator).
+DemoData = Callable[["Services"], Awaitable[tuple[bool, list[str]]]]
+AdminMaker = Callable[..., Awaitable[str]]
+DEMO_DATA: list[DemoData] = []
+ADMIN_MAKERS: list[AdminMaker] = []
 
 
-async def _account(session, *, email: str, name: str, roles: list[str]) -> tuple[User, bool]:
-    user = await user_by_email(session, email)
-    if user is not None:
-        return user, False
-    user = User(email=email, display_name=name, roles=roles,
-                password_hash=await passwords.hash_password(DEMO_PASSWORD))
-    session.add(user)
-    await session.flush()
-    return user, True
+def demo_data(seed: DemoData) -> DemoData:
+    """Register ``seed`` to run with ``learngraph seed-demo`` (it must be idempotent)."""
+    DEMO_DATA.append(seed)
+    return seed
+
+
+def admin_maker(make: AdminMaker) -> AdminMaker:
+    """Register how ``learngraph create-admin`` creates or promotes an account."""
+    ADMIN_MAKERS[:] = [make]
+    return make
 
 
 async def seed_demo(services: Services) -> tuple[bool, list[str]]:
-    """Create the demo accounts and university if they are missing; return (created, lines)."""
-    async with services.db.transaction() as session:
-        await lock_demo(session)
-        learner, new_learner = await _account(session, email=DEMO_EMAIL, name="Demo Learner",
-                                              roles=["STUDENT"])
-        instructor, new_instructor = await _account(
-            session, email=INSTRUCTOR_EMAIL, name="Prof. Grace Okafor", roles=["INSTRUCTOR"])
-        new_catalog = await seed_catalog(session, learner=learner, instructor=instructor)
-    return new_learner or new_instructor or new_catalog, [
-        f"demo user: {DEMO_EMAIL} / password: {DEMO_PASSWORD}",
-        f"demo instructor: {INSTRUCTOR_EMAIL} / password: {DEMO_PASSWORD}"]
+    """Load every registered piece of demo data that is missing; return (created, lines)."""
+    created, lines = False, []
+    for seed in DEMO_DATA:
+        made, said = await seed(services)
+        created = created or made
+        lines += said
+    return created, lines
 
 
 async def create_admin(services: Services, *, email: str, password: str) -> str:
     """Create a platform admin, or promote (and re-password) an existing account."""
-    if not 8 <= len(password) <= 128:
-        raise ValueError("Password must be between 8 and 128 characters")
-    from core.errors import Validation
-    from resolvers.auth import normalize_email
-
-    try:
-        email = normalize_email(email)
-    except Validation as exc:
-        raise ValueError(exc.message) from exc
-    password_hash = await passwords.hash_password(password)
-    async with services.db.transaction() as session:
-        user = await user_by_email(session, email)
-        if user is None:
-            session.add(User(email=email, display_name=email.split("@")[0],
-                             password_hash=password_hash, roles=[ADMIN_ROLE]))
-            return f"created platform admin {email}"
-        user.password_hash = password_hash
-        user.roles = sorted({*user.roles, ADMIN_ROLE})
-        return f"promoted {email} to platform admin"
+    if not ADMIN_MAKERS:
+        raise RuntimeError("no admin maker registered; import the app first")
+    return await ADMIN_MAKERS[0](services, email=email, password=password)

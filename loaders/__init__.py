@@ -1,4 +1,5 @@
-"""DataLoaders, created fresh per request through the registry on the context.
+"""DataLoaders, created fresh per request through the registry on the context
+(``core.loading.Loaders``).
 
 ``ctx.loaders.get(UserByIdLoader)`` returns that request's one instance.
 Loaders are never module-level: a cached loader would leak one viewer's data
@@ -8,35 +9,13 @@ to another.
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar
 
-from aiodataloader import DataLoader
 from sqlalchemy import select
 
-from core.db import Database, Reads
+from core.loading import DbLoader, Loaders
 
-L = TypeVar("L", bound=DataLoader)
-
-
-class Loaders:
-    def __init__(self, db: Database) -> None:
-        self.reads = Reads(db)
-        self._instances: dict[type, DataLoader] = {}
-
-    def get(self, loader_class: type[L]) -> L:
-        loader = self._instances.get(loader_class)
-        if loader is None:
-            loader = loader_class(self.reads)
-            self._instances[loader_class] = loader
-        return loader  # type: ignore[return-value]
-
-
-class DbLoader(DataLoader):
-    """A DataLoader whose batches read through the request's ``Reads``, one at a time."""
-
-    def __init__(self, db: Reads) -> None:
-        super().__init__()
-        self.db = db
+__all__ = ["ByIdLoader", "ByParentLoader", "DbLoader", "Loaders"]
 
 
 class ByIdLoader(DbLoader):
