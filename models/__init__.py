@@ -43,7 +43,17 @@ from models.organization import (
     Subscription,
 )
 from models.prompts import PlatformSecret, Prompt, PromptDependency
-from models.reading import Book, BookPage, Learner, ReadingEvent, ReadingSession, SessionWord
+from models.reading import (
+    Book,
+    BookPage,
+    Learner,
+    LevelChange,
+    QuizResult,
+    ReadingAssessment,
+    ReadingEvent,
+    ReadingSession,
+    SessionWord,
+)
 from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
@@ -54,10 +64,12 @@ __all__ = [
     "ContentType",
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
-    "LabSubmission", "Learner", "LearningActivity", "Module", "ModuleProgress", "Note",
+    "LabSubmission", "Learner", "LearningActivity", "LevelChange", "Module", "ModuleProgress",
+    "Note",
     "Organization", "OrganizationGuest", "OrganizationMember",
-    "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt",
-    "RateLimitHits", "ReadingEvent", "ReadingSession", "RefreshToken", "SessionWord",
+    "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt", "QuizResult",
+    "RateLimitHits", "ReadingAssessment", "ReadingEvent", "ReadingSession", "RefreshToken",
+    "SessionWord",
     "Subject", "Subscription", "University", "User",
     "UserProfile", "UserSecret", "UserSubjectPreference", "Workspace", "WorkspaceBlock",
     "WorkspaceFile",

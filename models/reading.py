@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Identity,
     Index,
     Integer,
     String,
@@ -134,3 +135,60 @@ class SessionWord(Base):
     learner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
     count: Mapped[int] = mapped_column(Integer, nullable=False)
 
+
+LEVEL_RECOMMENDATIONS = ("drop", "hold", "raise")
+
+
+class QuizResult(Base):
+    """A comprehension quiz result; the learner bot applies each one to the level once."""
+
+    __tablename__ = "reading_quiz_results"
+    __table_args__ = (
+        one_of("level_recommendation", LEVEL_RECOMMENDATIONS),
+        Index("ix_reading_quiz_results_learner", "learner_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    book_id: Mapped[str] = mapped_column(String(BOOK_ID_LENGTH), nullable=False)
+    fk_level: Mapped[float] = mapped_column(Float, nullable=False)
+    score_pct: Mapped[float] = mapped_column(Float, nullable=False)
+    questions_total: Mapped[int] = mapped_column(Integer, nullable=False)
+    questions_correct: Mapped[int] = mapped_column(Integer, nullable=False)
+    level_recommendation: Mapped[str] = mapped_column(String(5), nullable=False)
+    applied_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), nullable=False)
+
+
+class LevelChange(Base):
+    """One move of a learner's reading level (the level history)."""
+
+    __tablename__ = "reading_level_changes"
+    __table_args__ = (Index("ix_reading_level_changes_learner", "learner_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    previous_level: Mapped[float] = mapped_column(Float, nullable=False)
+    level: Mapped[float] = mapped_column(Float, nullable=False)
+    recommendation: Mapped[str] = mapped_column(String(5), nullable=False)
+    quiz_result_id: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), nullable=False)
+
+
+class ReadingAssessment(Base):
+    """Questions the assessment bot wrote for a learner and a book, and how they scored."""
+
+    __tablename__ = "reading_assessments"
+    __table_args__ = (Index("ix_reading_assessments_learner_book", "learner_id", "book_id",
+                            "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    learner_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    book_id: Mapped[str] = mapped_column(String(BOOK_ID_LENGTH), nullable=False)
+    questions: Mapped[list] = mapped_column(JSONB, nullable=False)
+    score_pct: Mapped[float | None] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), nullable=False)
+    scored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
-from core.errors import NotFound, Validation
+from core.errors import DomainError, NotFound, Upstream, Validation
 from models.reading import BOOK_ID_LENGTH, WORD_LENGTH, Learner
 
 M = TypeVar("M", bound=BaseModel)
@@ -66,6 +66,20 @@ async def get_learner_or_raise(session: AsyncSession, learner_id: uuid.UUID) -> 
     if learner is None:
         raise NotFound("Learner not found")
     return learner
+
+
+LLM_UNAVAILABLE = "The language model is not available"
+
+
+async def llm_call(call):
+    """Await an LLM gateway call; a deployment without a key is 503 ``llm_unavailable``
+    (the reference's "503 GPT unavailable"), other upstream failures keep their status."""
+    try:
+        return await call
+    except DomainError as exc:
+        if exc.code == "NO_API_KEY":
+            raise Upstream(LLM_UNAVAILABLE, status=503, code="LLM_UNAVAILABLE") from None
+        raise
 
 
 def require_internal(ctx: Context) -> None:

@@ -29,6 +29,7 @@ from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.reading import ReadingMutation, ReadingQuery
+from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -36,11 +37,11 @@ from schema.workspace import WorkspaceMutation, WorkspaceQuery
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
-           CodelabQuery)
+           CodelabQuery, ReadingBotQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
-             WorkspaceMutation, ReadingMutation, CodelabMutation)
+             WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 

@@ -1,7 +1,8 @@
 """The Pickatale reading platform: one face per documented service.
 
 Each service keeps its documented base and port: the reader app (3125) and the
-telemetry service (3110) at ``/api``, the learner bot (3120) at ``/api/v1``.
+telemetry service (3110) at ``/api``, the learner bot (3120) and the assessment
+bot (no documented port) at ``/api/v1``.
 They are served together on the main port (their paths do not collide; the one
 operation both the reader and telemetry document, ``POST /api/session/end``, is
 one shared route), each under ``/compat/pickatale-<service>/``, and each on its
@@ -14,7 +15,7 @@ Bearer token is accepted too. Errors follow the reference's §39 shape, see
 """
 
 from rest_compat.base import Face
-from rest_compat.pickatale import learner_bot, reader, telemetry
+from rest_compat.pickatale import assessment, learner_bot, reader, telemetry
 from rest_compat.pickatale.shapes import render_error, render_internal, render_validation
 
 _SECURITY = {"type": "apiKey", "in": "header", "name": "X-Internal-Key"}
@@ -37,4 +38,8 @@ LEARNER_BOT = _service("learner-bot", "Pickatale learner bot", "/api/v1", 3120,
                        learner_bot.ROUTES,
                        "Learner status, quiz results, vocabulary gaps, session summaries.")
 
-FACES = [READER, TELEMETRY, LEARNER_BOT]
+ASSESSMENT_BOT = _service("assessment-bot", "Pickatale assessment bot", "/api/v1", None,
+                          assessment.ROUTES,
+                          "Comprehension questions from page texts, and their scoring.")
+
+FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT]

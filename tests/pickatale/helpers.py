@@ -38,3 +38,14 @@ def assert_error(response, status: int, code: str) -> dict:
     assert body["error"] == code, body
     assert isinstance(body["message"], str) and isinstance(body["details"], dict)
     return body
+
+
+async def jobs_done(services, kind: str) -> bool:
+    """Whether every job of ``kind`` has finished (done or failed)."""
+    from sqlalchemy import select
+
+    from models.jobs import Job
+
+    async with services.db.session() as session:
+        statuses = (await session.execute(select(Job.status).where(Job.kind == kind))).scalars()
+        return all(s in ("done", "failed") for s in statuses)

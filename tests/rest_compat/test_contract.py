@@ -32,15 +32,11 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     },
     "pickatale": {
         ("GET", "/api/recommendations"),
-        ("GET", "/api/v1/bot/{}/status"),
-        ("POST", "/api/v1/bot/{}/quiz-result"),
         ("POST", "/api/v1/level-page"),
         ("POST", "/api/v1/adapt"),
         ("GET", "/api/v1/objectives"),
         ("POST", "/api/v1/orchestrate/{}"),
         ("GET", "/api/v1/orchestrate/{}/status"),
-        ("POST", "/api/v1/assess/generate"),
-        ("POST", "/api/v1/assess/result"),
         # The teacher portal, account center and billing (their own issue).
         ("GET", "/api/v1/class/{}/students"),
         ("POST", "/api/v1/class/{}/students/import"),
