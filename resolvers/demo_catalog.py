@@ -30,9 +30,11 @@ from models.user import User
 
 UNIVERSITY = "Northbridge University"
 
+# Field names as the contract's examples write them: a video is created with only
+# ``video_url`` and read back with ``duration`` (seconds).
 CONTENT_TYPES = (
-    ("video", "Video lecture", "A recorded lecture with a transcript summary.",
-     ["video_url", "duration_seconds"], "tutor-video"),
+    ("video", "Video", "A recorded lecture with a transcript summary.",
+     ["video_url"], "tutor-video"),
     ("reading", "Reading", "An article or chapter to read.", ["body_markdown"], "tutor-reading"),
     ("quiz", "Quiz", "Multiple-choice questions with a passing score.",
      ["questions", "passing_score"], "tutor-quiz"),
@@ -58,7 +60,7 @@ def video(title: str, description: str, minutes: int, summary: str) -> dict[str,
     return {"type": "video", "title": title, "description": description,
             "seconds": minutes * 60,
             "data": {"video_url": f"https://media.northbridge.edu/lectures/{slug}.mp4",
-                     "duration_seconds": minutes * 60, "transcript_summary": summary}}
+                     "duration": minutes * 60, "transcript_summary": summary}}
 
 
 def reading(title: str, description: str, minutes: int, body: str) -> dict[str, Any]:
