@@ -1,4 +1,4 @@
-"""Migration 0013: a video content type still as the demo seeded it takes the contract's
+"""Migration 0014: a video content type still as the demo seeded it takes the contract's
 fields (only ``video_url`` required, the length as ``duration``), and back on downgrade."""
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ async def test_the_seeded_video_type_and_its_items_take_the_contract_fields(pg_s
     await admin.execute(f'CREATE DATABASE "{name}"')
     url = make_url(pg_server_url).set(database=name).render_as_string(hide_password=False)
     try:
-        await upgrade_async(url, "0012")
+        await upgrade_async(url, "0013")
         conn = await asyncpg.connect(asyncpg_dsn(url))
         try:
             await conn.execute("""
@@ -42,13 +42,13 @@ async def test_the_seeded_video_type_and_its_items_take_the_contract_fields(pg_s
                 return types, items
 
             before = await state()
-            await upgrade_async(url, "0013")
+            await upgrade_async(url, "0014")
             assert await state() == (
                 {"video": ("Video", ["video_url"]),
                  "clip": ("Clip", ["video_url", "duration_seconds"])},  # not the seeded one
                 {"v": {"video_url": "u", "duration": 600},
                  "c": {"video_url": "u", "duration_seconds": 60}})
-            await asyncio.to_thread(command.downgrade, alembic_config(url), "0012")
+            await asyncio.to_thread(command.downgrade, alembic_config(url), "0013")
             assert await state() == before
         finally:
             await conn.close()

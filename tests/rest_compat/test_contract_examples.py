@@ -14,9 +14,9 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from core.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
-from core.demo_catalog import CONTENT_TYPES
 from models.user import User
+from resolvers.demo import DEMO_EMAIL, DEMO_PASSWORD, seed_demo
+from resolvers.demo_catalog import CONTENT_TYPES
 from tests.fixtures import bearer_for, create_user, ol_login
 from tests.rest_compat.contract_examples import EXAMPLES, Example
 

@@ -4,8 +4,8 @@ The demo catalog seeded ``video`` requiring ``video_url`` and ``duration_seconds
 so the contract's own create request (``data_json: {"video_url": ...}``) was refused,
 and its examples name the length ``duration``. Only a type still as seeded changes.
 
-Revision ID: 0013
-Revises: 0012
+Revision ID: 0014
+Revises: 0013
 Create Date: 2026-12-07 04:45:00
 """
 
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0013'
-down_revision: str | None = '0012'
+revision: str = '0014'
+down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
