@@ -16,7 +16,7 @@ import logging
 from collections.abc import Iterator
 
 import strawberry
-from graphql import GraphQLError, VariableDefinitionNode
+from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
@@ -45,7 +45,8 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     original = error.original_error
     if original is None:
         extensions = dict(error.extensions or {})
-        extensions.setdefault("code", "GRAPHQL_VALIDATION_FAILED")
+        extensions.setdefault("code", "GRAPHQL_PARSE_FAILED" if isinstance(
+            error, GraphQLSyntaxError) else "GRAPHQL_VALIDATION_FAILED")
         return GraphQLError(error.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path, extensions=extensions)
     if isinstance(original, DomainError):
@@ -81,6 +82,16 @@ class Schema(strawberry.Schema):
 
     def process_errors(self, errors: list[GraphQLError], execution_context=None) -> None:
         return None
+
+    async def execute(self, query, variable_values=None, context_value=None, *args, **kwargs):
+        result = await super().execute(query, variable_values, context_value, *args, **kwargs)
+        # An error raised while the document is parsed (a syntax error, an input bound)
+        # leaves the operation before ErrorShaping sees it; it is shaped here.
+        if result.errors and not all((e.extensions or {}).get("code") for e in result.errors):
+            request_id = _request_id(context_value)
+            result.errors = [e if (e.extensions or {}).get("code") else shape_error(e, request_id)
+                             for e in result.errors]
+        return result
 
 
 class ErrorShaping(SchemaExtension):

@@ -134,6 +134,7 @@ async def test_json_nested_past_the_parser_limit_is_a_400(client, caplog):
     assert response.status_code == 400
     assert response.text == "Unable to parse request body as JSON"
     assert literal["data"] is None and "nested too deeply" in literal["errors"][0]["message"]
+    assert error_codes(literal) == ["GRAPHQL_PARSE_FAILED"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
@@ -148,3 +149,12 @@ def test_content_bodies_take_long_text_and_other_fields_do_not():
     with pytest.raises(OutOfBounds):
         check_typed({"dataJson": {"body": "x" * (1024 * 1024 + 1)}}, type_, max_length=65536,
                     path=())
+
+
+async def test_errors_raised_while_parsing_carry_a_code(client):
+    syntax = await gql_raw(client, "{ viewer {")
+    assert syntax["errors"] == [{"message": "Syntax Error: Expected Name, found <EOF>.",
+                                 "locations": [{"line": 1, "column": 11}],
+                                 "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}]
+    many = await gql_raw(client, "{ " + "__typename " * 3000 + "}")
+    assert error_codes(many) == ["GRAPHQL_PARSE_FAILED"]
