@@ -78,3 +78,12 @@ async def test_other_errors_are_not_retried(services):
     with pytest.raises(ValueError):
         await retrying(attempt)
     assert runs == 1
+
+
+def test_every_mutation_runs_under_the_retry():
+    from schema import build_schema
+    from schema.retry import RetryOnDeadlock
+
+    fields = build_schema().get_type_by_name("Mutation").fields
+    assert fields and [f.name for f in fields if not any(
+        isinstance(e, RetryOnDeadlock) for e in f.extensions)] == []
