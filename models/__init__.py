@@ -44,10 +44,12 @@ from models.organization import (
 )
 from models.prompts import PlatformSecret, Prompt, PromptDependency
 from models.reading import (
+    Adaptation,
     Book,
     BookPage,
     Learner,
     LevelChange,
+    LeveledPage,
     QuizResult,
     ReadingAssessment,
     ReadingEvent,
@@ -58,14 +60,14 @@ from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
 __all__ = [
-    "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession", "AuthSession",
-    "Base", "Book", "BookPage", "ChatCacheNode", "ChatMessage", "ChatSession", "Codelab",
-    "CodelabAttendee", "CodelabFacilitator", "ContentItem", "ContentProgress",
+    "Adaptation", "ApiKey", "AssessmentMaterial", "AssessmentResult", "AssessmentSession",
+    "AuthSession", "Base", "Book", "BookPage", "ChatCacheNode", "ChatMessage", "ChatSession",
+    "Codelab", "CodelabAttendee", "CodelabFacilitator", "ContentItem", "ContentProgress",
     "ContentType",
     "Course", "CourseOffering", "CourseReview", "Department", "DiscussionPost",
     "DiscussionThread", "Enrollment", "FeatureRequest", "Flashcard", "FlashcardReview", "Job",
-    "LabSubmission", "Learner", "LearningActivity", "LevelChange", "Module", "ModuleProgress",
-    "Note",
+    "LabSubmission", "Learner", "LearningActivity", "LevelChange", "LeveledPage", "Module",
+    "ModuleProgress", "Note",
     "Organization", "OrganizationGuest", "OrganizationMember",
     "PlatformSecret", "Prompt", "PromptDependency", "PubSubMessage", "QuizAttempt", "QuizResult",
     "RateLimitHits", "ReadingAssessment", "ReadingEvent", "ReadingSession", "RefreshToken",

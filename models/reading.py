@@ -192,3 +192,36 @@ class ReadingAssessment(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now(), nullable=False)
     scored_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class LeveledPage(Base):
+    """A page rewritten toward a Flesch-Kincaid target: the adaptive engine's cache."""
+
+    __tablename__ = "reading_leveled_pages"
+    __table_args__ = (Index("ix_reading_leveled_pages_lookup", "book_id", "page_number",
+                            "source_hash", "target_fk"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    book_id: Mapped[str] = mapped_column(String(BOOK_ID_LENGTH), nullable=False)
+    page_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    # SHA-256 of the text that was rewritten: a changed source is a new entry.
+    source_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    target_fk: Mapped[float] = mapped_column(Float, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    actual_fk: Mapped[float] = mapped_column(Float, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), nullable=False)
+
+
+class Adaptation(Base):
+    """A whole catalog book rewritten toward a grade (cached by grade, within 0.1)."""
+
+    __tablename__ = "reading_adaptations"
+    __table_args__ = (Index("ix_reading_adaptations_lookup", "book_id", "target_fk_grade"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    book_id: Mapped[str] = mapped_column(String(BOOK_ID_LENGTH), nullable=False)
+    target_fk_grade: Mapped[float] = mapped_column(Float, nullable=False)
+    pages: Mapped[list] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), nullable=False)

@@ -30,6 +30,7 @@ from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.reading import ReadingMutation, ReadingQuery
 from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
+from schema.reading_content import ReadingContentMutation, ReadingContentQuery
 from schema.retry import retry_mutations
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -37,11 +38,12 @@ from schema.workspace import WorkspaceMutation, WorkspaceQuery
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
-           CodelabQuery, ReadingBotQuery)
+           CodelabQuery, ReadingBotQuery, ReadingContentQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
-             WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation)
+             WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation,
+             ReadingContentMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 

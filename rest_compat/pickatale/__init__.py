@@ -1,8 +1,8 @@
 """The Pickatale reading platform: one face per documented service.
 
 Each service keeps its documented base and port: the reader app (3125) and the
-telemetry service (3110) at ``/api``, the learner bot (3120) and the assessment
-bot (no documented port) at ``/api/v1``.
+telemetry service (3110) at ``/api``, the learner bot (3120), the adaptive content
+engine (3119) and the assessment bot (no documented port) at ``/api/v1``.
 They are served together on the main port (their paths do not collide; the one
 operation both the reader and telemetry document, ``POST /api/session/end``, is
 one shared route), each under ``/compat/pickatale-<service>/``, and each on its
@@ -15,7 +15,7 @@ Bearer token is accepted too. Errors follow the reference's §39 shape, see
 """
 
 from rest_compat.base import Face
-from rest_compat.pickatale import assessment, learner_bot, reader, telemetry
+from rest_compat.pickatale import adaptive, assessment, learner_bot, reader, telemetry
 from rest_compat.pickatale.shapes import render_error, render_internal, render_validation
 
 _SECURITY = {"type": "apiKey", "in": "header", "name": "X-Internal-Key"}
@@ -42,4 +42,8 @@ ASSESSMENT_BOT = _service("assessment-bot", "Pickatale assessment bot", "/api/v1
                           assessment.ROUTES,
                           "Comprehension questions from page texts, and their scoring.")
 
-FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT]
+ADAPTIVE_CONTENT = _service("adaptive-content", "Pickatale adaptive content engine", "/api/v1",
+                            3119, adaptive.ROUTES,
+                            "Pages and books rewritten toward a Flesch-Kincaid grade.")
+
+FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT]

@@ -7,6 +7,10 @@ Choices where the reference is silent:
   on the catalog pages read, to one decimal. A learner the platform has never heard
   of (no finished session, vocabulary report or quiz result) is 404 ``not_found``; an
   id that is not a UUID is 422.
+- ``GET /api/recommendations?learner_id=``: up to ten books (a short list, so no
+  pagination), best first, ranked as ``resolvers/reading_recommendations.py`` says;
+  ``coverUrl`` is empty for books without a cover. A learner not seen yet gets books
+  for the starting level rather than a 404, so a new reader has something to open.
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ import uuid
 
 from starlette.responses import Response
 
-from resolvers import reading_learners
+from resolvers import reading_learners, reading_recommendations
 from resolvers.reading import Input
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.pickatale.sessions import SESSION_END
@@ -23,6 +27,17 @@ from rest_compat.pickatale.sessions import SESSION_END
 
 class LearnerPath(Input):
     id: uuid.UUID
+
+
+class RecommendationsQuery(Input):
+    learner_id: uuid.UUID
+
+
+async def recommendations(req: FaceRequest) -> Response:
+    picks = await reading_recommendations.recommend(req.ctx, learner_id=req.params.learner_id)
+    return JSONResponse({"books": [
+        {"permanentId": p.book.id, "title": p.book.title, "author": p.book.author,
+         "coverUrl": p.book.cover_url, "reason": p.reason} for p in picks]})
 
 
 async def learner_stats(req: FaceRequest) -> Response:
@@ -33,6 +48,10 @@ async def learner_stats(req: FaceRequest) -> Response:
 
 ROUTES = [
     SESSION_END,
+    Route("GET", "/recommendations", recommendations, auth=True, query=RecommendationsQuery,
+          summary="Books near the learner's level, favouring their vocabulary gaps",
+          responses={200: "Books with reasons", 400: "No learner_id", 401: "No key",
+                     403: "Not a service", 422: "Invalid learner_id"}),
     Route("GET", "/internal/learner/{id}", learner_stats, auth=True, path_params=LearnerPath,
           summary="A learner's reading level, books read and reading miles",
           responses={200: "Stats", 401: "No key", 403: "Not a service", 404: "Unknown learner",

@@ -31,9 +31,6 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
         ("POST", "/api/workspace-ghl-score/complete"),
     },
     "pickatale": {
-        ("GET", "/api/recommendations"),
-        ("POST", "/api/v1/level-page"),
-        ("POST", "/api/v1/adapt"),
         ("GET", "/api/v1/objectives"),
         ("POST", "/api/v1/orchestrate/{}"),
         ("GET", "/api/v1/orchestrate/{}/status"),
