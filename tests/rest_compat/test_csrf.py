@@ -61,6 +61,26 @@ async def test_every_cookie_write_of_every_face_refuses_a_simple_request(ol_clie
         assert (response.status_code, response.json()) == (status, body), (method, path)
 
 
+# Faces whose documented credential is a session cookie of their own.
+OWN_COOKIE_FACES = [f for f in FACES if f.security.get("in") == "cookie"
+                    and f.security["name"] != "access_token"]
+
+
+def test_a_face_with_its_own_cookie_is_walked():
+    assert OWN_COOKIE_FACES
+
+
+@pytest.mark.parametrize("face", OWN_COOKIE_FACES, ids=[f.name for f in OWN_COOKIE_FACES])
+async def test_a_face_s_own_session_cookie_is_held_to_the_rule(ol_client, new_client, face):
+    http = new_client()
+    http.cookies.set(face.security["name"], ol_client.cookies["access_token"])
+    status, body = _refusal(face)
+    for method, path in _writes(face):
+        response = await http.request(method, path, content=b'{"x": 1}',
+                                      headers={"content-type": "text/plain"})
+        assert (response.status_code, response.json()) == (status, body), (method, path)
+
+
 @pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
 async def test_json_writes_with_the_cookie_pass_the_csrf_rule(ol_client, face):
     _, refusal = _refusal(face)
