@@ -26,6 +26,10 @@ SIMPLE_BODIES = [
                   "headers": {"content-type": "text/plain"}}, id="text-plain"),
     pytest.param({"content": b"api_key=sk-ant-attacker",
                   "headers": {"content-type": "application/x-www-form-urlencoded"}}, id="form"),
+    pytest.param({"content": b'--b\r\nContent-Disposition: form-data; name="file"; '
+                             b'filename="a.txt"\r\n\r\nx\r\n--b--\r\n',
+                  "headers": {"content-type": "multipart/form-data; boundary=b"}},
+                 id="multipart"),
     pytest.param({"content": b"", "headers": {}}, id="bodyless"),
 ]
 
