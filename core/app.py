@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from core import health
 from core.config import ConfigError, Settings, load_settings
 from core.errors import DomainError, NotFound
 from core.graphql_app import GraphQLView
@@ -166,6 +167,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         Mount("/graphql/static", app=static_app("graphiql")),
         Route("/graphql", gql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", gql),
+        *health.routes(),
         *openapi.routes(FACES, main_faces),
     ]
     for face in main_faces:
@@ -211,7 +213,7 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
                                                  code="METHOD_NOT_ALLOWED"))
         return face.render_error(NotFound("Not found"))
 
-    return Starlette(routes=face.starlette_routes(),
+    return Starlette(routes=[*health.routes(), *face.starlette_routes()],
                      exception_handlers={404: not_routed, 405: not_routed},
                      middleware=[Middleware(RequestContextMiddleware,
                                          faces=[(face.base, face)])],

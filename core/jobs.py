@@ -159,6 +159,12 @@ class JobWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def running(self) -> bool:
+        """True while every worker task is alive (readiness, see ``core.health``)."""
+        return bool(self._tasks) and not self._stopping and not any(
+            task.done() for task in self._tasks)
+
     async def _listen(self) -> None:
         async for _ in self.services.broker.subscribe(WAKE_TOPIC):
             self._wake.set()
