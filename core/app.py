@@ -14,13 +14,15 @@ from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
+from starlette.requests import ClientDisconnect
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import health
 from core.config import ConfigError, Settings, load_settings
-from core.errors import DomainError, NotFound
+from core.db import as_domain_error
+from core.errors import DomainError, NotFound, Unavailable
 from core.graphql_app import GraphQLView
 from core.services import Services
 from rest_compat import FACES, openapi
@@ -36,13 +38,19 @@ TOO_LARGE = "Request body too large"
 
 
 class RequestContextMiddleware:
-    """Request id on every request and response; bodies over the limit refused.
+    """Request id on every request and response (one ``x-request-id``: an id the app set
+    itself is replaced); bodies over the limit refused; failures that escape the app
+    answered without alarm.
 
     A declared ``Content-Length`` over the limit is refused before the body is read; a
     body without one (chunked) is counted as it arrives, and refused with 413 as soon
     as it passes the limit: the app then sees the client disconnect, and whatever it
     sends after is dropped. A face's paths get the 413 in that face's error shape
     (``{"detail": ...}``); other paths (GraphQL) get ``{"error": ...}``.
+
+    A database that cannot be reached before the app answered (e.g. while the viewer
+    is authenticated) is a 503 with ``Retry-After``, in the face's shape or GraphQL's.
+    A client that disconnects before its body arrived gets nothing and is no error.
     """
 
     def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
@@ -52,11 +60,25 @@ class RequestContextMiddleware:
         # Longest path prefix first, so /api/v1 wins over /api.
         self.faces = sorted(faces, key=lambda item: len(item[0]), reverse=True)
 
-    def _too_large(self, path: str) -> Response:
+    def _face(self, path: str) -> Face | None:
         for prefix, face in self.faces:
             if path == prefix or path.startswith(prefix + "/"):
-                return face.render_error(DomainError(TOO_LARGE, status=413))
+                return face
+        return None
+
+    def _too_large(self, path: str) -> Response:
+        face = self._face(path)
+        if face is not None:
+            return face.render_error(DomainError(TOO_LARGE, status=413))
         return JSONResponse({"error": TOO_LARGE}, status_code=413)
+
+    def _unavailable(self, path: str, exc: Unavailable) -> Response:
+        face = self._face(path)
+        if face is not None:
+            return face.render_domain_error(exc)
+        return JSONResponse({"errors": [{"message": exc.message, "extensions": {
+            "code": exc.code, "retryAfter": exc.retry_after}}]}, status_code=exc.status,
+            headers={"Retry-After": str(exc.retry_after)})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -78,8 +100,8 @@ class RequestContextMiddleware:
                 return  # the 413 went out instead
             if message["type"] == "http.response.start":
                 started = True
-                message.setdefault("headers", [])
-                message["headers"] = [*message["headers"],
+                message["headers"] = [*(h for h in message.get("headers") or ()
+                                        if h[0].lower() != b"x-request-id"),
                                       (b"x-request-id", request_id.encode())]
             await send(message)
 
@@ -104,12 +126,20 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, limited_receive, send_with_id)
-        except Exception:
-            if not refused:
+        except ClientDisconnect:
+            # The client left (or passed the body limit and has its 413): nobody listens.
+            log.debug("request %s: the client disconnected", request_id)
+        except Exception as exc:
+            if refused:
+                # The app failed on the disconnect it was shown; the client has its 413.
+                log.debug("request %s stopped after its body passed the limit", request_id)
+                return
+            unavailable = as_domain_error(exc)
+            if unavailable is None or started:
                 raise
-            # The app failed on the disconnect it was shown (e.g. starlette's
-            # ClientDisconnect); the client has its 413 already.
-            log.debug("request %s stopped after its body passed the limit", request_id)
+            log.warning("request %s: %s (%s)", request_id, unavailable.message,
+                        type(exc).__name__)
+            await self._unavailable(scope["path"], unavailable)(scope, receive, send_with_id)
 
 
 def main_port_faces(faces: list[Face], own_port: set[str]) -> list[Face]:

@@ -15,6 +15,13 @@ from pathlib import Path, PurePosixPath
 from starlette.staticfiles import StaticFiles
 
 
+class _Files(StaticFiles):
+    async def check_config(self) -> None:
+        # The folder appears with the first upload; until then every path is a 404
+        # (starlette would refuse to serve from a missing folder: a 500).
+        return None
+
+
 class LocalStorage:
     def __init__(self, root: Path, *, public_url: str) -> None:
         self.root = Path(root).resolve()
@@ -62,5 +69,5 @@ class LocalStorage:
 
     def static_app(self) -> StaticFiles:
         if self._static is None:
-            self._static = StaticFiles(directory=self.root, check_dir=False)
+            self._static = _Files(directory=self.root, check_dir=False)
         return self._static

@@ -20,12 +20,14 @@ from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
-from core.errors import DomainError, RateLimited, Upstream
+from core.db import as_domain_error
+from core.errors import DomainError, Unavailable
 from core.input_bounds import shorten
 
 log = logging.getLogger("learngraph.graphql")
 
 QUOTE_LENGTH = 120
+SERVICE_UNAVAILABLE = Unavailable.code
 
 
 def _request_id(context) -> str:
@@ -53,7 +55,7 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
         extensions = {"code": original.code}
         if original.details is not None:
             extensions["details"] = original.details
-        if isinstance(original, RateLimited | Upstream) and original.retry_after:
+        if getattr(original, "retry_after", None):
             extensions["retryAfter"] = original.retry_after
         return GraphQLError(original.message, nodes=error.nodes, source=error.source,
                             positions=error.positions, path=error.path, extensions=extensions)
@@ -70,11 +72,29 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
     if _is_bad_input(error):
         return GraphQLError(shorten(error.message), nodes=error.nodes, source=error.source,
                             positions=error.positions, extensions={"code": "BAD_USER_INPUT"})
+    unavailable = as_domain_error(original)
+    if unavailable is not None:
+        log.warning("%s (request %s, %s at %s)", unavailable.message, request_id,
+                    type(original).__name__, error.path)
+        return GraphQLError(unavailable.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path,
+                            extensions={"code": unavailable.code,
+                                        "retryAfter": unavailable.retry_after})
     log.error("unexpected error (request %s) at %s", request_id, error.path,
               exc_info=(type(original), original, original.__traceback__))
     return GraphQLError("Internal server error", nodes=error.nodes, source=error.source,
                         positions=error.positions, path=error.path,
                         extensions={"code": "INTERNAL_SERVER_ERROR", "requestId": request_id})
+
+
+def _unavailable_status(errors: list[GraphQLError], response) -> None:
+    """A request that could not reach the database answers 503 with ``Retry-After``, as
+    the REST faces do (over HTTP; a WebSocket has no status)."""
+    waits = [(e.extensions or {}).get("retryAfter") or 1 for e in errors
+             if (e.extensions or {}).get("code") == SERVICE_UNAVAILABLE]
+    if waits and response is not None and hasattr(response, "headers"):
+        response.status_code = 503
+        response.headers["Retry-After"] = str(max(waits))
 
 
 class Schema(strawberry.Schema):
@@ -97,8 +117,9 @@ class Schema(strawberry.Schema):
 class ErrorShaping(SchemaExtension):
     def _shape(self, result) -> None:
         if result is not None and getattr(result, "errors", None):
-            request_id = _request_id(self.execution_context.context)
-            result.errors = [shape_error(e, request_id) for e in result.errors]
+            context = self.execution_context.context
+            result.errors = [shape_error(e, _request_id(context)) for e in result.errors]
+            _unavailable_status(result.errors, getattr(context, "response", None))
 
     def on_operation(self) -> Iterator[None]:
         yield

@@ -36,8 +36,7 @@ async def test_a_named_face_answers_on_its_own_port(client, database_url):
         assert (own.status_code, own.json()) == (200, {"status": "ok", "database": None})
         assert (compat.status_code, compat.json()) == (200, own.json())
         # Only the named face is on its port.
-        assert (other_face.status_code, other_face.headers["content-type"]) == (
-            404, "text/plain; charset=utf-8")
+        assert (other_face.status_code, other_face.json()) == (404, {"detail": "Not found"})
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGINT)
