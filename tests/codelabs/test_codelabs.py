@@ -94,7 +94,8 @@ async def test_bad_input_is_400_in_the_face_shape(client):
                         ({"title": "x" * 301}, "title: String should have at most 300 characters"),
                         ({"title": "t", "is_public": "maybe"},
                          "is_public: Input should be a valid boolean, unable to interpret input"),
-                        ({"title": "t\x00"}, "title must not contain NUL characters"),
+                        ({"title": "t\x00"}, "title: String should not contain NUL (\\u0000) "
+                                              "characters"),
                         ({"title": "t", "attendance_code": "abc"},
                          "attendance_code must be at least 4 characters")):
         response = await client.post(f"{API}/codelabs", json=body, headers=csrf(client))
