@@ -13,6 +13,7 @@ from core.jobs import job
 from resolvers import (
     chat_cache,  # noqa: F401 — registers the cache cleanup job
     materials,  # noqa: F401 — registers the materials job
+    orchestrator,  # noqa: F401 — registers the assessment preparation job
     reading_bot,  # noqa: F401 — registers the learner bot's runs
     reading_telemetry,  # noqa: F401 — registers the learner bot's telemetry jobs
 )

@@ -111,16 +111,21 @@ def recommendation(score_pct: float) -> str:
 async def generate(ctx: Context, *, request: GenerateIn) -> list[Question]:
     """3–5 comprehension questions on the page texts, stored for the learner and book."""
     require_internal(ctx)
+    return await write_questions(ctx.services, request=request)
+
+
+async def write_questions(services, *, request: GenerateIn) -> list[Question]:
+    """The LLM's questions for ``request``, stored (also run by the orchestrator's job)."""
     pages = "\n\n".join(f"Page {n}:\n{text}" for n, text in
                         enumerate(request.page_texts, start=1))
-    answer = await llm_call(ctx.llm.complete_structured(
+    answer = await llm_call(services.llm.complete_structured(
         api_key=None, system=SYSTEM, output=QuestionsOut, tool_name="comprehension_questions",
         description="Three to five multiple-choice questions about the text.",
         messages=[{"role": "user", "content": f"Write the questions for this book.\n\n{pages}"}]))
     questions = [Question(id=n, question=q.question, options=list(q.options),
                           correct_index=q.correct_index)
                  for n, q in enumerate(answer.questions, start=1)]
-    async with ctx.db.transaction() as session:
+    async with services.db.transaction() as session:
         session.add(ReadingAssessment(
             learner_id=request.learner_id, book_id=request.book_id,
             questions=[q.__dict__ for q in questions]))

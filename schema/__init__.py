@@ -17,6 +17,7 @@ from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.codelabs import CodelabMutation, CodelabQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
+from schema.curriculum import CurriculumMutation, CurriculumQuery
 from schema.defaults import make_defaults_printable
 from schema.errors import ErrorShaping, Schema
 from schema.feedback import FeedbackMutation, FeedbackQuery
@@ -38,12 +39,12 @@ from schema.workspace import WorkspaceMutation, WorkspaceQuery
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
-           CodelabQuery, ReadingBotQuery, ReadingContentQuery)
+           CodelabQuery, ReadingBotQuery, ReadingContentQuery, CurriculumQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation,
-             ReadingContentMutation)
+             ReadingContentMutation, CurriculumMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
 
 

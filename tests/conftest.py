@@ -75,8 +75,10 @@ def database_url(pg_server_url):
         yield url
 
 
-# Reference data the migrations load (the reading catalog) stays for every test.
-TABLES_KEPT = {"alembic_version", "reading_books", "reading_book_pages"}
+# Reference data the migrations load (the reading catalog, the sample curricula) stays
+# for every test.
+TABLES_KEPT = {"alembic_version", "reading_books", "reading_book_pages",
+               "curriculum_objectives"}
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 Each service keeps its documented base and port: the reader app (3125) and the
 telemetry service (3110) at ``/api``, the learner bot (3120), the adaptive content
-engine (3119) and the assessment bot (no documented port) at ``/api/v1``.
+engine (3119), the orchestrator (3121), the assessment bot and the curriculum mapper
+(no documented port) at ``/api/v1``.
 They are served together on the main port (their paths do not collide; the one
 operation both the reader and telemetry document, ``POST /api/session/end``, is
 one shared route), each under ``/compat/pickatale-<service>/``, and each on its
@@ -15,7 +16,15 @@ Bearer token is accepted too. Errors follow the reference's §39 shape, see
 """
 
 from rest_compat.base import Face
-from rest_compat.pickatale import adaptive, assessment, learner_bot, reader, telemetry
+from rest_compat.pickatale import (
+    adaptive,
+    assessment,
+    curriculum,
+    learner_bot,
+    orchestrator,
+    reader,
+    telemetry,
+)
 from rest_compat.pickatale.shapes import render_error, render_internal, render_validation
 
 _SECURITY = {"type": "apiKey", "in": "header", "name": "X-Internal-Key"}
@@ -46,4 +55,11 @@ ADAPTIVE_CONTENT = _service("adaptive-content", "Pickatale adaptive content engi
                             3119, adaptive.ROUTES,
                             "Pages and books rewritten toward a Flesch-Kincaid grade.")
 
-FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT]
+CURRICULUM_MAPPER = _service("curriculum-mapper", "Pickatale curriculum mapper", "/api/v1",
+                             None, curriculum.ROUTES,
+                             "Learning objectives of the sample curricula.")
+ORCHESTRATOR = _service("orchestrator", "Pickatale orchestrator", "/api/v1", 3121,
+                        orchestrator.ROUTES, "The gap-to-content loop for a learner.")
+
+FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT, CURRICULUM_MAPPER,
+         ORCHESTRATOR]

@@ -31,9 +31,6 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
         ("POST", "/api/workspace-ghl-score/complete"),
     },
     "pickatale": {
-        ("GET", "/api/v1/objectives"),
-        ("POST", "/api/v1/orchestrate/{}"),
-        ("GET", "/api/v1/orchestrate/{}/status"),
         # The teacher portal, account center and billing (their own issue).
         ("GET", "/api/v1/class/{}/students"),
         ("POST", "/api/v1/class/{}/students/import"),

@@ -1,0 +1,100 @@
+"""GraphQL for the curriculum mapper and the orchestrator.
+
+The same resolvers as the Pickatale curriculum mapper and orchestrator services,
+with the same rules (``X-Internal-Key`` or a platform admin). Objectives page like
+the REST list: ``limit`` 1–200 (default 50) and the ``nextCursor`` of the page before.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import curriculum, orchestrator
+from resolvers.curriculum import ObjectivesFilter
+from resolvers.reading import parse
+
+
+@strawberry.type(description="A learning objective of a territory's curriculum.")
+class CurriculumObjective:
+    id: int = strawberry.field(description="The objective's number.")
+    territory: str = strawberry.field(description="Country or region of the curriculum.")
+    year_level: int = strawberry.field(description="School year.")
+    subject: str = strawberry.field(description="Subject, such as English.")
+    title: str = strawberry.field(description="Short title.")
+    description: str = strawberry.field(description="What the learner should be able to do.")
+    difficulty: int = strawberry.field(description="Difficulty, 1–5.")
+    vocabulary: list[str] = strawberry.field(description="Words the objective teaches.")
+    story_potential_score: float = strawberry.field(
+        description="How well the objective lends itself to a story, 0–1.")
+
+
+@strawberry.type(description="A page of objectives.")
+class CurriculumObjectivePage:
+    objectives: list[CurriculumObjective] = strawberry.field(description="The objectives.")
+    next_cursor: str | None = strawberry.field(description="Cursor of the next page.")
+    has_more: bool = strawberry.field(description="Whether another page follows.")
+
+
+@strawberry.type(description="One run of the gap-to-content loop.")
+class OrchestrationRun:
+    status: str = strawberry.field(description="Always triggered.")
+    objective_id: int | None = strawberry.field(description="The objective chosen.")
+    content_selected: str | None = strawberry.field(description="The book or lesson book.")
+    content_source: str = strawberry.field(
+        description="content_service, decodables or pickatale_create.")
+    fk_level_target: float = strawberry.field(description="The grade to read at.")
+    assessment_queued: bool = strawberry.field(description="Whether questions are prepared.")
+
+
+@strawberry.type(description="The last orchestration for a learner and what came of it.")
+class OrchestrationStatus:
+    last_run: datetime = strawberry.field(description="When it ran.")
+    objective_id: int | None = strawberry.field(description="The objective chosen.")
+    mastery_result: str = strawberry.field(description="drop, hold, raise or pending.")
+    next_action: str = strawberry.field(description="What the loop does next.")
+
+
+@strawberry.type
+class CurriculumQuery:
+    @strawberry.field(description="Objectives by territory, year level and subject (services "
+                                  "and admins).")
+    async def curriculum_objectives(self, info: Info, territory: str | None = None,
+                                    year_level: int | None = None, subject: str | None = None,
+                                    cursor: str | None = None,
+                                    limit: int = 50) -> CurriculumObjectivePage:
+        filters = parse(ObjectivesFilter, {"territory": territory, "year_level": year_level,
+                                           "subject": subject, "cursor": cursor,
+                                           "limit": limit})
+        page = await curriculum.get_objectives(info.context, filters=filters)
+        return CurriculumObjectivePage(
+            objectives=[CurriculumObjective(
+                id=o.id, territory=o.territory, year_level=o.year_level, subject=o.subject,
+                title=o.title, description=o.description, difficulty=o.difficulty,
+                vocabulary=o.vocabulary, story_potential_score=o.story_potential_score)
+                for o in page.objectives],
+            next_cursor=page.next_cursor, has_more=page.next_cursor is not None)
+
+    @strawberry.field(description="The last orchestration for a learner (services and admins).")
+    async def orchestration_status(self, info: Info,
+                                   learner_id: uuid.UUID) -> OrchestrationStatus:
+        last = await orchestrator.get_status(info.context, learner_id=learner_id)
+        return OrchestrationStatus(last_run=last.last_run, objective_id=last.objective_id,
+                                   mastery_result=last.mastery_result,
+                                   next_action=last.next_action)
+
+
+@strawberry.type
+class CurriculumMutation:
+    @strawberry.mutation(description="Run the gap-to-content loop for a learner (services and "
+                                     "admins).")
+    async def orchestrate_learner(self, info: Info, learner_id: uuid.UUID) -> OrchestrationRun:
+        run = await orchestrator.orchestrate(info.context, learner_id=learner_id)
+        return OrchestrationRun(status="triggered", objective_id=run.objective_id,
+                                content_selected=run.content_selected,
+                                content_source=run.content_source,
+                                fk_level_target=run.fk_level_target,
+                                assessment_queued=run.assessment_queued)
