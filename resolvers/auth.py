@@ -105,10 +105,25 @@ async def _limit(ctx: Context, action: str, limit: int) -> None:
                         window_seconds=ctx.settings.rate_limit_window_seconds)
 
 
-def _account_key(email: str) -> str:
+async def count_sign_in(ctx: Context, *, account: str, action: str = "login") -> str:
+    """Count one sign-in attempt against the client address and against ``account`` (an
+    email, a facilitator id: compared case-insensitively), whatever the address; raise
+    RateLimited past either limit. Return the account's key: a successful sign-in
+    clears it with ``sign_in_succeeded``, so only a run of failures locks the account
+    (whether or not it exists) until the oldest leaves the window."""
+    settings = ctx.settings
+    await _limit(ctx, action, settings.rate_limit_login)
     # Hashed: the key has a fixed length whatever was typed, and names no address.
-    return "login-account:" + hashlib.sha256(
-        email.strip().lower().encode(errors="surrogatepass")).hexdigest()
+    key = f"{action}-account:" + hashlib.sha256(
+        account.strip().lower().encode(errors="surrogatepass")).hexdigest()
+    await ratelimit.hit(ctx.db, key=key, limit=settings.login_lockout_failures,
+                        window_seconds=settings.login_lockout_window_seconds, message=LOCKED_OUT)
+    return key
+
+
+async def sign_in_succeeded(ctx: Context, *, key: str) -> None:
+    """Forget the failed attempts counted against an account that just signed in."""
+    await ratelimit.reset(ctx.db, key=key)
 
 
 async def user_by_email(session: AsyncSession, email: str) -> User | None:
@@ -257,20 +272,13 @@ async def _add_subject_preferences(session, user_id: uuid.UUID, subject_ids: Seq
 
 async def login(ctx: Context, *, email: str, password: str) -> SignIn:
     """Check email and password; the error never tells which of the two was wrong.
-
-    Limited per client address, and per account whatever the address: every attempt
-    counts against the account until one succeeds, so a run of failures locks its
-    sign-in (whether or not the account exists) until the oldest leaves the window."""
-    settings = ctx.settings
-    await _limit(ctx, "login", settings.rate_limit_login)
-    account = _account_key(email)
-    await ratelimit.hit(ctx.db, key=account, limit=settings.login_lockout_failures,
-                        window_seconds=settings.login_lockout_window_seconds, message=LOCKED_OUT)
+    Limited per client address and per account (``count_sign_in``)."""
+    account = await count_sign_in(ctx, account=email)
     user = await get_by_email(ctx, email=email)
     ok = await passwords.verify_password(user.password_hash if user else None, password)
     if user is None or not ok:
         raise Unauthenticated("Invalid email or password")
-    await ratelimit.reset(ctx.db, key=account)
+    await sign_in_succeeded(ctx, key=account)
     if not user.is_active:
         raise Forbidden("Inactive user")
     return await _start_session(ctx, user)

@@ -3,7 +3,8 @@
 - ``POST /login`` checks ``admin_id``/``admin_pw`` against the configuration
   (``LEARNGRAPH_CODELABS_ADMIN_ID`` / ``_PASSWORD``); a wrong pair is 401
   ``{"error": "Invalid credentials"}`` (it never says which half was wrong), no
-  configured password is 501, and attempts are rate limited per address (429).
+  configured password is 501, and attempts are rate limited per address and,
+  with a lockout after repeated failures, per account (429 with ``Retry-After``).
   Success sets ``oc_session`` (httpOnly) and ``oc_csrf`` and answers
   ``{"status": "ok"}``.
 - ``GET /session`` answers ``{sub, role, codelab_id, exp}``: for the facilitator

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from resolvers.auth import LOCKED_OUT
-from tests.fixtures import PASSWORD, start_instance
+from tests.fixtures import CODELABS_ADMIN_PASSWORD, PASSWORD, start_instance
 
 LOCAL_PROXY = (ip_network("127.0.0.0/8"),)
 LOGINS = ["/api/auth/login", "/api/v1/auth/login"]
@@ -19,7 +19,8 @@ LOGINS = ["/api/auth/login", "/api/v1/auth/login"]
 async def proxied_instance(database_url):
     """An instance that trusts its loopback peer as a reverse proxy, with a small lockout."""
     running = await start_instance(database_url, trusted_proxies=LOCAL_PROXY,
-                                   login_lockout_failures=3)
+                                   login_lockout_failures=3,
+                                   codelabs_admin_password=CODELABS_ADMIN_PASSWORD)
     yield running
     await running.stop()
 
@@ -51,6 +52,19 @@ async def test_an_account_locks_after_failures_from_many_addresses(behind_proxy,
     other = await behind_proxy.post(path, json={"email": "nobody@example.com",
                                                 "password": "nope"}, headers=_from("203.0.113.0"))
     assert other.status_code == 401
+
+
+async def test_the_codelabs_facilitator_locks_the_same_way(behind_proxy):
+    login = "/compat/codelabs/api/login"
+    for i in range(3):
+        wrong = await behind_proxy.post(login, json={"admin_id": "admin", "admin_pw": "nope"},
+                                        headers=_from(f"203.0.113.{i}"))
+        assert wrong.status_code == 401
+    locked = await behind_proxy.post(login, json={
+        "admin_id": "admin", "admin_pw": CODELABS_ADMIN_PASSWORD}, headers=_from("198.51.100.9"))
+    assert locked.status_code == 429
+    assert locked.json() == {"error": LOCKED_OUT}
+    assert 890 <= int(locked.headers["retry-after"]) <= 900
 
 
 async def test_an_unknown_account_locks_the_same_way(behind_proxy):
