@@ -66,6 +66,11 @@ class RequestContextMiddleware:
                 return face
         return None
 
+    def _limit(self, path: str) -> int:
+        face = self._face(path)
+        return (face.max_body_bytes if face and face.max_body_bytes
+                else self.max_body_bytes)
+
     def _too_large(self, path: str) -> Response:
         face = self._face(path)
         if face is not None:
@@ -105,8 +110,9 @@ class RequestContextMiddleware:
                                       (b"x-request-id", request_id.encode())]
             await send(message)
 
+        limit = self._limit(scope["path"])
         length = headers.get(b"content-length")
-        if length and length.isdigit() and int(length) > self.max_body_bytes:
+        if length and length.isdigit() and int(length) > limit:
             await self._too_large(scope["path"])(scope, receive, send_with_id)
             return
 
@@ -117,7 +123,7 @@ class RequestContextMiddleware:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body_bytes:
+                if received > limit:
                     if not started:
                         await self._too_large(scope["path"])(scope, receive, send_with_id)
                     refused = True
@@ -157,6 +163,12 @@ def main_port_faces(faces: list[Face], own_port: set[str]) -> list[Face]:
         taken.update(routes)
         chosen.append(face)
     return chosen
+
+
+def face_prefixes(faces: list[Face], *, compat: bool = False) -> list[tuple[str, Face]]:
+    """The path prefixes that pick a face before routing (its error shape, body limit)."""
+    return [((f"/compat/{face.name}" if compat else "") + face.base + sub, face)
+            for face in faces for sub in face.prefixes]
 
 
 def _lifespan(services: Services | None, settings: Settings, database_url: str | None):
@@ -205,8 +217,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     routes.append(Mount("/files", app=_files_app))
     for face in FACES:
         routes += face.starlette_routes(prefix=f"/compat/{face.name}")
-    faces = [(face.base, face) for face in main_faces] + [
-        (f"/compat/{face.name}{face.base}", face) for face in FACES]
+    faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return Starlette(routes=routes,
                      middleware=[Middleware(RequestContextMiddleware, faces=faces)],
                      lifespan=_lifespan(services, settings, database_url))
@@ -246,5 +257,5 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
     return Starlette(routes=[*health.routes(), *face.starlette_routes()],
                      exception_handlers={404: not_routed, 405: not_routed},
                      middleware=[Middleware(RequestContextMiddleware,
-                                         faces=[(face.base, face)])],
+                                         faces=face_prefixes([face]))],
                      lifespan=_lifespan(services, services.settings, None))

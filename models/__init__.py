@@ -27,7 +27,9 @@ from models.course import (
     UserSubjectPreference,
 )
 from models.curriculum import LessonBook, Objective, Orchestration
+from models.evidence import Evidence
 from models.feedback import FeatureRequest
+from models.ghl import GhlLink
 from models.infra import PubSubMessage, RateLimitHits
 from models.jobs import Job
 from models.learning import (
@@ -86,9 +88,11 @@ __all__ = [
     "DiscussionPost",
     "DiscussionThread",
     "Enrollment",
+    "Evidence",
     "FeatureRequest",
     "Flashcard",
     "FlashcardReview",
+    "GhlLink",
     "Job",
     "LabSubmission",
     "Learner",

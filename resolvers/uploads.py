@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from core.errors import Validation
 
 MAX_FILE_BYTES = 10 * 1024 * 1024
+MAX_BASE64_LENGTH = (MAX_FILE_BYTES * 4) // 3 + 4
 TEXT_TYPES = frozenset({"text/plain", "text/markdown", "application/json"})
 
 
@@ -62,7 +63,7 @@ def _decode(field: str, name: str, mime_type: str, encoded: str,
     if mime_type not in allowed:
         raise Validation(f"{field}: unsupported MIME type {mime_type[:60]!r}",
                          details={"field": field, "allowed": sorted(allowed)})
-    if len(encoded) > (MAX_FILE_BYTES * 4) // 3 + 4:
+    if len(encoded) > MAX_BASE64_LENGTH:
         raise Validation(f"{field}: a file may be at most 10 MB",
                          details={"field": field, "max_bytes": MAX_FILE_BYTES})
     try:

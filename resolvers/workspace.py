@@ -80,13 +80,12 @@ def _require_principal(ctx: Context) -> None:
         raise Unauthenticated("Not authenticated")
 
 
-async def llm_key(ctx: Context, organization_id: uuid.UUID | None) -> str | None:
-    """The Anthropic key for agent work: the viewer's own, else one an admin of the
-    organization stored; None falls back to the deployment's key."""
+async def llm_key(ctx: Context, organization_id: uuid.UUID | None,
+                  owner_user_id: uuid.UUID | None = None) -> str | None:
+    """The Anthropic key for agent work: the viewer's own (or the workspace owner's), else
+    one an admin of the organization stored; None falls back to the deployment's key."""
     async with ctx.db.session() as session:
-        owners = []
-        if ctx.viewer.user_id is not None:
-            owners.append(ctx.viewer.user_id)
+        owners = [u for u in (ctx.viewer.user_id, owner_user_id) if u is not None]
         if organization_id is not None:
             owners += list((await session.execute(select(OrganizationMember.user_id).where(
                 OrganizationMember.organization_id == organization_id,

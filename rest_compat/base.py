@@ -78,6 +78,8 @@ class Route:
     body: type[BaseModel] | None = None
     # An empty body is then no body (the handler gets None) instead of a "missing" error.
     body_optional: bool = False
+    # A tighter body limit than the face's, for routes that take less (413 past it).
+    max_body_bytes: int | None = None
     # Models validating the path parameters and the query string (FastAPI-style 422s).
     path_params: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
@@ -118,6 +120,11 @@ class Face:
     csrf: CsrfPolicy = DEFAULT_CSRF
     # The face's own session cookie, read before other faces' cookies of the same host.
     session_cookie: str | None = None
+    # Sub-paths of ``base`` that are this face's alone, when it shares its base with
+    # another face: they pick its error shape and body limit before routing.
+    prefixes: tuple[str, ...] = ("",)
+    # A larger request body limit for this face's paths (None: the server's).
+    max_body_bytes: int | None = None
     # The legacy platform this face belongs to, when it had several services (each its
     # own face on its own port); by default the face is a platform of its own.
     family: str = ""
@@ -146,7 +153,8 @@ class Face:
                 params = (_validate(route.query, dict(request.query_params), "query", limit)
                           if route.query else None)
                 body = (await _parse_body(request, route.body, optional=route.body_optional,
-                                          max_length=max(route.max_string_length or 0, limit))
+                                          max_length=max(route.max_string_length or 0, limit),
+                                          limit=route.max_body_bytes)
                         if route.body else None)
                 face_request = FaceRequest(request=request, ctx=ctx, body=body, path=path,
                                            params=params)
@@ -263,8 +271,14 @@ def _validate(model: type[BaseModel], data: Any, location: str,
 
 
 async def _parse_body(request: Request, model: type[BaseModel], *, optional: bool = False,
-                      max_length: int) -> BaseModel | None:
+                      max_length: int, limit: int | None = None) -> BaseModel | None:
+    if limit is not None:
+        length = request.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise DomainError("Request body too large", status=413)
     raw = await request.body()
+    if limit is not None and len(raw) > limit:
+        raise DomainError("Request body too large", status=413)
     try:
         data = orjson.loads(raw) if raw else None
     except orjson.JSONDecodeError:

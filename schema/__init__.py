@@ -20,7 +20,9 @@ from schema.credentials import RefuseInvalidCredentials
 from schema.curriculum import CurriculumMutation, CurriculumQuery
 from schema.defaults import make_defaults_printable
 from schema.errors import ErrorShaping, Schema
+from schema.evidence import EvidenceMutation
 from schema.feedback import FeedbackMutation, FeedbackQuery
+from schema.ghl import GhlMutation, GhlQuery, GhlSubscription
 from schema.input_bounds import InputBounds
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
@@ -39,13 +41,16 @@ from schema.workspace import WorkspaceMutation, WorkspaceQuery
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
-           CodelabQuery, ReadingBotQuery, ReadingContentQuery, CurriculumQuery)
+           CodelabQuery, ReadingBotQuery, ReadingContentQuery, CurriculumQuery,
+           GhlQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation,
-             ReadingContentMutation, CurriculumMutation)
-SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription)
+             ReadingContentMutation, CurriculumMutation,
+             EvidenceMutation, GhlMutation)
+SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
+                 GhlSubscription)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

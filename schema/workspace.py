@@ -15,6 +15,8 @@ from models.workspace import Workspace as WorkspaceModel
 from models.workspace import WorkspaceBlock as BlockModel
 from models.workspace import WorkspaceFile as FileModel
 from resolvers import workspace as workspaces
+from resolvers.uploads import MAX_BASE64_LENGTH
+from schema.input_bounds import MAX_LENGTH
 from schema.permissions import agent
 
 
@@ -64,7 +66,9 @@ class WorkspaceFile:
 class WorkspaceFileInput:
     name: str = strawberry.field(description="File name.")
     mime_type: str = strawberry.field(description="Its MIME type (checked against the bytes).")
-    data: str = strawberry.field(description="Its content, base64.")
+    data: str = strawberry.field(
+        description="Its content, base64 (≤ 10 MB decoded; the request itself is bounded by "
+                    "the server's body limit).", metadata={MAX_LENGTH: MAX_BASE64_LENGTH})
 
 
 @strawberry.input(description="A new workspace.")

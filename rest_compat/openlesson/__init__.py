@@ -13,7 +13,8 @@ Choices where the reference is silent are listed in each route module.
 """
 
 from rest_compat.base import Face
-from rest_compat.openlesson import keys, organizations, workspaces
+from rest_compat.openlesson import evidence, ghl, keys, learner, organizations, workspaces
+from rest_compat.openlesson.rules import FIVE_FILES_BODY
 from rest_compat.openlesson.shapes import render_error, render_internal, render_validation
 
 FACE = Face(
@@ -21,12 +22,15 @@ FACE = Face(
     title="OpenLesson agentic API",
     base="/api",
     port=8000,
-    routes=[*organizations.ROUTES, *keys.ROUTES, *workspaces.ROUTES],
+    routes=[*organizations.ROUTES, *keys.ROUTES, *workspaces.ROUTES, *evidence.ROUTES,
+            *ghl.ROUTES, *learner.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
     unauthenticated_message="Missing or invalid credentials",
     security={"type": "http", "scheme": "bearer", "bearerFormat": "API key"},
+    prefixes=("/v2/agent", "/organization", "/workspace-ghl-score", "/mcp"),
+    max_body_bytes=FIVE_FILES_BODY,
     description="Agentic API: organizations, scoped member and guest API keys, "
                 "performance workspaces and their blocks.",
 )

@@ -17,6 +17,7 @@ from starlette.responses import Response
 from models.organization import Organization
 from resolvers import organization
 from rest_compat.base import FaceRequest, Route, iso
+from rest_compat.openlesson.rules import SMALL_BODY
 from rest_compat.openlesson.shapes import Body, created
 
 
@@ -37,6 +38,6 @@ async def create_organization(req: FaceRequest) -> Response:
 
 ROUTES = [
     Route("POST", "/organization", create_organization, "Create an organization (Teams)",
-          body=OrganizationCreate, auth=True, credential="session",
+          body=OrganizationCreate, auth=True, credential="session", max_body_bytes=SMALL_BODY,
           responses={201: "The organization; its creator is its admin"}, tag="Organizations"),
 ]

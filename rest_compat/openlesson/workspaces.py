@@ -4,8 +4,8 @@ Choices where the reference is silent:
 - ``initial_prompt`` is 1–10,000 characters; ``files`` at most 5, each
   ``{"name" (≤ 255), "mime_type", "data" (base64)}``; a file whose bytes are not
   what its MIME type says (magic numbers; UTF-8 for text) is ``400
-  validation_error``. The whole request is bounded by the server's 10 MB body
-  limit, so several large files go in separate workspaces or as evidence.
+  validation_error``. The request body may be as large as five such files
+  in base64 (other agent routes take at most 256 KB; evidence one file).
 - The model drafts the title, root topic and 3–8 blocks (exactly one
   ``is_start``) through a tool call validated against a schema; an answer that
   still does not fit after one correction is ``502 llm_invalid_answer`` and
@@ -32,7 +32,7 @@ from core.auth.api_keys import WORKSPACES_READ, WORKSPACES_WRITE
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 from resolvers import workspace as workspaces
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
-from rest_compat.openlesson.rules import agent
+from rest_compat.openlesson.rules import FIVE_FILES_BODY, agent
 from rest_compat.openlesson.shapes import Body, created
 
 
@@ -86,7 +86,7 @@ ROUTES = [
     Route("POST", "/v2/agent/workspaces", create_workspace,
           "Create a performance workspace drafted from a prompt and files",
           body=WorkspaceCreate, responses={201: "The workspace, its blocks and files"},
-          tag="Workspaces", **agent(WORKSPACES_WRITE)),
+          tag="Workspaces", **agent(WORKSPACES_WRITE, max_body=FIVE_FILES_BODY)),
     Route("GET", "/v2/agent/workspaces/{workspace_id}/blocks", list_blocks,
           "List a workspace's assessable blocks", path_params=WorkspacePath,
           responses={200: "The blocks"}, tag="Workspaces", **agent(WORKSPACES_READ)),

@@ -103,3 +103,25 @@ async def create_workspace(http: httpx.AsyncClient, headers: dict, fake, **body)
                                json={"initial_prompt": "Explain vector databases", **body})
     assert response.status_code == 201, response.text
     return response.json()
+
+
+SCORING = {
+    "overall_score": 82,
+    "marker_scores": [
+        {"id": "conceptual_clarity", "label": "Conceptual Clarity", "score": 85,
+         "rationale": "Explained embeddings as points in space."},
+        {"id": "causal_reasoning", "label": "Causal Reasoning", "score": 78,
+         "rationale": "Linked index choice to recall."}],
+    "gap_analysis": {"summary": "Solid basics; shaky on trade-offs.",
+                     "gaps": [{"title": "Index trade-offs", "evidence": "Unsure about HNSW",
+                               "severity": "medium", "suggested_repair": "Compare HNSW, IVF"}],
+                     "next_practice": ["Benchmark two indexes"]},
+    "summary": "Good session.",
+}
+
+
+def sse_events(text: str) -> list[dict]:
+    import json
+
+    return [json.loads(line[len("data: "):]) for line in text.splitlines()
+            if line.startswith("data: ")]

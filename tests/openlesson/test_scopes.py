@@ -26,6 +26,13 @@ REQUESTS = {
     ("POST", "/v2/agent/org/guests"): lambda ids: {"json": {"email": "m@example.com"}},
     ("POST", "/v2/agent/workspaces"): lambda ids: {"json": {"initial_prompt": "Teach joins"}},
     ("GET", "/v2/agent/workspaces/{workspace_id}/blocks"): lambda ids: {},
+    ("POST", "/v2/agent/workspaces/{workspace_id}/evidence"): lambda ids: {"json": {
+        "type": "tool", "file_name": "e.json", "mime_type": "application/json",
+        "data": "e30="}},
+    ("POST", "/v2/agent/workspaces/{workspace_id}/blocks/{block_id}/ghl-links"):
+        lambda ids: {"json": {"minutes": 15}},
+    ("GET", "/v2/agent/workspaces/{workspace_id}/ghl-links"): lambda ids: {},
+    ("GET", "/v2/agent/workspaces/{workspace_id}/ghl-links/{link_id}/results"): lambda ids: {},
 }
 
 

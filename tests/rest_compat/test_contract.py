@@ -22,13 +22,7 @@ ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv
 NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     "openlesson": {
         ("POST", "/api/mcp/{}"),
-        ("POST", "/api/v2/agent/workspaces/{}/evidence"),
         ("POST", "/api/v2/agent/workspaces/{}/performance"),
-        ("POST", "/api/v2/agent/workspaces/{}/blocks/{}/ghl-links"),
-        ("GET", "/api/v2/agent/workspaces/{}/ghl-links"),
-        ("GET", "/api/v2/agent/workspaces/{}/ghl-links/{}/results"),
-        ("POST", "/api/workspace-ghl-score/chat"),
-        ("POST", "/api/workspace-ghl-score/complete"),
     },
     "pickatale": {
         # The teacher portal, account center and billing (their own issue).
