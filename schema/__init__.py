@@ -29,6 +29,7 @@ from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
 from schema.node import NodeQuery
 from schema.organization import OrganizationMutation, OrganizationQuery
+from schema.performance import PerformanceMutation
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.reading import ReadingMutation, ReadingQuery
@@ -48,7 +49,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
-             EvidenceMutation, GhlMutation)
+             EvidenceMutation, GhlMutation, PerformanceMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription)
 

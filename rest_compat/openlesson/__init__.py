@@ -13,7 +13,15 @@ Choices where the reference is silent are listed in each route module.
 """
 
 from rest_compat.base import Face
-from rest_compat.openlesson import evidence, ghl, keys, learner, organizations, workspaces
+from rest_compat.openlesson import (
+    evidence,
+    ghl,
+    keys,
+    learner,
+    organizations,
+    performance,
+    workspaces,
+)
 from rest_compat.openlesson.rules import FIVE_FILES_BODY
 from rest_compat.openlesson.shapes import render_error, render_internal, render_validation
 
@@ -23,7 +31,7 @@ FACE = Face(
     base="/api",
     port=8000,
     routes=[*organizations.ROUTES, *keys.ROUTES, *workspaces.ROUTES, *evidence.ROUTES,
-            *ghl.ROUTES, *learner.ROUTES],
+            *performance.ROUTES, *ghl.ROUTES, *learner.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,

@@ -125,3 +125,13 @@ def sse_events(text: str) -> list[dict]:
 
     return [json.loads(line[len("data: "):]) for line in text.splitlines()
             if line.startswith("data: ")]
+
+
+REPORT = {
+    "summary": "Explains the basics; trade-offs are thin.",
+    "strengths": ["Clear definitions"], "growth_areas": ["Index trade-offs"],
+    "gap_analysis": {"summary": "One gap.", "gaps": [
+        {"title": "Trade-offs", "evidence": "Hesitated on HNSW", "severity": "medium",
+         "suggested_repair": "Compare two indexes"}], "next_practice": ["Benchmark"]},
+    "suggestions": ["Run a recall benchmark"], "confidence": "developing",
+}

@@ -32,6 +32,7 @@ REQUESTS = {
     ("POST", "/v2/agent/workspaces/{workspace_id}/blocks/{block_id}/ghl-links"):
         lambda ids: {"json": {"minutes": 15}},
     ("GET", "/v2/agent/workspaces/{workspace_id}/ghl-links"): lambda ids: {},
+    ("POST", "/v2/agent/workspaces/{workspace_id}/performance"): lambda ids: {"json": {}},
     ("GET", "/v2/agent/workspaces/{workspace_id}/ghl-links/{link_id}/results"): lambda ids: {},
 }
 

@@ -22,7 +22,6 @@ ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv
 NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     "openlesson": {
         ("POST", "/api/mcp/{}"),
-        ("POST", "/api/v2/agent/workspaces/{}/performance"),
     },
     "pickatale": {
         # The teacher portal, account center and billing (their own issue).
