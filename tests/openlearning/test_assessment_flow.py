@@ -17,6 +17,8 @@ from core.llm import AUTHENTICATION_FAILED, NO_API_KEY, RATE_LIMITED
 from models.assessment import AssessmentSession
 from tests.fixtures import create_user, gql, ol_login, start_instance
 
+# Bodyless writes signed in with the cookie name their intent (tests/rest_compat/test_csrf.py).
+CSRF = {"X-CSRF-Token": "1"}
 USER_KEY = "sk-ant-assessment-key-7788"
 START = {"skillIds": ["nodejs", "sql"], "targetLevel": "junior",
          "roleId": "backend_engineering", "thoroughness": "quick"}
@@ -209,7 +211,8 @@ async def test_a_full_assessment_from_start_to_export(learner, fake_anthropic, s
     assert respond.headers["content-type"] == "application/json"
     assert len(fake_anthropic.recorded()) == calls
 
-    assert (await learner.delete(f"/api/user/assessments/{session_id}")).status_code == 204
+    deleted = await learner.delete(f"/api/user/assessments/{session_id}", headers=CSRF)
+    assert deleted.status_code == 204
     assert (await learner.get(f"/api/assessment/{session_id}/graph")).status_code == 404
     assert (await learner.get("/api/user/assessments")).json() == []
 
@@ -324,13 +327,13 @@ async def test_ownership_and_missing_sessions(learner, fake_anthropic, services,
         assert (response.status_code, response.json()) == (403, {"detail": "Not your session"})
     respond = await other.post(f"/api/assessment/{session_id}/respond", json={"response": "x"})
     assert (respond.status_code, respond.json()) == (403, {"detail": "Not your session"})
-    delete = await other.delete(f"/api/user/assessments/{session_id}")
+    delete = await other.delete(f"/api/user/assessments/{session_id}", headers=CSRF)
     assert (delete.status_code, delete.json()) == (403, {"detail": "Not your session"})
 
     for missing in (str(uuid.uuid4()), "not-a-uuid"):
         response = await learner.get(f"/api/assessment/{missing}/resume")
         assert (response.status_code, response.json()) == (404, {"detail": "Session not found"})
-        response = await learner.delete(f"/api/user/assessments/{missing}")
+        response = await learner.delete(f"/api/user/assessments/{missing}", headers=CSRF)
         assert (response.status_code, response.json()) == (404, {"detail": "Session not found"})
 
     anonymous = new_client()

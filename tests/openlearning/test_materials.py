@@ -186,7 +186,7 @@ async def test_a_job_cut_off_by_a_restart_resumes_with_what_is_missing(
 async def test_without_a_key_the_job_fails_without_retrying(learner, fake_anthropic, services):
     session_id = await completed_session(learner, fake_anthropic, services,
                                          {"http_fundamentals": 0.3})
-    await learner.delete("/api/auth/api-key")
+    await learner.delete("/api/auth/api-key", headers={"X-CSRF-Token": "1"})
     await enqueue_materials(services, session_id)
     for _ in range(100):
         async with services.db.session() as db:
