@@ -51,7 +51,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from core.errors import Unavailable
+from core.errors import Unavailable, Validation
+from core.input_bounds import shorten
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,9 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 # The server is not there, not accepting connections, or dropped ours.
 UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+# A value the database cannot store as given (too long for its column, out of range,
+# not valid text for its type): the request's fault, answered as invalid input.
+INVALID_DATA_SQLSTATES = {"22001", "22003", "22007", "22008", "22021", "22P02", "22P05"}
 ATTEMPTS = 5
 BUSY = "The database is busy; try again"
 DOWN = "The database is unavailable; try again later"
@@ -116,9 +120,23 @@ def is_unavailable(exc: BaseException) -> bool:
     return False
 
 
-def as_domain_error(exc: BaseException) -> Unavailable | None:
-    """The 503 a client should see for a database failure that is not its fault (busy or
-    unreachable), or None for anything else."""
+def invalid_data(exc: BaseException) -> Validation | None:
+    """The 400 for a value the database refused to store (``INVALID_DATA_SQLSTATES``),
+    with PostgreSQL's reason (it names the type, never the value), or None."""
+    for e in _chain(exc):
+        if _sqlstate(e) in INVALID_DATA_SQLSTATES:
+            reason = str(e).splitlines()[0] if str(e) else "the database cannot store it"
+            return Validation(f"Invalid value: {shorten(reason, 200)}")
+    return None
+
+
+def as_domain_error(exc: BaseException) -> Unavailable | Validation | None:
+    """The error a client should see for a database failure that is not a server fault:
+    503 when the database is busy or unreachable, 400 for a value it cannot store; None
+    for anything else."""
+    invalid = invalid_data(exc)
+    if invalid is not None:
+        return invalid
     if is_unavailable(exc):
         return Unavailable(DOWN, retry_after=5)
     if is_retryable(exc):

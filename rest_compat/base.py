@@ -171,11 +171,11 @@ class Face:
                 # its 413 already): nobody reads this response.
                 return Response(status_code=400)
             except Exception as exc:
-                unavailable = as_domain_error(exc)
-                if unavailable is not None:
+                known = as_domain_error(exc)
+                if known is not None:
                     log.warning("%s %s: %s (%s)", route.method, request.url.path,
-                                unavailable.message, type(exc).__name__)
-                    return self.render_domain_error(unavailable)
+                                known.message, type(exc).__name__)
+                    return self.render_domain_error(known)
                 request_id = request.scope.get("state", {}).get("request_id", "")
                 log.exception("unhandled error in %s %s (request %s)", route.method,
                               request.url.path, request_id)

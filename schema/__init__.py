@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import strawberry
 from strawberry.extensions import ParserCache
+from strawberry.file_uploads import Upload
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
@@ -23,7 +24,7 @@ from schema.errors import ErrorShaping, Schema
 from schema.evidence import EvidenceMutation
 from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.ghl import GhlMutation, GhlQuery, GhlSubscription
-from schema.input_bounds import InputBounds
+from schema.input_bounds import FILE_UPLOAD, InputBounds
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
@@ -62,6 +63,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         mutation=retry_mutations(merge_types("Mutation", MUTATIONS)),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
         config=StrawberryConfig(disable_field_suggestions=True),
+        scalar_overrides={Upload: FILE_UPLOAD},
         extensions=[
             # Bounds first: a document over the size limit is refused before it is parsed.
             lambda: InputBounds(max_document_length=settings.graphql_max_document_length,

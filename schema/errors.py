@@ -20,7 +20,7 @@ from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
 
-from core.db import as_domain_error
+from core.db import as_domain_error, invalid_data
 from core.errors import DomainError, Unavailable
 from core.input_bounds import shorten
 
@@ -69,6 +69,11 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
         return GraphQLError("The document is nested too deeply", nodes=error.nodes,
                             source=error.source, positions=error.positions,
                             extensions={"code": "BAD_USER_INPUT"})
+    invalid = invalid_data(original)
+    if invalid is not None:  # a value the database cannot store (too long for its column)
+        return GraphQLError(invalid.message, nodes=error.nodes, source=error.source,
+                            positions=error.positions, path=error.path,
+                            extensions={"code": invalid.code})
     if _is_bad_input(error):
         return GraphQLError(shorten(error.message), nodes=error.nodes, source=error.source,
                             positions=error.positions, extensions={"code": "BAD_USER_INPUT"})

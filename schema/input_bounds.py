@@ -51,6 +51,18 @@ def long_text(*, description: str, **kwargs: Any) -> Any:
                             metadata={MAX_LENGTH: LONG_TEXT_LENGTH}, **kwargs)
 
 
+def _file_or_error(value: Any) -> Any:
+    if not callable(getattr(value, "read", None)):
+        raise ValueError("Upload takes a file sent as a part of a multipart request")
+    return value
+
+
+# strawberry's Upload scalar passes on whatever it is given (a string in a JSON request
+# reached the resolver as if it were a file); this one accepts only files.
+FILE_UPLOAD = strawberry.scalar(name="Upload", description="Represents a file upload.",
+                                serialize=lambda value: value, parse_value=_file_or_error)
+
+
 def _refusal(message: str, exc: OutOfBounds | None = None, nodes=None) -> GraphQLError:
     extensions: dict[str, Any] = {"code": "BAD_USER_INPUT"}
     if exc is not None:

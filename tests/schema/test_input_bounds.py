@@ -158,3 +158,26 @@ async def test_errors_raised_while_parsing_carry_a_code(client):
                                  "extensions": {"code": "GRAPHQL_PARSE_FAILED"}}]
     many = await gql_raw(client, "{ " + "__typename " * 3000 + "}")
     assert error_codes(many) == ["GRAPHQL_PARSE_FAILED"]
+
+
+async def test_a_string_longer_than_its_column_is_bad_user_input(client, services, caplog):
+    admin = await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
+    headers = await bearer_for(services, admin)
+    create = "mutation($input: CreateSubjectInput!) { createSubject(input: $input) { __typename } }"
+    with caplog.at_level(logging.ERROR):
+        body = await gql_raw(client, create, {"input": {"name": "x" * 5000}}, headers=headers)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["message"] == (
+        "Invalid value: value too long for type character varying(120)")
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_an_upload_argument_takes_only_files(client, services):
+    user = await create_user(services)
+    headers = await bearer_for(services, user)
+    body = await gql_raw(client, "mutation($f: Upload!) { uploadAvatar(file: $f) { __typename } }",
+                         {"f": "not a file"}, headers=headers)
+    error = _only_error(body)
+    assert error["message"] == (
+        "Variable '$f' has invalid value: Expected value of type 'Upload', but encountered "
+        "error 'Upload takes a file sent as a part of a multipart request'; found: 'not a file'.")
