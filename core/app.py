@@ -24,10 +24,12 @@ from core.config import ConfigError, Settings, load_settings
 from core.db import as_domain_error
 from core.errors import DomainError, NotFound, Unavailable
 from core.graphql_app import GraphQLView
+from core.planning import Planner
 from core.services import Services
 from rest_compat import FACES, openapi
 from rest_compat.base import Face
 from schema import build_schema
+from schema.limits import operation_cost
 
 log = logging.getLogger(__name__)
 
@@ -203,7 +205,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     settings = services.settings if services else (settings or load_settings())
     from core.docs_pages import static_app
 
-    gql = GraphQLView(build_schema(settings), settings)
+    schema = build_schema(settings)
+    planner = (Planner(schema._schema, cost=operation_cost, max_cost=settings.graphql_max_cost)
+               if settings.graphql_planned_reads else None)
+    gql = GraphQLView(schema, settings, planner=planner)
     main_faces = main_port_faces(FACES, set(settings.face_ports))
     routes: list[BaseRoute] = [
         Mount("/graphql/static", app=static_app("graphiql")),

@@ -117,6 +117,7 @@ class Settings:
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_cost: int = 5000
+    graphql_planned_reads: bool = True
     graphql_max_page_size: int = 100
     graphql_max_document_length: int = 128 * 1024
     # Longest string accepted in any input (fields that document more allow 1 MiB).
@@ -222,6 +223,7 @@ def load_settings() -> Settings:
         graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_int("LEARNGRAPH_GRAPHQL_MAX_TOKENS", 2000),
         graphql_max_cost=_int("LEARNGRAPH_GRAPHQL_MAX_COST", 5000),
+        graphql_planned_reads=_bool("LEARNGRAPH_GRAPHQL_PLANNED_READS", True),
         graphql_max_document_length=_int("LEARNGRAPH_GRAPHQL_MAX_DOCUMENT", 128 * 1024),
         max_string_length=_int("LEARNGRAPH_MAX_STRING_LENGTH", 64 * 1024),
         graphql_introspection=_bool("LEARNGRAPH_GRAPHQL_INTROSPECTION",

@@ -22,6 +22,7 @@ from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.types import ExecutionResult
 
 from core import csrf
 from core.auth.viewer import authenticate, credentials_from_params
@@ -29,6 +30,7 @@ from core.config import Settings
 from core.csrf import media_type
 from core.errors import Forbidden, Unauthenticated
 from core.http import build_context, viewer_of
+from core.planning import Planner, run_plan
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
 
@@ -61,7 +63,8 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
 class GraphQLView(GraphQL):
     graphql_ws_handler_class = LegacyWSHandler
 
-    def __init__(self, schema, settings: Settings) -> None:
+    def __init__(self, schema, settings: Settings, *, planner: Planner | None = None) -> None:
+        self.planner = planner
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -75,6 +78,31 @@ class GraphQLView(GraphQL):
             # since a browser sends the visitor's cookie with any page's handshake.
             allowed_origins=(_origin(settings.public_url), *settings.allowed_origins),
         )
+
+    def encode_json(self, data: object) -> bytes:
+        try:
+            return orjson.dumps(data)
+        except TypeError:  # an integer past 64 bits, in a JSON scalar
+            return super().encode_json(data).encode()
+
+    async def execute_single(self, request, request_adapter, sub_response, context,
+                             root_value, request_data) -> ExecutionResult:
+        # A planned read answers from one SQL statement; everything else (and a request
+        # whose values the plan cannot bind) runs through the general executor.
+        planner, query = self.planner, request_data.query
+        if planner is not None and isinstance(query, str):
+            plan = planner.plan_for(query, request_data.operation_name)
+            if plan is not None:
+                result = await run_plan(planner, plan, request_data.variables, context)
+                if result is not None:
+                    return result
+        result = await super().execute_single(request, request_adapter, sub_response,
+                                              context, root_value, request_data)
+        if (planner is not None and isinstance(query, str) and not result.errors
+                and isinstance(result, ExecutionResult) and set(result.extensions or {}) <= {
+                    "cost"}):
+            planner.learn(query, request_data.operation_name)
+        return result
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson refuses JSON nested past 1,024 levels with a decode error (a 400), where

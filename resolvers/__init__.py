@@ -1,7 +1,7 @@
 """The business logic: plain async functions (ctx, inputs) -> models/results.
 
 Importing the package registers what the domain plugs into the infrastructure in
-``core``: its background job handlers and its demo data.
+``core``: its background job handlers, its demo data and its planned reads.
 """
 
-from resolvers import demo, jobs  # noqa: F401
+from resolvers import demo, jobs, planned_reads  # noqa: F401

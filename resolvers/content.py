@@ -23,7 +23,7 @@ from loaders.catalog import (
     ContentTypeByIdLoader,
     CourseByIdLoader,
 )
-from models.course import ContentItem, ContentType, Module
+from models.course import ContentItem, ContentType, Course, Module
 from resolvers import courses, modules
 from resolvers.catalog import (
     PageArgs,
@@ -95,6 +95,11 @@ async def get_for_module(ctx: Context, *, module_id: int) -> list[ContentItem]:
     """A module's content items in sequence order."""
     await modules.get(ctx, module_id=module_id)
     return await ctx.loaders.get(ContentItemsByModuleIdLoader).load(module_id)
+
+
+def visible_rule(viewer):
+    """An item is seen with its course (``get``): as a SQL condition on content items."""
+    return ContentItem.course_id.in_(select(Course.id).where(courses.visible_rule(viewer)))
 
 
 async def get(ctx: Context, *, content_id: int) -> ContentItem:

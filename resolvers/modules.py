@@ -25,7 +25,7 @@ from loaders.catalog import (
     ModulesByParentIdLoader,
     RootModulesByCourseIdLoader,
 )
-from models.course import Module
+from models.course import Course, Module
 from resolvers import courses
 from resolvers.catalog import PageArgs, apply, get_row, next_sequence_index, page_in_memory
 from resolvers.changes import reject_nulls
@@ -41,6 +41,11 @@ WITH RECURSIVE up(id, parent_module_id) AS (
 )
 SELECT EXISTS (SELECT 1 FROM up WHERE id = :module_id)
 """)
+
+
+def visible_rule(viewer):
+    """A module is seen with its course (``get``): as a SQL condition on modules."""
+    return Module.course_id.in_(select(Course.id).where(courses.visible_rule(viewer)))
 
 
 async def get(ctx: Context, *, module_id: int) -> Module:
