@@ -4,7 +4,13 @@ from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSe
 from models.base import Base
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
-from models.codelab import Codelab, CodelabAttendee, CodelabFacilitator
+from models.codelab import (
+    Codelab,
+    CodelabAttendee,
+    CodelabFacilitator,
+    CodelabFeedback,
+    CodelabHelpRequest,
+)
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -78,6 +84,8 @@ __all__ = [
     "Codelab",
     "CodelabAttendee",
     "CodelabFacilitator",
+    "CodelabFeedback",
+    "CodelabHelpRequest",
     "ContentItem",
     "ContentProgress",
     "ContentType",

@@ -10,8 +10,23 @@ the attendee registers.
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, func, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    func,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamps
@@ -67,3 +82,44 @@ class CodelabFacilitator(Base):
     admin_id: Mapped[str] = mapped_column(String(100), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, unique=True)
+
+
+class CodelabHelpRequest(Base):
+    """An attendee's raised hand on a step, until a facilitator resolves it."""
+
+    __tablename__ = "codelab_help_requests"
+    __table_args__ = (CheckConstraint("status IN ('pending', 'resolved')", name="status_valid"),
+                      CheckConstraint("step_number >= 1", name="step_number_positive"),
+                      Index("ix_codelab_help_requests_course_status", "course_id", "status"))
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("courses.id", ondelete="CASCADE"), nullable=False)
+    attendee_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("codelab_attendees.enrollment_id", ondelete="CASCADE"),
+        nullable=False, index=True)
+    step_number: Mapped[int] = mapped_column(Integer, nullable=False)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="pending")
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class CodelabFeedback(Base):
+    """An attendee's one piece of feedback on a codelab."""
+
+    __tablename__ = "codelab_feedback"
+    __table_args__ = (CheckConstraint("difficulty BETWEEN 1 AND 5", name="difficulty_range"),
+                      CheckConstraint("satisfaction BETWEEN 1 AND 5", name="satisfaction_range"))
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
+    attendee_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("codelab_attendees.enrollment_id", ondelete="CASCADE"),
+        nullable=False, unique=True)
+    difficulty: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    satisfaction: Mapped[int] = mapped_column(SmallInteger, nullable=False)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)

@@ -204,11 +204,7 @@ async def get_all(ctx: Context, *, codelab_id: int) -> list[Attendee]:
     """A codelab's attendees, newest first: for its facilitators and its own attendees
     (attendees do not see each other's email)."""
     view = await codelabs.get(ctx, codelab_id=codelab_id)
-    if not codelabs.can_facilitate(ctx.viewer, view.course):
-        attendee = await codelabs.viewer_attendee(ctx)
-        if attendee is None or attendee.course_id != codelab_id:
-            ctx.viewer.require_user()
-            raise Forbidden("Only the codelab's facilitator and attendees can see this")
+    await codelabs.require_member(ctx, view)
     async with ctx.db.session() as session:
         rows = (await session.execute(
             select(CodelabAttendee, Enrollment, User.display_name)

@@ -95,6 +95,30 @@ async def viewer_attendee(ctx: Context) -> CodelabAttendee | None:
     return await ctx.loaders.get(CodelabAttendeeByUserIdLoader).load(ctx.viewer.user_id)
 
 
+async def require_attendee(ctx: Context, view: CodelabView) -> CodelabAttendee:
+    """The viewer as an attendee of this codelab; Unauthenticated or Forbidden otherwise."""
+    ctx.viewer.require_user()
+    attendee = await viewer_attendee(ctx)
+    if attendee is None or attendee.course_id != view.id:
+        raise Forbidden("Only the codelab's attendees can do this")
+    return attendee
+
+
+async def require_member(ctx: Context, view: CodelabView) -> None:
+    """The codelab's facilitators and its own attendees pass; others are refused."""
+    if can_facilitate(ctx.viewer, view.course):
+        return
+    ctx.viewer.require_user()
+    attendee = await viewer_attendee(ctx)
+    if attendee is None or attendee.course_id != view.id:
+        raise Forbidden("Only the codelab's facilitator and attendees can see this")
+
+
+def topic(codelab_id: int) -> str:
+    """The pub/sub topic of a codelab's live events (help requests, progress, chat)."""
+    return f"codelab:{codelab_id}"
+
+
 async def _visible(ctx: Context, course: Course) -> bool:
     if course.is_published or can_facilitate(ctx.viewer, course):
         return True

@@ -15,6 +15,7 @@ from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSub
 from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from schema.codelab_help import CodelabHelpMutation
 from schema.codelabs import CodelabMutation, CodelabQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
@@ -48,7 +49,8 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
-             WorkspaceMutation, ReadingMutation, CodelabMutation, ReadingBotMutation,
+             WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
+             ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,

@@ -15,11 +15,12 @@ from strawberry import relay
 from strawberry.types import Info
 
 from loaders.catalog import ModuleByIdLoader
-from resolvers import codelab_attendees, codelabs
+from resolvers import codelab_attendees, codelab_feedback, codelab_help, codelabs
 from resolvers.catalog import PageArgs
 from resolvers.changes import OMITTED, sent
 from resolvers.codelab_attendees import Attendee
 from resolvers.codelabs import CodelabView, StepInput
+from schema.codelab_help import CodelabFeedback, CodelabHelpRequest
 from schema.pages import connection, global_int_id, ids_or_zero
 
 
@@ -123,6 +124,17 @@ class Codelab(relay.Node):
         return [CodelabAttendee.from_attendee(
             a, show_email=codelab_attendees.shows_email(info.context, self._view, a))
             for a in found]
+
+    @strawberry.field(description="Pending help requests, newest first (its facilitators and "
+                                  "attendees).")
+    async def help_requests(self, info: Info) -> list[CodelabHelpRequest]:
+        found = await codelab_help.get_pending(info.context, codelab_id=self.id)
+        return [CodelabHelpRequest.from_found(h) for h in found]
+
+    @strawberry.field(description="Attendees' feedback, newest first (its facilitators).")
+    async def feedback(self, info: Info) -> list[CodelabFeedback]:
+        found = await codelab_feedback.get_all(info.context, codelab_id=self.id)
+        return [CodelabFeedback.from_found(f) for f in found]
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],

@@ -19,7 +19,7 @@ Choices where the reference is silent are listed in each route module.
 """
 
 from rest_compat.base import Face
-from rest_compat.codelabs import attendees, auth, codelabs
+from rest_compat.codelabs import attendees, auth, codelabs, help_requests
 from rest_compat.codelabs.shapes import CSRF, render_error, render_internal, render_validation
 
 FACE = Face(
@@ -27,7 +27,7 @@ FACE = Face(
     title="Codelabs workshop API",
     base="/api",
     port=8080,
-    routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES],
+    routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
@@ -36,5 +36,5 @@ FACE = Face(
     session_cookie="oc_session",
     csrf=CSRF,
     description="Hands-on workshops: facilitator sign-in, codelabs and their steps, "
-                "attendees.",
+                "attendees, help requests and feedback.",
 )

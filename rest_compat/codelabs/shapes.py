@@ -106,6 +106,10 @@ def step_number_or_zero(value: str) -> int:
     return int(match.group(1)) if match else 0
 
 
+def help_id(value: str) -> int:
+    return _int_id("help", value, "Help request not found")
+
+
 def codelab_ref(number: int | None) -> str | None:
     return None if number is None else f"codelab_{number}"
 
@@ -155,6 +159,22 @@ def attendee(found: Any, *, show_email: bool) -> dict[str, Any]:
             "current_step": row.current_step, "is_completed": found.is_completed,
             "completed_at": iso(found.enrollment.completed_at),
             "created_at": iso(found.enrollment.enrolled_at)}
+
+
+def help_request(found: Any) -> dict[str, Any]:
+    row = found.row
+    return {"id": f"help_{row.id}", "codelab_id": codelab_ref(row.course_id),
+            "attendee_id": attendee_ref(found.attendee_user_id),
+            "attendee_name": found.attendee_name, "step_number": row.step_number,
+            "status": row.status, "created_at": iso(row.created_at)}
+
+
+def feedback(found: Any) -> dict[str, Any]:
+    row = found.row
+    return {"id": f"feedback_{row.id}", "codelab_id": codelab_ref(row.course_id),
+            "attendee_id": attendee_ref(found.attendee_user_id),
+            "difficulty": str(row.difficulty), "satisfaction": str(row.satisfaction),
+            "comment": row.comment, "created_at": iso(row.created_at)}
 
 
 def fields_sent(body: BaseModel, rename: Callable[[str], str] = lambda name: name) -> dict:

@@ -133,3 +133,49 @@ async def test_codelabs_are_nodes_and_a_connection(client):
     data = await gql(client, "query($id: ID!) { node(id: $id) { ... on Codelab { title } } }",
                      {"id": node_id})
     assert data["node"] == {"title": "A"}
+
+
+HELP = """mutation($codelab: ID!, $step: Int!) {
+  requestCodelabHelp(codelabId: $codelab, stepNumber: $step) { ok } }"""
+RESOLVE = """mutation($codelab: ID!, $id: ID!) {
+  resolveCodelabHelpRequest(codelabId: $codelab, id: $id) { ok } }"""
+FEEDBACK = """mutation($input: SubmitCodelabFeedbackInput!) {
+  submitCodelabFeedback(input: $input) { feedback { difficulty satisfaction comment } } }"""
+ROOM = """query($id: ID!) { codelab(id: $id) {
+  helpRequests { id attendeeName stepNumber status } feedback { difficulty comment } } }"""
+
+
+async def test_help_and_feedback_through_graphql(client, new_client):
+    admin = await _facilitator(client)
+    created = (await gql(client, CREATE, {"input": {"title": "Lab", "attendanceCode": "CODE1"}},
+                         headers=admin))["createCodelab"]["codelab"]
+    registered = (await gql(new_client(), REGISTER, {"input": {
+        "codelabId": created["id"], "name": "Grace", "code": "CODE1"}}
+    ))["registerCodelabAttendee"]
+    grace = {"Authorization": f"Bearer {registered['accessToken']}"}
+    assert (await gql(client, HELP, {"codelab": created["id"], "step": 2}, headers=grace)
+            )["requestCodelabHelp"] == {"ok": True}
+    body = await gql_raw(client, HELP, {"codelab": created["id"], "step": 0}, headers=grace)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    body = await gql_raw(client, HELP, {"codelab": created["id"], "step": 1}, headers=admin)
+    assert error_codes(body) == ["FORBIDDEN"]
+    given = (await gql(client, FEEDBACK, {"input": {
+        "codelabId": created["id"], "difficulty": 2, "satisfaction": 5, "comment": "Great"}},
+        headers=grace))["submitCodelabFeedback"]["feedback"]
+    assert given == {"difficulty": 2, "satisfaction": 5, "comment": "Great"}
+    body = await gql_raw(client, FEEDBACK, {"input": {
+        "codelabId": created["id"], "difficulty": 2, "satisfaction": 5}}, headers=grace)
+    assert error_codes(body) == ["CONFLICT"]
+
+    room = (await gql(client, ROOM, {"id": created["id"]}, headers=admin))["codelab"]
+    [pending] = room["helpRequests"]
+    assert (pending["attendeeName"], pending["stepNumber"], pending["status"]) == (
+        "Grace", 2, "pending")
+    assert room["feedback"] == [{"difficulty": 2, "comment": "Great"}]
+    body = await gql_raw(client, ROOM, {"id": created["id"]}, headers=grace)
+    assert error_codes(body) == ["FORBIDDEN"]  # feedback is for the facilitator
+    assert (await gql(client, RESOLVE, {"codelab": created["id"], "id": pending["id"]},
+                      headers=admin))["resolveCodelabHelpRequest"] == {"ok": True}
+    room = (await gql(client, "query($id: ID!) { codelab(id: $id) { helpRequests { id } } }",
+                      {"id": created["id"]}, headers=grace))["codelab"]
+    assert room["helpRequests"] == []
