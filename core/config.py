@@ -17,6 +17,7 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 LLM_PROVIDERS = ("anthropic", "bedrock")
+LOG_FORMATS = ("json", "text")
 
 
 class ConfigError(ValueError):
@@ -92,6 +93,8 @@ class Settings:
     secret_key: str = ""
     secrets_generated: bool = False
     public_url: str = "http://localhost:8000"
+    # Log lines as JSON objects ("json") or plain text for people ("text").
+    log_format: str = "json"
 
     # Tokens
     jwt_issuer: str = "learngraph"
@@ -180,6 +183,11 @@ class Settings:
         return replace(self, **changes)
 
 
+def log_format() -> str:
+    """``LEARNGRAPH_LOG_FORMAT``: ``json`` (the default) or ``text``."""
+    return _choice("LEARNGRAPH_LOG_FORMAT", LOG_FORMATS, "json")
+
+
 def _secret_key(data_dir: Path) -> tuple[str, bool]:
     given = _env("LEARNGRAPH_SECRET_KEY")
     if given:
@@ -206,6 +214,7 @@ def load_settings() -> Settings:
         secret_key=secret_key,
         secrets_generated=generated,
         public_url=_env("LEARNGRAPH_PUBLIC_URL", "http://localhost:8000"),
+        log_format=log_format(),
         jwt_issuer=_env("LEARNGRAPH_JWT_ISSUER", "learngraph"),
         jwt_audience=_env("LEARNGRAPH_JWT_AUDIENCE", "learngraph"),
         access_token_ttl_seconds=_int("LEARNGRAPH_ACCESS_TOKEN_TTL", 15 * 60),

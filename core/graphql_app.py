@@ -31,6 +31,7 @@ from core.csrf import media_type
 from core.errors import Forbidden, Unauthenticated
 from core.http import build_context, viewer_of
 from core.planning import Planner, run_plan
+from core.observe import note_viewer
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
 
@@ -118,6 +119,7 @@ class GraphQLView(GraphQL):
             services = context.services
             try:
                 context.viewer = await authenticate(services.settings, services.db, credentials)
+                note_viewer(context.request.scope, context.viewer)
             except Unauthenticated as exc:
                 raise ConnectionRejectionError({"message": exc.message}) from exc
         return None

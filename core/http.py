@@ -7,6 +7,7 @@ from starlette.requests import HTTPConnection
 from core.auth.viewer import ANONYMOUS, Viewer, authenticate, credentials_from_headers
 from core.context import Context
 from core.errors import Unauthenticated
+from core.observe import note_viewer
 from core.proxies import client_address
 
 
@@ -43,6 +44,7 @@ async def build_context(conn: HTTPConnection, *, response=None,
     """The context of one request: services, Viewer (see ``authenticate_request``), fresh
     loaders."""
     viewer, credential_error = await authenticate_request(conn, prefer_cookie=prefer_cookie)
+    note_viewer(conn.scope, viewer)
     return Context(services=conn.app.state.services, viewer=viewer,
                    credential_error=credential_error,
                    request_id=conn.scope.get("state", {}).get("request_id", ""),

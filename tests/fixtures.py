@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 
 from core.app import create_app
 from core.auth import passwords
-from core.cli import _Server
+from core.cli import _Server, server_config
 from core.config import Settings
 from models.user import User
 from tests.fakes.anthropic_server import FakeAnthropic
@@ -60,8 +60,8 @@ async def start_server(app: Starlette, sock: socket.socket | None = None) -> Run
     """Serve ``app`` on a loopback port until ``stop()``."""
     sock = sock or free_socket()
     port = sock.getsockname()[1]
-    server = _Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                    lifespan="on", ws="websockets-sansio"))
+    server = _Server(server_config(app, host="127.0.0.1", port=port, log_level="warning",
+                                   ws="websockets-sansio"))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(500):
         if server.started or task.done():

@@ -1,0 +1,67 @@
+"""Log output: one JSON object a line by default, or plain text for people.
+
+Every record logged while a request is being served carries that request's id, so an
+error in the log can be matched with the access line and with the ``requestId`` the
+client was shown. The access line's fields (see ``core.observe``) ride on the record
+as ``access`` and become top-level keys of the JSON object.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from contextvars import ContextVar
+from datetime import UTC, datetime
+
+REQUEST_ID: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class RequestIdFilter(logging.Filter):
+    """Put the id of the request being served (if any) on every record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "request_id", None) is None:
+            record.request_id = REQUEST_ID.get()
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if getattr(record, "request_id", None):
+            entry["request_id"] = record.request_id
+        entry.update(getattr(record, "access", None) or {})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request_id = getattr(record, "request_id", None)
+        if request_id and not getattr(record, "access", None):
+            line += f" [request {request_id}]"
+        return line
+
+
+def configure(log_format: str = "json", level: int = logging.INFO) -> None:
+    """Send every logger's records to stderr in ``log_format`` (``json`` or ``text``)."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+    # uvicorn's own access line would repeat ours without the request id and viewer.
+    logging.getLogger("uvicorn.access").disabled = True

@@ -1,0 +1,86 @@
+"""What each request did: one access line per request (and per WebSocket connection).
+
+The line carries the request id, method, path (never the query string, which may hold
+credentials), status, duration, the viewer's id (never a credential) and, for a
+GraphQL request, the operation's name, type and cost. The parts only the inner layers
+know are left on the ASGI scope's ``state`` while the request runs: the viewer by
+``core.http.build_context``, the operation by the GraphQL cost extension through
+``note_operation``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("learngraph.access")
+
+MAX_LOGGED_PATH = 200
+MAX_OPERATION_NAME = 100
+
+
+def note_viewer(scope: Scope, viewer: Any) -> None:
+    """Remember who sent this request, for its access line."""
+    ident = viewer.user_id or viewer.api_key_id
+    if ident is not None:
+        scope.setdefault("state", {})["viewer_id"] = str(ident)
+
+
+def note_operation(request: Any, *, name: str | None, kind: str | None, cost: int | None) -> None:
+    """Remember the GraphQL operation an HTTP request ran, for its access line."""
+    scope = getattr(request, "scope", None)
+    if scope is None or scope.get("type") != "http":
+        return  # operations over a WebSocket are many per connection
+    scope.setdefault("state", {})["graphql"] = {
+        "operation_name": name[:MAX_OPERATION_NAME] if name else None,
+        "operation_type": kind, "cost": cost}
+
+
+class ObserveMiddleware:
+    """Outermost layer: times the request and writes its access line when it ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 0
+
+        async def observed_send(message: Message) -> None:
+            nonlocal status
+            kind = message["type"]
+            if kind == "http.response.start":
+                status = message["status"]
+            elif kind == "websocket.accept":
+                status = 101
+            elif kind == "websocket.close" and not status:
+                status = 403  # refused before the handshake completed
+            await send(message)
+
+        # The request id is chosen inside this layer (RequestContextMiddleware) and left
+        # on the scope's state, which is this dict.
+        state = scope.setdefault("state", {})
+        try:
+            await self.app(scope, receive, observed_send)
+        except BaseException:
+            status = status or 500
+            raise
+        finally:
+            self._log(scope, state, status, time.perf_counter() - started)
+
+    def _log(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
+        method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
+        path = scope.get("path", "")[:MAX_LOGGED_PATH]
+        fields: dict[str, Any] = {
+            "request_id": state.get("request_id"), "method": method, "path": path,
+            "status": status, "duration_ms": round(seconds * 1000, 2),
+            "viewer_id": state.get("viewer_id")}
+        fields.update(state.get("graphql") or {})
+        access_log.info("%s %s %s %.1fms", method, path, status, seconds * 1000,
+                        extra={"access": fields, "request_id": state.get("request_id")})

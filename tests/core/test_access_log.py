@@ -1,0 +1,118 @@
+"""The access line of real requests: one per request, with what the operator needs and
+no credential."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import logging
+
+import pytest
+
+from core.logs import REQUEST_ID, JsonFormatter, RequestIdFilter, TextFormatter
+from tests.fixtures import bearer_for
+from tests.ws import graphql_ws
+
+VIEWER = "query Me { viewer { isAuthenticated } }"
+
+
+@pytest.fixture
+def log_lines():
+    """The JSON lines our handler writes while the test runs, parsed (the server's: the
+    test's own HTTP client logs its requests too)."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    yield lambda: [entry for entry in map(json.loads, out.getvalue().splitlines())
+                   if not entry["logger"].startswith(("httpx", "httpcore"))]
+    root.removeHandler(handler)
+    root.setLevel(level)
+
+
+def access(lines: list[dict], request_id: str) -> list[dict]:
+    return [line for line in lines
+            if line["logger"] == "learngraph.access" and line.get("request_id") == request_id]
+
+
+async def test_a_graphql_request_logs_its_operation_viewer_and_cost(client, services, user,
+                                                                    log_lines):
+    headers = {**await bearer_for(services, user), "X-Request-Id": "req-graphql-1"}
+    response = await client.post("/graphql", json={"query": VIEWER}, headers=headers)
+    assert response.json()["data"] == {"viewer": {"isAuthenticated": True}}
+
+    [line] = access(log_lines(), "req-graphql-1")
+    assert line["method"] == "POST" and line["path"] == "/graphql" and line["status"] == 200
+    assert line["viewer_id"] == str(user.id)
+    assert (line["operation_name"], line["operation_type"], line["cost"]) == (
+        "Me", "query", response.json()["extensions"]["cost"]["requestedQueryCost"])
+    assert 0 < line["duration_ms"] < 10_000
+    assert line["message"].startswith("POST /graphql 200 ")
+    token = headers["Authorization"].removeprefix("Bearer ")
+    assert not any(token in json.dumps(entry) for entry in log_lines())
+
+
+async def test_a_face_request_and_an_anonymous_one(client, log_lines):
+    health = await client.get("/api/health?token=secret-in-query",
+                              headers={"X-Request-Id": "req-face-1"})
+    missing = await client.get("/api/v1/courses/nope", headers={"X-Request-Id": "req-face-2"})
+    assert health.status_code == 200
+
+    [first] = access(log_lines(), "req-face-1")
+    [second] = access(log_lines(), "req-face-2")
+    assert (first["method"], first["path"], first["status"], first["viewer_id"]) == (
+        "GET", "/api/health", 200, None)
+    assert "operation_name" not in first
+    assert "secret-in-query" not in json.dumps(log_lines())
+    # uvicorn's own access line stays off (the server runs with core.cli's settings).
+    assert not [entry for entry in log_lines() if entry["logger"] == "uvicorn.access"]
+    assert (second["status"], second["request_id"]) == (missing.status_code, "req-face-2")
+
+
+async def test_an_error_answer_keeps_its_request_id(client, log_lines):
+    too_large = await client.post("/graphql", content=b"x" * (11 * 1024 * 1024),
+                                  headers={"Content-Type": "application/json"})
+    refused = await client.post("/graphql", json={"query": "{ nosuchfield }"})
+    request_id = too_large.headers["x-request-id"]
+
+    [line] = access(log_lines(), request_id)
+    assert (too_large.status_code, line["status"]) == (413, 413)
+    [graphql] = access(log_lines(), refused.headers["x-request-id"])
+    assert graphql["status"] == refused.status_code
+    assert refused.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+
+
+async def test_a_websocket_connection_logs_one_line_when_it_closes(server, clean_db, log_lines):
+    async with graphql_ws(server.ws_url, headers={"X-Request-Id": "req-ws-1"}) as ws:
+        await ws.init()
+    for _ in range(100):
+        lines = access(log_lines(), "req-ws-1")
+        if lines:
+            break
+        await asyncio.sleep(0.02)
+    [line] = lines
+    assert (line["method"], line["path"], line["status"]) == ("WS", "/graphql", 101)
+
+
+def test_records_logged_while_serving_carry_the_request_id():
+    record = logging.LogRecord("learngraph.x", logging.ERROR, __file__, 1, "boom", (), None)
+    token = REQUEST_ID.set("req-inner-1")
+    try:
+        RequestIdFilter().filter(record)
+    finally:
+        REQUEST_ID.reset(token)
+    assert json.loads(JsonFormatter().format(record))["request_id"] == "req-inner-1"
+    assert TextFormatter().format(record) == "ERROR learngraph.x: boom [request req-inner-1]"
+
+
+def test_the_text_format_is_one_readable_line():
+    record = logging.LogRecord("learngraph.access", logging.INFO, __file__, 1,
+                               "%s %s %s %.1fms", ("GET", "/healthz", 200, 1.25), None)
+    record.access = {"request_id": "r1", "status": 200}
+    record.request_id = "r1"
+    assert TextFormatter().format(record) == "INFO learngraph.access: GET /healthz 200 1.2ms"
