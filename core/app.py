@@ -24,9 +24,10 @@ from core.config import ConfigError, Settings, load_settings
 from core.db import as_domain_error
 from core.errors import DomainError, NotFound, Unavailable
 from core.graphql_app import GraphQLView
-from core.planning import Planner
 from core.logs import REQUEST_ID
+from core.metrics import metrics_route
 from core.observe import ObserveMiddleware
+from core.planning import Planner
 from core.services import Services
 from rest_compat import FACES, openapi
 from rest_compat.base import Face
@@ -225,6 +226,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         Route("/graphql", gql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", gql),
         *health.routes(),
+        metrics_route(),
         *openapi.routes(FACES, main_faces),
     ]
     for face in main_faces:

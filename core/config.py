@@ -130,6 +130,8 @@ class Settings:
     graphql_connection_init_timeout_seconds: float = 10.0
     # Browser origins besides our own whose pages may open GraphQL WebSockets.
     allowed_origins: tuple[str, ...] = ()
+    # When set, GET /metrics asks for it as a bearer token.
+    metrics_token: str | None = None
 
     # LLM
     anthropic_api_key: str | None = None
@@ -240,6 +242,7 @@ def load_settings() -> Settings:
         graphql_max_subscriptions_per_connection=_int("LEARNGRAPH_GRAPHQL_MAX_SUBSCRIPTIONS", 20),
         graphql_connection_init_timeout_seconds=_float("LEARNGRAPH_GRAPHQL_INIT_TIMEOUT", 10.0),
         allowed_origins=_list("LEARNGRAPH_ALLOWED_ORIGINS"),
+        metrics_token=_env("LEARNGRAPH_METRICS_TOKEN"),
         anthropic_api_key=_env("ANTHROPIC_API_KEY"),
         anthropic_base_url=_env("ANTHROPIC_BASE_URL"),
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),

@@ -21,6 +21,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 
@@ -30,8 +33,8 @@ from core.config import Settings
 from core.csrf import media_type
 from core.errors import Forbidden, Unauthenticated
 from core.http import build_context, viewer_of
-from core.planning import Planner, run_plan
 from core.observe import note_viewer
+from core.planning import Planner, run_plan
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
 
@@ -41,10 +44,20 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
-class LegacyWSHandler(BaseGraphQLWSHandler):
-    """graphql-ws with a deadline for ``connection_init``."""
+class TransportWSHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, its running subscriptions counted in the metrics."""
 
     async def handle(self) -> None:
+        self.context.services.metrics.watch_subscriptions(self)
+        await super().handle()
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler):
+    """graphql-ws with a deadline for ``connection_init``; its running subscriptions are
+    counted in the metrics."""
+
+    async def handle(self) -> None:
+        self.context.services.metrics.watch_subscriptions(self)
         timeout = self.view.connection_init_wait_timeout.total_seconds()
 
         async def close_if_silent() -> None:
@@ -63,6 +76,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
 
 class GraphQLView(GraphQL):
     graphql_ws_handler_class = LegacyWSHandler
+    graphql_transport_ws_handler_class = TransportWSHandler
 
     def __init__(self, schema, settings: Settings, *, planner: Planner | None = None) -> None:
         self.planner = planner

@@ -211,16 +211,23 @@ class JobWorker:
         except PermanentFailure as exc:
             log.warning("job %s (%s) cannot succeed: %s", claimed.id, claimed.kind, exc)
             await self._failed(claimed, str(exc), final=True)
+            self._count(claimed, "failed")
         except Exception as exc:
             log.exception("job %s (%s) failed on attempt %s", claimed.id, claimed.kind,
                           claimed.attempts)
             await self._failed(claimed, f"{type(exc).__name__}: {exc}")
+            self._count(claimed, "failed" if claimed.attempts >= claimed.max_attempts
+                        else "retried")
         else:
             await self._succeeded(claimed)
+            self._count(claimed, "succeeded")
         finally:
             renew.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await renew
+
+    def _count(self, claimed: ClaimedJob, outcome: str) -> None:
+        self.services.metrics.jobs.labels(claimed.kind, outcome).inc()
 
     def _owner(self, claimed: ClaimedJob) -> dict[str, Any]:
         # A claim is this worker's name plus the attempt it counted: a later claim of the

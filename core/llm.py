@@ -39,6 +39,7 @@ from pydantic import BaseModel, ValidationError
 
 from core.config import Settings
 from core.errors import DomainError, RateLimited, Upstream, Validation
+from core.metrics import Metrics
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -100,8 +101,9 @@ class AwsCredentials:
 class LLMGateway:
     """Anthropic Messages API access with key resolution and domain-error mapping."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
         self.settings = settings
+        self.metrics = metrics
         self._clients: OrderedDict[str | AwsCredentials, Any] = OrderedDict()
         self._http: httpx2.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -129,10 +131,14 @@ class LLMGateway:
             params["tools"] = list(tools)
         if tool_choice is not None:
             params["tool_choice"] = tool_choice
+        started = time.perf_counter()
         try:
-            return await client.messages.create(**params)
+            message = await client.messages.create(**params)
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+            self._observe(aws, started, "error")
             raise _mapped(exc, bedrock=aws is not None) from exc
+        self._observe(aws, started, "ok", message.usage)
+        return message
 
     async def complete_structured(self, *, api_key: str | None, system: str | None,
                                   messages: Iterable[MessageParam], output: type[T],
@@ -187,14 +193,30 @@ class LLMGateway:
         client = self._client_for(api_key, aws)
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
                               model=model, aws=aws)
+        started = time.perf_counter()
         try:
             async with client.messages.stream(**params) as stream:
                 async for text in stream.text_stream:
                     yield text
+                usage = (await stream.get_final_message()).usage
         # The SDK raises transport errors met mid-stream (a read timeout between
         # events, a dropped connection) as raw httpx2 exceptions.
         except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+            self._observe(aws, started, "error")
             raise _mapped(exc, bedrock=aws is not None) from exc
+        self._observe(aws, started, "ok", usage)
+
+    def _observe(self, aws: AwsCredentials | None, started: float, outcome: str,
+                 usage: Any = None) -> None:
+        """One model call in the metrics: its outcome, time and tokens."""
+        if self.metrics is None:
+            return
+        provider = "bedrock" if aws is not None else "anthropic"
+        self.metrics.llm_calls.labels(provider, outcome).inc()
+        self.metrics.llm_seconds.labels(provider).observe(time.perf_counter() - started)
+        if usage is not None:
+            self.metrics.llm_tokens.labels(provider, "input").inc(usage.input_tokens or 0)
+            self.metrics.llm_tokens.labels(provider, "output").inc(usage.output_tokens or 0)
 
     async def validate_key(self, api_key: str) -> tuple[bool, str | None]:
         """Whether ``api_key`` works, by one minimal real call; (ok, reason)."""

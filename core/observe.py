@@ -16,6 +16,8 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.metrics import route_label
+
 access_log = logging.getLogger("learngraph.access")
 
 MAX_LOGGED_PATH = 200
@@ -27,6 +29,28 @@ def note_viewer(scope: Scope, viewer: Any) -> None:
     ident = viewer.user_id or viewer.api_key_id
     if ident is not None:
         scope.setdefault("state", {})["viewer_id"] = str(ident)
+
+
+def note_errors_counted(request: Any) -> None:
+    """The GraphQL layer counted this request's errors by their codes already."""
+    scope = getattr(request, "scope", None)
+    if scope is not None:
+        scope.setdefault("state", {})["errors_counted"] = True
+
+
+def _metrics(scope: Scope) -> Any:
+    app = scope.get("app")
+    services = getattr(getattr(app, "state", None), "services", None)
+    return getattr(services, "metrics", None)
+
+
+def _count(metrics: Any, scope: Scope, state: dict, status: int, seconds: float) -> None:
+    route = route_label(scope)
+    method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
+    metrics.requests.labels(route, method, str(status)).inc()
+    metrics.request_seconds.labels(route, method).observe(seconds)
+    if status >= 400 and not state.get("errors_counted"):
+        metrics.errors.labels(f"HTTP_{status}").inc()
 
 
 def note_operation(request: Any, *, name: str | None, kind: str | None, cost: int | None) -> None:
@@ -66,13 +90,22 @@ class ObserveMiddleware:
         # The request id is chosen inside this layer (RequestContextMiddleware) and left
         # on the scope's state, which is this dict.
         state = scope.setdefault("state", {})
+        metrics = _metrics(scope)
+        websocket = scope["type"] == "websocket" and metrics is not None
+        if websocket:
+            metrics.websockets.inc()
         try:
             await self.app(scope, receive, observed_send)
         except BaseException:
             status = status or 500
             raise
         finally:
-            self._log(scope, state, status, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            if websocket:
+                metrics.websockets.dec()
+            self._log(scope, state, status, seconds)
+            if metrics is not None:
+                _count(metrics, scope, state, status, seconds)
 
     def _log(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
         method = scope.get("method", "WS") if scope["type"] == "http" else "WS"

@@ -13,6 +13,7 @@ from core.db import Database
 from core.jobs import JobWorker, load_handlers
 from core.knowledge import knowledge_base
 from core.llm import LLMGateway
+from core.metrics import Metrics
 from core.pubsub import Broker
 from core.storage import LocalStorage
 
@@ -27,15 +28,19 @@ class Services:
     llm: LLMGateway
     storage: LocalStorage
     jobs: JobWorker | None = field(default=None)
+    metrics: Metrics = field(default_factory=Metrics)
     # Work a request started but does not wait for (e.g. a streamed model answer).
     background: set[asyncio.Task] = field(default_factory=set)
 
     @classmethod
     def build(cls, settings: Settings, *, database_url: str) -> Services:
         db = Database(database_url)
-        return cls(settings=settings, db=db, broker=Broker(db), llm=LLMGateway(settings),
+        metrics = Metrics()
+        return cls(settings=settings, db=db, broker=Broker(db),
+                   llm=LLMGateway(settings, metrics=metrics),
                    storage=LocalStorage(settings.data_dir / "files",
-                                        public_url=settings.public_url))
+                                        public_url=settings.public_url),
+                   metrics=metrics)
 
     async def start(self) -> None:
         # An invalid knowledge base stops start-up with a list of every problem found.

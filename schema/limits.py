@@ -43,6 +43,7 @@ from strawberry.extensions import (
 
 from core.config import Settings
 from core.observe import note_operation
+from schema.operation_metrics import operation_name
 
 PAGE_ARGUMENTS = ("first", "last")
 MAX_FRAGMENT_SPREADS = 1000
@@ -187,13 +188,6 @@ def operation_cost(document, operation_name: str | None, variables: dict[str, An
                           variables=variables or {})
 
 
-def _operation_name(document, given: str | None) -> str | None:
-    if given:
-        return given
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    return operations[0].name.value if len(operations) == 1 and operations[0].name else None
-
-
 class CostLimiter(SchemaExtension):
     """Refuse operations whose computed cost exceeds ``max_cost``; report the cost."""
 
@@ -207,7 +201,7 @@ class CostLimiter(SchemaExtension):
             self.cost = operation_cost(ctx.graphql_document, ctx.operation_name,
                                        ctx.variables or {})
             note_operation(getattr(ctx.context, "request", None),
-                           name=_operation_name(ctx.graphql_document, ctx.operation_name),
+                           name=operation_name(ctx.graphql_document, ctx.operation_name),
                            kind=ctx.operation_type.value, cost=self.cost)
             if self.cost > self.max_cost:
                 ctx.result = ExecutionResult(data=None, errors=[GraphQLError(
