@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -33,7 +34,7 @@ from core.config import Settings
 from core.csrf import media_type
 from core.errors import Forbidden, Unauthenticated
 from core.http import build_context, viewer_of
-from core.observe import note_viewer
+from core.observe import count_operation, note_operation, note_viewer
 from core.planning import Planner, run_plan
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
@@ -108,8 +109,15 @@ class GraphQLView(GraphQL):
         if planner is not None and isinstance(query, str):
             plan = planner.plan_for(query, request_data.operation_name)
             if plan is not None:
+                started = time.perf_counter()
                 result = await run_plan(planner, plan, request_data.variables, context)
                 if result is not None:
+                    # The schema's extensions do not run on this path: observe it here.
+                    cost = result.extensions["cost"]["requestedQueryCost"]
+                    note_operation(context.request, name=plan.operation_name, kind="query",
+                                   cost=cost)
+                    count_operation(context, name=plan.operation_name, kind="query",
+                                    seconds=time.perf_counter() - started, error_codes=[])
                     return result
         result = await super().execute_single(request, request_adapter, sub_response,
                                               context, root_value, request_data)

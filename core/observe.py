@@ -38,6 +38,18 @@ def note_errors_counted(request: Any) -> None:
         scope.setdefault("state", {})["errors_counted"] = True
 
 
+def count_operation(context: Any, *, name: str | None, kind: str, seconds: float,
+                    error_codes: list[str]) -> None:
+    """One GraphQL operation in the metrics: by name and type, its errors by code."""
+    metrics = context.services.metrics
+    label = metrics.operation_label(name)
+    metrics.operations.labels(label, kind).inc()
+    metrics.operation_seconds.labels(label, kind).observe(seconds)
+    for code in error_codes:
+        metrics.errors.labels(code).inc()
+    note_errors_counted(getattr(context, "request", None))
+
+
 def _metrics(scope: Scope) -> Any:
     app = scope.get("app")
     services = getattr(getattr(app, "state", None), "services", None)

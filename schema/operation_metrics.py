@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from core.observe import note_errors_counted
+from core.observe import count_operation
 
 
 def operation_name(document, given: str | None) -> str | None:
@@ -27,15 +27,11 @@ class OperationMetrics(SchemaExtension):
         started = time.perf_counter()
         yield
         ctx = self.execution_context
-        metrics = ctx.context.services.metrics
         document = ctx.graphql_document
-        kind = ctx.operation_type.value if document is not None else "unknown"
-        label = metrics.operation_label(operation_name(document, ctx.operation_name))
-        metrics.operations.labels(label, kind).inc()
-        metrics.operation_seconds.labels(label, kind).observe(time.perf_counter() - started)
         errors = getattr(ctx.result, "errors", None) or ctx.pre_execution_errors or []
-        for error in errors:
-            code = (error.extensions or {}).get("code") or (
-                "GRAPHQL_PARSE_FAILED" if document is None else "INTERNAL_SERVER_ERROR")
-            metrics.errors.labels(code).inc()
-        note_errors_counted(getattr(ctx.context, "request", None))
+        fallback = "GRAPHQL_PARSE_FAILED" if document is None else "INTERNAL_SERVER_ERROR"
+        count_operation(ctx.context, name=operation_name(document, ctx.operation_name),
+                        kind=ctx.operation_type.value if document is not None else "unknown",
+                        seconds=time.perf_counter() - started,
+                        error_codes=[(e.extensions or {}).get("code") or fallback
+                                     for e in errors])

@@ -77,6 +77,17 @@ async def test_requests_operations_and_errors_are_counted(instance):
     assert ("learngraph_db_pool_connections_in_use", ()) in after
 
 
+async def test_planned_reads_are_counted_too(instance):
+    _, http = instance
+    courses = "query Courses { courses(first: 5) { edges { node { id } } } }"
+    for _ in range(3):  # the first teaches the planner; the others answer from the plan
+        answer = await http.post("/graphql", json={"query": courses})
+        assert answer.json()["data"] == {"courses": {"edges": []}}
+    after = await scrape(http)
+    assert value(after, "learngraph_graphql_operations_total", operation="Courses",
+                 type="query") == 3
+
+
 async def test_websockets_and_subscriptions_are_gauged(instance):
     running, http = instance
     services = running.app.state.services
