@@ -77,6 +77,14 @@ class Column:
 
 
 @dataclass(frozen=True)
+class DateTime:
+    """A ``timestamptz`` column as the DateTime scalar writes it (Python's isoformat in
+    UTC: microseconds only when there are some)."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class GlobalId:
     """The Relay global id of the row: base64 of ``Type:id``."""
 
@@ -123,7 +131,7 @@ class TypeForm:
 
     name: str
     table: Any
-    fields: dict[str, Column | GlobalId | Many | Page]
+    fields: dict[str, Column | DateTime | GlobalId | Many | Page]
     rule: Callable[[Any], Any] | None = None
 
 
@@ -383,6 +391,13 @@ class Compiler:
         if isinstance(planned, Column):
             _only_args(nodes[0], ())
             return f"{alias}.{planned.name}"
+        if isinstance(planned, DateTime):
+            _only_args(nodes[0], ())
+            column = f"{alias}.{planned.name}"
+            utc = f"({column} AT TIME ZONE 'UTC')"
+            return (f"CASE WHEN extract(microseconds FROM {column})::bigint % 1000000 = 0 "
+                    f"THEN to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"') "
+                    f"ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
         if isinstance(planned, GlobalId):
             _only_args(nodes[0], ())
             return (f"encode(convert_to({_quote(planned.type_name + ':')} || "
@@ -418,14 +433,24 @@ class Compiler:
         where = " AND ".join(conditions) + self.where(target, inner, form.where)
         if parent is None:
             where += self.rule(target, inner)
-        rows = (f"(SELECT * FROM {target.table.name} {inner} WHERE {where} "
-                f"ORDER BY {order} LIMIT {size}) {row}")
+        # One row more than the page, numbered, tells whether a next page exists.
+        rows = (f"(SELECT {inner}.*, row_number() OVER (ORDER BY {order}) AS _n "
+                f"FROM {target.table.name} {inner} WHERE {where} "
+                f"ORDER BY {order} LIMIT {size} + 1) {row}")
+        cursor = ("rtrim(translate(replace(encode(convert_to('[' || "
+                  + " || ',' || ".join(f"{row}.{c}" for c in form.order)
+                  + " || ']', 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')")
         parts = []
         sets = [n.selection_set for n in nodes if n.selection_set]
         for key, field_nodes in self.collect(sets, connection).items():
             name = field_nodes[0].name.value
             if name == "__typename":
                 parts.append(f"{_quote(key)}, {_quote(connection.name)}")
+                continue
+            if name == "pageInfo":
+                info = _named(connection.fields["pageInfo"].type)
+                parts.append(f"{_quote(key)}, " + self.page_info(
+                    info, field_nodes, rows, row, size, no_cursor, cursor))
                 continue
             if name != "edges":
                 raise Unplannable(f"{connection.name}.{name}")
@@ -437,9 +462,7 @@ class Compiler:
                 if edge_name == "__typename":
                     value = _quote(edge.name)
                 elif edge_name == "cursor":
-                    value = ("rtrim(translate(replace(encode(convert_to('[' || "
-                             + " || ',' || ".join(f"{row}.{c}" for c in form.order)
-                             + " || ']', 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')")
+                    value = cursor
                 elif edge_name == "node":
                     node_type = _named(edge.fields["node"].type)
                     value = self.object(target, node_type, row, edge_nodes)
@@ -448,8 +471,32 @@ class Compiler:
                 edge_parts.append(f"{_quote(edge_key)}, {value}")
             row_order = ", ".join(f"{row}.{c}" for c in form.order)
             parts.append(f"{_quote(key)}, (SELECT coalesce(json_agg(json_build_object("
-                         f"{', '.join(edge_parts)}) ORDER BY {row_order}), '[]'::json) "
-                         f"FROM {rows})")
+                         f"{', '.join(edge_parts)}) ORDER BY {row_order}) FILTER (WHERE "
+                         f"{row}._n <= {size}), '[]'::json) FROM {rows})")
+        return "json_build_object(" + ", ".join(parts) + ")"
+
+    def page_info(self, info: GraphQLObjectType, nodes: list[FieldNode], rows: str, row: str,
+                  size: str, no_cursor: str, cursor: str) -> str:
+        """``pageInfo`` as the resolvers' pages have it: a next page when there is one
+        row more, a previous one when the page starts after a cursor."""
+        parts = []
+        sets = [n.selection_set for n in nodes if n.selection_set]
+        for key, field_nodes in self.collect(sets, info).items():
+            name = field_nodes[0].name.value
+            if name == "__typename":
+                value = _quote(info.name)
+            elif name == "hasNextPage":
+                value = f"(SELECT count(*) > {size} FROM {rows})"
+            elif name == "hasPreviousPage":
+                value = f"(NOT {no_cursor}::boolean)"
+            elif name == "startCursor":
+                value = f"(SELECT {cursor} FROM {rows} WHERE {row}._n = 1)"
+            elif name == "endCursor":
+                value = (f"(SELECT {cursor} FROM {rows} WHERE {row}._n <= {size} "
+                         f"ORDER BY {row}._n DESC LIMIT 1)")
+            else:
+                raise Unplannable(f"{info.name}.{name}")
+            parts.append(f"{_quote(key)}, {value}")
         return "json_build_object(" + ", ".join(parts) + ")"
 
 

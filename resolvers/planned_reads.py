@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from core.planning import (
     Column,
+    DateTime,
     GlobalId,
     Many,
     NodeById,
@@ -29,6 +30,7 @@ register_type(TypeForm("Course", Course.__table__, rule=courses.visible_rule, fi
     "isPublished": Column("is_published"),
     "cacheEnabled": Column("cache_enabled"),
     "llmModel": Column("llm_model"),
+    "createdAt": DateTime("created_at"),
     "modules": Page("Module", TREE_ORDER, key="course_id",
                     where=(Module.parent_module_id.is_(None),)),
 }))

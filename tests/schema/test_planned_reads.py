@@ -52,6 +52,16 @@ CORPUS = [
     ("query($id: ID!) { node(id: $id) { id } }", {"id": "bm90IGFuIGlk"}),
     ("query($id: ID!) { node(id: $id) { ... on Course { modules(first: 5) { edges { node { "
      "content { id sequenceIndex estimatedDurationSeconds } } } } } } }", "published"),
+    ("query($id: ID!) { node(id: $id) { ... on Course { createdAt modules(first: 2) { "
+     "pageInfo { hasNextPage hasPreviousPage startCursor endCursor __typename } "
+     "edges { cursor } } } } }", "published"),
+    ("query($id: ID!) { node(id: $id) { ... on Course { modules(first: 3) { "
+     "p: pageInfo { hasNextPage endCursor } } } } }", "published"),
+    ("query($n: Int, $a: String) { courses(first: $n, after: $a) { pageInfo { "
+     "hasNextPage hasPreviousPage startCursor endCursor } edges { node { createdAt } } } }",
+     "after"),
+    ("{ courses(first: 1) { pageInfo { hasNextPage endCursor } } }", {}),
+    ("{ courses(first: 5) { pageInfo { hasNextPage startCursor } } }", {}),
 ]
 
 
