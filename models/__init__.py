@@ -10,6 +10,8 @@ from models.codelab import (
     CodelabFacilitator,
     CodelabFeedback,
     CodelabHelpRequest,
+    CodelabQuiz,
+    CodelabQuizSubmission,
 )
 from models.community import (
     CourseReview,
@@ -86,6 +88,8 @@ __all__ = [
     "CodelabFacilitator",
     "CodelabFeedback",
     "CodelabHelpRequest",
+    "CodelabQuiz",
+    "CodelabQuizSubmission",
     "ContentItem",
     "ContentProgress",
     "ContentType",

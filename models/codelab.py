@@ -24,9 +24,11 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Text,
+    UniqueConstraint,
     func,
     text,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, Timestamps
@@ -121,5 +123,46 @@ class CodelabFeedback(Base):
     difficulty: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     satisfaction: Mapped[int] = mapped_column(SmallInteger, nullable=False)
     comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class CodelabQuiz(Base):
+    """A multiple-choice question of a codelab's quiz; the answer stays on the server."""
+
+    __tablename__ = "codelab_quizzes"
+    __table_args__ = (CheckConstraint("correct_answer >= 0", name="correct_answer_index"),
+                      Index("ix_codelab_quizzes_course_position", "course_id", "position"))
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("courses.id", ondelete="CASCADE"), nullable=False)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    question: Mapped[str] = mapped_column(Text, nullable=False)
+    quiz_type: Mapped[str] = mapped_column(String(30), nullable=False,
+                                           server_default="multiple_choice")
+    options: Mapped[list] = mapped_column(JSONB, nullable=False)
+    correct_answer: Mapped[int] = mapped_column(Integer, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)
+
+
+class CodelabQuizSubmission(Base):
+    """An attendee's latest answer to one question, graded by the server."""
+
+    __tablename__ = "codelab_quiz_submissions"
+    __table_args__ = (UniqueConstraint("quiz_id", "attendee_id",
+                                       name="uq_codelab_quiz_submissions_quiz_attendee"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    course_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("courses.id", ondelete="CASCADE"), nullable=False, index=True)
+    quiz_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("codelab_quizzes.id", ondelete="CASCADE"), nullable=False)
+    attendee_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("codelab_attendees.enrollment_id", ondelete="CASCADE"),
+        nullable=False, index=True)
+    answer: Mapped[str] = mapped_column(Text, nullable=False)
+    is_correct: Mapped[bool] = mapped_column(Boolean, nullable=False)
     created_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False)

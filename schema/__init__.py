@@ -16,6 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.codelab_help import CodelabHelpMutation
+from schema.codelab_quizzes import CodelabQuizMutation
 from schema.codelabs import CodelabMutation, CodelabQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
@@ -51,6 +52,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
+             CodelabQuizMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation)

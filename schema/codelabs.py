@@ -16,11 +16,13 @@ from strawberry.types import Info
 
 from loaders.catalog import ModuleByIdLoader
 from resolvers import codelab_attendees, codelab_feedback, codelab_help, codelabs
+from resolvers import codelab_quizzes as quizzes
 from resolvers.catalog import PageArgs
 from resolvers.changes import OMITTED, sent
 from resolvers.codelab_attendees import Attendee
 from resolvers.codelabs import CodelabView, StepInput
 from schema.codelab_help import CodelabFeedback, CodelabHelpRequest
+from schema.codelab_quizzes import CodelabQuiz, CodelabQuizSubmission
 from schema.pages import connection, global_int_id, ids_or_zero
 
 
@@ -135,6 +137,18 @@ class Codelab(relay.Node):
     async def feedback(self, info: Info) -> list[CodelabFeedback]:
         found = await codelab_feedback.get_all(info.context, codelab_id=self.id)
         return [CodelabFeedback.from_found(f) for f in found]
+
+    @strawberry.field(description="The quiz in order (its facilitators and attendees; the "
+                                  "answers for facilitators only).")
+    async def quizzes(self, info: Info) -> list[CodelabQuiz]:
+        rows = await quizzes.get_all(info.context, codelab_id=self.id)
+        facilitator = codelabs.can_facilitate(info.context.viewer, self._view.course)
+        return [CodelabQuiz.from_row(r, facilitator=facilitator) for r in rows]
+
+    @strawberry.field(description="Every graded answer, newest first (its facilitators).")
+    async def quiz_submissions(self, info: Info) -> list[CodelabQuizSubmission]:
+        found = await quizzes.get_submissions(info.context, codelab_id=self.id)
+        return [CodelabQuizSubmission.from_found(s) for s in found]
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],

@@ -19,7 +19,7 @@ Choices where the reference is silent are listed in each route module.
 """
 
 from rest_compat.base import Face
-from rest_compat.codelabs import attendees, auth, codelabs, help_requests
+from rest_compat.codelabs import attendees, auth, codelabs, help_requests, quizzes
 from rest_compat.codelabs.shapes import CSRF, render_error, render_internal, render_validation
 
 FACE = Face(
@@ -27,7 +27,8 @@ FACE = Face(
     title="Codelabs workshop API",
     base="/api",
     port=8080,
-    routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES],
+    routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
+            *quizzes.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
@@ -36,5 +37,5 @@ FACE = Face(
     session_cookie="oc_session",
     csrf=CSRF,
     description="Hands-on workshops: facilitator sign-in, codelabs and their steps, "
-                "attendees, help requests and feedback.",
+                "attendees, help requests, feedback and quizzes.",
 )

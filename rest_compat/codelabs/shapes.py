@@ -110,6 +110,12 @@ def help_id(value: str) -> int:
     return _int_id("help", value, "Help request not found")
 
 
+def quiz_number_or_zero(value: str) -> int:
+    """The row id in a ``quiz_<n>`` id; 0 (no question's) when ``value`` is not one."""
+    match = re.fullmatch(r"quiz_([0-9]{1,18})", value)
+    return int(match.group(1)) if match else 0
+
+
 def codelab_ref(number: int | None) -> str | None:
     return None if number is None else f"codelab_{number}"
 
@@ -175,6 +181,24 @@ def feedback(found: Any) -> dict[str, Any]:
             "attendee_id": attendee_ref(found.attendee_user_id),
             "difficulty": str(row.difficulty), "satisfaction": str(row.satisfaction),
             "comment": row.comment, "created_at": iso(row.created_at)}
+
+
+def quiz(row: Any, *, facilitator: bool) -> dict[str, Any]:
+    shown = {"id": f"quiz_{row.id}", "codelab_id": codelab_ref(row.course_id),
+             "question": row.question, "quiz_type": row.quiz_type, "options": row.options,
+             "created_at": iso(row.created_at)}
+    if facilitator:
+        shown["correct_answer"] = row.correct_answer
+    return shown
+
+
+def quiz_submission(found: Any) -> dict[str, Any]:
+    row = found.row
+    return {"id": f"quiz_submission_{row.id}", "codelab_id": codelab_ref(row.course_id),
+            "attendee_id": attendee_ref(found.attendee_user_id),
+            "attendee_name": found.attendee_name, "quiz_id": f"quiz_{row.quiz_id}",
+            "answer": row.answer, "is_correct": row.is_correct,
+            "created_at": iso(row.created_at)}
 
 
 def fields_sent(body: BaseModel, rename: Callable[[str], str] = lambda name: name) -> dict:

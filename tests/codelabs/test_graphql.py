@@ -179,3 +179,41 @@ async def test_help_and_feedback_through_graphql(client, new_client):
     room = (await gql(client, "query($id: ID!) { codelab(id: $id) { helpRequests { id } } }",
                       {"id": created["id"]}, headers=grace))["codelab"]
     assert room["helpRequests"] == []
+
+
+REPLACE_QUIZ = """mutation($codelab: ID!, $quizzes: [CodelabQuizInput!]!) {
+  replaceCodelabQuizzes(codelabId: $codelab, quizzes: $quizzes) { id question correctAnswer } }"""
+SUBMIT_QUIZ = """mutation($codelab: ID!, $answers: [CodelabQuizAnswerInput!]!) {
+  submitCodelabQuiz(codelabId: $codelab, answers: $answers) { correct total } }"""
+QUIZ_VIEW = """query($id: ID!) { codelab(id: $id) {
+  quizzes { question options correctAnswer } } }"""
+
+
+async def test_quizzes_through_graphql(client, new_client):
+    admin = await _facilitator(client)
+    created = (await gql(client, CREATE, {"input": {"title": "Lab", "attendanceCode": "CODE1"}},
+                         headers=admin))["createCodelab"]["codelab"]
+    written = (await gql(client, REPLACE_QUIZ, {"codelab": created["id"], "quizzes": [
+        {"question": "2+2?", "options": ["3", "4"], "correctAnswer": 1}]},
+        headers=admin))["replaceCodelabQuizzes"]
+    assert [(q["question"], q["correctAnswer"]) for q in written] == [("2+2?", 1)]
+    registered = (await gql(new_client(), REGISTER, {"input": {
+        "codelabId": created["id"], "name": "Grace", "code": "CODE1"}}
+    ))["registerCodelabAttendee"]
+    grace = {"Authorization": f"Bearer {registered['accessToken']}"}
+    seen = (await gql(client, QUIZ_VIEW, {"id": created["id"]}, headers=grace))["codelab"]
+    assert seen["quizzes"] == [{"question": "2+2?", "options": ["3", "4"], "correctAnswer": None}]
+    grade = (await gql(client, SUBMIT_QUIZ, {"codelab": created["id"], "answers": [
+        {"quizId": written[0]["id"], "answer": "4"}]}, headers=grace))["submitCodelabQuiz"]
+    assert grade == {"correct": 1, "total": 1}
+    body = await gql_raw(client, REPLACE_QUIZ, {"codelab": created["id"], "quizzes": [
+        {"question": "Q", "options": ["A"], "correctAnswer": 0}]}, headers=admin)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
+    body = await gql_raw(client, REPLACE_QUIZ, {"codelab": created["id"], "quizzes": []},
+                         headers=grace)
+    assert error_codes(body) == ["FORBIDDEN"]
+    data = await gql(client, "query($id: ID!) { codelab(id: $id) { quizSubmissions { "
+                             "answer isCorrect attendeeName } } }", {"id": created["id"]},
+                     headers=admin)
+    assert data["codelab"]["quizSubmissions"] == [
+        {"answer": "4", "isCorrect": True, "attendeeName": "Grace"}]
