@@ -21,6 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from core import health
 from core.config import ConfigError, Settings, load_settings
+from core.cors import CORSMiddleware
 from core.db import as_domain_error
 from core.errors import DomainError, NotFound, Unavailable
 from core.graphql_app import GraphQLView
@@ -237,6 +238,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return Starlette(routes=routes,
                      middleware=[Middleware(ObserveMiddleware),
+                                 Middleware(CORSMiddleware,
+                                            allowed_origins=settings.allowed_origins),
                                  Middleware(RequestContextMiddleware, faces=faces)],
                      lifespan=_lifespan(services, settings, database_url))
 
@@ -275,6 +278,8 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
     return Starlette(routes=[*health.routes(), *face.starlette_routes()],
                      exception_handlers={404: not_routed, 405: not_routed},
                      middleware=[Middleware(ObserveMiddleware),
+                                 Middleware(CORSMiddleware,
+                                            allowed_origins=services.settings.allowed_origins),
                                  Middleware(RequestContextMiddleware,
                                             faces=face_prefixes([face]))],
                      lifespan=_lifespan(services, services.settings, None))

@@ -1,0 +1,75 @@
+"""CORS over HTTP: listed origins' preflights answered, with credentials; any other
+origin gets no CORS header at all."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from tests.fixtures import start_instance
+
+APP = "https://app.example.com"
+ELSEWHERE = "https://evil.example.net"
+
+
+@pytest.fixture
+async def http(database_url, clean_db):
+    running = await start_instance(database_url, jobs_enabled=False,
+                                   allowed_origins=(APP, "https://admin.example.com"))
+    async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as client:
+        yield client
+    await running.stop()
+
+
+def preflight(origin: str, method: str = "POST", headers: str = "content-type") -> dict:
+    return {"Origin": origin, "Access-Control-Request-Method": method,
+            "Access-Control-Request-Headers": headers}
+
+
+def cors_headers(response: httpx.Response) -> dict:
+    return {k: v for k, v in response.headers.items() if k.startswith("access-control-")}
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/api/auth/login",
+                                  "/compat/openlearning/api/health"])
+async def test_a_listed_origin_s_preflight_is_answered_with_credentials(http, path):
+    response = await http.options(path, headers=preflight(
+        APP, headers="content-type, x-csrf-token"))
+    assert response.status_code == 204
+    assert cors_headers(response) == {
+        "access-control-allow-origin": APP,
+        "access-control-allow-credentials": "true",
+        "access-control-allow-methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+        "access-control-allow-headers": "content-type, x-csrf-token",
+        "access-control-max-age": "600"}
+    assert response.headers["vary"] == "Origin"
+
+
+async def test_a_listed_origin_reads_the_answer(http):
+    response = await http.post("/graphql", json={"query": "{ viewer { isAuthenticated } }"},
+                               headers={"Origin": APP})
+    assert response.json()["data"] == {"viewer": {"isAuthenticated": False}}
+    assert response.headers["access-control-allow-origin"] == APP
+    assert response.headers["access-control-allow-credentials"] == "true"
+    assert "X-Request-Id" in response.headers["access-control-expose-headers"]
+    assert "Origin" in response.headers["vary"]
+
+
+@pytest.mark.parametrize("path", ["/graphql", "/api/auth/login"])
+async def test_another_origin_gets_no_cors_headers(http, path):
+    refused = await http.options(path, headers=preflight(ELSEWHERE))
+    answered = await http.post("/graphql", json={"query": "{ viewer { isAuthenticated } }"},
+                               headers={"Origin": ELSEWHERE})
+    assert refused.status_code >= 400 and cors_headers(refused) == {}
+    assert answered.status_code == 200 and cors_headers(answered) == {}
+
+
+async def test_a_strange_header_list_is_not_echoed(http):
+    response = await http.options("/graphql", headers=preflight(
+        APP, headers="content-type, <script>"))
+    assert response.headers["access-control-allow-headers"].startswith("Authorization, ")
+
+
+async def test_without_allowed_origins_nobody_gets_cors_headers(client):
+    response = await client.options("/graphql", headers=preflight(APP))
+    assert cors_headers(response) == {}
