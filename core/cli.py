@@ -256,6 +256,21 @@ def cmd_set_tier(args: argparse.Namespace) -> None:
             sys.exit(f"learngraph: {exc.message}")
 
 
+def _env_default(name: str, default: str) -> str:
+    return os.environ.get(name) or default
+
+
+def _env_port(name: str, default: int) -> int:
+    """A positive whole number from the environment; a bad one stops with one line."""
+    value = os.environ.get(name)
+    if not value:
+        return default
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        sys.exit(f"learngraph: {name} must be a whole number from 1 to 65535; "
+                 f"got {value[:20]!r}")
+    return int(value)
+
+
 def main(argv: list[str] | None = None) -> None:
     try:
         logs.configure(log_format())
@@ -265,12 +280,28 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="learngraph", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
-    serve = sub.add_parser("serve", help="serve GraphQL and the REST faces")
-    serve.add_argument("--host", default=os.environ.get("LEARNGRAPH_HOST", "127.0.0.1"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("LEARNGRAPH_PORT", 8000)))
-    serve.add_argument("--workers", type=int, default=1)
-    serve.add_argument("--seed-demo", action="store_true", help="load demo data once")
-    serve.add_argument("--no-migrate", action="store_true")
+    serve = sub.add_parser(
+        "serve", help="serve GraphQL and the REST faces",
+        description="Apply migrations, then serve /graphql, the REST faces, /healthz, /readyz "
+                    "and /metrics. Without DATABASE_URL an embedded PostgreSQL is started in "
+                    "LEARNGRAPH_DATA_DIR.",
+        epilog="Everything else is read from the environment: DATABASE_URL, "
+               "LEARNGRAPH_DATA_DIR, LEARNGRAPH_SECRET_KEY, LEARNGRAPH_LOG_FORMAT, "
+               "LEARNGRAPH_FACE_PORTS, ... (the README's configuration table lists them all).")
+    serve.add_argument("--host", default=_env_default("LEARNGRAPH_HOST", "127.0.0.1"),
+                       help="address to listen on (env LEARNGRAPH_HOST; default %(default)s)")
+    serve.add_argument("--port", type=int, default=_env_port("LEARNGRAPH_PORT", 8000),
+                       help="port of /graphql and the faces (env LEARNGRAPH_PORT; "
+                            "default %(default)s)")
+    serve.add_argument("--workers", type=int, default=_env_port("LEARNGRAPH_WORKERS", 1),
+                       help="server processes sharing the port (env LEARNGRAPH_WORKERS; "
+                            "default %(default)s)")
+    serve.add_argument("--seed-demo", action="store_true",
+                       help="load the demo catalog and user once (no environment variable; "
+                            "default off)")
+    serve.add_argument("--no-migrate", action="store_true",
+                       help="do not apply migrations first (no environment variable; "
+                            "default: migrate)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)
