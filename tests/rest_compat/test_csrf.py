@@ -51,7 +51,8 @@ def _refusal(face: Face) -> tuple[int, object]:
 
 
 def test_every_face_has_writes_to_walk():
-    assert all(_writes(face) for face in FACES)
+    # Only a face made of reads (the reading platform's curriculum mapper) has none.
+    assert {face.name for face in FACES if not _writes(face)} <= {"pickatale-curriculum-mapper"}
 
 
 @pytest.mark.parametrize("face", FACES, ids=[f.name for f in FACES])
