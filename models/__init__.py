@@ -34,7 +34,7 @@ from models.course import (
     UserProfile,
     UserSubjectPreference,
 )
-from models.curriculum import LessonBook, Objective, Orchestration
+from models.curriculum import CurriculumOutput, LessonBook, Objective, Orchestration
 from models.evidence import Evidence
 from models.feedback import FeatureRequest
 from models.ghl import GhlLink
@@ -96,6 +96,7 @@ __all__ = [
     "Course",
     "CourseOffering",
     "CourseReview",
+    "CurriculumOutput",
     "Department",
     "DiscussionPost",
     "DiscussionThread",

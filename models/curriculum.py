@@ -76,3 +76,16 @@ class Orchestration(Base):
     assessment_queued: Mapped[bool] = mapped_column(Boolean, nullable=False)
     ran_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now(),
                                              nullable=False)
+
+
+class CurriculumOutput(Base):
+    """The latest generated material of one type for an objective (briefs, activity, script)."""
+
+    __tablename__ = "curriculum_outputs"
+
+    objective_id: Mapped[int] = mapped_column(
+        Integer, ForeignKey("curriculum_objectives.id", ondelete="CASCADE"), primary_key=True)
+    type: Mapped[str] = mapped_column(String(20), primary_key=True)
+    content: Mapped[str] = mapped_column(Text, nullable=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
+                                                 server_default=func.now(), nullable=False)

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry.types import Info
 
-from resolvers import curriculum, orchestrator
+from resolvers import curriculum, curriculum_intelligence, orchestrator
 from resolvers.curriculum import ObjectivesFilter
+from resolvers.curriculum_intelligence import IntelligenceIn
 from resolvers.reading import parse
 
 
@@ -58,6 +60,21 @@ class OrchestrationStatus:
     next_action: str = strawberry.field(description="What the loop does next.")
 
 
+@strawberry.enum(description="Kinds of material generateIntelligence makes for an objective.")
+class IntelligenceType(Enum):
+    BOOK_BRIEF = "book_brief"
+    TEACHER_BRIEF = "teacher_brief"
+    HTML_ACTIVITY = "html_activity"
+    VIDEO_SCRIPT = "video_script"
+    REMOTION_SCRIPT = "remotion_script"
+
+
+@strawberry.type(description="Generated material for an objective.")
+class IntelligencePayload:
+    type: IntelligenceType = strawberry.field(description="What was asked for.")
+    content: str = strawberry.field(description="The material: JSON, Markdown or HTML text.")
+
+
 @strawberry.type
 class CurriculumQuery:
     @strawberry.field(description="Objectives by territory, year level and subject (services "
@@ -89,6 +106,16 @@ class CurriculumQuery:
 
 @strawberry.type
 class CurriculumMutation:
+    @strawberry.mutation(description="Generate lesson material for an objective: a lesson "
+                                     "book, a teacher brief, an HTML activity, a video script "
+                                     "(by the LLM) or a Remotion scene array (from the stored "
+                                     "lesson book). For signed-in users.")
+    async def generate_intelligence(self, info: Info, objective_id: int,
+                                    type: IntelligenceType) -> IntelligencePayload:
+        request = parse(IntelligenceIn, {"objectiveId": objective_id, "type": type.value})
+        result = await curriculum_intelligence.generate(info.context, request=request)
+        return IntelligencePayload(type=IntelligenceType(result.type), content=result.content)
+
     @strawberry.mutation(description="Run the gap-to-content loop for a learner (services and "
                                      "admins).")
     async def orchestrate_learner(self, info: Info, learner_id: uuid.UUID) -> OrchestrationRun:

@@ -24,6 +24,7 @@ from rest_compat.pickatale import (
     orchestrator,
     reader,
     telemetry,
+    trpc,
 )
 from rest_compat.pickatale.shapes import render_error, render_internal, render_validation
 
@@ -61,5 +62,12 @@ CURRICULUM_MAPPER = _service("curriculum-mapper", "Pickatale curriculum mapper",
 ORCHESTRATOR = _service("orchestrator", "Pickatale orchestrator", "/api/v1", 3121,
                         orchestrator.ROUTES, "The gap-to-content loop for a learner.")
 
+CURRICULUM_TRPC = Face(
+    name="pickatale-curriculum-trpc", family="pickatale", title="Pickatale curriculum mapper "
+    "(tRPC)", base="/api/trpc", port=None, routes=trpc.ROUTES,
+    render_error=trpc.render_error, render_validation=trpc.render_validation,
+    internal_error=trpc.render_internal,
+    description="curriculum.generateIntelligence for existing tRPC clients.")
+
 FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT, CURRICULUM_MAPPER,
-         ORCHESTRATOR]
+         ORCHESTRATOR, CURRICULUM_TRPC]
