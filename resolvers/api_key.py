@@ -11,9 +11,10 @@ from sqlalchemy import func, select
 
 from core import ratelimit
 from core.auth import api_keys
+from core.auth.viewer import viewer_for_api_key
 from core.context import Context
 from core.db import xact_lock
-from core.errors import Forbidden, NotFound, Validation
+from core.errors import Forbidden, NotFound, Unauthenticated, Validation
 from models.organization import OrganizationGuest, OrganizationMember
 from models.user import ApiKey
 
@@ -114,3 +115,10 @@ async def count_request(ctx: Context) -> None:
                         limit=viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT,
                         window_seconds=60, message="Rate limit exceeded: "
                         f"{viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT} requests per minute")
+
+
+async def authenticate(ctx: Context, *, token: str) -> None:
+    """Make the key ``token`` the context's viewer (a key given in a URL, as MCP does)."""
+    if not api_keys.looks_like_api_key(token) or len(token) > 200:
+        raise Unauthenticated("Invalid API key")
+    ctx.viewer = await viewer_for_api_key(ctx.db, token)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from core.auth import secrets_box
 from core.context import Context
@@ -181,3 +181,19 @@ async def get_blocks(ctx: Context, *, workspace_id: uuid.UUID) -> list[Workspace
         return list((await session.execute(select(WorkspaceBlock).where(
             WorkspaceBlock.workspace_id == workspace_id).order_by(
             WorkspaceBlock.position))).scalars())
+
+
+async def get_all(ctx: Context, *, limit: int = 100) -> list[Workspace]:
+    """The workspaces the viewer may read, newest first."""
+    _require_principal(ctx)
+    query = select(Workspace)
+    if not ctx.viewer.is_admin:
+        membership = await organization.get_membership(ctx)
+        rules = [(Workspace.organization_id.is_(None))
+                 & (Workspace.owner_user_id == ctx.viewer.user_id)]
+        if membership is not None:
+            rules.append(Workspace.organization_id == membership.organization.id)
+        query = query.where(or_(*rules))
+    async with ctx.db.session() as session:
+        return list((await session.execute(query.order_by(
+            Workspace.created_at.desc(), Workspace.id).limit(limit))).scalars())

@@ -177,8 +177,9 @@ class Face:
                                 known.message, type(exc).__name__)
                     return self.render_domain_error(known)
                 request_id = request.scope.get("state", {}).get("request_id", "")
+                # The route's template, not the URL: a path may carry a secret (an MCP key).
                 log.exception("unhandled error in %s %s (request %s)", route.method,
-                              request.url.path, request_id)
+                              self.base + route.path, request_id)
                 if self.internal_error:
                     return self.internal_error(request_id)
                 return JSONResponse({"error": "Internal server error", "requestId": request_id},

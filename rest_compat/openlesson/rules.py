@@ -22,12 +22,16 @@ FIVE_FILES_BODY = 5 * ONE_FILE_BODY + 64 * 1024
 SMALL_BODY = 256 * 1024
 
 
+# What every agent request passes before its scope: the key's per-minute count, then the tier.
+AGENT_CHECKS = (api_key.count_request, organization.require_teams)
+
+
 def agent(scope: str, *, max_body: int = SMALL_BODY) -> dict[str, Any]:
     """Route options of an agent route that needs ``scope``."""
     return {"auth": True, "credential": "api_key", "scope": scope, "max_body_bytes": max_body,
             # Base64 file data is one long string.
             "max_string_length": ONE_FILE_BODY if max_body > SMALL_BODY else None,
-            "checks": (api_key.count_request, organization.require_teams)}
+            "checks": AGENT_CHECKS}
 
 
 def session_with_teams() -> dict[str, Any]:

@@ -20,9 +20,6 @@ from rest_compat import FACES
 ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv"
 
 NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
-    "openlesson": {
-        ("POST", "/api/mcp/{}"),
-    },
     "pickatale": {
         # The teacher portal, account center and billing (their own issue).
         ("GET", "/api/v1/class/{}/students"),
