@@ -11,6 +11,7 @@ know are left on the ASGI scope's ``state`` while the request runs: the viewer b
 from __future__ import annotations
 
 import logging
+import re
 import time
 from typing import Any
 
@@ -21,6 +22,8 @@ from core.metrics import route_label
 access_log = logging.getLogger("learngraph.access")
 
 MAX_LOGGED_PATH = 200
+# An API key inside a path (the MCP endpoint takes one): only its prefix is logged.
+_KEY_IN_PATH = re.compile(r"(?<![A-Za-z0-9])(g?sk)(_|%5[Ff])[A-Za-z0-9_%-]+")
 MAX_OPERATION_NAME = 100
 
 
@@ -121,7 +124,7 @@ class ObserveMiddleware:
 
     def _log(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
         method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
-        path = scope.get("path", "")[:MAX_LOGGED_PATH]
+        path = _KEY_IN_PATH.sub(r"\1_[redacted]", scope.get("path", ""))[:MAX_LOGGED_PATH]
         fields: dict[str, Any] = {
             "request_id": state.get("request_id"), "method": method, "path": path,
             "status": status, "duration_ms": round(seconds * 1000, 2),

@@ -54,9 +54,9 @@ async def test_the_sdk_client_lists_and_calls_the_read_tools(client, services, f
                                                           "00000000-0000-0000-0000-000000000000"})
         assert missing.is_error is True and missing.content[0].text == "Workspace not found"
     # The server logs nothing with the key (the client's own HTTP logging is its business).
-    server_lines = [r.getMessage() for r in caplog.records
-                    if not r.name.startswith(("httpx", "httpcore", "mcp"))]
-    assert not any(key in line for line in server_lines)
+    leaked = [(r.name, r.getMessage()[:200]) for r in caplog.records
+              if not r.name.startswith(("httpx", "httpcore", "mcp")) and key in r.getMessage()]
+    assert not leaked, leaked
 
 
 async def test_scopes_and_keys_over_mcp(client, services, fake_anthropic, server):
