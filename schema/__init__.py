@@ -15,6 +15,7 @@ from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSub
 from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from schema.codelab_certificates import CodelabCertificateMutation, CodelabCertificateQuery
 from schema.codelab_help import CodelabHelpMutation
 from schema.codelab_quizzes import CodelabQuizMutation
 from schema.codelabs import CodelabMutation, CodelabQuery
@@ -46,13 +47,13 @@ from schema.workspace import WorkspaceMutation, WorkspaceQuery
 QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
-           CodelabQuery, ReadingBotQuery, ReadingContentQuery, CurriculumQuery,
-           GhlQuery)
+           CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
+           CurriculumQuery, GhlQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
-             CodelabQuizMutation,
+             CodelabQuizMutation, CodelabCertificateMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation)

@@ -19,7 +19,14 @@ Choices where the reference is silent are listed in each route module.
 """
 
 from rest_compat.base import Face
-from rest_compat.codelabs import attendees, auth, codelabs, help_requests, quizzes
+from rest_compat.codelabs import (
+    attendees,
+    auth,
+    certificates,
+    codelabs,
+    help_requests,
+    quizzes,
+)
 from rest_compat.codelabs.shapes import CSRF, render_error, render_internal, render_validation
 
 FACE = Face(
@@ -28,7 +35,7 @@ FACE = Face(
     base="/api",
     port=8080,
     routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
-            *quizzes.ROUTES],
+            *quizzes.ROUTES, *certificates.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
@@ -37,5 +44,5 @@ FACE = Face(
     session_cookie="oc_session",
     csrf=CSRF,
     description="Hands-on workshops: facilitator sign-in, codelabs and their steps, "
-                "attendees, help requests, feedback and quizzes.",
+                "attendees, completion and certificates, help requests, feedback and quizzes.",
 )

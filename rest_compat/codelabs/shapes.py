@@ -128,10 +128,10 @@ def attendee_ref(user_id: uuid.UUID) -> str:
     return f"attendee_{user_id.hex}"
 
 
-def attendee_id(value: str) -> uuid.UUID:
+def attendee_id(value: str, missing: str = "Attendee not found") -> uuid.UUID:
     match = re.fullmatch(r"attendee_([0-9a-f]{32})", value or "")
     if match is None:
-        raise NotFound("Attendee not found")
+        raise NotFound(missing)
     return uuid.UUID(match.group(1))
 
 

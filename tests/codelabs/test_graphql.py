@@ -217,3 +217,28 @@ async def test_quizzes_through_graphql(client, new_client):
                      headers=admin)
     assert data["codelab"]["quizSubmissions"] == [
         {"answer": "4", "isCorrect": True, "attendeeName": "Grace"}]
+
+
+async def test_completion_and_certificate_through_graphql(client, new_client):
+    admin = await _facilitator(client)
+    created = (await gql(client, CREATE, {"input": {"title": "Lab", "attendanceCode": "CODE1"}},
+                         headers=admin))["createCodelab"]["codelab"]
+    registered = (await gql(new_client(), REGISTER, {"input": {
+        "codelabId": created["id"], "name": "Grace", "code": "CODE1"}}
+    ))["registerCodelabAttendee"]
+    grace = {"Authorization": f"Bearer {registered['accessToken']}"}
+    legacy = registered["attendee"]["legacyId"]
+    cert = "query($id: String!) { codelabCertificate(attendeeId: $id) { attendeeName " \
+           "codelabTitle completedAt } }"
+    body = await gql_raw(client, cert, {"id": legacy})
+    assert error_codes(body) == ["FORBIDDEN"]
+    body = await gql_raw(client, "mutation($id: ID!) { completeCodelab(codelabId: $id) { "
+                                 "completedAt } }", {"id": created["id"]}, headers=admin)
+    assert error_codes(body) == ["FORBIDDEN"]
+    done = await gql(client, "mutation($id: ID!) { completeCodelab(codelabId: $id) { "
+                             "completedAt } }", {"id": created["id"]}, headers=grace)
+    shown = (await gql(client, cert, {"id": legacy}))["codelabCertificate"]
+    assert shown == {"attendeeName": "Grace", "codelabTitle": "Lab",
+                     "completedAt": done["completeCodelab"]["completedAt"]}
+    body = await gql_raw(client, cert, {"id": "nonsense"})
+    assert error_codes(body) == ["NOT_FOUND"]

@@ -52,8 +52,6 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
         ("POST", "/api/codelabs/{}/inline-comments"),
         ("POST", "/api/codelabs/{}/inline-comments/{}/comments"),
         ("DELETE", "/api/codelabs/{}/inline-comments/{}/comments/{}"),
-        ("POST", "/api/codelabs/{}/complete"),
-        ("GET", "/api/certificates/{}"),
         ("GET", "/api/codelabs/{}/materials"),
         ("POST", "/api/codelabs/{}/materials"),
         ("DELETE", "/api/codelabs/{}/materials/{}"),
