@@ -14,6 +14,7 @@ from core.input_bounds import DEFAULT_MAX_STRING_LENGTH, OutOfBounds
 from schema import build_schema
 from schema.input_bounds import check_typed
 from tests.fixtures import bearer_for, create_user, error_codes, gql_raw
+from tests.ws import TRANSPORT_WS, graphql_ws
 
 ROLE_LITERAL = '{ role(id: "%s") { id } }'
 ROLE = "query($id: String!) { role(id: $id) { id } }"
@@ -181,3 +182,14 @@ async def test_an_upload_argument_takes_only_files(client, services):
     assert error["message"] == (
         "Variable '$f' has invalid value: Expected value of type 'Upload', but encountered "
         "error 'Upload takes a file sent as a part of a multipart request'; found: 'not a file'.")
+
+
+
+async def test_a_websocket_message_nested_past_the_parser_limit_closes_cleanly(server, caplog):
+    with caplog.at_level(logging.ERROR):
+        async with graphql_ws(server.ws_url, TRANSPORT_WS) as ws:
+            assert (await ws.init())["type"] == "connection_ack"
+            await ws.conn.send('{"type": "ping", "payload": ' + "[" * 5000 + "]" * 5000 + "}")
+            closed = await ws.closed()
+    assert closed.code == 4400
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
