@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 
+import httpx
 from graphql import (
     GraphQLEnumType,
     GraphQLInputObjectType,
@@ -81,6 +82,7 @@ def _document(operation: str, name: str, field, *, every_argument: bool = False)
 async def test_no_field_taking_an_id_fails_on_a_malformed_one(client, services, caplog):
     admin = await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
     headers = await bearer_for(services, admin)
+    client.timeout = httpx.Timeout(60)  # some fields call the (fake) LLM; a busy machine is slow
     failures = []
     fields = list(_fields_taking_ids())
     assert len(fields) > 40
@@ -102,6 +104,7 @@ async def test_no_field_taking_an_id_fails_on_a_malformed_one(client, services, 
 async def test_no_field_fails_on_strings_longer_than_its_columns(client, services, caplog):
     admin = await create_user(services, email="root@example.com", roles=["PLATFORM_ADMIN"])
     headers = await bearer_for(services, admin)
+    client.timeout = httpx.Timeout(60)
     schema = build_schema()._schema
     failures = []
     with caplog.at_level(logging.ERROR):
