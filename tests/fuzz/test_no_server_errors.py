@@ -42,14 +42,14 @@ from tests.fuzz.server import FuzzServer
 SEED = int(os.environ.get("LEARNGRAPH_FUZZ_SEED")
            or datetime.datetime.now(datetime.UTC).strftime("%Y%m%d"))
 EXAMPLES = int(os.environ.get("LEARNGRAPH_FUZZ_EXAMPLES") or 1)
-# Past this many cases per operation the run is a long one: it adds the coverage
-# phase (boundary values and each kind of invalid input, for every parameter).
-LONG_RUN = 50
+# The long run (make fuzz) adds the coverage phase (boundary values and each kind of
+# invalid input, for every parameter) and the /compat/<face>/ copies of every face.
+LONG_RUN = os.environ.get("LEARNGRAPH_FUZZ_LONG") == "1"
 
 CONFIG = SchemathesisConfig.from_dict({
     "seed": SEED,
     "generation": {"mode": "all", "max-examples": EXAMPLES, "database": "none"},
-    "phases": {"coverage": {"enabled": EXAMPLES >= LONG_RUN},
+    "phases": {"coverage": {"enabled": LONG_RUN},
                "stateful": {"enabled": False}},
 })
 SETTINGS = hypothesis.settings(max_examples=EXAMPLES, deadline=None, database=None,
@@ -77,7 +77,7 @@ GRAPHQL_INTROSPECTION = introspection_from_schema(build_schema(_SETTINGS)._schem
 # literal where an Upload goes, and must get a 4xx for it.
 schemathesis.graphql.scalar("Upload", st.text(max_size=40).map(schemathesis.graphql.nodes.String))
 REST = schemathesis.openapi.from_dict(REST_DOCUMENT, config=CONFIG)
-if EXAMPLES < LONG_RUN:
+if not LONG_RUN:
     # A face on the main port is also under /compat/<face>/: the same routes behind a
     # mount. The short run sends its cases to the main port only; the long one to both.
     _on_main_port = [f.name for f in main_port_faces(FACES, set(_SETTINGS.face_ports))]
