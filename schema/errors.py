@@ -13,12 +13,14 @@ typo in a query, each at ERROR with a traceback) is turned off in ``Schema``.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import aclosing
 
 import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
+from strawberry.types.execution import PreExecutionError
 
 from core.db import as_domain_error, invalid_data
 from core.errors import DomainError, Unavailable
@@ -117,6 +119,23 @@ class Schema(strawberry.Schema):
             result.errors = [e if (e.extensions or {}).get("code") else shape_error(e, request_id)
                              for e in result.errors]
         return result
+
+    async def stream(self, query, variable_values=None, context_value=None, *args, **kwargs):
+        source = await super().stream(query, variable_values, context_value, *args, **kwargs)
+        return _refusals_as_results(source, context_value)
+
+
+async def _refusals_as_results(source, context) -> AsyncIterator:
+    """A streamed operation (a subscription over WebSocket) refused while its document is
+    parsed (an input bound, a syntax error) gets that error as its first result, as over
+    HTTP, instead of ending with nothing sent and an error in the log: strawberry's stream
+    path does not catch what a parsing extension raises."""
+    try:
+        async with aclosing(source):
+            async for result in source:
+                yield result
+    except GraphQLError as error:
+        yield PreExecutionError(data=None, errors=[shape_error(error, _request_id(context))])
 
 
 class ErrorShaping(SchemaExtension):

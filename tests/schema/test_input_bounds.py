@@ -14,7 +14,7 @@ from core.input_bounds import DEFAULT_MAX_STRING_LENGTH, OutOfBounds
 from schema import build_schema
 from schema.input_bounds import check_typed
 from tests.fixtures import bearer_for, create_user, error_codes, gql_raw
-from tests.ws import TRANSPORT_WS, graphql_ws
+from tests.ws import PROTOCOLS, TRANSPORT_WS, graphql_ws
 
 ROLE_LITERAL = '{ role(id: "%s") { id } }'
 ROLE = "query($id: String!) { role(id: $id) { id } }"
@@ -192,4 +192,23 @@ async def test_a_websocket_message_nested_past_the_parser_limit_closes_cleanly(s
             await ws.conn.send('{"type": "ping", "payload": ' + "[" * 5000 + "]" * 5000 + "}")
             closed = await ws.closed()
     assert closed.code == 4400
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_subscription_over_the_bounds_is_refused_with_its_error(server, caplog):
+    document = "subscription($id: ID!) { chatEvents(sessionId: $id) { __typename } }"
+    with caplog.at_level(logging.ERROR):
+        for protocol in PROTOCOLS:
+            async with graphql_ws(server.ws_url, protocol) as ws:
+                assert (await ws.init())["type"] == "connection_ack"
+                await ws.subscribe("big", document, {"id": "A" * 2_000_000})
+                [error] = (await ws.next_payload("big", within=10))["errors"]
+                assert error["extensions"]["code"] == "BAD_USER_INPUT"
+                assert error["message"] == ("Variable '$id' is out of bounds: String of "
+                                            "2000000 characters is longer than the limit of "
+                                            "65536.")
+                await ws.subscribe("long", "subscription { " + " " * 200_000 + "__typename }")
+                [error] = (await ws.next_payload("long", within=10))["errors"]
+                assert (error["extensions"]["code"], error["extensions"]["reason"]) == (
+                    "BAD_USER_INPUT", "document_too_long")
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
