@@ -43,8 +43,11 @@ def note_errors_counted(request: Any) -> None:
 
 def count_operation(context: Any, *, name: str | None, kind: str, seconds: float,
                     error_codes: list[str]) -> None:
-    """One GraphQL operation in the metrics: by name and type, its errors by code."""
-    metrics = context.services.metrics
+    """One GraphQL operation in the metrics: by name and type, its errors by code. A
+    schema executed outside a request (no services in its context) is not counted."""
+    metrics = getattr(getattr(context, "services", None), "metrics", None)
+    if metrics is None:
+        return
     label = metrics.operation_label(name)
     metrics.operations.labels(label, kind).inc()
     metrics.operation_seconds.labels(label, kind).observe(seconds)
