@@ -62,6 +62,9 @@ T = TypeVar("T")
 RETRYABLE_SQLSTATES = {"40P01", "40001"}  # deadlock_detected, serialization_failure
 # The server is not there, not accepting connections, or dropped ours.
 UNAVAILABLE_SQLSTATES = {"57P01", "57P02", "57P03", "53300"}
+# The server ended this connection (terminated backend, shutdown, crash recovery): a
+# fresh connection may well work.
+ENDED_SQLSTATES = {"57P01", "57P02", "57P03"}
 # A value the database cannot store as given (too long for its column, out of range,
 # not valid text for its type): the request's fault, answered as invalid input.
 INVALID_DATA_SQLSTATES = {"22001", "22003", "22007", "22008", "22021", "22P02", "22P05"}
@@ -206,10 +209,20 @@ class _Session(_TrackedSession):
         try:
             return super()._execute_internal(*args, **kwargs)
         except DBAPIError as error:
-            if not (untouched and error.connection_invalidated):
+            if not (untouched and (error.connection_invalidated or connection_ended(error))):
                 raise
+            if not error.connection_invalidated:
+                # The server said it ended the connection before the socket closed:
+                # make sure the pool does not hand the same one out again.
+                self.connection().invalidate()
             self.rollback()
             return super()._execute_internal(*args, **kwargs)
+
+
+def connection_ended(error: BaseException) -> bool:
+    """Whether the server ended the connection ``error`` came from."""
+    return any(_sqlstate(e) in ENDED_SQLSTATES or _sqlstate(e).startswith("08")
+               for e in _chain(error))
 
 
 class _ReadSession(_Session):

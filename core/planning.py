@@ -49,9 +49,11 @@ from graphql import (
     parse,
 )
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types import ExecutionResult
 
+from core.db import connection_ended
 from core.pagination import MAX_PAGE_SIZE, decode_cursor
 
 MAX_OBJECT_KEYS = 50  # json_build_object takes at most 100 arguments
@@ -644,6 +646,11 @@ def rule_key(viewer: Any) -> Any:
     return (viewer.kind, frozenset(viewer.roles))
 
 
+async def _scalar(session: Any, sql: str, params: Any) -> Any:
+    connection = await session.connection()
+    return (await connection.exec_driver_sql(sql, tuple(params))).scalar()
+
+
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                    ) -> ExecutionResult | None:
     """The answer to a planned request, from one statement on the request's read
@@ -656,8 +663,15 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
         data = dict(statement.constant)
     else:
         async with ctx.loaders.reads.session() as session:
-            connection = await session.connection()
-            raw = (await connection.exec_driver_sql(statement.sql, tuple(params))).scalar()
+            try:
+                raw = await _scalar(session, statement.sql, params)
+            except DBAPIError as error:
+                # A pooled connection the server dropped: the one statement runs again
+                # on a fresh connection, as a session's first statement does.
+                if not (error.connection_invalidated or connection_ended(error)):
+                    raise
+                await session.invalidate()
+                raw = await _scalar(session, statement.sql, params)
         data = orjson.loads(raw)
     return ExecutionResult(data=data, errors=None, extensions={
         "cost": {"requestedQueryCost": cost, "maximumAvailable": planner.max_cost}})
