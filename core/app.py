@@ -30,6 +30,7 @@ from core.metrics import metrics_route
 from core.observe import ObserveMiddleware
 from core.planning import Planner
 from core.services import Services
+from core.tracing import TracingMiddleware
 from rest_compat import FACES, openapi
 from rest_compat.base import Face
 from schema import build_schema
@@ -237,7 +238,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
         routes += face.starlette_routes(prefix=f"/compat/{face.name}")
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return Starlette(routes=routes,
-                     middleware=[Middleware(ObserveMiddleware),
+                     middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
                                  Middleware(CORSMiddleware,
                                             allowed_origins=settings.allowed_origins),
                                  Middleware(RequestContextMiddleware, faces=faces)],
@@ -277,7 +278,7 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
 
     return Starlette(routes=[*health.routes(), *face.starlette_routes()],
                      exception_handlers={404: not_routed, 405: not_routed},
-                     middleware=[Middleware(ObserveMiddleware),
+                     middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
                                  Middleware(CORSMiddleware,
                                             allowed_origins=services.settings.allowed_origins),
                                  Middleware(RequestContextMiddleware,

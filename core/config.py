@@ -132,6 +132,9 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # When set, GET /metrics asks for it as a bearer token.
     metrics_token: str | None = None
+    # OpenTelemetry traces go over OTLP/HTTP to this base URL; unset, none are recorded.
+    otel_endpoint: str | None = None
+    otel_service_name: str = "learngraph"
 
     # LLM
     anthropic_api_key: str | None = None
@@ -243,6 +246,8 @@ def load_settings() -> Settings:
         graphql_connection_init_timeout_seconds=_float("LEARNGRAPH_GRAPHQL_INIT_TIMEOUT", 10.0),
         allowed_origins=_list("LEARNGRAPH_ALLOWED_ORIGINS"),
         metrics_token=_env("LEARNGRAPH_METRICS_TOKEN"),
+        otel_endpoint=_env("OTEL_EXPORTER_OTLP_ENDPOINT"),
+        otel_service_name=_env("OTEL_SERVICE_NAME", "learngraph"),
         anthropic_api_key=_env("ANTHROPIC_API_KEY"),
         anthropic_base_url=_env("ANTHROPIC_BASE_URL"),
         anthropic_model=_env("LEARNGRAPH_ANTHROPIC_MODEL", "claude-sonnet-4-6"),

@@ -36,6 +36,7 @@ from core.errors import Forbidden, Unauthenticated
 from core.http import build_context, viewer_of
 from core.observe import count_operation, note_operation, note_viewer
 from core.planning import Planner, run_plan
+from core.tracing import tracing_of
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
 
@@ -110,7 +111,7 @@ class GraphQLView(GraphQL):
             plan = planner.plan_for(query, request_data.operation_name)
             if plan is not None:
                 started = time.perf_counter()
-                result = await run_plan(planner, plan, request_data.variables, context)
+                result = await _traced_plan(planner, plan, request_data.variables, context)
                 if result is not None:
                     # The schema's extensions do not run on this path: observe it here.
                     cost = result.extensions["cost"]["requestedQueryCost"]
@@ -158,6 +159,19 @@ class GraphQLView(GraphQL):
                 await refusal(scope, receive, send)
                 return
         await super().__call__(scope, receive, send)
+
+
+async def _traced_plan(planner: Planner, plan, variables, context) -> ExecutionResult | None:
+    """A planned read, in a span of its own when tracing is on (the schema's extensions,
+    which trace other operations, do not run on this path)."""
+    tracing = tracing_of(context)
+    if tracing is None:
+        return await run_plan(planner, plan, variables, context)
+    name = plan.operation_name
+    with tracing.current_span(f"query {name}" if name else "query", {
+            "graphql.operation.type": "query", "graphql.planned": True,
+            **({"graphql.operation.name": name[:100]} if name else {})}):
+        return await run_plan(planner, plan, variables, context)
 
 
 async def _csrf_refusal(request: Request) -> Response | None:

@@ -23,23 +23,26 @@ code never sees the SDK's exceptions or has to decide which key to use:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import logging
 import math
 import time
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import anthropic
 import httpx2
 from anthropic.types import Message, MessageParam, ToolChoiceParam, ToolUnionParam
+from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ValidationError
 
 from core.config import Settings
 from core.errors import DomainError, RateLimited, Upstream, Validation
 from core.metrics import Metrics
+from core.tracing import Tracing
 
 T = TypeVar("T", bound=BaseModel)
 log = logging.getLogger(__name__)
@@ -101,9 +104,11 @@ class AwsCredentials:
 class LLMGateway:
     """Anthropic Messages API access with key resolution and domain-error mapping."""
 
-    def __init__(self, settings: Settings, *, metrics: Metrics | None = None) -> None:
+    def __init__(self, settings: Settings, *, metrics: Metrics | None = None,
+                 tracing: Tracing | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
+        self.tracing = tracing
         self._clients: OrderedDict[str | AwsCredentials, Any] = OrderedDict()
         self._http: httpx2.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -132,12 +137,13 @@ class LLMGateway:
         if tool_choice is not None:
             params["tool_choice"] = tool_choice
         started = time.perf_counter()
-        try:
-            message = await client.messages.create(**params)
-        except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
-            self._observe(aws, started, "error")
-            raise _mapped(exc, bedrock=aws is not None) from exc
-        self._observe(aws, started, "ok", message.usage)
+        with self._span(aws, params) as span:
+            try:
+                message = await client.messages.create(**params)
+            except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+                self._observe(aws, started, "error")
+                raise _mapped(exc, bedrock=aws is not None) from exc
+            self._observe(aws, started, "ok", message.usage, span)
         return message
 
     async def complete_structured(self, *, api_key: str | None, system: str | None,
@@ -194,21 +200,44 @@ class LLMGateway:
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
                               model=model, aws=aws)
         started = time.perf_counter()
+        with self._span(aws, params) as span:
+            try:
+                async with client.messages.stream(**params) as stream:
+                    async for text in stream.text_stream:
+                        yield text
+                    usage = (await stream.get_final_message()).usage
+            # The SDK raises transport errors met mid-stream (a read timeout between
+            # events, a dropped connection) as raw httpx2 exceptions.
+            except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+                self._observe(aws, started, "error")
+                raise _mapped(exc, bedrock=aws is not None) from exc
+            self._observe(aws, started, "ok", usage, span)
+
+    @contextlib.contextmanager
+    def _span(self, aws: AwsCredentials | None, params: dict[str, Any]) -> Iterator[Any]:
+        """A trace span around one model call, when tracing is on (never made current:
+        a streamed call yields in between)."""
+        if self.tracing is None:
+            yield None
+            return
+        span = self.tracing.start_span(f"chat {params['model']}", {
+            "gen_ai.operation.name": "chat", "gen_ai.request.model": params["model"],
+            "gen_ai.system": "aws.bedrock" if aws is not None else "anthropic",
+            "gen_ai.request.max_tokens": params["max_tokens"]})
         try:
-            async with client.messages.stream(**params) as stream:
-                async for text in stream.text_stream:
-                    yield text
-                usage = (await stream.get_final_message()).usage
-        # The SDK raises transport errors met mid-stream (a read timeout between
-        # events, a dropped connection) as raw httpx2 exceptions.
-        except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
-            self._observe(aws, started, "error")
-            raise _mapped(exc, bedrock=aws is not None) from exc
-        self._observe(aws, started, "ok", usage)
+            yield span
+        except BaseException as exc:
+            span.set_status(StatusCode.ERROR, type(exc).__name__)
+            raise
+        finally:
+            span.end()
 
     def _observe(self, aws: AwsCredentials | None, started: float, outcome: str,
-                 usage: Any = None) -> None:
-        """One model call in the metrics: its outcome, time and tokens."""
+                 usage: Any = None, span: Any = None) -> None:
+        """One model call in the metrics (and its span): its outcome, time and tokens."""
+        if span is not None and usage is not None:
+            span.set_attribute("gen_ai.usage.input_tokens", usage.input_tokens or 0)
+            span.set_attribute("gen_ai.usage.output_tokens", usage.output_tokens or 0)
         if self.metrics is None:
             return
         provider = "bedrock" if aws is not None else "anthropic"

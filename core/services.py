@@ -16,6 +16,7 @@ from core.llm import LLMGateway
 from core.metrics import Metrics
 from core.pubsub import Broker
 from core.storage import LocalStorage
+from core.tracing import Tracing
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,8 @@ class Services:
     storage: LocalStorage
     jobs: JobWorker | None = field(default=None)
     metrics: Metrics = field(default_factory=Metrics)
+    # OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+    tracing: Tracing | None = None
     # Work a request started but does not wait for (e.g. a streamed model answer).
     background: set[asyncio.Task] = field(default_factory=set)
 
@@ -36,11 +39,14 @@ class Services:
     def build(cls, settings: Settings, *, database_url: str) -> Services:
         db = Database(database_url)
         metrics = Metrics()
+        tracing = Tracing.from_settings(settings)
+        if tracing is not None:
+            tracing.instrument_engine(db.engine)
         return cls(settings=settings, db=db, broker=Broker(db),
-                   llm=LLMGateway(settings, metrics=metrics),
+                   llm=LLMGateway(settings, metrics=metrics, tracing=tracing),
                    storage=LocalStorage(settings.data_dir / "files",
                                         public_url=settings.public_url),
-                   metrics=metrics)
+                   metrics=metrics, tracing=tracing)
 
     async def start(self) -> None:
         # An invalid knowledge base stops start-up with a list of every problem found.
@@ -77,3 +83,5 @@ class Services:
         await self.broker.stop()
         await self.llm.aclose()
         await self.db.dispose()
+        if self.tracing is not None:
+            await self.tracing.shutdown()

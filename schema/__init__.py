@@ -33,6 +33,7 @@ from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
 from schema.node import NodeQuery
 from schema.operation_metrics import OperationMetrics
+from schema.operation_tracing import OperationTracing
 from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.performance import PerformanceMutation
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
@@ -72,6 +73,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         scalar_overrides={Upload: FILE_UPLOAD},
         extensions=[
             OperationMetrics,
+            OperationTracing,
             # Bounds first: a document over the size limit is refused before it is parsed.
             lambda: InputBounds(max_document_length=settings.graphql_max_document_length,
                                 max_string_length=settings.max_string_length),
