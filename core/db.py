@@ -24,7 +24,7 @@ wait for each other in a circle):
 3. Several rows of one table are locked in primary-key order, in one statement.
 
 A transaction that still meets a deadlock or a serialization failure is run again:
-``retrying`` does it for every GraphQL mutation and every REST handler, as long as
+``retrying`` does it for every GraphQL mutation, REST handler and background job, as long as
 none of the attempt's transactions had committed yet.
 """
 

@@ -6,12 +6,18 @@ cookie; a payload with invalid credentials is refused (4403 on
 graphql-transport-ws, ``connection_error`` on graphql-ws), and no operation
 runs before ``connection_init`` on either protocol. The legacy protocol has
 no ``connection_init`` deadline of its own, so one is added here.
+
+When the database cannot be reached to check the credentials (the handshake's
+cookie or the ``connection_init`` payload), the socket is closed with 1013 (Try
+Again Later) and the reason; graphql-ws first sends a ``connection_error`` carrying
+``SERVICE_UNAVAILABLE`` and ``retryAfter``, as HTTP answers 503.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
@@ -19,6 +25,7 @@ from urllib.parse import urlsplit
 import orjson
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
@@ -32,13 +39,37 @@ from core import csrf
 from core.auth.viewer import authenticate, credentials_from_params
 from core.config import Settings
 from core.csrf import media_type
-from core.errors import Forbidden, Unauthenticated
+from core.db import as_domain_error
+from core.errors import Forbidden, Unauthenticated, Unavailable
 from core.http import build_context, viewer_of
 from core.observe import count_operation, note_operation, note_viewer
 from core.planning import Planner, run_plan
 from core.tracing import tracing_of
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
+# RFC 6455's "Try Again Later": the server cannot serve the connection for now.
+WS_TRY_AGAIN_LATER = 1013
+
+log = logging.getLogger(__name__)
+
+
+class _DatabaseUnavailable(Exception):
+    """The database could not be reached to check a WebSocket's credentials."""
+
+    def __init__(self, error: Unavailable) -> None:
+        super().__init__(error.message)
+        self.error = error
+
+
+def _unavailable(exc: Exception) -> _DatabaseUnavailable | None:
+    known = as_domain_error(exc)
+    return _DatabaseUnavailable(known) if isinstance(known, Unavailable) else None
+
+
+async def _close_unavailable(websocket, error: Unavailable) -> None:
+    log.warning("WebSocket closed: %s", error.message)
+    with contextlib.suppress(Exception):
+        await websocket.close(code=WS_TRY_AGAIN_LATER, reason=error.message)
 
 
 def _origin(url: str) -> str:
@@ -52,6 +83,12 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler):
     async def handle(self) -> None:
         self.context.services.metrics.watch_subscriptions(self)
         await super().handle()
+
+    async def handle_connection_init(self, message) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except _DatabaseUnavailable as down:
+            await _close_unavailable(self.websocket, down.error)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler):
@@ -74,6 +111,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
             await super().handle()
         finally:
             watchdog.cancel()
+
+    async def handle_connection_init(self, message) -> None:
+        try:
+            await super().handle_connection_init(message)
+        except _DatabaseUnavailable as down:
+            error = down.error
+            with contextlib.suppress(Exception):
+                await self.send_message({"type": "connection_error", "payload": {
+                    "message": error.message, "extensions": {
+                        "code": error.code, "retryAfter": error.retry_after}}})
+            await _close_unavailable(self.websocket, error)
 
 
 class GraphQLView(GraphQL):
@@ -134,7 +182,18 @@ class GraphQLView(GraphQL):
         return orjson.loads(data)
 
     async def get_context(self, request, response):
-        return await build_context(request, response=response)
+        if not isinstance(request, WebSocket):
+            return await build_context(request, response=response)
+        # The handshake is accepted by now: a database that cannot check its cookie
+        # closes the socket instead of failing the application.
+        try:
+            return await build_context(request, response=response)
+        except Exception as exc:
+            down = _unavailable(exc)
+            if down is None:
+                raise
+            await _close_unavailable(request, down.error)
+            raise down from exc
 
     async def on_ws_connect(self, context):
         credentials = credentials_from_params(context.connection_params)
@@ -145,6 +204,11 @@ class GraphQLView(GraphQL):
                 note_viewer(context.request.scope, context.viewer)
             except Unauthenticated as exc:
                 raise ConnectionRejectionError({"message": exc.message}) from exc
+            except Exception as exc:
+                down = _unavailable(exc)
+                if down is None:
+                    raise
+                raise down from exc
         return None
 
     async def render_graphql_ide(self, request: Request) -> Response:
@@ -158,7 +222,10 @@ class GraphQLView(GraphQL):
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-        await super().__call__(scope, receive, send)
+        try:
+            await super().__call__(scope, receive, send)
+        except _DatabaseUnavailable:
+            pass  # the WebSocket handshake's cookie could not be checked: closed already
 
 
 async def _traced_plan(planner: Planner, plan, variables, context) -> ExecutionResult | None:

@@ -6,7 +6,9 @@ a worker leases a job for ``lease_seconds`` and renews the lease while the
 handler runs. A job whose lease runs out while it is ``running`` belonged to
 a worker that died (a crash, a restart) and is taken again, so no job is
 lost. Failures are retried with exponential backoff up to ``max_attempts``;
-then the job is ``failed`` with its last error kept.
+then the job is ``failed`` with its last error kept. A handler that meets a
+deadlock or a serialization failure before it committed anything is run again
+at once, within the same attempt (``core.db.retrying``), as requests are.
 
 Handlers are registered by kind with ``@job("kind")`` and receive the
 process's ``Services`` and the job's payload. A periodic job is one row that
@@ -31,7 +33,7 @@ from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.db import Database
+from core.db import Database, is_unavailable, retrying
 from models.jobs import Job
 
 if TYPE_CHECKING:
@@ -175,8 +177,14 @@ class JobWorker:
                 claimed = await self.claim()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("could not claim a job")
+            except Exception as exc:
+                if is_unavailable(exc):
+                    # Expected while the database restarts: one line, no traceback; the
+                    # worker polls again.
+                    log.warning("could not claim a job: the database is unavailable (%s)",
+                                type(exc).__name__)
+                else:
+                    log.exception("could not claim a job")
                 claimed = None
             if claimed is not None:
                 try:
@@ -204,8 +212,11 @@ class JobWorker:
 
     async def execute(self, claimed: ClaimedJob) -> None:
         renew = asyncio.create_task(self._renew_lease(claimed))
+        handler = self.handlers[claimed.kind]
         try:
-            await self.handlers[claimed.kind](self.services, claimed.payload)
+            # A handler whose transaction meets a deadlock or a serialization failure is
+            # run again at once (as a request is), unless it had already committed work.
+            await retrying(lambda: handler(self.services, claimed.payload))
         except asyncio.CancelledError:
             raise
         except PermanentFailure as exc:

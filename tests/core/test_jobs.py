@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select, text, update
 
 from core import jobs
+from core.db import xact_lock
 from core.jobs import JobWorker, enqueue, notify_enqueued
 from core.services import Services
 from models.jobs import Job
@@ -113,6 +114,51 @@ async def test_failures_are_retried_then_marked_failed(services):
     row = await job_row(services, job_id)
     assert calls == 2 and row.attempts == 2
     assert row.last_error == "ValueError: upstream said no (2)" and row.finished_at is not None
+
+
+async def test_a_handler_that_meets_a_deadlock_runs_again_within_its_attempt(services):
+    """A real deadlock between a job and a concurrent transaction: PostgreSQL cancels the
+    job's transaction (it waited first, so its check finds the cycle), the handler runs
+    again at once and succeeds; the job is done after one attempt, with no error kept."""
+    runs = 0
+    holds_first = asyncio.Event()
+
+    async def handler(_services, payload):
+        nonlocal runs
+        runs += 1
+        async with _services.db.transaction() as session:
+            await xact_lock(session, "test:first")
+            holds_first.set()
+            await xact_lock(session, "test:second")
+
+    async with services.db.transaction() as session:
+        job_id = await enqueue(session, "test.deadlock", {})
+    async with services.db.transaction() as other:
+        await xact_lock(other, "test:second")
+        worker = await started(services, {"test.deadlock": handler})
+        try:
+            await asyncio.wait_for(holds_first.wait(), 10)
+
+            async def job_waits():
+                async with services.db.session() as session:
+                    return (await session.execute(text(
+                        "SELECT count(*) FROM pg_stat_activity "
+                        "WHERE wait_event = 'advisory'"))).scalar() == 1
+            await until(job_waits)
+            await xact_lock(other, "test:first")  # the cycle: PostgreSQL breaks it
+        except BaseException:
+            await worker.stop()
+            raise
+    try:
+        async def done():
+            return (await job_row(services, job_id)).status == "done"
+        await until(done)
+    finally:
+        await worker.stop()
+    row = await job_row(services, job_id)
+    assert runs == 2
+    assert (row.attempts, row.last_error) == (1, None)
+    assert services.metrics.jobs.labels("test.deadlock", "retried")._value.get() == 0
 
 
 async def test_a_permanent_failure_is_not_retried(services):
