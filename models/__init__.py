@@ -13,6 +13,13 @@ from models.codelab import (
     CodelabQuiz,
     CodelabQuizSubmission,
 )
+from models.codelab_files import (
+    CodelabAiConversation,
+    CodelabAiSettings,
+    CodelabMaterial,
+    CodelabSubmission,
+    CodelabWorkspace,
+)
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -84,12 +91,17 @@ __all__ = [
     "ChatMessage",
     "ChatSession",
     "Codelab",
+    "CodelabAiConversation",
+    "CodelabAiSettings",
     "CodelabAttendee",
     "CodelabFacilitator",
     "CodelabFeedback",
     "CodelabHelpRequest",
+    "CodelabMaterial",
     "CodelabQuiz",
     "CodelabQuizSubmission",
+    "CodelabSubmission",
+    "CodelabWorkspace",
     "ContentItem",
     "ContentProgress",
     "ContentType",

@@ -16,6 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.codelab_certificates import CodelabCertificateMutation, CodelabCertificateQuery
+from schema.codelab_files import CodelabFilesMutation
 from schema.codelab_help import CodelabHelpMutation
 from schema.codelab_quizzes import CodelabQuizMutation
 from schema.codelabs import CodelabMutation, CodelabQuery
@@ -54,7 +55,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
-             CodelabQuizMutation, CodelabCertificateMutation,
+             CodelabQuizMutation, CodelabCertificateMutation, CodelabFilesMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation)

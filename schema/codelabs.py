@@ -21,6 +21,8 @@ from resolvers.catalog import PageArgs
 from resolvers.changes import OMITTED, sent
 from resolvers.codelab_attendees import Attendee
 from resolvers.codelabs import CodelabView, StepInput
+from schema import codelab_files
+from schema.codelab_files import After, First
 from schema.codelab_help import CodelabFeedback, CodelabHelpRequest
 from schema.codelab_quizzes import CodelabQuiz, CodelabQuizSubmission
 from schema.pages import connection, global_int_id, ids_or_zero
@@ -149,6 +151,22 @@ class Codelab(relay.Node):
     async def quiz_submissions(self, info: Info) -> list[CodelabQuizSubmission]:
         found = await quizzes.get_submissions(info.context, codelab_id=self.id)
         return [CodelabQuizSubmission.from_found(s) for s in found]
+
+    @strawberry.field(description="Links and files offered to attendees, in the order they "
+                                  "were added (whoever may read the codelab).")
+    async def materials(
+            self, info: Info,
+            first: First = None, after: After = None
+    ) -> codelab_files.CodelabMaterialConnection:
+        return await codelab_files.materials_page(info, self.id, first, after)
+
+    @strawberry.field(description="Files attendees handed in, in that order: all for its "
+                                  "facilitators, an attendee's own for an attendee.")
+    async def submissions(
+            self, info: Info,
+            first: First = None, after: After = None
+    ) -> codelab_files.CodelabSubmissionConnection:
+        return await codelab_files.submissions_page(info, self.id, first, after)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],

@@ -25,6 +25,7 @@ from rest_compat.codelabs import (
     certificates,
     codelabs,
     help_requests,
+    materials,
     quizzes,
 )
 from rest_compat.codelabs.shapes import CSRF, render_error, render_internal, render_validation
@@ -35,7 +36,7 @@ FACE = Face(
     base="/api",
     port=8080,
     routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
-            *quizzes.ROUTES, *certificates.ROUTES],
+            *quizzes.ROUTES, *certificates.ROUTES, *materials.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,

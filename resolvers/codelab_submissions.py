@@ -1,0 +1,106 @@
+"""Assignment submissions: files an attendee hands in for a codelab.
+
+An attendee submits for themselves (at most ``PER_ATTENDEE_MAX`` files); the
+codelab's facilitators see every submission and an attendee their own; the
+attendee or a facilitator deletes one, with its stored file.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from core.context import Context
+from core.errors import Forbidden, NotFound, Validation
+from loaders.codelab_files import SubmissionsByCourseIdLoader
+from loaders.user import UserByIdLoader
+from models.codelab import CodelabAttendee
+from models.codelab_files import CodelabSubmission
+from resolvers import codelab_uploads, codelabs
+
+PER_ATTENDEE_MAX = 20
+SUBMISSION_NOT_FOUND = "Submission not found"
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission with who handed it in."""
+
+    row: CodelabSubmission
+    attendee_user_id: uuid.UUID
+    attendee_name: str
+
+    @property
+    def id(self) -> int:
+        return self.row.id
+
+
+async def create(ctx: Context, *, codelab_id: int, attendee_user_id: uuid.UUID,
+                 name: str | None, data: bytes) -> Submission:
+    """Hand in a file (the attendee named, for themselves)."""
+    view = await codelabs.get(ctx, codelab_id=codelab_id)
+    attendee = await codelabs.require_attendee(ctx, view)
+    if attendee.user_id != attendee_user_id:
+        raise Forbidden("Attendees can only submit their own work")
+    found = await codelab_uploads.sniff(name=name, data=data)
+    key = f"codelabs/submissions/{codelab_id}/{uuid.uuid4().hex}.{found.extension}"
+    await ctx.storage.save(key, data)
+    try:
+        async with ctx.db.transaction() as session:
+            await session.get(CodelabAttendee, attendee.enrollment_id, with_for_update=True)
+            count = (await session.execute(select(func.count()).where(
+                CodelabSubmission.attendee_id == attendee.enrollment_id))).scalar_one()
+            if count >= PER_ATTENDEE_MAX:
+                raise Validation(f"An attendee can hand in at most {PER_ATTENDEE_MAX} files",
+                                 details={"field": "file"})
+            row = CodelabSubmission(course_id=codelab_id, attendee_id=attendee.enrollment_id,
+                                    file_name=found.original_name,
+                                    content_type=found.content_type, file_size=len(data),
+                                    storage_key=key)
+            session.add(row)
+            await session.flush()
+            await session.refresh(row)
+    except BaseException:
+        await ctx.storage.delete(key)
+        raise
+    user = await ctx.loaders.get(UserByIdLoader).load(attendee.user_id)
+    return Submission(row=row, attendee_user_id=attendee.user_id,
+                      attendee_name=user.display_name if user else "")
+
+
+async def get_all(ctx: Context, *, codelab_id: int) -> list[Submission]:
+    """Submissions in the order handed in: all of them for the codelab's facilitators,
+    their own for an attendee."""
+    view = await codelabs.get(ctx, codelab_id=codelab_id)
+    await codelabs.require_member(ctx, view)
+    found = await ctx.loaders.get(SubmissionsByCourseIdLoader).load(codelab_id)
+    everyone = codelabs.can_facilitate(ctx.viewer, view.course)
+    return [Submission(row=r, attendee_user_id=u, attendee_name=n) for r, u, n in found
+            if everyone or u == ctx.viewer.user_id]
+
+
+async def delete(ctx: Context, *, codelab_id: int, submission_id: int,
+                 attendee_user_id: uuid.UUID | None = None) -> None:
+    """Delete a submission and its file (the attendee who handed it in, or a
+    facilitator); ``attendee_user_id``, when given, must be who handed it in."""
+    view = await codelabs.get(ctx, codelab_id=codelab_id)
+    await codelabs.require_member(ctx, view)
+    async with ctx.db.transaction() as session:
+        found = (await session.execute(
+            select(CodelabSubmission, CodelabAttendee.user_id)
+            .join(CodelabAttendee,
+                  CodelabAttendee.enrollment_id == CodelabSubmission.attendee_id)
+            .where(CodelabSubmission.id == submission_id,
+                   CodelabSubmission.course_id == codelab_id)
+            .with_for_update(of=CodelabSubmission))).one_or_none()
+        if found is None or attendee_user_id not in (None, found[1]):
+            raise NotFound(SUBMISSION_NOT_FOUND)
+        row, owner = found
+        if owner != ctx.viewer.user_id and not codelabs.can_facilitate(ctx.viewer,
+                                                                          view.course):
+            raise Forbidden("Attendees can only delete their own submissions")
+        key = row.storage_key
+        await session.delete(row)
+    await ctx.storage.delete(key)
