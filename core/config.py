@@ -68,6 +68,18 @@ def _networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(networks)
 
 
+def _pairs(name: str) -> dict[str, str]:
+    """``name=value,name=value`` (``LEARNGRAPH_STRIPE_PRICES``)."""
+    result: dict[str, str] = {}
+    for item in _list(name):
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ConfigError(f"{name} must be name=value pairs separated by commas; "
+                              f"got {item[:40]!r}")
+        result[key.strip()] = value.strip()
+    return result
+
+
 def _ports(value: str | None) -> dict[str, int]:
     """Parse ``face=port,face=port`` into a mapping (which faces exist is checked where
     the faces are known, in ``core.app``)."""
@@ -175,6 +187,16 @@ class Settings:
     codelabs_admin_password: str | None = None
     codelabs_attendee_session_ttl_seconds: int = 12 * 3600
 
+    # Stripe (the reading platform's billing); without a secret key checkout answers 503.
+    stripe_secret_key: str | None = None
+    stripe_api_base: str | None = None
+    stripe_webhook_secret: str | None = None
+    stripe_max_retries: int = 1
+    # The Stripe price of each plan (parent_monthly, parent_annual, school_annual).
+    stripe_prices: dict[str, str] = field(default_factory=dict)
+    # Days of the trial a new teacher, parent or school admin account starts with.
+    billing_trial_days: int = 14
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -275,6 +297,11 @@ def load_settings() -> Settings:
         codelabs_admin_password=_env("LEARNGRAPH_CODELABS_ADMIN_PASSWORD"),
         codelabs_attendee_session_ttl_seconds=_int("LEARNGRAPH_CODELABS_ATTENDEE_SESSION_TTL",
                                                    12 * 3600),
+        stripe_secret_key=_env("STRIPE_SECRET_KEY"),
+        stripe_api_base=_env("STRIPE_API_BASE"),
+        stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET"),
+        stripe_prices=_pairs("LEARNGRAPH_STRIPE_PRICES"),
+        billing_trial_days=_int("LEARNGRAPH_BILLING_TRIAL_DAYS", 14),
     )
 
 

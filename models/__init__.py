@@ -2,6 +2,7 @@
 
 from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSession
 from models.base import Base
+from models.billing import BillingSubscription, EntitlementGrant, StripeEvent
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
 from models.codelab import (
@@ -85,6 +86,7 @@ __all__ = [
     "AssessmentSession",
     "AuthSession",
     "Base",
+    "BillingSubscription",
     "Book",
     "BookPage",
     "ChatCacheNode",
@@ -113,6 +115,7 @@ __all__ = [
     "DiscussionPost",
     "DiscussionThread",
     "Enrollment",
+    "EntitlementGrant",
     "Evidence",
     "FeatureRequest",
     "Flashcard",
@@ -145,6 +148,7 @@ __all__ = [
     "ReadingSession",
     "RefreshToken",
     "SessionWord",
+    "StripeEvent",
     "Subject",
     "Subscription",
     "University",

@@ -13,6 +13,7 @@ from schema.analytics import AnalyticsMutation, AnalyticsQuery
 from schema.api_key import ApiKeyMutation, ApiKeyQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSubscription
 from schema.auth import AuthMutation, AuthSubscription
+from schema.billing import BillingMutation, BillingQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
 from schema.codelab_certificates import CodelabCertificateMutation, CodelabCertificateQuery
@@ -50,7 +51,7 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
-           CurriculumQuery, GhlQuery)
+           CurriculumQuery, GhlQuery, BillingQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
@@ -58,7 +59,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              CodelabQuizMutation, CodelabCertificateMutation, CodelabFilesMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
-             EvidenceMutation, GhlMutation, PerformanceMutation)
+             EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription)
 

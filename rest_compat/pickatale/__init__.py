@@ -11,14 +11,18 @@ own port when ``LEARNGRAPH_FACE_PORTS`` names it
 (``pickatale-telemetry=3110,pickatale-reader=3125,pickatale-learner-bot=3120``).
 
 Credential: ``X-Internal-Key`` (``LEARNGRAPH_INTERNAL_KEY``); a platform admin's
-Bearer token is accepted too. Errors follow the reference's §39 shape, see
-``shapes.py``. Choices where the reference is silent are in each route module.
+Bearer token is accepted too. Billing (``/api/billing``, no documented port) takes the
+account center's ``uc_session`` for an account's own subscription and checkout, the
+internal key for entitlement checks, and only a Stripe signature on its webhook.
+Errors follow the reference's §39 shape, see ``shapes.py``. Choices where the
+reference is silent are in each route module.
 """
 
 from rest_compat.base import Face
 from rest_compat.pickatale import (
     adaptive,
     assessment,
+    billing,
     curriculum,
     learner_bot,
     orchestrator,
@@ -69,5 +73,17 @@ CURRICULUM_TRPC = Face(
     internal_error=trpc.render_internal,
     description="curriculum.generateIntelligence for existing tRPC clients.")
 
+# The account center's session cookie, which the teacher portal and billing read.
+SESSION_COOKIE = "uc_session"
+
+BILLING = Face(
+    name="pickatale-billing", family="pickatale", title="Pickatale billing",
+    base="/api/billing", port=None, routes=billing.ROUTES, render_error=render_error,
+    render_validation=render_validation, internal_error=render_internal,
+    unauthenticated_message="Not authenticated", session_cookie=SESSION_COOKIE,
+    security={"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+    description="Subscriptions and Stripe checkout (uc_session), Stripe webhooks "
+                "(signature), entitlement checks (X-Internal-Key).")
+
 FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT, CURRICULUM_MAPPER,
-         ORCHESTRATOR, CURRICULUM_TRPC]
+         ORCHESTRATOR, CURRICULUM_TRPC, BILLING]

@@ -17,6 +17,7 @@ from core.auth.viewer import ACCESS_COOKIE, ROLE_PLATFORM_ADMIN
 from models.user import User
 from tests.conftest import fresh_database
 from tests.fakes.github_server import FakeGitHub
+from tests.fakes.stripe_server import FakeStripe
 from tests.fixtures import bearer_for, create_user, start_instance
 from tests.fuzz.llm import SchemaAnsweringFake
 
@@ -40,15 +41,17 @@ class FuzzServer:
         # Fakes of its own: nothing another test scripted into the shared ones (an
         # error reply, a key it wants) can reach a generated case.
         self._github = FakeGitHub().start()
+        self._stripe = FakeStripe().start()
         self._llm = SchemaAnsweringFake()
         self._llm.start()
         self._thread.start()
         try:
             # Every upstream configured and answering: GitHub sign-in, the LLM with a
-            # key and through Bedrock all go to the local fakes.
+            # key and through Bedrock, Stripe checkout all go to the local fakes.
             self._running = self._run(start_instance(
                 url, anthropic_base_url=self._llm.base_url, anthropic_api_key="sk-fuzz",
-                bedrock_base_url=self._llm.base_url, **self._github.overrides()))
+                bedrock_base_url=self._llm.base_url, **self._github.overrides(),
+                **self._stripe.overrides()))
             self.base_url = self._running.base_url
         except BaseException:
             self._stop_loop()
@@ -93,6 +96,7 @@ class FuzzServer:
 
     def _stop_fakes(self) -> None:
         self._github.stop()
+        self._stripe.stop()
         self._llm.stop()
 
     def _stop_loop(self) -> None:

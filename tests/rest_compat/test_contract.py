@@ -38,10 +38,6 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
         ("POST", "/api/auth/resend-verification"),
         ("POST", "/api/auth/forgot-password"),
         ("POST", "/api/auth/reset-password"),
-        ("GET", "/api/billing/subscription"),
-        ("POST", "/api/billing/checkout"),
-        ("POST", "/api/billing/webhook"),
-        ("GET", "/api/billing/entitlement"),
     },
     "codelabs": {
         ("POST", "/api/admin/settings"),
