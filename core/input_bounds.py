@@ -11,6 +11,7 @@ the value was and never repeats more than a short prefix of it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -20,6 +21,12 @@ MAX_DEPTH = 32
 MIN_INT64, MAX_INT64 = -(2**63), 2**63 - 1
 PREFIX_LENGTH = 40
 MAX_MESSAGE_LENGTH = 500
+# The longest part of an input value an error message repeats.
+VALUE_PREFIX_LENGTH = 100
+_MORE = VALUE_PREFIX_LENGTH + 1
+_LONG_VALUE = re.compile(rf"'[^'\n]{{{_MORE},}}'|\"[^\"\n]{{{_MORE},}}\"|\S{{{_MORE},}}")
+# Only the head of a huge message is looked at (the rest is cut anyway).
+_SCANNED_LENGTH = 16 * MAX_MESSAGE_LENGTH
 
 
 def excerpt(value: object, length: int = PREFIX_LENGTH) -> str:
@@ -30,8 +37,23 @@ def excerpt(value: object, length: int = PREFIX_LENGTH) -> str:
     return repr(text[:length]) + f"… ({len(text)} characters)"
 
 
+def _cut_value(match: re.Match[str]) -> str:
+    value = match.group()
+    if value[0] in "'\"" and value[-1] == value[0]:
+        return value[:VALUE_PREFIX_LENGTH + 1] + "…" + value[0]
+    return value[:VALUE_PREFIX_LENGTH] + "…"
+
+
 def shorten(message: str, length: int = MAX_MESSAGE_LENGTH) -> str:
-    """A message cut to ``length`` characters: a safety net for messages that quote input."""
+    """A message that quotes input, with every value in it cut to its first
+    ``VALUE_PREFIX_LENGTH`` characters and an ellipsis (a quoted value, or any run without
+    spaces: an id, an email, a token), and the whole cut to ``length`` characters.
+
+    Every domain error's message passes through here, so a resolver may name what it was
+    sent without measuring it first."""
+    if len(message) <= VALUE_PREFIX_LENGTH:
+        return message
+    message = _LONG_VALUE.sub(_cut_value, message[:_SCANNED_LENGTH])
     return message if len(message) <= length else message[:length - 1] + "…"
 
 

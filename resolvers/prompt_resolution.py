@@ -56,24 +56,29 @@ class Resolution:
         return {"root": self.root, "dependencies": self.dependencies}
 
 
+def _quoted(body: str) -> str:
+    # Quoted, so the message keeps only a prefix of a long one (core.input_bounds.shorten).
+    return repr(f"@@@langfusePrompt:{body}@@@")
+
+
 def _reference(body: str) -> Reference:
     params: dict[str, str] = {}
     for part in body.split("|"):
         key, sep, value = part.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise Validation(f"Invalid prompt reference: @@@langfusePrompt:{body}@@@")
+            raise Validation(f"Invalid prompt reference: {_quoted(body)}")
         params[key.strip()] = value.strip()
     unknown = set(params) - {"name", "version", "label"}
     if "name" not in params or unknown:
-        raise Validation(f"Invalid prompt reference: @@@langfusePrompt:{body}@@@")
+        raise Validation(f"Invalid prompt reference: {_quoted(body)}")
     if "version" in params and "label" in params:
         raise Validation(f"Invalid prompt reference (both version and label): "
-                         f"@@@langfusePrompt:{body}@@@")
+                         f"{_quoted(body)}")
     if "version" in params:
         # ASCII digits that fit the version column ("²".isdigit() is true, too).
         if not re.fullmatch(r"[0-9]{1,9}", params["version"]):
             raise Validation(f"Invalid prompt reference (version must be an integer): "
-                             f"@@@langfusePrompt:{body}@@@")
+                             f"{_quoted(body)}")
         return Reference(params["name"], int(params["version"]), None)
     return Reference(params["name"], None, params.get("label", DEFAULT_LABEL))
 

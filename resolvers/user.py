@@ -160,7 +160,8 @@ async def set_roles(ctx: Context, *, user_id: uuid.UUID, roles: list[str]) -> Us
     ctx.viewer.require_role(ROLE_PLATFORM_ADMIN)
     unknown = sorted(set(roles) - set(ROLES))
     if unknown:
-        raise Validation(f"Unknown roles: {', '.join(unknown)} (known: {', '.join(ROLES)})",
+        raise Validation(f"Unknown roles: {', '.join(map(repr, unknown))} "
+                         f"(known: {', '.join(ROLES)})",
                          details={"field": "roles"})
     async with ctx.db.transaction() as session:
         user = await session.get(User, user_id, with_for_update={"key_share": True})

@@ -10,7 +10,8 @@ import time
 import orjson
 import pytest
 
-from core.input_bounds import DEFAULT_MAX_STRING_LENGTH, OutOfBounds
+from core.errors import Conflict, NotFound, Validation
+from core.input_bounds import DEFAULT_MAX_STRING_LENGTH, MAX_MESSAGE_LENGTH, OutOfBounds
 from schema import build_schema
 from schema.input_bounds import check_typed
 from tests.fixtures import bearer_for, create_user, error_codes, gql_raw
@@ -78,9 +79,33 @@ async def test_a_literal_over_the_string_limit_inside_a_short_document(client):
 async def test_a_string_within_the_limit_is_served_and_quoted_only_in_part(client):
     body = await gql_raw(client, ROLE, {"id": "A" * 60_000})
     assert error_codes(body) == ["NOT_FOUND"]
-    message = body["errors"][0]["message"]
-    assert message.startswith("Role not found: AAAA") and message.endswith("…")
-    assert len(message) == 500
+    assert body["errors"][0]["message"] == "Role not found: " + "A" * 100 + "…"
+    # The same message on the REST face, and an id just at the prefix's length whole.
+    response = await client.get(f"/api/roles/{'B' * 5000}/concepts")
+    assert response.json() == {"detail": "Role not found: " + "B" * 100 + "…"}
+    response = await client.get(f"/api/roles/{'C' * 100}/concepts")
+    assert response.json() == {"detail": "Role not found: " + "C" * 100}
+
+
+def test_every_value_a_domain_error_quotes_is_cut_to_a_prefix():
+    long = "x" * 300
+    cases = [
+        (NotFound(f"Role not found: {long}"), "Role not found: " + "x" * 100 + "…"),
+        (NotFound(f"No user with email {long}@example.com"),
+         "No user with email " + "x" * 100 + "…"),
+        (Validation(f"Prompt not found: '{'a b ' * 80}' version 3"),
+         "Prompt not found: '" + "a b " * 25 + "…' version 3"),
+        (Validation(f"Unknown time zone: {long!r} (use an IANA name)"),
+         f"Unknown time zone: '{'x' * 100}…' (use an IANA name)"),
+        (Conflict(f"Label 'a' of prompt '{long}' is used by '{long}'"),
+         f"Label 'a' of prompt '{'x' * 100}…' is used by '{'x' * 100}…'"),
+        (NotFound("Prompt not found: 'Video Tutor' version 9"),
+         "Prompt not found: 'Video Tutor' version 9"),
+    ]
+    for error, expected in cases:
+        assert error.message == expected
+    # However many values, the whole message stays short.
+    assert len(Validation(" ".join([long] * 100)).message) == MAX_MESSAGE_LENGTH
 
 
 async def test_nul_characters_are_refused_everywhere(client, services, caplog):
