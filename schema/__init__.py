@@ -16,6 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.billing import BillingMutation, BillingQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from schema.codelab_archive import CodelabArchiveMutation, CodelabArchiveQuery
 from schema.codelab_certificates import CodelabCertificateMutation, CodelabCertificateQuery
 from schema.codelab_files import CodelabFilesMutation
 from schema.codelab_help import CodelabHelpMutation
@@ -51,12 +52,14 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
+           CodelabArchiveQuery,
            CurriculumQuery, GhlQuery, BillingQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
              CodelabQuizMutation, CodelabCertificateMutation, CodelabFilesMutation,
+             CodelabArchiveMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation)

@@ -20,6 +20,7 @@ Choices where the reference is silent are listed in each route module.
 
 from rest_compat.base import Face
 from rest_compat.codelabs import (
+    archive,
     attendees,
     auth,
     certificates,
@@ -36,7 +37,8 @@ FACE = Face(
     base="/api",
     port=8080,
     routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
-            *quizzes.ROUTES, *certificates.ROUTES, *materials.ROUTES],
+            *quizzes.ROUTES, *certificates.ROUTES, *materials.ROUTES,
+            *archive.ROUTES],
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,

@@ -41,8 +41,6 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     },
     "codelabs": {
         ("POST", "/api/admin/settings"),
-        ("GET", "/api/codelabs/{}/export"),
-        ("POST", "/api/codelabs/import"),
         ("GET", "/api/codelabs/{}/chat"),
         ("GET", "/api/codelabs/{}/inline-comments"),
         ("POST", "/api/codelabs/{}/inline-comments"),
