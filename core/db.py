@@ -258,7 +258,10 @@ def asyncpg_dsn(url: str) -> str:
 class Database:
     """The engine and a session factory for one process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, max_overflow: int = 10) -> None:
+    # Up to 20 connections, each kept once opened: an overflow connection is closed when
+    # it comes back, so a steady load above the pool's size would start a backend per
+    # request.
+    def __init__(self, url: str, *, pool_size: int = 20, max_overflow: int = 0) -> None:
         self.url = async_url(url)
         self.engine: AsyncEngine = create_async_engine(
             self.url, pool_size=pool_size, max_overflow=max_overflow, pool_use_lifo=True,
@@ -269,9 +272,10 @@ class Database:
                                                sync_session_class=_Session)
         # Reads run in autocommit: no BEGIN and ROLLBACK around them, and each statement
         # sees what is committed when it starts (as READ COMMITTED does anyway).
+        self.read_engine = self.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.read_sessionmaker = async_sessionmaker(
-            self.engine.execution_options(isolation_level="AUTOCOMMIT"),
-            expire_on_commit=False, autoflush=False, sync_session_class=_ReadSession)
+            self.read_engine, expire_on_commit=False, autoflush=False,
+            sync_session_class=_ReadSession)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -284,6 +288,23 @@ class Database:
         """A session that only reads: no transaction statements around what it runs."""
         async with self.read_sessionmaker() as session:
             yield session
+
+    async def read_value(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """The first value of one read-only statement in the driver's SQL (``$1``
+        parameters), on a pooled connection in autocommit: no session, no transaction
+        statements. When the pooled connection turns out to have been dropped by the
+        server, the statement runs again on a fresh one, as a session's first does."""
+        for attempt in (1, 2):
+            async with self.read_engine.connect() as connection:
+                try:
+                    return (await connection.exec_driver_sql(sql, params)).scalar()
+                except DBAPIError as error:
+                    if attempt == 2 or not (error.connection_invalidated
+                                            or connection_ended(error)):
+                        raise
+                    if not error.connection_invalidated:
+                        await connection.invalidate()
+        raise AssertionError("unreachable")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -155,7 +155,8 @@ class GraphQLView(GraphQL):
         # A planned read answers from one SQL statement; everything else (and a request
         # whose values the plan cannot bind) runs through the general executor.
         planner, query = self.planner, request_data.query
-        if planner is not None and isinstance(query, str):
+        # A refused bearer token is the general path's answer (UNAUTHENTICATED).
+        if planner is not None and isinstance(query, str) and not context.credential_error:
             plan = planner.plan_for(query, request_data.operation_name)
             if plan is not None:
                 started = time.perf_counter()
@@ -218,14 +219,57 @@ class GraphQLView(GraphQL):
 
     async def __call__(self, scope, receive, send) -> None:
         if scope["type"] == "http":
-            refusal = await _csrf_refusal(Request(scope, receive))
+            request = Request(scope, receive)
+            refusal = await _csrf_refusal(request)
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
+            if self.planner is not None and scope["method"] == "POST":
+                response, receive = await self._planned(request, receive)
+                if response is not None:
+                    await response(scope, receive, send)
+                    return
         try:
             await super().__call__(scope, receive, send)
         except _DatabaseUnavailable:
             pass  # the WebSocket handshake's cookie could not be checked: closed already
+
+
+    async def _planned(self, request: Request, receive) -> tuple[Response | None, object]:
+        """The answer to a JSON POST of one operation that has a plan, made without the
+        general path's per-request work (request parsing, context hooks, extensions);
+        else None and a ``receive`` that hands the body already read to that path."""
+        if media_type(request) != "application/json" or any(
+                kind in request.headers.get("accept", "")
+                for kind in ("text/event-stream", "multipart/mixed")):
+            return None, receive
+        body = await request.body()
+        replay = _replay(body, receive)
+        try:
+            payload = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None, replay
+        if not isinstance(payload, dict) or payload.get("extensions") is not None:
+            return None, replay
+        query, name = payload.get("query"), payload.get("operationName")
+        if not isinstance(query, str) or not isinstance(name, str | None):
+            return None, replay
+        plan = self.planner.plan_for(query, name)
+        if plan is None:
+            return None, replay
+        started = time.perf_counter()
+        context = await build_context(request)
+        if context.credential_error:  # refused by the general path (UNAUTHENTICATED)
+            return None, replay
+        result = await _traced_plan(self.planner, plan, payload.get("variables"), context)
+        if result is None:
+            return None, replay
+        cost = result.extensions["cost"]["requestedQueryCost"]
+        note_operation(request, name=plan.operation_name, kind="query", cost=cost)
+        count_operation(context, name=plan.operation_name, kind="query",
+                        seconds=time.perf_counter() - started, error_codes=[])
+        return Response(self.encode_json({"data": result.data, "extensions": result.extensions}),
+                        media_type="application/json"), replay
 
 
 async def _traced_plan(planner: Planner, plan, variables, context) -> ExecutionResult | None:
@@ -239,6 +283,20 @@ async def _traced_plan(planner: Planner, plan, variables, context) -> ExecutionR
             "graphql.operation.type": "query", "graphql.planned": True,
             **({"graphql.operation.name": name[:100]} if name else {})}):
         return await run_plan(planner, plan, variables, context)
+
+def _replay(body: bytes, receive):
+    """A ``receive`` that first hands over ``body`` (already read), then waits as
+    ``receive`` does (for the client's disconnect)."""
+    sent = False
+
+    async def replay():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replay
 
 
 async def _csrf_refusal(request: Request) -> Response | None:

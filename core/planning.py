@@ -49,11 +49,9 @@ from graphql import (
     parse,
 )
 from sqlalchemy.dialects import postgresql
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types import ExecutionResult
 
-from core.db import connection_ended
 from core.pagination import MAX_PAGE_SIZE, decode_cursor
 
 MAX_OBJECT_KEYS = 50  # json_build_object takes at most 100 arguments
@@ -646,15 +644,10 @@ def rule_key(viewer: Any) -> Any:
     return (viewer.kind, frozenset(viewer.roles))
 
 
-async def _scalar(session: Any, sql: str, params: Any) -> Any:
-    connection = await session.connection()
-    return (await connection.exec_driver_sql(sql, tuple(params))).scalar()
-
-
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                    ) -> ExecutionResult | None:
-    """The answer to a planned request, from one statement on the request's read
-    connection; None when the general path must answer it."""
+    """The answer to a planned request, from one statement on one pooled connection; None
+    when the general path must answer it."""
     bound = planner.bind(plan, variables, ctx.viewer, rule_key(ctx.viewer))
     if bound is None:
         return None
@@ -662,16 +655,7 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
     if statement.constant is not None:
         data = dict(statement.constant)
     else:
-        async with ctx.loaders.reads.session() as session:
-            try:
-                raw = await _scalar(session, statement.sql, params)
-            except DBAPIError as error:
-                # A pooled connection the server dropped: the one statement runs again
-                # on a fresh connection, as a session's first statement does.
-                if not (error.connection_invalidated or connection_ended(error)):
-                    raise
-                await session.invalidate()
-                raw = await _scalar(session, statement.sql, params)
+        raw = await ctx.db.read_value(statement.sql, tuple(params))
         data = orjson.loads(raw)
     return ExecutionResult(data=data, errors=None, extensions={
         "cost": {"requestedQueryCost": cost, "maximumAvailable": planner.max_cost}})

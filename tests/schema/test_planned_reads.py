@@ -155,3 +155,37 @@ async def test_a_planned_read_is_one_statement(server, clean_db, services, clien
         body = (await client.post("/graphql", json={"query": "{ a: __typename }"})).json()
     assert body["data"] == {"a": "Query"}
     assert counter.statements == []
+
+
+async def test_a_refused_bearer_token_is_refused_on_a_planned_document_too(
+        server, general, clean_db, services):
+    ids = await seed(services)
+    body = {"query": ONE, "variables": {"id": ids["published"]}}
+    stale = {"Authorization": "Bearer not-a-token"}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=10) as plain:
+        assert (await planned.post("/graphql", json=body)).json()["data"]["node"]["title"] == (
+            "published course")  # the plan is learned
+        expected = await plain.post("/graphql", json=body, headers=stale)
+        answer = await planned.post("/graphql", json=body, headers=stale)
+    assert answer.json()["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert answer.json()["data"] is None
+    assert (answer.status_code, answer.content) == (expected.status_code, expected.content)
+
+
+async def test_a_planned_answer_has_the_general_paths_headers(server, general, clean_db,
+                                                             services):
+    ids = await seed(services)
+    body = {"query": ONE, "variables": {"id": ids["published"]}}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=10) as plain:
+        await planned.post("/graphql", json=body)
+        with count_statements(services) as counter:
+            answer = await planned.post("/graphql", json=body)
+        expected = await plain.post("/graphql", json=body)
+    assert len(counter.statements) == 1 and "json_build_object" in counter.statements[0]
+    assert answer.content == expected.content
+    assert answer.json()["data"]["node"] == {"id": ids["published"], "title": "published course"}
+    same = ("content-type", "content-length")
+    assert {h: answer.headers[h] for h in same} == {h: expected.headers[h] for h in same}
+    assert answer.headers["x-request-id"]
