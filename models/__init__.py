@@ -21,6 +21,12 @@ from models.codelab_files import (
     CodelabSubmission,
     CodelabWorkspace,
 )
+from models.codelab_live import (
+    CodelabAuditLog,
+    CodelabChatMessage,
+    CodelabComment,
+    CodelabCommentThread,
+)
 from models.community import (
     CourseReview,
     DiscussionPost,
@@ -96,6 +102,10 @@ __all__ = [
     "CodelabAiConversation",
     "CodelabAiSettings",
     "CodelabAttendee",
+    "CodelabAuditLog",
+    "CodelabChatMessage",
+    "CodelabComment",
+    "CodelabCommentThread",
     "CodelabFacilitator",
     "CodelabFeedback",
     "CodelabHelpRequest",

@@ -36,7 +36,7 @@ from loaders.codelab import CodelabByCourseIdLoader
 from models.codelab import CodelabAttendee, CodelabFacilitator
 from models.course import Enrollment
 from models.user import User
-from resolvers import auth, codelabs
+from resolvers import auth, codelab_audit, codelabs
 from resolvers.catalog import is_unique_violation
 from resolvers.codelabs import CodelabView
 
@@ -96,6 +96,9 @@ async def facilitator_login(ctx: Context, *, admin_id: str,
         raise Unauthenticated("Invalid credentials")
     await auth.sign_in_succeeded(ctx, key=account)
     user = await _facilitator_user(ctx, settings.codelabs_admin_id)
+    async with ctx.db.transaction() as session:
+        codelab_audit.record(session, ctx, action=codelab_audit.LOGIN, actor=user,
+                             target_id=settings.codelabs_admin_id)
     return await auth.start_cookie_session(ctx, user,
                                            ttl_seconds=settings.session_cookie_ttl_seconds)
 

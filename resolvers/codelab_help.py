@@ -16,7 +16,7 @@ from core.context import Context
 from core.errors import NotFound, Validation
 from models.codelab import CodelabAttendee, CodelabHelpRequest
 from models.user import User
-from resolvers import codelabs
+from resolvers import codelab_audit, codelabs
 
 STEP_MAX = 10_000
 HELP_NOT_FOUND = "Help request not found"
@@ -83,3 +83,5 @@ async def resolve(ctx: Context, *, codelab_id: int, help_id: int) -> None:
             update(CodelabHelpRequest)
             .where(CodelabHelpRequest.id == help_id, CodelabHelpRequest.status == "pending")
             .values(status="resolved", resolved_at=datetime.now(UTC)))
+        codelab_audit.record(session, ctx, action=codelab_audit.HELP_RESOLVE,
+                             codelab_id=codelab_id, target_id=help_id)

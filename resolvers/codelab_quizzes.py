@@ -18,7 +18,7 @@ from core.context import Context
 from core.errors import Validation
 from models.codelab import CodelabAttendee, CodelabQuiz, CodelabQuizSubmission
 from models.user import User
-from resolvers import codelabs
+from resolvers import codelab_audit, codelabs
 
 QUIZZES_MAX = 100
 QUESTION_MAX = 2000
@@ -105,6 +105,9 @@ async def replace(ctx: Context, *, codelab_id: int,
     async with ctx.db.transaction() as session:
         await session.execute(delete(CodelabQuiz).where(CodelabQuiz.course_id == codelab_id))
         session.add_all(rows)
+        codelab_audit.record(session, ctx, action=codelab_audit.QUIZ_UPDATE,
+                             codelab_id=codelab_id, target_id=codelab_id,
+                             details={"questions": len(rows)})
         await session.flush()
         for row in rows:
             await session.refresh(row)

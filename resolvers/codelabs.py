@@ -32,6 +32,7 @@ from loaders.codelab import (
 from models.codelab import Codelab, CodelabAttendee
 from models.course import Course, CourseOffering, Module
 from models.user import User
+from resolvers import codelab_audit
 from resolvers.access import is_staff
 from resolvers.catalog import PageArgs, paginate
 from resolvers.pages import Page
@@ -243,7 +244,10 @@ async def create(ctx: Context, *, fields: dict[str, Any]) -> CodelabView:
     values.setdefault("attendance_code", new_attendance_code())
     values["guide_markdown"] = fields.get("guide_markdown")
     async with ctx.db.transaction() as session:
-        return await _insert(session, ctx.viewer, values)
+        view = await _insert(session, ctx.viewer, values)
+        codelab_audit.record(session, ctx, action=codelab_audit.CODELAB_CREATE,
+                             codelab_id=view.id, target_id=view.id)
+    return view
 
 
 async def _locked(ctx: Context, session: AsyncSession, codelab_id: int) -> CodelabView:
@@ -275,6 +279,9 @@ async def update(ctx: Context, *, codelab_id: int, changes: dict[str, Any]) -> C
         for name in SETTINGS_FIELDS:
             if name in changes:
                 setattr(codelab, name, changes[name])
+        codelab_audit.record(session, ctx, action=codelab_audit.CODELAB_UPDATE,
+                             codelab_id=codelab_id, target_id=codelab_id,
+                             details={"fields": sorted(changes)})
         await session.flush()
         await session.refresh(course)
         await session.refresh(codelab)
@@ -289,6 +296,9 @@ async def delete_codelab(ctx: Context, *, codelab_id: int) -> None:
         guests = select(CodelabAttendee.user_id).where(CodelabAttendee.course_id == codelab_id)
         await session.execute(delete(User).where(User.id.in_(guests)))
         await session.delete(view.course)
+        codelab_audit.record(session, ctx, action=codelab_audit.CODELAB_DELETE,
+                             codelab_id=codelab_id, target_id=codelab_id,
+                             details={"title": view.course.title})
 
 
 async def copy(ctx: Context, *, codelab_id: int) -> CodelabView:
@@ -305,6 +315,8 @@ async def copy(ctx: Context, *, codelab_id: int) -> CodelabView:
         session.add_all(Module(course_id=copied.id, title=s.title, description=s.description,
                                module_type="LESSON", sequence_index=i)
                         for i, s in enumerate(steps))
+        codelab_audit.record(session, ctx, action=codelab_audit.CODELAB_COPY,
+                             codelab_id=codelab_id, target_id=copied.id)
     return copied
 
 
@@ -346,5 +358,8 @@ async def replace_steps(ctx: Context, *, codelab_id: int, steps: list[StepInput]
             module.description = step.content_markdown
             module.sequence_index = index
             result.append(module)
+        codelab_audit.record(session, ctx, action=codelab_audit.STEPS_UPDATE,
+                             codelab_id=codelab_id, target_id=codelab_id,
+                             details={"steps": len(steps)})
         await session.flush()
     return result

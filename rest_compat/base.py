@@ -20,6 +20,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import orjson
 from pydantic import BaseModel, ValidationError
@@ -27,12 +28,14 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
+from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketState
 
 from core.context import Context
 from core.csrf import DEFAULT as DEFAULT_CSRF
 from core.csrf import CsrfPolicy
 from core.db import as_domain_error, retrying
-from core.errors import DomainError, Unauthenticated
+from core.errors import DomainError, Forbidden, Unauthenticated
 from core.http import build_context
 from core.input_bounds import MAX_INT64, MIN_INT64, PREFIX_LENGTH, OutOfBounds, check_value
 
@@ -62,7 +65,18 @@ class FaceRequest:
         return self.request.query_params
 
 
+@dataclass
+class FaceSocket:
+    """What a WebSocket handler gets: the socket (not yet accepted), the context of its
+    handshake and the path parameters."""
+
+    websocket: WebSocket
+    ctx: Context
+    path: dict[str, Any] = field(default_factory=dict)
+
+
 Handler = Callable[[FaceRequest], Awaitable[Response]]
+SocketHandler = Callable[[FaceSocket], Awaitable[None]]
 # A check a route declares (a subscription tier, a per-key rate limit): a resolver-level
 # function of the context that raises a domain error to refuse the request.
 Check = Callable[[Context], Awaitable[None]]
@@ -94,6 +108,19 @@ class Route:
     # Longest string the body may hold, when the route documents more than the default
     # (content bodies: ``core.input_bounds.LONG_TEXT_LENGTH``).
     max_string_length: int | None = None
+
+
+@dataclass(frozen=True)
+class Socket:
+    """A WebSocket endpoint of a face. Its handshake goes through the face's rules
+    (authentication, input bounds on the path, and for a cookie session an ``Origin``
+    of the server itself or an allowed origin); a refusal before the handler accepts is
+    answered as an HTTP error in the face's shape."""
+
+    path: str
+    handler: SocketHandler
+    summary: str = ""
+    auth: bool = False
 
 
 @dataclass
@@ -128,15 +155,46 @@ class Face:
     # The legacy platform this face belongs to, when it had several services (each its
     # own face on its own port); by default the face is a platform of its own.
     family: str = ""
+    # WebSocket endpoints (``WS`` in the contract), beside the HTTP routes.
+    sockets: list[Socket] = field(default_factory=list)
 
     @property
     def platform(self) -> str:
         return self.family or self.name
 
-    def starlette_routes(self, prefix: str = "") -> list[StarletteRoute]:
-        return [StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),
-                               methods=[r.method], name=f"{self.name}:{r.method}:{r.path}")
-                for r in self.routes]
+    def starlette_routes(self, prefix: str = "") -> list[StarletteRoute | WebSocketRoute]:
+        return [*(StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),
+                                 methods=[r.method], name=f"{self.name}:{r.method}:{r.path}")
+                  for r in self.routes),
+                *(WebSocketRoute(prefix + self.base + s.path, endpoint=self._socket_endpoint(s),
+                                 name=f"{self.name}:WS:{s.path}")
+                  for s in self.sockets)]
+
+    def _socket_endpoint(self, socket: Socket) -> Callable[[WebSocket], Awaitable[None]]:
+        async def endpoint(websocket: WebSocket) -> None:
+            try:
+                ctx = await build_context(websocket, prefer_cookie=self.session_cookie)
+                _check_origin(websocket, ctx)
+                if socket.auth and not ctx.viewer.is_authenticated:
+                    raise Unauthenticated(self.unauthenticated_message)
+                path = dict(websocket.path_params)
+                _bounded(path, "path", ctx.settings.max_string_length)
+                await socket.handler(FaceSocket(websocket=websocket, ctx=ctx, path=path))
+            except Exception as exc:
+                if websocket.application_state != WebSocketState.CONNECTING:
+                    # Accepted: the handler answers its own errors; this one ends it.
+                    log.exception("unhandled error in WS %s", self.base + socket.path)
+                    if websocket.application_state == WebSocketState.CONNECTED:
+                        await websocket.close(code=1011)
+                    return
+                known = exc if isinstance(exc, DomainError) else as_domain_error(exc)
+                if known is None:
+                    log.exception("unhandled error in WS %s", self.base + socket.path)
+                    known = DomainError("Internal server error", status=500)
+                await _refuse(websocket, self.render_domain_error(known))
+
+        endpoint.__name__ = socket.handler.__name__
+        return endpoint
 
     def _endpoint(self, route: Route) -> Callable[[Request], Awaitable[Response]]:
         async def endpoint(request: Request) -> Response:
@@ -195,6 +253,33 @@ class Face:
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
         return response
+
+
+def _check_origin(websocket: WebSocket, ctx: Context) -> None:
+    """A browser sends the site's cookies with any page's WebSocket handshake: one signed
+    in by a cookie must come from the server's own origin or an allowed one."""
+    origin = websocket.headers.get("origin")
+    if not origin or not ctx.viewer.via_cookie:
+        return
+    scheme = "https" if websocket.url.scheme == "wss" else "http"
+    own = {f"{scheme}://{websocket.headers.get('host', '')}",
+           _origin_of(ctx.settings.public_url), *ctx.settings.allowed_origins}
+    if origin.rstrip("/") not in own:
+        raise Forbidden("Cross-origin WebSocket refused")
+
+
+def _origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+async def _refuse(websocket: WebSocket, response: Response) -> None:
+    """Answer a handshake with ``response`` (an HTTP error in the face's shape) where the
+    server can, else close it with 1008 (policy violation)."""
+    if "websocket.http.response" in websocket.scope.get("extensions", {}):
+        await websocket.send_denial_response(response)
+    else:
+        await websocket.close(code=1008)
 
 
 CREDENTIALS = {None: lambda viewer: viewer.is_authenticated,

@@ -22,12 +22,15 @@ from rest_compat.base import Face
 from rest_compat.codelabs import (
     archive,
     attendees,
+    audit,
     auth,
     certificates,
     codelabs,
+    comments,
     help_requests,
     materials,
     quizzes,
+    room,
 )
 from rest_compat.codelabs.shapes import CSRF, render_error, render_internal, render_validation
 
@@ -36,9 +39,11 @@ FACE = Face(
     title="Codelabs workshop API",
     base="/api",
     port=8080,
-    routes=[*auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
+    routes=[*comments.ROUTES, *room.ROUTES, *audit.ROUTES,
+            *auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
             *quizzes.ROUTES, *certificates.ROUTES, *materials.ROUTES,
             *archive.ROUTES],
+    sockets=room.SOCKETS,
     render_error=render_error,
     render_validation=render_validation,
     internal_error=render_internal,
