@@ -1,4 +1,4 @@
-"""The ``learngraph`` command: serve, migrate, seed-demo, export-schema, create-admin.
+"""The ``learngraph`` command: serve, migrate, seed-demo, export-schema, create-admin, documents.
 
 Without DATABASE_URL every command starts the embedded PostgreSQL in the data
 directory first and stops it when done, so nothing needs to be installed.
@@ -256,6 +256,54 @@ def cmd_set_tier(args: argparse.Namespace) -> None:
             sys.exit(f"learngraph: {exc.message}")
 
 
+def cmd_documents_add(args: argparse.Namespace) -> None:
+    from graphql import parse, validate
+    from graphql.error import GraphQLSyntaxError
+
+    from core.db import Database
+    from core.migrate import upgrade
+    from core.persisted import DocumentFileError, PersistedDocuments, documents_in
+    from schema import build_schema
+
+    settings = load_settings()
+    schema = build_schema(settings)._schema
+    documents: list[tuple[str, str]] = []
+    for path in args.files:
+        try:
+            with open(path, encoding="utf-8") as file:
+                found = documents_in(path, file.read())
+        except (OSError, UnicodeDecodeError) as exc:
+            sys.exit(f"learngraph: cannot read {path}: {exc}")
+        except DocumentFileError as exc:
+            sys.exit(f"learngraph: {exc}")
+        for document in found:
+            try:
+                errors = validate(schema, parse(document))
+            except GraphQLSyntaxError as exc:
+                errors = [exc]
+            if errors:
+                sys.exit(f"learngraph: {path}: a document does not fit the schema: "
+                         f"{errors[0].message[:300]} (nothing was registered)")
+            documents.append((path, document))
+
+    async def run(url: str) -> list[tuple[str, str, bool]]:
+        db = Database(url)
+        store = PersistedDocuments(db)
+        try:
+            return [(path, *await store.put(document, trusted=True))
+                    for path, document in documents]
+        finally:
+            await db.dispose()
+
+    with database(settings) as url:
+        upgrade(url)
+        added = asyncio.run(run(url))
+    for path, sha, new in added:
+        print(f"{sha}  {path}{'' if new else '  (already known)'}")
+    print(f"learngraph: {len(added)} documents registered as trusted, "
+          f"{sum(new for _, _, new in added)} of them new")
+
+
 def _env_default(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
@@ -319,6 +367,18 @@ def main(argv: list[str] | None = None) -> None:
     tier.add_argument("tier", nargs="?", choices=["pro", "pro_teams"], default="pro_teams")
     tier.add_argument("--revoke", action="store_true", help="remove the user's tier")
     tier.set_defaults(func=cmd_set_tier)
+
+    documents = sub.add_parser(
+        "documents", help="trusted GraphQL documents (LEARNGRAPH_TRUSTED_DOCUMENTS_ONLY)")
+    documents_sub = documents.add_subparsers(dest="action", required=True)
+    add = documents_sub.add_parser(
+        "add", help="register documents as trusted",
+        description="Register GraphQL documents as trusted: .graphql files (each one "
+                    "document), Apollo persisted query manifests, or JSON objects of "
+                    "SHA-256 -> document. Every document is checked against the schema "
+                    "first; one that does not fit registers nothing.")
+    add.add_argument("files", nargs="+", metavar="FILE")
+    add.set_defaults(func=cmd_documents_add)
 
     args = parser.parse_args(argv)
     try:

@@ -144,6 +144,8 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     # When set, GET /metrics asks for it as a bearer token.
     metrics_token: str | None = None
+    # Run only documents registered with ``learngraph documents add`` (production).
+    trusted_documents_only: bool = False
     # OpenTelemetry traces go over OTLP/HTTP to this base URL; unset, none are recorded.
     otel_endpoint: str | None = None
     otel_service_name: str = "learngraph"
@@ -268,6 +270,7 @@ def load_settings() -> Settings:
         graphql_connection_init_timeout_seconds=_float("LEARNGRAPH_GRAPHQL_INIT_TIMEOUT", 10.0),
         allowed_origins=_list("LEARNGRAPH_ALLOWED_ORIGINS"),
         metrics_token=_env("LEARNGRAPH_METRICS_TOKEN"),
+        trusted_documents_only=_bool("LEARNGRAPH_TRUSTED_DOCUMENTS_ONLY", False),
         otel_endpoint=_env("OTEL_EXPORTER_OTLP_ENDPOINT"),
         otel_service_name=_env("OTEL_SERVICE_NAME", "learngraph"),
         anthropic_api_key=_env("ANTHROPIC_API_KEY"),

@@ -17,12 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import orjson
+from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
@@ -35,7 +37,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.types import ExecutionResult
 
-from core import csrf
+from core import csrf, persisted
 from core.auth.viewer import authenticate, credentials_from_params
 from core.config import Settings
 from core.csrf import media_type
@@ -152,6 +154,32 @@ class GraphQLView(GraphQL):
 
     async def execute_single(self, request, request_adapter, sub_response, context,
                              root_value, request_data) -> ExecutionResult:
+        registering = None
+        if isinstance(request_data.extensions, dict) and (
+                "persistedQuery" in request_data.extensions):
+            settings = context.services.settings
+            try:
+                query = await persisted.resolve(
+                    context.services.documents, request_data.extensions["persistedQuery"],
+                    request_data.query, trusted_only=settings.trusted_documents_only)
+            except persisted.PersistedQueryError as exc:
+                if exc.status != 200:
+                    sub_response.status_code = exc.status
+                return ExecutionResult(data=None, errors=[GraphQLError(
+                    exc.message, extensions={"code": exc.code})])
+            if request_data.query is None:
+                request_data = dataclasses.replace(request_data, query=query)
+            elif not settings.trusted_documents_only:
+                registering = query
+        result = await self._execute(request, request_adapter, sub_response, context,
+                                     root_value, request_data)
+        # Stored once it ran (so parsed and validated): a broken document is never kept.
+        if registering is not None and result.data is not None:
+            await context.services.documents.put(registering)
+        return result
+
+    async def _execute(self, request, request_adapter, sub_response, context, root_value,
+                       request_data) -> ExecutionResult:
         # A planned read answers from one SQL statement; everything else (and a request
         # whose values the plan cannot bind) runs through the general executor.
         planner, query = self.planner, request_data.query
@@ -211,6 +239,21 @@ class GraphQLView(GraphQL):
                     raise
                 raise down from exc
         return None
+
+    def should_render_graphql_ide(self, request) -> bool:
+        # A browser opening /graphql (its Accept names HTML, not JSON) gets GraphiQL; with
+        # ?query=… (a share link) GraphiQL opens with that query filled in, and nothing
+        # runs until the visitor runs it. Other clients get the page only for a bare GET
+        # with a catch-all Accept; a GET that carries a query or a persisted query's
+        # hash runs it.
+        if request.method != "GET":
+            return False
+        accept = request.headers.get("accept", "").lower()
+        if "text/html" in accept and "json" not in accept:
+            return True
+        params = request.query_params
+        return ("*/*" in accept and params.get("query") is None
+                and params.get("extensions") is None)
 
     async def render_graphql_ide(self, request: Request) -> Response:
         from core.docs_pages import graphiql_html

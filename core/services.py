@@ -14,6 +14,7 @@ from core.jobs import JobWorker, load_handlers
 from core.knowledge import knowledge_base
 from core.llm import LLMGateway
 from core.metrics import Metrics
+from core.persisted import PersistedDocuments
 from core.pubsub import Broker
 from core.storage import LocalStorage
 from core.tracing import Tracing
@@ -30,6 +31,8 @@ class Services:
     storage: LocalStorage
     jobs: JobWorker | None = field(default=None)
     metrics: Metrics = field(default_factory=Metrics)
+    # Persisted and trusted GraphQL documents (built on ``db`` when not given).
+    documents: PersistedDocuments = field(default=None)  # type: ignore[assignment]
     # OpenTelemetry, when OTEL_EXPORTER_OTLP_ENDPOINT is set.
     tracing: Tracing | None = None
     # Work a request started but does not wait for (e.g. a streamed model answer).
@@ -47,6 +50,10 @@ class Services:
                    storage=LocalStorage(settings.data_dir / "files",
                                         public_url=settings.public_url),
                    metrics=metrics, tracing=tracing)
+
+    def __post_init__(self) -> None:
+        if self.documents is None:
+            self.documents = PersistedDocuments(self.db)
 
     async def start(self) -> None:
         # An invalid knowledge base stops start-up with a list of every problem found.

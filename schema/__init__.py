@@ -45,6 +45,7 @@ from schema.reading import ReadingMutation, ReadingQuery
 from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.reading_content import ReadingContentMutation, ReadingContentQuery
 from schema.retry import retry_mutations
+from schema.trusted_documents import TrustedDocuments
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
 
@@ -79,6 +80,8 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         extensions=[
             OperationMetrics,
             OperationTracing,
+            # Only registered documents, in trusted documents mode.
+            *([TrustedDocuments] if settings.trusted_documents_only else []),
             # Bounds first: a document over the size limit is refused before it is parsed.
             lambda: InputBounds(max_document_length=settings.graphql_max_document_length,
                                 max_string_length=settings.max_string_length),
