@@ -39,11 +39,22 @@ async def viewer_of(conn: HTTPConnection) -> Viewer:
     return (await authenticate_request(conn))[0]
 
 
+_AUTHENTICATED = "learngraph.authenticated"
+
+
 async def build_context(conn: HTTPConnection, *, response=None,
                         prefer_cookie: str | None = None) -> Context:
     """The context of one request: services, Viewer (see ``authenticate_request``), fresh
     loaders."""
-    viewer, credential_error = await authenticate_request(conn, prefer_cookie=prefer_cookie)
+    # A request asks once: a planned read that hands over to the general path has
+    # checked its credentials already.
+    state = conn.scope.setdefault("state", {})
+    known = state.get(_AUTHENTICATED) if prefer_cookie is None else None
+    if known is None:
+        known = await authenticate_request(conn, prefer_cookie=prefer_cookie)
+        if prefer_cookie is None:
+            state[_AUTHENTICATED] = known
+    viewer, credential_error = known
     note_viewer(conn.scope, viewer)
     return Context(services=conn.app.state.services, viewer=viewer,
                    credential_error=credential_error,

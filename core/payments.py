@@ -3,9 +3,10 @@ webhook signature check.
 
 The client talks to ``STRIPE_API_BASE`` when it is set (a Stripe-compatible server:
 stripe-mock, a test double), else to Stripe. Without ``STRIPE_SECRET_KEY`` checkout
-answers 503 ``billing_not_configured``; without ``STRIPE_WEBHOOK_SECRET`` so does the
-webhook. The library's own failures become ``Upstream`` errors (502, or 504 when Stripe
-did not answer in time), never a 500.
+answers 503 ``billing_not_configured``; without ``STRIPE_WEBHOOK_SECRET`` so does a
+signed webhook delivery (one without a ``Stripe-Signature`` is 400 first). The
+library's own failures become ``Upstream`` errors (502, or 504 when Stripe did not
+answer in time), never a 500.
 """
 
 from __future__ import annotations
@@ -69,10 +70,10 @@ async def call(request):
 
 def verify_event(settings: Settings, payload: bytes, signature: str | None) -> dict:
     """The event of a webhook delivery once its signature verifies, as a plain dict."""
+    if not signature:  # bad input is refused as such, configured or not
+        raise BadSignature("Missing Stripe-Signature header")
     if not settings.stripe_webhook_secret:
         raise NotConfiguredBilling("Stripe webhooks are not configured on this server")
-    if not signature:
-        raise BadSignature("Missing Stripe-Signature header")
     try:
         event = stripe.Webhook.construct_event(payload, signature,
                                                settings.stripe_webhook_secret,
