@@ -21,6 +21,7 @@ from schema.codelab_certificates import CodelabCertificateMutation, CodelabCerti
 from schema.codelab_files import CodelabFilesMutation
 from schema.codelab_help import CodelabHelpMutation
 from schema.codelab_quizzes import CodelabQuizMutation
+from schema.codelab_room import CodelabRoomMutation, CodelabRoomQuery, CodelabRoomSubscription
 from schema.codelabs import CodelabMutation, CodelabQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
@@ -53,19 +54,19 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
-           CodelabArchiveQuery,
+           CodelabArchiveQuery, CodelabRoomQuery,
            CurriculumQuery, GhlQuery, BillingQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
              CodelabQuizMutation, CodelabCertificateMutation, CodelabFilesMutation,
-             CodelabArchiveMutation,
+             CodelabArchiveMutation, CodelabRoomMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
-                 GhlSubscription)
+                 GhlSubscription, CodelabRoomSubscription)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
