@@ -139,3 +139,65 @@ async def test_generate_intelligence_in_graphql(llm_client, services, fake_anthr
     data = await gql(llm_client, GENERATE, {"id": 7, "type": "REMOTION_SCRIPT"},
                      headers=headers)
     assert orjson.loads(data["generateIntelligence"]["content"])["totalDurationSecs"] == 54
+
+
+BATCH_URL = f"{URL},curriculum.generateIntelligence?batch=1"
+
+
+async def test_batched_calls_answer_in_order(llm_client, services, fake_anthropic):
+    headers = await _user_headers(services)
+    fake_anthropic.reply_text("# First brief")
+    fake_anthropic.reply_text("# Second brief")
+    response = await llm_client.post(BATCH_URL, headers=headers, json={
+        "0": {"json": {"objectiveId": 1, "type": "teacher_brief"}},
+        "1": {"objectiveId": 1, "type": "teacher_brief"}})
+    assert response.status_code == 200, response.text
+    assert response.json() == [
+        {"result": {"data": {"json": {"type": "teacher_brief", "content": "# First brief"}}}},
+        {"result": {"data": {"type": "teacher_brief", "content": "# Second brief"}}}]
+    # One call batched alone, on the procedure's own path.
+    fake_anthropic.reply_text("# Alone")
+    response = await llm_client.post(f"{URL}?batch=1", headers=headers, json={
+        "0": {"json": {"objectiveId": 1, "type": "teacher_brief"}}})
+    assert response.status_code == 200
+    assert response.json()[0]["result"]["data"]["json"]["content"] == "# Alone"
+
+
+async def test_a_batch_with_answers_and_errors_is_207(client, services):
+    headers = await _user_headers(services)
+    response = await client.post(
+        f"{URL},curriculum.generateIntelligence,curriculum.nope?batch=1", headers=headers,
+        json={"0": {"json": {"objectiveId": 999, "type": "teacher_brief"}},
+              "1": {"json": {"objectiveId": 1, "type": "poem"}}})
+    assert response.status_code == 207
+    missing, bad, unknown = response.json()
+    assert missing["error"]["json"]["data"] == {
+        "code": "NOT_FOUND", "httpStatus": 404, "path": "curriculum.generateIntelligence"}
+    assert bad["error"]["json"]["data"]["code"] == "BAD_REQUEST"
+    assert bad["error"]["json"]["data"]["details"]["fields"]
+    assert unknown["error"]["json"]["data"] == {
+        "code": "NOT_FOUND", "httpStatus": 404, "path": "curriculum.nope"}
+    # Every call failing alike: their common status.
+    response = await client.post(BATCH_URL, headers=headers, json={})
+    assert response.status_code == 400
+    assert [a["error"]["json"]["data"]["code"] for a in response.json()] == ["BAD_REQUEST"] * 2
+
+
+async def test_batch_refusals(client, services):
+    headers = await _user_headers(services)
+    # Without a session the whole request is refused, once.
+    _trpc_error(await client.post(BATCH_URL, json={}), 401, "UNAUTHORIZED")
+    too_many = ",".join(["curriculum.generateIntelligence"] * 11)
+    _trpc_error(await client.post(f"/api/trpc/{too_many}?batch=1", headers=headers, json={}),
+                400, "BAD_REQUEST")
+    # A list of procedures is only a batch.
+    response = await client.post(BATCH_URL.removesuffix("?batch=1"), headers=headers,
+                                 json={"objectiveId": 1, "type": "teacher_brief"})
+    assert response.status_code == 404
+    assert response.json()["error"]["json"]["data"]["code"] == "NOT_FOUND"
+    for body in (b"[1, 2]", b'"text"', b"{"):
+        response = await client.post(BATCH_URL, headers={**headers,
+                                                         "content-type": "application/json"},
+                                     content=body)
+        assert response.status_code == 400, body
+        assert response.json()["error"]["json"]["data"]["code"] == "BAD_REQUEST"
