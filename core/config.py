@@ -124,6 +124,10 @@ class Settings:
     # inside the window lock its sign-in until the oldest of them leaves the window.
     login_lockout_failures: int = 10
     login_lockout_window_seconds: int = 900
+    # The reading platform's per-user groups (its reference, §39.5): requests a minute
+    # by one signed-in user on its API, and on its admin routes.
+    reading_api_rate_limit: int = 300
+    reading_admin_rate_limit: int = 60
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (reverse proxies).
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
 
@@ -256,6 +260,8 @@ def load_settings() -> Settings:
         rate_limit_window_seconds=_int("LEARNGRAPH_RATE_LIMIT_WINDOW", 60),
         login_lockout_failures=_int("LEARNGRAPH_LOGIN_LOCKOUT_FAILURES", 10),
         login_lockout_window_seconds=_int("LEARNGRAPH_LOGIN_LOCKOUT_WINDOW", 900),
+        reading_api_rate_limit=_int("LEARNGRAPH_READING_API_RATE_LIMIT", 300),
+        reading_admin_rate_limit=_int("LEARNGRAPH_READING_ADMIN_RATE_LIMIT", 60),
         trusted_proxies=_networks("LEARNGRAPH_TRUSTED_PROXIES"),
         graphql_max_depth=_int("LEARNGRAPH_GRAPHQL_MAX_DEPTH", 15),
         graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),

@@ -157,6 +157,9 @@ class Face:
     family: str = ""
     # WebSocket endpoints (``WS`` in the contract), beside the HTTP routes.
     sockets: list[Socket] = field(default_factory=list)
+    # Checks every route of the face passes once its credential is accepted, before the
+    # route's own (a platform-wide rate limit).
+    checks: tuple[Check, ...] = ()
 
     @property
     def platform(self) -> str:
@@ -201,7 +204,7 @@ class Face:
             try:
                 ctx = await build_context(request, prefer_cookie=self.session_cookie)
                 self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
-                await _authorize(route, ctx, self.unauthenticated_message)
+                await _authorize(route, ctx, self.unauthenticated_message, self.checks)
                 limit = ctx.settings.max_string_length
                 path = dict(request.path_params)
                 _bounded(path, "path", limit)
@@ -287,11 +290,13 @@ CREDENTIALS = {None: lambda viewer: viewer.is_authenticated,
                "session": lambda viewer: viewer.kind == "user"}
 
 
-async def _authorize(route: Route, ctx: Context, unauthenticated: str) -> None:
-    """The route's declared rules, in order: credential, checks, scope."""
+async def _authorize(route: Route, ctx: Context, unauthenticated: str,
+                     face_checks: tuple[Check, ...] = ()) -> None:
+    """The route's declared rules, in order: credential, the face's checks, the route's
+    checks, scope."""
     if (route.auth or route.credential) and not CREDENTIALS[route.credential](ctx.viewer):
         raise Unauthenticated(unauthenticated)
-    for check in route.checks:
+    for check in (*face_checks, *route.checks):
         await check(ctx)
     if route.scope:
         ctx.viewer.require_scope(route.scope)

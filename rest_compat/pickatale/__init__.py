@@ -14,10 +14,13 @@ Credential: ``X-Internal-Key`` (``LEARNGRAPH_INTERNAL_KEY``); a platform admin's
 Bearer token is accepted too. Billing (``/api/billing``, no documented port) takes the
 account center's ``uc_session`` for an account's own subscription and checkout, the
 internal key for entitlement checks, and only a Stripe signature on its webhook.
-Errors follow the reference's §39 shape, see ``shapes.py``. Choices where the
-reference is silent are in each route module.
+Errors follow the reference's §39 shape, see ``shapes.py``. Every face of the platform
+counts a signed-in user's requests in the reference's rate-limit groups
+(``resolvers.reading_limits``). Choices where the reference is silent are in each route
+module.
 """
 
+from resolvers.reading_limits import api_limit
 from rest_compat.base import Face
 from rest_compat.pickatale import (
     adaptive,
@@ -32,6 +35,8 @@ from rest_compat.pickatale import (
 )
 from rest_compat.pickatale.shapes import render_error, render_internal, render_validation
 
+# Every route of the platform: the per-user API group.
+CHECKS = (api_limit,)
 _SECURITY = {"type": "apiKey", "in": "header", "name": "X-Internal-Key"}
 _NO_KEY = "Missing or invalid X-Internal-Key"
 
@@ -41,7 +46,7 @@ def _service(name: str, title: str, base: str, port: int | None, routes, descrip
                 port=port, routes=routes, render_error=render_error,
                 render_validation=render_validation, internal_error=render_internal,
                 unauthenticated_message=_NO_KEY, security=_SECURITY,
-                description=description)
+                description=description, checks=CHECKS)
 
 
 READER = _service("reader", "Pickatale reader app", "/api", 3125, reader.ROUTES,
@@ -70,7 +75,7 @@ CURRICULUM_TRPC = Face(
     name="pickatale-curriculum-trpc", family="pickatale", title="Pickatale curriculum mapper "
     "(tRPC)", base="/api/trpc", port=None, routes=trpc.ROUTES,
     render_error=trpc.render_error, render_validation=trpc.render_validation,
-    internal_error=trpc.render_internal,
+    internal_error=trpc.render_internal, checks=CHECKS,
     description="curriculum.generateIntelligence for existing tRPC clients.")
 
 # The account center's session cookie, which the teacher portal and billing read.
@@ -81,7 +86,7 @@ BILLING = Face(
     base="/api/billing", port=None, routes=billing.ROUTES, render_error=render_error,
     render_validation=render_validation, internal_error=render_internal,
     unauthenticated_message="Not authenticated", session_cookie=SESSION_COOKIE,
-    security={"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+    security={"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}, checks=CHECKS,
     description="Subscriptions and Stripe checkout (uc_session), Stripe webhooks "
                 "(signature), entitlement checks (X-Internal-Key).")
 
