@@ -9,11 +9,19 @@ Then it checks that every event was stored: the events belong to ``--sessions``
 reading sessions, and ending each session (``POST /api/session/end``) answers how
 many events the database holds for it; the sum must equal the number sent.
 
+The load comes from ``wrk`` when it is installed (``apt install wrk``): a load
+generator in C, so the figure is the server's and not the cost of a Python client
+on the same cores. It then runs for ``--seconds`` at ``--concurrency`` connections,
+each request a new event (unique ids from the run, thread and a counter), and the
+server's CPU time per request is read from ``/proc``. Without ``wrk`` (or with
+``--load httpx``) it sends ``--events`` events through Python clients.
+
 By default it starts ``learngraph serve --workers 2`` on a free loopback port with
 a fresh data directory (its own embedded PostgreSQL) and stops it at the end, as
 ``auth_load.py`` does. Run by hand, never in CI::
 
-    .venv/bin/python bench/telemetry.py --events 20000 --concurrency 64
+    .venv/bin/python bench/telemetry.py --seconds 20 --concurrency 64
+    .venv/bin/python bench/telemetry.py --load httpx --events 20000 --concurrency 64
     .venv/bin/python bench/telemetry.py --url http://127.0.0.1:8000 --key "$KEY"
 
 Exits non-zero when a request failed, an event was not stored, or the shutdown
@@ -24,13 +32,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
 import secrets
+import shutil
 import signal
+import subprocess
 import sys
+import tempfile
 import time
 import uuid
+from pathlib import Path
 
 import httpx
 from auth_load import ManagedServer, _learngraph_command, print_context, print_shutdown
@@ -118,9 +131,118 @@ async def bench(url: str, key: str, *, events: int, concurrency: int, sessions: 
     return errors == 0 and stored == events
 
 
+# One new event per request; ids unique by run, thread and counter. ``done`` prints the
+# figures as one JSON line for the bench to read.
+WRK_SCRIPT = """
+local sessions = {%(sessions)s}
+local run = "%(run)s"
+local threads = 0
+local n = 0
+function setup(thread)
+  thread:set("tid", threads)
+  threads = threads + 1
+end
+request = function()
+  n = n + 1
+  local pair = sessions[(n %% #sessions) + 1]
+  local id = string.format("%%s-%%04x-4%%03x-8%%03x-%%012x", run, tid, n %% 4096,
+                           math.floor(n / 4096) %% 4096, n)
+  local body
+  if n %% 4 == 2 then
+    body = string.format('{"event_id":"%%s","learner_id":"%%s","session_id":"%%s",'
+      .. '"event_type":"word_tapped","word":"tortoise","client_ts":%%d}',
+      id, pair[1], pair[2], 1713470400000 + n)
+  else
+    body = string.format('{"event_id":"%%s","learner_id":"%%s","session_id":"%%s",'
+      .. '"event_type":"page_turned","book_id":"14760-1","page_number":%%d,'
+      .. '"time_on_page_ms":%%d,"client_ts":%%d}',
+      id, pair[1], pair[2], 1 + n %% 6, 5000 + n %% 7000, 1713470400000 + n)
+  end
+  return wrk.format("POST", "/api/events", {["Content-Type"] = "application/json",
+                    ["X-Internal-Key"] = "%(key)s"}, body)
+end
+function done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format('WRK {"requests":%%d,"seconds":%%f,"connect":%%d,"read":%%d,'
+    .. '"write":%%d,"status":%%d,"timeout":%%d,"p50":%%f,"p90":%%f,"p99":%%f,"max":%%f}\\n',
+    summary.requests, summary.duration / 1e6, e.connect, e.read, e.write, e.status,
+    e.timeout, latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency.max / 1000))
+end
+"""
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU time of ``pids`` and their children, from /proc."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in set(_with_children(pids)):
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks
+    return total
+
+
+def _with_children(pids: list[int]) -> list[int]:
+    found = list(pids)
+    for pid in pids:
+        try:
+            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+        except OSError:
+            continue
+        found += _with_children([int(c) for c in children])
+    return found
+
+
+async def bench_wrk(url: str, key: str, *, seconds: int, concurrency: int, sessions: int,
+                    server_pids: list[int]) -> bool:
+    """Load from wrk for ``seconds``; the figures, and the check that every answered
+    event was stored."""
+    warm = [(str(uuid.uuid4()), str(uuid.uuid4()))]
+    await _send_all(url, key, _events(WARMUP_EVENTS, warm), min(concurrency, 16))
+    pairs = [(str(uuid.uuid4()), str(uuid.uuid4())) for _ in range(sessions)]
+    script = WRK_SCRIPT % {"sessions": ",".join(f'{{"{a}","{b}"}}' for a, b in pairs),
+                           "run": uuid.uuid4().hex[:8], "key": key}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    threads = min(2, concurrency)
+    cpu_before = _cpu_seconds(server_pids)
+    try:
+        process = await asyncio.create_subprocess_exec(
+            "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s",
+            "-s", handle.name, url, stdout=subprocess.PIPE)
+        output = (await process.communicate())[0].decode()
+    finally:
+        os.unlink(handle.name)
+    cpu = _cpu_seconds(server_pids) - cpu_before
+    figures = json.loads(next(line for line in output.splitlines()
+                              if line.startswith("WRK "))[4:])
+    answered = figures["requests"]
+    errors = sum(figures[k] for k in ("connect", "read", "write", "status", "timeout"))
+    stored = await _stored(url, key, pairs)
+    print(f"load          wrk, {threads} threads, {concurrency} connections, {seconds} s")
+    print(f"throughput    {answered / figures['seconds']:,.0f} events/s "
+          f"({answered} answered in {figures['seconds']:.2f} s)")
+    print(f"latency ms    p50 {figures['p50']:.1f}  p90 {figures['p90']:.1f}  "
+          f"p99 {figures['p99']:.1f}  max {figures['max']:.1f}")
+    if server_pids:
+        print(f"server CPU    {1000 * cpu / max(answered, 1):.3f} ms per event "
+              f"(server processes and their PostgreSQL, {cpu:.1f} s in all)")
+    print(f"errors        {errors}")
+    # A request still in flight when wrk stops may be stored without being counted.
+    print(f"stored        {stored} of {answered} answered (+ at most {concurrency} in "
+          f"flight at the end)")
+    return errors == 0 and answered <= stored <= answered + concurrency
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--load", choices=("wrk", "httpx"),
+                        default="wrk" if shutil.which("wrk") else "httpx")
+    parser.add_argument("--seconds", type=int, default=20, help="with wrk")
+    parser.add_argument("--events", type=int, default=20000, help="with httpx")
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--sessions", type=int, default=50)
     parser.add_argument("--workers", type=int, default=2)
@@ -128,19 +250,45 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--key", help="its LEARNGRAPH_INTERNAL_KEY (with --url)")
     args = parser.parse_args(argv)
     if not (1 <= args.events <= 1_000_000 and 1 <= args.concurrency <= 1024
-            and 1 <= args.sessions <= 10_000):
-        parser.error("events 1..1e6, concurrency 1..1024, sessions 1..10000")
+            and 1 <= args.sessions <= 10_000 and 1 <= args.seconds <= 3600):
+        parser.error("events 1..1e6, concurrency 1..1024, sessions 1..10000, "
+                     "seconds 1..3600")
+    if args.load == "wrk" and not shutil.which("wrk"):
+        parser.error("--load wrk needs wrk on the PATH (apt install wrk)")
     if args.url and not args.key:
         parser.error("--url needs --key")
     return args
 
 
+def _server_pids(server: ManagedServer) -> list[int]:
+    """The server's process and the embedded PostgreSQL it started (by its data dir)."""
+    pids = [server.process.pid] if server.process else []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                command = (entry / "cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            if command and command[0].endswith(b"postgres") and \
+                    str(server.data_dir).encode() in b" ".join(command):
+                pids.append(int(entry.name))
+    return pids
+
+
+def _run(args: argparse.Namespace, url: str, key: str, server_pids: list[int]) -> bool:
+    if args.load == "wrk":
+        return asyncio.run(bench_wrk(url, key, seconds=args.seconds,
+                                     concurrency=args.concurrency, sessions=args.sessions,
+                                     server_pids=server_pids))
+    return asyncio.run(bench(url, key, events=args.events, concurrency=args.concurrency,
+                             sessions=args.sessions))
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    sizes = {"events": args.events, "concurrency": args.concurrency, "sessions": args.sessions}
     if args.url:
         print_context(args.url, None)
-        return 0 if asyncio.run(bench(args.url, args.key, **sizes)) else 1
+        return 0 if _run(args, args.url, args.key, []) else 1
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     key = secrets.token_urlsafe(24)
     os.environ["LEARNGRAPH_INTERNAL_KEY"] = key
@@ -152,7 +300,7 @@ def main(argv: list[str] | None = None) -> int:
         startup = server.wait_healthy()
         print_context(server.url, args.workers)
         print(f"start-up: healthy after {startup:.1f} s")
-        ok = asyncio.run(bench(server.url, key, **sizes))
+        ok = _run(args, server.url, key, _server_pids(server))
     finally:
         report = server.stop()
         tail = server.log_tail()
