@@ -13,6 +13,7 @@ its steps are the course's modules in order. Who may do what:
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from loaders.codelab import (
 from models.codelab import Codelab, CodelabAttendee
 from models.course import Course, CourseOffering, Module
 from models.user import User
-from resolvers import codelab_audit
+from resolvers import codelab_audit, codelab_workspace_files
 from resolvers.access import is_staff
 from resolvers.catalog import PageArgs, paginate
 from resolvers.pages import Page
@@ -299,6 +300,9 @@ async def delete_codelab(ctx: Context, *, codelab_id: int) -> None:
         codelab_audit.record(session, ctx, action=codelab_audit.CODELAB_DELETE,
                              codelab_id=codelab_id, target_id=codelab_id,
                              details={"title": view.course.title})
+    # Its code-server workspace's row went with the course; its files go too.
+    await asyncio.to_thread(codelab_workspace_files.delete,
+                            codelab_workspace_files.root_for(ctx.settings.data_dir, codelab_id))
 
 
 async def copy(ctx: Context, *, codelab_id: int) -> CodelabView:

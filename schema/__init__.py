@@ -22,6 +22,7 @@ from schema.codelab_files import CodelabFilesMutation
 from schema.codelab_help import CodelabHelpMutation
 from schema.codelab_quizzes import CodelabQuizMutation
 from schema.codelab_room import CodelabRoomMutation, CodelabRoomQuery, CodelabRoomSubscription
+from schema.codelab_workspaces import CodelabWorkspaceMutation, CodelabWorkspaceQuery
 from schema.codelabs import CodelabMutation, CodelabQuery
 from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
@@ -54,14 +55,14 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CommunityQuery, FeedbackQuery, AnalyticsQuery, KnowledgeQuery, PromptQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
-           CodelabArchiveQuery, CodelabRoomQuery,
+           CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
            CurriculumQuery, GhlQuery, BillingQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
              CodelabQuizMutation, CodelabCertificateMutation, CodelabFilesMutation,
-             CodelabArchiveMutation, CodelabRoomMutation,
+             CodelabArchiveMutation, CodelabRoomMutation, CodelabWorkspaceMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation)

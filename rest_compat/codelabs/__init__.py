@@ -26,6 +26,7 @@ from rest_compat.codelabs import (
     auth,
     certificates,
     codelabs,
+    codeserver,
     comments,
     help_requests,
     materials,
@@ -42,7 +43,7 @@ FACE = Face(
     routes=[*comments.ROUTES, *room.ROUTES, *audit.ROUTES,
             *auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
             *quizzes.ROUTES, *certificates.ROUTES, *materials.ROUTES,
-            *archive.ROUTES],
+            *archive.ROUTES, *codeserver.ROUTES],
     sockets=room.SOCKETS,
     render_error=render_error,
     render_validation=render_validation,
@@ -52,5 +53,6 @@ FACE = Face(
     session_cookie="oc_session",
     csrf=CSRF,
     description="Hands-on workshops: facilitator sign-in, codelabs and their steps, "
-                "attendees, completion and certificates, help requests, feedback and quizzes.",
+                "attendees, completion and certificates, help requests, feedback and quizzes, "
+                "and code-server workspaces.",
 )

@@ -2,8 +2,11 @@
 
 Facilitator actions, newest first: sign-in (``admin_login``), codelab create,
 update, delete, copy and step updates (``codelab_*``), help requests resolved
-(``help_resolve``), quizzes replaced (``quiz_update``) and another member's inline
-comment deleted (``inline_comment_delete``). Each entry is ``{id, action,
+(``help_resolve``), quizzes replaced (``quiz_update``), another member's inline
+comment deleted (``inline_comment_delete``) and code-server workspace changes and
+downloads (``workspace_create``, ``codeserver_branch_create``,
+``workspace_folder_create``, ``workspace_branch_update``, ``workspace_folder_update``,
+``codeserver_download``, ``codeserver_delete``, the reference's names). Each entry is ``{id, action,
 actor_type, actor_id, target_id, codelab_id, ip, user_agent, metadata,
 created_at}``.
 
