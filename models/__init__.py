@@ -81,7 +81,8 @@ from models.reading import (
     ReadingSession,
     SessionWord,
 )
-from models.user import ApiKey, AuthSession, RefreshToken, User, UserSecret
+from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
+from models.user import ApiKey, AuthSession, ChildCredential, RefreshToken, User, UserSecret
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
 __all__ = [
@@ -98,6 +99,7 @@ __all__ = [
     "ChatCacheNode",
     "ChatMessage",
     "ChatSession",
+    "ChildCredential",
     "Codelab",
     "CodelabAiConversation",
     "CodelabAiSettings",
@@ -146,6 +148,7 @@ __all__ = [
     "Organization",
     "OrganizationGuest",
     "OrganizationMember",
+    "ParentClaim",
     "PlatformSecret",
     "Prompt",
     "PromptDependency",
@@ -157,10 +160,13 @@ __all__ = [
     "ReadingEvent",
     "ReadingSession",
     "RefreshToken",
+    "SchoolClass",
     "SessionWord",
     "StripeEvent",
+    "Student",
     "Subject",
     "Subscription",
+    "TeacherNotification",
     "University",
     "User",
     "UserProfile",

@@ -118,3 +118,17 @@ class UserSecret(Timestamps, Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     preview: Mapped[str] = mapped_column(String(40), nullable=False)
+
+
+class ChildCredential(Timestamps, Base):
+    """How a child signs in: a username (unique case-insensitively) and a PIN hashed with
+    argon2id. The PIN itself is shown once, to the teacher who created it."""
+
+    __tablename__ = "child_credentials"
+    __table_args__ = (Index("uq_child_credentials_username_lower", func.lower(text("username")),
+                            unique=True),)
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), nullable=False)
+    pin_hash: Mapped[str] = mapped_column(Text, nullable=False)

@@ -13,6 +13,8 @@ from core.errors import Forbidden
 TEACHER = "TEACHER"
 PARENT = "PARENT"
 SCHOOL_ADMIN = "SCHOOL_ADMIN"
+# A child's account, made by a teacher's roster; it signs in with a username and PIN.
+CHILD = "CHILD"
 # Accounts that hold a subscription: the people who pay.
 PAYING = frozenset({TEACHER, PARENT, SCHOOL_ADMIN})
 # Accounts that run classes.

@@ -47,6 +47,7 @@ from schema.reading import ReadingMutation, ReadingQuery
 from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.reading_content import ReadingContentMutation, ReadingContentQuery
 from schema.retry import retry_mutations
+from schema.roster import RosterMutation, RosterQuery
 from schema.trusted_documents import TrustedDocuments
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -56,7 +57,7 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
-           CurriculumQuery, GhlQuery, BillingQuery)
+           CurriculumQuery, GhlQuery, BillingQuery, RosterQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
@@ -65,7 +66,8 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              CodelabArchiveMutation, CodelabRoomMutation, CodelabWorkspaceMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
-             EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation)
+             EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
+             RosterMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription, CodelabRoomSubscription)
 

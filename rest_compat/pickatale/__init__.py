@@ -14,6 +14,8 @@ Credential: ``X-Internal-Key`` (``LEARNGRAPH_INTERNAL_KEY``); a platform admin's
 Bearer token is accepted too. Billing (``/api/billing``, no documented port) takes the
 account center's ``uc_session`` for an account's own subscription and checkout, the
 internal key for entitlement checks, and only a Stripe signature on its webhook.
+The teacher portal (3116, ``/api/v1``: classes, students, rosters, notifications,
+parent claims) takes only the account's ``uc_session``.
 Errors follow the reference's §39 shape, see ``shapes.py``. Every face of the platform
 counts a signed-in user's requests in the reference's rate-limit groups
 (``resolvers.reading_limits``). Choices where the reference is silent are in each route
@@ -30,6 +32,7 @@ from rest_compat.pickatale import (
     learner_bot,
     orchestrator,
     reader,
+    teachers,
     telemetry,
     trpc,
 )
@@ -90,5 +93,15 @@ BILLING = Face(
     description="Subscriptions and Stripe checkout (uc_session), Stripe webhooks "
                 "(signature), entitlement checks (X-Internal-Key).")
 
+TEACHER_PORTAL = Face(
+    name="pickatale-teacher-portal", family="pickatale", title="Pickatale teacher portal",
+    base="/api/v1", port=3116, routes=teachers.ROUTES, render_error=render_error,
+    render_validation=render_validation, internal_error=render_internal,
+    unauthenticated_message="Not authenticated", session_cookie=SESSION_COOKIE,
+    security={"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},
+    prefixes=("/class", "/classes", "/notifications", "/parent-claims"), checks=CHECKS,
+    description="Classes, students and roster imports, notifications and parent claims "
+                "(uc_session; teachers and school admins).")
+
 FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT, CURRICULUM_MAPPER,
-         ORCHESTRATOR, CURRICULUM_TRPC, BILLING]
+         ORCHESTRATOR, CURRICULUM_TRPC, BILLING, TEACHER_PORTAL]

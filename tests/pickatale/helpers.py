@@ -49,3 +49,28 @@ async def jobs_done(services, kind: str) -> bool:
     async with services.db.session() as session:
         statuses = (await session.execute(select(Job.status).where(Job.kind == kind))).scalars()
         return all(s in ("done", "failed") for s in statuses)
+
+
+async def uc_session_for(services, user) -> dict:
+    """Headers carrying ``user``'s ``uc_session`` cookie (a fresh sign-in session)."""
+    from tests.fixtures import bearer_for
+
+    token = (await bearer_for(services, user))["Authorization"].removeprefix("Bearer ")
+    return {"Cookie": f"uc_session={token}"}
+
+
+async def portal_account(services, role: str, email: str | None = None) -> tuple:
+    """An account of the reading platform with ``role`` and its ``uc_session`` headers
+    (no password: these tests sign in by session only)."""
+    from models.user import User
+
+    user = User(email=email or f"{role.lower()}@example.com", display_name=role.title(),
+                roles=[role])
+    async with services.db.transaction() as session:
+        session.add(user)
+    return user, await uc_session_for(services, user)
+
+
+def as_bearer(headers: dict) -> dict:
+    """The same session's token as a Bearer header (what GraphQL clients send)."""
+    return {"Authorization": "Bearer " + headers["Cookie"].removeprefix("uc_session=")}
