@@ -15,8 +15,9 @@ interleave, on any instance.
   code-server user) is refused, never followed out of the workspace. Listings
   and the download leave symbolic links out.
 - Sizes: a file at most ``FILE_MAX_BYTES``; a workspace at most
-  ``WORKSPACE_MAX_BYTES`` on disk (what it holds, plus what a write adds, is
-  checked before the write).
+  ``WORKSPACE_MAX_BYTES`` and ``WORKSPACE_ENTRIES_MAX`` files on disk (what it
+  holds, plus what a write adds, is checked before the write); a download at most
+  ``DOWNLOAD_MAX_BYTES`` (files made on disk by other means may pass the bound).
 - In a ``branch`` workspace the branch ``main`` is checked out in the folder;
   writes to a branch are commits made from the objects, never a checkout, and a
   write to the checked-out branch then resets the folder to the new commit.
@@ -25,6 +26,7 @@ interleave, on any instance.
 from __future__ import annotations
 
 import io
+import logging
 import os
 import re
 import shutil
@@ -46,6 +48,8 @@ from dulwich.repo import Repo
 
 from core.errors import Conflict, NotFound, Validation
 
+log = logging.getLogger(__name__)
+
 BRANCH, FOLDER = "branch", "folder"
 DEFAULT_BRANCH = "main"
 PATH_MAX = 512
@@ -54,6 +58,10 @@ DEPTH_MAX = 20
 BRANCH_NAME_MAX = 100
 FILE_MAX_BYTES = 1024 * 1024
 WORKSPACE_MAX_BYTES = 64 * 1024 * 1024
+# Files on disk, ``.git`` included (loose git objects are packed as they add up).
+WORKSPACE_ENTRIES_MAX = 20_000
+DOWNLOAD_MAX_BYTES = 96 * 1024 * 1024
+LOOSE_OBJECTS_MAX = 500
 # Files a branch or folder listing may hold (a bound on the work one request does).
 TREE_FILES_MAX = 5000
 BRANCHES_MAX = 500
@@ -294,14 +302,24 @@ def _walk(dir_fd: int, *, skip_git: bool = False) -> Iterator[tuple[str, os.stat
                 yield rel, info
 
 
-def _disk_usage(root_fd: int) -> int:
-    return sum(info.st_size for _, info in _walk(root_fd))
+def _disk_usage(root_fd: int) -> tuple[int, int]:
+    """Bytes and files the workspace holds on disk (``.git`` included)."""
+    size = count = 0
+    for _, info in _walk(root_fd):
+        size += info.st_size
+        count += 1
+    return size, count
 
 
 def _check_room(root_fd: int, files: list[FileWrite]) -> None:
-    adding = sum(len(f.data) for f in files)
-    if adding and _disk_usage(root_fd) + adding > WORKSPACE_MAX_BYTES:
+    if not files:
+        return
+    size, count = _disk_usage(root_fd)
+    if size + sum(len(f.data) for f in files) > WORKSPACE_MAX_BYTES:
         raise Validation(f"A workspace may hold at most {WORKSPACE_MAX_BYTES // 2**20} MiB",
+                         details={"field": "files"})
+    if count + len(files) > WORKSPACE_ENTRIES_MAX:
+        raise Validation(f"A workspace may hold at most {WORKSPACE_ENTRIES_MAX} files",
                          details={"field": "files"})
 
 
@@ -353,6 +371,10 @@ def archive(root: Path, top: str) -> bytes:
     fd = _open_root(root)
     out = io.BytesIO()
     try:
+        # Files made on disk outside these routes may pass the workspace's bound.
+        if _disk_usage(fd)[0] > DOWNLOAD_MAX_BYTES:
+            raise Validation(f"The workspace holds more than {DOWNLOAD_MAX_BYTES // 2**20} MiB "
+                             "on disk, too much to download here")
         with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as zf:
             zf.writestr(zipfile.ZipInfo(f"{top}/"), b"")
             for rel, info in _walk(fd):
@@ -372,7 +394,7 @@ def _read_raw(dir_fd: int, path: str) -> bytes:
     try:
         handle = os.open(name, os.O_RDONLY | os.O_NOFOLLOW, dir_fd=fd)
         with os.fdopen(handle, "rb") as source:
-            return source.read(WORKSPACE_MAX_BYTES + 1)
+            return source.read(DOWNLOAD_MAX_BYTES + 1)
     finally:
         os.close(fd)
 
@@ -532,12 +554,12 @@ def branches(root: Path) -> list[str]:
 
 
 def create_branch(root: Path, name: str) -> None:
-    """A new branch at the checked-out branch's last commit; Conflict when it exists."""
+    """A new branch at ``main``'s last commit; Conflict when it exists."""
     with _open_repo(root) as repo:
         if len(repo.refs.keys(base=b"refs/heads/")) >= BRANCHES_MAX:
             raise Validation(f"A workspace may hold at most {BRANCHES_MAX} branches",
                              details={"field": "step_number"})
-        head = repo.refs[b"HEAD"]
+        head = _head_of(repo, b"refs/heads/" + DEFAULT_BRANCH.encode())
         if not repo.refs.add_if_new(b"refs/heads/" + name.encode(), head):
             raise Conflict(f"Branch {name} already exists")
 
@@ -596,7 +618,14 @@ def write_branch_files(root: Path, branch: str, files: list[FileWrite], deletes:
         sha = _commit(repo, tree_id, parents=[old], message=message)
         if not repo.refs.set_if_equals(ref, old, sha):
             raise Conflict("The branch changed meanwhile; try again")
+        if repo.object_store.count_loose_objects() > LOOSE_OBJECTS_MAX:
+            repo.object_store.pack_loose_objects()
         checked_out = repo.refs.get_symrefs().get(b"HEAD")
         if checked_out == ref:
-            porcelain.reset(repo, "hard", sha)
+            try:
+                porcelain.reset(repo, "hard", sha)
+            except Exception:
+                # The commit stands; only the copy on disk (changed by hand?) lags.
+                log.warning("workspace %s: the checked-out files could not follow %s",
+                            root.name, sha.decode(), exc_info=True)
         return sha.decode()

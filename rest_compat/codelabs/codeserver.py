@@ -38,7 +38,8 @@ created. Where the reference is silent:
 - Paths are relative: ``..``, ``.``, empty parts, absolute or drive paths,
   backslashes, control characters and ``.git`` are 400, and so is a path that
   goes through a symbolic link on disk (never followed). Bounds, each 400: 500
-  files a request, 1 MiB a file, 8 MiB a request, 64 MiB a workspace on disk,
+  files a request, 1 MiB a file, 8 MiB a request, 64 MiB and 20,000 files a
+  workspace on disk (``.git`` included), 96 MiB a download,
   paths of 512 characters and 20 parts, 500 branches or folders, 5,000 files
   listed; a file past 1 MiB on disk is read through the download.
 """

@@ -4,16 +4,19 @@ leaving the workspace, sizes)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import os
 import zipfile
 from pathlib import Path
 
+import httpx
+import pytest
 from dulwich.repo import Repo
 
 from resolvers import codelab_workspace_files
 from tests.codelabs.helpers import API, create_codelab, csrf, facilitator_login, register
-from tests.fixtures import bearer_for, create_user, error_codes, gql_raw
+from tests.fixtures import bearer_for, create_user, error_codes, gql_raw, start_instance
 
 CS = f"{API}/codeserver"
 
@@ -246,7 +249,7 @@ async def test_paths_outside_the_workspace_are_refused(client, new_client, servi
     assert "both a file and a folder" in response.json()["error"]
 
 
-async def test_sizes_and_counts_are_bounded(client, new_client, monkeypatch):
+async def test_sizes_and_counts_are_bounded(client, new_client, monkeypatch, services):
     codelab, _ = await _room(client, new_client)
     one = f"{CS}/{codelab['id']}"
     await _create(client, codelab, "branch", [])
@@ -286,6 +289,23 @@ async def test_sizes_and_counts_are_bounded(client, new_client, monkeypatch):
                            {"files": [{"path": "part3.txt", "content": chunk}]})
     assert response.status_code == 400
     assert response.json() == {"error": "A workspace may hold at most 3 MiB"}
+    # And so many files on disk: git's loose objects are packed as they add up, so
+    # they do not count against it for long.
+    monkeypatch.setattr(codelab_workspace_files, "LOOSE_OBJECTS_MAX", 5)
+    for index in range(3):
+        response = await _post(client, f"{one}/branches/main/files",
+                               {"files": [{"path": f"small{index}.txt", "content": "s"}]})
+        assert response.status_code == 200, response.text
+    root = _root(services, codelab)
+    assert list((root / ".git" / "objects" / "pack").glob("*.pack"))
+    read = await client.get(f"{one}/branches/main/file", params={"file": "part0.txt"})
+    assert read.text == chunk
+    on_disk = sum(1 for p in root.rglob("*") if p.is_file())
+    monkeypatch.setattr(codelab_workspace_files, "WORKSPACE_ENTRIES_MAX", on_disk + 1)
+    response = await _post(client, f"{one}/branches/main/files", {
+        "files": [{"path": "one.txt", "content": "1"}, {"path": "two.txt", "content": "2"}]})
+    assert (response.status_code, response.json()) == (
+        400, {"error": f"A workspace may hold at most {on_disk + 1} files"})
 
 
 async def test_workspaces_are_for_the_codelabs_facilitators(client, new_client, services):
@@ -424,3 +444,40 @@ async def test_workspaces_in_graphql(client, new_client):
     body = await run(client, DELETE)
     assert body["data"]["deleteCodelabWorkspace"]["codelabId"] == gid
     assert set(error_codes(await run(client, READ, path="a"))) == {"NOT_FOUND"}
+
+
+@pytest.fixture
+async def other(database_url, services):
+    """A second app instance on the same database and the same data directory."""
+    instance = await start_instance(database_url, data_dir=services.settings.data_dir)
+    yield instance
+    await instance.stop()
+
+
+async def test_parallel_writes_on_two_instances_all_land(client, server, other, services):
+    instructor = await create_user(services, email="ines@example.com", roles=["INSTRUCTOR"])
+    headers = await bearer_for(services, instructor)
+    response = await client.post(f"{API}/codelabs", json={"title": "Parallel"},
+                                 headers=headers)
+    codelab = response.json()
+    response = await client.post(CS, json={"codelab_id": codelab["id"]}, headers=headers)
+    assert response.status_code == 200, response.text
+    async with httpx.AsyncClient(base_url=other.base_url, timeout=30) as there:
+        async def write(http, index: int):
+            return await http.post(f"{CS}/{codelab['id']}/branches/main/files", headers=headers,
+                                   json={"files": [{"path": f"notes/{index}.md",
+                                                    "content": f"note {index}"}],
+                                         "commit_message": f"Note {index}"})
+
+        responses = await asyncio.gather(*(write(client if i % 2 else there, i)
+                                           for i in range(12)))
+    assert [r.status_code for r in responses] == [200] * 12
+    files = (await client.get(f"{CS}/{codelab['id']}/branches/main/files",
+                              headers=headers)).json()
+    assert files == sorted(f"notes/{i}.md" for i in range(12))
+    with Repo(str(_root(services, codelab))) as repo:
+        messages = [entry.commit.message for entry in repo.get_walker()]
+    assert sorted(messages) == sorted([f"Note {i}\n".encode() for i in range(12)]
+                                      + [b"Create workspace\n"])
+    assert sorted(p.name for p in (_root(services, codelab) / "notes").iterdir()) == sorted(
+        f"{i}.md" for i in range(12))
