@@ -29,6 +29,7 @@ from core.logs import REQUEST_ID
 from core.metrics import metrics_route
 from core.observe import ObserveMiddleware
 from core.planning import Planner
+from core.routing import IndexedRouter
 from core.services import Services
 from core.tracing import TracingMiddleware
 from rest_compat import FACES, openapi
@@ -237,12 +238,18 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     for face in FACES:
         routes += face.starlette_routes(prefix=f"/compat/{face.name}")
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
-    return Starlette(routes=routes,
-                     middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
-                                 Middleware(CORSMiddleware,
-                                            allowed_origins=settings.allowed_origins),
-                                 Middleware(RequestContextMiddleware, faces=faces)],
-                     lifespan=_lifespan(services, settings, database_url))
+    return _indexed(Starlette(
+        routes=routes,
+        middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
+                    Middleware(CORSMiddleware, allowed_origins=settings.allowed_origins),
+                    Middleware(RequestContextMiddleware, faces=faces)],
+        lifespan=_lifespan(services, settings, database_url)))
+
+
+def _indexed(app: Starlette) -> Starlette:
+    """``app`` routing fixed paths without trying every route (see core.routing)."""
+    app.router = IndexedRouter(app.router.routes, lifespan=app.router.lifespan_context)
+    return app
 
 
 def _face(name: str) -> Face:
@@ -276,11 +283,11 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
                                                  code="METHOD_NOT_ALLOWED"))
         return face.render_error(NotFound("Not found"))
 
-    return Starlette(routes=[*health.routes(), *face.starlette_routes()],
-                     exception_handlers={404: not_routed, 405: not_routed},
-                     middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
-                                 Middleware(CORSMiddleware,
-                                            allowed_origins=services.settings.allowed_origins),
-                                 Middleware(RequestContextMiddleware,
-                                            faces=face_prefixes([face]))],
-                     lifespan=_lifespan(services, services.settings, None))
+    return _indexed(Starlette(
+        routes=[*health.routes(), *face.starlette_routes()],
+        exception_handlers={404: not_routed, 405: not_routed},
+        middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
+                    Middleware(CORSMiddleware,
+                               allowed_origins=services.settings.allowed_origins),
+                    Middleware(RequestContextMiddleware, faces=face_prefixes([face]))],
+        lifespan=_lifespan(services, services.settings, None)))

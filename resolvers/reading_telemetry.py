@@ -3,7 +3,8 @@
 Events are stored once per ``event_id`` (a retried send changes nothing) and
 written in batches: concurrent requests of one process share one INSERT, and
 each request answers only after its event is committed (group commit, no timer:
-while one batch is being written the next one gathers).
+while one batch is being written the next one gathers). A batch is one statement on a
+pooled connection, without a session or transaction statements around it.
 
 Ending a session aggregates its events in one transaction that also records the
 session and enqueues two durable jobs — the learner's vocabulary taps and the
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import model_validator
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core import jobs
@@ -91,16 +92,15 @@ class SessionEnded:
     events_received: int
 
 
-_INSERT_EVENTS = text("""
+# One statement, a transaction by itself; idempotent (a retried batch inserts nothing
+# twice).
+_INSERT_EVENTS = """
 INSERT INTO reading_events (event_id, learner_id, session_id, event_type, book_id,
                             page_number, word, time_on_page_ms, client_ts)
-SELECT * FROM unnest(CAST(:event_id AS uuid[]), CAST(:learner_id AS uuid[]),
-                     CAST(:session_id AS uuid[]), CAST(:event_type AS varchar[]),
-                     CAST(:book_id AS varchar[]), CAST(:page_number AS integer[]),
-                     CAST(:word AS varchar[]), CAST(:time_on_page_ms AS bigint[]),
-                     CAST(:client_ts AS bigint[]))
+SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::varchar[], $5::varchar[],
+                     $6::integer[], $7::varchar[], $8::bigint[], $9::bigint[])
 ON CONFLICT (event_id) DO NOTHING
-""")
+"""
 _COLUMNS = ("event_id", "learner_id", "session_id", "event_type", "book_id", "page_number",
             "word", "time_on_page_ms", "client_ts")
 
@@ -136,9 +136,8 @@ class EventWriter:
                         future.set_result(None)
 
     async def _insert(self, events: list[EventIn]) -> None:
-        params = {column: [getattr(e, column) for e in events] for column in _COLUMNS}
-        async with self.db.transaction() as session:
-            await session.execute(_INSERT_EVENTS, params)
+        await self.db.execute_alone(_INSERT_EVENTS, tuple(
+            [getattr(e, column) for e in events] for column in _COLUMNS))
 
 
 _WRITERS: weakref.WeakKeyDictionary[Database, EventWriter] = weakref.WeakKeyDictionary()
