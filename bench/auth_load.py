@@ -121,8 +121,10 @@ class ManagedServer:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # One account sends every GraphQL request: its query budget must last.
         env = {**os.environ, "LEARNGRAPH_DATA_DIR": str(self.data_dir),
-               "LEARNGRAPH_SECRET_KEY": secrets.token_urlsafe(48)}
+               "LEARNGRAPH_SECRET_KEY": secrets.token_urlsafe(48),
+               "LEARNGRAPH_GRAPHQL_BUDGET": "1000000000"}
         env.pop("DATABASE_URL", None)  # always the embedded database in data_dir
         command = [str(self.command), "serve", "--host", "127.0.0.1",
                    "--port", str(self.port), "--workers", str(self.workers), *self.extra_args]

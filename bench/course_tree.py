@@ -252,8 +252,9 @@ def main() -> None:
                                                                   token))
 
         port = _free_port()
+        # Every request is charged to the one address's query budget, which must last.
         env = {**os.environ, "DATABASE_URL": url, "LEARNGRAPH_SECRET_KEY": secret,
-               "LEARNGRAPH_DATA_DIR": str(data_dir)}
+               "LEARNGRAPH_DATA_DIR": str(data_dir), "LEARNGRAPH_GRAPHQL_BUDGET": "1000000000"}
         command = [str(Path(sys.executable).with_name("learngraph")), "serve", "--host",
                    "127.0.0.1", "--port", str(port), "--workers", str(args.workers)]
         log = (data_dir / "server.log").open("wb")

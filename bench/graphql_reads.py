@@ -203,9 +203,10 @@ def _start(url: str, secret: str, data_dir: Path, port: int, source: Path | None
            label: str) -> subprocess.Popen[bytes]:
     """``learngraph serve`` with one worker in production mode; from ``source`` (a checkout
     of another version) when given."""
+    # Every request is charged to the one address's query budget, which must last.
     env = {**os.environ, "DATABASE_URL": url, "LEARNGRAPH_SECRET_KEY": secret,
            "LEARNGRAPH_DATA_DIR": str(data_dir), "LEARNGRAPH_ENV": "production",
-           "LEARNGRAPH_JOBS": "off"}
+           "LEARNGRAPH_JOBS": "off", "LEARNGRAPH_GRAPHQL_BUDGET": "1000000000"}
     if source is not None:
         env["PYTHONPATH"] = str(source)
     command = [sys.executable, "-c", "from core.cli import main; main()", "serve",

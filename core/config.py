@@ -136,6 +136,8 @@ class Settings:
     graphql_max_aliases: int = 15
     graphql_max_tokens: int = 2000
     graphql_max_cost: int = 5000
+    # Points each viewer (or anonymous address) may spend an hour (core/budget.py); 0: off.
+    graphql_budget: int = 5000
     graphql_planned_reads: bool = True
     graphql_max_page_size: int = 100
     graphql_max_document_length: int = 128 * 1024
@@ -267,6 +269,7 @@ def load_settings() -> Settings:
         graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),
         graphql_max_tokens=_int("LEARNGRAPH_GRAPHQL_MAX_TOKENS", 2000),
         graphql_max_cost=_int("LEARNGRAPH_GRAPHQL_MAX_COST", 5000),
+        graphql_budget=_int("LEARNGRAPH_GRAPHQL_BUDGET", 5000),
         graphql_planned_reads=_bool("LEARNGRAPH_GRAPHQL_PLANNED_READS", True),
         graphql_max_document_length=_int("LEARNGRAPH_GRAPHQL_MAX_DOCUMENT", 128 * 1024),
         max_string_length=_int("LEARNGRAPH_MAX_STRING_LENGTH", 64 * 1024),

@@ -35,6 +35,8 @@ class Context:
     # Why the request's bearer credential was refused (it is then served as anonymous
     # where a face allows that; GraphQL refuses the operation, see schema/auth_check.py).
     credential_error: str | None = None
+    # What the running operation took from the viewer's query budget (core.budget).
+    budget: Any = None
 
     def __post_init__(self) -> None:
         self.loaders = Loaders(self.services.db)

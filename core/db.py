@@ -294,10 +294,17 @@ class Database:
         parameters), on a pooled connection in autocommit: no session, no transaction
         statements. When the pooled connection turns out to have been dropped by the
         server, the statement runs again on a fresh one, as a session's first does."""
+        row = await self.read_row(sql, params)
+        return None if row is None else row[0]
+
+    async def read_row(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """The first row (or None) of one statement, as ``read_value`` runs it. A statement
+        that writes commits by itself: it must be one whose effect is whole on its own
+        (an upsert), and that may run again on a fresh connection after a dropped one."""
         for attempt in (1, 2):
             async with self.read_engine.connect() as connection:
                 try:
-                    return (await connection.exec_driver_sql(sql, params)).scalar()
+                    return (await connection.exec_driver_sql(sql, params)).first()
                 except DBAPIError as error:
                     if attempt == 2 or not (error.connection_invalidated
                                             or connection_ended(error)):

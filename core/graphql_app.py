@@ -196,12 +196,14 @@ class GraphQLView(GraphQL):
                                    cost=cost)
                     count_operation(context, name=plan.operation_name, kind="query",
                                     seconds=time.perf_counter() - started, error_codes=[])
+                    if context.budget is not None:
+                        sub_response.headers.update(context.budget.headers())
                     return result
         result = await super().execute_single(request, request_adapter, sub_response,
                                               context, root_value, request_data)
         if (planner is not None and isinstance(query, str) and not result.errors
                 and isinstance(result, ExecutionResult) and set(result.extensions or {}) <= {
-                    "cost"}):
+                    "cost", "rateLimit"}):
             planner.learn(query, request_data.operation_name)
         return result
 
@@ -311,8 +313,9 @@ class GraphQLView(GraphQL):
         note_operation(request, name=plan.operation_name, kind="query", cost=cost)
         count_operation(context, name=plan.operation_name, kind="query",
                         seconds=time.perf_counter() - started, error_codes=[])
+        headers = context.budget.headers() if context.budget is not None else None
         return Response(self.encode_json({"data": result.data, "extensions": result.extensions}),
-                        media_type="application/json"), replay
+                        media_type="application/json", headers=headers), replay
 
 
 async def _traced_plan(planner: Planner, plan, variables, context) -> ExecutionResult | None:

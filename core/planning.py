@@ -52,6 +52,8 @@ from sqlalchemy.dialects import postgresql
 from sqlalchemy.sql.util import ClauseAdapter
 from strawberry.types import ExecutionResult
 
+from core import budget
+from core.errors import RateLimited
 from core.pagination import MAX_PAGE_SIZE, decode_cursor
 
 MAX_OBJECT_KEYS = 50  # json_build_object takes at most 100 arguments
@@ -646,16 +648,37 @@ def rule_key(viewer: Any) -> Any:
 
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                    ) -> ExecutionResult | None:
-    """The answer to a planned request, from one statement on one pooled connection; None
-    when the general path must answer it."""
+    """The answer to a planned request, from one statement on one pooled connection (which
+    also charges the viewer's query budget); None when the general path must answer it,
+    as it does when the budget cannot pay (it refuses with RATE_LIMITED)."""
     bound = planner.bind(plan, variables, ctx.viewer, rule_key(ctx.viewer))
     if bound is None:
         return None
     statement, params, cost = bound
+    limit = ctx.settings.graphql_budget
+    key = budget.key_of(ctx.viewer, ctx.client_ip)
+    if limit > 0 and budget.points(cost) > limit:
+        return None
     if statement.constant is not None:
+        if limit > 0:
+            try:
+                ctx.budget = await budget.charge(ctx.db, key=key, cost=cost, limit=limit)
+            except RateLimited:
+                return None
         data = dict(statement.constant)
+    elif limit > 0:
+        sql, args = budget.charged_statement(statement.sql, params, key=key, cost=cost,
+                                             limit=limit)
+        row = await ctx.db.read_row(sql, args)
+        if row is None:
+            return None
+        raw, window_start, used = row
+        ctx.budget = budget.charged_budget(cost, limit, window_start, used)
+        data = orjson.loads(raw)
     else:
         raw = await ctx.db.read_value(statement.sql, tuple(params))
         data = orjson.loads(raw)
-    return ExecutionResult(data=data, errors=None, extensions={
-        "cost": {"requestedQueryCost": cost, "maximumAvailable": planner.max_cost}})
+    extensions = {"cost": {"requestedQueryCost": cost, "maximumAvailable": planner.max_cost}}
+    if ctx.budget is not None:
+        extensions["rateLimit"] = ctx.budget.report()
+    return ExecutionResult(data=data, errors=None, extensions=extensions)

@@ -1,10 +1,11 @@
-"""Tables behind cross-cutting services: rate-limit counters and pub/sub payloads."""
+"""Tables behind cross-cutting services: rate-limit counters, query budgets and pub/sub
+payloads."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, DateTime, String, func
+from sqlalchemy import BigInteger, DateTime, Integer, String, func
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -18,6 +19,16 @@ class RateLimitHits(Base):
 
     key: Mapped[str] = mapped_column(String(300), primary_key=True)
     hits: Mapped[list[datetime]] = mapped_column(ARRAY(DateTime(timezone=True)), nullable=False)
+
+
+class QueryBudget(Base):
+    """The GraphQL points one viewer (or address) spent in its current hour."""
+
+    __tablename__ = "query_budgets"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used: Mapped[int] = mapped_column(Integer, nullable=False)
 
 
 class PubSubMessage(Base):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from core import ratelimit
+from core import budget, ratelimit
 from core.jobs import job
 from resolvers import (
     chat_cache,  # noqa: F401 — registers the cache cleanup job
@@ -42,3 +42,9 @@ async def expire_rate_limits(services, payload: dict) -> None:
     settings = services.settings
     await ratelimit.expire(services.db, older_than_seconds=max(
         settings.rate_limit_window_seconds, settings.login_lockout_window_seconds))
+
+
+@job("budget.expire", every_seconds=3600)
+async def expire_query_budgets(services, payload: dict) -> None:
+    """Forget query budgets whose hour ended (the next operation starts a new one)."""
+    await budget.expire(services.db)

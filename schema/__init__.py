@@ -43,6 +43,7 @@ from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.performance import PerformanceMutation
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
+from schema.rate_limit import RateLimitQuery
 from schema.reading import ReadingMutation, ReadingQuery
 from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.reading_content import ReadingContentMutation, ReadingContentQuery
@@ -76,7 +77,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     """The schema with this deployment's limits, caches and error shaping."""
     settings = settings or Settings()
     schema = Schema(
-        query=merge_types("Query", (NodeQuery, *QUERIES)),
+        query=merge_types("Query", (NodeQuery, *QUERIES, RateLimitQuery)),
         mutation=retry_mutations(merge_types("Mutation", MUTATIONS)),
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
         config=StrawberryConfig(disable_field_suggestions=True),

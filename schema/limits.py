@@ -4,7 +4,10 @@ Depth, aliases and tokens use strawberry's extensions. Cost follows GitHub's
 model: every field costs one per parent item, and a field with a ``first``,
 ``last`` or ``ids`` argument multiplies the cost of what it selects by the
 page size. The computed cost is returned in ``extensions.cost`` of every
-response, and a request over the limit is refused before it runs.
+response, and a request over the limit is refused before it runs. The viewer's
+hourly query budget (``core.budget``) is charged next, reported in
+``extensions.rateLimit`` and the ``x-ratelimit-*`` headers, and an operation it
+cannot pay for is refused with ``RATE_LIMITED``.
 
 Fragment spreads are counted as they would be expanded (a fragment spread twice
 counts its spreads twice) before any validation rule runs: a short chain of
@@ -15,7 +18,7 @@ with ``QUERY_TOO_COMPLEX``. Counting and costing visit each fragment once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 from graphql import (
@@ -31,6 +34,7 @@ from graphql import (
     SelectionSetNode,
     VariableNode,
 )
+from starlette.responses import Response
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -41,7 +45,10 @@ from strawberry.extensions import (
     ValidationCache,
 )
 
+from core import budget as budget_store
 from core.config import Settings
+from core.db import as_domain_error
+from core.errors import RateLimited, Unavailable
 from core.observe import note_operation
 from schema.operation_metrics import operation_name
 
@@ -189,13 +196,18 @@ def operation_cost(document, operation_name: str | None, variables: dict[str, An
 
 
 class CostLimiter(SchemaExtension):
-    """Refuse operations whose computed cost exceeds ``max_cost``; report the cost."""
+    """Refuse operations whose computed cost exceeds ``max_cost``; report the cost. With a
+    ``budget`` (points an hour), charge the operation to its viewer's budget first
+    (``core.budget``) and report what is left; an exhausted budget refuses it with
+    ``RATE_LIMITED`` (over HTTP, 429 and ``Retry-After``)."""
 
-    def __init__(self, *, max_cost: int) -> None:
+    def __init__(self, *, max_cost: int, budget: int = 0) -> None:
         self.max_cost = max_cost
+        self.budget = budget
         self.cost: int | None = None
+        self.rate_limit: budget_store.Budget | None = None
 
-    def on_execute(self) -> Iterator[None]:
+    async def on_execute(self) -> AsyncIterator[None]:
         ctx = self.execution_context
         if ctx.graphql_document is not None:
             self.cost = operation_cost(ctx.graphql_document, ctx.operation_name,
@@ -209,12 +221,53 @@ class CostLimiter(SchemaExtension):
                     "Request fewer items with `first`/`last`, or fewer nested lists.",
                     extensions={"code": "QUERY_TOO_COSTLY", "cost": self.cost,
                                 "maximumCost": self.max_cost})])
+            elif self.budget > 0:
+                await self._charge(ctx)
         yield
+
+    async def _charge(self, ctx) -> None:
+        context = ctx.context
+        if getattr(context, "services", None) is None:
+            return  # a schema executed outside a request: nobody to charge
+        # An HTTP request's response (a WebSocket has neither status nor headers to set).
+        response = getattr(context, "response", None)
+        if not isinstance(response, Response):
+            response = None
+        try:
+            self.rate_limit = await budget_store.charge(
+                context.services.db, key=budget_store.key_of(context.viewer, context.client_ip),
+                cost=self.cost, limit=self.budget)
+        except RateLimited as refused:
+            self.rate_limit = getattr(refused, "budget", None)
+            ctx.result = _refusal(refused)
+            if response is not None:
+                response.status_code = 429
+                response.headers["Retry-After"] = str(refused.retry_after)
+        except Exception as exc:
+            # A database that cannot be reached: SERVICE_UNAVAILABLE (ErrorShaping makes
+            # it a 503 with Retry-After), as when a resolver meets it.
+            known = as_domain_error(exc)
+            if not isinstance(known, Unavailable):
+                raise
+            ctx.result = _refusal(known)
+        else:
+            context.budget = self.rate_limit
+        if self.rate_limit is not None and response is not None:
+            response.headers.update(self.rate_limit.headers())
 
     def get_results(self) -> dict[str, Any]:
         if self.cost is None:
             return {}
-        return {"cost": {"requestedQueryCost": self.cost, "maximumAvailable": self.max_cost}}
+        results: dict[str, Any] = {
+            "cost": {"requestedQueryCost": self.cost, "maximumAvailable": self.max_cost}}
+        if self.rate_limit is not None:
+            results["rateLimit"] = self.rate_limit.report()
+        return results
+
+
+def _refusal(error: RateLimited | Unavailable) -> ExecutionResult:
+    return ExecutionResult(data=None, errors=[GraphQLError(error.message, extensions={
+        "code": error.code, "retryAfter": error.retry_after})])
 
 
 def limit_extensions(settings: Settings) -> list:
@@ -227,7 +280,8 @@ def limit_extensions(settings: Settings) -> list:
     extensions: list = [
         lambda: MaxTokensLimiter(max_token_count=settings.graphql_max_tokens),
         lambda: AddValidationRules(rules),
-        lambda: CostLimiter(max_cost=settings.graphql_max_cost),
+        lambda: CostLimiter(max_cost=settings.graphql_max_cost,
+                            budget=settings.graphql_budget),
     ]
     if not settings.graphql_introspection:
         extensions.append(DisableIntrospection)

@@ -8,6 +8,7 @@ anthropic SDK pointed at a local Anthropic-compatible server.
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 import tempfile
 from dataclasses import dataclass
@@ -214,8 +215,10 @@ class StatementCounter:
         event.remove(self.engine, "before_cursor_execute", self._count)
 
     def __len__(self) -> int:
+        """Statements that read or write data: not the transaction statements, the ping,
+        or the query budget's charge every operation makes once."""
         return len([s for s in self.statements if not s.lstrip().upper().startswith(
-            ("SELECT 1", "BEGIN", "COMMIT", "ROLLBACK"))])
+            ("SELECT 1", "BEGIN", "COMMIT", "ROLLBACK", "INSERT INTO QUERY_BUDGETS"))])
 
 
 def count_statements(services) -> StatementCounter:
@@ -241,3 +244,14 @@ async def bearer_for(services, user: User) -> dict:
     token, _ = tokens.issue(services.settings, user_id=user.id, session_id=session_id,
                             token_type=tokens.ACCESS, ttl_seconds=3600)
     return {"Authorization": f"Bearer {token}"}
+
+
+_RATE_LIMIT = re.compile(rb',"rateLimit":\{"cost":\d+,"limit":\d+,"remaining":\d+,"used":\d+,'
+                         rb'"resetAt":"[^"]+"\}')
+
+
+def without_rate_limit(content: bytes) -> bytes:
+    """A GraphQL answer's bytes without its ``extensions.rateLimit`` (which differs
+    between two answers, as the viewer's budget is spent), which must be there."""
+    assert len(_RATE_LIMIT.findall(content)) == 1, content[:300]
+    return _RATE_LIMIT.sub(b"", content)

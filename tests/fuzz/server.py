@@ -48,8 +48,11 @@ class FuzzServer:
         try:
             # Every upstream configured and answering: GitHub sign-in, the LLM with a
             # key and through Bedrock, Stripe checkout all go to the local fakes.
+            # Its hundreds of cases share one address and one admin: no hourly budget
+            # (tests/core/test_query_budgets.py covers budgets).
             self._running = self._run(start_instance(
-                url, anthropic_base_url=self._llm.base_url, anthropic_api_key="sk-fuzz",
+                url, graphql_budget=0,
+                anthropic_base_url=self._llm.base_url, anthropic_api_key="sk-fuzz",
                 bedrock_base_url=self._llm.base_url, **self._github.overrides(),
                 **self._stripe.overrides()))
             self.base_url = self._running.base_url
