@@ -194,6 +194,12 @@ class Settings:
     codelabs_admin_id: str = "admin"
     codelabs_admin_password: str | None = None
     codelabs_attendee_session_ttl_seconds: int = 12 * 3600
+    # The Codelabs face's Gemini proxy: any Gemini-compatible endpoint (Google's when
+    # unset), the model asked when a request names none, and a deployment key used when
+    # the codelab's facilitator stored none.
+    gemini_base_url: str | None = None
+    gemini_model: str = "gemini-3-flash-preview"
+    gemini_api_key: str | None = None
 
     # Stripe (the reading platform's billing); without a secret key checkout answers 503.
     stripe_secret_key: str | None = None
@@ -307,6 +313,9 @@ def load_settings() -> Settings:
         internal_key=_env("LEARNGRAPH_INTERNAL_KEY"),
         codelabs_admin_id=_env("LEARNGRAPH_CODELABS_ADMIN_ID", "admin"),
         codelabs_admin_password=_env("LEARNGRAPH_CODELABS_ADMIN_PASSWORD"),
+        gemini_base_url=_env("LEARNGRAPH_GEMINI_BASE_URL"),
+        gemini_model=_env("LEARNGRAPH_GEMINI_MODEL", "gemini-3-flash-preview"),
+        gemini_api_key=_env("GEMINI_API_KEY"),
         codelabs_attendee_session_ttl_seconds=_int("LEARNGRAPH_CODELABS_ATTENDEE_SESSION_TTL",
                                                    12 * 3600),
         stripe_secret_key=_env("STRIPE_SECRET_KEY"),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from core.config import Settings
 from core.db import Database
+from core.gemini import GeminiGateway
 from core.jobs import JobWorker, load_handlers
 from core.knowledge import knowledge_base
 from core.llm import LLMGateway
@@ -37,6 +38,8 @@ class Services:
     tracing: Tracing | None = None
     # Work a request started but does not wait for (e.g. a streamed model answer).
     background: set[asyncio.Task] = field(default_factory=set)
+    # The Gemini proxy of the Codelabs face (built from ``settings`` when not given).
+    gemini: GeminiGateway = field(default=None)  # type: ignore[assignment]
 
     @classmethod
     def build(cls, settings: Settings, *, database_url: str) -> Services:
@@ -54,6 +57,8 @@ class Services:
     def __post_init__(self) -> None:
         if self.documents is None:
             self.documents = PersistedDocuments(self.db)
+        if self.gemini is None:
+            self.gemini = GeminiGateway(self.settings, metrics=self.metrics)
 
     async def start(self) -> None:
         # An invalid knowledge base stops start-up with a list of every problem found.
@@ -89,6 +94,7 @@ class Services:
             self.jobs = None
         await self.broker.stop()
         await self.llm.aclose()
+        await self.gemini.aclose()
         await self.db.dispose()
         if self.tracing is not None:
             await self.tracing.shutdown()

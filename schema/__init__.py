@@ -16,6 +16,7 @@ from schema.auth import AuthMutation, AuthSubscription
 from schema.billing import BillingMutation, BillingQuery
 from schema.catalog import CatalogMutation, CatalogQuery
 from schema.chat import ChatMutation, ChatQuery, ChatSubscription
+from schema.codelab_ai import CodelabAiMutation, CodelabAiQuery, CodelabAiSubscription
 from schema.codelab_archive import CodelabArchiveMutation, CodelabArchiveQuery
 from schema.codelab_certificates import CodelabCertificateMutation, CodelabCertificateQuery
 from schema.codelab_files import CodelabFilesMutation
@@ -58,6 +59,7 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            PlatformLlmQuery, ChatQuery, OrganizationQuery, WorkspaceQuery, ReadingQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
+           CodelabAiQuery,
            CurriculumQuery, GhlQuery, BillingQuery, RosterQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
@@ -65,12 +67,13 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              WorkspaceMutation, ReadingMutation, CodelabMutation, CodelabHelpMutation,
              CodelabQuizMutation, CodelabCertificateMutation, CodelabFilesMutation,
              CodelabArchiveMutation, CodelabRoomMutation, CodelabWorkspaceMutation,
+             CodelabAiMutation,
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
              RosterMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
-                 GhlSubscription, CodelabRoomSubscription)
+                 GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -25,6 +25,7 @@ from core.cli import _Server, server_config
 from core.config import Settings
 from models.user import User
 from tests.fakes.anthropic_server import FakeAnthropic
+from tests.fakes.gemini_server import FakeGemini
 
 TEST_SECRET = "test-secret-key-for-learngraph-0123456789abcdef"
 # The X-Internal-Key the reading platform's services send in tests.
@@ -99,8 +100,16 @@ async def start_instance(database_url: str, **overrides) -> RunningServer:
 
 
 @pytest.fixture(scope="session")
-async def server(database_url, fake_anthropic):
-    running = await start_instance(database_url, anthropic_base_url=fake_anthropic.base_url)
+def fake_gemini():
+    server = FakeGemini().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+async def server(database_url, fake_anthropic, fake_gemini):
+    running = await start_instance(database_url, anthropic_base_url=fake_anthropic.base_url,
+                                   gemini_base_url=fake_gemini.base_url)
     yield running
     await running.stop()
 

@@ -20,6 +20,7 @@ Choices where the reference is silent are listed in each route module.
 
 from rest_compat.base import Face
 from rest_compat.codelabs import (
+    ai,
     archive,
     attendees,
     audit,
@@ -43,7 +44,7 @@ FACE = Face(
     routes=[*comments.ROUTES, *room.ROUTES, *audit.ROUTES,
             *auth.ROUTES, *codelabs.ROUTES, *attendees.ROUTES, *help_requests.ROUTES,
             *quizzes.ROUTES, *certificates.ROUTES, *materials.ROUTES,
-            *archive.ROUTES, *codeserver.ROUTES],
+            *archive.ROUTES, *codeserver.ROUTES, *ai.ROUTES],
     sockets=room.SOCKETS,
     render_error=render_error,
     render_validation=render_validation,
@@ -53,6 +54,6 @@ FACE = Face(
     session_cookie="oc_session",
     csrf=CSRF,
     description="Hands-on workshops: facilitator sign-in, codelabs and their steps, "
-                "attendees, completion and certificates, help requests, feedback and quizzes, "
-                "and code-server workspaces.",
+                "attendees, completion and certificates, help requests, feedback, quizzes, "
+                "the live room, the AI helper and code-server workspaces.",
 )

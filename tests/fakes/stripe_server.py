@@ -16,7 +16,6 @@ import hashlib
 import hmac
 import json
 import secrets
-import socket
 import threading
 import time
 from collections import deque
@@ -29,6 +28,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes.threaded import serve_in_thread
 
 SECRET_KEY = "sk_test_fake_0123456789"
 WEBHOOK_SECRET = "whsec_fake_0123456789abcdef"
@@ -64,21 +65,7 @@ class FakeStripe:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeStripe:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
-        self._server = uvicorn.Server(uvicorn.Config(self.app, log_level="warning",
-                                                     lifespan="off",
-                                                     timeout_graceful_shutdown=1))
-        self._thread = threading.Thread(target=lambda: asyncio.run(
-            self._server.serve(sockets=[sock])), daemon=True, name="fake-stripe")
-        self._thread.start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                raise RuntimeError("FakeStripe failed to start")
-            time.sleep(0.01)
+        self._server, self._thread, self.port = serve_in_thread(self.app, "fake-stripe")
         return self
 
     def stop(self) -> None:

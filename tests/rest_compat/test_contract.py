@@ -33,12 +33,6 @@ NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
         ("POST", "/api/auth/forgot-password"),
         ("POST", "/api/auth/reset-password"),
     },
-    "codelabs": {
-        ("POST", "/api/admin/settings"),
-        ("POST", "/api/ai/stream"),
-        ("POST", "/api/ai/conversations"),
-        ("GET", "/api/codelabs/{}/ai/conversations"),
-    },
 }
 FACES_NOT_YET_SERVED: set[str] = set()
 
