@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+import shutil
 import zipfile
 from pathlib import Path
 
@@ -481,3 +482,19 @@ async def test_parallel_writes_on_two_instances_all_land(client, server, other, 
                                       + [b"Create workspace\n"])
     assert sorted(p.name for p in (_root(services, codelab) / "notes").iterdir()) == sorted(
         f"{i}.md" for i in range(12))
+
+
+async def test_a_workspace_whose_files_went_missing_can_be_deleted_and_made_again(
+        client, new_client, services):
+    codelab, _ = await _room(client, new_client)
+    one = f"{CS}/{codelab['id']}"
+    await _create(client, codelab)
+    shutil.rmtree(_root(services, codelab))
+    for path in ("/branches", "/branches/main/files", "/download"):
+        response = await client.get(one + path)
+        assert (response.status_code, response.json()) == (404, {
+            "error": "The workspace's files are missing; delete it and create it again"}), path
+    assert (await client.delete(one, headers=csrf(client))).status_code == 204
+    await _create(client, codelab)
+    assert (await client.get(f"{one}/branches/main/files")).json() == ["README.md",
+                                                                      "src/main.rs"]
