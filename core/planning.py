@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +31,7 @@ from typing import Any
 import orjson
 from graphql import (
     BooleanValueNode,
+    DirectiveNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -39,6 +41,7 @@ from graphql import (
     GraphQLSchema,
     InlineFragmentNode,
     IntValueNode,
+    ListValueNode,
     NullValueNode,
     OperationDefinitionNode,
     OperationType,
@@ -48,8 +51,12 @@ from graphql import (
     is_abstract_type,
     parse,
 )
+from sqlalchemy import bindparam, literal_column
 from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.sql.elements import ClauseElement
 from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import ExecutionResult
 
 from core import budget
@@ -58,6 +65,11 @@ from core.pagination import MAX_PAGE_SIZE, decode_cursor
 
 MAX_OBJECT_KEYS = 50  # json_build_object takes at most 100 arguments
 MAX_STRING_ARGUMENT = 1024
+MAX_NODES = 50  # ids of one planned ``nodes`` field (json_build_array's arguments)
+
+# The viewer's user id in a rule (``Progress.user_id == VIEWER_ID``): bound per request as
+# a parameter, so one plan serves every user with the same roles.
+VIEWER_ID = bindparam("viewer_id", type_=UUID(as_uuid=True))
 
 
 class Unplannable(Exception):
@@ -95,6 +107,13 @@ class GlobalId:
 
 
 @dataclass(frozen=True)
+class Json:
+    """A JSON column (a list or an object), as stored."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Many:
     """A plain list of rows of ``type_name`` whose ``key`` column equals this row's
     ``parent_key``, in ``order``."""
@@ -107,21 +126,64 @@ class Many:
 
 
 @dataclass(frozen=True)
+class One:
+    """One row of ``type_name`` whose ``key`` column equals this row's ``parent_key``
+    (with ``order``, the first of several; ``"column DESC"`` sorts down), or null.
+    ``where`` holds conditions, or functions of the viewer returning one (None: none)."""
+
+    type_name: str
+    parent_key: str
+    key: str = "id"
+    order: tuple[str, ...] = ()
+    where: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True)
+class Same:
+    """An object of ``type_name`` read from this same row (a group of its fields), for
+    the viewers ``allowed`` admits (the others get the general path's error)."""
+
+    type_name: str
+    allowed: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Count:
+    """How many rows of ``table`` have a ``key`` column equal to this row's
+    ``parent_key``."""
+
+    table: Any
+    key: str
+    parent_key: str = "id"
+
+
+@dataclass(frozen=True)
 class Page:
-    """A connection (``first``/``after``, ``edges { cursor node }``) over rows of
-    ``type_name`` in ``order``, whose cursors carry the ``order`` columns. With a
-    ``key``, the rows whose ``key`` column equals this row's ``parent_key``."""
+    """A connection (``first``/``after`` forward, ``last``/``before`` back, ``edges {
+    cursor node }``) over rows of ``type_name`` in ``order``, whose cursors carry the
+    ``order`` columns. With a ``key``, the rows whose ``key`` column equals this row's
+    ``parent_key``. ``allowed`` says which viewers may list it from the root (the
+    others get the general path's error)."""
 
     type_name: str
     order: tuple[str, ...]
     key: str | None = None
     parent_key: str = "id"
     where: tuple[Any, ...] = ()
+    allowed: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
 class NodeById:
     """The root ``node(id:)`` field: any planned type with a global id."""
+
+
+@dataclass(frozen=True)
+class NodesByIds:
+    """The root ``nodes(ids:)`` field: a list of planned types' rows by global id."""
+
+
+FieldForm = Column | DateTime | GlobalId | Json | Many | One | Same | Count | Page
 
 
 @dataclass
@@ -133,24 +195,29 @@ class TypeForm:
 
     name: str
     table: Any
-    fields: dict[str, Column | DateTime | GlobalId | Many | Page]
+    fields: dict[str, FieldForm]
     rule: Callable[[Any], Any] | None = None
+    by_id: bool = True  # False: ``node`` leaves it to the general path (a rule not in SQL)
 
 
 TYPES: dict[str, TypeForm] = {}
-ROOTS: dict[str, NodeById | Page] = {}
+ROOTS: dict[str, NodeById | NodesByIds | Page] = {}
 
 
 def register_type(form: TypeForm) -> TypeForm:
+    """Declare how a GraphQL object type reads (any domain: see ``TypeForm``)."""
     TYPES[form.name] = form
     return form
 
 
-def register_root(name: str, form: NodeById | Page) -> None:
+def register_root(name: str, form: NodeById | NodesByIds | Page) -> None:
+    """Declare a root query field the planner answers."""
     ROOTS[name] = form
 
 
 # --- compiling ---------------------------------------------------------------------------
+
+Binder = Callable[[dict[str, Any], Any], Any]
 
 
 @dataclass(frozen=True)
@@ -167,31 +234,39 @@ class Arg:
 
 @dataclass
 class Params:
-    """The statement's parameters, in order, each bound from the request at run time."""
+    """The statement's parameters, in order, each bound from the request's variables and
+    viewer at run time."""
 
-    binders: list[Callable[[dict[str, Any]], Any]] = field(default_factory=list)
+    binders: list[Binder] = field(default_factory=list)
 
     def add(self, binder: Callable[[dict[str, Any]], Any]) -> str:
-        self.binders.append(binder)
+        self.binders.append(lambda variables, viewer: binder(variables))
+        return f"${len(self.binders)}"
+
+    def viewer_id(self) -> str:
+        self.binders.append(lambda variables, viewer: viewer.user_id)
         return f"${len(self.binders)}"
 
 
-def _arg(node: FieldNode, name: str) -> Arg:
+def _value(value: Any) -> Arg:
+    if isinstance(value, VariableNode):
+        return Arg(variable=value.name.value)
+    if isinstance(value, IntValueNode):
+        return Arg(literal=int(value.value))
+    if isinstance(value, StringValueNode | BooleanValueNode):
+        return Arg(literal=value.value)
+    if isinstance(value, NullValueNode):
+        return Arg()
+    if isinstance(value, ListValueNode) and all(
+            isinstance(v, StringValueNode) for v in value.values):
+        return Arg(literal=[v.value for v in value.values])
+    raise Unplannable("argument value")
+
+
+def _arg(node: FieldNode | DirectiveNode, name: str) -> Arg:
     for argument in node.arguments or ():
-        if argument.name.value != name:
-            continue
-        value = argument.value
-        if isinstance(value, VariableNode):
-            return Arg(variable=value.name.value)
-        if isinstance(value, IntValueNode):
-            return Arg(literal=int(value.value))
-        if isinstance(value, StringValueNode):
-            return Arg(literal=value.value)
-        if isinstance(value, BooleanValueNode):
-            return Arg(literal=value.value)
-        if isinstance(value, NullValueNode):
-            return Arg()
-        raise Unplannable(f"argument {name}")
+        if argument.name.value == name:
+            return _value(argument.value)
     return Arg()
 
 
@@ -229,6 +304,12 @@ def decode_global_id(value: Any) -> tuple[str, int]:
     return type_name, number
 
 
+def _id_list(value: Any) -> list[Any]:
+    if not isinstance(value, list) or len(value) > MAX_NODES:
+        raise Decline("ids")
+    return value
+
+
 def _page_size(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
         raise Decline("first")
@@ -251,16 +332,42 @@ def _cursor(value: Any, size: int) -> list[int] | None:
     return values
 
 
+def _condition(directive: DirectiveNode, variables: dict[str, Any] | None) -> bool | None:
+    """The ``if`` of ``@include``/``@skip``; None while learning (no values yet)."""
+    if directive.name.value not in ("include", "skip"):
+        raise Unplannable(f"directive {directive.name.value}")
+    argument = _arg(directive, "if")
+    if variables is None and argument.variable:
+        return None
+    value = argument.value(variables or {})
+    if not isinstance(value, bool):
+        raise Decline("directive")
+    return value
+
+
+def included(node: Any, variables: dict[str, Any] | None) -> bool:
+    """Whether ``@include``/``@skip`` keep a selection, as graphql-core decides it (while
+    learning, a selection under a variable's condition counts as kept)."""
+    for directive in node.directives or ():
+        value = _condition(directive, variables)
+        if value is not None and (directive.name.value == "skip") == value:
+            return False
+    return True
+
+
 class Compiler:
     """Compiles one operation for one variant: the runtime type of each ``node`` field
-    (by response key) and the viewer (for the rules)."""
+    (by response key), the values that shape the statement (directive conditions, page
+    directions) and the viewer (for the rules)."""
 
     def __init__(self, schema: GraphQLSchema, fragments: dict[str, FragmentDefinitionNode],
-                 node_types: dict[str, str], viewer: Any) -> None:
+                 node_types: dict[str, Any], viewer: Any,
+                 variables: dict[str, Any] | None = None) -> None:
         self.schema = schema
         self.fragments = fragments
         self.node_types = node_types
         self.viewer = viewer
+        self.variables = variables
         self.params = Params()
         self.aliases = 0
 
@@ -269,7 +376,7 @@ class Compiler:
         return f"t{self.aliases}"
 
     # Field collection as graphql-core does it (merging fields of one response key in
-    # first-seen order), without directives: a document that uses any is not planned.
+    # first-seen order, ``@include``/``@skip`` applied).
     def collect(self, selection_sets: list[SelectionSetNode], type_: GraphQLObjectType
                 ) -> dict[str, list[FieldNode]]:
         fields: dict[str, list[FieldNode]] = {}
@@ -277,8 +384,8 @@ class Compiler:
 
         def walk(selection_set: SelectionSetNode) -> None:
             for selection in selection_set.selections:
-                if selection.directives:
-                    raise Unplannable("directive")
+                if not included(selection, self.variables):
+                    continue
                 if isinstance(selection, FieldNode):
                     key = (selection.alias or selection.name).value
                     fields.setdefault(key, []).append(selection)
@@ -313,22 +420,37 @@ class Compiler:
         return bool(named is not None and is_abstract_type(named)
                     and self.schema.is_sub_type(named, type_))
 
+    def sql(self, expression: Any, table: Any, alias: str) -> str:
+        """A condition from the resolvers over ``table``, for the row ``alias``; the
+        viewer's id becomes a parameter."""
+        adapted = ClauseAdapter(table.alias(alias)).traverse(expression)
+
+        def viewer(element: Any) -> Any:
+            if getattr(element, "key", None) == VIEWER_ID.key and element.__visit_name__ == (
+                    "bindparam"):
+                return literal_column(self.params.viewer_id())
+            return None
+
+        adapted = replacement_traverse(adapted, {}, viewer)
+        return str(adapted.compile(dialect=postgresql.dialect(),
+                                   compile_kwargs={"literal_binds": True}))
+
     def rule(self, form: TypeForm, alias: str) -> str:
         if form.rule is None:
             return ""
         expression = form.rule(self.viewer)
         if expression is None:
             return ""
-        adapted = ClauseAdapter(form.table.alias(alias)).traverse(expression)
-        return " AND (" + str(adapted.compile(
-            dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})) + ")"
+        return " AND (" + self.sql(expression, form.table, alias) + ")"
 
     def where(self, form: TypeForm, alias: str, conditions: tuple[Any, ...]) -> str:
         out = ""
         for condition in conditions:
-            adapted = ClauseAdapter(form.table.alias(alias)).traverse(condition)
-            out += " AND (" + str(adapted.compile(
-                dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})) + ")"
+            if not isinstance(condition, ClauseElement):
+                condition = condition(self.viewer)
+                if condition is None:
+                    continue
+            out += " AND (" + self.sql(condition, form.table, alias) + ")"
         return out
 
     # --- objects ---
@@ -345,8 +467,21 @@ class Compiler:
                 self.constant[key] = root.name
             else:
                 self.constant = None
+        if not parts:
+            raise Unplannable("nothing selected")
         # As text: orjson reads it faster than the driver's JSON codec would.
         return "SELECT json_build_object(" + ", ".join(parts) + ")::text"
+
+    def by_id(self, type_name: str | None, nodes: list[FieldNode], param: str) -> str:
+        target = TYPES.get(type_name or "")
+        gql_type = self.schema.get_type(type_name or "")
+        if target is None or not target.by_id or not isinstance(gql_type, GraphQLObjectType) \
+                or not any(i.name == "Node" for i in gql_type.interfaces):
+            raise Unplannable("node type")
+        alias = self.alias()
+        body = self.object(target, gql_type, alias, nodes)
+        return (f"(SELECT {body} FROM {target.table.name} {alias} "
+                f"WHERE {alias}.id = {param}{self.rule(target, alias)})")
 
     def root_field(self, key: str, nodes: list[FieldNode], root: GraphQLObjectType) -> str:
         name = nodes[0].name.value
@@ -358,19 +493,21 @@ class Compiler:
         field_type = _named(root.fields[name].type)
         if isinstance(form, NodeById):
             _only_args(nodes[0], ("id",))
-            type_name = self.node_types.get(key)
-            target = TYPES.get(type_name or "")
-            gql_type = self.schema.get_type(type_name or "")
-            if target is None or not isinstance(gql_type, GraphQLObjectType):
-                raise Unplannable("node type")
             argument = _arg(nodes[0], "id")
             param = self.params.add(
                 lambda variables, argument=argument: decode_global_id(
                     argument.value(variables))[1])
-            alias = self.alias()
-            body = self.object(target, gql_type, alias, nodes)
-            return (f"(SELECT {body} FROM {target.table.name} {alias} "
-                    f"WHERE {alias}.id = {param}{self.rule(target, alias)})")
+            return self.by_id(self.node_types.get(key), nodes, param)
+        if isinstance(form, NodesByIds):
+            _only_args(nodes[0], ("ids",))
+            argument = _arg(nodes[0], "ids")
+            items = []
+            for i, type_name in enumerate(self.node_types.get(key, ())):
+                param = self.params.add(
+                    lambda variables, i=i, argument=argument: decode_global_id(
+                        _id_list(argument.value(variables))[i])[1])
+                items.append(self.by_id(type_name, nodes, param))
+            return f"json_build_array({', '.join(items)})" if items else "'[]'::json"
         return self.page(form, field_type, nodes, parent=None)
 
     def object(self, form: TypeForm, gql_type: GraphQLObjectType, alias: str,
@@ -390,7 +527,7 @@ class Compiler:
         if planned is None:
             raise Unplannable(f"{gql_type.name}.{name}")
         field_type = _named(gql_type.fields[name].type)
-        if isinstance(planned, Column):
+        if isinstance(planned, Column | Json):
             _only_args(nodes[0], ())
             return f"{alias}.{planned.name}"
         if isinstance(planned, DateTime):
@@ -404,6 +541,26 @@ class Compiler:
             _only_args(nodes[0], ())
             return (f"encode(convert_to({_quote(planned.type_name + ':')} || "
                     f"{alias}.{planned.column}, 'UTF8'), 'base64')")
+        if isinstance(planned, Count):
+            _only_args(nodes[0], ())
+            child = self.alias()
+            return (f"(SELECT count(*) FROM {planned.table.name} {child} WHERE "
+                    f"{child}.{planned.key} = {alias}.{planned.parent_key})")
+        if isinstance(planned, Same):
+            _only_args(nodes[0], ())
+            if planned.allowed is not None and not planned.allowed(self.viewer):
+                raise Unplannable(f"{gql_type.name}.{name} for this viewer")
+            return self.object(TYPES[planned.type_name], field_type, alias, nodes)
+        if isinstance(planned, One):
+            _only_args(nodes[0], ())
+            target = TYPES[planned.type_name]
+            child = self.alias()
+            body = self.object(target, field_type, child, nodes)
+            order = (" ORDER BY " + ", ".join(f"{child}.{c}" for c in planned.order)
+                     if planned.order else "")
+            return (f"(SELECT {body} FROM {target.table.name} {child} WHERE {child}."
+                    f"{planned.key} = {alias}.{planned.parent_key}"
+                    f"{self.where(target, child, planned.where)}{order} LIMIT 1)")
         if isinstance(planned, Many):
             _only_args(nodes[0], ())
             target = TYPES[planned.type_name]
@@ -415,30 +572,48 @@ class Compiler:
                     f"{alias}.{planned.parent_key}{self.where(target, child, planned.where)})")
         return self.page(planned, field_type, nodes, parent=alias)
 
+    def backward(self, last: Arg, first: Arg) -> bool:
+        """Whether a page reads back from its end (``last``), as the pagers decide it."""
+        if self.variables is None:
+            raise Unplannable("page direction unknown while learning")
+        size_last, size_first = last.value(self.variables), first.value(self.variables)
+        if size_last is not None and size_first is not None:
+            raise Decline("first and last")
+        return size_last is not None
+
     def page(self, form: Page, connection: GraphQLObjectType, nodes: list[FieldNode], *,
              parent: str | None) -> str:
-        _only_args(nodes[0], ("first", "after"))
+        _only_args(nodes[0], ("first", "after", "last", "before"))
         first, after = _arg(nodes[0], "first"), _arg(nodes[0], "after")
+        last, before = _arg(nodes[0], "last"), _arg(nodes[0], "before")
+        if parent is None and form.allowed is not None and not form.allowed(self.viewer):
+            raise Unplannable("root list for this viewer")
+        back = self.backward(last, first)
+        size_arg, cursor_arg = (last, before) if back else (first, after)
         target = TYPES[form.type_name]
-        size = self.params.add(lambda variables: _page_size(first.value(variables)))
+        size = self.params.add(lambda variables: _page_size(size_arg.value(variables)))
         columns = len(form.order)
         no_cursor = self.params.add(
-            lambda variables: _cursor(after.value(variables), columns) is None)
+            lambda variables: _cursor(cursor_arg.value(variables), columns) is None)
         keys = [self.params.add(
-            lambda variables, i=i: (_cursor(after.value(variables), columns) or [0] * columns)[i])
+            lambda variables, i=i: (_cursor(cursor_arg.value(variables), columns)
+                                    or [0] * columns)[i])
             for i in range(columns)]
         inner, row = self.alias(), self.alias()
         order = ", ".join(f"{inner}.{c}" for c in form.order)
-        conditions = [f"({no_cursor}::boolean OR ({order}) > ({', '.join(keys)}))"]
+        direction = ", ".join(f"{inner}.{c}{' DESC' if back else ''}" for c in form.order)
+        compare = "<" if back else ">"
+        conditions = [f"({no_cursor}::boolean OR ({order}) {compare} ({', '.join(keys)}))"]
         if form.key is not None:
             conditions.append(f"{inner}.{form.key} = {parent}.{form.parent_key}")
         where = " AND ".join(conditions) + self.where(target, inner, form.where)
         if parent is None:
             where += self.rule(target, inner)
-        # One row more than the page, numbered, tells whether a next page exists.
-        rows = (f"(SELECT {inner}.*, row_number() OVER (ORDER BY {order}) AS _n "
+        # One row more than the page, numbered from where the page starts reading, tells
+        # whether more exist in that direction.
+        rows = (f"(SELECT {inner}.*, row_number() OVER (ORDER BY {direction}) AS _n "
                 f"FROM {target.table.name} {inner} WHERE {where} "
-                f"ORDER BY {order} LIMIT {size} + 1) {row}")
+                f"ORDER BY {direction} LIMIT {size} + 1) {row}")
         cursor = ("rtrim(translate(replace(encode(convert_to('[' || "
                   + " || ',' || ".join(f"{row}.{c}" for c in form.order)
                   + " || ']', 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')")
@@ -452,7 +627,7 @@ class Compiler:
             if name == "pageInfo":
                 info = _named(connection.fields["pageInfo"].type)
                 parts.append(f"{_quote(key)}, " + self.page_info(
-                    info, field_nodes, rows, row, size, no_cursor, cursor))
+                    info, field_nodes, rows, row, size, no_cursor, cursor, back))
                 continue
             if name != "edges":
                 raise Unplannable(f"{connection.name}.{name}")
@@ -478,9 +653,15 @@ class Compiler:
         return "json_build_object(" + ", ".join(parts) + ")"
 
     def page_info(self, info: GraphQLObjectType, nodes: list[FieldNode], rows: str, row: str,
-                  size: str, no_cursor: str, cursor: str) -> str:
-        """``pageInfo`` as the resolvers' pages have it: a next page when there is one
-        row more, a previous one when the page starts after a cursor."""
+                  size: str, no_cursor: str, cursor: str, back: bool) -> str:
+        """``pageInfo`` as the resolvers' pages have it: more in the reading direction
+        when there is one row more, more the other way when the page starts at a
+        cursor."""
+        more = f"(SELECT count(*) > {size} FROM {rows})"
+        at_cursor = f"(NOT {no_cursor}::boolean)"
+        first_read = f"(SELECT {cursor} FROM {rows} WHERE {row}._n = 1)"
+        last_read = (f"(SELECT {cursor} FROM {rows} WHERE {row}._n <= {size} "
+                     f"ORDER BY {row}._n DESC LIMIT 1)")
         parts = []
         sets = [n.selection_set for n in nodes if n.selection_set]
         for key, field_nodes in self.collect(sets, info).items():
@@ -488,14 +669,13 @@ class Compiler:
             if name == "__typename":
                 value = _quote(info.name)
             elif name == "hasNextPage":
-                value = f"(SELECT count(*) > {size} FROM {rows})"
+                value = at_cursor if back else more
             elif name == "hasPreviousPage":
-                value = f"(NOT {no_cursor}::boolean)"
+                value = more if back else at_cursor
             elif name == "startCursor":
-                value = f"(SELECT {cursor} FROM {rows} WHERE {row}._n = 1)"
+                value = last_read if back else first_read
             elif name == "endCursor":
-                value = (f"(SELECT {cursor} FROM {rows} WHERE {row}._n <= {size} "
-                         f"ORDER BY {row}._n DESC LIMIT 1)")
+                value = first_read if back else last_read
             else:
                 raise Unplannable(f"{info.name}.{name}")
             parts.append(f"{_quote(key)}, {value}")
@@ -508,8 +688,51 @@ class Compiler:
 @dataclass
 class Statement:
     sql: str
-    binders: list[Callable[[dict[str, Any]], Any]]
+    binders: list[Binder]
     constant: dict[str, Any] | None = None  # the data, when it reads no table
+    checks: list[Binder] = field(default_factory=list)  # values checked, not sent
+
+
+_PARAM = re.compile(r"\$(\d+)")
+
+
+def _statement(sql: str, binders: list[Binder], constant: dict[str, Any] | None) -> Statement:
+    """The statement with only the parameters its SQL uses (numbered anew); the others
+    are still bound, as checks, so a value the general path refuses goes there (a page
+    of which only ``__typename`` is read still checks its ``first``)."""
+    used = sorted({int(n) for n in _PARAM.findall(sql)})
+    number = {old: new for new, old in enumerate(used, start=1)}
+    sql = _PARAM.sub(lambda m: f"${number[int(m.group(1))]}", sql)
+    return Statement(sql, [binders[n - 1] for n in used], constant,
+                     [b for n, b in enumerate(binders, start=1) if n not in number])
+
+
+@dataclass
+class Shape:
+    """Where a request's values change the statement rather than its parameters: the
+    ``node``/``nodes`` ids (their types), directive conditions, and which pages read
+    back from the end (``last``)."""
+
+    node_fields: dict[str, Arg] = field(default_factory=dict)
+    nodes_fields: dict[str, Arg] = field(default_factory=dict)
+    conditions: set[str] = field(default_factory=set)
+    lasts: set[str] = field(default_factory=set)
+
+    def variant(self, variables: dict[str, Any]) -> tuple[dict[str, Any], tuple]:
+        node_types: dict[str, Any] = {
+            key: decode_global_id(arg.value(variables))[0]
+            for key, arg in self.node_fields.items()}
+        for key, arg in self.nodes_fields.items():
+            node_types[key] = tuple(decode_global_id(v)[0]
+                                    for v in _id_list(arg.value(variables)))
+        conditions = []
+        for name in sorted(self.conditions):
+            value = variables.get(name)
+            if not isinstance(value, bool):
+                raise Decline("directive")
+            conditions.append(value)
+        lasts = tuple(variables.get(name) is not None for name in sorted(self.lasts))
+        return node_types, (tuple(sorted(node_types.items())), tuple(conditions), lasts)
 
 
 @dataclass
@@ -520,7 +743,7 @@ class Plan:
     document: Any
     operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
-    node_fields: dict[str, Arg]
+    shape: Shape
     defaults: dict[str, Any]
     variants: dict[tuple, Statement | None] = field(default_factory=dict)
 
@@ -529,17 +752,16 @@ class Plan:
         return self.operation.name.value if self.operation.name else None
 
     def statement(self, variables: dict[str, Any], viewer: Any, rule_key: Any) -> Statement:
-        node_types = {key: decode_global_id(arg.value(variables))[0]
-                      for key, arg in self.node_fields.items()}
-        variant = (tuple(sorted(node_types.items())), rule_key)
+        node_types, shape = self.shape.variant(variables)
+        variant = (shape, rule_key)
         if variant not in self.variants:
             if len(self.variants) > 64:
                 raise Decline("too many variants")
             try:
-                compiler = Compiler(self.schema, self.fragments, node_types, viewer)
+                compiler = Compiler(self.schema, self.fragments, node_types, viewer, variables)
                 sql = compiler.query(self.operation)
-                self.variants[variant] = Statement(sql, compiler.params.binders,
-                                                   compiler.constant)
+                self.variants[variant] = _statement(sql, compiler.params.binders,
+                                                    compiler.constant)
             except Unplannable:
                 self.variants[variant] = None
         statement = self.variants[variant]
@@ -555,7 +777,35 @@ def _literal(node) -> Any:
         return int(node.value)
     if isinstance(node, StringValueNode | BooleanValueNode):
         return node.value
+    if isinstance(node, ListValueNode) and all(
+            isinstance(v, StringValueNode) for v in node.values):
+        return [v.value for v in node.values]
     raise Unplannable("default value")
+
+
+def _shape(operation: OperationDefinitionNode, fragments: dict[str, FragmentDefinitionNode]
+           ) -> Shape:
+    """The variables that shape an operation's statement, from its whole document."""
+    shape = Shape()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            for directive in selection.directives or ():
+                _condition(directive, None)  # Unplannable for any other directive
+                argument = _arg(directive, "if")
+                if argument.variable:
+                    shape.conditions.add(argument.variable)
+            if isinstance(selection, FieldNode):
+                last = _arg(selection, "last") if selection.arguments else Arg()
+                if last.variable:
+                    shape.lasts.add(last.variable)
+            if not isinstance(selection, FragmentSpreadNode):
+                walk(selection.selection_set)
+
+    walk(operation.selection_set)
+    for fragment in fragments.values():
+        walk(fragment.selection_set)
+    return shape
 
 
 def learn(schema: GraphQLSchema, document: Any, operation_name: str | None) -> Plan | None:
@@ -573,20 +823,25 @@ def learn(schema: GraphQLSchema, document: Any, operation_name: str | None) -> P
     try:
         defaults = {d.variable.name.value: _literal(d.default_value)
                     for d in operation.variable_definitions or ()}
+        shape = _shape(operation, fragments)
         root = compiler.collect([operation.selection_set], schema.query_type)
-        node_fields = {}
         for key, nodes in root.items():
             name = nodes[0].name.value
             if name != "__typename" and name not in ROOTS:
                 return None
             if isinstance(ROOTS.get(name), NodeById):
-                node_fields[key] = _arg(nodes[0], "id")
-    except Unplannable:
+                shape.node_fields[key] = _arg(nodes[0], "id")
+            elif isinstance(ROOTS.get(name), NodesByIds):
+                shape.nodes_fields[key] = _arg(nodes[0], "ids")
+    except (Unplannable, Decline):
         return None
-    return Plan(schema, document, operation, fragments, node_fields, defaults)
+    return Plan(schema, document, operation, fragments, shape, defaults)
 
 
 def _plain(value: Any) -> bool:
+    if isinstance(value, list):
+        return len(value) <= MAX_NODES and all(
+            isinstance(v, str) and len(v) <= MAX_STRING_ARGUMENT for v in value)
     return value is None or isinstance(value, bool | int) or (
         isinstance(value, str) and len(value) <= MAX_STRING_ARGUMENT)
 
@@ -631,7 +886,9 @@ class Planner:
         variables = {**plan.defaults, **raw}
         try:
             statement = plan.statement(variables, viewer, rule_key)
-            params = [bind(variables) for bind in statement.binders]
+            params = [bind(variables, viewer) for bind in statement.binders]
+            for check in statement.checks:
+                check(variables, viewer)
         except Decline:
             return None
         cost = self.cost(plan.document, plan.operation_name, raw)
@@ -641,9 +898,9 @@ class Planner:
 
 
 def rule_key(viewer: Any) -> Any:
-    """What the rules may depend on: the viewer's kind and roles (never the user: a rule
-    about the user's own rows binds the id as a parameter instead)."""
-    return (viewer.kind, frozenset(viewer.roles))
+    """What the rules may depend on: the viewer's kind, roles and whether there is a user
+    (never the user: a rule about the user's own rows binds ``VIEWER_ID`` instead)."""
+    return (viewer.kind, frozenset(viewer.roles), viewer.user_id is not None)
 
 
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any

@@ -10,11 +10,12 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select
 
 from core.auth.viewer import ROLE_INSTRUCTOR, ROLE_PLATFORM_ADMIN
 from core.context import Context
 from core.errors import NotFound, Validation
+from core.planning import VIEWER_ID
 from loaders.catalog import (
     ContentItemByIdLoader,
     ContentItemsByModuleIdLoader,
@@ -24,6 +25,7 @@ from loaders.catalog import (
     CourseByIdLoader,
 )
 from models.course import ContentItem, ContentType, Course, Module
+from models.learning import ContentProgress
 from resolvers import courses, modules
 from resolvers.catalog import (
     PageArgs,
@@ -121,6 +123,12 @@ async def viewer_progress(ctx: Context, *, content_item_id: int) -> Any | None:
     """The viewer's latest progress row on a content item; None when there is none or no
     viewer."""
     return (await viewer_progress_many(ctx, content_item_ids=[content_item_id]))[0]
+
+
+def viewer_progress_rule(viewer):
+    """Whose progress ``viewer_progress_many`` reads, as a SQL condition for planned
+    reads: the viewer's own rows, none without a user."""
+    return ContentProgress.user_id == VIEWER_ID if viewer.user_id is not None else false()
 
 
 async def viewer_progress_many(ctx: Context, *, content_item_ids: list[int]) -> list[Any | None]:

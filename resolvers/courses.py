@@ -188,6 +188,12 @@ async def delete(ctx: Context, *, course_id: int) -> None:
 # --- offerings ----------------------------------------------------------------------
 
 
+def offering_list_rule(viewer: Viewer):
+    """``offering_visible`` as a SQL condition on offerings (None: every offering), for
+    planned reads."""
+    return None if can_author(viewer) else CourseOffering.visibility == "PUBLIC"
+
+
 def offering_visible(viewer: Viewer, offering: CourseOffering) -> bool:
     """Students see PUBLIC offerings in lists; UNLISTED and PRIVATE ones are for authors."""
     return offering.visibility == "PUBLIC" or can_author(viewer)
@@ -276,6 +282,11 @@ async def create_offering(ctx: Context, *, course_id: int,
     return offering
 
 
+def may_see_stats(viewer: Viewer) -> bool:
+    """Course statistics are for signed-in viewers (the reference's stats need a token)."""
+    return viewer.user_id is not None
+
+
 async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
     """Counts for a course: offerings, enrollments by status, modules, content, ratings.
 
@@ -283,7 +294,8 @@ async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
     COMPLETED (two decimals; 0.0 without enrollments). Signed-in viewers only, on
     every face (the reference's stats endpoint needs a token).
     """
-    ctx.viewer.require_user()
+    if not may_see_stats(ctx.viewer):
+        ctx.viewer.require_user()
     await get(ctx, course_id=course_id)
     row = await ctx.loaders.get(CourseStatsByIdLoader).load(course_id)
     by_status = {status: int(row["enrollments_by_status"].get(status, 0))

@@ -11,12 +11,13 @@ from __future__ import annotations
 from collections.abc import Awaitable
 from typing import Any
 
-from sqlalchemy import select, text, update
+from sqlalchemy import false, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import NotFound, Validation
+from core.planning import VIEWER_ID
 from loaders.catalog import (
     CourseByIdLoader,
     ModuleByIdLoader,
@@ -26,6 +27,7 @@ from loaders.catalog import (
     RootModulesByCourseIdLoader,
 )
 from models.course import Course, Module
+from models.learning import ModuleProgress
 from resolvers import courses
 from resolvers.catalog import PageArgs, apply, get_row, next_sequence_index, page_in_memory
 from resolvers.changes import reject_nulls
@@ -93,6 +95,12 @@ def children_many(ctx: Context, *, module_ids: list[int]) -> Awaitable[list[list
 async def viewer_progress(ctx: Context, *, module_id: int) -> Any | None:
     """The viewer's latest progress row on a module; None when there is none or no viewer."""
     return (await viewer_progress_many(ctx, module_ids=[module_id]))[0]
+
+
+def viewer_progress_rule(viewer):
+    """Whose progress ``viewer_progress_many`` reads, as a SQL condition for planned
+    reads: the viewer's own rows, none without a user."""
+    return ModuleProgress.user_id == VIEWER_ID if viewer.user_id is not None else false()
 
 
 async def viewer_progress_many(ctx: Context, *, module_ids: list[int]) -> list[Any | None]:

@@ -1,24 +1,71 @@
 """The course platform's reads that run as planned SQL (see ``core.planning``): the
 tables and columns behind each GraphQL field, with the same visibility rules as the
-resolvers (``courses.visible_rule``)."""
+resolvers (``courses.visible_rule``, ``courses.offering_list_rule``, the progress rules).
+
+Another domain's types become plannable the same way: ``register_type`` with the
+type's table, a form per field, and the rule of its resolvers as a SQL expression
+(``rule`` for rows reached by id or from the root, ``where`` on a relation); the
+viewer's own rows compare with ``core.planning.VIEWER_ID``."""
 
 from __future__ import annotations
 
 from core.planning import (
     Column,
+    Count,
     DateTime,
     GlobalId,
+    Json,
     Many,
     NodeById,
+    NodesByIds,
+    One,
     Page,
+    Same,
     TypeForm,
     register_root,
     register_type,
 )
-from models.course import ContentItem, Course, Module
+from models.community import CourseReview
+from models.course import (
+    ContentItem,
+    ContentType,
+    Course,
+    CourseOffering,
+    Department,
+    Module,
+    Subject,
+    University,
+)
+from models.learning import ContentProgress, ModuleProgress
 from resolvers import content, courses, modules
 
 TREE_ORDER = ("sequence_index", "id")
+LATEST = ("updated_at DESC", "id DESC")  # the latest progress row wins, as in the loaders
+
+register_type(TypeForm("University", University.__table__, fields={
+    "id": GlobalId("University"),
+    "name": Column("name"),
+    "shortName": Column("short_name"),
+    "country": Column("country"),
+    "websiteUrl": Column("website_url"),
+    "description": Column("description"),
+    "createdAt": DateTime("created_at"),
+    "departments": Page("Department", ("id",), key="university_id"),
+}))
+
+register_type(TypeForm("Department", Department.__table__, fields={
+    "id": GlobalId("Department"),
+    "name": Column("name"),
+    "code": Column("code"),
+    "description": Column("description"),
+    "university": One("University", parent_key="university_id"),
+}))
+
+register_type(TypeForm("Subject", Subject.__table__, fields={
+    "id": GlobalId("Subject"),
+    "name": Column("name"),
+    "description": Column("description"),
+}))
 
 register_type(TypeForm("Course", Course.__table__, rule=courses.visible_rule, fields={
     "id": GlobalId("Course"),
@@ -31,8 +78,33 @@ register_type(TypeForm("Course", Course.__table__, rule=courses.visible_rule, fi
     "cacheEnabled": Column("cache_enabled"),
     "llmModel": Column("llm_model"),
     "createdAt": DateTime("created_at"),
+    "university": One("University", parent_key="university_id"),
+    "department": One("Department", parent_key="department_id"),
+    "primarySubject": One("Subject", parent_key="primary_subject_id"),
+    "offerings": Page("CourseOffering", ("id",), key="course_id",
+                      where=(courses.offering_list_rule,)),
+    "stats": Same("CourseStats", allowed=courses.may_see_stats),
     "modules": Page("Module", TREE_ORDER, key="course_id",
                     where=(Module.parent_module_id.is_(None),)),
+}))
+
+# The counts of ``courses.get_stats`` that are plain counts (the others run there).
+register_type(TypeForm("CourseStats", Course.__table__, by_id=False, fields={
+    "offeringsCount": Count(CourseOffering.__table__, "course_id"),
+    "modulesCount": Count(Module.__table__, "course_id"),
+    "contentItemsCount": Count(ContentItem.__table__, "course_id"),
+    "reviewCount": Count(CourseReview.__table__, "course_id"),
+}))
+
+# Reached by id, an offering is also open to its enrolled learners: the general path's.
+register_type(TypeForm("CourseOffering", CourseOffering.__table__, by_id=False, fields={
+    "id": GlobalId("CourseOffering"),
+    "termName": Column("term_name"),
+    "startsAt": DateTime("starts_at"),
+    "endsAt": DateTime("ends_at"),
+    "enrollmentStart": DateTime("enrollment_start"),
+    "enrollmentEnd": DateTime("enrollment_end"),
+    "visibility": Column("visibility"),
 }))
 
 register_type(TypeForm("Module", Module.__table__, rule=modules.visible_rule, fields={
@@ -41,8 +113,27 @@ register_type(TypeForm("Module", Module.__table__, rule=modules.visible_rule, fi
     "description": Column("description"),
     "moduleType": Column("module_type"),
     "sequenceIndex": Column("sequence_index"),
+    "course": One("Course", parent_key="course_id"),
+    "parent": One("Module", parent_key="parent_module_id"),
     "children": Many("Module", key="parent_module_id", order=TREE_ORDER),
     "content": Many("ContentItem", key="module_id", order=TREE_ORDER),
+    "progress": One("ViewerModuleProgress", parent_key="id", key="module_id", order=LATEST,
+                    where=(modules.viewer_progress_rule,)),
+}))
+
+register_type(TypeForm("ViewerModuleProgress", ModuleProgress.__table__, by_id=False, fields={
+    "progressPercent": Column("progress_percent"),
+    "startedAt": DateTime("started_at"),
+    "completedAt": DateTime("completed_at"),
+}))
+
+register_type(TypeForm("ContentType", ContentType.__table__, fields={
+    "id": GlobalId("ContentType"),
+    "name": Column("name"),
+    "label": Column("label"),
+    "description": Column("description"),
+    "requiredFields": Json("required_fields"),
+    "promptName": Column("prompt_name"),
 }))
 
 register_type(TypeForm("ContentItem", ContentItem.__table__, rule=content.visible_rule, fields={
@@ -51,7 +142,23 @@ register_type(TypeForm("ContentItem", ContentItem.__table__, rule=content.visibl
     "description": Column("description"),
     "sequenceIndex": Column("sequence_index"),
     "estimatedDurationSeconds": Column("estimated_duration_seconds"),
+    "contentType": One("ContentType", parent_key="content_type_id"),
+    "module": One("Module", parent_key="module_id"),
+    "progress": One("ViewerContentProgress", parent_key="id", key="content_item_id",
+                    order=LATEST, where=(content.viewer_progress_rule,)),
+}))
+
+register_type(TypeForm("ViewerContentProgress", ContentProgress.__table__, by_id=False,
+                       fields={
+    "progressPercent": Column("progress_percent"),
+    "timeSpentSeconds": Column("time_spent_seconds"),
+    "startedAt": DateTime("started_at"),
+    "completedAt": DateTime("completed_at"),
 }))
 
 register_root("node", NodeById())
+register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
+register_root("universities", Page("University", ("id",)))
+register_root("subjects", Page("Subject", ("id",)))
+register_root("contentTypes", Page("ContentType", ("id",)))

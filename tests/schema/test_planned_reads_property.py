@@ -1,5 +1,6 @@
 """Drawn selections over the planned course types (fields, aliases, inline and named
-fragments, page sizes) answer the same bytes on the planned and the general path."""
+fragments, ``@include``/``@skip``, page sizes, the viewer's progress, content types,
+universities) answer the same bytes on the planned and the general path."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures import start_instance, without_rate_limit
-from tests.schema.test_planned_reads import seed
-from tests.twosigma.catalog_helpers import headers_for
+from tests.schema.test_planned_reads_corpus import seed
+from tests.twosigma.catalog_helpers import headers_for, user_with_headers
 
 COURSE_SCALARS = ["id", "title", "code", "description", "level", "creditHours",
                   "isPublished", "cacheEnabled", "llmModel", "__typename"]
@@ -34,15 +35,28 @@ def fields(draw, scalars: list[str], nested) -> str:
         if draw(st.booleans()):
             parts.append(f"{field} {{ {draw(inner)} }}")
     body = " ".join(parts)
-    return f"... {{ {body} }}" if draw(st.booleans()) else body
+    if draw(st.booleans()):
+        return f"... {{ {body} }}"
+    if draw(st.integers(0, 3)) == 0:
+        directive = draw(st.sampled_from(["@include(if: $on)", "@skip(if: $on)",
+                                          "@include(if: true)", "@skip(if: false)",
+                                          "@skip(if: true)"]))
+        return f"... {directive} {{ {body} }} __typename"
+    return body
+
+
+TYPE_SCALARS = ["id", "name", "label", "description", "requiredFields", "promptName"]
+PROGRESS_SCALARS = ["progressPercent", "startedAt", "completedAt", "__typename"]
 
 
 def items() -> st.SearchStrategy[str]:
-    return fields(ITEM_SCALARS, [])
+    return fields(ITEM_SCALARS, [("contentType", fields(TYPE_SCALARS, [])),
+                                 ("progress", fields([*PROGRESS_SCALARS, "timeSpentSeconds"],
+                                                     []))])
 
 
 def modules(depth: int) -> st.SearchStrategy[str]:
-    nested = [("content", items())]
+    nested = [("content", items()), ("progress", fields(PROGRESS_SCALARS, []))]
     if depth:
         nested.append(("children", modules(depth - 1)))
     return fields(MODULE_SCALARS, nested)
@@ -53,12 +67,16 @@ def documents(draw) -> tuple[str, dict]:
     page = draw(st.integers(min_value=1, max_value=4))
     edges = f"edges {{ {'cursor ' if draw(st.booleans()) else ''}node {{ {draw(modules(2))} }} }}"
     course = draw(fields(COURSE_SCALARS, [(f"modules(first: {page})", st.just(edges))]))
+    # $on is declared only where a directive uses it (an unused variable is an error)
+    uses = "$on" in course
+    on = {"on": draw(st.booleans())} if uses else {}
     if draw(st.booleans()):
-        return ("query($id: ID!) { node(id: $id) { ...C } } fragment C on Course { "
-                + course + " }", {"which": draw(st.sampled_from(["published", "draft"]))})
+        return (f"query($id: ID!{', $on: Boolean!' if uses else ''}) {{ node(id: $id) {{ ...C "
+                "} } fragment C on Course { " + course + " }",
+                {"which": draw(st.sampled_from(["published", "draft"])), **on})
     first = draw(st.integers(min_value=1, max_value=3))
-    return ("query($n: Int) { courses(first: $n) { edges { node { " + course + " } } } }",
-            {"n": first})
+    return (f"query($n: Int{', $on: Boolean = true' if uses else ''}) {{ courses(first: $n) {{ "
+            "edges { node { " + course + " } } } }", {"n": first, **on})
 
 
 @pytest.fixture
@@ -71,8 +89,9 @@ async def general(database_url):
 
 @pytest.fixture
 async def seeded(clean_db, services):
-    return await seed(services), {
-        "anonymous": {},
+    learner, headers = await user_with_headers(services, "learner@example.com")
+    return await seed(services, learner), {
+        "anonymous": {}, "learner": headers,
         "instructor": await headers_for(services, "teacher@example.com", ["INSTRUCTOR"])}
 
 
@@ -82,7 +101,9 @@ async def seeded(clean_db, services):
 async def test_drawn_selections_answer_alike(server, general, seeded, document):
     ids, viewers = seeded
     query, spec = document
-    variables = {"id": ids[spec["which"]]} if "which" in spec else spec
+    variables = dict(spec)
+    if "which" in variables:
+        variables["id"] = ids[variables.pop("which")]
     body = {"query": query, "variables": variables}
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as planned, \
             httpx.AsyncClient(base_url=general.base_url, timeout=10) as plain:
