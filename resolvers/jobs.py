@@ -16,6 +16,7 @@ from resolvers import (
     orchestrator,  # noqa: F401 — registers the assessment preparation job
     reading_bot,  # noqa: F401 — registers the learner bot's runs
     reading_telemetry,  # noqa: F401 — registers the learner bot's telemetry jobs
+    teacher_notifications,  # noqa: F401 — registers the teachers' notification sweep
 )
 
 KEEP_FINISHED_DAYS = 7

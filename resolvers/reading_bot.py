@@ -26,7 +26,7 @@ from core import jobs
 from core.context import Context
 from core.errors import DomainError
 from models.reading import Learner, LevelChange, QuizResult, ReadingSession, SessionWord
-from resolvers import reading_learners
+from resolvers import reading_learners, teacher_notifications
 from resolvers.reading import (
     BookId,
     Input,
@@ -116,6 +116,9 @@ async def record_quiz_result(ctx: Context, *, learner_id: uuid.UUID,
         await session.flush()
         await jobs.enqueue(session, "reading.bot_run", {"learner_id": str(learner_id)},
                            dedupe_key=f"reading.bot_run:{row.id}")
+        await teacher_notifications.on_quiz_result(
+            session, learner_id=learner_id, result_id=row.id, score_pct=row.score_pct,
+            book_id=row.book_id)
     await jobs.notify_enqueued(ctx.services)
     return row.id
 

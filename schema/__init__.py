@@ -50,6 +50,7 @@ from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.reading_content import ReadingContentMutation, ReadingContentQuery
 from schema.retry import retry_mutations
 from schema.roster import RosterMutation, RosterQuery
+from schema.teacher_notifications import TeacherNotificationMutation, TeacherNotificationQuery
 from schema.trusted_documents import TrustedDocuments
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -60,7 +61,8 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
            CodelabAiQuery,
-           CurriculumQuery, GhlQuery, BillingQuery, RosterQuery)
+           CurriculumQuery, GhlQuery, BillingQuery, RosterQuery,
+           TeacherNotificationQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
@@ -71,7 +73,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
-             RosterMutation)
+             RosterMutation, TeacherNotificationMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription)
 

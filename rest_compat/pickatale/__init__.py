@@ -30,6 +30,7 @@ from rest_compat.pickatale import (
     billing,
     curriculum,
     learner_bot,
+    notifications,
     orchestrator,
     reader,
     teachers,
@@ -95,7 +96,8 @@ BILLING = Face(
 
 TEACHER_PORTAL = Face(
     name="pickatale-teacher-portal", family="pickatale", title="Pickatale teacher portal",
-    base="/api/v1", port=3116, routes=teachers.ROUTES, render_error=render_error,
+    base="/api/v1", port=3116, routes=[*teachers.ROUTES, *notifications.ROUTES],
+    render_error=render_error,
     render_validation=render_validation, internal_error=render_internal,
     unauthenticated_message="Not authenticated", session_cookie=SESSION_COOKIE,
     security={"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE},

@@ -22,8 +22,6 @@ ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv
 NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     "pickatale": {
         # The teacher portal, account center and billing (their own issue).
-        ("GET", "/api/v1/notifications"),
-        ("POST", "/api/v1/notifications/{}/read"),
         ("POST", "/api/v1/parent-claims/{}/approve"),
         ("GET", "/api/auth/session"),
         ("POST", "/api/auth/login"),
