@@ -130,6 +130,9 @@ class Settings:
     reading_admin_rate_limit: int = 60
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (reverse proxies).
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
+    # argon2id cost of new password hashes (time, memory KiB, parallelism): argon2-cffi's
+    # defaults, above OWASP's minimum. Deliberately not read from the environment.
+    password_hash_cost: tuple[int, int, int] = (3, 64 * 1024, 4)
 
     # GraphQL abuse limits
     graphql_max_depth: int = 15

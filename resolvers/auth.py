@@ -238,7 +238,8 @@ async def register(ctx: Context, *, email: str, password: str,
         check_profile(profile)
     if await get_by_email(ctx, email=email) is not None:
         raise Conflict("An account with this email already exists")
-    password_hash = await passwords.hash_password(password)
+    password_hash = await passwords.hash_password(
+        password, cost=ctx.settings.password_hash_cost)
     user = User(email=email, password_hash=password_hash,
                 display_name=(display_name or "").strip() or email.split("@")[0], roles=[],
                 locale=locale or "en", time_zone=time_zone or "UTC")
@@ -252,11 +253,19 @@ async def register(ctx: Context, *, email: str, password: str,
                                         study_level=profile.study_level, grade=profile.grade))
             if subject_ids:
                 await _add_subject_preferences(session, user.id, subject_ids)
+            await _join_as_former_guest(session, user)
     except Exception as exc:  # a concurrent registration won the unique index
         if "uq_users_email_lower" in str(exc):
             raise Conflict("An account with this email already exists") from exc
         raise
     return await _start_session(ctx, user)
+
+
+async def _join_as_former_guest(session, user: User) -> None:
+    # Organizations import this module (for normalize_email): imported here, not above.
+    from resolvers.organization import join_as_former_guest
+
+    await join_as_former_guest(session, user_id=user.id, email=user.email)
 
 
 async def _add_subject_preferences(session, user_id: uuid.UUID, subject_ids: Sequence[int]) -> None:
@@ -275,7 +284,8 @@ async def login(ctx: Context, *, email: str, password: str) -> SignIn:
     Limited per client address and per account (``count_sign_in``)."""
     account = await count_sign_in(ctx, account=email)
     user = await get_by_email(ctx, email=email)
-    ok = await passwords.verify_password(user.password_hash if user else None, password)
+    ok = await passwords.verify_password(user.password_hash if user else None, password,
+                                        cost=ctx.settings.password_hash_cost)
     if user is None or not ok:
         raise Unauthenticated("Invalid email or password")
     await sign_in_succeeded(ctx, key=account)
@@ -343,6 +353,9 @@ async def sign_in_with_github(ctx: Context, *, profile: GitHubProfile) -> SignIn
         if user is None:
             user = User(email=profile.email, roles=[], display_name="", avatar_url="")
             session.add(user)
+            if profile.email:
+                await session.flush()
+                await _join_as_former_guest(session, user)
         user.github_id = profile.github_id
         user.display_name = user.display_name or profile.login or profile.name or ""
         if profile.avatar_url:

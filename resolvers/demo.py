@@ -21,12 +21,13 @@ INSTRUCTOR_EMAIL = "instructor@learngraph.dev"
 ADMIN_ROLE = "PLATFORM_ADMIN"
 
 
-async def _account(session, *, email: str, name: str, roles: list[str]) -> tuple[User, bool]:
+async def _account(session, *, email: str, name: str, roles: list[str],
+                   cost: tuple[int, int, int]) -> tuple[User, bool]:
     user = await user_by_email(session, email)
     if user is not None:
         return user, False
     user = User(email=email, display_name=name, roles=roles,
-                password_hash=await passwords.hash_password(DEMO_PASSWORD))
+                password_hash=await passwords.hash_password(DEMO_PASSWORD, cost=cost))
     session.add(user)
     await session.flush()
     return user, True
@@ -38,9 +39,11 @@ async def seed_demo(services: Services) -> tuple[bool, list[str]]:
     async with services.db.transaction() as session:
         await lock_demo(session)
         learner, new_learner = await _account(session, email=DEMO_EMAIL, name="Demo Learner",
-                                              roles=["STUDENT"])
+                                              roles=["STUDENT"],
+                                              cost=services.settings.password_hash_cost)
         instructor, new_instructor = await _account(
-            session, email=INSTRUCTOR_EMAIL, name="Prof. Grace Okafor", roles=["INSTRUCTOR"])
+            session, email=INSTRUCTOR_EMAIL, name="Prof. Grace Okafor", roles=["INSTRUCTOR"],
+            cost=services.settings.password_hash_cost)
         new_catalog = await seed_catalog(session, learner=learner, instructor=instructor)
     return new_learner or new_instructor or new_catalog, [
         f"demo user: {DEMO_EMAIL} / password: {DEMO_PASSWORD}",
@@ -56,7 +59,8 @@ async def create_admin(services: Services, *, email: str, password: str) -> str:
         email = normalize_email(email)
     except Validation as exc:
         raise ValueError(exc.message) from exc
-    password_hash = await passwords.hash_password(password)
+    password_hash = await passwords.hash_password(password,
+                                                  cost=services.settings.password_hash_cost)
     async with services.db.transaction() as session:
         user = await user_by_email(session, email)
         if user is None:

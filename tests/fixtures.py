@@ -31,6 +31,9 @@ TEST_SECRET = "test-secret-key-for-learngraph-0123456789abcdef"
 # The X-Internal-Key the reading platform's services send in tests.
 INTERNAL_KEY = "test-internal-key-0123456789"
 PASSWORD = "correct horse battery"
+# argon2id at its cheapest (t=1, 64 KiB, p=1) for the suite's thousands of sign-ins; the
+# production cost is held by tests/core/test_passwords.py.
+TEST_PASSWORD_HASH_COST = (1, 64, 1)
 CODELABS_ADMIN_PASSWORD = "workshop-admin-pw"
 
 
@@ -77,7 +80,7 @@ async def start_server(app: Starlette, sock: socket.socket | None = None) -> Run
 def make_settings(**overrides) -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="learngraph-test-data-"))
     base = Settings(secret_key=TEST_SECRET, data_dir=data_dir, llm_max_retries=0,
-                    internal_key=INTERNAL_KEY,
+                    internal_key=INTERNAL_KEY, password_hash_cost=TEST_PASSWORD_HASH_COST,
                     llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0,
                     codelabs_admin_password=CODELABS_ADMIN_PASSWORD)
     return base.with_overrides(**overrides)
@@ -162,7 +165,8 @@ async def create_user(services, *, email: str = "ada@example.com", password: str
                       github_id: int | None = None) -> User:
     """Insert a user directly (no rate limits), for tests that need one."""
     user = User(email=email, display_name=display_name, github_id=github_id,
-                password_hash=await passwords.hash_password(password), roles=roles or [])
+                password_hash=await passwords.hash_password(
+                    password, cost=services.settings.password_hash_cost), roles=roles or [])
     async with services.db.transaction() as session:
         session.add(user)
     return user
