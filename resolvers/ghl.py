@@ -25,7 +25,7 @@ from sqlalchemy import func, select
 from core.auth import api_keys, secrets_box
 from core.context import Context
 from core.db import xact_lock
-from core.errors import Conflict, Forbidden, Gone, NotFound, Validation
+from core.errors import Conflict, DomainError, Forbidden, Gone, NotFound, Validation
 from models.ghl import GhlLink
 from models.organization import OrganizationGuest
 from models.workspace import Workspace, WorkspaceBlock
@@ -253,9 +253,79 @@ async def _append(ctx: Context, link_id: uuid.UUID, item: dict[str, Any], *,
     return link
 
 
+@dataclass(frozen=True)
+class LearnerSaid:
+    """The learner's message, stored, before the facilitator answers it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class Delta:
+    """A piece of the facilitator's reply, as it is written."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReplyDone:
+    """The facilitator's reply, whole and stored."""
+
+    message: str
+
+
+@dataclass(frozen=True)
+class ChatFailed:
+    """The turn failed (the model, or the session's time ran out); the session goes on."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class SessionCompleted:
+    """The session was completed and scored; no turn follows."""
+
+
+ChatEvent = LearnerSaid | Delta | ReplyDone | ChatFailed | SessionCompleted
+
+
+def chat_topic(link_id: uuid.UUID) -> str:
+    """The broker topic carrying a session's turns to every instance."""
+    return f"ghl_chat:{link_id}"
+
+
+def _chat_message(event: ChatEvent) -> dict[str, Any]:
+    if isinstance(event, LearnerSaid):
+        return {"type": "learner", "text": event.text}
+    if isinstance(event, Delta):
+        return {"type": "delta", "text": event.text}
+    if isinstance(event, ReplyDone):
+        return {"type": "done", "message": event.message}
+    if isinstance(event, ChatFailed):
+        return {"type": "error", "code": event.code, "message": event.message}
+    return {"type": "completed"}
+
+
+def _chat_event(message: dict[str, Any]) -> ChatEvent | None:
+    kind = message.get("type")
+    if kind == "learner":
+        return LearnerSaid(message["text"])
+    if kind == "delta":
+        return Delta(message["text"])
+    if kind == "done":
+        return ReplyDone(message["message"])
+    if kind == "error":
+        return ChatFailed(code=message["code"], message=message["message"])
+    if kind == "completed":
+        return SessionCompleted()
+    return None
+
+
 async def chat_stream(ctx: Context, *, token: str, message: str | None) -> AsyncIterator[str]:
     """The facilitator's next turn, streamed; the learner's message (if any) and the
-    reply are added to the transcript (the reply before the stream ends)."""
+    reply are added to the transcript (the reply before the stream ends). The turn is
+    also published on the session's topic, for ``chat_events`` on any instance."""
     opened = await _open(ctx, token)
     text = (message or "").strip()
     if len(text) > MAX_MESSAGE_CHARS:
@@ -272,12 +342,44 @@ async def chat_stream(ctx: Context, *, token: str, message: str | None) -> Async
     system = CHAT_SYSTEM.format(topic=opened.workspace.root_topic[:500],
                                 block=opened.block.title,
                                 description=opened.block.description[:1000])
-    parts: list[str] = []
-    async for delta in ctx.llm.stream_text(api_key=key, system=system,
-                                           messages=_messages(link.transcript), max_tokens=400):
-        parts.append(delta)
-        yield delta
-    await _append(ctx, link.id, {"role": "assistant", "content": "".join(parts)})
+    async with ctx.broker.stream(chat_topic(link.id)) as out:
+        if text:
+            out.send(_chat_message(LearnerSaid(text)))
+        parts: list[str] = []
+        try:
+            async for delta in ctx.llm.stream_text(api_key=key, system=system,
+                                                   messages=_messages(link.transcript),
+                                                   max_tokens=400):
+                parts.append(delta)
+                out.send(_chat_message(Delta(delta)))
+                yield delta
+            reply = "".join(parts)
+            await _append(ctx, link.id, {"role": "assistant", "content": reply})
+        except DomainError as exc:
+            out.send(_chat_message(ChatFailed(code=exc.code, message=exc.message)))
+            raise
+        except Exception:
+            out.send(_chat_message(ChatFailed(code="INTERNAL_SERVER_ERROR",
+                                              message="Internal server error")))
+            raise
+        out.send(_chat_message(ReplyDone(reply)))
+
+
+async def chat_events(ctx: Context, *, token: str) -> AsyncIterator[ChatEvent]:
+    """The session's turns as they are published (by any instance), for the holder of
+    its private token; ends once the session is completed."""
+    opened = await _open(ctx, token)
+    async with ctx.broker.subscribe(chat_topic(opened.link.id)) as messages:
+        if opened.link.status == "completed":
+            yield SessionCompleted()
+            return
+        async for message in messages:
+            event = _chat_event(message)
+            if event is None:
+                continue
+            yield event
+            if isinstance(event, SessionCompleted):
+                return
 
 
 async def _start(ctx: Context, link_id: uuid.UUID) -> GhlLink:
@@ -328,6 +430,7 @@ async def complete(ctx: Context, *, token: str) -> GhlLink:
         link.analysis = {"summary": scoring.summary,
                          "learner_turns": sum(t["role"] == "user" for t in link.transcript)}
     await ctx.broker.publish(topic(link.id), {"kind": "GHL_COMPLETED", "link_id": str(link.id)})
+    await ctx.broker.publish(chat_topic(link.id), _chat_message(SessionCompleted()))
     return link
 
 

@@ -1,4 +1,14 @@
-"""Organizations, their admins and guests, and the subscription tiers that unlock them."""
+"""Organizations, their admins and guests, and the subscription tiers that unlock them.
+
+A guest who signs up later: an account created with an email that an
+organization knows as a guest (registration on any face, or a first GitHub
+sign-in) becomes a member of that organization, not an admin; if several
+organizations invited the email, the one that invited it first (a user belongs
+to at most one). The guest stays what it was: its keys keep working and its
+links stay assigned to it. Membership alone unlocks nothing a guest of the
+organization could not already read: the agent API asks a member for a Teams
+tier of their own, which only a platform admin grants.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +17,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import api_keys
 from core.context import Context
@@ -103,6 +114,22 @@ async def create(ctx: Context, *, name: str) -> Membership:
         await session.flush()
         session.add(OrganizationMember(user_id=user_id, organization_id=org.id, is_admin=True))
     return Membership(organization=org, is_admin=True)
+
+
+async def join_as_former_guest(session: AsyncSession, *, user_id: uuid.UUID,
+                               email: str) -> None:
+    """Make a new account a member of the organization that first invited its email as
+    a guest, if any (in the transaction that creates the account)."""
+    org_id = (await session.execute(select(OrganizationGuest.organization_id).where(
+        func.lower(OrganizationGuest.email) == email.lower(),
+        OrganizationGuest.status == "active")
+        .order_by(OrganizationGuest.created_at, OrganizationGuest.id).limit(1))
+    ).scalar_one_or_none()
+    if org_id is None:
+        return
+    await session.execute(insert(OrganizationMember).values(
+        user_id=user_id, organization_id=org_id, is_admin=False).on_conflict_do_nothing(
+        index_elements=[OrganizationMember.user_id]))
 
 
 async def _require_admin_membership(ctx: Context) -> Membership:

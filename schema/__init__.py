@@ -42,6 +42,7 @@ from schema.operation_metrics import OperationMetrics
 from schema.operation_tracing import OperationTracing
 from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.performance import PerformanceMutation
+from schema.permissions import CountKeyRequestsOnce
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.rate_limit import RateLimitQuery
@@ -101,6 +102,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             LimitedValidation,
             *limit_extensions(settings),
             RefuseInvalidCredentials,
+            CountKeyRequestsOnce,
             ErrorShaping,
         ],
     )

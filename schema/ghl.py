@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.scalars import JSON
@@ -93,6 +94,49 @@ class GhlChatReply:
     message: str = strawberry.field(description="What the facilitator said.")
 
 
+@strawberry.type(description="The learner's message, stored, before the facilitator answers.")
+class GhlLearnerMessage:
+    text: str = strawberry.field(description="What the learner said.")
+
+
+@strawberry.type(description="A piece of the facilitator's reply, as it is written.")
+class GhlChatDelta:
+    text: str = strawberry.field(description="The next piece of text.")
+
+
+@strawberry.type(description="The facilitator's reply, whole and stored.")
+class GhlChatDone:
+    message: str = strawberry.field(description="The whole reply.")
+
+
+@strawberry.type(description="The turn failed; nothing of the reply was stored.")
+class GhlChatFailed:
+    code: str = strawberry.field(description="The error code, e.g. LLM_RATE_LIMITED.")
+    message: str = strawberry.field(description="What went wrong.")
+
+
+@strawberry.type(description="The session was completed and scored; the stream ends.")
+class GhlSessionCompleted:
+    completed: bool = strawberry.field(description="Always true.")
+
+
+GhlChatEvent = Annotated[
+    GhlLearnerMessage | GhlChatDelta | GhlChatDone | GhlChatFailed | GhlSessionCompleted,
+    strawberry.union("GhlChatEvent", description="What a private GHL session streams.")]
+
+
+def _chat_event(event: ghl.ChatEvent):
+    if isinstance(event, ghl.LearnerSaid):
+        return GhlLearnerMessage(text=event.text)
+    if isinstance(event, ghl.Delta):
+        return GhlChatDelta(text=event.text)
+    if isinstance(event, ghl.ReplyDone):
+        return GhlChatDone(message=event.message)
+    if isinstance(event, ghl.ChatFailed):
+        return GhlChatFailed(code=event.code, message=event.message)
+    return GhlSessionCompleted(completed=True)
+
+
 @strawberry.type
 class GhlQuery:
     @strawberry.field(description="A workspace's GHL links you see, newest first (needs "
@@ -147,3 +191,13 @@ class GhlSubscription:
                 info.context, workspace_id=parse_uuid_id(workspace_id, "workspaceId"),
                 link_id=parse_uuid_id(link_id, "linkId")):
             yield GhlResult.from_model(link)
+
+    @strawberry.subscription(description="A private GHL session's turns as they happen, from "
+                                         "whichever instance serves them: the learner's "
+                                         "messages, the reply's pieces, then the stored reply "
+                                         "(the private token is the credential); ends when "
+                                         "the session is completed.")
+    async def ghl_score_chat_events(self, info: Info, private_token: str
+                                    ) -> AsyncGenerator[GhlChatEvent, None]:
+        async for event in ghl.chat_events(info.context, token=private_token):
+            yield _chat_event(event)

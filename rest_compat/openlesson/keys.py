@@ -15,6 +15,13 @@ Choices where the reference is silent:
   with ``workspaces:read/write`` and ``ghl:read/write`` is minted and earlier
   keys stay active. A guest key, or a member who is not an admin, gets ``403
   forbidden``; a key without ``org:write`` gets ``403 forbidden``.
+- A guest who signs up later (an account created with the guest's email, on
+  any face or by a first GitHub sign-in) becomes a member of the guest's
+  organization, not an admin; if several organizations invited the email, the
+  first to invite it. The guest and its keys stay as they were. Accounts are
+  not email-verified, so membership grants nothing a guest of the organization
+  cannot already read: the agent API asks a member for a Teams tier of their
+  own (see ``resolvers.organization``).
 """
 
 from __future__ import annotations

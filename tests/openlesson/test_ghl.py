@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from models.ghl import GhlLink
 from resolvers import ghl
-from tests.fixtures import error_codes, gql, gql_raw
+from tests.fixtures import error_codes, gql, gql_raw, start_instance
 from tests.openlesson.helpers import (
     AGENT,
     SCORING,
@@ -250,3 +250,74 @@ async def test_ghl_over_graphql_with_a_completion_subscription(
         await ws.subscribe("c", COMPLETED, {"w": workspace_id, "l": link["id"]})
         refused = await ws.next_payload("c")
     assert error_codes(refused) == ["FORBIDDEN"]
+
+
+CHAT_EVENTS = """subscription($t: String!) { ghlScoreChatEvents(privateToken: $t) {
+  __typename
+  ... on GhlLearnerMessage { text }
+  ... on GhlChatDelta { text }
+  ... on GhlChatDone { message }
+  ... on GhlChatFailed { code }
+  ... on GhlSessionCompleted { completed } } }"""
+
+
+async def test_the_learner_chat_reaches_subscribers_on_another_instance(
+        client, services, fake_anthropic, new_client, database_url):
+    admin, workspace_id, block_id = await _setup(client, services, fake_anthropic)
+    link = (await client.post(f"{AGENT}/workspaces/{workspace_id}/blocks/{block_id}"
+                              "/ghl-links", headers=admin.headers, json={})).json()["ghl_link"]
+    token = _token(link)
+    topic = ghl.chat_topic(uuid.UUID(link["id"]))
+    learner = new_client()
+    other = await start_instance(database_url, anthropic_base_url=fake_anthropic.base_url)
+    try:
+        # A second screen of the session (the learner's page on another instance) follows it.
+        async with graphql_ws(other.ws_url) as ws:
+            await ws.init()
+            await ws.subscribe("s", CHAT_EVENTS, {"t": token})
+            await _until_subscribed(other.app.state.services, topic)
+
+            fake_anthropic.reply_text("Why?", chunks=["Wh", "y?"])
+            turn = await learner.post(CHAT, json={"privateToken": token, "message": "Hello"})
+            assert sse_events(turn.text)[-1] == {"type": "done", "message": "Why?"}
+            seen = [(await ws.next_data("s"))["ghlScoreChatEvents"] for _ in range(4)]
+            assert seen == [{"__typename": "GhlLearnerMessage", "text": "Hello"},
+                            {"__typename": "GhlChatDelta", "text": "Wh"},
+                            {"__typename": "GhlChatDelta", "text": "y?"},
+                            {"__typename": "GhlChatDone", "message": "Why?"}]
+
+            # A failed turn is announced too; the session goes on.
+            fake_anthropic.reply_error(429, error_type="rate_limit_error", retry_after=3)
+            turn = await learner.post(CHAT, json={"privateToken": token, "message": "Again"})
+            assert turn.status_code == 429
+            seen = [(await ws.next_data("s"))["ghlScoreChatEvents"] for _ in range(2)]
+            assert seen[0] == {"__typename": "GhlLearnerMessage", "text": "Again"}
+            assert seen[1] == {"__typename": "GhlChatFailed", "code": "RATE_LIMITED"}
+
+            fake_anthropic.reply_tool_use("score_session", SCORING)
+            done = await learner.post(COMPLETE, json={"privateToken": token})
+            assert done.status_code == 200, done.text
+            assert (await ws.next_data("s"))["ghlScoreChatEvents"] == {
+                "__typename": "GhlSessionCompleted", "completed": True}
+            ended = await ws.receive()
+            assert ended == {"id": "s", "type": "complete"}
+
+        # A completed session's stream ends at once; an unknown token is refused.
+        async with graphql_ws(other.ws_url) as ws:
+            await ws.init()
+            await ws.subscribe("s", CHAT_EVENTS, {"t": token})
+            assert (await ws.next_data("s"))["ghlScoreChatEvents"]["__typename"] == (
+                "GhlSessionCompleted")
+            assert await ws.receive() == {"id": "s", "type": "complete"}
+            await ws.subscribe("x", CHAT_EVENTS, {"t": "not-a-token"})
+            assert error_codes(await ws.next_payload("x")) == ["GHL_LINK_NOT_FOUND"]
+    finally:
+        await other.stop()
+
+
+async def _until_subscribed(services, topic: str) -> None:
+    for _ in range(250):
+        if services.broker.subscriber_count(topic):
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"nobody subscribed to {topic}")

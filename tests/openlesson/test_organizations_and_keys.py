@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from sqlalchemy import select
 
 from core.auth import api_keys
@@ -282,3 +284,39 @@ async def test_the_set_tier_command_grants_and_revokes(client, services, databas
         "subscriptionTier": None}
     result = await learngraph("set-tier", "nobody@example.com", database_url=database_url)
     assert result.returncode != 0 and "No user with email" in result.stderr
+
+
+MY_ORG = "{ myOrganization { isOrgAdmin organization { id name } } }"
+
+
+async def test_a_guest_who_signs_up_later_joins_the_guests_organization(
+        client, services, new_client):
+    # Two organizations invite the same learner; Acme first.
+    admin = await org_admin(services, client)
+    key = await guest_key(admin, "Learner@Example.com")
+    other_admin = await org_admin(services, new_client(), "boss@globex.com", "Globex")
+    await guest_key(other_admin, "learner@example.com")
+    acme = (await gql(admin.http, MY_ORG))["myOrganization"]["organization"]
+
+    # The learner registers (any case of the email) and is a member of Acme, not an admin.
+    learner = new_client()
+    response = await learner.post("/api/auth/register", json={
+        "email": "LEARNER@example.com", "password": "a long enough password 1"})
+    assert response.status_code == 200, response.text
+    assert (await gql(learner, MY_ORG))["myOrganization"] == {"isOrgAdmin": False,
+                                                               "organization": acme}
+    # As a member without a Teams tier of its own, the account cannot mint keys; the
+    # guest key it had still works.
+    response = await learner.post(f"{AGENT}/keys", json={})
+    assert response.status_code == 403 and error_of(response)["code"] == "teams_required"
+    response = await client.get(f"{AGENT}/workspaces/{uuid.uuid4()}/blocks",
+                                headers=bearer(key))
+    assert response.status_code == 404 and error_of(response)["code"] == "workspace_not_found"
+
+    # Someone the organizations never invited joins none (GraphQL registration too).
+    stranger = new_client()
+    body = await gql(stranger, 'mutation { register(input: {email: "new@example.com", '
+                     'password: "a long enough password 1"}) { accessToken } }')
+    token = body["register"]["accessToken"]
+    mine = await gql(stranger, MY_ORG, headers={"Authorization": f"Bearer {token}"})
+    assert mine == {"myOrganization": None}
