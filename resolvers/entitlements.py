@@ -24,6 +24,7 @@ from sqlalchemy import or_, select
 from core.context import Context
 from core.errors import NotFound, Validation
 from models.billing import BillingSubscription, EntitlementGrant
+from models.roster import SchoolClass, Student
 from models.user import User
 from resolvers import billing, portal_roles
 from resolvers.reading import Input, require_internal
@@ -60,8 +61,13 @@ class GrantIn(Input):
 
 
 async def _payers(session, subject_id: uuid.UUID) -> list[uuid.UUID]:
-    """Accounts whose subscription covers ``subject_id``."""
-    return [subject_id]
+    """Accounts whose subscription covers ``subject_id``: itself, and for a child of a
+    class, the child's parent and the class's teacher."""
+    row = (await session.execute(
+        select(Student.parent_id, SchoolClass.teacher_id)
+        .join(SchoolClass, SchoolClass.id == Student.class_id)
+        .where(Student.user_id == subject_id))).first()
+    return [subject_id, *(payer for payer in (row or ()) if payer is not None)]
 
 
 async def _sources(ctx: Context, subject_id: uuid.UUID, now: datetime) -> list[_Source]:

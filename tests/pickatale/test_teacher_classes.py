@@ -279,3 +279,31 @@ async def test_classes_in_graphql_follow_the_same_rules(client, services):
     assert error_codes(bad) == ["BAD_USER_INPUT"]
     async with services.db.session() as session:
         assert len((await session.execute(select(Student))).scalars().all()) == 3
+
+
+async def test_a_childs_entitlement_comes_from_their_teacher_and_parent(client, services):
+    teacher, headers = await portal_account(services, "TEACHER")
+    class_id = (await _class(client, headers))["id"]
+    kid = await _student(client, headers, class_id, "Ada")
+    learner = kid["learner_service_id"]
+
+    async def entitlement() -> dict:
+        response = await client.get(f"/api/billing/entitlement?user_id={learner}",
+                                    headers=KEY)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    # The teacher's trial covers the class.
+    body = await entitlement()
+    assert body["allowed"] is True and body["tier"] == "trial"
+    # Without it (the trial long over), nothing covers the child...
+    async with services.db.transaction() as session:
+        row = await session.get(User, teacher.id)
+        row.created_at = datetime.now(UTC) - timedelta(days=400)
+    assert (await entitlement())["allowed"] is False
+    # ...until a parent on a running trial is linked.
+    parent, _ = await portal_account(services, "PARENT")
+    async with services.db.transaction() as session:
+        (await session.get(Student, kid["id"])).parent_id = parent.id
+    body = await entitlement()
+    assert body["allowed"] is True and body["tier"] == "trial"
