@@ -114,9 +114,10 @@ def _worker(settings: Settings, database_url: str, host: str, port: int) -> None
 
 
 def cmd_serve(args: argparse.Namespace) -> None:
+    # Settings first: a malformed value stops start-up before the app's seconds of imports.
+    settings = load_settings()
     from core.app import check_face_ports
 
-    settings = load_settings()
     check_face_ports(settings, main_port=args.port)
     warn_if_generated(settings)
     with database(settings) as url:
