@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
-from argon2 import PasswordHasher
 from pydantic import Field, StringConstraints
 from sqlalchemy import Select, func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from core.auth import passwords
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound
 from models.reading import Learner, QuizResult, ReadingSession
@@ -46,8 +46,9 @@ MAX_STUDENTS_PER_CLASS = 300
 INACTIVE_DAYS = 7
 TREND_LENGTH = 3
 # PINs are four digits: a slow hash cannot make them hard to guess, sign-in limits do
-# that. OWASP's minimum argon2id parameters keep a roster import quick.
-_pin_hasher = PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1)
+# that. OWASP's minimum argon2id cost (time, memory KiB, parallelism) keeps a roster
+# import quick; checking a PIN for an unknown username should use it too.
+PIN_COST = (2, 19 * 1024, 1)
 _HASHING = asyncio.Semaphore(2)
 
 
@@ -159,7 +160,7 @@ def new_pin() -> str:
 async def hash_pin(pin: str) -> str:
     """argon2id hash of a PIN, off the event loop (two at a time)."""
     async with _HASHING:
-        return await asyncio.to_thread(_pin_hasher.hash, pin)
+        return await passwords.hash_password(pin, cost=PIN_COST)
 
 
 async def _next_numbers(session: AsyncSession, stems: set[str]) -> dict[str, int]:
