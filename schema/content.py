@@ -1,25 +1,19 @@
-"""GraphQL for content items and content types."""
+"""GraphQL for content items and content types: plain types whose nested fields load
+through per-request DataLoaders (one batch per tree level); a tree read fast is planned
+into one statement by ``core.planning`` instead."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
-from graphql import (
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
-    GraphQLResolveInfo,
-    InlineFragmentNode,
-)
+from graphql import GraphQLResolveInfo
 from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from core.context import Context
 from loaders.catalog import ContentItemByIdLoader, ContentTypeByIdLoader, ModuleByIdLoader
 from models.course import ContentItem as ContentItemModel
 from models.course import ContentType as ContentTypeModel
@@ -31,7 +25,6 @@ from schema.pages import connection, load_rows
 if TYPE_CHECKING:
     from schema.course_tree import Module
 
-UNKNOWN = object()  # not fetched yet (a progress of None means: fetched, and there is none)
 GLOBAL_ID = "The Globally Unique ID of this object"
 
 
@@ -81,6 +74,15 @@ async def _module_of(root: ContentItem, info: Info
     return Module.from_model(row)
 
 
+async def _type_of(root: ContentItem, info: Info) -> ContentType:
+    return ContentType.from_model(
+        await content.get_type(info.context, content_type_id=root._model.content_type_id))
+
+
+async def _progress_of(root: ContentItem, info: Info) -> ViewerContentProgress | None:
+    return _progress(await content.viewer_progress(info.context, content_item_id=root.id))
+
+
 @strawberry.type(description="A learning material inside a module.")
 class ContentItem(relay.Node):
     id: relay.NodeID[int]
@@ -91,36 +93,21 @@ class ContentItem(relay.Node):
     sequence_index: int = strawberry.field(description="Position within its module.")
     estimated_duration_seconds: int | None = strawberry.field(
         description="How long it takes, in seconds.")
-    # Plain attributes, filled in batch for a whole list when the query asks for them (see
-    # build_items); left UNKNOWN, is_type_of turns them into a Deferred load.
-    content_type: ContentType = strawberry.field(default=UNKNOWN,
+    content_type: ContentType = strawberry.field(resolver=_type_of,
                                                  description="What kind of item this is.")
     module: Annotated[Module, strawberry.lazy("schema.course_tree")] = strawberry.field(
         resolver=_module_of, description="The module the item belongs to.")
     progress: ViewerContentProgress | None = strawberry.field(
-        default=UNKNOWN, description="The viewer's progress on this item (the latest across "
-                                     "offerings); null when none or anonymous.")
+        resolver=_progress_of, description="The viewer's progress on this item (the latest "
+                                           "across offerings); null when none or anonymous.")
     _model: strawberry.Private[ContentItemModel]
 
     @classmethod
-    def from_model(cls, row: ContentItemModel, *, content_type: Any = UNKNOWN,
-                   progress: Any = UNKNOWN) -> ContentItem:
+    def from_model(cls, row: ContentItemModel) -> ContentItem:
         return cls(id=row.id, _id=relay.to_base64("ContentItem", row.id), title=row.title,
                    description=row.description, data_json=row.data_json,
                    sequence_index=row.sequence_index,
-                   estimated_duration_seconds=row.estimated_duration_seconds,
-                   content_type=content_type, progress=progress, _model=row)
-
-    @classmethod
-    def is_type_of(cls, obj: Any, info: GraphQLResolveInfo) -> bool:
-        # Runs before any field of the object is resolved, with the request's context.
-        if not isinstance(obj, cls):
-            return False
-        if obj.content_type is UNKNOWN:
-            obj.content_type = Deferred(_load_type, info.context, obj._model.content_type_id)
-        if obj.progress is UNKNOWN:
-            obj.progress = Deferred(_load_progress, info.context, obj.id)
-        return True
+                   estimated_duration_seconds=row.estimated_duration_seconds, _model=row)
 
     @classmethod
     async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
@@ -132,91 +119,12 @@ class ContentItem(relay.Node):
 
 
 
-class Deferred:
-    """A field value loaded only if the field is resolved: ``load(*args)`` runs when the
-    executor awaits it. Unlike a coroutine it may be left unawaited."""
-
-    __slots__ = ("_args", "_load")
-
-    def __init__(self, load: Callable[..., Awaitable[Any]], *args: Any) -> None:
-        self._load = load
-        self._args = args
-
-    def __await__(self):
-        return self._load(*self._args).__await__()
-
-
-async def _load_type(ctx: Context, content_type_id: int) -> ContentType:
-    return ContentType.from_model(await content.get_type(ctx, content_type_id=content_type_id))
-
-
-async def _load_progress(ctx: Context, item_id: int) -> ViewerContentProgress | None:
-    return _progress(await content.viewer_progress(ctx, content_item_id=item_id))
-
-
 def _progress(row) -> ViewerContentProgress | None:
     if row is None:
         return None
     return ViewerContentProgress(progress_percent=row.progress_percent,
                                  time_spent_seconds=row.time_spent_seconds,
                                  started_at=row.started_at, completed_at=row.completed_at)
-
-
-def subfields(nodes: Iterable[FieldNode], fragments: dict[str, FragmentDefinitionNode]
-              ) -> dict[str, list[FieldNode]]:
-    """The fields selected under ``nodes`` (one field's nodes, merged), by field name,
-    through inline fragments and fragment spreads; directives are not evaluated, so a
-    field under ``@skip`` counts as selected (it is only fetched for nothing)."""
-    found: dict[str, list[FieldNode]] = {}
-
-    def walk(selection_set) -> None:
-        if selection_set is None:
-            return
-        for selection in selection_set.selections:
-            if isinstance(selection, FieldNode):
-                found.setdefault(selection.name.value, []).append(selection)
-            elif isinstance(selection, InlineFragmentNode):
-                walk(selection.selection_set)
-            elif isinstance(selection, FragmentSpreadNode):
-                fragment = fragments.get(selection.name.value)
-                if fragment is not None:
-                    walk(fragment.selection_set)
-
-    for node in nodes:
-        walk(node.selection_set)
-    return found
-
-
-async def build_items(ctx: Context, rows: list[ContentItemModel], *, with_type: bool,
-                      with_progress: bool,
-                      types: dict[int, ContentType] | None = None) -> list[ContentItem]:
-    """Items with their content type and the viewer's progress fetched for the whole list
-    at once when asked for; ``types`` shares one ContentType object per type between
-    lists."""
-    if not rows:
-        return []
-    kinds: list[Any] = [UNKNOWN] * len(rows)
-    progress: list[Any] = [UNKNOWN] * len(rows)
-    if with_type and with_progress:
-        found, progress = await asyncio.gather(
-            content.types_of(ctx, items=rows),
-            content.viewer_progress_many(ctx, content_item_ids=[r.id for r in rows]))
-    elif with_type:
-        found = await content.types_of(ctx, items=rows)
-    elif with_progress:
-        progress = await content.viewer_progress_many(ctx,
-                                                      content_item_ids=[r.id for r in rows])
-    if with_type:
-        types = {} if types is None else types
-        for index, row in enumerate(found):
-            kind = types.get(row.id)
-            if kind is None:
-                kind = types[row.id] = ContentType.from_model(row)
-            kinds[index] = kind
-    if with_progress:
-        progress = [None if p is None else _progress(p) for p in progress]
-    return [ContentItem.from_model(r, content_type=t, progress=p)
-            for r, t, p in zip(rows, kinds, progress, strict=True)]
 
 
 @strawberry.type(description="A page of content types.")
