@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 LLM_PROVIDERS = ("anthropic", "bedrock")
 LOG_FORMATS = ("json", "text")
+SMTP_SECURITY = ("starttls", "ssl", "none")
 
 
 class ConfigError(ValueError):
@@ -128,6 +129,14 @@ class Settings:
     # by one signed-in user on its API, and on its admin routes.
     reading_api_rate_limit: int = 300
     reading_admin_rate_limit: int = 60
+    # The account center's groups: sign-in, registration and password reset requests per
+    # address, and child logins per address, in a 15-minute window; failed sign-ins of
+    # one account that lock it (423) for the window; verification mails an hour per email.
+    reading_auth_rate_limit: int = 5
+    reading_child_login_rate_limit: int = 10
+    reading_auth_window_seconds: int = 900
+    reading_login_lockout_failures: int = 5
+    reading_resend_verification_per_hour: int = 3
     # Peers whose X-Forwarded-For / X-Forwarded-Proto are believed (reverse proxies).
     trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     # argon2id cost of new password hashes (time, memory KiB, parallelism): argon2-cffi's
@@ -214,6 +223,22 @@ class Settings:
     # Days of the trial a new teacher, parent or school admin account starts with.
     billing_trial_days: int = 14
 
+    # Outgoing mail (the account center's verification and password-reset mails, the
+    # teacher portal's notices); without a host no mail can be sent.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    # "starttls" (upgrade a plain connection), "ssl" (TLS from the start), or "none".
+    smtp_security: str = "starttls"
+    smtp_timeout_seconds: float = 10.0
+    mail_from: str = "Pickatale <no-reply@localhost>"
+    # Where the links in mails lead: the account center's pages (verify, reset).
+    account_center_url: str = "http://localhost:8000"
+    # How long a mailed token stays good.
+    verify_email_ttl_seconds: int = 48 * 3600
+    reset_password_ttl_seconds: int = 3600
+
     @property
     def is_production(self) -> bool:
         return self.environment == "production"
@@ -273,6 +298,11 @@ def load_settings() -> Settings:
         login_lockout_window_seconds=_int("LEARNGRAPH_LOGIN_LOCKOUT_WINDOW", 900),
         reading_api_rate_limit=_int("LEARNGRAPH_READING_API_RATE_LIMIT", 300),
         reading_admin_rate_limit=_int("LEARNGRAPH_READING_ADMIN_RATE_LIMIT", 60),
+        reading_auth_rate_limit=_int("LEARNGRAPH_READING_AUTH_RATE_LIMIT", 5),
+        reading_child_login_rate_limit=_int("LEARNGRAPH_READING_CHILD_LOGIN_RATE_LIMIT", 10),
+        reading_auth_window_seconds=_int("LEARNGRAPH_READING_AUTH_WINDOW", 900),
+        reading_login_lockout_failures=_int("LEARNGRAPH_READING_LOGIN_LOCKOUT_FAILURES", 5),
+        reading_resend_verification_per_hour=_int("LEARNGRAPH_READING_RESEND_PER_HOUR", 3),
         trusted_proxies=_networks("LEARNGRAPH_TRUSTED_PROXIES"),
         graphql_max_depth=_int("LEARNGRAPH_GRAPHQL_MAX_DEPTH", 15),
         graphql_max_aliases=_int("LEARNGRAPH_GRAPHQL_MAX_ALIASES", 15),
@@ -326,6 +356,16 @@ def load_settings() -> Settings:
         stripe_webhook_secret=_env("STRIPE_WEBHOOK_SECRET"),
         stripe_prices=_pairs("LEARNGRAPH_STRIPE_PRICES"),
         billing_trial_days=_int("LEARNGRAPH_BILLING_TRIAL_DAYS", 14),
+        smtp_host=_env("LEARNGRAPH_SMTP_HOST"),
+        smtp_port=_int("LEARNGRAPH_SMTP_PORT", 587),
+        smtp_username=_env("LEARNGRAPH_SMTP_USERNAME"),
+        smtp_password=_env("LEARNGRAPH_SMTP_PASSWORD"),
+        smtp_security=_choice("LEARNGRAPH_SMTP_SECURITY", SMTP_SECURITY, "starttls"),
+        smtp_timeout_seconds=_float("LEARNGRAPH_SMTP_TIMEOUT", 10.0),
+        mail_from=_env("LEARNGRAPH_MAIL_FROM", "Pickatale <no-reply@localhost>"),
+        account_center_url=_env("LEARNGRAPH_ACCOUNT_CENTER_URL", "http://localhost:8000"),
+        verify_email_ttl_seconds=_int("LEARNGRAPH_VERIFY_EMAIL_TTL", 48 * 3600),
+        reset_password_ttl_seconds=_int("LEARNGRAPH_RESET_PASSWORD_TTL", 3600),
     )
 
 

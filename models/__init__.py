@@ -52,7 +52,7 @@ from models.curriculum import CurriculumOutput, LessonBook, Objective, Orchestra
 from models.evidence import Evidence
 from models.feedback import FeatureRequest
 from models.ghl import GhlLink
-from models.infra import PubSubMessage, RateLimitHits
+from models.infra import IdempotencyKey, PubSubMessage, RateLimitHits
 from models.jobs import Job
 from models.learning import (
     ContentProgress,
@@ -82,10 +82,19 @@ from models.reading import (
     SessionWord,
 )
 from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
-from models.user import ApiKey, AuthSession, ChildCredential, RefreshToken, User, UserSecret
+from models.user import (
+    AccountToken,
+    ApiKey,
+    AuthSession,
+    ChildCredential,
+    RefreshToken,
+    User,
+    UserSecret,
+)
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
 
 __all__ = [
+    "AccountToken",
     "Adaptation",
     "ApiKey",
     "AssessmentMaterial",
@@ -133,6 +142,7 @@ __all__ = [
     "Flashcard",
     "FlashcardReview",
     "GhlLink",
+    "IdempotencyKey",
     "Job",
     "LabSubmission",
     "Learner",

@@ -51,6 +51,13 @@ class User(Timestamps, Base):
     current_streak_days: Mapped[int] = mapped_column(Integer, nullable=False,
                                                      server_default=text("0"))
     last_activity_date: Mapped[date | None] = mapped_column(Date)
+    # Registered through the reading platform's account center and not yet verified:
+    # such an account cannot sign in until its email is confirmed.
+    pending_verification: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                       server_default=text("false"))
+    email_verified_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The school a teacher or school admin named when registering.
+    school_name: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuthSession(Base):
@@ -118,6 +125,25 @@ class UserSecret(Timestamps, Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     ciphertext: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
     preview: Mapped[str] = mapped_column(String(40), nullable=False)
+
+
+class AccountToken(Base):
+    """A single-use token mailed to a user (verify the email, reset the password).
+
+    Only its SHA-256 is stored; the mail holds the token itself."""
+
+    __tablename__ = "account_tokens"
+    __table_args__ = (Index("ix_account_tokens_user_purpose", "user_id", "purpose"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    # verify_email | reset_password
+    purpose: Mapped[str] = mapped_column(String(20), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class ChildCredential(Timestamps, Base):

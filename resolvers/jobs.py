@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from core import budget, ratelimit
+from core import budget, idempotency, ratelimit
 from core.jobs import job
 from resolvers import (
+    accounts,  # also registers the account center's mail job
     chat_cache,  # noqa: F401 — registers the cache cleanup job
     materials,  # noqa: F401 — registers the materials job
     orchestrator,  # noqa: F401 — registers the assessment preparation job
@@ -42,7 +43,14 @@ async def expire_rate_limits(services, payload: dict) -> None:
     """Forget rate-limit keys (addresses, accounts) with no hit inside any window."""
     settings = services.settings
     await ratelimit.expire(services.db, older_than_seconds=max(
-        settings.rate_limit_window_seconds, settings.login_lockout_window_seconds))
+        settings.rate_limit_window_seconds, settings.login_lockout_window_seconds,
+        settings.reading_auth_window_seconds, accounts.RESEND_WINDOW_SECONDS))
+
+
+@job("idempotency.expire", every_seconds=3600)
+async def expire_idempotency_keys(services, payload: dict) -> None:
+    """Forget idempotency keys and their responses past their 24 hours."""
+    await idempotency.expire(services.db)
 
 
 @job("budget.expire", every_seconds=3600)

@@ -31,6 +31,7 @@ from starlette.routing import Route as StarletteRoute
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketState
 
+from core import idempotency
 from core.context import Context
 from core.csrf import DEFAULT as DEFAULT_CSRF
 from core.csrf import CsrfPolicy
@@ -108,6 +109,9 @@ class Route:
     # Longest string the body may hold, when the route documents more than the default
     # (content bodies: ``core.input_bounds.LONG_TEXT_LENGTH``).
     max_string_length: int | None = None
+    # The route requires an ``Idempotency-Key`` and replays its first response for it
+    # (``core.idempotency``).
+    idempotency: bool = False
 
 
 @dataclass(frozen=True)
@@ -205,6 +209,7 @@ class Face:
                 ctx = await build_context(request, prefer_cookie=self.session_cookie)
                 self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
                 await _authorize(route, ctx, self.unauthenticated_message, self.checks)
+                key = idempotency.read_key(request.headers) if route.idempotency else None
                 limit = ctx.settings.max_string_length
                 path = dict(request.path_params)
                 _bounded(path, "path", limit)
@@ -219,35 +224,71 @@ class Face:
                         if route.body else None)
                 face_request = FaceRequest(request=request, ctx=ctx, body=body, path=path,
                                            params=params)
+                if key is not None:
+                    return await self._idempotent(route, face_request, key)
                 # A handler whose transaction met a deadlock runs again (see core.db).
                 return await retrying(lambda: route.handler(face_request))
-            except InvalidInput as exc:
-                return self.render_validation(exc.error, exc.location)
-            except ValidationError as exc:
-                return self.render_validation(exc, "body")
-            except DomainError as exc:
-                return self.render_domain_error(exc)
-            except ClientDisconnect:
-                # The client went away (or its body passed the size limit and it has
-                # its 413 already): nobody reads this response.
-                return Response(status_code=400)
             except Exception as exc:
-                known = as_domain_error(exc)
-                if known is not None:
-                    log.warning("%s %s: %s (%s)", route.method, request.url.path,
-                                known.message, type(exc).__name__)
-                    return self.render_domain_error(known)
-                request_id = request.scope.get("state", {}).get("request_id", "")
-                # The route's template, not the URL: a path may carry a secret (an MCP key).
-                log.exception("unhandled error in %s %s (request %s)", route.method,
-                              self.base + route.path, request_id)
-                if self.internal_error:
-                    return self.internal_error(request_id)
-                return JSONResponse({"error": "Internal server error", "requestId": request_id},
-                                    status_code=500)
+                return self._error_response(route, request, exc)
 
         endpoint.__name__ = route.handler.__name__
         return endpoint
+
+    async def _idempotent(self, route: Route, req: FaceRequest, key: str) -> Response:
+        """Run ``route`` once per key: claim it, run, keep the response; or replay."""
+        viewer = req.ctx.viewer
+        caller = str(viewer.user_id or viewer.api_key_id or viewer.kind)
+        template = f"{self.platform} {route.method} {self.base}{route.path}"
+        outcome = await idempotency.claim(
+            req.ctx.db, key_hash=idempotency.key_hash(key=key, route=template, caller=caller),
+            request_hash=idempotency.request_hash(
+                method=route.method, path=template + repr(sorted(req.path.items())) + "?"
+                + str(req.request.url.query), body=await _canonical_body(req.request)))
+        if isinstance(outcome, idempotency.Stored):
+            return Response(outcome.body, status_code=outcome.status,
+                            media_type=outcome.media_type,
+                            headers={"Idempotent-Replayed": "true"})
+        try:
+            response = await retrying(lambda: route.handler(req))
+        except BaseException as exc:
+            if not isinstance(exc, Exception):
+                await idempotency.release(req.ctx.db, outcome)
+                raise
+            response = self._error_response(route, req.request, exc)
+        if idempotency.keeps(response.status_code) and hasattr(response, "body"):
+            await idempotency.complete(req.ctx.db, outcome, status=response.status_code,
+                                       media_type=response.headers.get("content-type"),
+                                       body=bytes(response.body))
+        else:
+            await idempotency.release(req.ctx.db, outcome)
+        return response
+
+    def _error_response(self, route: Route, request: Request, exc: Exception) -> Response:
+        """``exc`` raised while serving ``route``, as this face renders it (masked when it
+        is not a known failure)."""
+        if isinstance(exc, InvalidInput):
+            return self.render_validation(exc.error, exc.location)
+        if isinstance(exc, ValidationError):
+            return self.render_validation(exc, "body")
+        if isinstance(exc, DomainError):
+            return self.render_domain_error(exc)
+        if isinstance(exc, ClientDisconnect):
+            # The client went away (or its body passed the size limit and it has
+            # its 413 already): nobody reads this response.
+            return Response(status_code=400)
+        known = as_domain_error(exc)
+        if known is not None:
+            log.warning("%s %s: %s (%s)", route.method, request.url.path,
+                        known.message, type(exc).__name__)
+            return self.render_domain_error(known)
+        request_id = request.scope.get("state", {}).get("request_id", "")
+        # The route's template, not the URL: a path may carry a secret (an MCP key).
+        log.exception("unhandled error in %s %s (request %s)", route.method,
+                      self.base + route.path, request_id, exc_info=exc)
+        if self.internal_error:
+            return self.internal_error(request_id)
+        return JSONResponse({"error": "Internal server error", "requestId": request_id},
+                            status_code=500)
 
     def render_domain_error(self, exc: DomainError) -> Response:
         """``exc`` in this face's shape, with ``Retry-After`` when it says when to retry."""
@@ -387,6 +428,21 @@ async def _parse_body(request: Request, model: type[BaseModel], *, optional: boo
         raise InvalidInput(ValidationError.from_exception_data(
             "body", [{"type": "missing", "loc": (), "input": None}]), "body")
     return _validate(model, data, "body", max_length)
+
+
+async def _canonical_body(request: Request) -> bytes:
+    """The request body as a key's request is compared: JSON re-encoded with sorted keys
+    (spacing and key order do not make another request), a multipart body without its
+    random boundary, anything else as sent."""
+    raw = await request.body()
+    media_type = request.headers.get("content-type", "")
+    if "json" in media_type:
+        try:
+            return orjson.dumps(orjson.loads(raw), option=orjson.OPT_SORT_KEYS)
+        except orjson.JSONDecodeError:
+            return raw
+    boundary = media_type.partition("boundary=")[2].split(";")[0].strip().strip('"')
+    return raw.replace(boundary.encode(), b"") if boundary else raw
 
 
 def iso(value: datetime | date | None) -> str | None:

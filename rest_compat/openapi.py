@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse
 from starlette.routing import BaseRoute, Mount, Route
 
+from core import idempotency
 from rest_compat.base import Face
 
 REF = "#/components/schemas/"
@@ -36,6 +37,14 @@ def _parameters(route) -> list[dict]:
                       for p in _PARAM.findall(route.path)]
     if route.query is not None:
         parameters += _model_parameters(route.query, "query")
+    if route.idempotency:
+        parameters.append({
+            "name": "Idempotency-Key", "in": "header", "required": True,
+            "description": "A client-generated key (a UUID): the first response is kept "
+                           "for 24 hours and replayed for the same key; 409 while the "
+                           "first request runs, 422 for the key with another request.",
+            "schema": {"type": "string", "minLength": 1,
+                       "maxLength": idempotency.MAX_KEY_LENGTH, "pattern": "^[!-~]+$"}})
     return parameters
 
 

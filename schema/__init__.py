@@ -9,6 +9,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from core.config import Settings
+from schema.accounts import AccountMutation, AccountQuery
 from schema.analytics import AnalyticsMutation, AnalyticsQuery
 from schema.api_key import ApiKeyMutation, ApiKeyQuery
 from schema.assessment import AssessmentMutation, AssessmentQuery, AssessmentSubscription
@@ -63,7 +64,7 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
            CodelabAiQuery,
            CurriculumQuery, GhlQuery, BillingQuery, RosterQuery,
-           TeacherNotificationQuery)
+           TeacherNotificationQuery, AccountQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
@@ -74,7 +75,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
-             RosterMutation, TeacherNotificationMutation)
+             RosterMutation, TeacherNotificationMutation, AccountMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription)
 

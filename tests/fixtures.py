@@ -8,6 +8,7 @@ anthropic SDK pointed at a local Anthropic-compatible server.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import re
 import socket
 import tempfile
@@ -26,6 +27,7 @@ from core.config import Settings
 from models.user import User
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.gemini_server import FakeGemini
+from tests.fakes.smtp_server import FakeSmtp
 
 TEST_SECRET = "test-secret-key-for-learngraph-0123456789abcdef"
 # The X-Internal-Key the reading platform's services send in tests.
@@ -77,13 +79,35 @@ async def start_server(app: Starlette, sock: socket.socket | None = None) -> Run
     return RunningServer(app=app, base_url=f"http://127.0.0.1:{port}", server=server, task=task)
 
 
+_SMTP: FakeSmtp | None = None
+
+
+def smtp_server() -> FakeSmtp:
+    """The test run's SMTP server (started once): every instance mails to it, since any
+    instance's job worker may deliver a mail another instance queued."""
+    global _SMTP
+    if _SMTP is None:
+        _SMTP = FakeSmtp().__enter__()
+        atexit.register(_SMTP.__exit__)
+    return _SMTP
+
+
 def make_settings(**overrides) -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="learngraph-test-data-"))
     base = Settings(secret_key=TEST_SECRET, data_dir=data_dir, llm_max_retries=0,
                     internal_key=INTERNAL_KEY, password_hash_cost=TEST_PASSWORD_HASH_COST,
                     llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0,
-                    codelabs_admin_password=CODELABS_ADMIN_PASSWORD)
+                    codelabs_admin_password=CODELABS_ADMIN_PASSWORD,
+                    **smtp_server().overrides())
     return base.with_overrides(**overrides)
+
+
+@pytest.fixture
+def smtp() -> FakeSmtp:
+    """The SMTP server every instance sends to, emptied for this test."""
+    server = smtp_server()
+    server.reset()
+    return server
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,8 @@
 
 Credentials are read the same way for every face: a Bearer token (a JWT
 access token or an ``sk_``/``gsk_`` API key) or a session cookie
-(``access_token``, or the Codelabs face's ``oc_session``), each holding an
+(``access_token``, the Codelabs face's ``oc_session``, or the reading platform's
+``uc_session``), each holding an
 access token of a sign-in session, so that every credential resolves to the
 same Viewer; a Viewer that a cookie authenticated is marked ``via_cookie``,
 which subjects its writes to the face's CSRF rule.
@@ -28,8 +29,10 @@ from models.user import ApiKey, AuthSession, User
 ACCESS_COOKIE = "access_token"
 # The Codelabs face's session cookie (facilitators and attendees).
 CODELABS_COOKIE = "oc_session"
+# The reading platform's account center session cookie.
+READING_COOKIE = "uc_session"
 # Cookies that carry a session's access token, in the order they are tried.
-SESSION_COOKIES = (ACCESS_COOKIE, CODELABS_COOKIE)
+SESSION_COOKIES = (ACCESS_COOKIE, CODELABS_COOKIE, READING_COOKIE)
 
 # Roles. A user with no role is a student; a platform admin passes every role check.
 ROLE_STUDENT = "STUDENT"

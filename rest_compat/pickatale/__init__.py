@@ -16,6 +16,9 @@ account center's ``uc_session`` for an account's own subscription and checkout, 
 internal key for entitlement checks, and only a Stripe signature on its webhook.
 The teacher portal (3116, ``/api/v1``: classes, students, rosters, notifications,
 parent claims) takes only the account's ``uc_session``.
+The account center (``/api/auth``) sets ``uc_session``; its paths collide with the
+course platform's, so it is served under ``/compat/pickatale-account-center/`` and on
+its own port (see ``account_center.py``).
 Errors follow the reference's §39 shape, see ``shapes.py``. Every face of the platform
 counts a signed-in user's requests in the reference's rate-limit groups
 (``resolvers.reading_limits``). Choices where the reference is silent are in each route
@@ -25,6 +28,7 @@ module.
 from resolvers.reading_limits import api_limit
 from rest_compat.base import Face
 from rest_compat.pickatale import (
+    account_center,
     adaptive,
     assessment,
     billing,
@@ -83,7 +87,16 @@ CURRICULUM_TRPC = Face(
     description="curriculum.generateIntelligence for existing tRPC clients.")
 
 # The account center's session cookie, which the teacher portal and billing read.
-SESSION_COOKIE = "uc_session"
+SESSION_COOKIE = account_center.SESSION_COOKIE
+
+ACCOUNT_CENTER = Face(
+    name="pickatale-account-center", family="pickatale", title="Pickatale account center",
+    base="/api/auth", port=None, routes=account_center.ROUTES, render_error=render_error,
+    render_validation=render_validation, internal_error=render_internal,
+    unauthenticated_message="Not authenticated", session_cookie=SESSION_COOKIE,
+    security={"type": "apiKey", "in": "cookie", "name": SESSION_COOKIE}, checks=CHECKS,
+    description="Registration with email verification, password reset, sign-in of adults "
+                "and children (sets uc_session), and the session services check.")
 
 BILLING = Face(
     name="pickatale-billing", family="pickatale", title="Pickatale billing",
@@ -106,4 +119,4 @@ TEACHER_PORTAL = Face(
                 "(uc_session; teachers and school admins).")
 
 FACES = [READER, TELEMETRY, LEARNER_BOT, ASSESSMENT_BOT, ADAPTIVE_CONTENT, CURRICULUM_MAPPER,
-         ORCHESTRATOR, CURRICULUM_TRPC, BILLING, TEACHER_PORTAL]
+         ORCHESTRATOR, CURRICULUM_TRPC, BILLING, TEACHER_PORTAL, ACCOUNT_CENTER]

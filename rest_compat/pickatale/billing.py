@@ -1,7 +1,9 @@
 """Billing (no documented port), ``/api/billing``.
 
 ``subscription`` and ``checkout`` take the signed-in account's session (teachers,
-parents, school admins; any other role is 403); ``entitlement`` takes only
+parents, school admins; any other role is 403); ``checkout`` requires an
+``Idempotency-Key`` (§39.4, ``core.idempotency``: a retry with the key gets the same
+checkout URL instead of a second Stripe session); ``entitlement`` takes only
 ``X-Internal-Key`` (or a platform admin); the webhook takes neither and is trusted
 only through its ``Stripe-Signature``. Rules are in ``resolvers/billing.py`` and
 ``resolvers/entitlements.py``.
@@ -75,9 +77,11 @@ ROUTES = [
           summary="The account's subscription: state, tier, trial and period ends, features",
           responses={200: "Subscription", **_SESSION}),
     Route("POST", "/checkout", checkout, credential="session", body=CheckoutIn,
+          idempotency=True,
           summary="Start a Stripe Checkout session for a plan",
-          responses={200: "Checkout URL", 400: "Malformed body", **_SESSION,
-                     409: "Already subscribed", 422: "Invalid plan or student count",
+          responses={200: "Checkout URL", 400: "Malformed body or no Idempotency-Key",
+                     **_SESSION, 409: "Already subscribed, or the key's request is running",
+                     422: "Invalid plan or student count, or the key used for another body",
                      502: "Stripe failed", 503: "Billing not configured",
                      504: "Stripe did not answer"}),
     Route("POST", "/webhook", webhook,

@@ -17,6 +17,11 @@ def event(learner: str, session: str, event_type: str, **fields) -> dict:
             "event_type": event_type, "client_ts": TS, **fields}
 
 
+def new_key() -> dict[str, str]:
+    """A fresh ``Idempotency-Key`` header."""
+    return {"Idempotency-Key": str(uuid.uuid4())}
+
+
 def ids() -> tuple[str, str]:
     """A fresh learner id and session id."""
     return str(uuid.uuid4()), str(uuid.uuid4())

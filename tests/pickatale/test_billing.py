@@ -14,7 +14,7 @@ from models.billing import BillingSubscription, StripeEvent
 from models.user import User
 from tests.fakes.stripe_server import FakeStripe
 from tests.fixtures import bearer_for, create_user, error_codes, gql, gql_raw
-from tests.pickatale.helpers import KEY, assert_error
+from tests.pickatale.helpers import KEY, assert_error, new_key
 
 PERIOD_END = int(datetime(2027, 1, 7, tzinfo=UTC).timestamp())
 
@@ -47,7 +47,7 @@ async def _paid_parent(http, services, fake_stripe) -> tuple[User, dict, str]:
     """A parent who went through checkout; their Stripe customer id."""
     user, headers = await _account(services, "PARENT")
     response = await http.post("/api/billing/checkout", json={"plan": "parent_monthly"},
-                               headers=headers)
+                               headers={**headers, **new_key()})
     assert response.status_code == 200, response.text
     async with services.db.session() as session:
         customer = (await session.get(BillingSubscription, user.id)).stripe_customer_id
@@ -89,7 +89,8 @@ async def test_subscription_needs_a_paying_role_and_a_session(client, services):
 async def test_checkout_without_stripe_settings_is_a_clear_503(client, services):
     _, headers = await _account(services, "PARENT")
     body = assert_error(await client.post("/api/billing/checkout",
-                                          json={"plan": "parent_monthly"}, headers=headers),
+                                          json={"plan": "parent_monthly"},
+                                          headers={**headers, **new_key()}),
                         503, "billing_not_configured")
     assert "not configured" in body["message"]
 
@@ -100,7 +101,8 @@ async def test_checkout_creates_one_customer_and_a_session_per_call(stripe_clien
     urls = []
     for _ in range(2):
         response = await stripe_client.post("/api/billing/checkout",
-                                            json={"plan": "parent_annual"}, headers=headers)
+                                            json={"plan": "parent_annual"},
+                                            headers={**headers, **new_key()})
         assert response.status_code == 200, response.text
         assert set(response.json()) == {"checkout_url"}
         urls.append(response.json()["checkout_url"])
@@ -125,12 +127,12 @@ async def test_checkout_creates_one_customer_and_a_session_per_call(stripe_clien
 async def test_school_checkout_is_per_student_and_for_staff(stripe_client, services,
                                                             fake_stripe):
     _, teacher = await _account(services, "TEACHER")
-    response = await stripe_client.post("/api/billing/checkout", headers=teacher,
+    response = await stripe_client.post("/api/billing/checkout", headers={**teacher, **new_key()},
                                         json={"plan": "school_annual", "student_count": 30})
     assert response.status_code == 200, response.text
     assert fake_stripe.forms("/v1/checkout/sessions")[-1]["line_items[0][quantity]"] == "30"
     _, parent = await _account(services, "PARENT")
-    assert_error(await stripe_client.post("/api/billing/checkout", headers=parent,
+    assert_error(await stripe_client.post("/api/billing/checkout", headers={**parent, **new_key()},
                                           json={"plan": "school_annual", "student_count": 3}),
                  403, "forbidden")
 
@@ -143,10 +145,11 @@ async def test_checkout_refuses_bad_input_in_the_documented_shape(stripe_client,
              ({"plan": "school_annual", "student_count": 2**70}, 422), ({}, 400)]
     for body, status in cases:
         response = await stripe_client.post("/api/billing/checkout", json=body,
-                                            headers=headers)
+                                            headers={**headers, **new_key()})
         assert_error(response, status, "validation_failed" if status == 422 else "bad_request")
     response = await stripe_client.post("/api/billing/checkout", content=b"{nope",
-                                        headers={**headers, "Content-Type": "application/json"})
+                                        headers={**headers, **new_key(),
+                                                 "Content-Type": "application/json"})
     assert_error(response, 400, "bad_request")
 
 
@@ -154,7 +157,8 @@ async def test_stripe_failures_are_502_and_nothing_is_kept(stripe_client, servic
                                                            fake_stripe):
     user, headers = await _account(services, "PARENT")
     fake_stripe.fail_next(500)
-    body = assert_error(await stripe_client.post("/api/billing/checkout", headers=headers,
+    body = assert_error(await stripe_client.post("/api/billing/checkout",
+                                                 headers={**headers, **new_key()},
                                                  json={"plan": "parent_monthly"}),
                         502, "payment_provider_error")
     assert "sk_test" not in str(body)
@@ -165,7 +169,7 @@ async def test_stripe_failures_are_502_and_nothing_is_kept(stripe_client, servic
 async def test_a_paid_account_cannot_check_out_again(stripe_client, services, fake_stripe):
     _, headers, customer = await _paid_parent(stripe_client, services, fake_stripe)
     assert (await _deliver(stripe_client, _invoice(customer))).status_code == 200
-    assert_error(await stripe_client.post("/api/billing/checkout", headers=headers,
+    assert_error(await stripe_client.post("/api/billing/checkout", headers={**headers, **new_key()},
                                           json={"plan": "parent_annual"}),
                  409, "already_subscribed")
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import orjson
 
+from core.app import main_port_faces
 from core.errors import NotFound, Unauthenticated
 from rest_compat import FACES
 
@@ -21,15 +22,8 @@ ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv
 
 NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
     "pickatale": {
-        # The teacher portal, account center and billing (their own issue).
+        # The teacher portal's parent claims (their own issue).
         ("POST", "/api/v1/parent-claims/{}/approve"),
-        ("GET", "/api/auth/session"),
-        ("POST", "/api/auth/login"),
-        ("POST", "/api/auth/register"),
-        ("POST", "/api/auth/verify-email"),
-        ("POST", "/api/auth/resend-verification"),
-        ("POST", "/api/auth/forgot-password"),
-        ("POST", "/api/auth/reset-password"),
     },
 }
 FACES_NOT_YET_SERVED: set[str] = set()
@@ -71,13 +65,15 @@ def test_every_documented_endpoint_is_routed_or_listed_as_not_yet_served():
 
 async def test_every_served_endpoint_answers_in_its_faces_shape(client):
     documented = _documented()
+    # A face whose paths collide with an earlier face's is not at its base on the main port.
+    main = {face.name for face in main_port_faces(FACES, set())}
     for face in FACES:
         own = {(r.method, _shape(face.base + r.path)) for r in face.routes}
         unauthenticated = face.render_error(Unauthenticated(face.unauthenticated_message)).body
         not_found_keys = set(orjson.loads(face.render_error(NotFound("x")).body))
         for method, shape in sorted(own & documented[face.platform]):
             path = shape.replace("{}", "1")
-            for prefix in ("", f"/compat/{face.name}"):
+            for prefix in ("", f"/compat/{face.name}")[face.name not in main:]:
                 response = await client.request(method, prefix + path, follow_redirects=False)
                 where = (method, prefix + path, response.status_code, response.text[:200])
                 assert response.status_code != 405, where
