@@ -18,6 +18,7 @@ import signal
 import socket
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import uvicorn
 
@@ -118,6 +119,8 @@ def cmd_serve(args: argparse.Namespace) -> None:
     settings = load_settings()
     from core.app import check_face_ports
 
+    if args.reload and args.workers > 1:
+        sys.exit("learngraph: --reload runs one server process; leave out --workers")
     check_face_ports(settings, main_port=args.port)
     warn_if_generated(settings)
     with database(settings) as url:
@@ -129,10 +132,12 @@ def cmd_serve(args: argparse.Namespace) -> None:
             asyncio.run(_seed_demo(settings, url, announce=True))
         print(f"learngraph: GraphiQL at http://{_display(args.host)}:{args.port}/graphql, "
               f"REST docs at http://{_display(args.host)}:{args.port}/api/docs", flush=True)
-        if args.workers <= 1:
+        if args.reload:
+            _run_reloading(settings, url, args)
+        elif args.workers <= 1:
             asyncio.run(_serve(settings, url, args.host, args.port, reuse_port=False))
-            return
-        _run_workers(settings, url, args)
+        else:
+            _run_workers(settings, url, args)
 
 
 def _display(host: str) -> str:
@@ -166,6 +171,70 @@ def _run_workers(settings: Settings, url: str, args: argparse.Namespace) -> None
     for worker in workers:
         if worker.pid is not None:
             worker.join()
+
+
+# What --reload watches: the code's packages and migrations, beside this one.
+SOURCE_ROOT = Path(__file__).resolve().parents[1]
+WATCHED = ("core", "schema", "resolvers", "models", "loaders", "rest_compat", "migrations")
+WORKER_STOP_SECONDS = 10.0
+
+
+def _stop(worker: multiprocessing.Process) -> None:
+    """Stop a server process as Ctrl-C would (it finishes its requests and its clean-up),
+    killing it when it does not stop in time."""
+    if worker.is_alive() and worker.pid:
+        os.kill(worker.pid, signal.SIGTERM)
+    worker.join(WORKER_STOP_SECONDS)
+    if worker.is_alive():
+        worker.kill()
+        worker.join()
+
+
+def _run_reloading(settings: Settings, url: str, args: argparse.Namespace) -> None:
+    """Serve from a fresh process that is replaced whenever a source file changes: the
+    database (embedded or not) stays up, and migrations added meanwhile are applied
+    before the new process starts. A process that fails to start (a syntax error) is
+    replaced at the next change."""
+    import threading
+
+    import watchfiles
+
+    spawn = multiprocessing.get_context("spawn")
+    stopping = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stopping.set())
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+
+    def start() -> multiprocessing.Process:
+        worker = spawn.Process(target=_worker, args=(settings, url, args.host, args.port),
+                               daemon=False)
+        worker.start()
+        return worker
+
+    paths = [SOURCE_ROOT / name for name in WATCHED if (SOURCE_ROOT / name).is_dir()]
+    print(f"learngraph: reloading when files under {', '.join(p.name for p in paths)} "
+          "change", flush=True)
+    worker = start()
+    try:
+        for changes in watchfiles.watch(
+                *paths, watch_filter=watchfiles.PythonFilter(
+                    extra_extensions=(".html", ".css", ".js", ".json")),
+                stop_event=stopping, debounce=400, raise_interrupt=False):
+            changed = sorted({os.path.relpath(path, SOURCE_ROOT) for _, path in changes})
+            print(f"learngraph: {', '.join(changed[:3])}{' …' if len(changed) > 3 else ''} "
+                  "changed; restarting", flush=True)
+            _stop(worker)
+            if not args.no_migrate:
+                from core.migrate import upgrade
+
+                try:
+                    upgrade(url)
+                except Exception as exc:  # a migration being written: wait for the next save
+                    print(f"learngraph: migrations failed ({type(exc).__name__}: "
+                          f"{str(exc)[:200]}); waiting for a change", flush=True)
+                    continue
+            worker = start()
+    finally:
+        _stop(worker)
 
 
 def cmd_migrate(args: argparse.Namespace) -> None:
@@ -353,6 +422,10 @@ def main(argv: list[str] | None = None) -> None:
     serve.add_argument("--no-migrate", action="store_true",
                        help="do not apply migrations first (no environment variable; "
                             "default: migrate)")
+    serve.add_argument("--reload", action="store_true",
+                       help="for development: restart the server process whenever a source "
+                            "file changes, applying new migrations first; one process only "
+                            "(no environment variable; default off)")
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help="apply database migrations").set_defaults(func=cmd_migrate)

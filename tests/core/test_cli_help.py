@@ -28,10 +28,10 @@ async def test_every_option_states_its_default_and_environment_variable():
                                  "default 8000)")
     assert options["--workers"] == ("server processes sharing the port (env "
                                     "LEARNGRAPH_WORKERS; default 1)")
-    for name in ("--seed-demo", "--no-migrate"):
+    for name in ("--seed-demo", "--no-migrate", "--reload"):
         assert "no environment variable; default" in options[name]
     assert set(options) == {"--help", "--host", "--port", "--workers", "--seed-demo",
-                            "--no-migrate"}
+                            "--no-migrate", "--reload"}
     assert "README's configuration table" in result.stdout
 
 
