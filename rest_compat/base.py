@@ -109,9 +109,9 @@ class Route:
     # Longest string the body may hold, when the route documents more than the default
     # (content bodies: ``core.input_bounds.LONG_TEXT_LENGTH``).
     max_string_length: int | None = None
-    # The route requires an ``Idempotency-Key`` and replays its first response for it
-    # (``core.idempotency``).
-    idempotency: bool = False
+    # ``Idempotency-Key`` (``core.idempotency``): True requires one; "optional" honours
+    # one when it is sent (the first response replayed for it), and runs as usual without.
+    idempotency: bool | str = False
 
 
 @dataclass(frozen=True)
@@ -209,7 +209,9 @@ class Face:
                 ctx = await build_context(request, prefer_cookie=self.session_cookie)
                 self.csrf.check(request, via_cookie=ctx.viewer.via_cookie)
                 await _authorize(route, ctx, self.unauthenticated_message, self.checks)
-                key = idempotency.read_key(request.headers) if route.idempotency else None
+                key = (idempotency.read_key(request.headers) if route.idempotency is True
+                       or (route.idempotency and idempotency.HEADER in request.headers)
+                       else None)
                 limit = ctx.settings.max_string_length
                 path = dict(request.path_params)
                 _bounded(path, "path", limit)

@@ -39,7 +39,7 @@ def _parameters(route) -> list[dict]:
         parameters += _model_parameters(route.query, "query")
     if route.idempotency:
         parameters.append({
-            "name": "Idempotency-Key", "in": "header", "required": True,
+            "name": "Idempotency-Key", "in": "header", "required": route.idempotency is True,
             "description": "A client-generated key (a UUID): the first response is kept "
                            "for 24 hours and replayed for the same key; 409 while the "
                            "first request runs, 422 for the key with another request.",

@@ -27,6 +27,10 @@ Choices where the reference is silent:
   multipart or has no file is 400 ``bad_request``. Signed in by the cookie, the
   upload must carry a non-empty ``X-CSRF-Token`` header (the framework's rule for
   cookie-authenticated writes that are not JSON).
+- The three creating routes honour an ``Idempotency-Key`` (§39.4, ``core.idempotency``):
+  a retry with the key gets the first answer again (the same PINs) instead of a second
+  class or student, 409 while the first runs, 422 with another body. Without the
+  header they run as before, for clients that predate the rule.
 """
 
 from __future__ import annotations
@@ -144,6 +148,7 @@ _IMPORT = {200: "Students created (PINs shown once) and rows already in the clas
 
 ROUTES = [
     Route("POST", "/classes", create_class, credential="session", body=ClassIn,
+          idempotency="optional",
           summary="Create a class", responses={201: "The class", 400: "Malformed body",
                                                 **_SESSION, 422: "Invalid name or year level"}),
     Route("GET", "/classes/{id}/students", class_students, credential="session",
@@ -152,19 +157,19 @@ ROUTES = [
           responses={200: "Students", **_SESSION, 404: "No such class",
                      422: "Invalid cursor or limit"}),
     Route("POST", "/classes/{id}/students", create_student, credential="session",
-          path_params=ClassPath, body=StudentIn,
+          path_params=ClassPath, body=StudentIn, idempotency="optional",
           summary="Add a student; the PIN is shown this once",
           responses={201: "The student, username and PIN", 400: "Malformed body", **_SESSION,
                      404: "No such class", 409: "The class is full",
                      422: "Invalid name or year level"}),
     Route("POST", "/classes/{id}/students/import", import_students, credential="session",
-          path_params=ClassPath, summary="Import students from a CSV roster (name, "
-          "year_level)", responses=_IMPORT),
+          path_params=ClassPath, idempotency="optional",
+          summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT),
     Route("GET", "/class/{class_id}/students", class_students_legacy, credential="session",
           path_params=LegacyClassPath,
           summary="Every student of a class with their reading data",
           responses={200: "Students", **_SESSION, 404: "No such class"}),
     Route("POST", "/class/{class_id}/students/import", import_students, credential="session",
-          path_params=LegacyClassPath,
+          path_params=LegacyClassPath, idempotency="optional",
           summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT),
 ]

@@ -137,3 +137,31 @@ async def test_concurrent_duplicates_on_two_instances_run_once(
     # Stripe saw one checkout, whichever instance ran it; the key replays it everywhere.
     assert len(fake_stripe.forms("/v1/checkout/sessions")) == 1
     assert after.status_code == 200 and after.content == done[0].content
+
+
+async def test_the_teacher_portal_honours_a_key_on_what_it_creates(client, services):
+    teacher = await bearer_for(services, await create_user(
+        services, email="t@example.com", roles=["TEACHER"]))
+    key = new_key()
+    first = await client.post("/api/v1/classes", json={"name": "4C"},
+                              headers={**teacher, **key})
+    again = await client.post("/api/v1/classes", json={"name": "4C"},
+                              headers={**teacher, **key})
+    assert first.status_code == again.status_code == 201, first.text
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    class_id = first.json()["id"]
+    path = f"/api/v1/classes/{class_id}/students/import"
+    roster = b"name,year_level\nSofia,3\nNoah,3\n"
+    key = new_key()
+    # httpx picks a new multipart boundary for each request: still the same request.
+    imported = [await client.post(path, files={"roster": ("roster.csv", roster, "text/csv")},
+                                  headers={**teacher, **key}) for _ in range(2)]
+    assert imported[0].status_code == imported[1].status_code == 200, imported[0].text
+    assert imported[0].json()["imported"] == 2
+    assert imported[1].content == imported[0].content  # the same PINs, shown again
+    other = await client.post(path, files={"roster": ("roster.csv", b"name,year_level\nMia,3\n",
+                                                      "text/csv")}, headers={**teacher, **key})
+    assert_error(other, 422, "idempotency_key_reused")
+    # Without a key the routes run as before.
+    assert (await client.post("/api/v1/classes", json={"name": "4C"},
+                              headers=teacher)).status_code == 201
