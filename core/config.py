@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 
+from core.llm_prices import DEFAULT_PRICES, PriceTable, load_prices
+
 log = logging.getLogger(__name__)
 
 LLM_PROVIDERS = ("anthropic", "bedrock")
@@ -56,6 +58,14 @@ def _choice(name: str, choices: tuple[str, ...], default: str) -> str:
 def _float(name: str, default: float) -> float:
     value = _env(name)
     return float(value) if value is not None else default
+
+
+def _prices() -> PriceTable:
+    try:
+        return load_prices(file=_env("LEARNGRAPH_LLM_PRICES_FILE"),
+                           value=_env("LEARNGRAPH_LLM_PRICES"))
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def _networks(name: str) -> tuple[IPv4Network | IPv6Network, ...]:
@@ -179,6 +189,8 @@ class Settings:
     bedrock_region: str = "us-east-1"
     bedrock_model: str = "us.anthropic.claude-sonnet-4-5-20250929-v1:0"
     bedrock_base_url: str | None = None
+    # USD per million tokens per model (core/llm_prices.py), for usage accounting.
+    llm_prices: PriceTable = field(default_factory=lambda: PriceTable(DEFAULT_PRICES))
     # Tutor response cache nodes neither created nor hit for this long are removed.
     chat_cache_stale_days: int = 30
 
@@ -331,6 +343,7 @@ def load_settings() -> Settings:
         bedrock_model=_env("LEARNGRAPH_BEDROCK_MODEL",
                            "us.anthropic.claude-sonnet-4-5-20250929-v1:0"),
         bedrock_base_url=_env("LEARNGRAPH_BEDROCK_BASE_URL"),
+        llm_prices=_prices(),
         chat_cache_stale_days=_int("LEARNGRAPH_CHAT_CACHE_STALE_DAYS", 30),
         jobs_enabled=_bool("LEARNGRAPH_JOBS", True),
         jobs_concurrency=_int("LEARNGRAPH_JOBS_CONCURRENCY", 2),

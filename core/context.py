@@ -13,7 +13,7 @@ from typing import Any
 from core.auth.viewer import ANONYMOUS, Viewer
 from core.config import Settings
 from core.db import Database
-from core.llm import LLMGateway
+from core.llm import BoundGateway
 from core.loading import Loaders
 from core.pubsub import Broker
 from core.services import Services
@@ -54,8 +54,9 @@ class Context:
         return self.services.broker
 
     @property
-    def llm(self) -> LLMGateway:
-        return self.services.llm
+    def llm(self) -> BoundGateway:
+        """The LLM gateway, its calls accounted to the viewer's user."""
+        return self.services.llm.for_user(self.viewer.user_id)
 
     @property
     def storage(self) -> LocalStorage:

@@ -18,6 +18,12 @@ code never sees the SDK's exceptions or has to decide which key to use:
   while a user waits.
 * Failures are mapped by :func:`map_anthropic_error` to typed domain errors
   with fixed, user-facing messages; upstream details go to the log only.
+* Accounting (``core.llm_usage``): every call is admitted against the monthly
+  budgets that apply before it goes out (``BUDGET_EXCEEDED`` otherwise) and
+  recorded with its tokens, cost, latency and outcome, for the user, course,
+  chat session and feature of its :class:`UsageFor`. ``Context.llm`` is the
+  gateway bound to the request's user; the feature defaults to the name of the
+  module that made the call (``resolvers.gaps`` is ``gaps``).
 """
 
 from __future__ import annotations
@@ -27,9 +33,11 @@ import contextlib
 import email.utils
 import logging
 import math
+import sys
 import time
+import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
@@ -38,13 +46,18 @@ import httpx2
 from anthropic.types import Message, MessageParam, ToolChoiceParam, ToolUnionParam
 from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.config import Settings
+from core.db import Database
 from core.errors import DomainError, RateLimited, Upstream, Validation
+from core.llm_usage import NO_HOLD, Hold, Ledger, Tokens, UsageFor, estimate_tokens
 from core.metrics import Metrics
 from core.tracing import Tracing
 
 T = TypeVar("T", bound=BaseModel)
+# A system prompt: text, or text blocks (which may carry ``cache_control`` breakpoints).
+System = str | list[dict[str, Any]]
 log = logging.getLogger(__name__)
 
 NO_API_KEY = "No API key configured. Please add your Anthropic API key in Settings."
@@ -105,10 +118,12 @@ class LLMGateway:
     """Anthropic Messages API access with key resolution and domain-error mapping."""
 
     def __init__(self, settings: Settings, *, metrics: Metrics | None = None,
-                 tracing: Tracing | None = None) -> None:
+                 tracing: Tracing | None = None, db: Database | None = None) -> None:
         self.settings = settings
         self.metrics = metrics
         self.tracing = tracing
+        # Without a database (some tools and tests) calls are neither budgeted nor recorded.
+        self.ledger = Ledger(db, settings.llm_prices) if db is not None else None
         self._clients: OrderedDict[str | AwsCredentials, Any] = OrderedDict()
         self._http: httpx2.AsyncClient | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -120,15 +135,31 @@ class LLMGateway:
                 return key.strip()
         raise Validation(NO_API_KEY, code="NO_API_KEY")
 
-    async def complete(self, *, api_key: str | None, system: str | None,
-                       messages: Iterable[MessageParam], max_tokens: int = 1024,
-                       model: str | None = None, tools: Iterable[ToolUnionParam] | None = None,
-                       tool_choice: ToolChoiceParam | None = None,
-                       aws: AwsCredentials | None = None) -> Message:
+    def for_user(self, user_id: uuid.UUID | None) -> BoundGateway:
+        """This gateway with calls attributed to ``user_id`` (when the call does not say)."""
+        return BoundGateway(self, UsageFor(user_id=user_id))
+
+    def complete(self, *, api_key: str | None, system: System | None,
+                 messages: Iterable[MessageParam], max_tokens: int = 1024,
+                 model: str | None = None, tools: Iterable[ToolUnionParam] | None = None,
+                 tool_choice: ToolChoiceParam | None = None,
+                 aws: AwsCredentials | None = None, usage: UsageFor | None = None,
+                 hold: Hold | None = None) -> Coroutine[Any, Any, Message]:
         """One non-streaming Messages API call; raises domain errors only.
 
-        With ``aws`` the call goes to Bedrock and ``api_key`` is not used.
+        With ``aws`` the call goes to Bedrock and ``api_key`` is not used. ``usage``
+        says whom the call is for; ``hold`` is what :meth:`admit` already held for it.
         """
+        return self._complete(api_key=api_key, system=system, messages=messages,
+                              max_tokens=max_tokens, model=model, tools=tools,
+                              tool_choice=tool_choice, aws=aws,
+                              usage=_with_caller(usage), hold=hold)
+
+    async def _complete(self, *, api_key: str | None, system: System | None,
+                        messages: Iterable[MessageParam], max_tokens: int, model: str | None,
+                        tools: Iterable[ToolUnionParam] | None,
+                        tool_choice: ToolChoiceParam | None, aws: AwsCredentials | None,
+                        usage: UsageFor, hold: Hold | None) -> Message:
         client = self._client_for(api_key, aws)
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
                               model=model, aws=aws)
@@ -136,33 +167,99 @@ class LLMGateway:
             params["tools"] = list(tools)
         if tool_choice is not None:
             params["tool_choice"] = tool_choice
+        if hold is None:
+            hold = await self._admit(usage, params)
         started = time.perf_counter()
         with self._span(aws, params) as span:
             try:
                 message = await client.messages.create(**params)
             except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
                 self._observe(aws, started, "error")
+                await self._record(usage, aws, params, started, "error", None, hold)
                 raise _mapped(exc, bedrock=aws is not None) from exc
+            except BaseException:
+                await self._release(hold)
+                raise
             self._observe(aws, started, "ok", message.usage, span)
+        await self._record(usage, aws, params, started, "ok", message.usage, hold)
         return message
 
-    async def complete_structured(self, *, api_key: str | None, system: str | None,
-                                  messages: Iterable[MessageParam], output: type[T],
-                                  tool_name: str, description: str, max_tokens: int = 2048,
-                                  model: str | None = None, attempts: int = 2) -> T:
+    async def admit(self, *, usage: UsageFor, system: System | None,
+                    messages: Iterable[MessageParam], max_tokens: int = 1024,
+                    model: str | None = None, aws: AwsCredentials | None = None) -> Hold:
+        """Hold a coming call's estimate on its budgets now (``BUDGET_EXCEEDED`` when it
+        does not fit), so a caller can refuse before it starts answering; pass the hold
+        to the call."""
+        params = self._params(system=system, messages=messages, max_tokens=max_tokens,
+                              model=model, aws=aws)
+        return await self._admit(usage, params)
+
+    async def release(self, hold: Hold) -> None:
+        """Give back a hold whose call will not be made."""
+        await self._release(hold)
+
+    async def record_cache_hit(self, db: AsyncSession, *, usage: UsageFor, model: str) -> None:
+        """An answer the response cache gave instead of a call, counted as saved, in the
+        caller's transaction ``db``."""
+        if self.ledger is not None:
+            await self.ledger.record_cache_hit(db, usage, provider=self._provider_name(),
+                                               model=model)
+
+    def _provider_name(self, aws: AwsCredentials | None = None) -> str:
+        return "bedrock" if aws is not None or self.settings.llm_provider == "bedrock" \
+            else "anthropic"
+
+    async def _admit(self, usage: UsageFor, params: dict[str, Any]) -> Hold:
+        if self.ledger is None:
+            return NO_HOLD
+        input_tokens, output_tokens = estimate_tokens(
+            system=params.get("system"), messages=params["messages"],
+            tools=params.get("tools"), max_tokens=params["max_tokens"])
+        return await self.ledger.admit(usage, model=params["model"],
+                                       input_tokens=input_tokens, output_tokens=output_tokens)
+
+    async def _release(self, hold: Hold) -> None:
+        if self.ledger is not None:
+            await self.ledger.release(hold)
+
+    async def _record(self, usage_for: UsageFor, aws: AwsCredentials | None,
+                      params: dict[str, Any], started: float, outcome: str, usage: Any,
+                      hold: Hold) -> None:
+        if self.ledger is None:
+            return
+        await self.ledger.record(
+            usage_for, provider="bedrock" if aws is not None else "anthropic",
+            model=params["model"], outcome=outcome, tokens=Tokens.of(usage),
+            latency_ms=round((time.perf_counter() - started) * 1000), hold=hold)
+
+    def complete_structured(self, *, api_key: str | None, system: System | None,
+                            messages: Iterable[MessageParam], output: type[T],
+                            tool_name: str, description: str, max_tokens: int = 2048,
+                            model: str | None = None, attempts: int = 2,
+                            usage: UsageFor | None = None) -> Coroutine[Any, Any, T]:
         """An answer forced into ``output``'s JSON schema through a tool call, validated.
 
         An answer that does not validate is sent back once with the validation
         errors so the model can correct it; if it still does not fit, the call
         fails with an Upstream error rather than letting bad data through.
         """
+        return self._complete_structured(
+            api_key=api_key, system=system, messages=messages, output=output,
+            tool_name=tool_name, description=description, max_tokens=max_tokens, model=model,
+            attempts=attempts, usage=_with_caller(usage))
+
+    async def _complete_structured(self, *, api_key: str | None, system: System | None,
+                                   messages: Iterable[MessageParam], output: type[T],
+                                   tool_name: str, description: str, max_tokens: int,
+                                   model: str | None, attempts: int, usage: UsageFor) -> T:
         conversation = list(messages)
         tool = {"name": tool_name, "description": description,
                 "input_schema": output.model_json_schema()}
         for attempt in range(1, attempts + 1):
             message = await self.complete(
                 api_key=api_key, system=system, messages=conversation, max_tokens=max_tokens,
-                model=model, tools=[tool], tool_choice={"type": "tool", "name": tool_name})
+                model=model, tools=[tool], tool_choice={"type": "tool", "name": tool_name},
+                usage=usage)
             block = next((b for b in message.content
                           if b.type == "tool_use" and b.name == tool_name), None)
             if block is None:
@@ -188,30 +285,54 @@ class LLMGateway:
                                     "is_error": True, "content": problem}]}]
         raise Upstream(INVALID_ANSWER, status=502, code="LLM_INVALID_ANSWER")
 
-    async def stream_text(self, *, api_key: str | None, system: str | None,
-                          messages: Iterable[MessageParam], max_tokens: int = 1024,
-                          model: str | None = None,
-                          aws: AwsCredentials | None = None) -> AsyncIterator[str]:
+    def stream_text(self, *, api_key: str | None, system: System | None,
+                    messages: Iterable[MessageParam], max_tokens: int = 1024,
+                    model: str | None = None, aws: AwsCredentials | None = None,
+                    usage: UsageFor | None = None,
+                    hold: Hold | None = None) -> AsyncIterator[str]:
         """Yield the assistant's text deltas as they arrive; raises domain errors only.
 
-        With ``aws`` the call goes to Bedrock and ``api_key`` is not used.
+        With ``aws`` the call goes to Bedrock and ``api_key`` is not used. ``usage``
+        says whom the call is for; ``hold`` is what :meth:`admit` already held for it.
         """
-        client = self._client_for(api_key, aws)
+        return self._stream_text(api_key=api_key, system=system, messages=messages,
+                                 max_tokens=max_tokens, model=model, aws=aws,
+                                 usage=_with_caller(usage), hold=hold)
+
+    async def _stream_text(self, *, api_key: str | None, system: System | None,
+                           messages: Iterable[MessageParam], max_tokens: int,
+                           model: str | None, aws: AwsCredentials | None, usage: UsageFor,
+                           hold: Hold | None) -> AsyncIterator[str]:
+        try:
+            client = self._client_for(api_key, aws)
+        except BaseException:
+            if hold is not None:
+                await self._release(hold)
+            raise
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
                               model=model, aws=aws)
+        if hold is None:
+            hold = await self._admit(usage, params)
         started = time.perf_counter()
         with self._span(aws, params) as span:
             try:
                 async with client.messages.stream(**params) as stream:
                     async for text in stream.text_stream:
                         yield text
-                    usage = (await stream.get_final_message()).usage
+                    final = (await stream.get_final_message()).usage
             # The SDK raises transport errors met mid-stream (a read timeout between
             # events, a dropped connection) as raw httpx2 exceptions.
             except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
                 self._observe(aws, started, "error")
+                await self._record(usage, aws, params, started, "error", None, hold)
                 raise _mapped(exc, bedrock=aws is not None) from exc
-            self._observe(aws, started, "ok", usage, span)
+            except BaseException:
+                # Abandoned by its reader (a client that left): tokens were spent but the
+                # SDK reports them only at the end; the hold is given back.
+                await self._release(hold)
+                raise
+            self._observe(aws, started, "ok", final, span)
+        await self._record(usage, aws, params, started, "ok", final, hold)
 
     @contextlib.contextmanager
     def _span(self, aws: AwsCredentials | None, params: dict[str, Any]) -> Iterator[Any]:
@@ -280,7 +401,7 @@ class LLMGateway:
 
     # ----------------------------------------------------------------- internals
 
-    def _params(self, *, system: str | None, messages: Iterable[MessageParam],
+    def _params(self, *, system: System | None, messages: Iterable[MessageParam],
                 max_tokens: int, model: str | None,
                 aws: AwsCredentials | None = None) -> dict[str, Any]:
         default = self.settings.bedrock_model if aws else self.settings.anthropic_model
@@ -335,6 +456,53 @@ class LLMGateway:
         while len(self._clients) > MAX_CACHED_CLIENTS:
             self._clients.popitem(last=False)
         return client
+
+
+class BoundGateway:
+    """The gateway as one request sees it: calls are for the request's user unless the
+    call's ``usage`` names someone else. Everything else is the gateway's own."""
+
+    def __init__(self, gateway: LLMGateway, usage: UsageFor) -> None:
+        self._gateway = gateway
+        self._usage = usage
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._gateway, name)
+
+    def _for(self, usage: UsageFor | None) -> UsageFor:
+        return _with_caller(usage, depth=3).merged(self._usage)
+
+    def complete(self, **kwargs: Any) -> Coroutine[Any, Any, Message]:
+        kwargs["usage"] = self._for(kwargs.get("usage"))
+        return self._gateway.complete(**kwargs)
+
+    def complete_structured(self, **kwargs: Any) -> Coroutine[Any, Any, Any]:
+        kwargs["usage"] = self._for(kwargs.get("usage"))
+        return self._gateway.complete_structured(**kwargs)
+
+    def stream_text(self, **kwargs: Any) -> AsyncIterator[str]:
+        kwargs["usage"] = self._for(kwargs.get("usage"))
+        return self._gateway.stream_text(**kwargs)
+
+    async def admit(self, **kwargs: Any) -> Hold:
+        kwargs["usage"] = kwargs["usage"].merged(self._usage)
+        return await self._gateway.admit(**kwargs)
+
+    async def record_cache_hit(self, db: AsyncSession, *, usage: UsageFor, model: str) -> None:
+        await self._gateway.record_cache_hit(db, usage=usage.merged(self._usage), model=model)
+
+
+def _with_caller(usage: UsageFor | None, *, depth: int = 2) -> UsageFor:
+    """``usage`` with its feature defaulting to the calling module's last name part."""
+    usage = usage or UsageFor()
+    if usage.feature is not None:
+        return usage
+    frame = sys._getframe(depth)
+    while frame is not None and frame.f_globals.get("__name__", "").startswith("core.llm"):
+        frame = frame.f_back
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    return UsageFor(feature=module.rsplit(".", 1)[-1] or "other", user_id=usage.user_id,
+                    course_id=usage.course_id, chat_session_id=usage.chat_session_id)
 
 
 def map_anthropic_error(exc: BaseException, *, bedrock: bool = False) -> DomainError:

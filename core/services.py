@@ -49,7 +49,7 @@ class Services:
         if tracing is not None:
             tracing.instrument_engine(db.engine)
         return cls(settings=settings, db=db, broker=Broker(db),
-                   llm=LLMGateway(settings, metrics=metrics, tracing=tracing),
+                   llm=LLMGateway(settings, metrics=metrics, tracing=tracing, db=db),
                    storage=LocalStorage(settings.data_dir / "files",
                                         public_url=settings.public_url),
                    metrics=metrics, tracing=tracing)

@@ -61,13 +61,14 @@ from models.learning import (
     ModuleProgress,
     QuizAttempt,
 )
+from models.llm_usage import LlmBudget, LlmBudgetHold, LlmUsage
 from models.organization import (
     Organization,
     OrganizationGuest,
     OrganizationMember,
     Subscription,
 )
-from models.prompts import PlatformSecret, Prompt, PromptDependency
+from models.prompts import PlatformSecret, Prompt, PromptDependency, PromptLabelEvent
 from models.reading import (
     Adaptation,
     Book,
@@ -150,6 +151,9 @@ __all__ = [
     "LessonBook",
     "LevelChange",
     "LeveledPage",
+    "LlmBudget",
+    "LlmBudgetHold",
+    "LlmUsage",
     "Module",
     "ModuleProgress",
     "Note",
@@ -162,6 +166,7 @@ __all__ = [
     "PlatformSecret",
     "Prompt",
     "PromptDependency",
+    "PromptLabelEvent",
     "PubSubMessage",
     "QuizAttempt",
     "QuizResult",

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    DateTime,
     ForeignKey,
     Identity,
     Integer,
@@ -14,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -60,6 +63,23 @@ class PromptDependency(Base):
     child_name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
     child_version: Mapped[int | None] = mapped_column(Integer)
     child_label: Mapped[str | None] = mapped_column(String(100))
+
+
+class PromptLabelEvent(Base):
+    """One move of a label: onto ``to_version`` from ``from_version`` (null when the label
+    was new to the name), or a removal (``to_version`` null)."""
+
+    __tablename__ = "prompt_label_events"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(always=False), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    label: Mapped[str] = mapped_column(String(100), nullable=False)
+    from_version: Mapped[int | None] = mapped_column(Integer)
+    to_version: Mapped[int | None] = mapped_column(Integer)
+    actor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), server_default=func.now(), nullable=False)
 
 
 class PlatformSecret(Timestamps, Base):

@@ -2,16 +2,22 @@
 and read-only sharing.
 
 A turn is prepared first (ownership, the key or AWS credentials when the model may be
-needed, the user's message stored with its activity) so every refusal is an
-ordinary error before anything streams; then it runs as a stream of events
-(``Chunk`` ... ``Done`` or ``Failed``), also published on the session's topic
-for subscribers on any instance. The assistant's message is stored before
-``Done``. A failure mid-stream ends with ``Failed``; nothing partial is stored
-or cached and the session stays usable.
+needed, the month's model budgets) so every refusal is an ordinary error before
+anything streams; the user's message is then stored with its activity while the
+answer starts, so that write never delays the model call. The turn runs as a
+stream of events (``Chunk`` ... ``Done`` or ``Failed``), also published on the
+session's topic for subscribers on any instance. The assistant's message is
+stored, after the user's, before ``Done``. A failure mid-stream ends with
+``Failed``; nothing partial is stored or cached and the session stays usable.
+
+The model sees the system prompt and the conversation with prompt-cache
+breakpoints (``cache_control``) after the system prompt and on the newest
+message, so each turn reads what came before it from the provider's cache.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import secrets
 import time
@@ -24,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import Context
 from core.errors import DomainError, Forbidden, NotFound, Upstream, Validation
 from core.llm import TIMED_OUT
+from core.llm_usage import Hold, UsageFor
 from loaders.chat import (
     ChatMessageByIdLoader,
     ChatMessagesBySessionIdLoader,
@@ -42,6 +49,8 @@ NOT_YOURS = "Not your chat session"
 SHARE_NOT_FOUND = "Shared session not found"
 MAX_MESSAGE_CHARS = 10_000
 MAX_TOKENS = 1024
+FEATURE = "tutor"
+EPHEMERAL = {"type": "ephemeral"}
 
 
 # ----------------------------------------------------------------- events
@@ -192,15 +201,32 @@ async def get_shared(ctx: Context, *, token: str) -> tuple[ChatSession, list[Cha
 
 @dataclass
 class Turn:
-    """A prepared turn: what the user sent and how it will be answered."""
+    """A prepared turn: what the user sent and how it will be answered.
+
+    ``stored`` is the write of the user's message and the session's state, which runs
+    while the answer starts (it does not hold up the model call); the answer is stored
+    after it.
+    """
 
     session_id: int
+    course_id: int
     model: str
     system: str
     history: list[dict]
     access: TutorAccess | None
     node_key: chat_cache.NodeKey | None = None
     hit: ChatCacheNode | None = None
+    hold: Hold | None = None
+    stored: asyncio.Future | None = None
+
+    @property
+    def usage(self) -> UsageFor:
+        return UsageFor(feature=FEATURE, course_id=self.course_id,
+                        chat_session_id=self.session_id)
+
+    async def user_message_stored(self) -> None:
+        if self.stored is not None:
+            await self.stored
 
 
 def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> list[dict]:
@@ -249,24 +275,44 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
             hit = await chat_cache.find(db, node_key)
         earlier = await _messages(db, session.id)
     access = None if hit else await tutor_access(ctx)
+    history = _history(earlier, message, cacheable=node_key is not None)
+    turn = Turn(session_id=session.id, course_id=item.course_id, model=model,
+                system=prompt.system, history=history, access=access, node_key=node_key,
+                hit=hit)
+    if hit is None:
+        # A call that would take a budget past its limit is refused here, before the
+        # answer starts; what it may spend is held until it is recorded.
+        turn.hold = await ctx.llm.admit(usage=turn.usage, system=_system(turn),
+                                        messages=_messages_for_model(turn),
+                                        max_tokens=MAX_TOKENS, model=model,
+                                        aws=access.aws if access else None)
+    turn.stored = asyncio.ensure_future(_store_user_message(
+        ctx, session, item, message, diverged=tracking and not kind.cacheable))
+    return turn
+
+
+async def _store_user_message(ctx: Context, session: ChatSession, item: ContentItem,
+                              message: str, *, diverged: bool) -> None:
     async with ctx.db.transaction() as db:
         db.add(ChatMessage(session_id=session.id, role="user", content=message))
         values = {"updated_at": func.now()}
-        if tracking and not kind.cacheable:
+        if diverged:
             values["cache_state"] = "DIVERGED"
         await db.execute(update(ChatSession).where(ChatSession.id == session.id)
                          .values(**values))
         await record_activity(db, session.user_id, "CHAT_MESSAGE", course_id=item.course_id,
                               content_item_id=item.id, summary=item.title)
-    history = _history(earlier, message, cacheable=node_key is not None)
-    return Turn(session_id=session.id, model=model, system=prompt.system, history=history,
-                access=access, node_key=node_key, hit=hit)
 
 
 async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
-                  node_id: int | None = None) -> int:
-    """Store the assistant's message (and the session's cache position); its id."""
+                  node_id: int | None = None, *, hit: bool = False) -> int:
+    """Store the assistant's message (and the session's cache position; for a cache hit,
+    the node's hit and the saved call) after the user's; its id."""
+    await turn.user_message_stored()
     async with ctx.db.transaction() as db:
+        if hit:
+            await chat_cache.record_hit(db, node_id)
+            await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
         message = ChatMessage(session_id=turn.session_id, role="assistant", content=text,
                               meta=meta)
         db.add(message)
@@ -282,17 +328,31 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
 async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:
     for text in node.chunks:
         yield Chunk(text)
-    async with ctx.db.transaction() as db:
-        await chat_cache.record_hit(db, node.id)
     message_id = await _answer(ctx, turn, node.full_text,
-                               {"source": "cache", "cache_node_id": node.id}, node.id)
+                               {"source": "cache", "cache_node_id": node.id}, node.id, hit=True)
     yield Done(message_id)
 
 
+def _system(turn: Turn) -> list[dict]:
+    """The system prompt (with the course content it renders) as one block ending in a
+    cache breakpoint: every turn on this content item reads it from the provider's cache."""
+    return [{"type": "text", "text": turn.system, "cache_control": EPHEMERAL}]
+
+
+def _messages_for_model(turn: Turn) -> list[dict]:
+    """The conversation with a cache breakpoint on its last message, so the next turn
+    reads everything before its own message from the provider's cache."""
+    *earlier, last = turn.history
+    return [*earlier, {"role": last["role"], "content": [
+        {"type": "text", "text": last["content"], "cache_control": EPHEMERAL}]}]
+
+
 def _stream(ctx: Context, turn: Turn) -> AsyncIterator[str]:
+    hold, turn.hold = turn.hold, None
     return ctx.llm.stream_text(api_key=turn.access.api_key, aws=turn.access.aws,
-                               system=turn.system, messages=turn.history,
-                               max_tokens=MAX_TOKENS, model=turn.model)
+                               system=_system(turn), messages=_messages_for_model(turn),
+                               max_tokens=MAX_TOKENS, model=turn.model, usage=turn.usage,
+                               hold=hold)
 
 
 async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
@@ -313,6 +373,14 @@ async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
             yield event
     except DomainError as error:
         yield Failed(status=error.status, detail=error.message)
+    finally:
+        if turn.hold is not None:
+            # Answered without a call of its own (another request's answer was replayed).
+            await ctx.llm.release(turn.hold)
+            turn.hold = None
+        if turn.stored is not None and not turn.stored.done():
+            # A failed or abandoned answer: the user's message is still stored.
+            await asyncio.wait([turn.stored])
 
 
 async def _run_cacheable(ctx: Context, turn: Turn,

@@ -24,7 +24,7 @@ from core.db import xact_lock
 from core.errors import Conflict, NotFound, Validation
 from models.prompts import PROMPT_TYPES, Prompt, PromptDependency
 from models.user import User
-from resolvers import prompt_resolution
+from resolvers import prompt_labels, prompt_resolution
 from resolvers.prompt_resolution import DEFAULT_LABEL, Reference, Resolution
 
 LATEST = "latest"
@@ -164,6 +164,7 @@ async def create(ctx: Context, *, name: str, prompt: str, type: str = "text",
         if tags is None:
             tags = list(current.tags) if current else []
         tags = _check_tags(tags)
+        before = await prompt_labels.holders(session, name)
         await _take_labels(session, name, [*labels, LATEST])
         if current is not None:
             await session.execute(update(Prompt).where(Prompt.name == name).values(tags=tags))
@@ -175,6 +176,7 @@ async def create(ctx: Context, *, name: str, prompt: str, type: str = "text",
         session.add_all(PromptDependency(parent_id=row.id, child_name=r.child_name,
                                          child_version=r.child_version,
                                          child_label=r.child_label) for r in refs)
+        await prompt_labels.record_changes(session, name, before, actor=ctx.viewer.user_id)
         await session.flush()
         await session.refresh(row)
         return await _view(session, row)
@@ -274,8 +276,10 @@ async def set_labels(ctx: Context, *, name: str, version: int, labels: list[str]
             raise Conflict(f"Label {', '.join(repr(x) for x in removed)} of prompt '{name}' "
                            "cannot be removed: other prompts depend on it ("
                            + ", ".join(f"'{d}'" for d in dependents) + ")")
+        before = await prompt_labels.holders(session, name)
         await _take_labels(session, name, wanted, keep_id=row.id)
         row.labels = [*wanted, *([LATEST] if LATEST in row.labels else [])]
+        await prompt_labels.record_changes(session, name, before, actor=ctx.viewer.user_id)
         await session.flush()
         await session.refresh(row)
         return await _view(session, row)
@@ -323,7 +327,9 @@ async def delete_all(ctx: Context, *, name: str) -> None:
         dependents = await _dependents(session, name)
         if dependents:
             raise _blocked(f"Prompt '{name}'", dependents)
+        before = await prompt_labels.holders(session, name)
         await session.execute(delete(Prompt).where(Prompt.name == name))
+        await prompt_labels.record_changes(session, name, before, actor=ctx.viewer.user_id)
 
 
 async def delete_version(ctx: Context, *, name: str, version: int) -> None:
@@ -346,10 +352,37 @@ async def delete_version(ctx: Context, *, name: str, version: int) -> None:
                       if remaining else await _dependents(session, name))
         if dependents:
             raise _blocked(f"Prompt '{name}' version {version}", dependents)
+        before = await prompt_labels.holders(session, name)
         await session.delete(row)
         await session.flush()
         if LATEST in row.labels and remaining:
             remaining[0].labels = [*remaining[0].labels, LATEST]
+        await prompt_labels.record_changes(session, name, before, actor=ctx.viewer.user_id)
+
+
+async def remove_label(ctx: Context, *, name: str, label: str) -> int:
+    """Take ``label`` off the name (``latest`` cannot be removed; a protected label needs
+    PLATFORM_ADMIN; a label other prompts depend on is 409); the version it was on."""
+    _require_reader(ctx)
+    if label == LATEST:
+        raise Validation("The 'latest' label is managed automatically and cannot be removed")
+    _check_protected(ctx, {label})
+    async with ctx.db.transaction() as session:
+        await _lock(session, name)
+        before = await prompt_labels.holders(session, name)
+        if label not in before:
+            if not (await session.execute(select(func.count()).where(
+                    Prompt.name == name))).scalar_one():
+                raise NotFound(f"Prompt not found: '{name}'")
+            raise NotFound(f"Label '{label}' not found on prompt '{name}'")
+        dependents = await _dependents(session, name, labels=[label])
+        if dependents:
+            raise Conflict(f"Label '{label}' of prompt '{name}' cannot be removed: other "
+                           "prompts depend on it (" + ", ".join(f"'{d}'" for d in dependents)
+                           + ")")
+        await _take_labels(session, name, [label])
+        await prompt_labels.record_changes(session, name, before, actor=ctx.viewer.user_id)
+    return before[label]
 
 
 async def get_labels(ctx: Context) -> list[str]:

@@ -38,6 +38,7 @@ from schema.input_bounds import FILE_UPLOAD, InputBounds
 from schema.knowledge import KnowledgeQuery
 from schema.learning import LearningMutation, LearningQuery
 from schema.limits import LimitedValidation, limit_extensions
+from schema.llm_usage import LlmUsageMutation, LlmUsageQuery
 from schema.node import NodeQuery
 from schema.operation_metrics import OperationMetrics
 from schema.operation_tracing import OperationTracing
@@ -45,6 +46,7 @@ from schema.organization import OrganizationMutation, OrganizationQuery
 from schema.performance import PerformanceMutation
 from schema.permissions import CountKeyRequestsOnce
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
+from schema.prompt_labels import PromptLabelMutation, PromptLabelQuery
 from schema.prompts import PromptMutation, PromptQuery
 from schema.rate_limit import RateLimitQuery
 from schema.reading import ReadingMutation, ReadingQuery
@@ -64,7 +66,7 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
            CodelabAiQuery,
            CurriculumQuery, GhlQuery, BillingQuery, RosterQuery,
-           TeacherNotificationQuery, AccountQuery)
+           TeacherNotificationQuery, AccountQuery, LlmUsageQuery, PromptLabelQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
@@ -75,7 +77,8 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
-             RosterMutation, TeacherNotificationMutation, AccountMutation)
+             RosterMutation, TeacherNotificationMutation, AccountMutation,
+             LlmUsageMutation, PromptLabelMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription)
 

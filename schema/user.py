@@ -22,6 +22,7 @@ from models.course import GRADES, LEARNING_GOALS, STUDY_LEVELS
 from models.user import User as UserModel
 from resolvers import activity as activity_resolvers
 from resolvers import auth as auth_resolvers
+from resolvers import llm_usage
 from resolvers import profile as profile_resolvers
 from resolvers import user as user_resolvers
 from schema.learning import (
@@ -30,6 +31,7 @@ from schema.learning import (
     global_id,
     module_progress_connection,
 )
+from schema.llm_usage import LlmUsageGroup, LlmUsageRow
 from schema.pages import connection
 
 LearningGoal = strawberry.enum(Enum("LearningGoal", {v: v for v in LEARNING_GOALS}),
@@ -216,6 +218,21 @@ class Viewer:
         if self._user is None:
             return False
         return await auth_resolvers.has_anthropic_key(info.context, user_id=self._user.id)
+
+    @strawberry.field(description="The viewer's own model calls, tokens and cost per group "
+                                  "over a window of UTC days.")
+    async def llm_usage(
+        self, info: Info,
+        group_by: Annotated[list[LlmUsageGroup] | None, strawberry.argument(
+            description="Group by these (none: one row for everything).")] = None,
+        date_from: Annotated[date | None, strawberry.argument(
+            name="from", description="First UTC day, inclusive.")] = None,
+        date_to: Annotated[date | None, strawberry.argument(
+            name="to", description="Last UTC day, inclusive.")] = None,
+    ) -> list[LlmUsageRow]:
+        rows = await llm_usage.get_mine(info.context, group_by=[g.value for g in group_by or []],
+                                        date_from=date_from, date_to=date_to)
+        return [LlmUsageRow.from_row(r) for r in rows]
 
 
 def viewer_from_context(info: Info) -> Viewer:

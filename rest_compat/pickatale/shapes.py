@@ -29,7 +29,8 @@ _BY_STATUS = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404:
               405: "method_not_allowed", 409: "conflict", 410: "gone", 413: "payload_too_large",
               422: "validation_failed", 423: "locked", 429: "rate_limited"}
 _CODES = {"BAD_USER_INPUT": "validation_failed", "UPSTREAM_ERROR": "upstream_unavailable",
-          "ALREADY_SUBSCRIBED": "already_subscribed", "INVALID_SIGNATURE": "invalid_signature"}
+          "ALREADY_SUBSCRIBED": "already_subscribed", "INVALID_SIGNATURE": "invalid_signature",
+          "BUDGET_EXCEEDED": "budget_exceeded"}
 # A resolver's Validation is a well-formed request with values the rules refuse.
 _STATUS = {"BAD_USER_INPUT": 422}
 _MISSING = {"missing", "json_invalid", "model_type", "model_attributes_type", "dict_type"}

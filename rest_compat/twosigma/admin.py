@@ -21,6 +21,16 @@ reference is silent (what its FastAPI backend does):
   object keyed by status (ACTIVE, COMPLETED, DROPPED, WITHDRAWN, PENDING);
   ``per_course`` items are ``{course_id, title, enrollments, completed,
   drop_offs, avg_progress_percent}``.
+- ``/admin/analytics/llm-usage`` (learngraph's own; model usage and cost, see
+  ``resolvers/llm_usage.py``) is open to organization admins too, for their own
+  organization. ``group_by`` is a comma-separated list of ``day``, ``user``,
+  ``course``, ``organization``, ``feature``, ``model`` (any case; none: one row
+  for everything); an unknown one is 400 ``{"detail": "Unknown group ..."}``.
+  The body is ``{"group_by", "date_from", "date_to", "rows": [...]}``, each row
+  ``{day, user_id, course_id, organization_id, feature, model, calls,
+  failed_calls, saved_calls, input_tokens, output_tokens, cache_write_tokens,
+  cache_read_tokens, total_tokens, cost}`` (keys not grouped by are null; cost in
+  USD as a number).
 - ``/admin/analytics/cache`` and the AWS credential endpoints are not served
   by this module.
 """
@@ -31,9 +41,10 @@ from dataclasses import asdict
 from datetime import date
 from typing import Any
 
+from pydantic import Field
 from starlette.responses import Response
 
-from resolvers import analytics
+from resolvers import analytics, llm_usage
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.twosigma.shapes import Body
 
@@ -45,6 +56,10 @@ class DateWindow(Body):
 
 class CourseWindow(DateWindow):
     course_id: int | None = None
+
+
+class UsageWindow(DateWindow):
+    group_by: str | None = Field(default=None, max_length=200)
 
 
 def _dates(value: Any) -> Any:
@@ -95,6 +110,22 @@ async def community(req: FaceRequest) -> Response:
     return JSONResponse(asdict(result))
 
 
+async def llm_usage_report(req: FaceRequest) -> Response:
+    params: UsageWindow = req.params
+    groups = [g.strip().upper() for g in (params.group_by or "").split(",") if g.strip()]
+    rows = await llm_usage.get_report(req.ctx, group_by=groups, date_from=params.date_from,
+                                      date_to=params.date_to)
+    return JSONResponse({
+        "group_by": [g for g in llm_usage.GROUPS if g in groups],
+        "date_from": iso(params.date_from) if params.date_from else None,
+        "date_to": iso(params.date_to) if params.date_to else None,
+        "rows": [{**_dates({k: v for k, v in asdict(row).items() if k != "cost"}),
+                  "user_id": str(row.user_id) if row.user_id else None,
+                  "organization_id": str(row.organization_id) if row.organization_id else None,
+                  "total_tokens": row.total_tokens, "cost": float(row.cost)}
+                 for row in rows]})
+
+
 def _route(path: str, handler, query: type[Body], summary: str) -> Route:
     return Route("GET", "/admin/analytics/" + path, handler, auth=True, query=query,
                  summary=summary, tag="admin")
@@ -111,4 +142,7 @@ ROUTES: list[Route] = [
            "Quiz attempts, pass rate and scores; lab submissions and scores"),
     _route("community", community, DateWindow,
            "Notes, flashcards, discussions and course ratings"),
+    _route("llm-usage", llm_usage_report, UsageWindow,
+           "Model calls, tokens and cost, grouped by day, user, course, organization, "
+           "feature or model"),
 ]

@@ -46,6 +46,15 @@ Choices where the reference is silent (what its FastAPI backend does):
   be deleted: other prompts depend on it ('Y')"}`` while another prompt
   references it; deleting a version is 409 while another prompt pins that
   version or one of its labels (any reference, when it is the last version).
+- ``DELETE /prompts/{name}/labels/{label}`` (learngraph's own) takes a label off
+  the name: 204; ``latest`` is 400; ``production`` needs PLATFORM_ADMIN (403); a
+  label other prompts depend on is 409 as above; an unknown name or label is 404.
+- ``GET /prompts/{name}/label-history`` (learngraph's own) lists every move of
+  the name's labels newest first, ``{"history": [{label, from_version,
+  to_version, changed_by, changed_at}], "total"}`` (``from_version`` null: new
+  to the name; ``to_version`` null: removed; ``changed_by`` as ``created_by``),
+  paged like ``/versions``, optionally of one ``label``; a name without any is
+  404.
 - Preview: ``{{variable}}`` placeholders without a value are left as written;
   ``variables_used`` lists the variables substituted, in order of first use.
 """
@@ -58,7 +67,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from core.input_bounds import LONG_TEXT_LENGTH
-from resolvers import prompts
+from resolvers import prompt_labels, prompts
 from resolvers.prompt_resolution import render_reference
 from resolvers.prompts import PromptView
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
@@ -106,6 +115,14 @@ class GetQuery(Body):
 
 class NamePath(Body):
     prompt_name: str
+
+
+class LabelPath(NamePath):
+    label: str = Field(max_length=100)
+
+
+class HistoryQuery(PageQuery):
+    label: str | None = Field(default=None, max_length=100)
 
 
 class VersionPath(NamePath):
@@ -187,6 +204,24 @@ async def delete_version(req: FaceRequest) -> Response:
     return no_content()
 
 
+async def remove_label(req: FaceRequest) -> Response:
+    await prompts.remove_label(req.ctx, name=req.path["prompt_name"], label=req.path["label"])
+    return no_content()
+
+
+async def label_history(req: FaceRequest) -> Response:
+    params: HistoryQuery = req.params
+    page = await prompt_labels.get_history(req.ctx, name=req.path["prompt_name"],
+                                           label=params.label,
+                                           offset=(params.page - 1) * params.page_size,
+                                           limit=params.page_size)
+    return JSONResponse({"history": [
+        {"label": e.event.label, "from_version": e.event.from_version,
+         "to_version": e.event.to_version,
+         "changed_by": str(e.actor_number) if e.actor_number is not None else None,
+         "changed_at": iso(e.event.created_at)} for e in page.events], "total": page.total})
+
+
 async def labels(req: FaceRequest) -> Response:
     return JSONResponse(await prompts.get_labels(req.ctx))
 
@@ -243,4 +278,10 @@ ROUTES: list[Route] = [
     Route("DELETE", "/prompts/{prompt_name}/versions/{version}", delete_version, auth=True,
           path_params=VersionPath, summary="Delete one version (platform admin)",
           tag="prompts"),
+    Route("DELETE", "/prompts/{prompt_name}/labels/{label}", remove_label, auth=True,
+          path_params=LabelPath, summary="Take a label off a prompt (production: platform "
+          "admin)", tag="prompts"),
+    Route("GET", "/prompts/{prompt_name}/label-history", label_history, auth=True,
+          path_params=NamePath, query=HistoryQuery,
+          summary="Every move and removal of a prompt's labels, newest first", tag="prompts"),
 ]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import hashlib
 import json
 import re
 import secrets
@@ -141,6 +142,40 @@ class RecordedRequest:
     def is_bedrock(self) -> bool:
         return self.path.startswith(BEDROCK_PREFIX)
 
+    @property
+    def system_text(self) -> str | None:
+        """The system prompt as text, whether sent as a string or as text blocks."""
+        system = self.json.get("system")
+        if isinstance(system, list):
+            return "".join(block.get("text", "") for block in system)
+        return system
+
+    @property
+    def plain_messages(self) -> list[dict[str, Any]]:
+        """The messages with text-only block lists turned back into strings, so a prompt
+        sent with cache breakpoints compares equal to the plain conversation."""
+        plain = []
+        for message in self.json.get("messages", []):
+            content = message.get("content")
+            if isinstance(content, list) and all(b.get("type") == "text" for b in content):
+                content = "".join(b["text"] for b in content)
+            plain.append({**message, "content": content})
+        return plain
+
+    @property
+    def breakpoints(self) -> list[str]:
+        """Where the request put ``cache_control`` breakpoints: ``system`` or
+        ``message N`` (the index of the message)."""
+        found = []
+        system = self.json.get("system")
+        if isinstance(system, list) and any("cache_control" in b for b in system):
+            found.append("system")
+        for index, message in enumerate(self.json.get("messages", [])):
+            content = message.get("content")
+            if isinstance(content, list) and any("cache_control" in b for b in content):
+                found.append(f"message {index}")
+        return found
+
 
 @dataclass
 class Reply:
@@ -161,6 +196,8 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay_before_headers: float = 0.0
     path: str | None = None
+    # The usage the answer reports, instead of the simulated one (see ``PromptCache``).
+    usage: dict[str, int] | None = None
 
     def applies_to(self, path: str, body: Any = None) -> bool:
         if self.path is not None:
@@ -192,6 +229,9 @@ class FakeAnthropic:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping: asyncio.Event | None = None
         self.port: int | None = None
+        self.prompt_cache = PromptCache()
+        # The usage each answer reported, in order.
+        self.usages: list[dict[str, Any]] = []
         self.app = Starlette(routes=[
             Route(MESSAGES_PATH, self._messages, methods=["POST"]),
             Route(COUNT_TOKENS_PATH, self._count_tokens, methods=["POST"]),
@@ -269,21 +309,25 @@ class FakeAnthropic:
 
     def reply_text(self, text: str, *, chunks: list[str] | None = None,
                    delay_per_chunk: float = 0.0, stop_reason: str = "end_turn",
-                   delay_before_headers: float = 0.0) -> Reply:
+                   delay_before_headers: float = 0.0,
+                   usage: dict[str, int] | None = None) -> Reply:
         """Answer the next message request with ``text``.
 
         Streamed, each of ``chunks`` (default: :func:`word_chunks` of ``text``) is one
-        ``text_delta`` event, ``delay_per_chunk`` seconds apart.
+        ``text_delta`` event, ``delay_per_chunk`` seconds apart. ``usage`` (any of
+        ``input_tokens``, ``output_tokens``, ``cache_creation_input_tokens``,
+        ``cache_read_input_tokens``) replaces the simulated figures it names.
         """
         if chunks is not None and "".join(chunks) != text:
             raise ValueError("chunks must join to text")
         return self._enqueue(Reply(kind="text", text=text, chunks=chunks,
                                    delay_per_chunk=delay_per_chunk, stop_reason=stop_reason,
-                                   delay_before_headers=delay_before_headers))
+                                   delay_before_headers=delay_before_headers, usage=usage))
 
     def reply_tool_use(self, name: str, input_dict: dict[str, Any], *,
                        tool_id: str | None = None, chunks: list[str] | None = None,
-                       delay_before_headers: float = 0.0) -> Reply:
+                       delay_before_headers: float = 0.0,
+                       usage: dict[str, int] | None = None) -> Reply:
         """Answer the next message request that offers tool ``name`` with one ``tool_use``
         block calling it (requests without that tool pass this reply by).
 
@@ -296,7 +340,7 @@ class FakeAnthropic:
         return self._enqueue(Reply(kind="tool_use", tool_name=name, tool_input=dict(input_dict),
                                    tool_id=tool_id or "toolu_" + secrets.token_hex(12),
                                    chunks=chunks, stop_reason="tool_use",
-                                   delay_before_headers=delay_before_headers))
+                                   delay_before_headers=delay_before_headers, usage=usage))
 
     def reply_error(self, status: int, *, error_type: str | None = None,
                     message: str | None = None, retry_after: float | int | None = None,
@@ -333,6 +377,8 @@ class FakeAnthropic:
         with self._lock:
             self._replies.clear()
             self.requests.clear()
+            self.usages.clear()
+        self.prompt_cache.clear()
 
     def pending(self) -> int:
         """How many scripted replies are still queued."""
@@ -449,7 +495,7 @@ class FakeAnthropic:
         if body.get("stream"):
             return StreamingResponse(self._sse(reply, body), media_type="text/event-stream",
                                      headers={**self._headers(), "cache-control": "no-cache"})
-        return JSONResponse(_message(reply, body), headers=self._headers())
+        return JSONResponse(self._message(reply, body), headers=self._headers())
 
     async def _count_tokens(self, request: Request) -> Response:
         body, failure = await self._receive(request)
@@ -480,6 +526,15 @@ class FakeAnthropic:
         return JSONResponse({"data": MODELS, "has_more": False, "first_id": MODELS[0]["id"],
                              "last_id": MODELS[-1]["id"]}, headers=self._headers())
 
+    def _message(self, reply: Reply, body: dict[str, Any]) -> dict[str, Any]:
+        message = _message(reply, body)
+        message["usage"].update(self.prompt_cache.usage(body))
+        if reply.usage:
+            message["usage"].update(reply.usage)
+        with self._lock:
+            self.usages.append(dict(message["usage"]))
+        return message
+
     async def _sse(self, reply: Reply, body: dict[str, Any]) -> AsyncIterator[bytes]:
         async for name, data in self._events(reply, body):
             yield _event(name, data)
@@ -487,7 +542,7 @@ class FakeAnthropic:
     async def _events(self, reply: Reply,
                       body: dict[str, Any]) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The streamed message as (event name, data) pairs, paced as scripted."""
-        message = _message(reply, body)
+        message = self._message(reply, body)
         usage = message["usage"]
         start = {**message, "content": [], "stop_reason": None, "stop_sequence": None,
                  "usage": {**usage, "output_tokens": 1}}
@@ -552,7 +607,7 @@ class FakeAnthropic:
             return StreamingResponse(self._frames(reply, body),
                                      media_type="application/vnd.amazon.eventstream",
                                      headers=_bedrock_headers())
-        return JSONResponse(_message(reply, body), headers=_bedrock_headers())
+        return JSONResponse(self._message(reply, body), headers=_bedrock_headers())
 
     async def _frames(self, reply: Reply, body: dict[str, Any]) -> AsyncIterator[bytes]:
         async for name, data in self._events(reply, body):
@@ -633,6 +688,79 @@ def _slices(text: str, parts: int = 4) -> list[str]:
 
 def _event(name: str, data: dict[str, Any]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+
+
+def _blocks(body: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The prompt in the order the API caches it (tools, system, messages): each block's
+    JSON without its ``cache_control``, and whether it carries one (a breakpoint)."""
+    def plain(block: Any) -> tuple[str, bool]:
+        if isinstance(block, dict):
+            marked = "cache_control" in block
+            block = {k: v for k, v in block.items() if k != "cache_control"}
+            return json.dumps(block, sort_keys=True, ensure_ascii=False), marked
+        return json.dumps(block, ensure_ascii=False), False
+
+    blocks = [plain(tool) for tool in body.get("tools") or []]
+    system = body.get("system")
+    if isinstance(system, list):
+        blocks += [plain(block) for block in system]
+    elif system:
+        blocks.append(plain(system))
+    for message in body.get("messages") or []:
+        if not isinstance(message, dict):
+            blocks.append(plain(message))
+            continue
+        content = message.get("content")
+        # A string is one text block, as the API reads it.
+        if isinstance(content, str):
+            content = [{"type": "text", "text": content}]
+        blocks += [plain({"role": message.get("role"), **b}) if isinstance(b, dict) else plain(b)
+                   for b in content or []]
+    return blocks
+
+
+class PromptCache:
+    """Prompt caching as the API does it, in miniature: a prefix of the prompt that ends
+    at a ``cache_control`` breakpoint is written to the cache (``cache_creation_input_tokens``)
+    and read back by later requests that share it (``cache_read_input_tokens``) for
+    ``ttl`` seconds; the longest cached prefix wins, breakpoint or not (the API looks back
+    from each breakpoint). A block counts ``len(its JSON) // 4`` tokens (at least 1).
+
+    Requests without any breakpoint are counted as before: their input is
+    ``len(JSON of messages) // 4 + len(JSON of system) // 4``, no cache figures.
+    """
+
+    def __init__(self, ttl: float = 300.0) -> None:
+        self.ttl = ttl
+        self._entries: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+    def usage(self, body: dict[str, Any]) -> dict[str, int]:
+        blocks = _blocks(body)
+        if not any(marked for _, marked in blocks):
+            return {}
+        now = time.monotonic()
+        digest = hashlib.sha256(str(body.get("model")).encode())
+        prefixes, totals, total = [], [], 0
+        for text, _ in blocks:
+            digest.update(text.encode())
+            prefixes.append(digest.copy().hexdigest())
+            total += max(1, len(text) // 4)
+            totals.append(total)
+        last_mark = max(i for i, (_, marked) in enumerate(blocks) if marked)
+        with self._lock:
+            read = next((totals[i] for i in range(last_mark, -1, -1)
+                         if self._entries.get(prefixes[i], 0) > now), 0)
+            for i, (_, marked) in enumerate(blocks):
+                if marked:
+                    self._entries[prefixes[i]] = now + self.ttl
+        written = max(0, totals[last_mark] - read)
+        return {"input_tokens": total - read - written, "cache_creation_input_tokens": written,
+                "cache_read_input_tokens": read}
 
 
 def _message(reply: Reply, body: dict[str, Any]) -> dict[str, Any]:

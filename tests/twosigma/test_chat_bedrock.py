@@ -92,8 +92,8 @@ async def test_turns_stream_through_bedrock_and_fill_the_shared_cache(
     assert request.headers["x-amz-security-token"] == "session-token-1"
     assert "model" not in request.body and "stream" not in request.body
     assert request.body["anthropic_version"]
-    assert request.body["messages"] == [{"role": "user", "content": "Start."}]
-    assert "Recursion" in request.body["system"]
+    assert request.plain_messages == [{"role": "user", "content": "Start."}]
+    assert "Recursion" in request.system_text
     assert await messages(services, first["id"]) == [
         ("user", "Start.", {}),
         ("assistant", "Hello from Bedrock!", {"source": "llm", "cache_lookup": "miss"})]
@@ -163,7 +163,7 @@ async def test_throttling_and_a_failure_mid_stream(bedrock, services, fake_anthr
     _, events = await greet(http, ada, session["id"])
 
     assert "".join(chunks_of(events)) == "Back again."
-    assert fake_anthropic.last_request.body["messages"] == [
+    assert fake_anthropic.last_request.plain_messages == [
         {"role": "user", "content": "Start."}]
     assert [m[:2] for m in await messages(services, session["id"])] == [
         ("user", "Start."), ("user", "Start."), ("user", "Start."),

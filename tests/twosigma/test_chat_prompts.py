@@ -36,7 +36,7 @@ async def test_the_production_prompt_of_the_content_type_is_used_and_keys_the_ca
 
     fake_anthropic.reply_text("Hi! What is a base case?")
     await greet(client, ada, (await open_session(client, ada, item))["id"])
-    system = fake_anthropic.last_request.body["system"]
+    system = fake_anthropic.last_request.system_text
     assert system == f"You tutor Recursion at beginner level.\n{PROTOCOL}"
 
     calls = len(fake_anthropic.recorded())
@@ -48,7 +48,7 @@ async def test_the_production_prompt_of_the_content_type_is_used_and_keys_the_ca
     fake_anthropic.reply_text("Hello again.")
     _, events = await greet(client, cy, (await open_session(client, cy, item))["id"])
     assert "".join(chunks_of(events)) == "Hello again."
-    assert fake_anthropic.last_request.body["system"].endswith("Be brief.")
+    assert fake_anthropic.last_request.system_text.endswith("Be brief.")
     async with services.db.session() as db:
         keys = sorted((await db.execute(select(ChatCacheNode.prompt_key))).scalars())
     assert [k.rsplit(":", 1)[0] for k in keys] == sorted(
@@ -60,7 +60,7 @@ async def test_the_production_prompt_of_the_content_type_is_used_and_keys_the_ca
     fake_anthropic.reply_text("Hello, with the new protocol.")
     _, events = await greet(client, dee, (await open_session(client, dee, item))["id"])
     assert "".join(chunks_of(events)) == "Hello, with the new protocol."
-    assert fake_anthropic.last_request.body["system"].endswith(
+    assert fake_anthropic.last_request.system_text.endswith(
         "Always end with two questions.\nBe brief.")
 
 
@@ -73,7 +73,7 @@ async def test_without_a_production_version_the_built_in_prompt_is_used(
     ada = await learner(services)
     fake_anthropic.reply_text("Hi!")
     await greet(client, ada, (await open_session(client, ada, item))["id"])
-    assert 'study "Recursion"' in fake_anthropic.last_request.body["system"]
+    assert 'study "Recursion"' in fake_anthropic.last_request.system_text
     async with services.db.session() as db:
         assert list((await db.execute(select(ChatCacheNode.prompt_key))).scalars()) == [
             "default:v1"]

@@ -147,9 +147,9 @@ async def test_message_streams_in_the_documented_format(client, services, fake_a
         ("CHAT_MESSAGE", item.id, item.course_id)]
     request = fake_anthropic.last_request
     assert request.api_key == USER_KEY
-    assert "Recursion" in request.body["system"] and "beginner" in request.body["system"]
-    assert "Socratic" in request.body["system"]
-    assert request.body["messages"] == [{"role": "user", "content": "Explain recursion"}]
+    assert "Recursion" in request.system_text and "beginner" in request.system_text
+    assert "Socratic" in request.system_text
+    assert request.plain_messages == [{"role": "user", "content": "Explain recursion"}]
     assert request.body["stream"] is True
 
 
@@ -163,11 +163,11 @@ async def test_history_and_per_course_model_reach_the_llm(client, services, fake
 
     await send(client, ada, session["id"], "Why?")
 
-    body = fake_anthropic.last_request.body
-    assert body["model"] == "claude-haiku-4-5"
-    assert body["messages"] == [{"role": "user", "content": "Start."},
-                                {"role": "assistant", "content": "Welcome!"},
-                                {"role": "user", "content": "Why?"}]
+    request = fake_anthropic.last_request
+    assert request.body["model"] == "claude-haiku-4-5"
+    assert request.plain_messages == [{"role": "user", "content": "Start."},
+                                      {"role": "assistant", "content": "Welcome!"},
+                                      {"role": "user", "content": "Why?"}]
 
 
 async def test_mcq_answer_may_be_sent_as_an_object(client, services, fake_anthropic):
@@ -178,7 +178,7 @@ async def test_mcq_answer_may_be_sent_as_an_object(client, services, fake_anthro
     _, events = await send(client, ada, session["id"], {"questionId": 1, "answer": "A"})
 
     assert chunks_of(events) == ["Correct!"]
-    sent = fake_anthropic.last_request.body["messages"][-1]["content"]
+    sent = fake_anthropic.last_request.plain_messages[-1]["content"]
     assert json.loads(sent) == {"questionId": 1, "answer": "A"}
 
 
@@ -236,7 +236,7 @@ async def test_failure_mid_stream_ends_with_an_error_and_the_session_goes_on(
 
     assert "".join(chunks_of(events)) == "Hello again!"
     # The unanswered "Start." is left out: the cached answer is the greeting's own.
-    assert fake_anthropic.last_request.body["messages"] == [
+    assert fake_anthropic.last_request.plain_messages == [
         {"role": "user", "content": "Start."}]
     fresh = await client.get(f"{API}/chat/sessions/{session['id']}", headers=ada.headers)
     assert fresh.json()["cache_node_id"] is not None
@@ -255,7 +255,7 @@ async def test_after_a_failure_free_text_keeps_the_unanswered_message_and_mcq_dr
     fake_anthropic.reply_text("Right.")
     await send(client, ada, session["id"], mcq)
 
-    assert fake_anthropic.last_request.body["messages"] == [
+    assert fake_anthropic.last_request.plain_messages == [
         {"role": "user", "content": "Start."},
         {"role": "assistant", "content": "Welcome! Q1: A or B?"},
         {"role": "user", "content": mcq}]
@@ -265,6 +265,6 @@ async def test_after_a_failure_free_text_keeps_the_unanswered_message_and_mcq_dr
     fake_anthropic.reply_text("Because.")
     await send(client, ada, session["id"], "Please explain.")
 
-    assert fake_anthropic.last_request.body["messages"][-2:] == [
+    assert fake_anthropic.last_request.plain_messages[-2:] == [
         {"role": "assistant", "content": "Right."},
         {"role": "user", "content": "Why is A right?\n\nPlease explain."}]

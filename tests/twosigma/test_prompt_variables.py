@@ -52,5 +52,5 @@ async def test_the_tutor_prompt_drops_unknown_variables(client, services, fake_a
     ada = await learner(services)
     fake_anthropic.reply_text("Hi!")
     await greet(client, ada, (await open_session(client, ada, item))["id"])
-    assert fake_anthropic.last_request.body["system"] == (
+    assert fake_anthropic.last_request.system_text == (
         "Tutor Recursion (20 min).\nlang: python\nminutes: 20")
