@@ -43,6 +43,7 @@ from schema.node import NodeQuery
 from schema.operation_metrics import OperationMetrics
 from schema.operation_tracing import OperationTracing
 from schema.organization import OrganizationMutation, OrganizationQuery
+from schema.parent_claims import ParentClaimMutation, ParentClaimQuery
 from schema.performance import PerformanceMutation
 from schema.permissions import CountKeyRequestsOnce
 from schema.platform_llm import PlatformLlmMutation, PlatformLlmQuery
@@ -66,7 +67,8 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
            CodelabAiQuery,
            CurriculumQuery, GhlQuery, BillingQuery, RosterQuery,
-           TeacherNotificationQuery, AccountQuery, LlmUsageQuery, PromptLabelQuery)
+           TeacherNotificationQuery, AccountQuery, LlmUsageQuery, PromptLabelQuery,
+           ParentClaimQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
              CommunityMutation, FeedbackMutation, AnalyticsMutation, AssessmentMutation,
              PromptMutation, PlatformLlmMutation, ChatMutation, OrganizationMutation,
@@ -78,7 +80,8 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
              RosterMutation, TeacherNotificationMutation, AccountMutation,
-             LlmUsageMutation, PromptLabelMutation)
+             LlmUsageMutation, PromptLabelMutation,
+             ParentClaimMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
                  GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription)
 

@@ -36,6 +36,7 @@ from rest_compat.pickatale import (
     learner_bot,
     notifications,
     orchestrator,
+    parent_claims,
     reader,
     teachers,
     telemetry,
@@ -109,7 +110,8 @@ BILLING = Face(
 
 TEACHER_PORTAL = Face(
     name="pickatale-teacher-portal", family="pickatale", title="Pickatale teacher portal",
-    base="/api/v1", port=3116, routes=[*teachers.ROUTES, *notifications.ROUTES],
+    base="/api/v1", port=3116, routes=[*teachers.ROUTES, *notifications.ROUTES,
+                                        *parent_claims.ROUTES],
     render_error=render_error,
     render_validation=render_validation, internal_error=render_internal,
     unauthenticated_message="Not authenticated", session_cookie=SESSION_COOKIE,

@@ -20,12 +20,7 @@ from rest_compat import FACES
 
 ENDPOINTS = Path(__file__).resolve().parents[2] / "docs" / "legacy-endpoints.tsv"
 
-NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {
-    "pickatale": {
-        # The teacher portal's parent claims (their own issue).
-        ("POST", "/api/v1/parent-claims/{}/approve"),
-    },
-}
+NOT_YET_SERVED: dict[str, set[tuple[str, str]]] = {}
 FACES_NOT_YET_SERVED: set[str] = set()
 
 # How a face answers a request without credentials, where it is not its own rendering of
