@@ -10,6 +10,10 @@ A local Anthropic-compatible server (the one the test suite uses) emits a
 
 and prints what learngraph adds to each. Then it measures greetings answered
 from the response cache (no model call) at a fixed concurrency: p50 and p99.
+Last, a 10-turn conversation shows what the tutor's prompt caching saves: the
+share of input tokens read from the provider's cache (the local server caches
+prompt prefixes as the API does, see ``PromptCache``), as the model reported it
+and as learngraph's usage ledger recorded it.
 
 It starts ``learngraph serve --seed-demo`` on a fresh data directory (its own
 embedded PostgreSQL) and signs in as the demo learner. Run by hand, never in CI::
@@ -160,6 +164,45 @@ async def cached_greetings(http, headers, item_id, count, concurrency) -> list[f
     return latencies
 
 
+USAGE = "{ viewer { llmUsage { inputTokens cacheWriteTokens cacheReadTokens } } }"
+QUESTIONS = ["Explain it.", "Why does that work?", "Give me an example.", "What about a loop?",
+             "When should I avoid it?", "What is a base case?", "Show a harder one.",
+             "How do I debug it?", "Quiz me.", "Summarize what we covered."]
+
+
+async def ledger(http, headers) -> dict:
+    response = await http.post("/graphql", json={"query": USAGE}, headers=headers)
+    rows = response.json()["data"]["viewer"]["llmUsage"]
+    return rows[0] if rows else {"inputTokens": 0, "cacheWriteTokens": 0, "cacheReadTokens": 0}
+
+
+def read_share(read: int, written: int, uncached: int) -> str:
+    total = read + written + uncached
+    return f"{read / total * 100:.1f} % ({read:,} of {total:,} input tokens)" if total else "n/a"
+
+
+async def cached_conversation(http, headers, item_id, fake, pace) -> None:
+    session_id = await new_session(http, headers, item_id)
+    before = await ledger(http, headers)
+    start = len(fake.usages)
+    for question in QUESTIONS:
+        script(fake, pace / 5)
+        async with http.stream("POST", f"{API}/chat/sessions/{session_id}/messages",
+                               json={"content": question}, headers=headers) as response:
+            async for _ in response.aiter_lines():
+                pass
+    turns = fake.usages[start:]
+    after = await ledger(http, headers)
+    print(f"prompt caching over a {len(turns)}-turn session: cache reads are "
+          + read_share(sum(u["cache_read_input_tokens"] for u in turns),
+                       sum(u["cache_creation_input_tokens"] for u in turns),
+                       sum(u["input_tokens"] for u in turns))
+          + " as the model reported; the usage ledger: "
+          + read_share(after["cacheReadTokens"] - before["cacheReadTokens"],
+                       after["cacheWriteTokens"] - before["cacheWriteTokens"],
+                       after["inputTokens"] - before["inputTokens"]))
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * share))]
@@ -209,6 +252,8 @@ async def run(args: argparse.Namespace, server: ManagedServer, fake: FakeAnthrop
         print(f"cached greetings: {len(latencies)} at concurrency {args.concurrency}: "
               f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms  "
               f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms  (no model calls)")
+        await cached_conversation(http, headers, item_id, fake, pace)
+        print(f"load average {os.getloadavg()[0]:.1f}")
 
 
 def main() -> None:

@@ -217,6 +217,7 @@ class Turn:
     node_key: chat_cache.NodeKey | None = None
     hit: ChatCacheNode | None = None
     hold: Hold | None = None
+    user_message: UserMessage | None = None
     stored: asyncio.Future | None = None
 
     @property
@@ -258,8 +259,9 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
         raise Validation(f"The message must be at most {MAX_MESSAGE_CHARS} characters",
                          details={"field": "content"})
     kind = chat_cache.classify(message)
-    # Every read in one session: this runs before the first token of every answer.
-    async with ctx.db.session() as db:
+    # Every read in one autocommit session (no BEGIN/ROLLBACK): this runs before the
+    # first token of every answer.
+    async with ctx.db.read() as db:
         session = await _load(ctx, session_id, db)
         item = await db.get(ContentItem, session.content_item_id)
         course = await db.get(Course, item.course_id)
@@ -273,41 +275,70 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
                 parent_id=None if kind.greeting else session.cache_node_id,
                 message_hash=kind.message_hash)
             hit = await chat_cache.find(db, node_key)
-        earlier = await _messages(db, session.id)
-    access = None if hit else await tutor_access(ctx)
-    history = _history(earlier, message, cacheable=node_key is not None)
+        earlier = [] if hit else await _messages(db, session.id)
+    user_message = UserMessage(session_id=session.id, user_id=session.user_id, item=item,
+                               text=message, diverged=tracking and not kind.cacheable)
     turn = Turn(session_id=session.id, course_id=item.course_id, model=model,
-                system=prompt.system, history=history, access=access, node_key=node_key,
-                hit=hit)
-    if hit is None:
-        # A call that would take a budget past its limit is refused here, before the
-        # answer starts; what it may spend is held until it is recorded.
-        turn.hold = await ctx.llm.admit(usage=turn.usage, system=_system(turn),
-                                        messages=_messages_for_model(turn),
-                                        max_tokens=MAX_TOKENS, model=model,
-                                        aws=access.aws if access else None)
-    turn.stored = asyncio.ensure_future(_store_user_message(
-        ctx, session, item, message, diverged=tracking and not kind.cacheable))
+                system=prompt.system,
+                history=_history(earlier, message, cacheable=node_key is not None),
+                access=None, node_key=node_key, hit=hit, user_message=user_message)
+    if hit is not None:
+        # Stored with the answer, in one transaction.
+        return turn
+    # A call that would take a budget past its limit is refused here, before the answer
+    # starts; what it may spend is held until it is recorded. The key is looked up
+    # meanwhile.
+    access, hold = await asyncio.gather(
+        tutor_access(ctx), ctx.llm.admit(usage=turn.usage, system=_system(turn),
+                                         messages=_messages_for_model(turn),
+                                         max_tokens=MAX_TOKENS, model=model),
+        return_exceptions=True)
+    if isinstance(access, BaseException) or isinstance(hold, BaseException):
+        if not isinstance(hold, BaseException):
+            await ctx.llm.release(hold)
+        raise access if isinstance(access, BaseException) else hold
+    turn.access, turn.hold = access, hold
+    turn.stored = asyncio.ensure_future(_store_user_message(ctx, user_message))
     return turn
 
 
-async def _store_user_message(ctx: Context, session: ChatSession, item: ContentItem,
-                              message: str, *, diverged: bool) -> None:
+@dataclass(frozen=True)
+class UserMessage:
+    """The user's side of a turn, to be stored."""
+
+    session_id: int
+    user_id: object
+    item: ContentItem
+    text: str
+    diverged: bool
+
+
+async def _add_user_message(db: AsyncSession, message: UserMessage) -> None:
+    db.add(ChatMessage(session_id=message.session_id, role="user", content=message.text))
+    await db.flush()
+
+
+async def _record_user_activity(db: AsyncSession, message: UserMessage) -> None:
+    await record_activity(db, message.user_id, "CHAT_MESSAGE",
+                          course_id=message.item.course_id, content_item_id=message.item.id,
+                          summary=message.item.title)
+
+
+async def _store_user_message(ctx: Context, message: UserMessage) -> None:
     async with ctx.db.transaction() as db:
-        db.add(ChatMessage(session_id=session.id, role="user", content=message))
+        await _add_user_message(db, message)
         values = {"updated_at": func.now()}
-        if diverged:
+        if message.diverged:
             values["cache_state"] = "DIVERGED"
-        await db.execute(update(ChatSession).where(ChatSession.id == session.id)
+        await db.execute(update(ChatSession).where(ChatSession.id == message.session_id)
                          .values(**values))
-        await record_activity(db, session.user_id, "CHAT_MESSAGE", course_id=item.course_id,
-                              content_item_id=item.id, summary=item.title)
+        await _record_user_activity(db, message)
 
 
 async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
                   node_id: int | None = None, *, hit: bool = False) -> int:
-    """Store the assistant's message (and the session's cache position; for a cache hit,
-    the node's hit and the saved call) after the user's; its id."""
+    """Store the assistant's message (and the session's cache position; for an answer
+    replayed from the cache, the node's hit and the saved call) after the user's; its id."""
     await turn.user_message_stored()
     async with ctx.db.transaction() as db:
         if hit:
@@ -325,11 +356,33 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
         return message.id
 
 
+async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> int:
+    """Store a cache hit: the user's message, the answer, the session's cache position, the
+    node's hit and the saved call, in one transaction; the answer's id. The rows many
+    requests share (the node, the user's streak) are locked last, just before the commit."""
+    async with ctx.db.transaction() as db:
+        await _add_user_message(db, turn.user_message)
+        message = ChatMessage(session_id=turn.session_id, role="assistant",
+                              content=node.full_text,
+                              meta={"source": "cache", "cache_node_id": node.id})
+        db.add(message)
+        await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
+        await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
+                         .values(updated_at=func.now(), cache_node_id=node.id))
+        await chat_cache.record_hit(db, node.id)
+        await _record_user_activity(db, turn.user_message)
+        return message.id
+
+
 async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:
     for text in node.chunks:
         yield Chunk(text)
-    message_id = await _answer(ctx, turn, node.full_text,
-                               {"source": "cache", "cache_node_id": node.id}, node.id, hit=True)
+    if turn.hit is node:
+        message_id = await _answer_from_cache(ctx, turn, node)
+    else:
+        message_id = await _answer(ctx, turn, node.full_text,
+                                   {"source": "cache", "cache_node_id": node.id}, node.id,
+                                   hit=True)
     yield Done(message_id)
 
 
@@ -434,15 +487,23 @@ async def run_and_publish(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
     """``run``, every event also published on the session's topic, then an end marker.
 
     Events go out as a stream: the caller is never held up by the notifications,
-    which batch whatever queued up meanwhile (a replayed answer is one burst).
+    which batch whatever queued up meanwhile and are finished in the background. An
+    answer replayed from the cache is published whole, in one batch, once it is stored.
     """
-    async with ctx.broker.stream(topic(turn.session_id)) as out:
-        try:
-            async for event in run(ctx, turn):
+    out = ctx.broker.stream(topic(turn.session_id))
+    replayed: list[dict] | None = [] if turn.hit is not None else None
+    try:
+        async for event in run(ctx, turn):
+            if replayed is None:
                 out.send(event_message(event))
-                yield event
-        finally:
-            out.send({"type": "turn_finished"})
+            else:
+                replayed.append(event_message(event))
+            yield event
+    finally:
+        for message in replayed or ():
+            out.send(message)
+        out.send({"type": "turn_finished"})
+        ctx.services.spawn(out.close(), name=f"chat-publish-{turn.session_id}")
 
 
 async def send_in_background(ctx: Context, *, session_id: int, message: str) -> None:
