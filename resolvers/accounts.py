@@ -50,7 +50,7 @@ from core.errors import (
 from core.jobs import PermanentFailure, job
 from models.infra import RateLimitHits
 from models.user import AccountToken, AuthSession, ChildCredential, User
-from resolvers import portal_roles, roster
+from resolvers import portal_roles, roster, teacher_notifications
 from resolvers.auth import CookieSession, normalize_email, start_cookie_session, user_by_email
 
 VERIFY_EMAIL = "verify_email"
@@ -321,12 +321,24 @@ async def child_login(ctx: Context, *, username: str, pin: str) -> CookieSession
                                         cost=roster.PIN_COST)
     if row is None or not ok:
         await _count_failure(ctx, key)
+        if row is not None:
+            await _tell_teacher_if_locked(ctx, key, row[1].id)
         raise InvalidCredentials("Invalid username or PIN")
     await ratelimit.reset(ctx.db, key=key)
     user = row[1]
     if not user.is_active:
         raise Forbidden("This account is deactivated")
     return await _sign_in(ctx, user)
+
+
+async def _tell_teacher_if_locked(ctx: Context, key: str, child_id: uuid.UUID) -> None:
+    """The failure that locks a child's sign-in notifies the child's teacher."""
+    try:
+        await _check_not_locked(ctx, key)
+    except AccountLocked:
+        async with ctx.db.transaction() as session:
+            await teacher_notifications.on_child_locked(session, child_id=child_id,
+                                                        locked_at=datetime.now(UTC))
 
 
 async def _sign_in(ctx: Context, user: User) -> CookieSession:

@@ -230,3 +230,14 @@ async def test_notifications_in_graphql_follow_the_same_rules(client, services):
         "BAD_USER_INPUT"]
     assert error_codes(await gql_raw(client, READ, {"id": "999999"}, headers=bearer)) == [
         "NOT_FOUND"]
+
+
+async def test_a_child_locked_out_by_wrong_pins_notifies_the_teacher(client, services):
+    _, headers, _, (kid,) = await _class_with(client, services, "Noor")
+    wrong = "0000" if kid["pin"] != "0000" else "1111"
+    login = "/compat/pickatale-account-center/api/auth/child-login"
+    statuses = [(await client.post(login, json={"username": kid["username"], "pin": wrong}))
+                .status_code for _ in range(6)]
+    assert statuses[-1] == 423, statuses
+    items = (await _notifications(client, headers))["notifications"]
+    assert [(n["type"], n["child_name"]) for n in items] == [("child_locked_pin", "Noor")]
