@@ -101,11 +101,47 @@ def _walk(value: Any, path: tuple[str | int, ...]) -> Iterator[tuple[Any, tuple]
             stack.extend((inner, (*where, index)) for index, inner in enumerate(item))
 
 
+def _within(value: Any, max_length: int, max_depth: int) -> bool:
+    """Whether ``value`` is within every bound ``check_value`` holds it to: the same
+    rules without building a path for each item, for the common case where all is well
+    (most requests pass here once per input)."""
+    stack = [(value, 0)]
+    pop, push = stack.pop, stack.append
+    while stack:
+        item, depth = pop()
+        if depth > max_depth:
+            return False
+        kind = type(item)
+        if kind is str:
+            if len(item) > max_length or "\x00" in item:
+                return False
+        elif kind is dict:
+            for key, inner in item.items():
+                if type(key) is str and (len(key) > max_length or "\x00" in key):
+                    return False
+                push((inner, depth + 1))
+        elif kind is list or kind is tuple:
+            for inner in item:
+                push((inner, depth + 1))
+        elif kind is int:
+            if not MIN_INT64 <= item <= MAX_INT64:
+                return False
+        elif kind is bool or kind is float or item is None:
+            pass
+        else:
+            # Subclasses and anything unusual take the full walk.
+            return False
+    return True
+
+
 def check_value(value: Any, *, max_length: int = DEFAULT_MAX_STRING_LENGTH,
                 max_depth: int = MAX_DEPTH, path: tuple[str | int, ...] = ()) -> None:
     """Raise ``OutOfBounds`` for the first string, integer or nesting past the bounds in
     ``value`` (any JSON-like value found at ``path``), in time linear in its size. Depth
     counts from the root ``path`` starts at."""
+    if _within(value, max_length, max_depth - len(path)):
+        return
+    # Something is past a bound: walk again, keeping paths, to say what and where.
     for item, where in _walk(value, path):
         if len(where) > max_depth:
             raise OutOfBounds("depth", f"Value nested deeper than {max_depth} levels",
