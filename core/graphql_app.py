@@ -49,6 +49,12 @@ from core.planning import Planner, run_plan
 from core.tracing import tracing_of
 
 CSRF_HEADERS = ("x-csrf-token", "apollo-require-preflight", "graphql-require-preflight")
+# The GraphQL over HTTP spec's media type: a request that was not executed (it did not
+# parse, validate or have valid variables) answers 4xx without a ``data`` entry.
+GRAPHQL_RESPONSE = "application/graphql-response+json"
+# Apollo's protocol answers an unknown persisted query with 200 and ``data: null`` so that
+# its clients send the document; that stays so whatever the media type.
+_KEPT_AS_EXECUTED = frozenset({"PERSISTED_QUERY_NOT_FOUND"})
 # RFC 6455's "Try Again Later": the server cannot serve the connection for now.
 WS_TRY_AGAIN_LATER = 1013
 
@@ -184,7 +190,8 @@ class GraphQLView(GraphQL):
         # whose values the plan cannot bind) runs through the general executor.
         planner, query = self.planner, request_data.query
         # A refused bearer token is the general path's answer (UNAUTHENTICATED).
-        if planner is not None and isinstance(query, str) and not context.credential_error:
+        if (planner is not None and isinstance(query, str) and not context.credential_error
+                and isinstance(request_data.operation_name, str | None)):
             plan = planner.plan_for(query, request_data.operation_name)
             if plan is not None:
                 started = time.perf_counter()
@@ -202,10 +209,27 @@ class GraphQLView(GraphQL):
         result = await super().execute_single(request, request_adapter, sub_response,
                                               context, root_value, request_data)
         if (planner is not None and isinstance(query, str) and not result.errors
+                and isinstance(request_data.operation_name, str | None)
                 and isinstance(result, ExecutionResult) and set(result.extensions or {}) <= {
                     "cost", "rateLimit"}):
             planner.learn(query, request_data.operation_name)
         return result
+
+    def create_response(self, response_data, sub_response: Response) -> Response:
+        if not getattr(sub_response, "graphql_response", False):
+            return super().create_response(response_data, sub_response)
+        status = 200
+        if isinstance(response_data, dict) and _not_executed(response_data):
+            response_data = {k: v for k, v in response_data.items() if k != "data"}
+            status = 400
+        response = Response(self.encode_json(response_data), status_code=status,
+                            media_type=GRAPHQL_RESPONSE)
+        response.headers.raw.extend(sub_response.headers.raw)
+        if sub_response.background:
+            response.background = sub_response.background
+        if sub_response.status_code:
+            response.status_code = sub_response.status_code
+        return response
 
     def decode_json(self, data: str | bytes) -> object:
         # orjson refuses JSON nested past 1,024 levels with a decode error (a 400), where
@@ -214,6 +238,8 @@ class GraphQLView(GraphQL):
 
     async def get_context(self, request, response):
         if not isinstance(request, WebSocket):
+            response.graphql_response = prefers_graphql_response(
+                request.headers.get("accept", ""))
             return await build_context(request, response=response)
         # The handshake is accepted by now: a database that cannot check its cookie
         # closes the socket instead of failing the application.
@@ -314,8 +340,37 @@ class GraphQLView(GraphQL):
         count_operation(context, name=plan.operation_name, kind="query",
                         seconds=time.perf_counter() - started, error_codes=[])
         headers = context.budget.headers() if context.budget is not None else None
+        kind = (GRAPHQL_RESPONSE if prefers_graphql_response(request.headers.get("accept", ""))
+                else "application/json")
         return Response(self.encode_json({"data": result.data, "extensions": result.extensions}),
-                        media_type="application/json", headers=headers), replay
+                        media_type=kind, headers=headers), replay
+
+
+def prefers_graphql_response(accept: str) -> bool:
+    """Whether an Accept header asks for application/graphql-response+json rather than
+    application/json (by quality, then by order); ``*/*`` or none gets application/json."""
+    ranks: dict[str, tuple[float, int]] = {}
+    for position, part in enumerate(accept.split(",")[:50]):
+        kind, *parameters = (p.strip() for p in part.split(";"))
+        quality = 1.0
+        for parameter in parameters:
+            if parameter.lower().startswith("q="):
+                try:
+                    quality = float(parameter[2:])
+                except ValueError:
+                    quality = 0.0
+        ranks.setdefault(kind.lower(), (quality, -position))
+    wanted = ranks.get(GRAPHQL_RESPONSE)
+    return wanted is not None and wanted[0] > 0 and wanted > ranks.get(
+        "application/json", (0.0, -len(ranks) - 1))
+
+
+def _not_executed(response: dict) -> bool:
+    """Whether a response is a request error: no data, and errors outside any field."""
+    errors = response.get("errors") or []
+    return response.get("data") is None and bool(errors) and not any(
+        "path" in e or (e.get("extensions") or {}).get("code") in _KEPT_AS_EXECUTED
+        for e in errors)
 
 
 async def _traced_plan(planner: Planner, plan, variables, context) -> ExecutionResult | None:
