@@ -18,15 +18,27 @@ when). Meanwhile:
 The claim is one ``INSERT … ON CONFLICT DO NOTHING`` on the shared table, so it holds
 across every instance; a claim whose instance died is taken over once its lease
 (``LEASE``) has passed.
+
+A kept response may hold what must not be stored in the clear (the PINs of a roster
+import are shown once): its body is sealed with AES-256-GCM under a key derived from
+the server secret and the client's own ``Idempotency-Key``, which the table does not
+hold, so the stored rows alone reveal nothing. A body that no longer opens (the server
+secret changed) is not replayed: the request gets 409 ``idempotency_key_unreadable``
+and the client uses a new key.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import text
 
 from core.db import Database
@@ -76,6 +88,10 @@ class KeyReused(DomainError):
     status = 422
 
 
+class Unreadable(Conflict):
+    code = "idempotency_key_unreadable"
+
+
 @dataclass(frozen=True)
 class Stored:
     """A response kept for a key."""
@@ -92,6 +108,30 @@ class Claim:
 
     key_hash: str
     request_hash: str
+    # Seals the kept response (see ``sealing_key``).
+    seal: bytes = b""
+
+
+def sealing_key(*, secret: str, key: str, route: str, caller: str) -> bytes:
+    """The AES-256 key of the response kept for ``key``: the server secret and the
+    client's key together, neither of which the table holds."""
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
+                info=b"learngraph-idempotency-response").derive(
+        "\0".join((secret, route, caller, key)).encode())
+
+
+def _seal(seal: bytes, key_hash: str, body: bytes) -> bytes:
+    nonce = os.urandom(12)
+    return nonce + AESGCM(seal).encrypt(nonce, body, key_hash.encode())
+
+
+def _open(seal: bytes, key_hash: str, sealed: bytes) -> bytes:
+    try:
+        return AESGCM(seal).decrypt(sealed[:12], sealed[12:], key_hash.encode())
+    except (InvalidTag, ValueError):
+        raise Unreadable("The response kept for this Idempotency-Key can no longer be "
+                         "read; send the request with a new key",
+                         details={"header": "Idempotency-Key"}) from None
 
 
 def read_key(headers) -> str:
@@ -125,17 +165,18 @@ def request_hash(*, method: str, path: str, body: bytes) -> str:
     return _sha256(method, path, body)
 
 
-async def claim(db: Database, *, key_hash: str, request_hash: str) -> Claim | Stored:
+async def claim(db: Database, *, key_hash: str, request_hash: str,
+                seal: bytes) -> Claim | Stored:
     """Claim the key for this request, or the stored response to replay; raise InFlight
     while another request holds it, KeyReused when it came with another request."""
     params = {"key": key_hash, "request": request_hash, "lease": LEASE.total_seconds(),
               "ttl": TTL.total_seconds()}
     async with db.transaction() as session:
         if (await session.execute(_CLAIM, params)).first() is not None:
-            return Claim(key_hash=key_hash, request_hash=request_hash)
+            return Claim(key_hash=key_hash, request_hash=request_hash, seal=seal)
         row = (await session.execute(_READ, {"key": key_hash})).first()
     if row is None:  # released between the two statements: try once more
-        return await claim(db, key_hash=key_hash, request_hash=request_hash)
+        return await claim(db, key_hash=key_hash, request_hash=request_hash, seal=seal)
     stored_request, status, response_status, media_type, body, expires_at = row
     if stored_request != request_hash:
         raise KeyReused("This Idempotency-Key was used with a different request",
@@ -143,8 +184,8 @@ async def claim(db: Database, *, key_hash: str, request_hash: str) -> Claim | St
     if status != "complete":
         raise InFlight("A request with this Idempotency-Key is still being processed",
                        details={"header": "Idempotency-Key"})
-    return Stored(status=response_status, media_type=media_type, body=body or b"",
-                  expires_at=expires_at)
+    return Stored(status=response_status, media_type=media_type,
+                  body=_open(seal, key_hash, body or b""), expires_at=expires_at)
 
 
 def keeps(status: int) -> bool:
@@ -158,7 +199,8 @@ async def complete(db: Database, held: Claim, *, status: int, media_type: str | 
     async with db.transaction() as session:
         return (await session.execute(_COMPLETE, {
             "key": held.key_hash, "request": held.request_hash, "status": status,
-            "type": media_type, "body": body})).scalar_one_or_none()
+            "type": media_type, "body": _seal(held.seal, held.key_hash, body),
+        })).scalar_one_or_none()
 
 
 async def release(db: Database, held: Claim) -> None:

@@ -243,6 +243,8 @@ class Face:
         template = f"{self.platform} {route.method} {self.base}{route.path}"
         outcome = await idempotency.claim(
             req.ctx.db, key_hash=idempotency.key_hash(key=key, route=template, caller=caller),
+            seal=idempotency.sealing_key(secret=req.ctx.settings.secret_key, key=key,
+                                         route=template, caller=caller),
             request_hash=idempotency.request_hash(
                 method=route.method, path=template + repr(sorted(req.path.items())) + "?"
                 + str(req.request.url.query), body=await _canonical_body(req.request)))

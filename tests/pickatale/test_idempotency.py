@@ -57,7 +57,8 @@ async def test_the_same_key_replays_the_first_response(stripe_client, services, 
     assert headers["Idempotency-Key"] not in row.key_hash
     assert row.key_hash != hashlib.sha256(headers["Idempotency-Key"].encode()).hexdigest()
     assert row.status == "complete" and row.response_status == 200
-    assert row.response_body == first.content
+    # The response is kept sealed (see the test of the PINs below), never as sent.
+    assert first.content not in row.response_body and len(row.response_body) > 12
     assert 23.9 * 3600 < age.total_seconds() <= 24 * 3600
 
 
@@ -165,3 +166,31 @@ async def test_the_teacher_portal_honours_a_key_on_what_it_creates(client, servi
     # Without a key the routes run as before.
     assert (await client.post("/api/v1/classes", json={"name": "4C"},
                               headers=teacher)).status_code == 201
+
+
+async def test_kept_responses_are_sealed_and_the_pins_never_stored_in_the_clear(
+        client, services):
+    teacher = await bearer_for(services, await create_user(
+        services, email="t@example.com", roles=["TEACHER"]))
+    created = await client.post("/api/v1/classes", json={"name": "4C"}, headers=teacher)
+    path = f"/api/v1/classes/{created.json()['id']}/students/import"
+    key = new_key()
+    roster = b"name,year_level\nSofia,3\n"
+    first = await client.post(path, files={"roster": ("roster.csv", roster, "text/csv")},
+                              headers={**teacher, **key})
+    assert first.status_code == 200, first.text
+    pin = first.json()["students"][0]["pin"]
+    async with services.db.session() as session:
+        stored = (await session.execute(select(IdempotencyKey.response_body))).scalars().all()
+    assert stored and all(pin.encode() not in body and b"sofia" not in body.lower()
+                          for body in stored)
+    # The client's key opens it: the replay is the first answer.
+    again = await client.post(path, files={"roster": ("roster.csv", roster, "text/csv")},
+                              headers={**teacher, **key})
+    assert again.content == first.content and again.headers["idempotent-replayed"] == "true"
+    # A server whose secret changed cannot read it, and says so instead of running again.
+    async with services.db.transaction() as session:
+        await session.execute(update(IdempotencyKey).values(response_body=b"\x00" * 40))
+    unreadable = await client.post(path, files={"roster": ("roster.csv", roster, "text/csv")},
+                                   headers={**teacher, **key})
+    assert_error(unreadable, 409, "idempotency_key_unreadable")
