@@ -27,10 +27,12 @@ Choices where the reference is silent:
   multipart or has no file is 400 ``bad_request``. Signed in by the cookie, the
   upload must carry a non-empty ``X-CSRF-Token`` header (the framework's rule for
   cookie-authenticated writes that are not JSON).
-- The three creating routes honour an ``Idempotency-Key`` (§39.4, ``core.idempotency``):
-  a retry with the key gets the first answer again (the same PINs) instead of a second
-  class or student, 409 while the first runs, 422 with another body. Without the
-  header they run as before, for clients that predate the rule.
+- ``POST /classes``, ``/classes/:id/students`` and ``/classes/:id/students/import``
+  require an ``Idempotency-Key``, as §39.4 says (400 ``idempotency_key_required``
+  without one): a retry with the key gets the first answer again (the same PINs, kept
+  sealed) instead of a second class or student, 409 while the first runs, 422 with
+  another body. The older ``/class/:class_id/students/import``, which §39.4 does not
+  name, honours a key when one is sent.
 """
 
 from __future__ import annotations
@@ -148,7 +150,7 @@ _IMPORT = {200: "Students created (PINs shown once) and rows already in the clas
 
 ROUTES = [
     Route("POST", "/classes", create_class, credential="session", body=ClassIn,
-          idempotency="optional",
+          idempotency=True,
           summary="Create a class", responses={201: "The class", 400: "Malformed body",
                                                 **_SESSION, 422: "Invalid name or year level"}),
     Route("GET", "/classes/{id}/students", class_students, credential="session",
@@ -157,13 +159,13 @@ ROUTES = [
           responses={200: "Students", **_SESSION, 404: "No such class",
                      422: "Invalid cursor or limit"}),
     Route("POST", "/classes/{id}/students", create_student, credential="session",
-          path_params=ClassPath, body=StudentIn, idempotency="optional",
+          path_params=ClassPath, body=StudentIn, idempotency=True,
           summary="Add a student; the PIN is shown this once",
           responses={201: "The student, username and PIN", 400: "Malformed body", **_SESSION,
                      404: "No such class", 409: "The class is full",
                      422: "Invalid name or year level"}),
     Route("POST", "/classes/{id}/students/import", import_students, credential="session",
-          path_params=ClassPath, idempotency="optional",
+          path_params=ClassPath, idempotency=True,
           summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT),
     Route("GET", "/class/{class_id}/students", class_students_legacy, credential="session",
           path_params=LegacyClassPath,

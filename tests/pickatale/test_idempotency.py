@@ -163,16 +163,17 @@ async def test_the_teacher_portal_honours_a_key_on_what_it_creates(client, servi
     other = await client.post(path, files={"roster": ("roster.csv", b"name,year_level\nMia,3\n",
                                                       "text/csv")}, headers={**teacher, **key})
     assert_error(other, 422, "idempotency_key_reused")
-    # Without a key the routes run as before.
-    assert (await client.post("/api/v1/classes", json={"name": "4C"},
-                              headers=teacher)).status_code == 201
+    # The reference requires the key on these routes.
+    assert_error(await client.post("/api/v1/classes", json={"name": "4C"}, headers=teacher),
+                 400, "idempotency_key_required")
 
 
 async def test_kept_responses_are_sealed_and_the_pins_never_stored_in_the_clear(
         client, services):
     teacher = await bearer_for(services, await create_user(
         services, email="t@example.com", roles=["TEACHER"]))
-    created = await client.post("/api/v1/classes", json={"name": "4C"}, headers=teacher)
+    created = await client.post("/api/v1/classes", json={"name": "4C"},
+                                headers={**teacher, **new_key()})
     path = f"/api/v1/classes/{created.json()['id']}/students/import"
     key = new_key()
     roster = b"name,year_level\nSofia,3\n"

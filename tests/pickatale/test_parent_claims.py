@@ -11,7 +11,7 @@ from sqlalchemy import select
 from models.roster import ParentClaim, Student
 from resolvers.parent_claims import CLAIMS_PER_WINDOW
 from tests.fixtures import error_codes, gql, gql_raw
-from tests.pickatale.helpers import KEY, as_bearer, assert_error, portal_account
+from tests.pickatale.helpers import KEY, as_bearer, assert_error, new_key, portal_account
 
 JSON = {"Content-Type": "application/json"}
 
@@ -20,9 +20,10 @@ async def _family(client, services):
     """A teacher's class with one child; the child's username and PIN; a parent."""
     _, teacher = await portal_account(services, "TEACHER")
     class_id = (await client.post("/api/v1/classes", json={"name": "1A"},
-                                  headers=teacher)).json()["id"]
+                                  headers={**teacher, **new_key()})).json()["id"]
     kid = (await client.post(f"/api/v1/classes/{class_id}/students",
-                             json={"name": "Sofia", "year_level": 1}, headers=teacher)).json()
+                             json={"name": "Sofia", "year_level": 1},
+                             headers={**teacher, **new_key()})).json()
     parent, parent_headers = await portal_account(services, "PARENT", "mum@example.com")
     return teacher, kid, parent, parent_headers
 

@@ -11,14 +11,15 @@ from models.roster import Student
 from models.user import ChildCredential
 from resolvers import roster
 from tests.fixtures import error_codes, gql, gql_raw
-from tests.pickatale.helpers import as_bearer, assert_error, portal_account
+from tests.pickatale.helpers import as_bearer, assert_error, new_key, portal_account
 
 CSRF = {"X-CSRF-Token": "1"}
 
 
 async def _setup(client, services) -> tuple[dict, int]:
     _, teacher = await portal_account(services, "TEACHER")
-    response = await client.post("/api/v1/classes", json={"name": "4C"}, headers=teacher)
+    response = await client.post("/api/v1/classes", json={"name": "4C"},
+                                 headers={**teacher, **new_key()})
     return {**teacher, **CSRF}, response.json()["id"]
 
 
@@ -27,7 +28,7 @@ async def _import(client, headers, class_id: int, content: bytes, *, field: str 
     path = (f"/api/v1/class/{class_id}/students/import" if legacy
             else f"/api/v1/classes/{class_id}/students/import")
     return await client.post(path, files={field: ("roster.csv", content, "text/csv")},
-                             headers=headers)
+                             headers={**headers, **new_key()})
 
 
 async def _count(services) -> int:
@@ -148,14 +149,15 @@ async def test_files_that_are_not_rosters(client, services):
 
 async def test_the_upload_itself_must_be_a_multipart_roster(client, services):
     headers, class_id = await _setup(client, services)
+    keyed = {**headers, **new_key()}
     path = f"/api/v1/classes/{class_id}/students/import"
-    response = await client.post(path, json={"name": "A"}, headers=headers)
+    response = await client.post(path, json={"name": "A"}, headers=keyed)
     assert_error(response, 400, "bad_request")
     response = await client.post(path, files={"other": ("x.csv", b"name,year_level\nA,1\n")},
-                                 headers=headers)
+                                 headers={**headers, **new_key()})
     assert_error(response, 400, "bad_request")
     response = await client.post(path, content=b"--broken\r\n", headers={
-        **headers, "Content-Type": "multipart/form-data; boundary=broken"})
+        **headers, **new_key(), "Content-Type": "multipart/form-data; boundary=broken"})
     assert response.status_code == 400, response.text
     # Signed in by the cookie, a multipart upload must carry the CSRF header.
     no_csrf = {k: v for k, v in headers.items() if k != "X-CSRF-Token"}
@@ -185,10 +187,12 @@ async def test_a_full_class_takes_no_more_students(client, services, monkeypatch
     body = assert_error(await _import(client, headers, class_id, other), 409, "class_full")
     assert body["details"] == {"limit": 4, "students": 3}
     response = await client.post(f"/api/v1/classes/{class_id}/students",
-                                 json={"name": "D", "year_level": 1}, headers=headers)
+                                 json={"name": "D", "year_level": 1},
+                                 headers={**headers, **new_key()})
     assert response.status_code == 201
     response = await client.post(f"/api/v1/classes/{class_id}/students",
-                                 json={"name": "E", "year_level": 1}, headers=headers)
+                                 json={"name": "E", "year_level": 1},
+                                 headers={**headers, **new_key()})
     assert_error(response, 409, "class_full")
     assert await _count(services) == 4
 

@@ -13,7 +13,7 @@ from models.reading import Learner, QuizResult, ReadingSession
 from models.roster import Student
 from models.user import ChildCredential, User
 from tests.fixtures import error_codes, gql, gql_raw
-from tests.pickatale.helpers import KEY, as_bearer, assert_error, portal_account
+from tests.pickatale.helpers import KEY, as_bearer, assert_error, new_key, portal_account
 
 STUDENT_KEYS = {"id", "name", "username", "year_level", "learner_service_id", "reading_level",
                 "books_read", "total_miles", "comprehension_trend", "attention_flag",
@@ -22,14 +22,15 @@ STUDENT_KEYS = {"id", "name", "username", "year_level", "learner_service_id", "r
 
 async def _class(http, headers, name: str = "Class 3B", **extra) -> dict:
     response = await http.post("/api/v1/classes", json={"name": name, **extra},
-                               headers=headers)
+                               headers={**headers, **new_key()})
     assert response.status_code == 201, response.text
     return response.json()
 
 
 async def _student(http, headers, class_id: int, name: str, year_level: int = 3) -> dict:
     response = await http.post(f"/api/v1/classes/{class_id}/students",
-                               json={"name": name, "year_level": year_level}, headers=headers)
+                               json={"name": name, "year_level": year_level},
+                               headers={**headers, **new_key()})
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -165,10 +166,10 @@ async def test_bad_input_gets_the_documented_errors(client, services):
         ("/api/v1/classes/987654/students", {"name": "A", "year_level": 2}, 404, "not_found"),
     ]
     for path, body, status, code in cases:
-        response = await client.post(path, json=body, headers=teacher)
+        response = await client.post(path, json=body, headers={**teacher, **new_key()})
         assert_error(response, status, code)
     response = await client.post("/api/v1/classes", content=b"{not json", headers={
-        **teacher, "Content-Type": "application/json"})
+        **teacher, **new_key(), "Content-Type": "application/json"})
     assert response.status_code in (400, 422) and response.json()["error"]
     for path in ("/api/v1/class/abc/students", "/api/v1/class/0/students"):
         response = await client.get(path, headers=teacher)
@@ -207,7 +208,8 @@ async def test_authorization_matrix_of_the_class_endpoints(client, services):
     for method, template, body in ENDPOINTS:
         path = template.format(id=class_id)
         for who, expected in MATRIX.items():
-            response = await client.request(method, path, json=body, headers=headers[who])
+            response = await client.request(method, path, json=body,
+                                            headers={**headers[who], **new_key()})
             ok = 201 if method == "POST" else 200
             want = ok if expected == 200 else expected
             assert response.status_code == want, (method, template, who, response.text)
@@ -219,7 +221,7 @@ async def test_authorization_matrix_of_the_class_endpoints(client, services):
                 "school_admin": 201, "parent": 403, "child": 403, "admin": 201}
     for who, want in creators.items():
         response = await client.post("/api/v1/classes", json={"name": "New"},
-                                     headers=headers[who])
+                                     headers={**headers[who], **new_key()})
         assert response.status_code == want, (who, response.text)
 
 

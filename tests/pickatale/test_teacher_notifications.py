@@ -14,7 +14,7 @@ from models.reading import Learner, ReadingSession
 from models.roster import Student, TeacherNotification
 from resolvers import teacher_notifications
 from tests.fixtures import error_codes, gql, gql_raw
-from tests.pickatale.helpers import KEY, as_bearer, assert_error, portal_account
+from tests.pickatale.helpers import KEY, as_bearer, assert_error, new_key, portal_account
 
 JSON = {"Content-Type": "application/json"}
 
@@ -23,9 +23,10 @@ async def _class_with(client, services, *names, email: str = "teacher@example.co
     """A teacher, their headers and the students ``names`` of a new class."""
     teacher, headers = await portal_account(services, "TEACHER", email)
     class_id = (await client.post("/api/v1/classes", json={"name": "2A"},
-                                  headers=headers)).json()["id"]
+                                  headers={**headers, **new_key()})).json()["id"]
     students = [(await client.post(f"/api/v1/classes/{class_id}/students",
-                                   json={"name": n, "year_level": 2}, headers=headers)).json()
+                                   json={"name": n, "year_level": 2},
+                                   headers={**headers, **new_key()})).json()
                 for n in names]
     return teacher, headers, class_id, students
 
