@@ -1,8 +1,9 @@
 """GraphQL for the reading platform's account center: the same resolvers, rules and limits
 as ``/api/auth`` (``rest_compat/pickatale/account_center.py``). Signing in answers the
 account and sets the ``uc_session`` cookie on the response, as the REST routes do.
-``Idempotency-Key`` is an HTTP header of the REST routes; GraphQL has no equivalent,
-so retrying ``registerAccount`` after an unknown outcome answers ``email_taken``.
+``registerAccount`` honours an idempotency key (its ``idempotencyKey`` argument or the
+request's ``Idempotency-Key`` header, ``schema/idempotency.py``): a retry after an unknown
+outcome gets the first answer instead of ``email_taken``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from core.auth.cookies import set_cookie
 from core.auth.viewer import READING_COOKIE
 from resolvers import accounts
 from resolvers.auth import CookieSession
+from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
 
 
 @strawberry.enum(description="A role one may register with on the reading platform.")
@@ -98,12 +100,18 @@ class AccountQuery:
 class AccountMutation:
     @strawberry.mutation(description="Register a teacher, parent or school admin; a "
                                      "verification link is mailed.")
-    async def register_account(self, info: Info, input: Annotated[
-            RegisterAccountInput, _arg("Who registers.")]) -> RegisterAccountPayload:
-        user = await accounts.register(info.context, name=input.name, email=input.email,
-                                       password=input.password, role=input.role.value,
-                                       school_name=input.school_name)
-        return RegisterAccountPayload(user_id=user.id, state="pending_verification")
+    async def register_account(
+            self, info: Info, input: Annotated[RegisterAccountInput, _arg("Who registers.")],
+            idempotency_key: Annotated[str | None, _arg(ARGUMENT_DESCRIPTION)] = None,
+    ) -> RegisterAccountPayload:
+        async def run() -> RegisterAccountPayload:
+            user = await accounts.register(info.context, name=input.name, email=input.email,
+                                           password=input.password, role=input.role.value,
+                                           school_name=input.school_name)
+            return RegisterAccountPayload(user_id=user.id, state="pending_verification")
+
+        return await idempotent(info, key=idempotency_key, arguments=input, run=run,
+                                payload=RegisterAccountPayload)
 
     @strawberry.mutation(description="Confirm an email with its mailed token and sign in.")
     async def verify_account_email(self, info: Info, token: Annotated[

@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from resolvers import billing, entitlements
 from resolvers.reading import parse
+from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
 
 
 @strawberry.enum(description="Where an account's subscription stands.")
@@ -151,12 +152,22 @@ class BillingQuery:
 
 @strawberry.type
 class BillingMutation:
-    @strawberry.mutation(description="Start a Stripe Checkout session for a plan.")
-    async def start_checkout(self, info: Info, input: Annotated[CheckoutInput, strawberry.argument(
-            description="The plan and student count.")]) -> CheckoutPayload:
-        order = parse(billing.CheckoutIn, {"plan": input.plan.value,
-                                           "student_count": input.student_count})
-        return CheckoutPayload(checkout_url=await billing.checkout(info.context, order=order))
+    @strawberry.mutation(description="Start a Stripe Checkout session for a plan. With an "
+                                     "idempotency key a retry gets the same session.")
+    async def start_checkout(
+            self, info: Info,
+            input: Annotated[CheckoutInput, strawberry.argument(
+                description="The plan and student count.")],
+            idempotency_key: Annotated[str | None, strawberry.argument(
+                description=ARGUMENT_DESCRIPTION)] = None) -> CheckoutPayload:
+        async def run() -> CheckoutPayload:
+            order = parse(billing.CheckoutIn, {"plan": input.plan.value,
+                                               "student_count": input.student_count})
+            return CheckoutPayload(checkout_url=await billing.checkout(info.context,
+                                                                       order=order))
+
+        return await idempotent(info, key=idempotency_key, arguments=input, run=run,
+                                payload=CheckoutPayload)
 
     @strawberry.mutation(description="Give an account or learner access outside Stripe "
                                      "(platform admins).")

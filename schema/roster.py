@@ -17,12 +17,14 @@ from resolvers import roster, roster_import
 from resolvers.pages import page_of_fetched
 from resolvers.reading import parse
 from resolvers.roster import NewStudent, StudentView
+from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
 from schema.input_bounds import long_text
 from schema.pages import connection, parse_int_id
 
 MAX_PAGE = 200
 ClassArg = Annotated[strawberry.ID, strawberry.argument(
     description="The class: its global id or its number.")]
+IdempotencyKeyArg = Annotated[str | None, strawberry.argument(description=ARGUMENT_DESCRIPTION)]
 
 
 @strawberry.type(description="A student of a class, with what the reading platform knows "
@@ -188,33 +190,49 @@ class RosterQuery:
 
 @strawberry.type
 class RosterMutation:
-    @strawberry.mutation(description="Create a class (teachers and school admins).")
+    @strawberry.mutation(description="Create a class (teachers and school admins). With an "
+                                     "idempotency key a retry gets the same class.")
     async def create_class(self, info: Info, input: Annotated[
             CreateClassInput, strawberry.argument(description="Its name and year.")],
-    ) -> CreateClassPayload:
-        data = parse(roster.ClassIn, {"name": input.name, "year_level": input.year_level})
-        row = await roster.create_class(info.context, data=data)
-        return CreateClassPayload(teacher_class=TeacherClass.from_row(row))
+            idempotency_key: IdempotencyKeyArg = None) -> CreateClassPayload:
+        async def run() -> CreateClassPayload:
+            data = parse(roster.ClassIn, {"name": input.name, "year_level": input.year_level})
+            row = await roster.create_class(info.context, data=data)
+            return CreateClassPayload(teacher_class=TeacherClass.from_row(row))
 
-    @strawberry.mutation(description="Add a student to a class; the PIN is shown this once.")
+        return await idempotent(info, key=idempotency_key, arguments=input, run=run,
+                                payload=CreateClassPayload)
+
+    @strawberry.mutation(description="Add a student to a class; the PIN is shown this once "
+                                     "(and again to a retry with the same idempotency key).")
     async def add_student(self, info: Info, input: Annotated[
             AddStudentInput, strawberry.argument(description="The class and the child.")],
-    ) -> AddStudentPayload:
-        data = parse(roster.StudentIn, {"name": input.name, "year_level": input.year_level})
-        new = await roster.create_student(info.context, class_id=_class_id(input.class_id),
-                                          data=data)
-        return AddStudentPayload(student=CreatedStudent.from_new(new))
+            idempotency_key: IdempotencyKeyArg = None) -> AddStudentPayload:
+        async def run() -> AddStudentPayload:
+            data = parse(roster.StudentIn, {"name": input.name, "year_level": input.year_level})
+            new = await roster.create_student(info.context, class_id=_class_id(input.class_id),
+                                              data=data)
+            return AddStudentPayload(student=CreatedStudent.from_new(new))
+
+        return await idempotent(info, key=idempotency_key, arguments=input, run=run,
+                                payload=AddStudentPayload)
 
     @strawberry.mutation(description="Import students from a CSV roster; rows matching "
-                                     "students already in the class are not created again.")
+                                     "students already in the class are not created again. "
+                                     "With an idempotency key a retry gets the first answer, "
+                                     "its PINs included.")
     async def import_roster(self, info: Info, input: Annotated[
             ImportRosterInput, strawberry.argument(description="The class and the file.")],
-    ) -> ImportRosterPayload:
-        result = await roster_import.import_roster(
-            info.context, class_id=_class_id(input.class_id), content=input.csv.encode())
-        return ImportRosterPayload(
-            imported=len(result.created),
-            students=[CreatedStudent.from_new(n) for n in result.created],
-            existing=[ExistingRosterRow(line=e.line, number=e.student.id, name=e.student.name,
-                                        username=e.username)
-                      for e in result.existing])
+            idempotency_key: IdempotencyKeyArg = None) -> ImportRosterPayload:
+        async def run() -> ImportRosterPayload:
+            result = await roster_import.import_roster(
+                info.context, class_id=_class_id(input.class_id), content=input.csv.encode())
+            return ImportRosterPayload(
+                imported=len(result.created),
+                students=[CreatedStudent.from_new(n) for n in result.created],
+                existing=[ExistingRosterRow(line=e.line, number=e.student.id,
+                                            name=e.student.name, username=e.username)
+                          for e in result.existing])
+
+        return await idempotent(info, key=idempotency_key, arguments=input, run=run,
+                                payload=ImportRosterPayload)
