@@ -83,6 +83,25 @@ def _check_topic(topic: str) -> None:
         raise ValueError(f"topic is longer than {MAX_TOPIC_LENGTH} characters")
 
 
+# The origin of a message published with a transaction: no broker has it, so every
+# instance (the publishing one too) delivers it from its LISTEN connection.
+COMMIT_ORIGIN = "commit"
+
+
+async def publish_on_commit(session, topic: str, message: dict, *,
+                            channel: str = CHANNEL) -> None:
+    """Publish ``message`` on ``topic`` when ``session``'s transaction commits, and not at
+    all if it rolls back: a NOTIFY sent inside the transaction, which PostgreSQL delivers
+    at commit to every instance, this one included. For small signals only (a row's id):
+    a message past the NOTIFY limit raises ValueError."""
+    _check_topic(topic)
+    envelope = b'{"o":%s,"t":%s,"m":%s}' % (_dumps(COMMIT_ORIGIN), _dumps(topic),
+                                             _dumps(message))
+    if len(envelope) > NOTIFY_LIMIT:
+        raise ValueError("message too large to publish with a transaction")
+    await session.execute(_NOTIFY, {"channel": channel, "payload": envelope.decode()})
+
+
 class _Slot:
     """One subscriber's queue, as the broker holds it."""
 

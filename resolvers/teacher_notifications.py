@@ -10,8 +10,11 @@ Each is raised by an event and at most once per event (its ``event_key``):
 - ``parent_claim_request``: a parent asked to be linked to a child;
 - ``child_locked_pin``: a child's sign-in was locked after too many wrong PINs.
 ``inactive`` and ``no_placement`` come from a periodic job (``roster.notify``, hourly)
-that checks every class at once in SQL. ``action_url`` is the teacher portal page to
-open: the student (``/classes/:id/students/:id``) or the claim (``/parent-claims/:id``).
+that checks every class at once in SQL. Each notification raised is published on its
+teacher's topic when its transaction commits (``core.pubsub.publish_on_commit``), so
+``follow`` hands it to the teacher's live subscriptions on every instance.
+``action_url`` is the teacher portal page to open: the student
+(``/classes/:id/students/:id``) or the claim (``/parent-claims/:id``).
 
 A teacher (or school admin) reads only their own notifications; another account's is
 NotFound, as one that does not exist.
@@ -20,16 +23,18 @@ NotFound, as one that does not exist.
 from __future__ import annotations
 
 import uuid
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import jobs
 from core.context import Context
 from core.errors import NotFound
+from core.pubsub import publish_on_commit
 from models.roster import SchoolClass, Student, TeacherNotification
 from resolvers import portal_roles
 from resolvers.reading_assessment import PASS_PCT
@@ -55,11 +60,19 @@ async def raise_for_student(session: AsyncSession, *, student: Student, type: st
     """Notify the teacher of ``student``'s class, once per ``event_key``."""
     teacher_id = (await session.execute(select(SchoolClass.teacher_id).where(
         SchoolClass.id == student.class_id))).scalar_one()
-    await session.execute(insert(TeacherNotification).values(
+    raised = (await session.execute(insert(TeacherNotification).values(
         teacher_id=teacher_id, type=type, student_id=student.id, claim_id=claim_id,
         message=message, action_url=action_url or student_url(student),
         event_key=event_key[:120]).on_conflict_do_nothing(
-        index_elements=[TeacherNotification.event_key]))
+        index_elements=[TeacherNotification.event_key])
+        .returning(TeacherNotification.id))).scalar_one_or_none()
+    if raised is not None:
+        await publish_on_commit(session, topic(teacher_id), {"id": raised})
+
+
+def topic(teacher_id: uuid.UUID) -> str:
+    """Where a teacher's new notifications are announced."""
+    return f"teacher-notifications:{teacher_id}"
 
 
 async def on_quiz_result(session: AsyncSession, *, learner_id: uuid.UUID, result_id: int,
@@ -123,14 +136,18 @@ CROSS JOIN LATERAL (
       AND a.created_at < now() - make_interval(days => CAST(:placement_days AS integer))
 ) n
 ON CONFLICT (event_key) DO NOTHING
+RETURNING teacher_id
 """)
 
 
 async def sweep(session: AsyncSession) -> int:
     """Raise the ``inactive`` and ``no_placement`` notifications due now; how many."""
-    result = await session.execute(_SWEEP, {"inactive_days": INACTIVE_DAYS,
-                                            "placement_days": NO_PLACEMENT_DAYS})
-    return result.rowcount or 0
+    teachers = (await session.execute(_SWEEP, {"inactive_days": INACTIVE_DAYS,
+                                               "placement_days": NO_PLACEMENT_DAYS})
+                ).scalars().all()
+    for teacher_id in sorted(set(teachers)):
+        await publish_on_commit(session, topic(teacher_id), {})
+    return len(teachers)
 
 
 @jobs.job("roster.notify", every_seconds=SWEEP_SECONDS)
@@ -156,6 +173,33 @@ async def get_page(ctx: Context, *, after: int | None = None, limit: int = 50,
                                       .limit(limit + 1))).all()
     return [NotificationView(row=r, child_name=name) for r, name in rows[:limit]], \
         len(rows) > limit
+
+
+async def follow(ctx: Context) -> AsyncIterator[NotificationView]:
+    """The viewer's notifications raised from now on, oldest first, from any instance."""
+    portal_roles.require_any(ctx, portal_roles.STAFF)
+    teacher_id = ctx.viewer.require_user()
+    mine = TeacherNotification.teacher_id == teacher_id
+    async with ctx.db.read() as session:
+        last = (await session.execute(select(func.max(TeacherNotification.id))
+                                      .where(mine))).scalar_one_or_none() or 0
+    async with ctx.broker.subscribe(topic(teacher_id)) as signals:
+        # A signal says only "something new", and one may be lost: each read takes what
+        # is past the last one sent (the first read, what came before subscribing).
+        while True:
+            async with ctx.db.read() as session:
+                rows = (await session.execute(
+                    select(TeacherNotification, Student.name)
+                    .outerjoin(Student, Student.id == TeacherNotification.student_id)
+                    .where(mine, TeacherNotification.id > last)
+                    .order_by(TeacherNotification.id))).all()
+            for row, name in rows:
+                last = row.id
+                yield NotificationView(row=row, child_name=name)
+            try:
+                await anext(signals)
+            except StopAsyncIteration:
+                return
 
 
 async def mark_read(ctx: Context, *, notification_id: int) -> NotificationView:

@@ -55,7 +55,11 @@ from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.reading_content import ReadingContentMutation, ReadingContentQuery
 from schema.retry import retry_mutations
 from schema.roster import RosterMutation, RosterQuery
-from schema.teacher_notifications import TeacherNotificationMutation, TeacherNotificationQuery
+from schema.teacher_notifications import (
+    TeacherNotificationMutation,
+    TeacherNotificationQuery,
+    TeacherNotificationSubscription,
+)
 from schema.trusted_documents import TrustedDocuments
 from schema.user import UserMutation, UserQuery
 from schema.workspace import WorkspaceMutation, WorkspaceQuery
@@ -83,7 +87,8 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              LlmUsageMutation, PromptLabelMutation,
              ParentClaimMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,
-                 GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription)
+                 GhlSubscription, CodelabRoomSubscription, CodelabAiSubscription,
+                 TeacherNotificationSubscription)
 
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:

@@ -3,6 +3,7 @@ portal, with the same rules."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncGenerator
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -97,3 +98,15 @@ class TeacherNotificationMutation:
                                                        field="id"))
         return MarkTeacherNotificationReadPayload(
             notification=TeacherNotification.from_view(view))
+
+
+@strawberry.type
+class TeacherNotificationSubscription:
+    @strawberry.subscription(description="The signed-in teacher's (or school admin's) "
+                                         "notifications as they are raised (a low score, "
+                                         "inactivity, a parent's claim...), from every "
+                                         "instance.")
+    async def teacher_notification_raised(
+            self, info: Info) -> AsyncGenerator[TeacherNotification, None]:
+        async for view in teacher_notifications.follow(info.context):
+            yield TeacherNotification.from_view(view)
