@@ -1,0 +1,149 @@
+"""The REST faces' OpenAPI document: valid OpenAPI 3.1, each operation once (the
+/compat/<face> prefix as an alternative server, not as copies), a response for every
+documented status with a schema the live answers fit, downloadable."""
+
+from __future__ import annotations
+
+import jsonschema
+from openapi_spec_validator import validate
+
+from core.app import main_port_faces
+from rest_compat import FACES, openapi
+
+MAIN = {face.name for face in main_port_faces(FACES, set())}
+
+
+def _operations(document: dict):
+    for path, methods in document["paths"].items():
+        for method, operation in methods.items():
+            yield path, method, operation
+
+
+async def test_the_served_document_is_valid_openapi_and_downloadable(client):
+    response = await client.get("/api/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/json"
+    validate(response.json())
+
+    download = await client.get("/api/openapi.json", params={"download": ""})
+    assert download.headers["content-disposition"] == 'attachment; filename="openapi.json"'
+    assert download.json() == response.json()
+
+
+def test_each_operation_is_listed_once_with_the_compat_prefix_as_a_server():
+    document = openapi.document(FACES, main_port_faces(FACES, set()))
+    listed = {(path, method) for path, method, _ in _operations(document)}
+    expected = set()
+    for face in FACES:
+        prefix = "" if face.name in MAIN else f"/compat/{face.name}"
+        expected |= {(openapi._PARAM.sub(r"{\1}", prefix + face.base + r.path), r.method.lower())
+                     for r in face.routes}
+    assert listed == expected
+    assert not any(path.startswith(f"/compat/{name}/") for path, _ in listed for name in MAIN)
+
+    me = document["paths"]["/api/auth/me"]["get"]
+    assert [s["url"] for s in me["servers"]] == ["/", "/compat/openlearning"]
+    # A face whose paths collide is listed under its prefix, which is where the main
+    # port serves it.
+    session = document["paths"]["/compat/pickatale-account-center/api/auth/session"]["get"]
+    assert "servers" not in session
+    ids = [op["operationId"] for _, _, op in _operations(document)]
+    assert len(ids) == len(set(ids))
+
+
+def test_every_documented_status_has_a_response_schema():
+    document = openapi.document(FACES, main_port_faces(FACES, set()))
+    by_operation = {}
+    for face in FACES:
+        prefix = "" if face.name in MAIN else f"/compat/{face.name}"
+        for route in face.routes:
+            path = openapi._PARAM.sub(r"{\1}", prefix + face.base + route.path)
+            by_operation.setdefault((path, route.method.lower()), (face, route))
+    documented = openapi.documented_responses()
+    for path, method, operation in _operations(document):
+        face, route = by_operation[(path, method)]
+        statuses = {int(s) for s in operation["responses"]}
+        assert set(route.responses) <= statuses, (path, method)
+        reference = documented.get(
+            (face.platform, route.method, openapi._shape(face.base + route.path)), [])
+        assert {e["status"] for e in reference if e["status"]} <= statuses, (path, method)
+        if route.auth:
+            assert 401 in statuses, (path, method)
+        for status, response in operation["responses"].items():
+            assert response["description"], (path, method, status)
+            if int(status) in openapi.NO_BODY:
+                assert "content" not in response
+                continue
+            [content] = response["content"].values()
+            assert "schema" in content, (path, method, status)
+            jsonschema.Draft202012Validator.check_schema(content["schema"])
+            if int(status) >= 400:
+                assert f"#/components/schemas/{face.name}.Error" in str(content["schema"])
+
+
+def test_the_reference_examples_give_the_schema_of_a_success():
+    document = openapi.document(FACES, main_port_faces(FACES, set()))
+    ok = document["paths"]["/api/auth/me"]["get"]["responses"]["200"]
+    schema = ok["content"]["application/json"]["schema"]
+    assert schema["properties"]["hasApiKey"] == {"type": "boolean"}
+    assert schema["properties"]["userId"] == {"type": "string"}
+    assert set(schema["required"]) == {"userId", "displayName", "avatarUrl", "hasApiKey", "email"}
+    assert ok["content"]["application/json"]["example"]["displayName"] == "octocat"
+    # Three documented answers of one status are merged, each kept as an example.
+    validate_key = document["paths"]["/api/auth/validate-key"]["post"]["responses"]["200"]
+    merged = validate_key["content"]["application/json"]
+    assert merged["schema"]["properties"]["error"] == {"type": ["string", "null"]}
+    assert len(merged["examples"]) == 3
+    # A server-sent event stream is documented as one.
+    respond = document["paths"]["/api/assessment/{session_id}/respond"]["post"]
+    assert "text/event-stream" in respond["responses"]["200"]["content"]
+    # 204 has no body.
+    assert "content" not in document["paths"]["/api/user/assessments/{session_id}"][
+        "delete"]["responses"]["204"]
+
+
+def test_schema_of_examples():
+    assert openapi.schema_of([{"a": 1, "b": None}, {"a": 2.5, "b": "x"}]) == {
+        "type": "object", "required": ["a", "b"],
+        "properties": {"a": {"type": "number"}, "b": {"type": ["string", "null"]}}}
+    assert openapi.schema_of([[{"id": 1}], []]) == {
+        "type": "array", "items": {"type": "object", "properties": {"id": {"type": "integer"}},
+                                   "required": ["id"]}}
+    assert openapi.schema_of([None]) == {}
+    assert openapi.schema_of([1, "one"]) == {"anyOf": [{"type": "integer"}, {"type": "string"}]}
+
+
+async def test_live_answers_fit_their_documented_schemas(client, new_client):
+    """Answers of each face, success and failure, validate against the document."""
+    document = (await client.get("/api/openapi.json")).json()
+
+    def check(path: str, method: str, status: int, body) -> None:
+        response = document["paths"][path][method]["responses"][str(status)]
+        schema = response["content"]["application/json"]["schema"]
+        # The document's references (#/components/...) resolve inside the checked schema.
+        validator = jsonschema.Draft202012Validator(
+            {**schema, "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(body)]
+        assert not errors, (path, method, status, body, errors)
+
+    health = await client.get("/api/health")
+    check("/api/health", "get", 200, health.json())
+    register = await client.post("/api/auth/register",
+                                 json={"email": "fit@example.com", "password": "long enough pw"})
+    check("/api/auth/register", "post", 200, register.json())
+    again = await client.post("/api/auth/register",
+                              json={"email": "fit@example.com", "password": "long enough pw"})
+    assert again.status_code == 409
+    check("/api/auth/register", "post", 409, again.json())
+    me = await client.get("/api/auth/me")
+    check("/api/auth/me", "get", 200, me.json())
+    invalid = await client.post("/api/auth/register", json={"email": 7})
+    assert invalid.status_code == 422
+    check("/api/auth/register", "post", 422, invalid.json())
+
+    available = await client.post("/api/v1/auth/check-email", json={"email": "new@example.com"})
+    check("/api/v1/auth/check-email", "post", 200, available.json())
+    anonymous = new_client()
+    unauthorized = await anonymous.get("/api/v2/agent/workspaces/x/blocks")
+    assert unauthorized.status_code == 401
+    check("/api/v2/agent/workspaces/{workspace_id}/blocks", "get", 401, unauthorized.json())
