@@ -114,6 +114,14 @@ class Json:
 
 
 @dataclass(frozen=True)
+class Expression:
+    """A field computed by a SQL expression over the type's table (from the resolvers),
+    or a function of the viewer returning one (a field some viewers see as null)."""
+
+    sql: Any
+
+
+@dataclass(frozen=True)
 class Many:
     """A plain list of rows of ``type_name`` whose ``key`` column equals this row's
     ``parent_key``, in ``order``."""
@@ -183,7 +191,7 @@ class NodesByIds:
     """The root ``nodes(ids:)`` field: a list of planned types' rows by global id."""
 
 
-FieldForm = Column | DateTime | GlobalId | Json | Many | One | Same | Count | Page
+FieldForm = Column | DateTime | GlobalId | Json | Expression | Many | One | Same | Count | Page
 
 
 @dataclass
@@ -197,7 +205,9 @@ class TypeForm:
     table: Any
     fields: dict[str, FieldForm]
     rule: Callable[[Any], Any] | None = None
-    by_id: bool = True  # False: ``node`` leaves it to the general path (a rule not in SQL)
+    # False: ``node`` leaves it to the general path (a rule not in SQL); a function: for
+    # the viewers it admits (the others get the general path's error).
+    by_id: bool | Callable[[Any], bool] = True
 
 
 TYPES: dict[str, TypeForm] = {}
@@ -476,7 +486,8 @@ class Compiler:
         target = TYPES.get(type_name or "")
         gql_type = self.schema.get_type(type_name or "")
         if target is None or not target.by_id or not isinstance(gql_type, GraphQLObjectType) \
-                or not any(i.name == "Node" for i in gql_type.interfaces):
+                or not any(i.name == "Node" for i in gql_type.interfaces) or (
+                    callable(target.by_id) and not target.by_id(self.viewer)):
             raise Unplannable("node type")
         alias = self.alias()
         body = self.object(target, gql_type, alias, nodes)
@@ -530,6 +541,12 @@ class Compiler:
         if isinstance(planned, Column | Json):
             _only_args(nodes[0], ())
             return f"{alias}.{planned.name}"
+        if isinstance(planned, Expression):
+            _only_args(nodes[0], ())
+            expression = planned.sql
+            if not isinstance(expression, ClauseElement):
+                expression = expression(self.viewer)
+            return f"({self.sql(expression, form.table, alias)})"
         if isinstance(planned, DateTime):
             _only_args(nodes[0], ())
             column = f"{alias}.{planned.name}"

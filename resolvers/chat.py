@@ -24,13 +24,14 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.errors import DomainError, Forbidden, NotFound, Upstream, Validation
 from core.llm import TIMED_OUT
 from core.llm_usage import Hold, UsageFor
+from core.planning import VIEWER_ID
 from loaders.chat import (
     ChatMessageByIdLoader,
     ChatMessagesBySessionIdLoader,
@@ -128,12 +129,12 @@ async def get_all_mine(ctx: Context, *, limit: int, offset: int = 0,
                        before_id: int | None = None) -> list[ChatSession]:
     """The viewer's sessions, newest first; a page by offset or below ``before_id``."""
     user_id = ctx.viewer.require_user()
-    query = (select(ChatSession).where(ChatSession.user_id == user_id)
+    query = (select(ChatSession).where(session_rule(ctx.viewer))
              .order_by(ChatSession.id.desc()).offset(offset).limit(limit))
     if before_id is not None:
         query = query.where(ChatSession.id < before_id)
     async with ctx.db.session() as db:
-        return list((await db.execute(query)).scalars())
+        return list((await db.execute(query, {VIEWER_ID.key: user_id})).scalars())
 
 
 async def create(ctx: Context, *, content_item_id: int) -> ChatSession:
@@ -533,6 +534,16 @@ async def events(ctx: Context, *, session_id: int) -> AsyncIterator[Event]:
 
 
 # ----------------------------------------------------------------- batched reads
+
+
+def session_rule(viewer):
+    """A chat is its user's alone (``get_many``): as a SQL condition on sessions."""
+    return ChatSession.user_id == VIEWER_ID if viewer.user_id is not None else false()
+
+
+def message_rule(viewer):
+    """A message is seen with its chat (``get_messages_many``), as a SQL condition."""
+    return ChatMessage.session_id.in_(select(ChatSession.id).where(session_rule(viewer)))
 
 
 async def get_many(ctx: Context, *, session_ids: list[int]) -> list[ChatSession | None]:

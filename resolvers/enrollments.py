@@ -12,12 +12,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import false, select, true
 from sqlalchemy.dialects.postgresql import insert
 
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound, Validation
+from core.planning import VIEWER_ID
 from loaders.catalog import (
     CourseByIdLoader,
     CourseOfferingByIdLoader,
@@ -47,6 +48,18 @@ def can_see_enrollment(ctx: Context, enrollment: Enrollment | None) -> bool:
     """Learners see their own enrollments; instructors and platform admins see all."""
     return enrollment is not None and (enrollment.user_id == ctx.viewer.user_id
                                        or can_author(ctx.viewer))
+
+
+def visible_rule(viewer):
+    """``can_see_enrollment`` as a SQL condition on enrollments, for planned reads."""
+    if can_author(viewer):
+        return true()
+    return Enrollment.user_id == VIEWER_ID if viewer.user_id is not None else false()
+
+
+def mine_rule(viewer):
+    """The viewer's own enrollments (``get_mine``), as a SQL condition."""
+    return Enrollment.user_id == VIEWER_ID if viewer.user_id is not None else false()
 
 
 async def get(ctx: Context, *, enrollment_id: int) -> Enrollment:

@@ -9,10 +9,13 @@ viewer's own rows compare with ``core.planning.VIEWER_ID``."""
 
 from __future__ import annotations
 
+from sqlalchemy import case, func
+
 from core.planning import (
     Column,
     Count,
     DateTime,
+    Expression,
     GlobalId,
     Json,
     Many,
@@ -25,6 +28,7 @@ from core.planning import (
     register_root,
     register_type,
 )
+from models.chat import ChatMessage, ChatSession
 from models.community import CourseReview
 from models.course import (
     ContentItem,
@@ -32,12 +36,15 @@ from models.course import (
     Course,
     CourseOffering,
     Department,
+    Enrollment,
     Module,
     Subject,
     University,
 )
 from models.learning import ContentProgress, ModuleProgress
-from resolvers import content, courses, modules
+from models.prompts import Prompt, PromptDependency
+from models.user import User
+from resolvers import chat, content, courses, enrollments, modules, prompts, user
 
 TREE_ORDER = ("sequence_index", "id")
 LATEST = ("updated_at DESC", "id DESC")  # the latest progress row wins, as in the loaders
@@ -156,9 +163,94 @@ register_type(TypeForm("ViewerContentProgress", ContentProgress.__table__, by_id
     "completedAt": DateTime("completed_at"),
 }))
 
+
+
+def private(column):
+    """A user's field for the user themself and admins (``user.can_see_private``); null
+    for the others."""
+    return Expression(lambda viewer: case((user.private_rule(viewer), column)))
+
+
+# Users have UUID ids: ``node`` leaves them to the general path; they are planned where
+# a planned row points at one and in the directory.
+register_type(TypeForm("User", User.__table__, by_id=False, fields={
+    "id": GlobalId("User"),
+    "displayName": Column("display_name"),
+    "fullName": Column("display_name"),
+    "avatarUrl": Column("avatar_url"),
+    "roles": Json("roles"),
+    "createdAt": DateTime("created_at"),
+    "number": Column("number"),
+    "hasGithub": Expression(User.github_id.is_not(None)),
+    "email": private(User.email),
+    "locale": private(User.locale),
+    "timeZone": private(User.time_zone),
+    "isActive": private(User.is_active),
+    "lastActivityDate": private(User.last_activity_date),
+}))
+
+register_type(TypeForm("Enrollment", Enrollment.__table__, rule=enrollments.visible_rule,
+                       fields={
+    "id": GlobalId("Enrollment"),
+    "status": Column("status"),
+    "enrolledAt": DateTime("enrolled_at"),
+    "completedAt": DateTime("completed_at"),
+    "courseOffering": One("CourseOffering", parent_key="course_offering_id"),
+    "user": One("User", parent_key="user_id"),
+}))
+
+register_type(TypeForm("ChatSession", ChatSession.__table__, rule=chat.session_rule, fields={
+    "id": GlobalId("ChatSession"),
+    "contentItemId": Column("content_item_id"),
+    "contentContext": Json("content_context"),
+    "shareEnabled": Column("share_enabled"),
+    "shareToken": Column("share_token"),
+    "cacheNodeId": Column("cache_node_id"),
+    "cacheState": Column("cache_state"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    "contentItem": One("ContentItem", parent_key="content_item_id",
+                       where=(content.visible_rule,)),
+    "messages": Page("ChatMessage", ("id",), key="session_id"),
+}))
+
+register_type(TypeForm("ChatMessage", ChatMessage.__table__, rule=chat.message_rule, fields={
+    "id": GlobalId("ChatMessage"),
+    "role": Column("role"),
+    "content": Column("content"),
+    "meta": Json("meta"),
+    "createdAt": DateTime("created_at"),
+}))
+
+register_type(TypeForm("Prompt", Prompt.__table__, by_id=prompts.may_read, fields={
+    "id": GlobalId("Prompt"),
+    "number": Column("id"),
+    "name": Column("name"),
+    "version": Column("version"),
+    "type": Expression(func.upper(Prompt.type)),
+    "prompt": Column("prompt"),
+    "config": Json("config"),
+    "labels": Json("labels"),
+    "tags": Json("tags"),
+    "commitMessage": Column("commit_message"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    "creator": One("User", parent_key="created_by"),
+    "dependencies": Many("PromptDependency", key="parent_id", order=("id",)),
+}))
+
+register_type(TypeForm("PromptDependency", PromptDependency.__table__, by_id=False, fields={
+    "childName": Column("child_name"),
+    "childVersion": Column("child_version"),
+    "childLabel": Column("child_label"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
 register_root("universities", Page("University", ("id",)))
 register_root("subjects", Page("Subject", ("id",)))
 register_root("contentTypes", Page("ContentType", ("id",)))
+register_root("userDirectory", Page("User", ("number",), allowed=lambda v: v.user_id is not None))
+register_root("myEnrollments", Page("Enrollment", ("id",), where=(enrollments.mine_rule,),
+                                    allowed=lambda v: v.user_id is not None))

@@ -81,6 +81,11 @@ def _require_reader(ctx: Context) -> None:
     ctx.viewer.require_role(ROLE_INSTRUCTOR)
 
 
+def may_read(viewer) -> bool:
+    """Whether ``_require_reader`` lets the viewer read prompts (instructors and admins)."""
+    return viewer.user_id is not None and (viewer.has_role(ROLE_INSTRUCTOR) or viewer.is_admin)
+
+
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_MAX:

@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, false, func, or_, select, true
 
 from core.auth.viewer import ROLE_PLATFORM_ADMIN, ROLES
 from core.context import Context
 from core.errors import NotFound, Validation
 from core.pagination import MAX_PAGE_SIZE, decode_cursor, encode_cursor, page_size
+from core.planning import VIEWER_ID
 from loaders.user import UserByIdLoader
 from models.course import Course, CourseOffering, Enrollment, UserSubjectPreference
 from models.learning import LearningActivity
@@ -23,6 +24,13 @@ from resolvers.pages import Page, page_by_id
 
 # Email and settings are for the user themself and platform admins.
 can_see_private = is_self_or_admin
+
+
+def private_rule(viewer):
+    """``can_see_private`` as a SQL condition on users, for planned reads."""
+    if viewer.is_admin:
+        return true()
+    return User.id == VIEWER_ID if viewer.user_id is not None else false()
 
 
 async def get(ctx: Context, *, user_id: uuid.UUID) -> User | None:

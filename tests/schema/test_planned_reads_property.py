@@ -1,6 +1,7 @@
 """Drawn selections over the planned course types (fields, aliases, inline and named
 fragments, ``@include``/``@skip``, page sizes, the viewer's progress, content types,
-universities) answer the same bytes on the planned and the general path."""
+universities) and over the people around them (users, enrollments, chats and their
+messages) answer the same bytes on the planned and the general path."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.fixtures import start_instance, without_rate_limit
+from tests.schema import test_planned_reads_people as people
 from tests.schema.test_planned_reads_corpus import seed
 from tests.twosigma.catalog_helpers import headers_for, user_with_headers
 
@@ -115,3 +117,72 @@ async def test_drawn_selections_answer_alike(server, general, seeded, document):
                     expected.content), query
             assert expected.status_code == 200 and b'"errors"' not in expected.content, (
                 query, expected.content[:300])
+
+
+USER_SCALARS = ["id", "displayName", "fullName", "avatarUrl", "roles", "createdAt", "number",
+                "hasGithub", "email", "locale", "timeZone", "isActive", "lastActivityDate",
+                "__typename"]
+ENROLLMENT_SCALARS = ["id", "status", "enrolledAt", "completedAt", "__typename"]
+CHAT_SCALARS = ["id", "contentItemId", "contentContext", "shareEnabled", "shareToken",
+                "cacheNodeId", "cacheState", "createdAt", "updatedAt", "__typename"]
+MESSAGE_SCALARS = ["id", "role", "content", "meta", "createdAt", "__typename"]
+
+
+def enrollments() -> st.SearchStrategy[str]:
+    return fields(ENROLLMENT_SCALARS, [
+        ("user", fields(USER_SCALARS, [])),
+        ("courseOffering", fields(["id", "termName", "visibility", "startsAt"], []))])
+
+
+@st.composite
+def chats(draw) -> str:
+    page = draw(st.integers(min_value=1, max_value=4))
+    messages = (f"edges {{ {'cursor ' if draw(st.booleans()) else ''}node {{ "
+                f"{draw(fields(MESSAGE_SCALARS, []))} }} }}")
+    return draw(fields(CHAT_SCALARS, [("contentItem", fields(ITEM_SCALARS, [])),
+                                      (f"messages(first: {page})", st.just(messages))]))
+
+
+@st.composite
+def people_documents(draw) -> tuple[str, dict]:
+    root = draw(st.sampled_from(["myEnrollments", "userDirectory", "enrollment", "chat"]))
+    if root in ("enrollment", "chat"):
+        body = draw(enrollments() if root == "enrollment" else chats())
+        type_name = "Enrollment" if root == "enrollment" else "ChatSession"
+        which = draw(st.sampled_from([root, f"other_{root}"]))
+        uses = "$on" in body
+        on = {"on": draw(st.booleans())} if uses else {}
+        return (f"query($id: ID!{', $on: Boolean!' if uses else ''}) {{ node(id: $id) {{ "
+                f"... on {type_name} {{ {body} }} }} }}", {"which": which, **on})
+    body = draw(enrollments() if root == "myEnrollments" else fields(USER_SCALARS, []))
+    uses = "$on" in body
+    on = {"on": draw(st.booleans())} if uses else {}
+    first = draw(st.integers(min_value=1, max_value=3))
+    return (f"query($n: Int{', $on: Boolean = true' if uses else ''}) {{ {root}(first: $n) {{ "
+            f"edges {{ node {{ {body} }} }} }} }}", {"n": first, **on})
+
+
+@pytest.fixture
+async def people_seeded(clean_db, services):
+    return await people.seed(services)
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=people_documents())
+async def test_drawn_selections_of_people_answer_alike(server, general, people_seeded,
+                                                        document):
+    ids, viewers = people_seeded
+    query, spec = document
+    variables = dict(spec)
+    if "which" in variables:
+        variables["id"] = ids[variables.pop("which")]
+    body = {"query": query, "variables": variables}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=10) as plain:
+        for headers in viewers.values():
+            expected = await plain.post("/graphql", json=body, headers=headers)
+            for _ in range(2):  # the first answer teaches the plan, the second uses it
+                answer = await planned.post("/graphql", json=body, headers=headers)
+                assert without_rate_limit(answer.content) == without_rate_limit(
+                    expected.content), query

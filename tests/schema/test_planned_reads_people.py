@@ -1,0 +1,271 @@
+"""Planned reads of the people around a course: users (their private fields for
+themselves and admins only), enrollments, tutor chats and their messages, prompts. Each
+document, asked by an anonymous visitor, a learner, an instructor and an admin, answers
+the same bytes on the planned and the general path (errors included); a planned answer
+is one SQL statement."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from sqlalchemy import update
+from strawberry import relay
+
+from core.pagination import encode_cursor
+from models.chat import ChatMessage, ChatSession
+from models.course import Enrollment
+from models.prompts import Prompt, PromptDependency
+from models.user import User
+from tests.fixtures import count_statements, start_instance, without_rate_limit
+from tests.twosigma.catalog_helpers import (
+    ContentItem,
+    ContentType,
+    Course,
+    CourseOffering,
+    Module,
+    add,
+    add_many,
+    user_with_headers,
+)
+
+USER = ("id displayName fullName avatarUrl roles createdAt number hasGithub email locale "
+        "timeZone isActive lastActivityDate __typename")
+ENROLLMENT = "id status enrolledAt completedAt __typename"
+CHAT = ("id contentItemId contentContext shareEnabled shareToken cacheNodeId cacheState "
+        "createdAt updatedAt")
+MESSAGE = "id role content meta createdAt"
+PROMPT = ("id number name version type prompt config labels tags commitMessage createdAt "
+          "updatedAt")
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+
+
+def node(body: str) -> str:
+    return "query($id: ID!) { node(id: $id) { __typename " + body + " } }"
+
+
+def on(type_name: str, body: str) -> str:
+    return f"... on {type_name} {{ {body} }}"
+
+
+ANY = " ".join([on("Enrollment", ENROLLMENT), on("ChatSession", CHAT),
+                on("ChatMessage", MESSAGE), on("Prompt", PROMPT)])
+IDS = ["enrollment", "other_enrollment", "chat", "other_chat", "message", "other_message",
+       "prompt", "child_prompt", "missing_enrollment", "missing_chat"]
+
+CORPUS: list[tuple[str, dict]] = []
+
+
+def case(query: str, variables: dict | None = None) -> None:
+    CORPUS.append((query, variables or {}))
+
+
+for which in IDS:
+    case(node(ANY), {"id": which})
+for which in ("enrollment", "other_enrollment"):
+    case(node(on("Enrollment", f"{ENROLLMENT} user {{ {USER} }} courseOffering {{ id termName "
+                               "visibility }")), {"id": which})
+    case(node(on("Enrollment", "user { email number } status")), {"id": which})
+for which in ("chat", "other_chat"):
+    case(node(on("ChatSession", f"{CHAT} contentItem {{ id title }} messages(first: 10) {{ "
+                                f"{PAGE_INFO} edges {{ cursor node {{ {MESSAGE} }} }} }}")),
+         {"id": which})
+case(node(on("ChatSession", "messages(first: 1) { pageInfo { hasNextPage endCursor } edges { "
+                            "node { content } } }")), {"id": "chat"})
+case("query($id: ID!, $a: String) { node(id: $id) { ... on ChatSession { messages(first: 2, "
+     "after: $a) { pageInfo { hasPreviousPage hasNextPage } edges { node { role } } } } } }",
+     {"id": "chat", "a": "message_cursor"})
+case("query($id: ID!, $n: Int) { node(id: $id) { ... on ChatSession { messages(last: $n) { "
+     "edges { node { role } } } } } }", {"id": "chat", "n": 2})
+case(node(on("ChatSession", "messages(first: 0) { edges { node { id } } }")), {"id": "chat"})
+case(node(on("ChatSession", "messages { edges { node { id } } }")), {"id": "chat"})
+case(node(on("ChatSession", "contentItem { title module { title } }")), {"id": "draft_chat"})
+for which in ("prompt", "child_prompt"):
+    case(node(on("Prompt", f"{PROMPT} creator {{ {USER} }} dependencies {{ childName "
+                           "childVersion childLabel __typename }")), {"id": which})
+# every field alone
+for type_name, fields, which in (("Enrollment", ENROLLMENT, "enrollment"),
+                                 ("ChatSession", CHAT, "chat"),
+                                 ("ChatMessage", MESSAGE, "message"),
+                                 ("Prompt", PROMPT, "prompt")):
+    for name in fields.split():
+        case(node(on(type_name, name)), {"id": which})
+for name in USER.split():
+    case(node(on("Enrollment", f"user {{ {name} }}")), {"id": "enrollment"})
+# the viewer's enrollments and the directory, pages forward and back
+for root, body in (("myEnrollments", f"{ENROLLMENT} user {{ displayName email }}"),
+                   ("userDirectory", USER)):
+    case(f"{{ {root}(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ {body} }} }} }} }}")
+    case(f"{{ {root}(first: 1) {{ pageInfo {{ hasNextPage endCursor }} edges {{ node {{ id }} }}"
+         " } }")
+    case(f"query($n: Int) {{ {root}(first: $n) {{ edges {{ node {{ id }} }} }} }}", {"n": 0})
+    case(f"query($a: String) {{ {root}(first: 2, after: $a) {{ edges {{ node {{ id }} }} }} }}",
+         {"a": "not a cursor"})
+    case(f"{{ {root} {{ edges {{ node {{ id }} }} }} }}")
+case("query($a: String) { myEnrollments(first: 5, after: $a) { " + PAGE_INFO
+     + " edges { node { id } } } }", {"a": "enrollment_cursor"})
+case("query($a: String) { userDirectory(first: 2, after: $a) { " + PAGE_INFO
+     + " edges { node { number } } } }", {"a": "number_cursor"})
+case("query($n: Int) { userDirectory(last: $n) { " + PAGE_INFO + " edges { node { number email"
+     " } } } }", {"n": 2})
+case("query($n: Int, $b: String) { userDirectory(last: $n, before: $b) { edges { node { "
+     "number } } } }", {"n": 1, "b": "number_cursor"})
+case("{ myEnrollments(first: 5) { edges { node { courseOffering { termName } user { "
+     "hasGithub isActive } } } } }")
+# lists of ids of every kind, aliases and fragments
+for ids in (["enrollment", "chat", "message", "prompt"], ["other_enrollment", "other_chat"],
+            ["missing_chat", "prompt", "other_message"]):
+    case(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename id {ANY} }} }}", {"ids": ids})
+case("query($id: ID!) { a: node(id: $id) { ...E } b: myEnrollments(first: 1) { e: edges { "
+     "n: node { ...E } } } } fragment E on Enrollment { i: id s: status u: user { ...U } } "
+     "fragment U on User { n: displayName m: email }", {"id": "enrollment"})
+case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on ChatSession { cacheState "
+     "@include(if: $yes) messages(first: 5) @skip(if: $yes) { edges { node { id } } } } } }",
+     {"id": "chat", "yes": True})
+case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on ChatSession { cacheState "
+     "@include(if: $yes) messages(first: 5) @skip(if: $yes) { edges { node { id } } } } } }",
+     {"id": "chat", "yes": False})
+
+
+async def seed(services) -> tuple[dict, dict]:
+    """Four people (a learner, an instructor, an admin, another learner), enrollments,
+    two learners' chats with messages (one on a draft course's item), prompts with a
+    dependency; returns the ids and each viewer's headers."""
+    learner, learner_headers = await user_with_headers(services, "learner@example.com")
+    teacher, teacher_headers = await user_with_headers(services, "teacher@example.com",
+                                                       ["INSTRUCTOR"])
+    _, admin_headers = await user_with_headers(services, "admin@example.com",
+                                               ["PLATFORM_ADMIN"])
+    other, _ = await user_with_headers(services, "other@example.com")
+    async with services.db.transaction() as session:
+        await session.execute(update(User).where(User.id == learner.id).values(
+            display_name="Lena", avatar_url="https://img.example/l.png", github_id=42,
+            locale="de", time_zone="Europe/Berlin", last_activity_date=date(2026, 3, 1)))
+    kind = await add(services, ContentType, name="video", label="Video")
+    ids: dict = {}
+    for published in (True, False):
+        course = await add(services, Course, title=f"course {published}", code="C",
+                           is_published=published)
+        module = await add(services, Module, course_id=course.id, title="m", sequence_index=0)
+        item = await add(services, ContentItem, module_id=module.id, course_id=course.id,
+                         content_type_id=kind.id, title=f"item {published}", sequence_index=0)
+        if not published:
+            draft = await add(services, ChatSession, user_id=learner.id,
+                              content_item_id=item.id, content_context={"title": "d"})
+            ids["draft_chat"] = relay.to_base64("ChatSession", draft.id)
+            continue
+        offerings = await add_many(services, CourseOffering, [
+            {"course_id": course.id, "term_name": f"Term {v}", "visibility": v,
+             "starts_at": datetime(2026, 1, 5, 9, tzinfo=UTC)} for v in ("PUBLIC", "PRIVATE")])
+        enrollments = await add_many(services, Enrollment, [
+            {"user_id": learner.id, "course_offering_id": offerings[0], "status": "ACTIVE"},
+            {"user_id": learner.id, "course_offering_id": offerings[1], "status": "COMPLETED",
+             "completed_at": datetime(2026, 2, 3, 4, 5, 6, 789, tzinfo=UTC)},
+            {"user_id": other.id, "course_offering_id": offerings[0], "status": "DROPPED"}])
+        chats = []
+        for owner in (learner, other):
+            chat = await add(services, ChatSession, user_id=owner.id, content_item_id=item.id,
+                             content_context={"title": "item", "data_json": {"n": [1, 2]}},
+                             share_enabled=owner is other, share_token="tok" if owner is other
+                             else None)
+            chats.append(chat.id)
+        messages = await add_many(services, ChatMessage, [
+            {"session_id": chats[n % 2], "role": ("user", "assistant")[n % 2 and 1],
+             "content": f"message {n}", "meta": {"source": "llm"} if n % 2 else {}}
+            for n in range(6)])
+        ids.update(enrollment=relay.to_base64("Enrollment", enrollments[0]),
+                   other_enrollment=relay.to_base64("Enrollment", enrollments[2]),
+                   enrollment_cursor=encode_cursor([enrollments[0]]),
+                   chat=relay.to_base64("ChatSession", chats[0]),
+                   other_chat=relay.to_base64("ChatSession", chats[1]),
+                   message=relay.to_base64("ChatMessage", messages[0]),
+                   other_message=relay.to_base64("ChatMessage", messages[1]),
+                   message_cursor=encode_cursor([messages[0]]))
+    parent = await add(services, Prompt, name="tutor", version=1, prompt="Hi @@@child@@@",
+                       config={"temperature": 0.5}, labels=["production"], tags=["a", "b"],
+                       commit_message="first", created_by=teacher.id)
+    child = await add(services, Prompt, name="child", version=3, type="chat", prompt="[]",
+                      config={}, labels=[], tags=[])
+    await add_many(services, PromptDependency, [
+        {"parent_id": parent.id, "child_name": "child", "child_label": "production"},
+        {"parent_id": parent.id, "child_name": "other", "child_version": 2}])
+    async with services.db.session() as session:
+        number = (await session.get(User, learner.id)).number
+    ids.update(prompt=relay.to_base64("Prompt", parent.id),
+               child_prompt=relay.to_base64("Prompt", child.id),
+               missing_enrollment=relay.to_base64("Enrollment", 10 ** 9),
+               missing_chat=relay.to_base64("ChatSession", 10 ** 9),
+               number_cursor=encode_cursor([number]))
+    return ids, {"anonymous": {}, "learner": learner_headers, "instructor": teacher_headers,
+                 "admin": admin_headers}
+
+
+def unbudgeted(content: bytes) -> bytes:
+    return without_rate_limit(content) if b'"rateLimit"' in content else content
+
+
+def resolve(value, ids: dict):
+    if isinstance(value, dict):
+        return {k: resolve(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, ids) for v in value]
+    return ids.get(value, value) if isinstance(value, str) else value
+
+
+@pytest.fixture
+async def general(database_url):
+    running = await start_instance(database_url, graphql_planned_reads=False,
+                                   jobs_enabled=False)
+    yield running
+    await running.stop()
+
+
+async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean_db,
+                                                          services):
+    ids, viewers = await seed(services)
+    planned_count = 0
+    mismatches = []
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=30) as plain:
+        for query, variables in CORPUS:
+            body = {"query": query, "variables": resolve(variables, ids)}
+            for viewer, headers in viewers.items():
+                expected = await plain.post("/graphql", json=body, headers=headers)
+                learning = await planned.post("/graphql", json=body, headers=headers)
+                with count_statements(services) as counter:
+                    answer = await planned.post("/graphql", json=body, headers=headers)
+                same = unbudgeted(expected.content)
+                if (answer.status_code, unbudgeted(answer.content)) != (
+                        expected.status_code, same) or unbudgeted(learning.content) != same:
+                    mismatches.append((viewer, query, variables, expected.content[:400],
+                                       answer.content[:400]))
+                if any("json_build_object" in s for s in counter.statements):
+                    planned_count += 1
+                    reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+                    assert len(reads) == 1, (viewer, query)
+    assert mismatches == []
+    # Most answers come from plans; the rest are the general path's refusals.
+    assert planned_count >= len(CORPUS) * 4 * 7 // 10, planned_count
+
+
+async def test_a_users_private_fields_are_theirs_and_admins_on_the_planned_path(
+        server, clean_db, services):
+    ids, viewers = await seed(services)
+    body = {"query": node(on("Enrollment", "user { displayName email locale timeZone "
+                                           "lastActivityDate }")),
+            "variables": {"id": ids["enrollment"]}}
+    seen = {}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        for viewer in ("learner", "instructor", "admin"):
+            await http.post("/graphql", json=body, headers=viewers[viewer])
+            with count_statements(services) as counter:
+                answer = (await http.post("/graphql", json=body,
+                                          headers=viewers[viewer])).json()
+            assert any("json_build_object" in s for s in counter.statements)
+            seen[viewer] = answer["data"]["node"]["user"]
+    private = {"email": "learner@example.com", "locale": "de", "timeZone": "Europe/Berlin",
+               "lastActivityDate": "2026-03-01"}
+    assert seen["learner"] == seen["admin"] == {"displayName": "Lena", **private}
+    # An instructor sees the enrollment, not the learner's private fields.
+    assert seen["instructor"] == {"displayName": "Lena", **dict.fromkeys(private)}
