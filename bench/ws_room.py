@@ -13,7 +13,10 @@ The attendees' sockets are spread over ``--client-processes`` processes so the
 load client's own CPU does not queue the frames it measures; the send and
 arrival times share the system's monotonic clock. It prints the latency from
 the send to each arrival (p50, p90, p99, max), per server and in all, how many
-arrived, and whether the p99 is within ``--target-ms`` (100 ms). Run by hand,
+arrived, and whether the p99 is within ``--target-ms`` (100 ms). It also prints
+the CPU time the two server processes spent from the first send until every
+arrival was in, per delivered message: on a machine shared with other work the
+latency says little, and that figure says what the fan-out costs. Run by hand,
 never in CI::
 
     .venv/bin/python bench/ws_room.py
@@ -153,6 +156,12 @@ async def prepare(url: str, attendees: int) -> tuple[str, str, list[str]]:
     return codelab["id"], facilitator, list(cookies)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process (all its threads) has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def ws_url(url: str, codelab_id: str) -> str:
     return url.replace("http://", "ws://") + f"/api/ws/{codelab_id}"
 
@@ -202,7 +211,7 @@ def summary(name: str, values: list[float]) -> str:
             f"max {max(values):7.1f} ms")
 
 
-async def measure(args, urls: list[str]) -> bool:
+async def measure(args, urls: list[str], pids: list[int]) -> bool:
     codelab_id, facilitator, cookies = await prepare(urls[0], args.attendees)
     sockets = [(n % 2, ws_url(urls[n % 2], codelab_id), cookie)
                for n, cookie in enumerate(cookies)]
@@ -221,6 +230,7 @@ async def measure(args, urls: list[str]) -> bool:
     await asyncio.sleep(2.0)  # let every subscription settle
 
     sent: dict[int, int] = {}
+    cpu_before = [cpu_seconds(pid) for pid in pids]
     async with connect(ws_url(urls[0], codelab_id), additional_headers={
             "Cookie": f"oc_session={facilitator}"}, max_queue=None) as ws:
         for number in range(args.messages):
@@ -231,6 +241,7 @@ async def measure(args, urls: list[str]) -> bool:
         for _ in clients:
             arrivals.extend(await asyncio.to_thread(
                 results.get, True, ARRIVAL_TIMEOUT_SECONDS + args.messages + 60))
+    cpu = [cpu_seconds(pid) - before for pid, before in zip(pids, cpu_before, strict=True)]
     for client in clients:
         client.join(timeout=30)
 
@@ -246,6 +257,10 @@ async def measure(args, urls: list[str]) -> bool:
     delivered = len(everything) == expected
     print(f"delivered {len(everything)} of {expected} ({args.messages} messages x "
           f"{args.attendees} attendees): {'all' if delivered else 'MISSING SOME'}")
+    per_delivery = sum(cpu) / max(1, len(everything))
+    print(f"server CPU {sum(cpu) * 1000:.0f} ms (server 0 {cpu[0] * 1000:.0f} ms, server 1 "
+          f"{cpu[1] * 1000:.0f} ms): {per_delivery * 1e6:.1f} us per delivered message, "
+          f"{sum(cpu) * 1000 / args.messages:.2f} ms per message said")
     met = p99 <= args.target_ms
     print(f"p99 {p99:.1f} ms: {'within' if met else 'OVER'} the {args.target_ms:.0f} ms target")
     return delivered and met
@@ -266,7 +281,7 @@ def main() -> None:
     ok = False
     try:
         servers.start()
-        ok = asyncio.run(measure(args, servers.urls))
+        ok = asyncio.run(measure(args, servers.urls, [p.pid for p in servers.processes]))
     finally:
         print(f"load average after: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         ok = servers.stop() and ok

@@ -24,6 +24,7 @@ from core.config import ConfigError, Settings, load_settings
 from core.cors import CORSMiddleware
 from core.db import as_domain_error
 from core.errors import DomainError, NotFound, Unavailable
+from core.fanout import ServerSendMiddleware
 from core.graphql_app import GraphQLView
 from core.logs import REQUEST_ID
 from core.metrics import metrics_route
@@ -240,7 +241,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return _indexed(Starlette(
         routes=routes,
-        middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
+        middleware=[Middleware(ServerSendMiddleware), Middleware(TracingMiddleware),
+                    Middleware(ObserveMiddleware),
                     Middleware(CORSMiddleware, allowed_origins=settings.allowed_origins),
                     Middleware(RequestContextMiddleware, faces=faces)],
         lifespan=_lifespan(services, settings, database_url)))
@@ -286,7 +288,8 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
     return _indexed(Starlette(
         routes=[*health.routes(), *face.starlette_routes()],
         exception_handlers={404: not_routed, 405: not_routed},
-        middleware=[Middleware(TracingMiddleware), Middleware(ObserveMiddleware),
+        middleware=[Middleware(ServerSendMiddleware), Middleware(TracingMiddleware),
+                    Middleware(ObserveMiddleware),
                     Middleware(CORSMiddleware,
                                allowed_origins=services.settings.allowed_origins),
                     Middleware(RequestContextMiddleware, faces=face_prefixes([face]))],

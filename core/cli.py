@@ -77,8 +77,14 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
 
 def server_config(app, *, host: str, port: int, **options) -> uvicorn.Config:
     """uvicorn's settings for one of our apps: its log records go to our handlers (in
-    our format), and its access log stays off (``core.observe`` writes ours)."""
-    options = {"log_level": "info", "lifespan": "on", **options}
+    our format), and its access log stays off (``core.observe`` writes ours).
+
+    WebSockets go without per-message compression: what we send on them are small JSON
+    events, often one event to hundreds of sockets, which compressing would cost a
+    zlib pass (and a compressor's memory) per socket and per event, and would keep
+    ``core.fanout`` from writing one encoded frame to all of them."""
+    options = {"log_level": "info", "lifespan": "on", "ws_per_message_deflate": False,
+               **options}
     return uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
                           **options)
 

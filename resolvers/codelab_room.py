@@ -185,6 +185,13 @@ def sees(member: Member, event: dict) -> bool:
     return member.is_facilitator if target is None else target == str(member.user_id)
 
 
+def all_events(ctx: Context, *, codelab_id: int) -> Subscription:
+    """Every event of the codelab's room, from every instance, from this call on: for one
+    fan-out to several members of this process, which gives each of them the events
+    ``sees`` lets them see."""
+    return ctx.broker.subscribe(codelabs.topic(codelab_id))
+
+
 def events(ctx: Context, *, member: Member) -> RoomEvents:
     """The room's events ``member`` may see, from every instance, from this call on."""
     return RoomEvents(member, ctx.broker.subscribe(codelabs.topic(member.codelab_id)))

@@ -63,12 +63,14 @@ class RunningServer:
         await asyncio.wait_for(self.task, 10)
 
 
-async def start_server(app: Starlette, sock: socket.socket | None = None) -> RunningServer:
-    """Serve ``app`` on a loopback port until ``stop()``."""
+async def start_server(app: Starlette, sock: socket.socket | None = None, *,
+                       ws: str = "websockets-sansio") -> RunningServer:
+    """Serve ``app`` on a loopback port until ``stop()`` (``ws``: uvicorn's WebSocket
+    implementation)."""
     sock = sock or free_socket()
     port = sock.getsockname()[1]
     server = _Server(server_config(app, host="127.0.0.1", port=port, log_level="warning",
-                                   ws="websockets-sansio"))
+                                   ws=ws))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(500):
         if server.started or task.done():
@@ -118,12 +120,13 @@ def fake_anthropic():
     server.stop()
 
 
-async def start_instance(database_url: str, **overrides) -> RunningServer:
+async def start_instance(database_url: str, *, ws: str = "websockets-sansio",
+                         **overrides) -> RunningServer:
     """Another app instance (its own engine, pool and broker) on the test database."""
     sock = free_socket()
     settings = make_settings(public_url=f"http://127.0.0.1:{sock.getsockname()[1]}",
                              **overrides)
-    return await start_server(create_app(settings, database_url=database_url), sock)
+    return await start_server(create_app(settings, database_url=database_url), sock, ws=ws)
 
 
 @pytest.fixture(scope="session")

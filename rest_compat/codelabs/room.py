@@ -30,7 +30,6 @@ newest.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import time
@@ -44,12 +43,13 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from core.auth.viewer import authenticate, credentials_from_headers
 from core.context import Context
 from core.errors import DomainError, NotFound, Unauthenticated
+from core.fanout import Outlet
 from core.input_bounds import OutOfBounds, check_value
 from resolvers import codelab_room
 from resolvers.catalog import PageArgs
 from resolvers.codelab_room import Member
 from rest_compat.base import FaceRequest, FaceSocket, JSONResponse, Route, Socket
-from rest_compat.codelabs import live_shapes, shapes
+from rest_compat.codelabs import live_shapes, room_fanout, shapes
 
 log = logging.getLogger(__name__)
 
@@ -166,34 +166,23 @@ async def _frame(sock: FaceSocket, member: Member, text: str) -> str | None:
     return None
 
 
-async def _write(websocket: WebSocket, events) -> None:
-    async for event in events:
-        await _send(websocket, live_shapes.room_event(event))
-
-
 async def live_room(sock: FaceSocket) -> None:
     member = await codelab_room.get_member(sock.ctx,
                                            codelab_id=shapes.codelab_id(sock.path["id"]))
-    events = codelab_room.events(sock.ctx, member=member)  # subscribed before accepting
     websocket = sock.websocket
-    await websocket.accept()
-    writer = asyncio.create_task(_write(websocket, events))
+    outlet, rooms = Outlet(websocket), room_fanout.rooms(sock.ctx)
+    rooms.join(sock.ctx, member, outlet)  # in the room before accepting: nothing is missed
     try:
-        reader = asyncio.create_task(_read(sock, member))
-        done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if task.exception() is not None and not isinstance(
-                    task.exception(), WebSocketDisconnect | RuntimeError):
-                log.error("live room %s ended by an error", member.codelab_id,
-                          exc_info=task.exception())
-        reader.cancel()
-        with contextlib.suppress(BaseException):
-            await reader
+        await websocket.accept()
+        outlet.open()
+        await _read(sock, member)
+    except (WebSocketDisconnect, RuntimeError):
+        pass  # the client left
+    except Exception:
+        log.exception("live room %s ended by an error", member.codelab_id)
     finally:
-        writer.cancel()
-        with contextlib.suppress(BaseException):
-            await writer
-        await events.aclose()
+        rooms.leave(member, outlet)
+        outlet.close()
     with contextlib.suppress(Exception):
         await websocket.close()
 

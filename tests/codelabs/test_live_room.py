@@ -11,6 +11,7 @@ import pytest
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from rest_compat.codelabs import room_fanout
 from tests.codelabs.helpers import API, create_codelab, csrf, facilitator_login, register
 from tests.fixtures import start_instance
 
@@ -27,10 +28,18 @@ async def receive(ws, within: float = 5.0) -> dict:
     return json.loads(await asyncio.wait_for(ws.recv(), within))
 
 
+def in_room(services, codelab_id: str) -> int:
+    """Who is in the room on this instance: the GraphQL subscribers, each subscribed to
+    the room's topic, and the WebSockets, which share one subscription."""
+    number = int(codelab_id.removeprefix("codelab_"))
+    sockets = room_fanout.rooms_of(services.broker).count(number)
+    return (services.broker.subscriber_count(f"codelab:{number}") - (1 if sockets else 0)
+            + sockets)
+
+
 async def until_in_room(services, codelab_id: str, count: int) -> None:
-    topic = f"codelab:{codelab_id.removeprefix('codelab_')}"
-    for _ in range(200):
-        if services.broker.subscriber_count(topic) >= count:
+    for _ in range(250):
+        if in_room(services, codelab_id) >= count:
             return
         await asyncio.sleep(0.02)
     raise AssertionError("nobody joined the room")
