@@ -83,6 +83,7 @@ from models.reading import (
     SessionWord,
 )
 from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
+from models.school import School, SchoolStaff
 from models.user import (
     AccountToken,
     ApiKey,
@@ -175,7 +176,9 @@ __all__ = [
     "ReadingEvent",
     "ReadingSession",
     "RefreshToken",
+    "School",
     "SchoolClass",
+    "SchoolStaff",
     "SessionWord",
     "StripeEvent",
     "Student",

@@ -47,6 +47,9 @@ class SchoolClass(Timestamps, Base):
         ForeignKey("users.id", ondelete="CASCADE"), nullable=False, index=True)
     name: Mapped[str] = mapped_column(String(CLASS_NAME_LENGTH), nullable=False)
     year_level: Mapped[int | None] = mapped_column(Integer)
+    # The school of its teacher (models/school.py), which its school admins may read.
+    school_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schools.id", ondelete="SET NULL"), index=True)
 
 
 class Student(Timestamps, Base):

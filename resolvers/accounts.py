@@ -2,7 +2,8 @@
 reset, sign-in for adults (email + password) and children (username + PIN), and the
 session other services check.
 
-- Teachers, parents and school admins register; the account is
+- Teachers, parents and school admins register (a school admin with their school,
+  ``resolvers/school.py``); the account is
   ``pending_verification`` and cannot sign in until the link mailed to it is followed.
   The mail goes through a durable job (``accounts.mail``) that makes the token when it
   sends, so a mail server that is down delays the mail instead of failing the
@@ -50,7 +51,7 @@ from core.errors import (
 from core.jobs import PermanentFailure, job
 from models.infra import RateLimitHits
 from models.user import AccountToken, AuthSession, ChildCredential, User
-from resolvers import portal_roles, roster, teacher_notifications
+from resolvers import portal_roles, roster, school, teacher_notifications
 from resolvers.auth import CookieSession, normalize_email, start_cookie_session, user_by_email
 
 VERIFY_EMAIL = "verify_email"
@@ -181,6 +182,9 @@ async def register(ctx: Context, *, name: str, email: str, password: str, role: 
                                  details={"field": "email"})
             session.add(user)
             await session.flush()
+            if role == "school_admin":
+                await school.create_for_admin(session, admin_id=user.id, name=(
+                    school.school_name_for(name=name, school_name=school_name)))
             await jobs.enqueue(session, "accounts.mail",
                                {"user_id": str(user.id), "purpose": VERIFY_EMAIL})
     except DomainError:
@@ -357,6 +361,8 @@ class AccountSession:
     role: str
     name: str
     email: str | None
+    # The school the account is on the staff of (resolvers/school.py), if any.
+    school_id: int | None = None
 
 
 # The reference's roles: child | teacher | parent | admin (school and platform admins).
@@ -383,7 +389,7 @@ async def current_session(ctx: Context) -> AccountSession:
     if role is None:
         raise Forbidden("This account has no role on the reading platform")
     return AccountSession(user_id=user.id, role=role, name=user.display_name,
-                          email=user.email)
+                          email=user.email, school_id=await school.school_id_of(ctx, user.id))
 
 
 # ----------------------------------------------------------------- mail

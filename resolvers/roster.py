@@ -1,9 +1,10 @@
 """The teacher portal's classes and students.
 
 A class belongs to the teacher (or school admin) who created it; only they, and
-platform admins, see or change it: another teacher's class is Forbidden, a class
-nobody has is NotFound. Each student is a child's account with the ``CHILD`` role:
-a username unique across the platform (the first name in ASCII, lower case, and a
+platform admins, change it, and only they, platform admins and the admins of the
+class's school (``resolvers/school.py``) read it: another teacher's class is
+Forbidden, a class nobody has is NotFound. Each student is a child's account with the
+``CHILD`` role: a username unique across the platform (the first name in ASCII, lower case, and a
 three-digit number: ``sofia001``) and a four-digit PIN shown once, in the answer that
 created it, and stored only as an argon2id hash.
 """
@@ -30,7 +31,7 @@ from core.errors import Conflict, Forbidden, NotFound
 from models.reading import Learner, QuizResult, ReadingSession
 from models.roster import CLASS_NAME_LENGTH, STUDENT_NAME_LENGTH, SchoolClass, Student
 from models.user import ChildCredential, User
-from resolvers import portal_roles
+from resolvers import portal_roles, school
 from resolvers.reading import Input
 from resolvers.reading_assessment import PASS_PCT
 
@@ -96,9 +97,11 @@ class StudentView:
 async def create_class(ctx: Context, *, data: ClassIn) -> SchoolClass:
     """A new class of the signed-in teacher or school admin."""
     portal_roles.require_any(ctx, portal_roles.STAFF)
-    row = SchoolClass(teacher_id=ctx.viewer.require_user(), name=data.name,
-                      year_level=data.year_level)
+    teacher_id = ctx.viewer.require_user()
     async with ctx.db.transaction() as session:
+        staff = await school.staff_of(session, teacher_id)
+        row = SchoolClass(teacher_id=teacher_id, name=data.name, year_level=data.year_level,
+                          school_id=staff.school_id if staff is not None else None)
         session.add(row)
         await session.flush()
         await session.refresh(row)
@@ -120,6 +123,19 @@ async def get_class_or_raise(ctx: Context, session: AsyncSession, class_id: int,
     return _check_owner(ctx, await session.get(SchoolClass, class_id, with_for_update=lock))
 
 
+async def get_readable_class_or_raise(ctx: Context, session: AsyncSession,
+                                      class_id: int) -> SchoolClass:
+    """Class ``class_id`` if the viewer may read it: theirs, or one of the school they
+    are an admin of; NotFound or Forbidden otherwise."""
+    portal_roles.require_any(ctx, portal_roles.STAFF)
+    row = await session.get(SchoolClass, class_id)
+    if (row is not None and row.teacher_id != ctx.viewer.user_id
+            and row.school_id is not None
+            and await school.admin_school_of(session, ctx.viewer.user_id) == row.school_id):
+        return row
+    return _check_owner(ctx, row)
+
+
 async def get_classes(ctx: Context) -> list[SchoolClass]:
     """The signed-in teacher's classes, oldest first."""
     portal_roles.require_any(ctx, portal_roles.STAFF)
@@ -130,9 +146,9 @@ async def get_classes(ctx: Context) -> list[SchoolClass]:
 
 
 async def get_class(ctx: Context, *, class_id: int) -> SchoolClass:
-    """One of the viewer's classes."""
+    """One of the viewer's classes, or of the school they are an admin of."""
     async with ctx.db.read() as session:
-        return await get_class_or_raise(ctx, session, class_id)
+        return await get_readable_class_or_raise(ctx, session, class_id)
 
 
 async def count_students(ctx: Context, *, class_id: int) -> int:
@@ -269,7 +285,7 @@ async def list_students(ctx: Context, *, class_id: int, after: int | None = None
     """The class's students after the id ``after``, with their reading data; whether
     more follow."""
     async with ctx.db.read() as session:
-        await get_class_or_raise(ctx, session, class_id)
+        await get_readable_class_or_raise(ctx, session, class_id)
         query = with_usernames().where(Student.class_id == class_id)
         if after is not None:
             query = query.where(Student.id > after)

@@ -55,6 +55,7 @@ from schema.reading_bot import ReadingBotMutation, ReadingBotQuery
 from schema.reading_content import ReadingContentMutation, ReadingContentQuery
 from schema.retry import retry_mutations
 from schema.roster import RosterMutation, RosterQuery
+from schema.school import SchoolMutation, SchoolQuery
 from schema.teacher_notifications import (
     TeacherNotificationMutation,
     TeacherNotificationQuery,
@@ -70,7 +71,7 @@ QUERIES = (UserQuery, ApiKeyQuery, AssessmentQuery, CatalogQuery, LearningQuery,
            CodelabQuery, CodelabCertificateQuery, ReadingBotQuery, ReadingContentQuery,
            CodelabArchiveQuery, CodelabRoomQuery, CodelabWorkspaceQuery,
            CodelabAiQuery,
-           CurriculumQuery, GhlQuery, BillingQuery, RosterQuery,
+           CurriculumQuery, GhlQuery, BillingQuery, RosterQuery, SchoolQuery,
            TeacherNotificationQuery, AccountQuery, LlmUsageQuery, PromptLabelQuery,
            ParentClaimQuery)
 MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, LearningMutation,
@@ -83,7 +84,7 @@ MUTATIONS = (AuthMutation, UserMutation, ApiKeyMutation, CatalogMutation, Learni
              ReadingBotMutation,
              ReadingContentMutation, CurriculumMutation,
              EvidenceMutation, GhlMutation, PerformanceMutation, BillingMutation,
-             RosterMutation, TeacherNotificationMutation, AccountMutation,
+             RosterMutation, SchoolMutation, TeacherNotificationMutation, AccountMutation,
              LlmUsageMutation, PromptLabelMutation,
              ParentClaimMutation)
 SUBSCRIPTIONS = (AuthSubscription, AssessmentSubscription, ChatSubscription,

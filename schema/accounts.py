@@ -36,11 +36,14 @@ class AccountSession:
     role: str = strawberry.field(description="child, teacher, parent or admin.")
     name: str = strawberry.field(description="The account's name.")
     email: str | None = strawberry.field(description="Its email (none for children).")
+    school_id: int | None = strawberry.field(
+        default=None, description="The number of the school the account is on the staff "
+                                  "of, or a child's class is of, if any.")
 
     @classmethod
     def from_result(cls, current: accounts.AccountSession) -> AccountSession:
         return cls(user_id=current.user_id, role=current.role, name=current.name,
-                   email=current.email)
+                   email=current.email, school_id=current.school_id)
 
 
 @strawberry.input(description="A teacher, parent or school admin registering.")

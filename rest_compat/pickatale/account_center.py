@@ -21,7 +21,10 @@ Choices where the reference is silent:
 - ``login`` of an account still pending verification is 403 ``email_not_verified``;
   a wrong email or password is 401 ``invalid_credentials``.
 - ``GET /session`` reports school admins and platform admins as ``admin``; an account
-  with no role on the reading platform is 403.
+  with no role on the reading platform is 403. It also answers ``school_id``, the
+  school the account is on the staff of, or a child's class is of (null for none):
+  §39.1 has every service attach it to the request from this answer. Registering as a
+  school admin makes their school (``resolvers/school.py``).
 """
 
 from __future__ import annotations
@@ -123,7 +126,8 @@ async def child_login(req: FaceRequest) -> Response:
 async def session(req: FaceRequest) -> Response:
     current = await accounts.current_session(req.ctx)
     return JSONResponse({"valid": True, "user_id": str(current.user_id), "role": current.role,
-                         "name": current.name, "email": current.email})
+                         "name": current.name, "email": current.email,
+                         "school_id": current.school_id})
 
 
 _LIMITED = {429: "Too many requests from this address (Retry-After)"}

@@ -3,7 +3,8 @@
 Every route takes the signed-in account's session (the ``uc_session`` cookie, or its
 token as a Bearer header), never ``X-Internal-Key``; classes are for teachers and
 school admins (any other role is 403 ``forbidden``), and a class is its teacher's
-alone (another teacher's class is 403, a class nobody has 404). Rules are in
+alone (another teacher's class is 403, a class nobody has 404), except that the admins
+of the class's school may read its students (``resolvers/school.py``). Rules are in
 ``resolvers/roster.py`` and ``resolvers/roster_import.py``.
 
 Choices where the reference is silent:

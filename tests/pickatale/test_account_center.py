@@ -88,7 +88,8 @@ async def test_register_mail_verify_and_the_session_end_to_end(client, services,
     session = await client.get(f"{AC}/session")
     assert session.status_code == 200
     assert session.json() == {"valid": True, "user_id": body["user_id"], "role": "teacher",
-                              "name": "Tess Teacher", "email": "tess@example.com"}
+                              "name": "Tess Teacher", "email": "tess@example.com",
+                              "school_id": None}
     # The same cookie is the account's session on the rest of the platform.
     assert (await client.get("/api/billing/subscription")).json()["state"] == "trialing"
     # Single use; unknown tokens are 404.
@@ -348,7 +349,7 @@ async def test_a_child_signs_in_with_username_and_pin(client, services):
     assert response.headers["set-cookie"].startswith("uc_session=")
     assert (await client.get(f"{AC}/session")).json() == {
         "valid": True, "user_id": str(child.id), "role": "child", "name": "Sofia",
-        "email": None}
+        "email": None, "school_id": None}
     assert_error(await client.post(f"{AC}/child-login", json={"username": "sofia001",
                                                                "pin": "0000"}),
                  401, "invalid_credentials")
