@@ -17,17 +17,28 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import httpx2
-from google import genai
-from google.genai import errors as genai_errors
-from google.genai import types
 
 from core.config import Settings
 from core.errors import DomainError, RateLimited, Upstream
 from core.metrics import Metrics
+
+if TYPE_CHECKING:
+    from google import genai
+    from google.genai import types
+else:
+    from core import lazy
+
+    genai = lazy.module("google.genai")  # imported at the first call to Gemini
+
+
+async def sdk_imported() -> None:
+    """Import the SDK, in a thread the first time, so the event loop never waits on it."""
+    if not TYPE_CHECKING:
+        await lazy.loaded(genai)
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +71,7 @@ class GeminiGateway:
                 model=model, contents=contents, config=config)
             async for chunk in chunks:
                 yield chunk
-        except (genai_errors.APIError, httpx.HTTPError, httpx2.HTTPError) as exc:
+        except (genai.errors.APIError, httpx.HTTPError, httpx2.HTTPError) as exc:
             self._observe(started, "error")
             raise _mapped(exc) from exc
         self._observe(started, "ok")
@@ -83,11 +94,7 @@ class GeminiGateway:
         if client is not None:
             self._clients.move_to_end(api_key)
             return client
-        options = types.HttpOptions(
-            base_url=self.settings.gemini_base_url,
-            timeout=int(self.settings.llm_timeout_seconds * 1000),
-            retry_options=types.HttpRetryOptions(attempts=self.settings.llm_max_retries + 1))
-        client = await asyncio.to_thread(genai.Client, api_key=api_key, http_options=options)
+        client = await asyncio.to_thread(_new_client, api_key, self.settings)
         self._clients[api_key] = client
         while len(self._clients) > CLIENTS_MAX:
             self._clients.popitem(last=False)
@@ -100,13 +107,21 @@ class GeminiGateway:
         self.metrics.llm_seconds.labels("gemini").observe(time.perf_counter() - started)
 
 
+
+def _new_client(api_key: str, settings: Settings) -> genai.Client:
+    """A Gemini client (in a thread: the first one imports the SDK, which takes a while)."""
+    options = genai.types.HttpOptions(
+        base_url=settings.gemini_base_url, timeout=int(settings.llm_timeout_seconds * 1000),
+        retry_options=genai.types.HttpRetryOptions(attempts=settings.llm_max_retries + 1))
+    return genai.Client(api_key=api_key, http_options=options)
+
 def map_gemini_error(exc: BaseException) -> DomainError:
     """The domain error (fixed user-facing message) for an SDK or transport failure."""
     if isinstance(exc, httpx.TimeoutException | httpx2.TimeoutException):
         return Upstream(TIMED_OUT, status=504)
     if isinstance(exc, httpx.HTTPError | httpx2.HTTPError):
         return Upstream(UNREACHABLE, status=502)
-    if isinstance(exc, genai_errors.APIError):
+    if isinstance(exc, genai.errors.APIError):
         code = exc.code if isinstance(exc.code, int) else 500
         message = exc.message if isinstance(exc.message, str) else ""
         if code in (401, 403) or (code == 400 and "api key" in message.lower()):
@@ -119,7 +134,7 @@ def map_gemini_error(exc: BaseException) -> DomainError:
     return Upstream(SERVICE_ERROR, status=502)
 
 
-def _retry_after(exc: genai_errors.APIError) -> int | None:
+def _retry_after(exc: genai.errors.APIError) -> int | None:
     headers = getattr(exc.response, "headers", None)
     value = headers.get("retry-after") if headers is not None else None
     return int(value) if value and value.isdigit() else None
@@ -127,7 +142,7 @@ def _retry_after(exc: genai_errors.APIError) -> int | None:
 
 def _mapped(exc: BaseException) -> DomainError:
     error = map_gemini_error(exc)
-    if isinstance(exc, genai_errors.APIError):
+    if isinstance(exc, genai.errors.APIError):
         log.warning("Gemini API error: code=%s status=%s message=%s -> %s", exc.code,
                     exc.status, str(exc.message)[:300], error.status)
     else:

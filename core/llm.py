@@ -39,11 +39,10 @@ import uuid
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import anthropic
 import httpx2
-from anthropic.types import Message, MessageParam, ToolChoiceParam, ToolUnionParam
 from opentelemetry.trace import StatusCode
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,6 +53,21 @@ from core.errors import DomainError, RateLimited, Upstream, Validation
 from core.llm_usage import NO_HOLD, Hold, Ledger, Tokens, UsageFor, estimate_tokens
 from core.metrics import Metrics
 from core.tracing import Tracing
+
+if TYPE_CHECKING:
+    import anthropic
+    from anthropic.types import Message, MessageParam, ToolChoiceParam, ToolUnionParam
+else:
+    from core import lazy
+
+    anthropic = lazy.module("anthropic")  # imported at the first call to a model
+
+
+async def sdk_imported() -> None:
+    """Import the SDK, in a thread the first time (it takes a second or more: the event
+    loop must not wait), before a client is made."""
+    if not TYPE_CHECKING:
+        await lazy.loaded(anthropic)
 
 T = TypeVar("T", bound=BaseModel)
 # A system prompt: text, or text blocks (which may carry ``cache_control`` breakpoints).
@@ -160,6 +174,7 @@ class LLMGateway:
                         tools: Iterable[ToolUnionParam] | None,
                         tool_choice: ToolChoiceParam | None, aws: AwsCredentials | None,
                         usage: UsageFor, hold: Hold | None) -> Message:
+        await sdk_imported()
         client = self._client_for(api_key, aws)
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
                               model=model, aws=aws)
@@ -304,6 +319,7 @@ class LLMGateway:
                            model: str | None, aws: AwsCredentials | None, usage: UsageFor,
                            hold: Hold | None) -> AsyncIterator[str]:
         try:
+            await sdk_imported()
             client = self._client_for(api_key, aws)
         except BaseException:
             if hold is not None:
@@ -372,6 +388,7 @@ class LLMGateway:
         """Whether ``api_key`` works, by one minimal real call; (ok, reason)."""
         if not api_key or not api_key.strip():
             return False, INVALID_KEY
+        await sdk_imported()
         client = self._client(api_key.strip()).with_options(max_retries=0)
         try:
             await client.messages.create(
@@ -435,7 +452,7 @@ class LLMGateway:
     def _client_options(self, http: httpx2.AsyncClient) -> dict[str, Any]:
         return {"timeout": self.settings.llm_timeout_seconds,
                 "max_retries": self.settings.llm_max_retries, "http_client": http,
-                "middleware": [_RetryWaitCap(MAX_RETRY_WAIT_SECONDS)]}
+                "middleware": [_retry_wait_classes()[1](MAX_RETRY_WAIT_SECONDS)]}
 
     def _cached(self, key: str | AwsCredentials,
                 build: Callable[[httpx2.AsyncClient], Any]) -> Any:
@@ -582,47 +599,54 @@ def _retry_after_seconds(headers: httpx2.Headers) -> float | None:
         return None
 
 
-class _RetryWaitTooLong(anthropic.AnthropicError):
-    """Carries the status error the SDK would otherwise have slept on and retried."""
+@cache
+def _retry_wait_classes() -> tuple[type[Exception], type]:
+    """The error and the SDK middleware below, defined once the SDK is imported."""
 
-    def __init__(self, error: anthropic.APIStatusError) -> None:
-        super().__init__(str(error))
-        self.error = error
+    class RetryWaitTooLong(anthropic.AnthropicError):
+        """Carries the status error the SDK would otherwise have slept on and retried."""
+
+        def __init__(self, error: anthropic.APIStatusError) -> None:
+            super().__init__(str(error))
+            self.error = error
+
+    class RetryWaitCap(anthropic.Middleware):
+        """Fail fast when the API asks for a longer wait than an interactive request can
+        afford.
+
+        The SDK honours any ``retry-after`` before retrying. Raising a type outside its
+        retry policy from middleware ends the call with the error instead.
+        """
+
+        def __init__(self, max_wait: float) -> None:
+            self.max_wait = max_wait
+
+        async def handle_async(self, request: anthropic.APIRequest,
+                               call_next: anthropic.AsyncCallNext,
+                               ) -> anthropic.AsyncAPIResponse[Any]:
+            response = await call_next(request)
+            http = response.http_response
+            if http.is_success or not _sdk_would_retry(http):
+                return response
+            wait = _retry_after_seconds(http.headers)
+            if wait is None or wait <= self.max_wait:
+                return response
+            await http.aread()
+            try:
+                body: object = http.json()
+            except ValueError:
+                body = http.text
+            error_class = (anthropic.RateLimitError if http.status_code == 429
+                           else anthropic.InternalServerError if http.status_code >= 500
+                           else anthropic.APIStatusError)
+            raise RetryWaitTooLong(error_class(f"Error code: {http.status_code} - {body}",
+                                               response=http, body=body))
+
+    return RetryWaitTooLong, RetryWaitCap
 
 
 def _unwrap(exc: BaseException) -> BaseException:
-    return exc.error if isinstance(exc, _RetryWaitTooLong) else exc
-
-
-class _RetryWaitCap(anthropic.Middleware):
-    """Fail fast when the API asks for a longer wait than an interactive request can afford.
-
-    The SDK honours any ``retry-after`` before retrying. Raising a type outside its
-    retry policy from middleware ends the call with the error instead.
-    """
-
-    def __init__(self, max_wait: float) -> None:
-        self.max_wait = max_wait
-
-    async def handle_async(self, request: anthropic.APIRequest,
-                           call_next: anthropic.AsyncCallNext) -> anthropic.AsyncAPIResponse[Any]:
-        response = await call_next(request)
-        http = response.http_response
-        if http.is_success or not _sdk_would_retry(http):
-            return response
-        wait = _retry_after_seconds(http.headers)
-        if wait is None or wait <= self.max_wait:
-            return response
-        await http.aread()
-        try:
-            body: object = http.json()
-        except ValueError:
-            body = http.text
-        error_class = (anthropic.RateLimitError if http.status_code == 429
-                       else anthropic.InternalServerError if http.status_code >= 500
-                       else anthropic.APIStatusError)
-        raise _RetryWaitTooLong(error_class(f"Error code: {http.status_code} - {body}",
-                                            response=http, body=body))
+    return exc.error if isinstance(exc, _retry_wait_classes()[0]) else exc
 
 
 def _sdk_would_retry(response: httpx2.Response) -> bool:

@@ -20,13 +20,13 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from google.genai import types
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
+from core import gemini
 from core.auth import secrets_box
 from core.context import Context
 from core.errors import Forbidden, NotConfigured, Validation
@@ -39,6 +39,9 @@ from resolvers.auth import ANTHROPIC_KEY
 from resolvers.catalog import PageArgs, paginate
 from resolvers.codelab_help import STEP_MAX
 from resolvers.pages import Page
+
+if TYPE_CHECKING:
+    from google.genai import types
 
 PROMPT_MAX = 32_000
 SYSTEM_MAX = 20_000
@@ -172,6 +175,7 @@ async def _facilitator_of(ctx: Context, codelab_id: int | None) -> uuid.UUID | N
 
 
 def _config(question: Question) -> types.GenerateContentConfig:
+    types = gemini.genai.types
     fields: dict[str, Any] = {}
     if question.generation_config:
         if not isinstance(question.generation_config, dict):
@@ -223,6 +227,7 @@ async def stream(ctx: Context, *, question: Question) -> AsyncIterator[Chunk]:
         ctx.llm.resolve_key(anthropic_key)  # NO_API_KEY before streaming
         return _claude(ctx, model=model, prompt=prompt, key=anthropic_key,
                        system=question.system_instruction)
+    await gemini.sdk_imported()
     config = _config(question)
     if question.api_key:
         key = await _unseal(ctx, question.api_key, API_KEY_NOT_SEALED, "api_key")

@@ -13,7 +13,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-import anthropic
 import httpx2
 import orjson
 from sqlalchemy.dialects.postgresql import insert
@@ -146,6 +145,7 @@ async def test_aws_connection(ctx: Context) -> ConnectionTest:
     if credentials is None:
         raise Validation(NOT_CONFIGURED, code="NOT_CONFIGURED")
     settings = ctx.settings
+    await llm.sdk_imported()
     client = ctx.llm.bedrock(credentials).with_options(max_retries=0)
 
     def result(success: bool, message: str) -> ConnectionTest:
@@ -156,7 +156,7 @@ async def test_aws_connection(ctx: Context) -> ConnectionTest:
         await client.messages.create(
             model=settings.bedrock_model, max_tokens=1,
             messages=[{"role": "user", "content": "ping"}])
-    except (anthropic.AnthropicError, httpx2.HTTPError) as exc:
+    except (llm.anthropic.AnthropicError, httpx2.HTTPError) as exc:
         status = llm.status_of(exc)
         if status in (401, 403):
             return result(False, f"AWS rejected these credentials (status {status})")
