@@ -141,13 +141,22 @@ async def charge(db: Database, *, key: str, cost: int, limit: int) -> Budget:
     return _budget(spent, limit, window_start, used)
 
 
-def charged_statement(sql: str, params: list[Any], *, key: str, cost: int, limit: int
+def charged_statement(sql: str, params: list[Any], *, key: str, cost: int, limit: int,
+                      prelude: str = "", gate: str | None = None
                       ) -> tuple[str, tuple[Any, ...]]:
     """One statement that charges the budget and, when it could, runs ``sql`` (one row,
     one value): its row is that value, the hour's start and the points used; no row when
-    the budget could not pay (``sql`` is then not run)."""
+    the budget could not pay (``sql`` is then not run). ``prelude`` is more of its WITH
+    (named queries ``gate`` may read); the budget is charged only when the condition
+    ``gate`` holds (else no row, nothing charged)."""
     offset = len(params)
-    return (f"WITH charged AS ({_charge(offset)}) "
+    charge = _charge(offset)
+    if gate is not None:
+        values = f"VALUES (${offset + 1}, now(), ${offset + 2})"
+        charge = charge.replace(values, f"SELECT ${offset + 1}::text, now(), "
+                                        f"${offset + 2}::integer WHERE {gate}")
+    with_ = f"{prelude}, " if prelude else ""
+    return (f"WITH {with_}charged AS ({charge}) "
             f"SELECT ({sql}), charged.window_start, charged.used FROM charged",
             (*params, *_params(key, points(cost), limit)))
 

@@ -16,6 +16,13 @@ the viewer's rule variant. At request time the plan binds its parameters from th
 variables; any value it cannot bind exactly as the general path would (a bad id or
 cursor, a page size out of range) sends the request to the general path, which
 answers with its own error.
+
+A root field may also declare what the general path checks before it answers (a row
+that must be visible, a tier the viewer must hold) and a per-minute count the request
+takes (an API key's): the one statement checks the first, and only when it holds takes
+the count and then the query budget's charge. When a check fails or a count or the
+budget refuses, nothing is taken and the general path answers (its error, counted and
+charged once there).
 """
 
 from __future__ import annotations
@@ -59,7 +66,7 @@ from sqlalchemy.sql.util import ClauseAdapter
 from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import ExecutionResult
 
-from core import budget
+from core import budget, ratelimit
 from core.errors import RateLimited
 from core.pagination import MAX_PAGE_SIZE, decode_cursor
 
@@ -70,6 +77,18 @@ MAX_NODES = 50  # ids of one planned ``nodes`` field (json_build_array's argumen
 # The viewer's user id in a rule (``Progress.user_id == VIEWER_ID``): bound per request as
 # a parameter, so one plan serves every user with the same roles.
 VIEWER_ID = bindparam("viewer_id", type_=UUID(as_uuid=True))
+# The viewer's organization guest id (a ``gsk_`` key's), bound the same way.
+VIEWER_GUEST_ID = bindparam("viewer_guest_id", type_=UUID(as_uuid=True))
+_VIEWER_VALUES: dict[str, Callable[[Any], Any]] = {
+    VIEWER_ID.key: lambda viewer: viewer.user_id,
+    VIEWER_GUEST_ID.key: lambda viewer: viewer.guest_id,
+}
+
+
+def viewer_params(viewer: Any) -> dict[str, Any]:
+    """The values of the viewer's parameters, for the general path to execute a rule
+    (``session.execute(select(...).where(rule), viewer_params(viewer))``)."""
+    return {key: value(viewer) for key, value in _VIEWER_VALUES.items()}
 
 
 class Unplannable(Exception):
@@ -182,6 +201,34 @@ class Page:
 
 
 @dataclass(frozen=True)
+class Rows:
+    """A root field reading rows of ``type_name`` by its arguments: ``arguments`` names the
+    column each argument equals, its value read by ``parse`` (the general path's own
+    reading; a value it refuses sends the request to that path, which reports it). The
+    rows are the ones the type's rule and ``where`` admit; with ``order``, a plain list
+    of them in that order, else the one row or null.
+
+    The general path may answer with an error instead (its answer then): when
+    ``required`` and there is no row; when a row of ``requires`` (type, argument: the
+    row of that type whose id is the argument) is not visible by its type's rule; when
+    ``guard``, a function of the viewer returning a condition (or None: none), does not
+    hold; and for the viewers ``allowed`` refuses. ``counts``, a function of the viewer
+    returning a per-minute count to take (key, limit, window in seconds; None: none),
+    counts an operation selecting the field once, as the general path does."""
+
+    type_name: str
+    arguments: tuple[tuple[str, str], ...] = ()
+    parse: Callable[[Any], Any] = str
+    order: tuple[str, ...] = ()
+    where: tuple[Any, ...] = ()
+    required: bool = False
+    requires: tuple[tuple[str, str], ...] = ()
+    guard: Callable[[Any], Any] | None = None
+    counts: Callable[[Any], tuple[str, int, int] | None] | None = None
+    allowed: Callable[[Any], bool] | None = None
+
+
+@dataclass(frozen=True)
 class NodeById:
     """The root ``node(id:)`` field: any planned type with a global id."""
 
@@ -211,7 +258,7 @@ class TypeForm:
 
 
 TYPES: dict[str, TypeForm] = {}
-ROOTS: dict[str, NodeById | NodesByIds | Page] = {}
+ROOTS: dict[str, NodeById | NodesByIds | Page | Rows] = {}
 
 
 def register_type(form: TypeForm) -> TypeForm:
@@ -220,7 +267,7 @@ def register_type(form: TypeForm) -> TypeForm:
     return form
 
 
-def register_root(name: str, form: NodeById | NodesByIds | Page) -> None:
+def register_root(name: str, form: NodeById | NodesByIds | Page | Rows) -> None:
     """Declare a root query field the planner answers."""
     ROOTS[name] = form
 
@@ -253,8 +300,9 @@ class Params:
         self.binders.append(lambda variables, viewer: binder(variables))
         return f"${len(self.binders)}"
 
-    def viewer_id(self) -> str:
-        self.binders.append(lambda variables, viewer: viewer.user_id)
+    def viewer(self, key: str) -> str:
+        value = _VIEWER_VALUES[key]
+        self.binders.append(lambda variables, viewer: value(viewer))
         return f"${len(self.binders)}"
 
 
@@ -380,6 +428,10 @@ class Compiler:
         self.variables = variables
         self.params = Params()
         self.aliases = 0
+        # Conditions the general path checks before answering (its errors otherwise), and
+        # the per-minute counts the operation takes.
+        self.guards: list[str] = []
+        self.counts: list[Callable[[Any], tuple[str, int, int] | None]] = []
 
     def alias(self) -> str:
         self.aliases += 1
@@ -430,15 +482,16 @@ class Compiler:
         return bool(named is not None and is_abstract_type(named)
                     and self.schema.is_sub_type(named, type_))
 
-    def sql(self, expression: Any, table: Any, alias: str) -> str:
-        """A condition from the resolvers over ``table``, for the row ``alias``; the
-        viewer's id becomes a parameter."""
-        adapted = ClauseAdapter(table.alias(alias)).traverse(expression)
+    def sql(self, expression: Any, table: Any = None, alias: str | None = None) -> str:
+        """A condition from the resolvers over ``table``, for the row ``alias`` (or over no
+        row of the statement); the viewer's ids become parameters."""
+        adapted = (ClauseAdapter(table.alias(alias)).traverse(expression) if table is not None
+                   else expression)
 
         def viewer(element: Any) -> Any:
-            if getattr(element, "key", None) == VIEWER_ID.key and element.__visit_name__ == (
-                    "bindparam"):
-                return literal_column(self.params.viewer_id())
+            key = getattr(element, "key", None)
+            if key in _VIEWER_VALUES and element.__visit_name__ == "bindparam":
+                return literal_column(self.params.viewer(key))
             return None
 
         adapted = replacement_traverse(adapted, {}, viewer)
@@ -519,7 +572,58 @@ class Compiler:
                         _id_list(argument.value(variables))[i])[1])
                 items.append(self.by_id(type_name, nodes, param))
             return f"json_build_array({', '.join(items)})" if items else "'[]'::json"
+        if isinstance(form, Rows):
+            return self.rows(form, field_type, nodes)
         return self.page(form, field_type, nodes, parent=None)
+
+    def argument(self, node: FieldNode, name: str, parse: Callable[[Any], Any]) -> str:
+        """A parameter bound from an argument as the general path reads it (``parse``);
+        any value it refuses sends the request there."""
+        argument = _arg(node, name)
+
+        def bind(variables: dict[str, Any]) -> Any:
+            value = argument.value(variables)
+            if not isinstance(value, str) or len(value) > MAX_STRING_ARGUMENT:
+                raise Decline(name)
+            try:
+                return parse(value)
+            except Exception as exc:
+                raise Decline(name) from exc
+
+        return self.params.add(bind)
+
+    def rows(self, form: Rows, gql_type: GraphQLObjectType, nodes: list[FieldNode]) -> str:
+        node = nodes[0]
+        _only_args(node, tuple(name for name, _ in form.arguments))
+        if form.allowed is not None and not form.allowed(self.viewer):
+            raise Unplannable("root rows for this viewer")
+        if form.guard is not None:
+            condition = form.guard(self.viewer)
+            if condition is not None:
+                self.guards.append(self.sql(condition))
+        if form.counts is not None:
+            self.counts.append(form.counts)
+        for type_name, name in form.requires:
+            required = TYPES[type_name]
+            alias = self.alias()
+            param = self.argument(node, name, form.parse)
+            self.guards.append(f"EXISTS (SELECT 1 FROM {required.table.name} {alias} WHERE "
+                               f"{alias}.id = {param}{self.rule(required, alias)})")
+        target = TYPES[form.type_name]
+        alias = self.alias()
+        conditions = [f"{alias}.{column} = {self.argument(node, name, form.parse)}"
+                      for name, column in form.arguments] or ["true"]
+        where = (" AND ".join(conditions) + self.rule(target, alias)
+                 + self.where(target, alias, form.where))
+        if form.required:
+            self.guards.append(f"EXISTS (SELECT 1 FROM {target.table.name} {alias} "
+                               f"WHERE {where})")
+        body = self.object(target, gql_type, alias, nodes)
+        if form.order:
+            order = ", ".join(f"{alias}.{c}" for c in form.order)
+            return (f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
+                    f"FROM {target.table.name} {alias} WHERE {where})")
+        return f"(SELECT {body} FROM {target.table.name} {alias} WHERE {where} LIMIT 1)"
 
     def object(self, form: TypeForm, gql_type: GraphQLObjectType, alias: str,
                nodes: list[FieldNode]) -> str:
@@ -708,20 +812,31 @@ class Statement:
     binders: list[Binder]
     constant: dict[str, Any] | None = None  # the data, when it reads no table
     checks: list[Binder] = field(default_factory=list)  # values checked, not sent
+    # What must hold for this answer to be the general path's (else that path answers).
+    guard: str | None = None
+    counts: list[Callable[[Any], tuple[str, int, int] | None]] = field(default_factory=list)
 
 
 _PARAM = re.compile(r"\$(\d+)")
 
 
-def _statement(sql: str, binders: list[Binder], constant: dict[str, Any] | None) -> Statement:
+def _statement(sql: str, binders: list[Binder], constant: dict[str, Any] | None,
+               guards: list[str] | None = None,
+               counts: list[Callable[[Any], tuple[str, int, int] | None]] | None = None
+               ) -> Statement:
     """The statement with only the parameters its SQL uses (numbered anew); the others
     are still bound, as checks, so a value the general path refuses goes there (a page
     of which only ``__typename`` is read still checks its ``first``)."""
-    used = sorted({int(n) for n in _PARAM.findall(sql)})
+    guard = " AND ".join(f"({g})" for g in dict.fromkeys(guards or ())) or None
+    used = sorted({int(n) for n in _PARAM.findall(sql + " " + (guard or ""))})
     number = {old: new for new, old in enumerate(used, start=1)}
-    sql = _PARAM.sub(lambda m: f"${number[int(m.group(1))]}", sql)
-    return Statement(sql, [binders[n - 1] for n in used], constant,
-                     [b for n, b in enumerate(binders, start=1) if n not in number])
+
+    def renumber(text: str) -> str:
+        return _PARAM.sub(lambda m: f"${number[int(m.group(1))]}", text)
+
+    return Statement(renumber(sql), [binders[n - 1] for n in used], constant,
+                     [b for n, b in enumerate(binders, start=1) if n not in number],
+                     renumber(guard) if guard else None, list(counts or ()))
 
 
 @dataclass
@@ -778,7 +893,8 @@ class Plan:
                 compiler = Compiler(self.schema, self.fragments, node_types, viewer, variables)
                 sql = compiler.query(self.operation)
                 self.variants[variant] = _statement(sql, compiler.params.binders,
-                                                    compiler.constant)
+                                                    compiler.constant, compiler.guards,
+                                                    compiler.counts)
             except Unplannable:
                 self.variants[variant] = None
         statement = self.variants[variant]
@@ -915,16 +1031,20 @@ class Planner:
 
 
 def rule_key(viewer: Any) -> Any:
-    """What the rules may depend on: the viewer's kind, roles and whether there is a user
-    (never the user: a rule about the user's own rows binds ``VIEWER_ID`` instead)."""
-    return (viewer.kind, frozenset(viewer.roles), viewer.user_id is not None)
+    """What the rules may depend on: the viewer's kind, roles, whether there is a user or a
+    guest, and an API key's scopes (never the user: a rule about the user's own rows binds
+    ``VIEWER_ID`` instead)."""
+    return (viewer.kind, frozenset(viewer.roles), viewer.user_id is not None,
+            viewer.guest_id is not None, frozenset(viewer.scopes))
 
 
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                    ) -> ExecutionResult | None:
     """The answer to a planned request, from one statement on one pooled connection (which
-    also charges the viewer's query budget); None when the general path must answer it,
-    as it does when the budget cannot pay (it refuses with RATE_LIMITED)."""
+    also charges the viewer's query budget and takes its per-minute counts); None when
+    the general path must answer it, as it does when the budget or a count cannot pay
+    (it refuses with RATE_LIMITED) or a guard does not hold (its error). Nothing is
+    charged or counted then, so that path charges and counts the request once."""
     bound = planner.bind(plan, variables, ctx.viewer, rule_key(ctx.viewer))
     if bound is None:
         return None
@@ -933,6 +1053,15 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
     key = budget.key_of(ctx.viewer, ctx.client_ip)
     if limit > 0 and budget.points(cost) > limit:
         return None
+    # The counts come first (in the guard's shadow) and the budget's charge after them:
+    # a request either count refuses takes nothing from the other.
+    prelude, gate, args = "", statement.guard, list(params)
+    count = next((c for c in (f(ctx.viewer) for f in statement.counts) if c is not None),
+                 None)
+    if count is not None:
+        hit, hit_args = ratelimit.hit_statement(len(args), gate=gate)
+        prelude, gate = f"hit AS ({hit})", "EXISTS (SELECT FROM hit)"
+        args += hit_args(*count)
     if statement.constant is not None:
         if limit > 0:
             try:
@@ -941,8 +1070,8 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                 return None
         data = dict(statement.constant)
     elif limit > 0:
-        sql, args = budget.charged_statement(statement.sql, params, key=key, cost=cost,
-                                             limit=limit)
+        sql, args = budget.charged_statement(statement.sql, args, key=key, cost=cost,
+                                             limit=limit, prelude=prelude, gate=gate)
         row = await ctx.db.read_row(sql, args)
         if row is None:
             return None
@@ -950,8 +1079,12 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
         ctx.budget = budget.charged_budget(cost, limit, window_start, used)
         data = orjson.loads(raw)
     else:
-        raw = await ctx.db.read_value(statement.sql, tuple(params))
-        data = orjson.loads(raw)
+        sql = ((f"WITH {prelude} " if prelude else "") + f"SELECT ({statement.sql})"
+               + (f" WHERE {gate}" if gate else ""))
+        row = await ctx.db.read_row(sql, tuple(args))
+        if row is None:
+            return None
+        data = orjson.loads(row[0])
     extensions = {"cost": {"requestedQueryCost": cost, "maximumAvailable": planner.max_cost}}
     if ctx.budget is not None:
         extensions["rateLimit"] = ctx.budget.report()

@@ -11,7 +11,9 @@ refused hit is not recorded: hammering a limited key does not extend its wait.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import text
 
@@ -46,6 +48,29 @@ async def hit(db: Database, *, key: str, limit: int, window_seconds: int,
             await session.execute(_STORE, {"key": key, "hits": newest})
     retry_after = (kept[-limit] + window - now).total_seconds() if limit > 0 else window_seconds
     raise RateLimited(message, retry_after=max(1, math.ceil(retry_after)))
+
+
+def hit_statement(offset: int, *, gate: str | None = None
+                  ) -> tuple[str, Callable[[str, int, int], list[Any]]]:
+    """``hit`` as one data-modifying statement to run inside another's WITH (a planned
+    read takes its counts so), after ``offset`` parameters of that statement: it returns
+    a row when the hit is counted and none when the limit refuses it (nothing recorded),
+    or when the condition ``gate`` does not hold (nothing done). Its parameters are
+    ``params(key, limit, window_seconds)``. A refusal's retry time is for ``hit`` to
+    tell, by running again."""
+    k, limit, w = (f"${offset + n}" for n in (1, 2, 3))
+    window = f"now() - make_interval(secs => {w})"
+    sql = (f"INSERT INTO rate_limit_hits AS r (key, hits) SELECT {k}::text, ARRAY[now()] "
+           f"WHERE {gate or 'true'} AND {limit}::integer > 0 "
+           f"ON CONFLICT (key) DO UPDATE SET hits = ARRAY(SELECT h FROM unnest(r.hits) h "
+           f"WHERE h > {window} ORDER BY h) || now() "
+           f"WHERE (SELECT count(*) FROM unnest(r.hits) h WHERE h > {window}) < {limit} "
+           f"RETURNING 1")
+
+    def params(key: str, limit: int, window_seconds: int) -> list[Any]:
+        return [key, limit, float(window_seconds)]
+
+    return sql, params
 
 
 async def reset(db: Database, *, key: str) -> None:

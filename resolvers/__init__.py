@@ -4,4 +4,4 @@ Importing the package registers what the domain plugs into the infrastructure in
 ``core``: its background job handlers, its demo data and its planned reads.
 """
 
-from resolvers import demo, jobs, planned_reads  # noqa: F401
+from resolvers import demo, jobs, planned_reads, planned_reads_openlesson  # noqa: F401

@@ -7,14 +7,15 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from core import ratelimit
 from core.auth import api_keys
-from core.auth.viewer import viewer_for_api_key
+from core.auth.viewer import Viewer, viewer_for_api_key
 from core.context import Context
 from core.db import xact_lock
 from core.errors import Forbidden, NotFound, Unauthenticated, Validation
+from core.planning import VIEWER_ID, viewer_params
 from models.organization import OrganizationGuest, OrganizationMember
 from models.user import ApiKey
 
@@ -73,13 +74,20 @@ async def create(ctx: Context, *, name: str, scopes: list[str] | None = None) ->
     return CreatedKey(key=key, token=minted.token)
 
 
+def listed_rule(viewer: Viewer):
+    """The keys the viewer lists (its own, not revoked), as a SQL condition."""
+    if viewer.user_id is None:
+        return false()
+    return (ApiKey.user_id == VIEWER_ID) & ApiKey.revoked_at.is_(None)
+
+
 async def get_all(ctx: Context) -> list[ApiKey]:
     """The viewer's keys that are not revoked, newest first."""
-    user_id = ctx.viewer.require_user()
+    ctx.viewer.require_user()
     async with ctx.db.session() as session:
-        return list((await session.execute(select(ApiKey).where(
-            ApiKey.user_id == user_id, ApiKey.revoked_at.is_(None))
-            .order_by(ApiKey.created_at.desc()))).scalars())
+        return list((await session.execute(select(ApiKey).where(listed_rule(ctx.viewer))
+                                           .order_by(ApiKey.created_at.desc(), ApiKey.id),
+                                           viewer_params(ctx.viewer))).scalars())
 
 
 async def _administers_guest(session, user_id: uuid.UUID, guest_id: uuid.UUID) -> bool:
@@ -105,16 +113,23 @@ async def revoke(ctx: Context, *, key_id: uuid.UUID) -> None:
         key.revoked_at = datetime.now(UTC)
 
 
+def request_count(viewer: Viewer) -> tuple[str, int, int] | None:
+    """The per-minute count a request of the viewer's key takes: its key, limit and
+    window in seconds; None for other credentials (not counted)."""
+    if viewer.api_key_id is None:
+        return None
+    return f"api_key:{viewer.api_key_id}", viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT, 60
+
+
 async def count_request(ctx: Context) -> None:
     """Count one request against the viewer's key's per-minute limit (shared by every
     instance); RateLimited past it. Other credentials are not counted here."""
-    viewer = ctx.viewer
-    if viewer.api_key_id is None:
+    count = request_count(ctx.viewer)
+    if count is None:
         return
-    await ratelimit.hit(ctx.db, key=f"api_key:{viewer.api_key_id}",
-                        limit=viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT,
-                        window_seconds=60, message="Rate limit exceeded: "
-                        f"{viewer.rate_limit or api_keys.DEFAULT_RATE_LIMIT} requests per minute")
+    key, limit, window = count
+    await ratelimit.hit(ctx.db, key=key, limit=limit, window_seconds=window,
+                        message=f"Rate limit exceeded: {limit} requests per minute")
 
 
 async def authenticate(ctx: Context, *, token: str) -> None:

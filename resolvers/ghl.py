@@ -20,20 +20,23 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select, true
 
 from core.auth import api_keys, secrets_box
+from core.auth.viewer import Viewer
 from core.context import Context
 from core.db import xact_lock
 from core.errors import Conflict, DomainError, Forbidden, Gone, NotFound, Validation
+from core.planning import VIEWER_GUEST_ID, VIEWER_ID, viewer_params
 from models.ghl import GhlLink
-from models.organization import OrganizationGuest
+from models.organization import OrganizationGuest, OrganizationMember
 from models.workspace import Workspace, WorkspaceBlock
 from resolvers import organization
 from resolvers.auth import normalize_email
 from resolvers.evidence import BlockNotFound
 from resolvers.workspace import get_or_raise, llm_key
 
+COMPLETED = "completed"
 DURATIONS = (15, 30)
 MAX_MESSAGE_CHARS = 4000
 MAX_TURNS = 60  # learner and facilitator messages in one session
@@ -156,39 +159,43 @@ async def create_link(ctx: Context, *, workspace_id: uuid.UUID, block_id: uuid.U
     return CreatedLink(link=link, token=token)
 
 
-async def _visibility(ctx: Context, workspace: Workspace):
-    """The SQL condition for links of ``workspace`` the viewer sees."""
-    viewer = ctx.viewer
+def visible_rule(viewer: Viewer):
+    """Which links the viewer sees (see the module's docstring), as a SQL condition on
+    the links table, for the resolvers and planned reads alike (the workspace's own rule
+    applies besides)."""
     if viewer.is_admin:
-        return True
+        return true()
     if viewer.guest_id is not None:
-        return GhlLink.guest_user_id == viewer.guest_id
-    membership = await organization.get_membership(ctx)
-    if membership is not None and membership.is_admin and \
-            membership.organization.id == workspace.organization_id:
-        return True
-    return GhlLink.created_by == viewer.user_id
+        return GhlLink.guest_user_id == VIEWER_GUEST_ID
+    administered = select(Workspace.id).join(
+        OrganizationMember, OrganizationMember.organization_id == Workspace.organization_id
+    ).where(OrganizationMember.user_id == VIEWER_ID, OrganizationMember.is_admin.is_(True))
+    return or_(GhlLink.workspace_id.in_(administered), GhlLink.created_by == VIEWER_ID)
+
+
+def completed(status: Any) -> Any:
+    """Whether a link's session is completed (its scores are shown then): of a status, or
+    of a status column as a SQL condition."""
+    return status == COMPLETED
 
 
 async def get_all(ctx: Context, *, workspace_id: uuid.UUID) -> list[GhlLink]:
     """The workspace's links the viewer sees, newest first."""
-    workspace = await get_or_raise(ctx, workspace_id=workspace_id)
-    rule = await _visibility(ctx, workspace)
+    await get_or_raise(ctx, workspace_id=workspace_id)
     async with ctx.db.session() as session:
         return list((await session.execute(select(GhlLink).where(
-            GhlLink.workspace_id == workspace_id, rule).order_by(
-            GhlLink.created_at.desc(), GhlLink.id))).scalars())
+            GhlLink.workspace_id == workspace_id, visible_rule(ctx.viewer)).order_by(
+            GhlLink.created_at.desc(), GhlLink.id), viewer_params(ctx.viewer))).scalars())
 
 
 async def get_or_raise_link(ctx: Context, *, workspace_id: uuid.UUID,
                             link_id: uuid.UUID) -> GhlLink:
     """One link the viewer sees (with its result once completed)."""
-    workspace = await get_or_raise(ctx, workspace_id=workspace_id)
-    rule = await _visibility(ctx, workspace)
+    await get_or_raise(ctx, workspace_id=workspace_id)
     async with ctx.db.session() as session:
         link = (await session.execute(select(GhlLink).where(
-            GhlLink.id == link_id, GhlLink.workspace_id == workspace_id, rule))
-        ).scalar_one_or_none()
+            GhlLink.id == link_id, GhlLink.workspace_id == workspace_id,
+            visible_rule(ctx.viewer)), viewer_params(ctx.viewer))).scalar_one_or_none()
     if link is None:
         raise GhlLinkNotFound("GHL link not found")
     return link

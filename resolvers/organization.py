@@ -15,14 +15,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, exists, false, func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import api_keys
+from core.auth.viewer import Viewer
 from core.context import Context
 from core.db import Database, xact_lock
 from core.errors import Conflict, Forbidden, NotFound, Unauthenticated, Validation
+from core.planning import VIEWER_GUEST_ID, VIEWER_ID, viewer_params
 from models.organization import Organization, OrganizationGuest, OrganizationMember, Subscription
 from models.user import ApiKey, User
 from resolvers.api_key import CreatedKey
@@ -50,33 +52,54 @@ class GuestKey:
     key: CreatedKey
 
 
-async def _user_has_teams(session, user_id: uuid.UUID) -> bool:
-    tier = (await session.execute(select(Subscription.tier).where(
-        Subscription.user_id == user_id))).scalar_one_or_none()
-    return tier == TEAMS
+def teams_rule(viewer: Viewer):
+    """Whether the viewer holds an active ``pro_teams`` tier (a guest: an admin of its
+    organization does), as a SQL condition; None for a platform admin, who passes."""
+    if viewer.is_admin:
+        return None
+    if viewer.guest_id is not None:
+        return exists(select(OrganizationGuest.id).join(
+            OrganizationMember, OrganizationMember.organization_id
+            == OrganizationGuest.organization_id)
+            .join(Subscription, Subscription.user_id == OrganizationMember.user_id)
+            .where(OrganizationGuest.id == VIEWER_GUEST_ID,
+                   OrganizationMember.is_admin.is_(True), Subscription.tier == TEAMS))
+    if viewer.user_id is None:
+        return false()
+    return exists(select(Subscription.user_id).where(Subscription.user_id == VIEWER_ID,
+                                                     Subscription.tier == TEAMS))
 
 
 async def require_teams(ctx: Context) -> None:
-    """The viewer holds an active ``pro_teams`` tier (a guest: an admin of its organization
-    does); platform admins pass."""
+    """The viewer holds an active ``pro_teams`` tier (``teams_rule``); platform admins
+    pass."""
     viewer = ctx.viewer
     if not viewer.is_authenticated:
         raise Unauthenticated("Not authenticated")
-    if viewer.is_admin:
+    rule = teams_rule(viewer)
+    if rule is None:
         return
     async with ctx.db.session() as session:
-        if viewer.guest_id is not None:
-            ok = (await session.execute(select(func.count()).select_from(OrganizationGuest)
-                  .join(OrganizationMember, OrganizationMember.organization_id
-                        == OrganizationGuest.organization_id)
-                  .join(Subscription, Subscription.user_id == OrganizationMember.user_id)
-                  .where(OrganizationGuest.id == viewer.guest_id,
-                         OrganizationMember.is_admin.is_(True),
-                         Subscription.tier == TEAMS))).scalar_one() > 0
-        else:
-            ok = viewer.user_id is not None and await _user_has_teams(session, viewer.user_id)
+        ok = (await session.execute(select(rule), viewer_params(viewer))).scalar_one()
     if not ok:
         raise TeamsRequired("An active Teams (pro_teams) subscription is required")
+
+
+def viewer_organization(viewer: Viewer):
+    """The viewer's organization id as a SQL scalar (a guest's organization, or the one a
+    user belongs to; null for none)."""
+    if viewer.guest_id is not None:
+        return select(OrganizationGuest.organization_id).where(
+            OrganizationGuest.id == VIEWER_GUEST_ID).scalar_subquery()
+    if viewer.user_id is None:
+        return None
+    return select(OrganizationMember.organization_id).where(
+        OrganizationMember.user_id == VIEWER_ID).scalar_subquery()
+
+
+def member_rule(viewer: Viewer):
+    """The viewer's own membership row (a user's; a guest has none), as a SQL condition."""
+    return OrganizationMember.user_id == VIEWER_ID if viewer.user_id is not None else false()
 
 
 async def get_membership(ctx: Context) -> Membership | None:
@@ -92,7 +115,7 @@ async def get_membership(ctx: Context) -> Membership | None:
             return None
         row = (await session.execute(select(Organization, OrganizationMember.is_admin).join(
             OrganizationMember, OrganizationMember.organization_id == Organization.id)
-            .where(OrganizationMember.user_id == viewer.user_id))).first()
+            .where(member_rule(viewer)), viewer_params(viewer))).first()
     return Membership(organization=row[0], is_admin=row[1]) if row else None
 
 

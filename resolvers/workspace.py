@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from pydantic import BaseModel, Field, model_validator
-from sqlalchemy import or_, select
+from sqlalchemy import false, or_, select, true
 
 from core.auth import secrets_box
+from core.auth.viewer import Viewer
 from core.context import Context
 from core.errors import NotFound, Unauthenticated, Validation
+from core.planning import VIEWER_ID, viewer_params
 from models.organization import OrganizationMember
 from models.user import UserSecret
 from models.workspace import Workspace, WorkspaceBlock, WorkspaceFile
@@ -154,46 +156,54 @@ async def create(ctx: Context, *, initial_prompt: str, files: list[FileInput]) -
     return CreatedWorkspace(workspace=workspace, blocks=blocks, files=stored)
 
 
+def read_id(value: str) -> uuid.UUID:
+    """A workspace, block, link or guest id argument as the agent API reads it (its
+    first 64 characters; ValueError when they are not a UUID)."""
+    return uuid.UUID(str(value)[:64])
+
+
+def visible_rule(viewer: Viewer):
+    """Who may read a workspace (see the module's docstring), as a SQL condition on the
+    workspaces table, for the resolvers and planned reads alike."""
+    if viewer.is_admin:
+        return true()
+    rules = []
+    if viewer.user_id is not None:
+        rules.append(Workspace.organization_id.is_(None)
+                     & (Workspace.owner_user_id == VIEWER_ID))
+    organization_id = organization.viewer_organization(viewer)
+    if organization_id is not None:
+        rules.append(Workspace.organization_id == organization_id)
+    return or_(*rules) if rules else false()
+
+
+BLOCK_ORDER = (WorkspaceBlock.position, WorkspaceBlock.id)
+
+
 async def get_or_raise(ctx: Context, *, workspace_id: uuid.UUID) -> Workspace:
     """The workspace if the viewer may read it, else WORKSPACE_NOT_FOUND."""
     _require_principal(ctx)
     async with ctx.db.session() as session:
-        workspace = await session.get(Workspace, workspace_id)
-    if workspace is None or not await _can_read(ctx, workspace):
+        workspace = (await session.execute(select(Workspace).where(
+            Workspace.id == workspace_id, visible_rule(ctx.viewer)),
+            viewer_params(ctx.viewer))).scalar_one_or_none()
+    if workspace is None:
         raise WorkspaceNotFound("Workspace not found")
     return workspace
 
 
-async def _can_read(ctx: Context, workspace: Workspace) -> bool:
-    viewer = ctx.viewer
-    if viewer.is_admin:
-        return True
-    if workspace.organization_id is None:
-        return viewer.user_id is not None and workspace.owner_user_id == viewer.user_id
-    membership = await organization.get_membership(ctx)
-    return membership is not None and membership.organization.id == workspace.organization_id
-
-
 async def get_blocks(ctx: Context, *, workspace_id: uuid.UUID) -> list[WorkspaceBlock]:
-    """The workspace's blocks in order (the start block first among equals)."""
+    """The workspace's blocks in order (``BLOCK_ORDER``)."""
     await get_or_raise(ctx, workspace_id=workspace_id)
     async with ctx.db.session() as session:
         return list((await session.execute(select(WorkspaceBlock).where(
-            WorkspaceBlock.workspace_id == workspace_id).order_by(
-            WorkspaceBlock.position))).scalars())
+            WorkspaceBlock.workspace_id == workspace_id).order_by(*BLOCK_ORDER))).scalars())
 
 
 async def get_all(ctx: Context, *, limit: int = 100) -> list[Workspace]:
     """The workspaces the viewer may read, newest first."""
     _require_principal(ctx)
-    query = select(Workspace)
-    if not ctx.viewer.is_admin:
-        membership = await organization.get_membership(ctx)
-        rules = [(Workspace.organization_id.is_(None))
-                 & (Workspace.owner_user_id == ctx.viewer.user_id)]
-        if membership is not None:
-            rules.append(Workspace.organization_id == membership.organization.id)
-        query = query.where(or_(*rules))
     async with ctx.db.session() as session:
-        return list((await session.execute(query.order_by(
-            Workspace.created_at.desc(), Workspace.id).limit(limit))).scalars())
+        return list((await session.execute(select(Workspace).where(
+            visible_rule(ctx.viewer)).order_by(Workspace.created_at.desc(), Workspace.id)
+            .limit(limit), viewer_params(ctx.viewer))).scalars())

@@ -67,7 +67,7 @@ class GhlResult:
 
     @classmethod
     def from_model(cls, link: LinkModel) -> GhlResult:
-        done = link.status == "completed"
+        done = ghl.completed(link.status)
         return cls(id=strawberry.ID(str(link.id)),
                    workspace_id=strawberry.ID(str(link.workspace_id)),
                    block_id=strawberry.ID(str(link.block_id)), status=link.status,

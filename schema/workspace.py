@@ -87,7 +87,7 @@ class CreateWorkspacePayload:
 
 def parse_uuid_id(value: str, field: str) -> uuid.UUID:
     try:
-        return uuid.UUID(str(value)[:64])
+        return workspaces.read_id(value)
     except ValueError:
         raise Validation(f"Invalid {field}", details={"field": field}) from None
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
 PREFIXES = ("sk", "gsk")
 
@@ -47,5 +48,7 @@ def looks_like_api_key(token: str) -> bool:
     return any(token.startswith(f"{p}_") for p in PREFIXES)
 
 
-def preview(prefix: str, last4: str) -> str:
-    return f"{prefix}_...{last4}"
+def preview(prefix: Any, last4: Any) -> Any:
+    """How a key is shown: its prefix and last four characters (of strings, or of
+    columns as a SQL expression)."""
+    return prefix + "_..." + last4
