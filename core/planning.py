@@ -141,6 +141,24 @@ class Expression:
 
 
 @dataclass(frozen=True)
+class Elements:
+    """A list of objects of ``type_name`` read from a JSON array (a SQL expression over
+    the row, from the resolvers; anything but an array is null), in the array's order.
+    That type's table is None and its fields are ``Key`` forms."""
+
+    type_name: str
+    sql: Any
+
+
+@dataclass(frozen=True)
+class Key:
+    """A field read from one key of a JSON object (an element of ``Elements``), as
+    stored."""
+
+    name: str
+
+
+@dataclass(frozen=True)
 class Many:
     """A plain list of rows of ``type_name`` whose ``key`` column equals this row's
     ``parent_key``, in ``order``."""
@@ -238,7 +256,8 @@ class NodesByIds:
     """The root ``nodes(ids:)`` field: a list of planned types' rows by global id."""
 
 
-FieldForm = Column | DateTime | GlobalId | Json | Expression | Many | One | Same | Count | Page
+FieldForm = (Column | DateTime | GlobalId | Json | Expression | Elements | Key | Many | One
+             | Same | Count | Page)
 
 
 @dataclass
@@ -651,6 +670,17 @@ class Compiler:
             if not isinstance(expression, ClauseElement):
                 expression = expression(self.viewer)
             return f"({self.sql(expression, form.table, alias)})"
+        if isinstance(planned, Key):
+            _only_args(nodes[0], ())
+            return f"{alias}.value -> {_quote(planned.name)}"
+        if isinstance(planned, Elements):
+            _only_args(nodes[0], ())
+            array = f"({self.sql(planned.sql, form.table, alias)})"
+            child = self.alias()
+            body = self.object(TYPES[planned.type_name], field_type, child, nodes)
+            return (f"CASE WHEN jsonb_typeof({array}) = 'array' THEN (SELECT coalesce("
+                    f"json_agg({body} ORDER BY {child}.n), '[]'::json) FROM "
+                    f"jsonb_array_elements({array}) WITH ORDINALITY AS {child}(value, n)) END")
         if isinstance(planned, DateTime):
             _only_args(nodes[0], ())
             column = f"{alias}.{planned.name}"

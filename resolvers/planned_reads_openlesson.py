@@ -6,10 +6,9 @@ the viewer's own keys and membership (``api_key.listed_rule``,
 (``api_key.request_count``).
 
 Left to the general path by design: ``GhlLink.privateUrl`` (the token is decrypted with
-the server's secret), ``GhlResult.markerScores`` (objects built from stored JSON),
-``subscriptionTier`` (a root enum), a guest's ``myOrganization`` (read from its guest
-row), and everything that writes or calls the model (workspace drafts, evidence
-uploads, performance analysis, the learner's session)."""
+the server's secret), ``subscriptionTier`` (a root enum), a guest's ``myOrganization``
+(read from its guest row), and everything that writes or calls the model (workspace
+drafts, evidence uploads, performance analysis, the learner's session)."""
 
 from __future__ import annotations
 
@@ -22,8 +21,10 @@ from core.errors import Forbidden
 from core.planning import (
     Column,
     DateTime,
+    Elements,
     Expression,
     GlobalId,
+    Key,
     One,
     Rows,
     TypeForm,
@@ -122,6 +123,14 @@ register_type(TypeForm("GhlResult", GhlLink.__table__, rule=ghl.visible_rule, by
     "overallScore": _when_completed(GhlLink.overall_score),
     "gapAnalysis": _when_completed(GhlLink.gap_analysis),
     "analysis": _when_completed(GhlLink.analysis),
+    "markerScores": Elements("GhlMarkerScore", case((ghl.completed(GhlLink.status),
+                                                     GhlLink.marker_scores))),
+}))
+
+# The marker scores a completed session stored (``ghl.MarkerScore``).
+register_type(TypeForm("GhlMarkerScore", None, by_id=False, fields={
+    "id": Key("id"), "label": Key("label"), "score": Key("score"),
+    "rationale": Key("rationale"),
 }))
 
 register_root("myOrganization", Rows("OrganizationMembership",

@@ -30,7 +30,8 @@ W = "id title rootTopic status createdAt __typename"
 B = "id title description isStart status __typename"
 L = ("id workspaceId blockId status requestedDurationSeconds guestUserId startedAt expiresAt "
      "createdAt __typename")
-R = "id workspaceId blockId status completed overallScore gapAnalysis analysis __typename"
+R = ("id workspaceId blockId status completed overallScore gapAnalysis analysis __typename "
+     "markerScores { id label score rationale __typename }")
 K = "id name preview scopes createdAt rateLimit __typename"
 M = "isOrgAdmin __typename organization { id name createdAt __typename }"
 
@@ -57,7 +58,7 @@ for root, fields, which in (("workspace(id: $id)", W, "acme"),
                             ("ghlLinks(workspaceId: $id)", L, "acme")):
     for name in fields.split():
         case(f"query($id: ID!) {{ {root} {{ {name} }} }}", {"id": which})
-for name in R.split():
+for name in [*R.split()[:9], "markerScores { score id }", "markerScores { __typename }"]:
     case(f"query($w: ID!, $l: ID!) {{ ghlResult(workspaceId: $w, linkId: $l) {{ {name} }} }}",
          {"w": "acme", "l": "completed"})
 case(f"{{ apiKeys {{ {K} }} }}")
@@ -275,7 +276,7 @@ async def test_openlesson_reads_answer_the_same_bytes_on_both_paths(
     # Every planned root answers from plans for most viewers; the rest are refusals.
     assert planned_count >= answered * 45 // 100, planned_count
     for root in ("workspace", "workspaceBlocks", "ghlLinks", "ghlResult", "apiKeys",
-                 "myOrganization"):
+                 "myOrganization", "markerScores"):
         assert any(f"{root}(" in q or f"{root} {{" in q for q in planned_queries), root
 
 
