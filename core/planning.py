@@ -61,8 +61,7 @@ from graphql import (
 from sqlalchemy import bindparam, literal_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.sql.elements import ClauseElement
-from sqlalchemy.sql.util import ClauseAdapter
+from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import ExecutionResult
 
@@ -174,13 +173,16 @@ class Many:
 class One:
     """One row of ``type_name`` whose ``key`` column equals this row's ``parent_key``
     (with ``order``, the first of several; ``"column DESC"`` sorts down), or null.
-    ``where`` holds conditions, or functions of the viewer returning one (None: none)."""
+    ``where`` holds conditions, or functions of the viewer returning one (None: none);
+    ``allowed`` says for which viewers it is planned (the general path answers the
+    others)."""
 
     type_name: str
     parent_key: str
     key: str = "id"
     order: tuple[str, ...] = ()
     where: tuple[Any, ...] = ()
+    allowed: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -502,18 +504,21 @@ class Compiler:
                     and self.schema.is_sub_type(named, type_))
 
     def sql(self, expression: Any, table: Any = None, alias: str | None = None) -> str:
-        """A condition from the resolvers over ``table``, for the row ``alias`` (or over no
-        row of the statement); the viewer's ids become parameters."""
-        adapted = (ClauseAdapter(table.alias(alias)).traverse(expression) if table is not None
-                   else expression)
+        """A condition (or value) from the resolvers over ``table``, for the row ``alias``
+        (or over no row of the statement): its columns become the row's (by name, so
+        that a subquery over other tables correlates to the row rather than reading the
+        table again); the viewer's ids become parameters."""
 
-        def viewer(element: Any) -> Any:
+        def replace(element: Any) -> Any:
             key = getattr(element, "key", None)
             if key in _VIEWER_VALUES and element.__visit_name__ == "bindparam":
                 return literal_column(self.params.viewer(key))
+            if table is not None and isinstance(element, ColumnClause) \
+                    and element.table is table:
+                return literal_column(f"{alias}.{element.name}", type_=element.type)
             return None
 
-        adapted = replacement_traverse(adapted, {}, viewer)
+        adapted = replacement_traverse(expression, {}, replace)
         return str(adapted.compile(dialect=postgresql.dialect(),
                                    compile_kwargs={"literal_binds": True}))
 
@@ -704,6 +709,8 @@ class Compiler:
             return self.object(TYPES[planned.type_name], field_type, alias, nodes)
         if isinstance(planned, One):
             _only_args(nodes[0], ())
+            if planned.allowed is not None and not planned.allowed(self.viewer):
+                raise Unplannable(f"{gql_type.name}.{name} for this viewer")
             target = TYPES[planned.type_name]
             child = self.alias()
             body = self.object(target, field_type, child, nodes)

@@ -65,7 +65,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from sqlalchemy import (
     Select,
@@ -225,8 +225,18 @@ def _round(value: float | Decimal | None) -> float:
 
 
 def rate(part: int, whole: int) -> float:
-    """``part`` as a percentage of ``whole``, 2 decimals; 0.0 when ``whole`` is 0."""
-    return round(part * 100 / whole, 2) if whole else 0.0
+    """``part`` as a percentage of ``whole``, 2 decimals (a half rounds up, as
+    ``rate_sql`` does in PostgreSQL); 0.0 when ``whole`` is 0."""
+    if not whole:
+        return 0.0
+    return float((Decimal(part * 100) / Decimal(whole)).quantize(Decimal("0.01"),
+                                                                   rounding=ROUND_HALF_UP))
+
+
+def rate_sql(part, whole):
+    """``rate`` as a SQL expression over two integer expressions (for planned reads)."""
+    return case((whole == 0, literal(Decimal("0.0"))),
+                else_=func.round(part * literal(Decimal("100.0")) / whole, 2))
 
 
 def window(*, date_from: date | None, date_to: date | None) -> Window:

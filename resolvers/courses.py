@@ -20,7 +20,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select, true
+from sqlalchemy import Numeric, func, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR, Viewer
@@ -33,16 +33,18 @@ from loaders.catalog import (
     CourseStatsByIdLoader,
     EnrollmentsByUserIdLoader,
 )
+from models.community import CourseReview
 from models.course import (
     ENROLLMENT_STATUSES,
     Course,
     CourseOffering,
     Department,
+    Enrollment,
     Subject,
     University,
 )
 from resolvers.access import is_staff
-from resolvers.analytics import rate
+from resolvers.analytics import rate, rate_sql
 from resolvers.catalog import PageArgs, apply, get_row, page_in_memory, paginate
 from resolvers.changes import reject_nulls
 from resolvers.pages import Page
@@ -285,6 +287,22 @@ async def create_offering(ctx: Context, *, course_id: int,
 def may_see_stats(viewer: Viewer) -> bool:
     """Course statistics are for signed-in viewers (the reference's stats need a token)."""
     return viewer.user_id is not None
+
+
+def enrollments_count_sql(status: str | None = None):
+    """How many enrollments the course's offerings have (in ``status``), as SQL over the
+    courses table: ``get_stats``' counts, for planned reads."""
+    query = (select(func.count()).select_from(Enrollment).join(CourseOffering)
+             .where(CourseOffering.course_id == Course.id))
+    if status is not None:
+        query = query.where(Enrollment.status == status)
+    return query.scalar_subquery()
+
+
+# ``get_stats``' average rating and completion rate as SQL over the courses table.
+AVERAGE_RATING_SQL = (select(func.round(func.avg(CourseReview.rating).cast(Numeric), 2))
+                      .where(CourseReview.course_id == Course.id).scalar_subquery())
+COMPLETION_RATE_SQL = rate_sql(enrollments_count_sql("COMPLETED"), enrollments_count_sql())
 
 
 async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:

@@ -95,12 +95,20 @@ register_type(TypeForm("Course", Course.__table__, rule=courses.visible_rule, fi
                     where=(Module.parent_module_id.is_(None),)),
 }))
 
-# The counts of ``courses.get_stats`` that are plain counts (the others run there).
+# ``courses.get_stats``: counts, enrollments by status, ratings and the completion rate.
 register_type(TypeForm("CourseStats", Course.__table__, by_id=False, fields={
     "offeringsCount": Count(CourseOffering.__table__, "course_id"),
     "modulesCount": Count(Module.__table__, "course_id"),
     "contentItemsCount": Count(ContentItem.__table__, "course_id"),
     "reviewCount": Count(CourseReview.__table__, "course_id"),
+    "averageRating": Expression(courses.AVERAGE_RATING_SQL),
+    "totalEnrollments": Expression(courses.enrollments_count_sql()),
+    "activeEnrollments": Expression(courses.enrollments_count_sql("ACTIVE")),
+    "completedEnrollments": Expression(courses.enrollments_count_sql("COMPLETED")),
+    "droppedEnrollments": Expression(courses.enrollments_count_sql("DROPPED")),
+    "withdrawnEnrollments": Expression(courses.enrollments_count_sql("WITHDRAWN")),
+    "pendingEnrollments": Expression(courses.enrollments_count_sql("PENDING")),
+    "completionRate": Expression(courses.COMPLETION_RATE_SQL),
 }))
 
 # Reached by id, an offering is also open to its enrolled learners: the general path's.
@@ -112,6 +120,10 @@ register_type(TypeForm("CourseOffering", CourseOffering.__table__, by_id=False, 
     "enrollmentStart": DateTime("enrollment_start"),
     "enrollmentEnd": DateTime("enrollment_end"),
     "visibility": Column("visibility"),
+    # ``courses.get_course_of`` shows the course of an offering a learner is enrolled in
+    # even when they may not see it otherwise (its stats and tree still refuse them):
+    # planned for those who see every course.
+    "course": One("Course", parent_key="course_id", allowed=courses.can_author),
 }))
 
 register_type(TypeForm("Module", Module.__table__, rule=modules.visible_rule, fields={
@@ -147,6 +159,7 @@ register_type(TypeForm("ContentItem", ContentItem.__table__, rule=content.visibl
     "id": GlobalId("ContentItem"),
     "title": Column("title"),
     "description": Column("description"),
+    "dataJson": Json("data_json"),
     "sequenceIndex": Column("sequence_index"),
     "estimatedDurationSeconds": Column("estimated_duration_seconds"),
     "contentType": One("ContentType", parent_key="content_type_id"),

@@ -11,12 +11,15 @@ from datetime import UTC, datetime
 
 import httpx
 import pytest
+from sqlalchemy import literal, select
 from strawberry import relay
 
 from core.pagination import encode_cursor
 from models.community import CourseReview
+from models.course import Enrollment
 from models.learning import ContentProgress, ModuleProgress
-from tests.fixtures import count_statements, start_instance, without_rate_limit
+from resolvers.analytics import rate, rate_sql
+from tests.fixtures import count_statements, create_user, start_instance, without_rate_limit
 from tests.twosigma.catalog_helpers import (
     ContentItem,
     ContentType,
@@ -38,11 +41,13 @@ SUBJECT = "id name description"
 CONTENT_TYPE = "id name label description requiredFields promptName"
 COURSE = "id title code description level creditHours isPublished cacheEnabled llmModel"
 MODULE = "id title description moduleType sequenceIndex"
-ITEM = "id title description sequenceIndex estimatedDurationSeconds"
+ITEM = "id title description dataJson sequenceIndex estimatedDurationSeconds"
 PROGRESS = "progress { progressPercent startedAt completedAt }"
 ITEM_PROGRESS = "progress { progressPercent timeSpentSeconds startedAt completedAt }"
 OFFERING = "id termName startsAt endsAt enrollmentStart enrollmentEnd visibility"
-STATS = "stats { offeringsCount modulesCount contentItemsCount reviewCount }"
+STATS = ("stats { offeringsCount totalEnrollments activeEnrollments completedEnrollments "
+         "droppedEnrollments withdrawnEnrollments pendingEnrollments modulesCount "
+         "contentItemsCount averageRating reviewCount completionRate }")
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 
 
@@ -91,7 +96,13 @@ case(node(on("Course", "offerings(first: 1) { pageInfo { hasNextPage } edges { n
 case(node(on("Course", STATS)), {"id": "published"})
 case(node(on("Course", "title stats { modulesCount }")), {"id": "draft"})
 case(node(on("Course", "stats { offeringsCount reviewCount }")), {"id": "missing"})
-case(node(on("Course", "stats { averageRating }")), {"id": "published"})
+case(node(on("Course", "stats { averageRating completionRate }")), {"id": "published"})
+case(node(on("Course", "stats { averageRating completionRate totalEnrollments }")),
+     {"id": "draft"})
+case(node(on("Course", f"offerings(first: 5) {{ edges {{ node {{ termName course {{ {COURSE} "
+                       f"{STATS} }} }} }} }}")), {"id": "published"})
+case("{ courses(first: 5) { edges { node { title offerings(first: 3) { edges { node { course "
+     "{ id stats { completionRate } } } } } } } } }")
 case(node(on("Module", f"{MODULE} {PROGRESS} course {{ title }} parent {{ title }}")),
      {"id": "module"})
 case(node(on("Module", f"{MODULE} parent {{ {MODULE} parent {{ id }} }}")), {"id": "child"})
@@ -217,8 +228,8 @@ async def seed(services, learner) -> dict:
             {"course_id": course.id, "parent_module_id": r, "title": f"child {r}-{i}",
              "sequence_index": 2 - i} for r in roots for i in range(2)])
         items = await add_many(services, ContentItem, [
-            {"module_id": m, "course_id": course.id,
-             "content_type_id": (video if i else quiz).id, "title": f"item {m}-{i}",
+            {"module_id": m, "course_id": course.id, "data_json": {"url": f"v{m}", "n": i}
+             if i else {}, "content_type_id": (video if i else quiz).id, "title": f"item {m}-{i}",
              "sequence_index": i, "estimated_duration_seconds": 60 * i or None}
             for m in roots + children for i in range(2)])
         ids[name] = relay.to_base64("Course", course.id)
@@ -243,8 +254,17 @@ async def seed(services, learner) -> dict:
             await add_many(services, ContentProgress, [
                 {"user_id": learner.id, "content_item_id": i, "course_offering_id": offerings[0],
                  "progress_percent": 50, "time_spent_seconds": 30} for i in items[:3]])
+            others = [await create_user(services, email=f"other{n}@example.com")
+                      for n in range(2)]
             await add_many(services, CourseReview, [
-                {"course_id": course.id, "user_id": learner.id, "rating": 4}])
+                {"course_id": course.id, "user_id": u.id, "rating": r}
+                for u, r in ((learner, 4), (others[0], 5), (others[1], 5))])
+            await add_many(services, Enrollment, [
+                {"user_id": learner.id, "course_offering_id": offerings[0]},
+                {"user_id": learner.id, "course_offering_id": offerings[1],
+                 "status": "COMPLETED"},
+                {"user_id": others[0].id, "course_offering_id": offerings[0],
+                 "status": "DROPPED"}])
     for n in range(3):
         await add(services, Course, title=f"extra {n}", code=f"X{n}", is_published=n != 1)
     ids.update(university=relay.to_base64("University", harvard.id),
@@ -324,3 +344,16 @@ async def test_the_corpus_answers_the_same_bytes_on_both_paths(server, general, 
     # Most answers come from plans; the rest are the general path's refusals.
     assert answered == 4 * len(CORPUS)
     assert planned_count >= answered * 6 // 10, planned_count
+
+
+async def test_a_rate_rounds_alike_in_python_and_postgresql(services):
+    """The completion rate a plan computes in SQL and the one ``get_stats`` computes are
+    the same number, halves (one in 800 is 0.125 %) included."""
+    cases = [(0, 0), (1, 3), (2, 3), (1, 8), (1, 800), (3, 800), (5, 8000), (7, 7), (0, 9),
+             (29, 20000), (1, 6)]
+    async with services.db.session() as session:
+        for part, whole in cases:
+            found = (await session.execute(select(rate_sql(literal(part), literal(whole))))
+                     ).scalar_one()
+            assert float(found) == rate(part, whole), (part, whole, found)
+    assert rate(1, 800) == 0.13 and rate(1, 3) == 33.33 and rate(0, 0) == 0.0

@@ -67,6 +67,11 @@ for which in ("enrollment", "other_enrollment"):
     case(node(on("Enrollment", f"{ENROLLMENT} user {{ {USER} }} courseOffering {{ id termName "
                                "visibility }")), {"id": which})
     case(node(on("Enrollment", "user { email number } status")), {"id": which})
+# an enrolled learner sees the course of their offering, a draft too
+for which in ("enrollment", "other_enrollment", "draft_enrollment"):
+    case(node(on("Enrollment", "courseOffering { termName course { id title isPublished "
+                               "stats { totalEnrollments completionRate } } }")), {"id": which})
+case("{ myEnrollments(first: 5) { edges { node { courseOffering { course { title } } } } } }")
 for which in ("chat", "other_chat"):
     case(node(on("ChatSession", f"{CHAT} contentItem {{ id title }} messages(first: 10) {{ "
                                 f"{PAGE_INFO} edges {{ cursor node {{ {MESSAGE} }} }} }}")),
@@ -154,6 +159,11 @@ async def seed(services) -> tuple[dict, dict]:
             draft = await add(services, ChatSession, user_id=learner.id,
                               content_item_id=item.id, content_context={"title": "d"})
             ids["draft_chat"] = relay.to_base64("ChatSession", draft.id)
+            offering = await add(services, CourseOffering, course_id=course.id,
+                                 term_name="Draft term", visibility="PRIVATE")
+            enrolled = await add(services, Enrollment, user_id=learner.id,
+                                 course_offering_id=offering.id)
+            ids["draft_enrollment"] = relay.to_base64("Enrollment", enrolled.id)
             continue
         offerings = await add_many(services, CourseOffering, [
             {"course_id": course.id, "term_name": f"Term {v}", "visibility": v,

@@ -18,8 +18,8 @@ from tests.twosigma.catalog_helpers import headers_for, user_with_headers
 COURSE_SCALARS = ["id", "title", "code", "description", "level", "creditHours",
                   "isPublished", "cacheEnabled", "llmModel", "__typename"]
 MODULE_SCALARS = ["id", "title", "description", "moduleType", "sequenceIndex", "__typename"]
-ITEM_SCALARS = ["id", "title", "description", "sequenceIndex", "estimatedDurationSeconds",
-                "__typename"]
+ITEM_SCALARS = ["id", "title", "description", "dataJson", "sequenceIndex",
+                "estimatedDurationSeconds", "__typename"]
 
 names = st.sampled_from(["a", "b", "x1", "t"])
 
@@ -115,8 +115,10 @@ async def test_drawn_selections_answer_alike(server, general, seeded, document):
                 answer = await planned.post("/graphql", json=body, headers=headers)
                 assert without_rate_limit(answer.content) == without_rate_limit(
                     expected.content), query
-            assert expected.status_code == 200 and b'"errors"' not in expected.content, (
-                query, expected.content[:300])
+            # Drawn documents are valid; a few draw more aliases than the limit allows.
+            assert expected.status_code == 200 and (
+                b'"errors"' not in expected.content
+                or b'aliases found. Allowed' in expected.content), (query, expected.content[:300])
 
 
 USER_SCALARS = ["id", "displayName", "fullName", "avatarUrl", "roles", "createdAt", "number",
