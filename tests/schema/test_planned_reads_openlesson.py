@@ -12,6 +12,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import httpx
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from core.auth import api_keys, secrets_box
 from models.ghl import GhlLink
@@ -21,6 +24,7 @@ from models.workspace import Workspace, WorkspaceBlock
 from tests.fixtures import bearer_for, count_statements, create_user
 from tests.openlesson.helpers import SCORING, grant
 from tests.schema import test_planned_reads_corpus as corpus
+from tests.schema.test_planned_reads_property import fields
 from tests.twosigma.catalog_helpers import add
 
 general = corpus.general  # an instance answering everything on the general path
@@ -53,10 +57,10 @@ for w, link in (("acme", "pending"), ("acme", "completed"), ("acme", "started"),
     case(f"query($w: ID!, $l: ID!) {{ ghlResult(workspaceId: $w, linkId: $l) {{ {R} }} }}",
          {"w": w, "l": link})
 # every field alone
-for root, fields, which in (("workspace(id: $id)", W, "acme"),
-                            ("workspaceBlocks(workspaceId: $id)", B, "acme"),
-                            ("ghlLinks(workspaceId: $id)", L, "acme")):
-    for name in fields.split():
+for root, selected, which in (("workspace(id: $id)", W, "acme"),
+                              ("workspaceBlocks(workspaceId: $id)", B, "acme"),
+                              ("ghlLinks(workspaceId: $id)", L, "acme")):
+    for name in selected.split():
         case(f"query($id: ID!) {{ {root} {{ {name} }} }}", {"id": which})
 for name in [*R.split()[:9], "markerScores { score id }", "markerScores { __typename }"]:
     case(f"query($w: ID!, $l: ID!) {{ ghlResult(workspaceId: $w, linkId: $l) {{ {name} }} }}",
@@ -312,3 +316,64 @@ async def test_a_key_past_its_limit_is_refused_on_both_paths(
         expected.status_code, unbudgeted(expected.content))
     # A refused count is not recorded, on either path.
     assert await hits_since(services, headers, since) == 3
+
+
+ROOT_SELECTIONS = {
+    "workspace(id: $w)": (W.split(), []),
+    "workspaceBlocks(workspaceId: $w)": (B.split(), []),
+    "ghlLinks(workspaceId: $w)": (L.split(), []),
+    "ghlResult(workspaceId: $w, linkId: $l)": (R.split()[:9], [
+        ("markerScores", ["id", "label", "score", "rationale", "__typename"])]),
+    "apiKeys": (K.split(), []),
+    "myOrganization": (["isOrgAdmin", "__typename"], [
+        ("organization", ["id", "name", "createdAt", "__typename"])]),
+}
+
+
+@st.composite
+def agent_documents(draw) -> tuple[str, dict]:
+    """One to three root fields (maybe aliased) of drawn selections, with the workspace
+    and link their arguments name."""
+    roots = draw(st.lists(st.sampled_from(sorted(ROOT_SELECTIONS)), min_size=1, max_size=3,
+                          unique=True))
+    parts = []
+    for i, root in enumerate(roots):
+        scalars, nested = ROOT_SELECTIONS[root]
+        body = draw(fields(scalars, [(name, fields(inner, [])) for name, inner in nested]))
+        alias = f"r{i}: " if draw(st.booleans()) else ""
+        parts.append(f"{alias}{root} {{ {body} }}")
+    selection = " ".join(parts)
+    declared = [name for name, used in (("$w: ID!", "$w"), ("$l: ID!", "$l"),
+                                        ("$on: Boolean!", "$on")) if used in selection]
+    head = f"query({', '.join(declared)}) " if declared else ""
+    return head + "{ " + selection + " }", {
+        "w": draw(st.sampled_from(["acme", "acme", "other"])),
+        "l": draw(st.sampled_from(["completed", "pending"])), "on": draw(st.booleans())}
+
+
+@pytest.fixture
+async def agent_seeded(clean_db, services):
+    viewers, ids = await seed(services)
+    return ids, {name: viewers[name] for name in ("admin key", "member", "guest key",
+                                                  "outsider key")}
+
+
+@settings(max_examples=25, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(document=agent_documents())
+async def test_drawn_agent_selections_answer_alike(server, general, agent_seeded, document):
+    ids, viewers = agent_seeded
+    query, spec = document
+    variables = {name: value for name, value in {
+        "w": ids[spec["w"]], "l": ids[f"{spec['l']}_link"], "on": spec["on"]}.items()
+        if f"${name}" in query}
+    # The general path's answer, then the planned instance's first (which teaches the
+    # plan) and second (which uses it), for each viewer.
+    urls = [f"{instance.base_url}/graphql" for instance in (general, server, server)]
+    async with httpx.AsyncClient(timeout=10) as client:
+        for headers in viewers.values():
+            expected, *answers = [await client.post(url, headers=headers, json={
+                "query": query, "variables": variables}) for url in urls]
+            for answer in answers:
+                assert alike(expected, answer), (query, variables, expected.content[:300],
+                                                 answer.content[:300])
