@@ -230,6 +230,8 @@ async def bench_wrk(url: str, key: str, *, seconds: int, concurrency: int, sessi
     if server_pids:
         print(f"server CPU    {1000 * cpu / max(answered, 1):.3f} ms per event "
               f"(server processes and their PostgreSQL, {cpu:.1f} s in all)")
+    # Other work on the machine takes cores and caches from the server: say how busy it was.
+    print("load average  {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg()))
     print(f"errors        {errors}")
     # A request still in flight when wrk stops may be stored without being counted.
     print(f"stored        {stored} of {answered} answered (+ at most {concurrency} in "

@@ -72,6 +72,9 @@ class Metrics:
                                      "Time of a model call (a stream: until its end).",
                                      ["provider"], buckets=LATENCY_BUCKETS, registry=registry)
         self._operation_names: set[str] = set()
+        # The series of each (route, method, status) seen: labels() checks and locks on
+        # every call, and every request counts in two of them.
+        self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._ws_handlers: weakref.WeakSet = weakref.WeakSet()
 
     def operation_label(self, name: str | None) -> str:
@@ -109,6 +112,17 @@ class Metrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+    def request_series(self, route: str, method: str, status: int) -> tuple[Any, Any]:
+        """The request counter and duration histogram of one route, method and status
+        (route templates, methods and statuses are few: the cache stays small)."""
+        key = (route, method, status)
+        series = self._request_series.get(key)
+        if series is None:
+            series = self._request_series[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.request_seconds.labels(route, method))
+        return series
 
 
 def route_label(scope: dict) -> str:

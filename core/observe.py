@@ -65,8 +65,9 @@ def _metrics(scope: Scope) -> Any:
 def _count(metrics: Any, scope: Scope, state: dict, status: int, seconds: float) -> None:
     route = route_label(scope)
     method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
-    metrics.requests.labels(route, method, str(status)).inc()
-    metrics.request_seconds.labels(route, method).observe(seconds)
+    requests, durations = metrics.request_series(route, method, status)
+    requests.inc()
+    durations.observe(seconds)
     if status >= 400 and not state.get("errors_counted"):
         metrics.errors.labels(f"HTTP_{status}").inc()
 
@@ -127,7 +128,10 @@ class ObserveMiddleware:
 
     def _log(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
         method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
-        path = _KEY_IN_PATH.sub(r"\1_[redacted]", scope.get("path", ""))[:MAX_LOGGED_PATH]
+        path = scope.get("path", "")
+        if "sk" in path:  # the only paths the pattern can change
+            path = _KEY_IN_PATH.sub(r"\1_[redacted]", path)
+        path = path[:MAX_LOGGED_PATH]
         fields: dict[str, Any] = {
             "request_id": state.get("request_id"), "method": method, "path": path,
             "status": status, "duration_ms": round(seconds * 1000, 2),

@@ -50,16 +50,30 @@ class IndexedRouter(Router):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fixed = first_matches(self.routes)
+        # Routes found there whose match is Starlette's own and has no parameters (by
+        # identity: Starlette's routes compare equal by their fields, and hash none).
+        self.plain = {id(route) for route in self.fixed.values()
+                      if type(route).matches in (Route.matches, WebSocketRoute.matches)
+                      and not route.param_convertors}
 
     async def app(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "lifespan" and not scope.get("root_path"):
             route = self.fixed.get((scope["type"], scope.get("method"), scope["path"]))
             if route is not None:
-                match, child_scope = route.matches(scope)
-                if match is Match.FULL:
-                    scope.setdefault("router", self)
-                    scope["route"] = route
-                    scope.update(child_scope)
-                    await route.handle(scope, receive, send)
-                    return
+                if id(route) in self.plain:
+                    # A pattern without parameters that matched exactly this path and
+                    # method at start-up: the child scope Starlette's full match builds,
+                    # without running the regular expression again.
+                    child_scope = {"endpoint": route.endpoint,
+                                   "path_params": dict(scope.get("path_params", {}))}
+                else:
+                    match, child_scope = route.matches(scope)
+                    if match is not Match.FULL:
+                        await super().app(scope, receive, send)
+                        return
+                scope.setdefault("router", self)
+                scope["route"] = route
+                scope.update(child_scope)
+                await route.handle(scope, receive, send)
+                return
         await super().app(scope, receive, send)

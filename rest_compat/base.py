@@ -215,7 +215,8 @@ class Face:
                 limit = ctx.settings.max_string_length
                 path = dict(request.path_params)
                 _bounded(path, "path", limit)
-                _bounded(request.query_params.multi_items(), "query", limit)
+                if request.scope.get("query_string"):  # (no QueryParams built without one)
+                    _bounded(request.query_params.multi_items(), "query", limit)
                 if route.path_params:
                     path = _validate(route.path_params, path, "path", limit).model_dump()
                 params = (_validate(route.query, dict(request.query_params), "query", limit)

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import asyncio
 import enum
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -33,6 +36,9 @@ WITHIN = [
     {"event_id": "e", "page_number": 3, "tags": ["a", "b"], "nested": {"x": None}},
     [1, [2, [3]], (4, 5)], {1: "non-string keys are not strings to check"},
     Colour.RED, {"colour": Colour.RED},
+    # What a validated body's dump holds besides strings and integers.
+    {"event_id": uuid.UUID(int=7), "at": datetime(2026, 1, 2, tzinfo=UTC),
+     "day": date(2026, 1, 2), "price": Decimal("1.50"), "wait": timedelta(seconds=3)},
     _nested(MAX_DEPTH // 2),
 ]
 
@@ -94,3 +100,13 @@ def test_the_server_runs_on_uvloop():
 
     _run_server(record())
     assert seen == [uvloop.Loop]
+
+
+def test_a_validated_models_dump_takes_the_fast_path():
+    """A body is bounded again once validated (text turned into integers may pass 64
+    bits): its dump of ids, times and amounts must not cost the full walk."""
+    from core.input_bounds import _within
+
+    dump = WITHIN[-2]
+    assert _within(dump, 100, MAX_DEPTH)
+    assert not _within({**dump, "word": "a\x00"}, 100, MAX_DEPTH)
