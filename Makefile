@@ -17,11 +17,13 @@ run: $(STAMP)
 	$(BIN)/learngraph serve --seed-demo
 
 # One pytest worker per usable core (at most 4); each worker starts its own
-# embedded PostgreSQL, so the workers never share a database.
+# embedded PostgreSQL, so the workers never share a database. Work stealing keeps
+# both busy to the end: the few slow tests (subprocess servers) are not left
+# queued behind one worker.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4))')
 
 test: $(STAMP)
-	$(BIN)/pytest -q -n $(TEST_WORKERS)
+	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # The property-based run of tests/fuzz, long: FUZZ_EXAMPLES generated cases per
 # operation and variant (plus the coverage phase), a new seed each run unless
