@@ -4,4 +4,10 @@ Importing the package registers what the domain plugs into the infrastructure in
 ``core``: its background job handlers, its demo data and its planned reads.
 """
 
-from resolvers import demo, jobs, planned_reads, planned_reads_openlesson  # noqa: F401
+from resolvers import (  # noqa: F401
+    demo,
+    jobs,
+    planned_reads,
+    planned_reads_codelabs,
+    planned_reads_openlesson,
+)

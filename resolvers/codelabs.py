@@ -18,12 +18,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import and_, delete, false, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR, Viewer
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
+from core.planning import VIEWER_ID
 from loaders.catalog import CourseByIdLoader
 from loaders.codelab import (
     CodelabAttendeeByUserIdLoader,
@@ -158,14 +159,8 @@ async def get_for_facilitator(ctx: Context, *, codelab_id: int) -> CodelabView:
 
 async def get_all(ctx: Context, *, page: PageArgs) -> Page:
     """Codelabs in creation order: public ones, and those the viewer runs."""
-    query = select(Course).where(Course.kind == KIND)
-    viewer = ctx.viewer
-    if not viewer.is_admin:
-        if is_staff(viewer):
-            query = query.where(Course.is_published.is_(True)
-                                | (Course.created_by_id == viewer.user_id))
-        else:
-            query = query.where(Course.is_published.is_(True))
+    query = select(Course).where(list_rule(ctx.viewer)).params(
+        {VIEWER_ID.key: ctx.viewer.user_id})
     result = await paginate(ctx, query, Course.id, page)
     codelabs = await ctx.loaders.get(CodelabByCourseIdLoader).load_many(
         [c.id for c in result.items])
@@ -367,3 +362,52 @@ async def replace_steps(ctx: Context, *, codelab_id: int, steps: list[StepInput]
                              details={"steps": len(steps)})
         await session.flush()
     return result
+
+
+# --- the rules above as SQL conditions on courses, for planned reads ----------------------
+
+
+def _created_by_viewer(viewer: Viewer):
+    # As ``created_by_id == viewer.user_id`` compares in Python, a viewer without a user too.
+    if viewer.user_id is None:
+        return Course.created_by_id.is_(None)
+    return Course.created_by_id == VIEWER_ID
+
+
+def facilitate_rule(viewer: Viewer):
+    """``can_facilitate`` as a SQL condition on courses."""
+    if viewer.is_admin:
+        return true()
+    if is_staff(viewer):
+        return _created_by_viewer(viewer)
+    return false()
+
+
+def visible_rule(viewer: Viewer):
+    """``get_many``'s visibility as a SQL condition on courses: a codelab (a course with
+    workshop settings) that is public, run by the viewer or the viewer's own."""
+    attended = (Course.id.in_(select(CodelabAttendee.course_id).where(
+        CodelabAttendee.user_id == VIEWER_ID)) if viewer.user_id is not None else false())
+    return and_(Course.id.in_(select(Codelab.course_id)),
+                or_(Course.is_published.is_(True), facilitate_rule(viewer), attended))
+
+
+def list_rule(viewer: Viewer):
+    """Which codelabs ``get_all`` lists (public ones and those the viewer runs), as a SQL
+    condition on courses."""
+    if viewer.is_admin:
+        return Course.kind == KIND
+    if is_staff(viewer):
+        return and_(Course.kind == KIND, or_(Course.is_published.is_(True),
+                                             _created_by_viewer(viewer)))
+    return and_(Course.kind == KIND, Course.is_published.is_(True))
+
+
+def step_rule(viewer: Viewer):
+    """A step is seen with its codelab (``get_steps``), as a SQL condition on modules."""
+    return Module.course_id.in_(select(Course.id).where(visible_rule(viewer)))
+
+
+def settings_value(column):
+    """One of a codelab's workshop settings, as a SQL expression on its course's row."""
+    return select(column).where(Codelab.course_id == Course.id).scalar_subquery()

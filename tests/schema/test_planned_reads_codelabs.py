@@ -1,0 +1,178 @@
+"""Planned reads of codelabs and their steps. Each document, asked by an anonymous
+visitor, the codelab's facilitator, another instructor, an admin, an attendee of the
+private codelab and an attendee of another codelab, answers the same bytes on the
+planned and the general path (errors included); a planned answer is one SQL
+statement."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from strawberry import relay
+
+from core.pagination import encode_cursor
+from tests.fixtures import count_statements, start_instance, without_rate_limit
+from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
+
+CODELAB = ("id legacyId title description author isPublic quizEnabled requireQuiz "
+           "requireFeedback guideMarkdown createdAt attendanceCode __typename")
+STEP = "id stepNumber title contentMarkdown legacyId __typename"
+PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
+
+
+def node(body: str) -> str:
+    return "query($id: ID!) { node(id: $id) { __typename " + body + " } }"
+
+
+def on(type_name: str, body: str) -> str:
+    return f"... on {type_name} {{ {body} }}"
+
+
+ANY = on("Codelab", CODELAB) + " " + on("CodelabStep", STEP)
+IDS = ["public", "private", "draft", "step", "private_step", "course_as_codelab",
+       "module_as_step", "missing_codelab", "missing_step"]
+
+CORPUS: list[tuple[str, dict]] = []
+
+
+def case(query: str, variables: dict | None = None) -> None:
+    CORPUS.append((query, variables or {}))
+
+
+for which in IDS:
+    case(node(ANY), {"id": which})
+for which in ("public", "private", "draft"):
+    case(node(on("Codelab", f"{CODELAB} steps {{ {STEP} }}")), {"id": which})
+    case(node(on("Codelab", "attendanceCode steps { stepNumber }")), {"id": which})
+for name in CODELAB.split():
+    case(node(on("Codelab", name)), {"id": "private"})
+for name in STEP.split():
+    case(node(on("CodelabStep", name)), {"id": "private_step"})
+case(node(on("Codelab", "steps { legacyId }")), {"id": "empty"})
+# the root list, pages forward
+case(f"{{ codelabs(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ {CODELAB} steps {{ "
+     "stepNumber title } } } } } }")
+case("{ codelabs(first: 1) { pageInfo { hasNextPage endCursor } edges { node { title } } } }")
+case("query($a: String) { codelabs(first: 2, after: $a) { " + PAGE_INFO
+     + " edges { node { title isPublic } } } }", {"a": "public_cursor"})
+case("query($a: String) { codelabs(first: 2, after: $a) { edges { node { id } } } }",
+     {"a": "not a cursor"})
+case("query($n: Int) { codelabs(first: $n) { edges { node { id } } } }", {"n": 0})
+case("{ codelabs { edges { node { legacyId author } } } }")
+# lists of ids, aliases, fragments, directives
+for ids in (["public", "private", "step", "private_step"], ["draft", "missing_step"]):
+    case(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename id {ANY} }} }}", {"ids": ids})
+case("query($id: ID!) { a: node(id: $id) { ...C } b: codelabs(first: 3) { e: edges { "
+     "n: node { ...C } } } } fragment C on Codelab { i: id t: title s: steps { ...S } } "
+     "fragment S on CodelabStep { n: stepNumber }", {"id": "private"})
+case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { author "
+     "@include(if: $yes) steps @skip(if: $yes) { title } } } }", {"id": "public", "yes": True})
+# fields for members only go to the general path
+case(node(on("Codelab", "title attendees { name }")), {"id": "private"})
+
+
+def unbudgeted(content: bytes) -> bytes:
+    return without_rate_limit(content) if b'"rateLimit"' in content else content
+
+
+def resolve(value, ids: dict):
+    if isinstance(value, dict):
+        return {k: resolve(v, ids) for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve(v, ids) for v in value]
+    return ids.get(value, value) if isinstance(value, str) else value
+
+
+async def gql(http: httpx.AsyncClient, query: str, variables: dict, headers: dict) -> dict:
+    answer = (await http.post("/graphql", json={"query": query, "variables": variables},
+                              headers=headers)).json()
+    assert "errors" not in answer, answer
+    return answer["data"]
+
+
+CREATE = ("mutation($input: CreateCodelabInput!) { createCodelab(input: $input) { codelab { "
+          "id attendanceCode } } }")
+STEPS = ("mutation($input: ReplaceCodelabStepsInput!) { replaceCodelabSteps(input: $input) { "
+         "codelab { steps { id } } } }")
+REGISTER = ("mutation($input: RegisterCodelabAttendeeInput!) { registerCodelabAttendee("
+            "input: $input) { accessToken } }")
+
+
+async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
+    """A facilitator's public, private and empty codelabs with steps (and another
+    instructor's draft), an attendee of the private one and one of the public one, and a
+    plain course with a module; returns the ids and each viewer's headers."""
+    facilitator = await headers_for(services, "facilitator@example.com", ["INSTRUCTOR"])
+    other = await headers_for(services, "other@example.com", ["INSTRUCTOR"])
+    admin = await headers_for(services, "admin@example.com", ["PLATFORM_ADMIN"])
+    ids: dict = {}
+    codes: dict = {}
+    for name, owner, public, steps in (
+            ("public", facilitator, True, ["Set up", "Build", "Ship"]),
+            ("private", facilitator, False, ["Intro", "Deep dive"]),
+            ("empty", facilitator, True, []),
+            ("draft", other, False, ["Only step"])):
+        created = (await gql(http, CREATE, {"input": {
+            "title": f"Codelab {name}", "description": f"About {name}", "author": "Ada",
+            "isPublic": public, "quizEnabled": name == "public", "requireQuiz": False,
+            "requireFeedback": name == "private",
+            "guideMarkdown": "# Guide" if name != "draft" else None}}, owner))["createCodelab"]
+        ids[name], codes[name] = created["codelab"]["id"], created["codelab"]["attendanceCode"]
+        if steps:
+            made = (await gql(http, STEPS, {"input": {"codelabId": ids[name], "steps": [
+                {"title": t, "contentMarkdown": f"Do {t}"} for t in steps]}}, owner))
+            step_ids = [s["id"] for s in made["replaceCodelabSteps"]["codelab"]["steps"]]
+            ids[f"{name}_steps"] = step_ids
+    viewers = {"anonymous": {}, "facilitator": facilitator, "instructor": other,
+               "admin": admin}
+    for name, codelab in (("attendee", "private"), ("other_attendee", "public")):
+        token = (await gql(http, REGISTER, {"input": {
+            "codelabId": ids[codelab], "name": name, "code": codes[codelab]}},
+            {}))["registerCodelabAttendee"]["accessToken"]
+        viewers[name] = {"Authorization": f"Bearer {token}"}
+    course = await add(services, Course, title="A course", code="C", is_published=True)
+    module = await add(services, Module, course_id=course.id, title="m", sequence_index=0)
+    ids.update(step=ids["public_steps"][1], private_step=ids["private_steps"][0],
+               course_as_codelab=relay.to_base64("Codelab", course.id),
+               module_as_step=relay.to_base64("CodelabStep", module.id),
+               missing_codelab=relay.to_base64("Codelab", 10 ** 9),
+               missing_step=relay.to_base64("CodelabStep", 10 ** 9),
+               public_cursor=encode_cursor([int(relay.from_base64(ids["public"])[1])]))
+    return ids, viewers
+
+
+@pytest.fixture
+async def general(database_url):
+    running = await start_instance(database_url, graphql_planned_reads=False,
+                                   jobs_enabled=False)
+    yield running
+    await running.stop()
+
+
+async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, clean_db,
+                                                            services):
+    planned_count = 0
+    mismatches = []
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=30) as plain:
+        ids, viewers = await seed(planned, services)
+        for query, variables in CORPUS:
+            body = {"query": query, "variables": resolve(variables, ids)}
+            for viewer, headers in viewers.items():
+                expected = await plain.post("/graphql", json=body, headers=headers)
+                learning = await planned.post("/graphql", json=body, headers=headers)
+                with count_statements(services) as counter:
+                    answer = await planned.post("/graphql", json=body, headers=headers)
+                same = unbudgeted(expected.content)
+                if (answer.status_code, unbudgeted(answer.content)) != (
+                        expected.status_code, same) or unbudgeted(learning.content) != same:
+                    mismatches.append((viewer, query, variables, expected.content[:400],
+                                       answer.content[:400]))
+                if any("json_build_object" in s for s in counter.statements):
+                    planned_count += 1
+                    reads = [s for s in counter.statements if any(
+                        f" {table}" in s for table in ("courses", "modules", "codelab"))]
+                    assert len(reads) == 1, (viewer, query, counter.statements)
+    assert mismatches == []
+    # Most answers come from plans; the rest are the general path's refusals.
+    assert planned_count >= len(CORPUS) * len(viewers) * 7 // 10, planned_count
