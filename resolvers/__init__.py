@@ -10,4 +10,5 @@ from resolvers import (  # noqa: F401
     planned_reads,
     planned_reads_codelabs,
     planned_reads_openlesson,
+    planned_reads_roster,
 )

@@ -22,14 +22,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated
 
 from pydantic import Field, StringConstraints
-from sqlalchemy import Select, func, select, text
+from sqlalchemy import Select, false, func, or_, select, text, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth import passwords
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound
+from core.planning import VIEWER_ID
 from models.reading import Learner, QuizResult, ReadingSession
 from models.roster import CLASS_NAME_LENGTH, STUDENT_NAME_LENGTH, SchoolClass, Student
+from models.school import SchoolStaff
 from models.user import ChildCredential, User
 from resolvers import portal_roles, school
 from resolvers.reading import Input
@@ -136,13 +138,67 @@ async def get_readable_class_or_raise(ctx: Context, session: AsyncSession,
     return _check_owner(ctx, row)
 
 
+def readable_rule(viewer):
+    """The classes the viewer may read (``get_readable_class_or_raise``): a platform
+    admin every one; a teacher or school admin theirs and those of the school they are an
+    admin of; anyone else none. A SQL condition on classes, for ``node`` and planned
+    reads; the viewer's id is ``VIEWER_ID``."""
+    if viewer.user_id is None:
+        return false()
+    if viewer.is_admin:
+        return true()
+    if not portal_roles.STAFF & viewer.roles:
+        return false()
+    return or_(SchoolClass.teacher_id == VIEWER_ID, SchoolClass.school_id.in_(
+        select(SchoolStaff.school_id).where(SchoolStaff.user_id == VIEWER_ID,
+                                            SchoolStaff.role == school.ADMIN)))
+
+
+def mine_rule(viewer):
+    """The viewer's own classes (``get_classes``), as a SQL condition on classes."""
+    return SchoolClass.teacher_id == VIEWER_ID if viewer.user_id is not None else false()
+
+
+def may_list(viewer) -> bool:
+    """Whether the viewer may list classes at all (teachers, school admins, admins)."""
+    return viewer.user_id is not None and (viewer.is_admin
+                                           or bool(portal_roles.STAFF & viewer.roles))
+
+
+def student_rule(viewer):
+    """The students the viewer may read: those of a class they may read."""
+    return Student.class_id.in_(select(SchoolClass.id).where(readable_rule(viewer)))
+
+
+async def get_readable_many(ctx: Context, *, class_ids: list[int]) -> list[SchoolClass | None]:
+    """Classes by id in one query; None where missing or not the viewer's to read."""
+    async with ctx.db.read() as session:
+        found = {row.id: row for row in (await session.execute(
+            select(SchoolClass).where(SchoolClass.id.in_(class_ids),
+                                      readable_rule(ctx.viewer)),
+            {VIEWER_ID.key: ctx.viewer.user_id})).scalars()}
+    return [found.get(i) for i in class_ids]
+
+
+async def get_students_many(ctx: Context, *, student_ids: list[int]
+                            ) -> list[StudentView | None]:
+    """Students by id with their reading data; None where missing or not the viewer's to
+    read."""
+    async with ctx.db.read() as session:
+        rows = [tuple(row) for row in (await session.execute(
+            with_usernames().where(Student.id.in_(student_ids), student_rule(ctx.viewer)),
+            {VIEWER_ID.key: ctx.viewer.user_id}))]
+        found = {view.student.id: view for view in await _enrich(session, rows)}
+    return [found.get(i) for i in student_ids]
+
+
 async def get_classes(ctx: Context) -> list[SchoolClass]:
     """The signed-in teacher's classes, oldest first."""
     portal_roles.require_any(ctx, portal_roles.STAFF)
     async with ctx.db.read() as session:
-        return list((await session.execute(select(SchoolClass).where(
-            SchoolClass.teacher_id == ctx.viewer.require_user()).order_by(SchoolClass.id)))
-            .scalars())
+        return list((await session.execute(
+            select(SchoolClass).where(mine_rule(ctx.viewer)).order_by(SchoolClass.id),
+            {VIEWER_ID.key: ctx.viewer.user_id})).scalars())
 
 
 async def get_class(ctx: Context, *, class_id: int) -> SchoolClass:

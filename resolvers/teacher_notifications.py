@@ -27,13 +27,14 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text, update
+from sqlalchemy import false, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import jobs
 from core.context import Context
 from core.errors import NotFound
+from core.planning import VIEWER_ID
 from core.pubsub import publish_on_commit
 from models.roster import SchoolClass, Student, TeacherNotification
 from resolvers import portal_roles
@@ -154,6 +155,28 @@ async def sweep(session: AsyncSession) -> int:
 async def _sweep_job(services, payload: dict) -> None:
     async with services.db.transaction() as session:
         await sweep(session)
+
+
+def visible_rule(viewer):
+    """A notification is its teacher's alone (``get_page``), for teachers and school
+    admins: a SQL condition on notifications, for ``node`` and planned reads."""
+    staff = viewer.is_admin or bool(portal_roles.STAFF & viewer.roles)
+    if viewer.user_id is None or not staff:
+        return false()
+    return TeacherNotification.teacher_id == VIEWER_ID
+
+
+async def get_many(ctx: Context, *, notification_ids: list[int]
+                   ) -> list[NotificationView | None]:
+    """Notifications by id in one query; None where missing or not the viewer's."""
+    async with ctx.db.read() as session:
+        rows = (await session.execute(
+            select(TeacherNotification, Student.name)
+            .outerjoin(Student, Student.id == TeacherNotification.student_id)
+            .where(TeacherNotification.id.in_(notification_ids), visible_rule(ctx.viewer)),
+            {VIEWER_ID.key: ctx.viewer.user_id})).all()
+    found = {row.id: NotificationView(row=row, child_name=name) for row, name in rows}
+    return [found.get(i) for i in notification_ids]
 
 
 async def get_page(ctx: Context, *, after: int | None = None, limit: int = 50,

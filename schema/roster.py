@@ -5,6 +5,7 @@ own classes; PINs shown once, in the answer that created them)."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Annotated
 
@@ -19,7 +20,7 @@ from resolvers.reading import parse
 from resolvers.roster import NewStudent, StudentView
 from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
 from schema.input_bounds import long_text
-from schema.pages import connection, parse_int_id
+from schema.pages import connection, ids_or_zero, parse_int_id
 
 MAX_PAGE = 200
 ClassArg = Annotated[strawberry.ID, strawberry.argument(
@@ -29,8 +30,8 @@ IdempotencyKeyArg = Annotated[str | None, strawberry.argument(description=ARGUME
 
 @strawberry.type(description="A student of a class, with what the reading platform knows "
                              "of them.")
-class ClassStudent:
-    id: relay.GlobalID = strawberry.field(description="The student's global id.")
+class ClassStudent(relay.Node):
+    id: relay.NodeID[int]
     number: int = strawberry.field(description="The student's number (the teacher portal's "
                                                "`id`).")
     name: str = strawberry.field(description="The child's name.")
@@ -55,7 +56,7 @@ class ClassStudent:
     @classmethod
     def from_view(cls, view: StudentView) -> ClassStudent:
         s = view.student
-        return cls(id=relay.GlobalID("ClassStudent", str(s.id)), number=s.id, name=s.name,
+        return cls(id=s.id, number=s.id, name=s.name,
                    username=view.username, year_level=s.year_level,
                    learner_service_id=s.user_id,
                    reading_level=view.reading_level, books_read=view.books_read,
@@ -64,6 +65,12 @@ class ClassStudent:
                    attention_flag=view.attention_flag, latest_report=view.latest_report,
                    last_read_at=view.last_read_at)
 
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[ClassStudent | None]:
+        views = await roster.get_students_many(info.context, student_ids=ids_or_zero(node_ids))
+        return [cls.from_view(v) if v else None for v in views]
+
 
 @strawberry.type(description="A page of a class's students, in the order they were added.")
 class ClassStudentConnection(relay.Connection[ClassStudent]):
@@ -71,8 +78,8 @@ class ClassStudentConnection(relay.Connection[ClassStudent]):
 
 
 @strawberry.type(description="A teacher's class.")
-class TeacherClass:
-    id: relay.GlobalID = strawberry.field(description="The class's global id.")
+class TeacherClass(relay.Node):
+    id: relay.NodeID[int]
     number: int = strawberry.field(description="The class's number (the teacher portal's "
                                                "`id`).")
     name: str = strawberry.field(description="The class's name.")
@@ -81,8 +88,14 @@ class TeacherClass:
 
     @classmethod
     def from_row(cls, row) -> TeacherClass:
-        return cls(id=relay.GlobalID("TeacherClass", str(row.id)), number=row.id,
+        return cls(id=row.id, number=row.id,
                    name=row.name, year_level=row.year_level, created_at=row.created_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[TeacherClass | None]:
+        rows = await roster.get_readable_many(info.context, class_ids=ids_or_zero(node_ids))
+        return [cls.from_row(r) if r else None for r in rows]
 
     @strawberry.field(description="How many students the class has.")
     async def student_count(self, info: Info) -> int:

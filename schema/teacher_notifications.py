@@ -3,7 +3,7 @@ portal, with the same rules."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -16,7 +16,7 @@ from core.pagination import decode_id_cursor, encode_cursor, page_size
 from resolvers import teacher_notifications
 from resolvers.pages import page_of_fetched
 from resolvers.teacher_notifications import NotificationView
-from schema.pages import connection, parse_int_id
+from schema.pages import connection, ids_or_zero, parse_int_id
 
 
 @strawberry.enum(description="What a teacher is told about.")
@@ -34,8 +34,8 @@ class TeacherNotificationType(Enum):
 
 
 @strawberry.type(description="Something a teacher should look at.")
-class TeacherNotification:
-    id: relay.GlobalID = strawberry.field(description="The notification's global id.")
+class TeacherNotification(relay.Node):
+    id: relay.NodeID[int]
     number: int = strawberry.field(description="Its number (the teacher portal's `id`).")
     type: TeacherNotificationType = strawberry.field(description="What happened.")
     child_name: str | None = strawberry.field(description="The child it is about.")
@@ -47,10 +47,17 @@ class TeacherNotification:
     @classmethod
     def from_view(cls, view: NotificationView) -> TeacherNotification:
         row = view.row
-        return cls(id=relay.GlobalID("TeacherNotification", str(row.id)), number=row.id,
+        return cls(id=row.id, number=row.id,
                    type=TeacherNotificationType(row.type), child_name=view.child_name,
                    message=row.message, action_url=row.action_url,
                    read=row.read_at is not None, created_at=row.created_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[TeacherNotification | None]:
+        views = await teacher_notifications.get_many(info.context,
+                                                     notification_ids=ids_or_zero(node_ids))
+        return [cls.from_view(v) if v else None for v in views]
 
 
 @strawberry.type(description="A page of a teacher's notifications, newest first.")

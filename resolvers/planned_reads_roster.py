@@ -1,0 +1,86 @@
+"""The teacher portal's reads that run as planned SQL (see ``core.planning`` and
+``resolvers/planned_reads.py``): classes, their students and teachers' notifications,
+reached by ``node``/``nodes`` and through a class, with the resolvers' own rules
+(``roster.readable_rule``, ``roster.student_rule``, ``teacher_notifications.visible_rule``).
+
+The roots ``teacherClasses`` (``roster.mine_rule``) and ``teacherClass(id:)`` are
+planned too. A student's reading data (level, books, miles, quiz trend, attention flag,
+report) is worked out in ``roster._enrich`` and stays on the general path, as do
+``teacherNotifications`` (a page newest first, which pages here do not read),
+``myParentClaims``, ``school`` and the billing reads (a subscription's state is
+computed, not read)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func
+
+from core.planning import (
+    Column,
+    Count,
+    DateTime,
+    Decline,
+    Expression,
+    GlobalId,
+    Page,
+    Rows,
+    TypeForm,
+    decode_global_id,
+    register_root,
+    register_type,
+)
+from models.roster import SchoolClass, Student, TeacherNotification
+from resolvers import roster, teacher_notifications
+
+register_type(TypeForm("TeacherClass", SchoolClass.__table__, rule=roster.readable_rule,
+                       fields={
+    "id": GlobalId("TeacherClass"),
+    "number": Column("id"),
+    "name": Column("name"),
+    "yearLevel": Column("year_level"),
+    "createdAt": DateTime("created_at"),
+    "studentCount": Count(Student.__table__, "class_id"),
+    "students": Page("ClassStudent", ("id",), key="class_id"),
+}))
+
+register_type(TypeForm("ClassStudent", Student.__table__, rule=roster.student_rule, fields={
+    "id": GlobalId("ClassStudent"),
+    "number": Column("id"),
+    "name": Column("name"),
+    # SQL functions of migration 0031: a lookup in another table, correlated to the row.
+    "username": Expression(func.child_username(Student.user_id)),
+    "yearLevel": Column("year_level"),
+    "learnerServiceId": Column("user_id"),
+}))
+
+register_type(TypeForm("TeacherNotification", TeacherNotification.__table__,
+                       rule=teacher_notifications.visible_rule, fields={
+    "id": GlobalId("TeacherNotification"),
+    "number": Column("id"),
+    "type": Expression(func.upper(TeacherNotification.type)),
+    "childName": Expression(func.student_name(TeacherNotification.student_id)),
+    "message": Column("message"),
+    "actionUrl": Column("action_url"),
+    "read": Expression(TeacherNotification.read_at.is_not(None)),
+    "createdAt": DateTime("created_at"),
+}))
+
+
+def class_id(value) -> int:
+    """A ``teacherClass`` id as the general path reads it (a number or the class's global
+    id), for the forms it surely reads alike; Decline for the rest (it answers them)."""
+    text = str(value)
+    if text.isascii() and text.isdigit() and text == str(int(text)):
+        number = int(text)
+    else:
+        kind, number = decode_global_id(text)
+        if kind != "TeacherClass":
+            raise Decline("id")
+    if not 1 <= number < 2 ** 63:
+        raise Decline("id")
+    return number
+
+
+register_root("teacherClasses", Rows("TeacherClass", order=("id",), where=(roster.mine_rule,),
+                                     allowed=roster.may_list))
+register_root("teacherClass", Rows("TeacherClass", arguments=(("id", "id"),), parse=class_id,
+                                   required=True, allowed=roster.may_list))
