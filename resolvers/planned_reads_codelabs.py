@@ -1,7 +1,7 @@
 """The Codelabs face's reads that run as planned SQL (see ``core.planning`` and
 ``resolvers.planned_reads``): codelabs (a course of kind CODELAB with its workshop
-settings) and their steps (its modules), by id, from the root list and from their
-codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
+settings), their steps (its modules) and materials, by id, from the root list and from
+their codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
 
 A codelab's attendees, help requests, feedback, quizzes and their submissions are for
 its facilitators (and some for its attendees) only: for anyone else the general path
@@ -24,6 +24,7 @@ from core.planning import (
     register_type,
 )
 from models.codelab import Codelab
+from models.codelab_files import CodelabMaterial
 from models.course import Course, Module
 from resolvers import codelabs
 
@@ -50,6 +51,17 @@ register_type(TypeForm("Codelab", Course.__table__, rule=codelabs.visible_rule, 
     "attendanceCode": Expression(lambda viewer: case((
         codelabs.facilitate_rule(viewer), codelabs.settings_value(Codelab.attendance_code)))),
     "steps": Many("CodelabStep", key="course_id", order=STEP_ORDER),
+    "materials": Page("CodelabMaterial", ("id",), key="course_id"),
+}))
+
+# A file's URL is the storage's (from the settings, not the row): documents reading
+# ``fileUrl`` run on the general path.
+register_type(TypeForm("CodelabMaterial", CodelabMaterial.__table__, by_id=False, fields={
+    "id": GlobalId("CodelabMaterial"),
+    "title": Column("title"),
+    "materialType": Column("material_type"),
+    "linkUrl": Column("link_url"),
+    "createdAt": DateTime("created_at"),
 }))
 
 register_type(TypeForm("CodelabStep", Module.__table__, rule=codelabs.step_rule, fields={

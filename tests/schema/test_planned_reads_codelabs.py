@@ -1,4 +1,4 @@
-"""Planned reads of codelabs and their steps. Each document, asked by an anonymous
+"""Planned reads of codelabs, their steps and materials. Each document, asked by an anonymous
 visitor, the codelab's facilitator, another instructor, an admin, an attendee of the
 private codelab and an attendee of another codelab, answers the same bytes on the
 planned and the general path (errors included); a planned answer is one SQL
@@ -11,12 +11,14 @@ import pytest
 from strawberry import relay
 
 from core.pagination import encode_cursor
+from models.codelab_files import CodelabMaterial
 from tests.fixtures import count_statements, start_instance, without_rate_limit
 from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
 
 CODELAB = ("id legacyId title description author isPublic quizEnabled requireQuiz "
            "requireFeedback guideMarkdown createdAt attendanceCode __typename")
 STEP = "id stepNumber title contentMarkdown legacyId __typename"
+MATERIAL = "id title materialType linkUrl createdAt __typename"
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 
 
@@ -49,6 +51,23 @@ for name in CODELAB.split():
 for name in STEP.split():
     case(node(on("CodelabStep", name)), {"id": "private_step"})
 case(node(on("Codelab", "steps { legacyId }")), {"id": "empty"})
+# materials, pages forward
+for which in ("public", "private", "draft", "empty"):
+    case(node(on("Codelab", f"materials(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ "
+                            f"{MATERIAL} }} }} }}")), {"id": which})
+case(node(on("Codelab", "materials(first: 1) { pageInfo { hasNextPage endCursor } edges { "
+                        "node { title } } }")), {"id": "public"})
+case("query($id: ID!, $a: String) { node(id: $id) { ... on Codelab { materials(first: 1, "
+     "after: $a) { " + PAGE_INFO + " edges { node { title linkUrl } } } } } }",
+     {"id": "public", "a": "material_cursor"})
+case("query($id: ID!, $a: String) { node(id: $id) { ... on Codelab { materials(first: 1, "
+     "after: $a) { edges { node { id } } } } } }", {"id": "public", "a": "not a cursor"})
+case("query($id: ID!, $n: Int) { node(id: $id) { ... on Codelab { materials(first: $n) { "
+     "edges { node { id } } } } } }", {"id": "public", "n": 0})
+case(node(on("Codelab", "materials { edges { node { materialType } } }")), {"id": "public"})
+for name in MATERIAL.split():
+    case(node(on("Codelab", f"materials(first: 5) {{ edges {{ node {{ {name} }} }} }}")),
+         {"id": "private"})
 # the root list, pages forward
 case(f"{{ codelabs(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ {CODELAB} steps {{ "
      "stepNumber title } } } } } }")
@@ -130,6 +149,14 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
             "codelabId": ids[codelab], "name": name, "code": codes[codelab]}},
             {}))["registerCodelabAttendee"]["accessToken"]
         viewers[name] = {"Authorization": f"Bearer {token}"}
+    materials = []
+    for name in ("public", "private", "draft"):
+        course_id = int(relay.from_base64(ids[name])[1])
+        for n, kind in enumerate(("link", "file", "link")):
+            materials.append((await add(
+                services, CodelabMaterial, course_id=course_id, title=f"{name} material {n}",
+                material_type=kind, link_url=f"https://example.com/{n}" if kind == "link"
+                else None, storage_key=None if kind == "link" else f"codelabs/m{n}.pdf")).id)
     course = await add(services, Course, title="A course", code="C", is_published=True)
     module = await add(services, Module, course_id=course.id, title="m", sequence_index=0)
     ids.update(step=ids["public_steps"][1], private_step=ids["private_steps"][0],
@@ -137,7 +164,8 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
                module_as_step=relay.to_base64("CodelabStep", module.id),
                missing_codelab=relay.to_base64("Codelab", 10 ** 9),
                missing_step=relay.to_base64("CodelabStep", 10 ** 9),
-               public_cursor=encode_cursor([int(relay.from_base64(ids["public"])[1])]))
+               public_cursor=encode_cursor([int(relay.from_base64(ids["public"])[1])]),
+               material_cursor=encode_cursor([materials[0]]))
     return ids, viewers
 
 
