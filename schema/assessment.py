@@ -28,7 +28,7 @@ from resolvers import (
     materials,
     plans,
 )
-from schema.pages import connection
+from schema.pages import Connection, connection
 from schema.user import parse_uuid
 
 
@@ -265,7 +265,7 @@ class AssessmentSession(relay.Node):
 
 
 @strawberry.type(description="A page of the viewer's assessments.")
-class AssessmentSessionConnection(relay.Connection[AssessmentSession]):
+class AssessmentSessionConnection(Connection[AssessmentSession]):
     pass
 
 

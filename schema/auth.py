@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import date, datetime
+from enum import Enum
 
 import strawberry
 from strawberry.types import Info
@@ -82,10 +83,19 @@ class ValidateKeyPayload:
 
 
 
+@strawberry.enum(description="What happened to the viewer's account.")
+class ViewerEventKind(Enum):
+    ANTHROPIC_KEY_SET = strawberry.enum_value(
+        "ANTHROPIC_KEY_SET", description="An Anthropic API key was stored (`preview` masks it).")
+    ANTHROPIC_KEY_DELETED = strawberry.enum_value(
+        "ANTHROPIC_KEY_DELETED", description="The stored Anthropic API key was removed.")
+
+
 @strawberry.type(description="An event about the viewer's own account, from any instance.")
 class ViewerEvent:
-    kind: str
-    preview: str | None
+    kind: ViewerEventKind = strawberry.field(description="What happened.")
+    preview: str | None = strawberry.field(
+        description="The stored key, masked (`sk-...ab12`); null when it was removed.")
 
 
 def _payload(info: Info, sign_in: auth.SignIn) -> AuthPayload:
@@ -158,4 +168,4 @@ class AuthSubscription:
     @strawberry.subscription(description="Events about your own account, from every instance.")
     async def viewer_events(self, info: Info) -> AsyncGenerator[ViewerEvent, None]:
         async for event in auth.viewer_events(info.context):
-            yield ViewerEvent(kind=event["kind"], preview=event.get("preview"))
+            yield ViewerEvent(kind=ViewerEventKind(event["kind"]), preview=event.get("preview"))

@@ -25,7 +25,7 @@ from resolvers import chat, chat_cache, chat_pages, content
 from resolvers.chat_share import share_url
 from schema.catalog_common import decode_id
 from schema.content import ContentItem
-from schema.pages import connection, ids_or_zero, parse_int_id
+from schema.pages import Connection, connection, ids_or_zero, parse_int_id
 
 
 def _session_id(value: strawberry.ID | str) -> int:
@@ -55,7 +55,7 @@ class ChatMessage(relay.Node):
 
 
 @strawberry.type(description="A page of a chat's messages, oldest first.")
-class ChatMessageConnection(relay.Connection[ChatMessage]):
+class ChatMessageConnection(Connection[ChatMessage]):
     pass
 
 
@@ -106,7 +106,7 @@ class ChatSession(relay.Node):
 
 
 @strawberry.type(description="A page of the viewer's chats, newest first.")
-class ChatSessionConnection(relay.Connection[ChatSession]):
+class ChatSessionConnection(Connection[ChatSession]):
     pass
 
 
@@ -165,7 +165,8 @@ class ChatChunk:
 
 @strawberry.type(description="The answer is complete and stored.")
 class ChatDone:
-    message_id: int = strawberry.field(description="The stored message's integer id.")
+    message_id: relay.GlobalID = strawberry.field(
+        description="The stored message's global ID (a `ChatMessage` for `node`).")
 
 
 @strawberry.type(description="The turn failed; nothing was stored and the chat goes on.")
@@ -182,7 +183,7 @@ def _event(event: chat.Event):
     if isinstance(event, chat.Chunk):
         return ChatChunk(content=event.text)
     if isinstance(event, chat.Done):
-        return ChatDone(message_id=event.message_id)
+        return ChatDone(message_id=relay.GlobalID("ChatMessage", str(event.message_id)))
     return ChatFailed(status=event.status, detail=event.detail)
 
 

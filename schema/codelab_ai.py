@@ -13,7 +13,7 @@ from strawberry.types import Info
 
 from resolvers import codelab_ai
 from resolvers.catalog import PageArgs
-from schema.pages import connection, global_int_id
+from schema.pages import Connection, connection, global_int_id
 
 
 @strawberry.type(description="A question asked to the AI during a codelab, and its answer.")
@@ -39,7 +39,7 @@ class CodelabAiConversation:
 
 
 @strawberry.type(description="A page of a codelab's kept AI conversations, oldest first.")
-class CodelabAiConversationConnection(relay.Connection[CodelabAiConversation]):
+class CodelabAiConversationConnection(Connection[CodelabAiConversation]):
     pass
 
 

@@ -15,7 +15,7 @@ from resolvers import codelab_materials, codelab_submissions, codelab_uploads
 from resolvers.catalog import PageArgs, page_in_memory
 from resolvers.codelab_submissions import Submission
 from resolvers.codelab_uploads import MAX_FILE_BYTES
-from schema.pages import connection, global_int_id
+from schema.pages import Connection, connection, global_int_id
 
 First = Annotated[int | None, strawberry.argument(description="Page size, 1 to 100.")]
 After = Annotated[str | None, strawberry.argument(description="The cursor to page after.")]
@@ -63,12 +63,12 @@ class CodelabSubmission:
 
 
 @strawberry.type(description="A page of a codelab's materials, in the order they were added.")
-class CodelabMaterialConnection(relay.Connection[CodelabMaterial]):
+class CodelabMaterialConnection(Connection[CodelabMaterial]):
     pass
 
 
 @strawberry.type(description="A page of a codelab's submissions, in the order handed in.")
-class CodelabSubmissionConnection(relay.Connection[CodelabSubmission]):
+class CodelabSubmissionConnection(Connection[CodelabSubmission]):
     pass
 
 

@@ -21,7 +21,7 @@ from strawberry.types import Info
 from core.errors import NotFound
 from resolvers import codelab_room
 from resolvers.catalog import PageArgs
-from schema.pages import connection, global_int_id
+from schema.pages import Connection, connection, global_int_id
 
 FACILITATOR_TARGET = "facilitator"
 
@@ -99,7 +99,7 @@ class CodelabChatMessage:
 
 
 @strawberry.type(description="A page of a codelab's kept room messages, oldest first.")
-class CodelabChatConnection(relay.Connection[CodelabChatMessage]):
+class CodelabChatConnection(Connection[CodelabChatMessage]):
     pass
 
 

@@ -25,7 +25,7 @@ from schema import codelab_files
 from schema.codelab_files import After, First
 from schema.codelab_help import CodelabFeedback, CodelabHelpRequest
 from schema.codelab_quizzes import CodelabQuiz, CodelabQuizSubmission
-from schema.pages import connection, global_int_id, ids_or_zero
+from schema.pages import Connection, connection, global_int_id, ids_or_zero
 
 
 @strawberry.type(description="One step of a codelab (a module of its course).")
@@ -176,7 +176,7 @@ class Codelab(relay.Node):
 
 
 @strawberry.type(description="A page of codelabs, in creation order.")
-class CodelabConnection(relay.Connection[Codelab]):
+class CodelabConnection(Connection[Codelab]):
     pass
 
 

@@ -16,7 +16,7 @@ from resolvers import community
 from resolvers import user as user_resolvers
 from schema.catalog_common import DeletePayload, set_fields
 from schema.learning import global_id
-from schema.pages import connection, ids_or_none, parse_int_id
+from schema.pages import Connection, connection, ids_or_none, parse_int_id
 from schema.user import User
 
 
@@ -138,7 +138,7 @@ class DiscussionPost(relay.Node):
 
 
 @strawberry.type(description="A page of discussion posts.")
-class DiscussionPostConnection(relay.Connection[DiscussionPost]):
+class DiscussionPostConnection(Connection[DiscussionPost]):
     pass
 
 
@@ -210,22 +210,22 @@ class CourseReview(relay.Node):
 
 
 @strawberry.type(description="A page of notes.")
-class NoteConnection(relay.Connection[Note]):
+class NoteConnection(Connection[Note]):
     pass
 
 
 @strawberry.type(description="A page of flashcards.")
-class FlashcardConnection(relay.Connection[Flashcard]):
+class FlashcardConnection(Connection[Flashcard]):
     pass
 
 
 @strawberry.type(description="A page of discussion threads.")
-class DiscussionThreadConnection(relay.Connection[DiscussionThread]):
+class DiscussionThreadConnection(Connection[DiscussionThread]):
     pass
 
 
 @strawberry.type(description="A page of course reviews.")
-class CourseReviewConnection(relay.Connection[CourseReview]):
+class CourseReviewConnection(Connection[CourseReview]):
     pass
 
 

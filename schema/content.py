@@ -20,7 +20,7 @@ from models.course import ContentType as ContentTypeModel
 from resolvers import content, courses
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.input_bounds import long_text
-from schema.pages import connection, load_rows
+from schema.pages import Connection, connection, load_rows
 
 if TYPE_CHECKING:
     from schema.course_tree import Module
@@ -128,7 +128,7 @@ def _progress(row) -> ViewerContentProgress | None:
 
 
 @strawberry.type(description="A page of content types.")
-class ContentTypeConnection(relay.Connection[ContentType]):
+class ContentTypeConnection(Connection[ContentType]):
     pass
 
 

@@ -26,7 +26,7 @@ from resolvers import content, courses, modules
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.content import GLOBAL_ID, ContentItem
 from schema.courses import Course
-from schema.pages import connection, ids_or_zero
+from schema.pages import Connection, connection, ids_or_zero
 
 
 @strawberry.enum(description="What a module is in its course's structure.")
@@ -119,7 +119,7 @@ def _module_progress(row) -> ViewerModuleProgress | None:
 
 
 @strawberry.type(description="A page of modules.")
-class ModuleConnection(relay.Connection[Module]):
+class ModuleConnection(Connection[Module]):
     pass
 
 

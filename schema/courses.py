@@ -21,7 +21,7 @@ from models.course import CourseOffering as OfferingModel
 from resolvers import courses
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
 from schema.institutions import Department, Subject, University
-from schema.pages import connection, ids_or_zero
+from schema.pages import Connection, connection, ids_or_zero
 
 if TYPE_CHECKING:
     from schema.course_tree import ModuleConnection
@@ -183,12 +183,12 @@ class CourseOffering(relay.Node):
 
 
 @strawberry.type(description="A page of courses.")
-class CourseConnection(relay.Connection[Course]):
+class CourseConnection(Connection[Course]):
     pass
 
 
 @strawberry.type(description="A page of course offerings.")
-class CourseOfferingConnection(relay.Connection[CourseOffering]):
+class CourseOfferingConnection(Connection[CourseOffering]):
     pass
 
 

@@ -17,7 +17,7 @@ from models.course import Enrollment as EnrollmentModel
 from resolvers import enrollments
 from schema.catalog_common import decode_id, page_args
 from schema.courses import CourseOffering
-from schema.pages import connection, ids_or_zero
+from schema.pages import Connection, connection, ids_or_zero
 from schema.user import User
 
 
@@ -62,7 +62,7 @@ class Enrollment(relay.Node):
 
 
 @strawberry.type(description="A page of enrollments.")
-class EnrollmentConnection(relay.Connection[Enrollment]):
+class EnrollmentConnection(Connection[Enrollment]):
     pass
 
 

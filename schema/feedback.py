@@ -18,7 +18,7 @@ from strawberry.types import Info
 from resolvers import feature_requests
 from resolvers import user as user_resolvers
 from resolvers.feature_requests import FeatureRequestRow
-from schema.pages import connection, global_int_id, ids_or_none
+from schema.pages import Connection, connection, global_int_id, ids_or_none
 from schema.user import User
 
 
@@ -72,7 +72,7 @@ class FeatureRequest(relay.Node):
 
 
 @strawberry.type(description="A page of feature requests, newest first.")
-class FeatureRequestConnection(relay.Connection[FeatureRequest]):
+class FeatureRequestConnection(Connection[FeatureRequest]):
     pass
 
 

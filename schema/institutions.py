@@ -15,7 +15,7 @@ from models.course import Subject as SubjectModel
 from models.course import University as UniversityModel
 from resolvers import catalog
 from schema.catalog_common import DeletePayload, decode_id, page_args, set_fields
-from schema.pages import connection, load_rows
+from schema.pages import Connection, connection, load_rows
 
 
 @strawberry.type(description="A university that runs courses.")
@@ -91,17 +91,17 @@ class Subject(relay.Node):
 
 
 @strawberry.type(description="A page of universities.")
-class UniversityConnection(relay.Connection[University]):
+class UniversityConnection(Connection[University]):
     pass
 
 
 @strawberry.type(description="A page of departments.")
-class DepartmentConnection(relay.Connection[Department]):
+class DepartmentConnection(Connection[Department]):
     pass
 
 
 @strawberry.type(description="A page of subjects.")
-class SubjectConnection(relay.Connection[Subject]):
+class SubjectConnection(Connection[Subject]):
     pass
 
 

@@ -17,7 +17,7 @@ from models.learning import ModuleProgress as ModuleProgressModel
 from models.learning import QuizAttempt as QuizAttemptModel
 from resolvers import activity as activity_resolvers
 from resolvers import progress as progress_resolvers
-from schema.pages import connection, ids_or_none, parse_int_id
+from schema.pages import Connection, connection, ids_or_none, parse_int_id
 
 
 def global_id(type_name: str, value: int | None) -> strawberry.ID | None:
@@ -156,12 +156,12 @@ class LabSubmission(relay.Node):
 
 
 @strawberry.type(description="A page of module progress.")
-class ModuleProgressConnection(relay.Connection[ModuleProgress]):
+class ModuleProgressConnection(Connection[ModuleProgress]):
     pass
 
 
 @strawberry.type(description="A page of content progress.")
-class ContentProgressConnection(relay.Connection[ContentProgress]):
+class ContentProgressConnection(Connection[ContentProgress]):
     pass
 
 

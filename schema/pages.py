@@ -14,7 +14,9 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
+import strawberry
 from strawberry import relay
+from strawberry.relay.types import NodeType
 
 from core.errors import Validation
 from resolvers.pages import Page
@@ -81,3 +83,14 @@ def connection(cls: type[C], page: Page, node: Callable[[Any], Any], **fields: A
         has_next_page=page.has_next, has_previous_page=page.has_previous,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None))
+
+
+@strawberry.type
+class Connection(relay.Connection[NodeType]):
+    """A relay connection with GitHub's ``nodes`` shortcut: every connection of the schema
+    derives from it."""
+
+    @strawberry.field(description="The items of this page, as `edges { node }` without "
+                                  "their cursors.")
+    def nodes(self) -> list[NodeType]:
+        return [edge.node for edge in self.edges]

@@ -6,7 +6,6 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
-from strawberry import relay
 from strawberry.types import Info
 
 from core.pagination import page_size
@@ -14,7 +13,7 @@ from loaders.user import UserByIdLoader
 from models.prompts import PromptLabelEvent as EventModel
 from resolvers import prompt_labels, prompts
 from resolvers.pages import offset_after, page_at_offset
-from schema.pages import connection
+from schema.pages import Connection, connection
 from schema.user import User
 
 
@@ -44,7 +43,7 @@ class PromptLabelEvent:
 
 
 @strawberry.type(description="A page of a prompt's label history, newest first.")
-class PromptLabelEventConnection(relay.Connection[PromptLabelEvent]):
+class PromptLabelEventConnection(Connection[PromptLabelEvent]):
     total_count: int = strawberry.field(description="How many events match.")
 
 

@@ -21,7 +21,7 @@ from resolvers.pages import offset_after, page_at_offset
 from resolvers.prompts import PromptGroup as GroupRow
 from resolvers.prompts import PromptView
 from schema.input_bounds import long_text
-from schema.pages import connection, ids_or_none
+from schema.pages import Connection, connection, ids_or_none
 from schema.user import User
 
 
@@ -114,12 +114,12 @@ class PromptGroup:
 
 
 @strawberry.type(description="A page of prompt names, by name.")
-class PromptGroupConnection(relay.Connection[PromptGroup]):
+class PromptGroupConnection(Connection[PromptGroup]):
     total_count: int = strawberry.field(description="How many names match.")
 
 
 @strawberry.type(description="A page of a prompt's versions, newest first.")
-class PromptConnection(relay.Connection[Prompt]):
+class PromptConnection(Connection[Prompt]):
     total_count: int = strawberry.field(description="How many versions the name has.")
 
 

@@ -20,7 +20,7 @@ from resolvers.reading import parse
 from resolvers.roster import NewStudent, StudentView
 from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
 from schema.input_bounds import long_text
-from schema.pages import connection, ids_or_zero, parse_int_id
+from schema.pages import Connection, connection, ids_or_zero, parse_int_id
 
 MAX_PAGE = 200
 ClassArg = Annotated[strawberry.ID, strawberry.argument(
@@ -73,7 +73,7 @@ class ClassStudent(relay.Node):
 
 
 @strawberry.type(description="A page of a class's students, in the order they were added.")
-class ClassStudentConnection(relay.Connection[ClassStudent]):
+class ClassStudentConnection(Connection[ClassStudent]):
     pass
 
 

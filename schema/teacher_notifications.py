@@ -16,7 +16,7 @@ from core.pagination import decode_id_cursor, encode_cursor, page_size
 from resolvers import teacher_notifications
 from resolvers.pages import page_of_fetched
 from resolvers.teacher_notifications import NotificationView
-from schema.pages import connection, ids_or_zero, parse_int_id
+from schema.pages import Connection, connection, ids_or_zero, parse_int_id
 
 
 @strawberry.enum(description="What a teacher is told about.")
@@ -61,7 +61,7 @@ class TeacherNotification(relay.Node):
 
 
 @strawberry.type(description="A page of a teacher's notifications, newest first.")
-class TeacherNotificationConnection(relay.Connection[TeacherNotification]):
+class TeacherNotificationConnection(Connection[TeacherNotification]):
     pass
 
 

@@ -32,7 +32,7 @@ from schema.learning import (
     module_progress_connection,
 )
 from schema.llm_usage import LlmUsageGroup, LlmUsageRow
-from schema.pages import connection
+from schema.pages import Connection, connection
 
 LearningGoal = strawberry.enum(Enum("LearningGoal", {v: v for v in LEARNING_GOALS}),
                                description="Why a learner studies.")
@@ -241,7 +241,7 @@ def viewer_from_context(info: Info) -> Viewer:
 
 
 @strawberry.type(description="A page of users.")
-class UserConnection(relay.Connection[User]):
+class UserConnection(Connection[User]):
     pass
 
 

@@ -58,6 +58,7 @@ subscription($id: ID!) {
     ... on ChatFailed { status detail }
   }
 }"""
+STORED_MESSAGE = "query($id: ID!) { node(id: $id) { ... on ChatMessage { role content } } }"
 
 
 def gid(type_name: str, value: int) -> str:
@@ -172,7 +173,11 @@ async def test_turns_stream_through_the_subscription(client, services, server, f
 
     assert greeting[:2] == [{"__typename": "ChatChunk", "content": "Hello, "},
                             {"__typename": "ChatChunk", "content": "Ada!"}]
-    assert greeting[2]["__typename"] == "ChatDone" and isinstance(greeting[2]["messageId"], int)
+    assert greeting[2]["__typename"] == "ChatDone"
+    # The stored message, by the global ID the stream ends with.
+    stored = await gql(client, STORED_MESSAGE, {"id": greeting[2]["messageId"]},
+                       headers=ada.headers)
+    assert stored == {"node": {"role": "assistant", "content": "Hello, Ada!"}}
     assert failed[-1] == {"__typename": "ChatFailed", "status": 502,
                           "detail": "The AI service encountered an error. Please try again."}
 
