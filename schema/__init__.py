@@ -30,6 +30,7 @@ from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
 from schema.curriculum import CurriculumMutation, CurriculumQuery
 from schema.defaults import make_defaults_printable
+from schema.descriptions import describe_shared_arguments
 from schema.errors import ErrorShaping, Schema
 from schema.evidence import EvidenceMutation
 from schema.feedback import FeedbackMutation, FeedbackQuery
@@ -120,6 +121,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         ],
     )
     make_defaults_printable(schema._schema)
+    describe_shared_arguments(schema._schema)
     return schema
 
 

@@ -7,6 +7,7 @@ well-formed Course global ID is BAD_USER_INPUT ``Invalid Course id`` (``schema/p
 from __future__ import annotations
 
 import datetime as dt
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -113,6 +114,15 @@ class AnalyticsCommunity:
     total_reviews: int = strawberry.field(description="Course reviews written.")
 
 
+DateFrom = Annotated[dt.date | None, strawberry.argument(
+    description="The window's first UTC day (inclusive); none leaves it open.")]
+DateTo = Annotated[dt.date | None, strawberry.argument(
+    description="The window's last UTC day (inclusive), the day rolling counts end on; none "
+                "leaves it open (today).")]
+CourseFilter = Annotated[relay.GlobalID | None, strawberry.argument(
+    description="Only this course's activity (a course's global ID).")]
+
+
 def _course_id(course: relay.GlobalID | None) -> int | None:
     if course is None:
         return None
@@ -122,8 +132,8 @@ def _course_id(course: relay.GlobalID | None) -> int | None:
 @strawberry.type(description="The platform dashboard. Dates are UTC days, both inclusive.")
 class AdminAnalytics:
     @strawberry.field(description="Users, sign-ups, active users and streaks.")
-    async def overview(self, info: Info, date_from: dt.date | None = None,
-                       date_to: dt.date | None = None) -> AnalyticsOverview:
+    async def overview(self, info: Info, date_from: DateFrom = None,
+                       date_to: DateTo = None) -> AnalyticsOverview:
         result = await analytics.overview(info.context, date_from=date_from, date_to=date_to)
         return AnalyticsOverview(
             total_users=result.total_users,
@@ -134,17 +144,17 @@ class AdminAnalytics:
                                  for b in result.streak_distribution])
 
     @strawberry.field(description="Time on topics, chat turns and content completion.")
-    async def engagement(self, info: Info, date_from: dt.date | None = None,
-                         date_to: dt.date | None = None,
-                         course: relay.GlobalID | None = None) -> AnalyticsEngagement:
+    async def engagement(self, info: Info, date_from: DateFrom = None,
+                         date_to: DateTo = None,
+                         course: CourseFilter = None) -> AnalyticsEngagement:
         result = await analytics.engagement(info.context, date_from=date_from, date_to=date_to,
                                             course_id=_course_id(course))
         return AnalyticsEngagement(**vars(result))
 
     @strawberry.field(description="Mastery, course trees and enrollment outcomes.")
-    async def progress(self, info: Info, date_from: dt.date | None = None,
-                       date_to: dt.date | None = None,
-                       course: relay.GlobalID | None = None) -> AnalyticsProgress:
+    async def progress(self, info: Info, date_from: DateFrom = None,
+                       date_to: DateTo = None,
+                       course: CourseFilter = None) -> AnalyticsProgress:
         result = await analytics.progress(info.context, date_from=date_from, date_to=date_to,
                                           course_id=_course_id(course))
         return AnalyticsProgress(
@@ -157,15 +167,15 @@ class AdminAnalytics:
             per_course=[CourseProgressAnalytics(**vars(c)) for c in result.per_course])
 
     @strawberry.field(description="Quizzes and labs.")
-    async def assessments(self, info: Info, date_from: dt.date | None = None,
-                          date_to: dt.date | None = None) -> AnalyticsAssessments:
+    async def assessments(self, info: Info, date_from: DateFrom = None,
+                          date_to: DateTo = None) -> AnalyticsAssessments:
         result = await analytics.assessments(info.context, date_from=date_from,
                                              date_to=date_to)
         return AnalyticsAssessments(**vars(result))
 
     @strawberry.field(description="Notes, flashcards, discussions and ratings.")
-    async def community(self, info: Info, date_from: dt.date | None = None,
-                        date_to: dt.date | None = None) -> AnalyticsCommunity:
+    async def community(self, info: Info, date_from: DateFrom = None,
+                        date_to: DateTo = None) -> AnalyticsCommunity:
         result = await analytics.community(info.context, date_from=date_from,
                                            date_to=date_to)
         return AnalyticsCommunity(**vars(result))

@@ -28,11 +28,16 @@ FACILITATOR_TARGET = "facilitator"
 
 @strawberry.enum(description="What happened in a codelab's room.")
 class CodelabRoomEventType(Enum):
-    CHAT = "chat"
-    DM = "dm"
-    STEP_PROGRESS = "step_progress"
-    HELP_REQUEST = "help_request"
-    INLINE_COMMENT_CHANGED = "inline_comment_changed"
+    CHAT = strawberry.enum_value("chat", description="A message to the whole room.")
+    DM = strawberry.enum_value(
+        "dm", description="A direct message between a facilitator and one attendee.")
+    STEP_PROGRESS = strawberry.enum_value(
+        "step_progress", description="An attendee moved to another step.")
+    HELP_REQUEST = strawberry.enum_value(
+        "help_request", description="An attendee's help request was raised or changed.")
+    INLINE_COMMENT_CHANGED = strawberry.enum_value(
+        "inline_comment_changed",
+        description="An inline comment thread on a step was added to or changed.")
 
 
 @strawberry.type(description="One event of a codelab's live room, as its members see it.")

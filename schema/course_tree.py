@@ -31,14 +31,15 @@ from schema.pages import Connection, connection, ids_or_zero
 
 @strawberry.enum(description="What a module is in its course's structure.")
 class ModuleType(Enum):
-    COURSE_ROOT = "COURSE_ROOT"
-    UNIT = "UNIT"
-    CHAPTER = "CHAPTER"
-    LESSON = "LESSON"
-    TOPIC = "TOPIC"
-    SECTION = "SECTION"
-    LAB = "LAB"
-    QUIZ = "QUIZ"
+    COURSE_ROOT = strawberry.enum_value(
+        "COURSE_ROOT", description="A course's root module, which holds the rest.")
+    UNIT = strawberry.enum_value("UNIT", description="A unit: one of a course's large parts.")
+    CHAPTER = strawberry.enum_value("CHAPTER", description="A chapter.")
+    LESSON = strawberry.enum_value("LESSON", description="A lesson.")
+    TOPIC = strawberry.enum_value("TOPIC", description="A topic.")
+    SECTION = strawberry.enum_value("SECTION", description="A section.")
+    LAB = strawberry.enum_value("LAB", description="A hands-on lab.")
+    QUIZ = strawberry.enum_value("QUIZ", description="A quiz.")
 
 
 @strawberry.type(description="The viewer's progress on a module.")

@@ -29,18 +29,26 @@ if TYPE_CHECKING:
 
 @strawberry.enum(description="How advanced a course is.")
 class CourseLevel(Enum):
-    INTRODUCTORY = "INTRODUCTORY"
-    INTERMEDIATE = "INTERMEDIATE"
-    ADVANCED = "ADVANCED"
-    GRADUATE = "GRADUATE"
-    PROFESSIONAL = "PROFESSIONAL"
+    INTRODUCTORY = strawberry.enum_value(
+        "INTRODUCTORY", description="For newcomers to the subject.")
+    INTERMEDIATE = strawberry.enum_value(
+        "INTERMEDIATE", description="Builds on an introductory course.")
+    ADVANCED = strawberry.enum_value(
+        "ADVANCED", description="For learners with a solid grounding in the subject.")
+    GRADUATE = strawberry.enum_value("GRADUATE", description="Graduate-level study.")
+    PROFESSIONAL = strawberry.enum_value(
+        "PROFESSIONAL", description="Professional or continuing education.")
 
 
 @strawberry.enum(description="Who can find and join an offering.")
 class OfferingVisibility(Enum):
-    PUBLIC = "PUBLIC"
-    UNLISTED = "UNLISTED"
-    PRIVATE = "PRIVATE"
+    PUBLIC = strawberry.enum_value(
+        "PUBLIC", description="Listed, and open to everyone who can see the course.")
+    UNLISTED = strawberry.enum_value(
+        "UNLISTED", description="Left out of lists, yet open to whoever has its id.")
+    PRIVATE = strawberry.enum_value(
+        "PRIVATE",
+        description="Only for instructors and platform admins (and learners enrolled in it).")
 
 
 @strawberry.type(description="Counts about a course.")

@@ -62,11 +62,15 @@ class OrchestrationStatus:
 
 @strawberry.enum(description="Kinds of material generateIntelligence makes for an objective.")
 class IntelligenceType(Enum):
-    BOOK_BRIEF = "book_brief"
-    TEACHER_BRIEF = "teacher_brief"
-    HTML_ACTIVITY = "html_activity"
-    VIDEO_SCRIPT = "video_script"
-    REMOTION_SCRIPT = "remotion_script"
+    BOOK_BRIEF = strawberry.enum_value(
+        "book_brief", description="A brief on a book that teaches the objective.")
+    TEACHER_BRIEF = strawberry.enum_value(
+        "teacher_brief", description="A brief for the teacher on teaching the objective.")
+    HTML_ACTIVITY = strawberry.enum_value(
+        "html_activity", description="An interactive activity, as an HTML page.")
+    VIDEO_SCRIPT = strawberry.enum_value("video_script", description="The script of a short video.")
+    REMOTION_SCRIPT = strawberry.enum_value(
+        "remotion_script", description="A script for a Remotion (programmatic) video.")
 
 
 @strawberry.type(description="Generated material for an objective.")

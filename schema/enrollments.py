@@ -23,11 +23,13 @@ from schema.user import User
 
 @strawberry.enum(description="Where a learner stands in a course offering.")
 class EnrollmentStatus(Enum):
-    ACTIVE = "ACTIVE"
-    COMPLETED = "COMPLETED"
-    DROPPED = "DROPPED"
-    WITHDRAWN = "WITHDRAWN"
-    PENDING = "PENDING"
+    ACTIVE = strawberry.enum_value("ACTIVE", description="Enrolled and studying.")
+    COMPLETED = strawberry.enum_value("COMPLETED", description="Finished the offering.")
+    DROPPED = strawberry.enum_value(
+        "DROPPED", description="The learner dropped the offering; enrolling again makes it active.")
+    WITHDRAWN = strawberry.enum_value(
+        "WITHDRAWN", description="The staff withdrew the learner; it stays withdrawn.")
+    PENDING = strawberry.enum_value("PENDING", description="Waiting to be admitted.")
 
 
 @strawberry.type(description="A learner's place in a course offering.")

@@ -24,11 +24,11 @@ from schema.user import User
 
 @strawberry.enum(description="Where a feature request stands.")
 class FeatureRequestStatus(Enum):
-    PENDING = "pending"
-    UNDER_REVIEW = "under_review"
-    PLANNED = "planned"
-    COMPLETED = "completed"
-    DECLINED = "declined"
+    PENDING = strawberry.enum_value("pending", description="Submitted, not looked at yet.")
+    UNDER_REVIEW = strawberry.enum_value("under_review", description="Being considered.")
+    PLANNED = strawberry.enum_value("planned", description="Accepted and planned.")
+    COMPLETED = strawberry.enum_value("completed", description="Built and released.")
+    DECLINED = strawberry.enum_value("declined", description="Will not be built.")
 
 
 @strawberry.type(description="An idea a user sent to the platform team.")

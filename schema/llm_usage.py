@@ -22,19 +22,21 @@ from schema.pages import parse_int_id
 
 @strawberry.enum(description="What model usage is grouped by.")
 class LlmUsageGroup(Enum):
-    DAY = "DAY"
-    USER = "USER"
-    COURSE = "COURSE"
-    ORGANIZATION = "ORGANIZATION"
-    FEATURE = "FEATURE"
-    MODEL = "MODEL"
+    DAY = strawberry.enum_value("DAY", description="By day (UTC).")
+    USER = strawberry.enum_value("USER", description="By the user a call was for.")
+    COURSE = strawberry.enum_value("COURSE", description="By course.")
+    ORGANIZATION = strawberry.enum_value("ORGANIZATION", description="By organization.")
+    FEATURE = strawberry.enum_value(
+        "FEATURE", description="By the feature that made the call (tutor, assessment, ...).")
+    MODEL = strawberry.enum_value("MODEL", description="By model.")
 
 
 @strawberry.enum(description="What a budget limits: a course, an organization or a user.")
 class LlmBudgetScope(Enum):
-    COURSE = "COURSE"
-    ORGANIZATION = "ORGANIZATION"
-    USER = "USER"
+    COURSE = strawberry.enum_value("COURSE", description="A course's model usage.")
+    ORGANIZATION = strawberry.enum_value(
+        "ORGANIZATION", description="An organization's model usage.")
+    USER = strawberry.enum_value("USER", description="One user's model usage.")
 
 
 def _global(type_name: str, value: object) -> strawberry.ID | None:

@@ -24,8 +24,9 @@ from schema.user import global_uuid_id
 
 @strawberry.enum(description="A paid tier; `PRO_TEAMS` unlocks organizations and the agent API.")
 class SubscriptionTier(Enum):
-    PRO = "pro"
-    PRO_TEAMS = "pro_teams"
+    PRO = strawberry.enum_value("pro", description="The individual paid tier.")
+    PRO_TEAMS = strawberry.enum_value(
+        "pro_teams", description="The team tier: organizations, guests and the agent API.")
 
 
 @strawberry.type(description="A team that owns workspaces and issues keys to members and guests.")

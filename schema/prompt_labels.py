@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -14,6 +15,7 @@ from models.prompts import PromptLabelEvent as EventModel
 from resolvers import prompt_labels, prompts
 from resolvers.pages import offset_after, page_at_offset
 from schema.pages import Connection, connection
+from schema.prompts import PromptName
 from schema.user import User
 
 
@@ -64,7 +66,9 @@ class RemovePromptLabelInput:
 class PromptLabelQuery:
     @strawberry.field(description="Every move and removal of a prompt's labels (or of one "
                                   "label), newest first (instructors and admins).")
-    async def prompt_label_history(self, info: Info, name: str, label: str | None = None,
+    async def prompt_label_history(self, info: Info, name: PromptName,
+                                   label: Annotated[str | None, strawberry.argument(
+                                       description="Only this label's moves.")] = None,
                                    first: int | None = None,
                                    after: str | None = None) -> PromptLabelEventConnection:
         size, start = page_size(first, None), offset_after(after)

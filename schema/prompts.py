@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
 from strawberry import relay
@@ -24,11 +25,13 @@ from schema.input_bounds import long_text
 from schema.pages import Connection, connection, ids_or_none
 from schema.user import User
 
+PromptName = Annotated[str, strawberry.argument(description="The prompt's name.")]
+
 
 @strawberry.enum(description="How a prompt is meant to be used.")
 class PromptType(Enum):
-    TEXT = "text"
-    CHAT = "chat"
+    TEXT = strawberry.enum_value("text", description="One text prompt.")
+    CHAT = strawberry.enum_value("chat", description="A list of chat messages, each with a role.")
 
 
 @strawberry.type(description="A reference from one prompt to another, by label or version.")
@@ -136,15 +139,26 @@ class PromptPreview:
 class PromptQuery:
     @strawberry.field(description="A prompt by label (production by default) or version, with "
                                   "its dependencies resolved (instructors and admins).")
-    async def prompt(self, info: Info, name: str, version: int | None = None,
-                     label: str | None = None) -> ResolvedPrompt:
+    async def prompt(self, info: Info, name: PromptName,
+                     version: Annotated[int | None, strawberry.argument(
+                         description="This version number (rather than a label).")] = None,
+                     label: Annotated[str | None, strawberry.argument(
+                         description="The version holding this label; production when "
+                                     "neither it nor a version is given.")] = None,
+                     ) -> ResolvedPrompt:
         return ResolvedPrompt.from_view(await prompts.get(info.context, name=name,
                                                           version=version, label=label))
 
     @strawberry.field(description="Prompt names matching the filters, by name (instructors "
                                   "and admins).")
-    async def prompts(self, info: Info, name: str | None = None, label: str | None = None,
-                      tag: str | None = None, first: int | None = None,
+    async def prompts(self, info: Info,
+                      name: Annotated[str | None, strawberry.argument(
+                          description="Names containing this text, in any case.")] = None,
+                      label: Annotated[str | None, strawberry.argument(
+                          description="Names with a version holding this label.")] = None,
+                      tag: Annotated[str | None, strawberry.argument(
+                          description="Names with a version tagged so.")] = None,
+                      first: int | None = None,
                       after: str | None = None) -> PromptGroupConnection:
         size, start = page_size(first, None), offset_after(after)
         found = await prompts.get_groups(info.context, name=name, label=label, tag=tag,
@@ -154,7 +168,7 @@ class PromptQuery:
                           PromptGroup.from_row, total_count=found.total)
 
     @strawberry.field(description="Every version of a prompt, newest first.")
-    async def prompt_versions(self, info: Info, name: str, first: int | None = None,
+    async def prompt_versions(self, info: Info, name: PromptName, first: int | None = None,
                               after: str | None = None) -> PromptConnection:
         size, start = page_size(first, None), offset_after(after)
         found = await prompts.get_versions(info.context, name=name, offset=start, limit=size)
@@ -167,8 +181,13 @@ class PromptQuery:
 
     @strawberry.field(description="Resolve the references of unsaved text and fill its "
                                   "{{variables}}; unknown variables stay as written.")
-    async def preview_prompt(self, info: Info, prompt_text: str,
-                             variables: JSON | None = None) -> PromptPreview:
+    async def preview_prompt(self, info: Info,
+                             prompt_text: Annotated[str, strawberry.argument(
+                                 description="The text, with its references and "
+                                             "{{variables}}.")],
+                             variables: Annotated[JSON | None, strawberry.argument(
+                                 description="Values of the {{variables}}, by name (an "
+                                             "object).")] = None) -> PromptPreview:
         if variables is not None and not isinstance(variables, dict):
             raise Validation("variables must be an object")
         rendered, used, refs = await prompts.preview(info.context, prompt_text=prompt_text,

@@ -67,12 +67,14 @@ class ReaderStats:
 
 @strawberry.enum(description="The kinds of reading telemetry event.")
 class ReadingEventType(Enum):
-    PAGE_TURNED = "page_turned"
-    WORD_TAPPED = "word_tapped"
-    BOOK_OPENED = "book_opened"
-    SESSION_ENDED = "session_ended"
-    QUIZ_ANSWERED = "quiz_answered"
-    BOOK_ABANDONED = "book_abandoned"
+    PAGE_TURNED = strawberry.enum_value("page_turned", description="The learner turned a page.")
+    WORD_TAPPED = strawberry.enum_value("word_tapped", description="The learner tapped a word.")
+    BOOK_OPENED = strawberry.enum_value("book_opened", description="The learner opened a book.")
+    SESSION_ENDED = strawberry.enum_value("session_ended", description="A reading session ended.")
+    QUIZ_ANSWERED = strawberry.enum_value(
+        "quiz_answered", description="The learner answered a quiz question.")
+    BOOK_ABANDONED = strawberry.enum_value(
+        "book_abandoned", description="The learner left a book unfinished.")
 
 
 @strawberry.input(description="One telemetry event; stored once per eventId.")

@@ -22,9 +22,9 @@ from resolvers.reading_bot import LearnerStatus as LearnerStatusRow
 
 @strawberry.enum(description="How a quiz result moves the reading level.")
 class LevelRecommendation(Enum):
-    DROP = "drop"
-    HOLD = "hold"
-    RAISE = "raise"
+    DROP = strawberry.enum_value("drop", description="Move the learner down a reading level.")
+    HOLD = strawberry.enum_value("hold", description="Keep the learner at their level.")
+    RAISE = strawberry.enum_value("raise", description="Move the learner up a reading level.")
 
 
 @strawberry.type(description="A reading level the learner was placed at, and when.")

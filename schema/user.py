@@ -34,11 +34,29 @@ from schema.learning import (
 from schema.llm_usage import LlmUsageGroup, LlmUsageRow
 from schema.pages import Connection, connection
 
-LearningGoal = strawberry.enum(Enum("LearningGoal", {v: v for v in LEARNING_GOALS}),
+_GOALS = {"CAREER_ADVANCEMENT": "To advance in their current career.",
+          "CAREER_CHANGE": "To move to another career.",
+          "ACADEMIC": "For their degree or other academic work.",
+          "PERSONAL_INTEREST": "Out of personal interest.",
+          "SKILL_BUILDING": "To build a particular skill.",
+          "EXAM_PREPARATION": "To prepare for an exam."}
+_LEVELS = {"HIGH_SCHOOL": "At high school.", "UNDERGRADUATE": "An undergraduate student.",
+           "GRADUATE": "A graduate (master's) student.",
+           "POSTGRADUATE": "A postgraduate (doctoral) student.",
+           "PROFESSIONAL": "A working professional.", "SELF_LEARNER": "Learning on their own."}
+_GRADES = {"FRESHMAN": "First year.", "SOPHOMORE": "Second year.", "JUNIOR": "Third year.",
+           "SENIOR": "Fourth year.", "GRADUATE": "Graduate study.", "OTHER": "None of these."}
+
+
+def _described(name: str, values: tuple[str, ...], texts: dict[str, str]) -> type[Enum]:
+    return Enum(name, {v: strawberry.enum_value(v, description=texts[v]) for v in values})
+
+
+LearningGoal = strawberry.enum(_described("LearningGoal", LEARNING_GOALS, _GOALS),
                                description="Why a learner studies.")
-StudyLevel = strawberry.enum(Enum("StudyLevel", {v: v for v in STUDY_LEVELS}),
+StudyLevel = strawberry.enum(_described("StudyLevel", STUDY_LEVELS, _LEVELS),
                              description="Where a learner is in their education.")
-Grade = strawberry.enum(Enum("Grade", {v: v for v in GRADES}),
+Grade = strawberry.enum(_described("Grade", GRADES, _GRADES),
                         description="A learner's year of study.")
 
 
@@ -55,9 +73,11 @@ if TYPE_CHECKING:
 
 @strawberry.enum(description="What kind of principal the viewer is.")
 class ViewerKind(Enum):
-    ANONYMOUS = "anonymous"
-    USER = "user"
-    API_KEY = "api_key"
+    ANONYMOUS = strawberry.enum_value("anonymous", description="No credentials.")
+    USER = strawberry.enum_value(
+        "user", description="A signed-in user (a session cookie or a bearer token).")
+    API_KEY = strawberry.enum_value(
+        "api_key", description="An OpenLesson API key (`sk_` or `gsk_`).")
 
 
 def parse_uuid(value: str) -> uuid.UUID | None:
