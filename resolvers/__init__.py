@@ -10,5 +10,6 @@ from resolvers import (  # noqa: F401
     planned_reads,
     planned_reads_codelabs,
     planned_reads_openlesson,
+    planned_reads_reading,
     planned_reads_roster,
 )

@@ -85,3 +85,9 @@ async def llm_call(call):
 def require_internal(ctx: Context) -> None:
     """Service-to-service operations: the internal key, or a platform admin."""
     ctx.viewer.require_internal()
+
+
+def is_internal(viewer) -> bool:
+    """Whether ``require_internal`` lets ``viewer`` through (for planned reads, whose
+    other viewers get the general path's refusal)."""
+    return viewer.is_authenticated and (viewer.is_internal_service or viewer.is_admin)

@@ -10,6 +10,15 @@ from core.context import Context
 from loaders.reading import BookByIdLoader, PagesByBookIdLoader
 from models.reading import Book, BookPage
 
+# Longest id a lookup reads: catalog ids are shorter, and a longer argument is cut.
+LOOKUP_LENGTH = 100
+
+
+def lookup_id(value: str) -> str:
+    """The book id a lookup by ``value`` reads (GraphQL's ``readingBook(id:)``, planned
+    or not)."""
+    return value[:LOOKUP_LENGTH]
+
 
 async def get(ctx: Context, *, book_id: str) -> Book | None:
     """One book by its permanent id."""

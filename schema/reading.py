@@ -149,7 +149,7 @@ class RecordVocabTapsPayload:
 class ReadingQuery:
     @strawberry.field(description="A catalog book by its permanent id (null when unknown).")
     async def reading_book(self, info: Info, id: str) -> ReadingBook | None:
-        book = await reading_books.get(info.context, book_id=id[:100])
+        book = await reading_books.get(info.context, book_id=reading_books.lookup_id(id))
         return ReadingBook.from_model(book) if book else None
 
     @strawberry.field(description="A learner's reader stats (services and admins; NOT_FOUND "
