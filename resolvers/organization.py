@@ -97,26 +97,33 @@ def viewer_organization(viewer: Viewer):
         OrganizationMember.user_id == VIEWER_ID).scalar_subquery()
 
 
-def member_rule(viewer: Viewer):
-    """The viewer's own membership row (a user's; a guest has none), as a SQL condition."""
-    return OrganizationMember.user_id == VIEWER_ID if viewer.user_id is not None else false()
+def membership_rule(viewer: Viewer):
+    """The viewer's organization (see ``viewer_organization``), as a SQL condition on the
+    organizations table."""
+    organization_id = viewer_organization(viewer)
+    return Organization.id == organization_id if organization_id is not None else false()
+
+
+def admin_rule(viewer: Viewer):
+    """Whether the viewer administers an organization (a guest never does), as a SQL
+    condition on the organizations table."""
+    if viewer.guest_id is not None or viewer.user_id is None:
+        return false()
+    return exists(select(OrganizationMember.user_id).where(
+        OrganizationMember.user_id == VIEWER_ID,
+        OrganizationMember.organization_id == Organization.id,
+        OrganizationMember.is_admin.is_(True)))
 
 
 async def get_membership(ctx: Context) -> Membership | None:
     """The viewer's organization and whether they administer it (a guest: its organization)."""
     viewer = ctx.viewer
+    if viewer.guest_id is None and viewer.user_id is None:
+        return None
     async with ctx.db.session() as session:
-        if viewer.guest_id is not None:
-            org = (await session.execute(select(Organization).join(
-                OrganizationGuest, OrganizationGuest.organization_id == Organization.id)
-                .where(OrganizationGuest.id == viewer.guest_id))).scalar_one_or_none()
-            return Membership(organization=org, is_admin=False) if org else None
-        if viewer.user_id is None:
-            return None
-        row = (await session.execute(select(Organization, OrganizationMember.is_admin).join(
-            OrganizationMember, OrganizationMember.organization_id == Organization.id)
-            .where(member_rule(viewer)), viewer_params(viewer))).first()
-    return Membership(organization=row[0], is_admin=row[1]) if row else None
+        row = (await session.execute(select(Organization, admin_rule(viewer)).where(
+            membership_rule(viewer)), viewer_params(viewer))).first()
+    return Membership(organization=row[0], is_admin=bool(row[1])) if row else None
 
 
 async def create(ctx: Context, *, name: str) -> Membership:

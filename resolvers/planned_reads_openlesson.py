@@ -1,14 +1,14 @@
 """The OpenLesson face's reads that run as planned SQL (see ``core.planning``), with the
 rules of their resolvers: who reads a workspace (``workspace.visible_rule``), which GHL
 links a viewer sees (``ghl.visible_rule``), the Teams tier (``organization.teams_rule``),
-the viewer's own keys and membership (``api_key.listed_rule``,
-``organization.member_rule``), and the per-minute count an API key's request takes
-(``api_key.request_count``).
+the viewer's own keys and organization (``api_key.listed_rule``,
+``organization.membership_rule``, ``organization.admin_rule``), and the per-minute count
+an API key's request takes (``api_key.request_count``).
 
 Left to the general path by design: ``GhlLink.privateUrl`` (the token is decrypted with
-the server's secret), ``subscriptionTier`` (a root enum), a guest's ``myOrganization``
-(read from its guest row), and everything that writes or calls the model (workspace
-drafts, evidence uploads, performance analysis, the learner's session)."""
+the server's secret), ``subscriptionTier`` (a root enum), and everything that writes or
+calls the model (workspace drafts, evidence uploads, performance analysis, the
+learner's session)."""
 
 from __future__ import annotations
 
@@ -25,14 +25,14 @@ from core.planning import (
     Expression,
     GlobalId,
     Key,
-    One,
     Rows,
+    Same,
     TypeForm,
     register_root,
     register_type,
 )
 from models.ghl import GhlLink
-from models.organization import Organization, OrganizationMember
+from models.organization import Organization
 from models.user import ApiKey
 from models.workspace import Workspace, WorkspaceBlock
 from resolvers import api_key, ghl, organization, workspace
@@ -70,10 +70,10 @@ register_type(TypeForm("Organization", Organization.__table__, by_id=False, fiel
     "createdAt": DateTime("created_at"),
 }))
 
-register_type(TypeForm("OrganizationMembership", OrganizationMember.__table__, by_id=False,
-                       fields={
-    "organization": One("Organization", parent_key="organization_id"),
-    "isOrgAdmin": Column("is_admin"),
+# The viewer's organization, read from its row (a member's or a guest's alike).
+register_type(TypeForm("OrganizationMembership", Organization.__table__, by_id=False, fields={
+    "organization": Same("Organization"),
+    "isOrgAdmin": Expression(organization.admin_rule),
 }))
 
 register_type(TypeForm("ApiKey", ApiKey.__table__, by_id=False, fields={
@@ -134,8 +134,7 @@ register_type(TypeForm("GhlMarkerScore", None, by_id=False, fields={
 }))
 
 register_root("myOrganization", Rows("OrganizationMembership",
-                                     where=(organization.member_rule,),
-                                     allowed=lambda viewer: viewer.guest_id is None))
+                                     where=(organization.membership_rule,)))
 register_root("apiKeys", Rows("ApiKey", order=NEWEST_FIRST, where=(api_key.listed_rule,),
                               allowed=lambda viewer: viewer.user_id is not None))
 register_root("workspace", Rows("Workspace", arguments=(("id", "id"),),
