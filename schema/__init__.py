@@ -30,7 +30,11 @@ from schema.community import CommunityMutation, CommunityQuery
 from schema.credentials import RefuseInvalidCredentials
 from schema.curriculum import CurriculumMutation, CurriculumQuery
 from schema.defaults import make_defaults_printable
-from schema.descriptions import describe_shared_arguments
+from schema.descriptions import (
+    describe_arguments,
+    describe_input_fields,
+    describe_shared_arguments,
+)
 from schema.errors import ErrorShaping, Schema
 from schema.evidence import EvidenceMutation
 from schema.feedback import FeedbackMutation, FeedbackQuery
@@ -121,6 +125,9 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         ],
     )
     make_defaults_printable(schema._schema)
+    # The tables first: a shared description fills only what they leave.
+    describe_arguments(schema._schema)
+    describe_input_fields(schema._schema)
     describe_shared_arguments(schema._schema)
     return schema
 
