@@ -22,12 +22,13 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from pydantic import StringConstraints
-from sqlalchemy import func, select, update
+from sqlalchemy import false, func, or_, select, true, update
 
 from core import jobs, mail, ratelimit
 from core.auth import passwords
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound
+from core.planning import VIEWER_ID
 from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
 from models.user import ChildCredential, User
 from resolvers import portal_roles, roster, teacher_notifications
@@ -140,6 +141,34 @@ async def approve(ctx: Context, *, claim_id: int) -> ClaimView:
 async def reject(ctx: Context, *, claim_id: int) -> ClaimView:
     """Turn the claim down; the child stays unlinked."""
     return await _decide(ctx, claim_id, "rejected")
+
+
+def visible_rule(viewer):
+    """Who reads a claim by its id: its parent, the teacher of the child's class (who
+    decides it) and platform admins, as a SQL condition on claims."""
+    if viewer.user_id is None:
+        return false()
+    if viewer.is_admin:
+        return true()
+    seen = []
+    if portal_roles.PARENT in viewer.roles:
+        seen.append(ParentClaim.parent_id == VIEWER_ID)
+    if portal_roles.STAFF & viewer.roles:
+        seen.append(ParentClaim.student_id.in_(
+            select(Student.id).join(SchoolClass, SchoolClass.id == Student.class_id)
+            .where(SchoolClass.teacher_id == VIEWER_ID)))
+    return or_(*seen) if seen else false()
+
+
+async def get_many(ctx: Context, *, claim_ids: list[int]) -> list[ClaimView | None]:
+    """Claims by id in one query; None where missing or not the viewer's to read."""
+    async with ctx.db.read() as session:
+        rows = (await session.execute(
+            select(ParentClaim, Student.name).join(Student, Student.id == ParentClaim.student_id)
+            .where(ParentClaim.id.in_(claim_ids), visible_rule(ctx.viewer)),
+            {VIEWER_ID.key: ctx.viewer.user_id})).all()
+    found = {claim.id: ClaimView(claim=claim, child_name=name) for claim, name in rows}
+    return [found.get(i) for i in claim_ids]
 
 
 async def get_mine(ctx: Context) -> list[ClaimView]:

@@ -1,14 +1,15 @@
 """The teacher portal's reads that run as planned SQL (see ``core.planning`` and
-``resolvers/planned_reads.py``): classes, their students and teachers' notifications,
-reached by ``node``/``nodes`` and through a class, with the resolvers' own rules
-(``roster.readable_rule``, ``roster.student_rule``, ``teacher_notifications.visible_rule``).
+``resolvers/planned_reads.py``): classes, their students, teachers' notifications and
+parents' claims, reached by ``node``/``nodes`` and through a class, with the resolvers'
+own rules (``roster.readable_rule``, ``roster.student_rule``,
+``teacher_notifications.visible_rule``, ``parent_claims.visible_rule``).
 
 The roots ``teacherClasses`` (``roster.mine_rule``) and ``teacherClass(id:)`` are
 planned too. A student's reading data (level, books, miles, quiz trend, attention flag,
 report) is worked out in ``roster._enrich`` and stays on the general path, as do
 ``teacherNotifications`` (a page newest first, which pages here do not read),
-``myParentClaims``, ``school`` and the billing reads (a subscription's state is
-computed, not read)."""
+``myParentClaims`` (at most 100, newest first: a planned list has no limit),
+``school`` and the billing reads (a subscription's state is computed, not read)."""
 
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ from core.planning import (
     register_root,
     register_type,
 )
-from models.roster import SchoolClass, Student, TeacherNotification
-from resolvers import roster, teacher_notifications
+from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
+from resolvers import parent_claims, roster, teacher_notifications
 
 register_type(TypeForm("TeacherClass", SchoolClass.__table__, rule=roster.readable_rule,
                        fields={
@@ -62,6 +63,16 @@ register_type(TypeForm("TeacherNotification", TeacherNotification.__table__,
     "actionUrl": Column("action_url"),
     "read": Expression(TeacherNotification.read_at.is_not(None)),
     "createdAt": DateTime("created_at"),
+}))
+
+register_type(TypeForm("ParentClaim", ParentClaim.__table__, rule=parent_claims.visible_rule,
+                       fields={
+    "id": GlobalId("ParentClaim"),
+    "number": Column("id"),
+    "status": Expression(func.upper(ParentClaim.status)),
+    "childName": Expression(func.student_name(ParentClaim.student_id)),
+    "createdAt": DateTime("created_at"),
+    "decidedAt": DateTime("decided_at"),
 }))
 
 

@@ -3,6 +3,7 @@ portal, with the same rules."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -14,7 +15,7 @@ from strawberry.types import Info
 from resolvers import parent_claims
 from resolvers.parent_claims import ClaimView
 from resolvers.reading import parse
-from schema.pages import parse_int_id
+from schema.pages import ids_or_zero, parse_int_id
 
 
 @strawberry.enum(description="Where a parent's claim on a child stands.")
@@ -25,8 +26,8 @@ class ParentClaimStatus(Enum):
 
 
 @strawberry.type(description="A parent's claim on a child.")
-class ParentClaim:
-    id: relay.GlobalID = strawberry.field(description="The claim's global id.")
+class ParentClaim(relay.Node):
+    id: relay.NodeID[int]
     number: int = strawberry.field(description="Its number (the teacher portal's "
                                                "`claim_id`).")
     status: ParentClaimStatus = strawberry.field(description="Where it stands.")
@@ -37,9 +38,15 @@ class ParentClaim:
     @classmethod
     def from_view(cls, view: ClaimView) -> ParentClaim:
         claim = view.claim
-        return cls(id=relay.GlobalID("ParentClaim", str(claim.id)), number=claim.id,
+        return cls(id=claim.id, number=claim.id,
                    status=ParentClaimStatus(claim.status), child_name=view.child_name,
                    created_at=claim.created_at, decided_at=claim.decided_at)
+
+    @classmethod
+    async def resolve_nodes(cls, *, info: Info, node_ids: Iterable[str],
+                            required: bool = False) -> list[ParentClaim | None]:
+        views = await parent_claims.get_many(info.context, claim_ids=ids_or_zero(node_ids))
+        return [cls.from_view(v) if v else None for v in views]
 
 
 @strawberry.input(description="The child a parent claims: the username and PIN their "

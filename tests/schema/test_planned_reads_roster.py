@@ -14,7 +14,7 @@ from sqlalchemy import update
 from strawberry import relay
 
 from core.pagination import encode_cursor
-from models.roster import SchoolClass, TeacherNotification
+from models.roster import ParentClaim, SchoolClass, TeacherNotification
 from models.school import School, SchoolStaff
 from tests.fixtures import count_statements, start_instance
 from tests.pickatale.helpers import as_bearer, new_key, portal_account
@@ -23,13 +23,17 @@ from tests.schema.test_planned_reads_people import node, on, resolve, unbudgeted
 CLASS = "id number name yearLevel createdAt studentCount __typename"
 STUDENT = "id number name username yearLevel learnerServiceId __typename"
 NOTIFICATION = "id number type childName message actionUrl read createdAt __typename"
+CLAIM = "id number status childName createdAt decidedAt __typename"
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
-# A student's year is Int!, a class's Int: one document names them apart.
+# A student's year is Int!, a class's Int (a claim's child String!, a notification's
+# String): one document names them apart.
 ANY = " ".join([on("TeacherClass", CLASS),
                 on("ClassStudent", STUDENT.replace("yearLevel", "studentYear: yearLevel")),
-                on("TeacherNotification", NOTIFICATION)])
+                on("TeacherNotification", NOTIFICATION),
+                on("ParentClaim", CLAIM.replace("childName", "claimChild: childName"))])
 IDS = ["class", "other_class", "school_class", "student", "other_student", "notification",
-       "other_notification", "missing_class", "missing_student"]
+       "other_notification", "missing_class", "missing_student", "claim", "decided_claim",
+       "missing_claim"]
 
 CORPUS: list[tuple[str, dict]] = []
 
@@ -54,7 +58,8 @@ case(node(on("TeacherClass", "students(first: 5) { edges { node { readingLevel }
      {"id": "class"})
 for type_name, fields, which in (("TeacherClass", CLASS, "class"),
                                  ("ClassStudent", STUDENT, "student"),
-                                 ("TeacherNotification", NOTIFICATION, "notification")):
+                                 ("TeacherNotification", NOTIFICATION, "notification"),
+                                 ("ParentClaim", CLAIM, "decided_claim")):
     for name in fields.split():
         case(node(on(type_name, name)), {"id": which})
 for ids in (["class", "student", "notification"], ["other_class", "other_student",
@@ -90,7 +95,7 @@ async def seed(client, services) -> tuple[dict, dict]:
     owner, owner_headers = await portal_account(services, "TEACHER", "owner@example.com")
     other, other_headers = await portal_account(services, "TEACHER", "other@example.com")
     admin, admin_headers = await portal_account(services, "SCHOOL_ADMIN", "head@example.com")
-    _, parent_headers = await portal_account(services, "PARENT", "mum@example.com")
+    parent, parent_headers = await portal_account(services, "PARENT", "mum@example.com")
     _, platform_headers = await portal_account(services, "PLATFORM_ADMIN", "root@example.com")
     classes = {}
     for name, headers in (("owner", owner_headers), ("other", other_headers),
@@ -119,7 +124,19 @@ async def seed(client, services) -> tuple[dict, dict]:
             session.add(row)
             await session.flush()
             notes.append(row.id)
-    ids = {"class": relay.to_base64("TeacherClass", classes["owner"]),
+        claims = []
+        for student, status, decided in (
+                (students[0], "pending", None),
+                (students[1], "approved", datetime(2026, 3, 2, 3, 4, 5, 678, tzinfo=UTC))):
+            claim = ParentClaim(student_id=student, parent_id=parent.id, status=status,
+                                decided_at=decided)
+            session.add(claim)
+            await session.flush()
+            claims.append(claim.id)
+    ids = {"claim": relay.to_base64("ParentClaim", claims[0]),
+           "decided_claim": relay.to_base64("ParentClaim", claims[1]),
+           "missing_claim": relay.to_base64("ParentClaim", 10 ** 9),
+           "class": relay.to_base64("TeacherClass", classes["owner"]),
            "other_class": relay.to_base64("TeacherClass", classes["other"]),
            "school_class": relay.to_base64("TeacherClass", classes["school"]),
            "student": relay.to_base64("ClassStudent", students[0]),
@@ -180,7 +197,8 @@ async def test_who_sees_what_on_the_planned_path(server, client, services):
     ids, viewers = await seed(client, services)
     body = {"query": "query($ids: [ID!]!) { nodes(ids: $ids) { id } }",
             "variables": {"ids": [ids[k] for k in ("class", "school_class", "student",
-                                                   "other_student", "notification")]}}
+                                                   "other_student", "notification",
+                                                   "claim")]}}
     seen = {}
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
         for viewer, headers in viewers.items():
@@ -190,9 +208,9 @@ async def test_who_sees_what_on_the_planned_path(server, client, services):
             assert any("json_build_object" in s for s in counter.statements), viewer
             seen[viewer] = [n is not None for n in answer["data"]["nodes"]]
     assert seen == {
-        "anonymous": [False] * 5, "parent": [False] * 5,
-        "owner": [True, False, True, False, True],
-        "other_teacher": [False, True, False, True, False],
+        "anonymous": [False] * 6, "parent": [False] * 5 + [True],
+        "owner": [True, False, True, False, True, True],
+        "other_teacher": [False, True, False, True, False, False],
         # The school's admin reads its class and students, not its teachers' notifications.
-        "school_admin": [False, True, False, True, False],
-        "platform_admin": [True, True, True, True, False]}
+        "school_admin": [False, True, False, True, False, False],
+        "platform_admin": [True, True, True, True, False, True]}
