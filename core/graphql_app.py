@@ -323,8 +323,9 @@ class GraphQLView(GraphQL):
         if not isinstance(payload, dict) or payload.get("extensions") is not None:
             return None, replay
         query, name = payload.get("query"), payload.get("operationName")
-        if not isinstance(query, str) or not isinstance(name, str | None):
-            return None, replay
+        if not isinstance(query, str) or not isinstance(name, str | None) or not isinstance(
+                payload.get("variables"), dict | None):
+            return None, replay  # the general path refuses what is not a request
         plan = self.planner.plan_for(query, name)
         if plan is None:
             return None, replay

@@ -200,3 +200,21 @@ async def test_a_planned_answer_has_the_general_paths_headers(server, general, c
     assert int(answer.headers["x-ratelimit-used"]) + 1 == int(
         expected.headers["x-ratelimit-used"])
     assert answer.headers["x-request-id"]
+
+
+@pytest.mark.parametrize("variables", [0, "x", ["a"], True])
+async def test_variables_that_are_not_an_object_are_refused_after_a_plan_is_learned(
+        server, general, clean_db, variables):
+    """A document with a plan still goes through the request checks: ``variables`` that
+    are not an object (or null) are a 400 request error, as on the general path."""
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=10) as plain:
+        for _ in range(2):  # the first answer teaches the plan
+            assert (await planned.post("/graphql", json={"query": "{ __typename }"})).json()[
+                "data"] == {"__typename": "Query"}
+        body = {"query": "{ __typename }", "variables": variables}
+        answer = await planned.post("/graphql", json=body)
+        expected = await plain.post("/graphql", json=body)
+    assert answer.status_code == expected.status_code == 400
+    assert answer.content == expected.content == (
+        b"The GraphQL operation's `variables` must be an object or null, if provided.")
