@@ -197,11 +197,14 @@ class Same:
 @dataclass(frozen=True)
 class Count:
     """How many rows of ``table`` have a ``key`` column equal to this row's
-    ``parent_key``."""
+    ``parent_key`` (and meet the conditions of ``where``, over ``table``); with
+    ``distinct``, how many distinct values other than null that column holds there."""
 
     table: Any
     key: str
     parent_key: str = "id"
+    where: tuple[Any, ...] = ()
+    distinct: str | None = None
 
 
 @dataclass(frozen=True)
@@ -700,8 +703,11 @@ class Compiler:
         if isinstance(planned, Count):
             _only_args(nodes[0], ())
             child = self.alias()
-            return (f"(SELECT count(*) FROM {planned.table.name} {child} WHERE "
-                    f"{child}.{planned.key} = {alias}.{planned.parent_key})")
+            counted = f"DISTINCT {child}.{planned.distinct}" if planned.distinct else "*"
+            where = "".join(f" AND ({self.sql(c, planned.table, child)})"
+                            for c in planned.where)
+            return (f"(SELECT count({counted}) FROM {planned.table.name} {child} WHERE "
+                    f"{child}.{planned.key} = {alias}.{planned.parent_key}{where})")
         if isinstance(planned, Same):
             _only_args(nodes[0], ())
             if planned.allowed is not None and not planned.allowed(self.viewer):

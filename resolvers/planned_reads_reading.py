@@ -5,8 +5,8 @@ learner's stats and status are for the platform's services and admins
 the platform does not know (the general path's error, as its guard).
 
 Left to the general path by design:
-- ``totalMiles`` (a sum of floats rounded in Python), ``booksRead`` and
-  ``booksCompleted`` (aggregates over the learner's sessions, which no planned form
+- ``totalMiles`` (a sum of floats rounded in Python), ``booksCompleted`` (books in the
+  order the learner finished them: a grouped list of strings no planned form
   expresses), ``readingLevelHistory``, ``comprehensionTrend`` (the last rows of a
   history, scores rounded in Python) and ``vocabGaps`` (the words grouped and ranked);
 - ``bookRecommendations`` (scored in Python), ``curriculumObjectives`` (its own page
@@ -25,6 +25,7 @@ from sqlalchemy import JSON, Text, case, cast, func, or_
 
 from core.planning import (
     Column,
+    Count,
     Expression,
     Json,
     Many,
@@ -33,8 +34,8 @@ from core.planning import (
     register_root,
     register_type,
 )
-from models.reading import Book, BookPage, Learner
-from resolvers import reading, reading_books
+from models.reading import Book, BookPage, Learner, ReadingSession
+from resolvers import reading, reading_books, reading_learners
 
 
 def python_float(column) -> Expression:
@@ -65,7 +66,11 @@ register_type(TypeForm("ReadingBookPage", BookPage.__table__, by_id=False, field
 }))
 
 # A learner's row, as ``readerStats`` and ``learnerStatus`` show it.
-LEARNER = {"readingLevel": python_float(Learner.reading_level)}
+LEARNER = {
+    "readingLevel": python_float(Learner.reading_level),
+    "booksRead": Count(ReadingSession.__table__, "learner_id", distinct="book_id",
+                       where=(reading_learners.READ_THROUGH,)),
+}
 
 register_type(TypeForm("ReaderStats", Learner.__table__, by_id=False, fields=LEARNER))
 

@@ -149,13 +149,17 @@ async def record_session_summary(ctx: Context, *, summary: SessionSummaryIn) -> 
     await store_session_summary(ctx.db, summary=summary)
 
 
+# The sessions whose book counts as read (``booksRead``: distinct books among them).
+READ_THROUGH = ReadingSession.completed.is_(True)
+
+
 async def get_reader_stats(ctx: Context, *, learner_id: uuid.UUID) -> ReaderStats:
     """A learner's level, books read and reading miles; NotFound for an unknown learner."""
     require_internal(ctx)
     async with ctx.db.session() as session:
         learner = await get_learner_or_raise(session, learner_id)
         books, miles = (await session.execute(select(
-            func.count(distinct(ReadingSession.book_id)).filter(ReadingSession.completed),
+            func.count(distinct(ReadingSession.book_id)).filter(READ_THROUGH),
             func.coalesce(func.sum(ReadingSession.miles), 0.0))
             .where(ReadingSession.learner_id == learner_id))).one()
     return ReaderStats(reading_level=learner.reading_level, books_read=books,

@@ -14,15 +14,15 @@ import orjson
 import pytest
 from sqlalchemy import delete
 
-from models.reading import Book, BookPage, Learner
+from models.reading import Book, BookPage, Learner, ReadingSession
 from tests.fixtures import count_statements, start_instance, without_rate_limit
 from tests.pickatale.helpers import KEY
 from tests.twosigma.catalog_helpers import add, user_with_headers
 
 BOOK = "id title author coverUrl fkGrade wordCount pageCount __typename"
 PAGE = "pageNumber text fkGrade wordCount __typename"
-STATS = "readingLevel __typename"
-STATUS = "readingLevel latestReport curriculumState __typename"
+STATS = "readingLevel booksRead __typename"
+STATUS = "readingLevel booksRead latestReport curriculumState __typename"
 TEST_BOOK = "test-planned-9"
 
 CORPUS: list[tuple[str, dict]] = []
@@ -58,6 +58,8 @@ for root, body in (("readerStats", STATS), ("learnerStatus", STATUS)):
     # Fields the general path computes: the whole operation goes there.
     case("query($l: UUID!) { " + root + "(learnerId: $l) { readingLevel booksRead "
          "totalMiles } }", {"l": "learner"})
+    case("query($l: UUID!) { " + root + "(learnerId: $l) { booksRead } }",
+         {"l": "plain_learner"})
 case("query($l: UUID!) { learnerStatus(learnerId: $l) { readingLevel vocabGaps { word } "
      "booksCompleted } }", {"l": "learner"})
 case("query($l: UUID!) { s: readerStats(learnerId: $l) { r: readingLevel } "
@@ -77,6 +79,14 @@ async def seed(services) -> tuple[dict, dict]:
     await add(services, Learner, id=learner, reading_level=3.0, latest_report="Reads well.",
               curriculum_state={"zeta": [1, 2.5, None], "a": {"nested": True}, "bb": "x"})
     await add(services, Learner, id=plain, reading_level=4.25)
+    # Read through: one book twice and another once; begun only: a third; and a session
+    # whose book was never named. Another learner's session counts for them alone.
+    for book, completed in (("14760-1", True), ("14760-1", True), ("14760-2", True),
+                            ("14760-3", False), (None, True)):
+        await add(services, ReadingSession, id=uuid.uuid4(), learner_id=learner,
+                  book_id=book, completed=completed)
+    await add(services, ReadingSession, id=uuid.uuid4(), learner_id=plain,
+              book_id="14760-3", completed=True)
     await add(services, Book, id=TEST_BOOK, title="Planned", author="Test", fk_grade=3.0,
               word_count=12, page_count=2)
     await add(services, BookPage, book_id=TEST_BOOK, page_number=2, text="Second page.",
@@ -173,6 +183,12 @@ async def test_floats_keep_their_form_on_the_planned_path(server, seeded, servic
     assert b'"fkGrade":2.5' in content
     assert [p["pageNumber"] for p in answers[0].json()["data"]["readingBook"]["pages"]] == [1, 2]
     assert orjson.loads(answers[1].content)["data"]["learnerStatus"] == {
-        "readingLevel": 3.0, "latestReport": "Reads well.", "__typename": "LearnerStatus",
+        "readingLevel": 3.0, "booksRead": 2, "latestReport": "Reads well.",
+        "__typename": "LearnerStatus",
         "curriculumState": {"zeta": [1, 2.5, None], "a": {"nested": True}, "bb": "x"}}
     assert b'"readingLevel":3.0' in answers[1].content
+    # The books read: distinct books of finished sessions, on the general path too.
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        stats = await http.get("/compat/pickatale-reader/api/internal/learner/"
+                               + ids["learner"], headers=KEY)
+    assert stats.status_code == 200 and stats.json()["books_read"] == 2
