@@ -781,12 +781,20 @@ class Compiler:
         cursor = ("rtrim(translate(replace(encode(convert_to('[' || "
                   + " || ',' || ".join(f"{row}.{c}" for c in form.order)
                   + " || ']', 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')")
+        row_order = ", ".join(f"{row}.{c}" for c in form.order)
         parts = []
         sets = [n.selection_set for n in nodes if n.selection_set]
         for key, field_nodes in self.collect(sets, connection).items():
             name = field_nodes[0].name.value
             if name == "__typename":
                 parts.append(f"{_quote(key)}, {_quote(connection.name)}")
+                continue
+            if name == "nodes":  # ``edges { node }`` without the edges
+                value = self.object(target, _named(connection.fields["nodes"].type), row,
+                                    field_nodes)
+                parts.append(f"{_quote(key)}, (SELECT coalesce(json_agg({value} ORDER BY "
+                             f"{row_order}) FILTER (WHERE {row}._n <= {size}), '[]'::json) "
+                             f"FROM {rows})")
                 continue
             if name == "pageInfo":
                 info = _named(connection.fields["pageInfo"].type)
@@ -810,7 +818,6 @@ class Compiler:
                 else:
                     raise Unplannable(f"{edge.name}.{edge_name}")
                 edge_parts.append(f"{_quote(edge_key)}, {value}")
-            row_order = ", ".join(f"{row}.{c}" for c in form.order)
             parts.append(f"{_quote(key)}, (SELECT coalesce(json_agg(json_build_object("
                          f"{', '.join(edge_parts)}) ORDER BY {row_order}) FILTER (WHERE "
                          f"{row}._n <= {size}), '[]'::json) FROM {rows})")

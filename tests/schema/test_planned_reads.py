@@ -61,6 +61,10 @@ CORPUS = [
      "hasNextPage hasPreviousPage startCursor endCursor } edges { node { createdAt } } } }",
      "after"),
     ("{ courses(first: 1) { pageInfo { hasNextPage endCursor } } }", {}),
+    ("{ courses(first: 3) { nodes { id title } edges { node { id } } n: nodes { code } } }",
+     {}),
+    ("query($id: ID!) { node(id: $id) { ... on Course { modules(first: 2) { nodes { title "
+     "children { title } } pageInfo { hasNextPage } } } } }", "published"),
     ("{ courses(first: 5) { pageInfo { hasNextPage startCursor } } }", {}),
 ]
 
