@@ -69,7 +69,8 @@ class EnrollmentStatusCount:
 
 @strawberry.type(description="Enrollment and progress figures of one course.")
 class CourseProgressAnalytics:
-    course_id: int = strawberry.field(description="The course's integer id.")
+    course_id: relay.GlobalID = strawberry.field(
+        description="The course's global ID (a `Course` for `node`).")
     title: str = strawberry.field(description="The course title.")
     enrollments: int = strawberry.field(description="Enrollments in the window.")
     completed: int = strawberry.field(description="Of those, completed.")
@@ -164,7 +165,9 @@ class AdminAnalytics:
             enrollments_by_status=[EnrollmentStatusCount(status=s.status, count=s.count)
                                    for s in result.enrollments_by_status],
             drop_off_count=result.drop_off_count,
-            per_course=[CourseProgressAnalytics(**vars(c)) for c in result.per_course])
+            per_course=[CourseProgressAnalytics(**{
+                **vars(c), "course_id": relay.GlobalID("Course", str(c.course_id))})
+                for c in result.per_course])
 
     @strawberry.field(description="Quizzes and labs.")
     async def assessments(self, info: Info, date_from: DateFrom = None,

@@ -42,7 +42,7 @@ NOT_OURS = {
 NOT_GLOBAL_YET = {
     "AccountSession.userId", "AccountSession.schoolId", "SchoolStaffMember.userId",
     "ChatSession.contentItemId", "ChatSession.cacheNodeId",
-    "ComprehensionAnswerInput.questionId", "CourseProgressAnalytics.courseId",
+    "ComprehensionAnswerInput.questionId",
     "GrantEntitlementPayload.grantId", "OrchestrationRun.objectiveId",
     "OrchestrationStatus.objectiveId", "RegisterAccountPayload.userId",
     "SharedChatSession.contentItemId",

@@ -455,7 +455,8 @@ async def test_graphql_admin_analytics(client, services):
         {"status": "DROPPED", "count": 0}, {"status": "WITHDRAWN", "count": 1},
         {"status": "PENDING", "count": 0}]
     assert report["progress"]["perCourse"] == [
-        {"courseId": ids["x"], "title": "Linear Algebra", "enrollments": 3, "completed": 1,
+        {"courseId": relay.to_base64("Course", ids["x"]), "title": "Linear Algebra",
+         "enrollments": 3, "completed": 1,
          "dropOffs": 1, "avgProgressPercent": 56.67}]
     assert report["assessments"]["passRate"] == 66.67
     assert report["community"]["avgCourseRating"] == 4.5
