@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from core import logs
 from core.config import ConfigError, Settings, load_settings, log_format, warn_if_generated
@@ -76,76 +75,16 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-# Written data held back for the rest of a loop turn at most up to this size.
-COALESCED_BYTES = 64 * 1024
-
-
-class _CoalescingTransport:
-    """A connection's transport whose writes within one turn of the event loop go out in
-    one system call: uvicorn writes a response's head when the app starts it and its
-    body right after, two sends of a small answer where one will do. What was written
-    goes out before the loop turns again, and before the connection closes."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self._pending: list[bytes] = []
-        self._size = 0
-        self._loop = asyncio.get_running_loop()
-
-    def write(self, data: bytes) -> None:
-        if not self._pending:
-            self._loop.call_soon(self._flush)
-        self._pending.append(data)
-        self._size += len(data)
-        if self._size >= COALESCED_BYTES:  # a large body: no need to hold it back
-            self._flush()
-
-    def _flush(self) -> None:
-        data, self._pending, self._size = b"".join(self._pending), [], 0
-        if data and not self._transport.is_closing():
-            self._transport.write(data)
-
-    def writelines(self, chunks) -> None:
-        for chunk in chunks:
-            self.write(chunk)
-
-    def get_write_buffer_size(self) -> int:
-        return self._transport.get_write_buffer_size() + self._size
-
-    def write_eof(self) -> None:
-        self._flush()
-        self._transport.write_eof()
-
-    def close(self) -> None:
-        self._flush()
-        self._transport.close()
-
-    def abort(self) -> None:
-        self._pending, self._size = [], 0
-        self._transport.abort()
-
-    def __getattr__(self, name: str):
-        return getattr(self._transport, name)
-
-
-class _HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol over a ``_CoalescingTransport``."""
-
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(_CoalescingTransport(transport))  # type: ignore[arg-type]
-
-
 def server_config(app, *, host: str, port: int, **options) -> uvicorn.Config:
     """uvicorn's settings for one of our apps: its log records go to our handlers (in
-    our format), its access log stays off (``core.observe`` writes ours), and a
-    response goes out in one write (``_HttpProtocol``).
+    our format), and its access log stays off (``core.observe`` writes ours).
 
     WebSockets go without per-message compression: what we send on them are small JSON
     events, often one event to hundreds of sockets, which compressing would cost a
     zlib pass (and a compressor's memory) per socket and per event, and would keep
     ``core.fanout`` from writing one encoded frame to all of them."""
     options = {"log_level": "info", "lifespan": "on", "ws_per_message_deflate": False,
-               "http": _HttpProtocol, **options}
+               **options}
     return uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
                           **options)
 
