@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -59,6 +60,15 @@ class ChatMessageConnection(Connection[ChatMessage]):
     pass
 
 
+@strawberry.enum(description="Whether a chat still follows the tutor's response cache tree.")
+class ChatCacheState(Enum):
+    TRACKING = strawberry.enum_value(
+        "TRACKING", description="Every message so far was a cacheable one (the greeting, MCQ "
+                                "answers): answers may come from the cache.")
+    DIVERGED = strawberry.enum_value(
+        "DIVERGED", description="A free-form message left the tree; the chat stays off it.")
+
+
 @strawberry.type(description="A tutor chat of the viewer on a content item.")
 class ChatSession(relay.Node):
     id: relay.NodeID[int]
@@ -70,7 +80,8 @@ class ChatSession(relay.Node):
     share_token: str | None = strawberry.field(description="The public view's token.")
     cache_node_id: int | None = strawberry.field(
         description="Current position in the response cache tree; null at the root.")
-    cache_state: str = strawberry.field(description="TRACKING or DIVERGED (for good).")
+    cache_state: ChatCacheState = strawberry.field(
+        description="Whether answers may still come from the response cache.")
     created_at: datetime = strawberry.field(description="When the chat began.")
     updated_at: datetime = strawberry.field(description="Last change.")
     _model: strawberry.Private[ChatSessionModel]
@@ -80,7 +91,7 @@ class ChatSession(relay.Node):
         return cls(id=row.id, content_item_id=row.content_item_id,
                    content_context=row.content_context, share_enabled=row.share_enabled,
                    share_token=row.share_token, cache_node_id=row.cache_node_id,
-                   cache_state=row.cache_state, created_at=row.created_at,
+                   cache_state=ChatCacheState(row.cache_state), created_at=row.created_at,
                    updated_at=row.updated_at, _model=row)
 
     @strawberry.field(description="The content item the chat is about.")
