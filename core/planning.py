@@ -1091,10 +1091,12 @@ def rule_key(viewer: Any) -> Any:
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                    ) -> ExecutionResult | None:
     """The answer to a planned request, from one statement on one pooled connection (which
-    also charges the viewer's query budget and takes its per-minute counts); None when
-    the general path must answer it, as it does when the budget or a count cannot pay
-    (it refuses with RATE_LIMITED) or a guard does not hold (its error). Nothing is
-    charged or counted then, so that path charges and counts the request once."""
+    also charges the viewer's query budget, unless the instance's spare points pay for it
+    in memory, and takes its per-minute counts; a document that reads no table, paid in
+    memory, sends none); None when the general path must answer it, as it does when the
+    budget or a count cannot pay (it refuses with RATE_LIMITED) or a guard does not hold
+    (its error). Nothing is charged or counted then, so that path charges and counts the
+    request once."""
     bound = planner.bind(plan, variables, ctx.viewer, rule_key(ctx.viewer))
     if bound is None:
         return None
@@ -1112,27 +1114,35 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
         hit, hit_args = ratelimit.hit_statement(len(args), gate=gate)
         prelude, gate = f"hit AS ({hit})", "EXISTS (SELECT FROM hit)"
         args += hit_args(*count)
+    ledger = ctx.services.budgets
+    if limit > 0:  # spare points pay in memory when there are enough
+        ctx.budget = ledger.spend(key=key, cost=cost, limit=limit)
     if statement.constant is not None:
-        if limit > 0:
+        if limit > 0 and ctx.budget is None:
             try:
-                ctx.budget = await budget.charge(ctx.db, key=key, cost=cost, limit=limit)
+                ctx.budget = await ledger.charge(key=key, cost=cost, limit=limit)
             except RateLimited:
                 return None
         data = dict(statement.constant)
-    elif limit > 0:
-        sql, args = budget.charged_statement(statement.sql, args, key=key, cost=cost,
+    elif limit > 0 and ctx.budget is None:
+        taken = ledger.to_take(key=key, cost=cost, limit=limit)
+        sql, args = budget.charged_statement(statement.sql, args, key=key, taken=taken,
                                              limit=limit, prelude=prelude, gate=gate)
         row = await ctx.db.read_row(sql, args)
         if row is None:
             return None
         raw, window_start, used = row
-        ctx.budget = budget.charged_budget(cost, limit, window_start, used)
+        ctx.budget = ledger.took(key=key, cost=cost, limit=limit, taken=taken,
+                                 window_start=window_start, used=used)
         data = orjson.loads(raw)
     else:
         sql = ((f"WITH {prelude} " if prelude else "") + f"SELECT ({statement.sql})"
                + (f" WHERE {gate}" if gate else ""))
         row = await ctx.db.read_row(sql, tuple(args))
-        if row is None:
+        if row is None:  # the general path answers (and charges) it
+            if ctx.budget is not None:
+                ledger.refund(key=key, budget=ctx.budget)
+                ctx.budget = None
             return None
         data = orjson.loads(row[0])
     extensions = {"cost": {"requestedQueryCost": cost, "maximumAvailable": planner.max_cost}}

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Coroutine
 from dataclasses import dataclass, field
 
+from core.budget import Ledger
 from core.config import Settings
 from core.db import Database
 from core.gemini import GeminiGateway
@@ -40,6 +41,8 @@ class Services:
     background: set[asyncio.Task] = field(default_factory=set)
     # The Gemini proxy of the Codelabs face (built from ``settings`` when not given).
     gemini: GeminiGateway = field(default=None)  # type: ignore[assignment]
+    # GraphQL query budgets' points this instance holds to spend (core.budget).
+    budgets: Ledger = field(default=None)  # type: ignore[assignment]
 
     @classmethod
     def build(cls, settings: Settings, *, database_url: str) -> Services:
@@ -59,6 +62,8 @@ class Services:
             self.documents = PersistedDocuments(self.db)
         if self.gemini is None:
             self.gemini = GeminiGateway(self.settings, metrics=self.metrics)
+        if self.budgets is None:
+            self.budgets = Ledger(self.db)
 
     async def start(self) -> None:
         # An invalid knowledge base stops start-up with a list of every problem found.
@@ -95,6 +100,8 @@ class Services:
         await self.broker.stop()
         await self.llm.aclose()
         await self.gemini.aclose()
+        with contextlib.suppress(Exception):  # a database already gone keeps them
+            await self.budgets.release()
         await self.db.dispose()
         if self.tracing is not None:
             await self.tracing.shutdown()

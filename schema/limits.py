@@ -234,9 +234,9 @@ class CostLimiter(SchemaExtension):
         if not isinstance(response, Response):
             response = None
         try:
-            self.rate_limit = await budget_store.charge(
-                context.services.db, key=budget_store.key_of(context.viewer, context.client_ip),
-                cost=self.cost, limit=self.budget)
+            self.rate_limit = await context.services.budgets.charge(
+                key=budget_store.key_of(context.viewer, context.client_ip), cost=self.cost,
+                limit=self.budget)
         except RateLimited as refused:
             self.rate_limit = getattr(refused, "budget", None)
             ctx.result = _refusal(refused)

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from core import budget
-from tests.fixtures import bearer_for, create_user, start_instance
+from tests.fixtures import bearer_for, count_statements, create_user, start_instance
 from tests.schema.test_planned_reads import ONE, seed
 from tests.ws import graphql_ws
 
@@ -197,3 +197,51 @@ async def test_expire_forgets_budgets_whose_hour_ended(client, services):
     async with db.session() as session:
         assert (await session.execute(text("SELECT key FROM query_budgets"))).scalars(
             ).all() == ["address:192.0.2.2"]
+
+
+async def test_cheap_operations_spend_points_the_instance_took_ahead(database_url, client, db):
+    """An instance takes a hundredth of the budget beyond an operation's points and spends
+    it in memory: after the first, fifty one-point operations send no charge."""
+    running = await start_instance(database_url, jobs_enabled=False)
+    try:
+        services = running.app.state.services
+        async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as http:
+            with count_statements(services) as counter:
+                answers = [await post(http, VIEWER) for _ in range(52)]
+            charges = [s for s in counter.statements if "query_budgets" in s]
+            assert len(charges) == 2  # the first operation's, and the 52nd's
+            assert [a.json()["extensions"]["rateLimit"]["used"] for a in answers] == list(
+                range(1, 53))
+            assert answers[-1].headers["x-ratelimit-remaining"] == "4948"
+            async with services.db.session() as session:
+                assert (await session.execute(text("SELECT used FROM query_budgets"))
+                        ).scalar_one() == 102  # two operations' points and 2 × 50 to spare
+    finally:
+        await running.stop()
+    # A stopping instance gives back the points it did not spend.
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT used FROM query_budgets"))).scalar_one() == 52
+
+
+async def test_spare_points_never_let_instances_spend_past_the_budget(database_url, client,
+                                                                      db):
+    """Two instances holding spare points of one budget of 100 (one point each to spare)
+    never spend more than the budget together; at most the points one holds are refused
+    on the other, and given back when it stops."""
+    first = await start_instance(database_url, jobs_enabled=False, graphql_budget=100)
+    second = await start_instance(database_url, jobs_enabled=False, graphql_budget=100)
+    try:
+        async with httpx.AsyncClient(base_url=first.base_url, timeout=10) as a, \
+                httpx.AsyncClient(base_url=second.base_url, timeout=10) as b:
+            answers = []
+            for _ in range(6):
+                answers += await asyncio.gather(*(post(http, VIEWER) for http in (a, b) * 10))
+    finally:
+        await first.stop()
+        await second.stop()
+    paid = sum(r.status_code == 200 for r in answers)
+    assert 98 <= paid <= 100
+    assert all(r.status_code in (200, 429) for r in answers)
+    async with db.session() as session:
+        assert (await session.execute(text("SELECT used FROM query_budgets"))).scalar_one() == (
+            paid)
