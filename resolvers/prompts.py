@@ -201,10 +201,16 @@ async def get(ctx: Context, *, name: str, version: int | None = None,
         return await _view(session, row)
 
 
+def _literal_pattern(text: str) -> str:
+    """``text`` matched as written inside a LIKE pattern: its ``%``, ``_`` and the
+    escape character are not wildcards."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
 def _group_filters(name: str | None, label: str | None, tag: str | None) -> list:
     filters = []
     if name:
-        filters.append(Prompt.name.ilike(f"%{name}%"))
+        filters.append(Prompt.name.ilike(f"%{_literal_pattern(name)}%", escape="\\"))
     if label:
         filters.append(Prompt.labels.contains([label]))
     if tag:

@@ -288,6 +288,14 @@ async def test_list_groups_filters_and_pages(client, services):
     assert options[0] == {"name": "General Protocol", "versions": [1, 2],
                           "labels": ["production", "latest"]}
 
+    # The name filter is a substring, not a pattern: % and _ match only themselves.
+    for wildcard in ("%", "_", "o_o", "\\"):
+        assert await names(name=wildcard) == ([], 0)
+    await _create(client, teacher_h, name="100% Math_Tutor", tags=["math"], labels=[])
+    assert await names(name="0%") == (["100% Math_Tutor"], 1)
+    assert await names(name="h_T") == (["100% Math_Tutor"], 1)
+    assert await names(name="%") == (["100% Math_Tutor"], 1)
+
 
 async def test_tags_apply_to_every_version(client, services):
     _, teacher_h, _, _ = await _people(services)
