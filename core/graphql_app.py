@@ -191,7 +191,8 @@ class GraphQLView(GraphQL):
         planner, query = self.planner, request_data.query
         # A refused bearer token is the general path's answer (UNAUTHENTICATED).
         if (planner is not None and isinstance(query, str) and not context.credential_error
-                and isinstance(request_data.operation_name, str | None)):
+                and isinstance(request_data.operation_name, str | None)
+                and not request.scope.get(_PLAN_DECLINED)):
             plan = planner.plan_for(query, request_data.operation_name)
             if plan is not None:
                 started = time.perf_counter()
@@ -335,6 +336,9 @@ class GraphQLView(GraphQL):
             return None, replay
         result = await _traced_plan(self.planner, plan, payload.get("variables"), context)
         if result is None:
+            # The general path answers it, without trying the plan again (a statement
+            # a guard declined would only decline again).
+            request.scope[_PLAN_DECLINED] = True
             return None, replay
         cost = result.extensions["cost"]["requestedQueryCost"]
         note_operation(request, name=plan.operation_name, kind="query", cost=cost)
@@ -364,6 +368,10 @@ def prefers_graphql_response(accept: str) -> bool:
     wanted = ranks.get(GRAPHQL_RESPONSE)
     return wanted is not None and wanted[0] > 0 and wanted > ranks.get(
         "application/json", (0.0, -len(ranks) - 1))
+
+
+# Set on a request the planned path has tried and handed to the general path.
+_PLAN_DECLINED = "learngraph.plan_declined"
 
 
 def _not_executed(response: dict) -> bool:

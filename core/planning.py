@@ -23,6 +23,14 @@ takes (an API key's): the one statement checks the first, and only when it holds
 the count and then the query budget's charge. When a check fails or a count or the
 budget refuses, nothing is taken and the general path answers (its error, counted and
 charged once there).
+
+A field may be guarded too (``Many``'s and ``Page``'s ``guard``): a rule of its parent row
+and the viewer that the general path checks before reading it (a members-only list,
+refused with an error for anyone else). Where the rule does not hold for a row, the
+statement fails with the ``DECLINED`` marker instead of answering; being one statement,
+it then has taken nothing (no count, no budget charge), and the general path answers
+the whole request with its own error. A refused request so costs one statement more;
+an admitted one, none.
 """
 
 from __future__ import annotations
@@ -61,6 +69,7 @@ from graphql import (
 from sqlalchemy import bindparam, literal_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import ExecutionResult
@@ -98,6 +107,16 @@ class Decline(Exception):
     """This request's values need the general path (which reports its own error)."""
 
 
+# What a guarded field's statement fails with where its guard does not hold (a cast of
+# text that is no integer, bound to the row so that PostgreSQL evaluates it only there).
+DECLINED = "learngraph planned read declined"
+
+
+def declined(error: BaseException) -> bool:
+    """Whether a planned statement failed because a guard did not hold."""
+    return DECLINED in str(error)
+
+
 # --- forms the domain declares ------------------------------------------------------------
 
 
@@ -110,10 +129,11 @@ class Column:
 
 @dataclass(frozen=True)
 class DateTime:
-    """A ``timestamptz`` column as the DateTime scalar writes it (Python's isoformat in
-    UTC: microseconds only when there are some)."""
+    """A ``timestamptz`` column (or a SQL expression over the type's table, from the
+    resolvers) as the DateTime scalar writes it (Python's isoformat in UTC: microseconds
+    only when there are some)."""
 
-    name: str
+    name: Any
 
 
 @dataclass(frozen=True)
@@ -160,13 +180,17 @@ class Key:
 @dataclass(frozen=True)
 class Many:
     """A plain list of rows of ``type_name`` whose ``key`` column equals this row's
-    ``parent_key``, in ``order``."""
+    ``parent_key``, in ``order`` (columns, ``"column DESC"``, or SQL expressions over
+    that type's table from the resolvers). ``guard``, a function of the viewer returning
+    a condition on this row (None: none), says where the general path reads the list
+    rather than refusing (see ``DECLINED``)."""
 
     type_name: str
     key: str
-    order: tuple[str, ...]
+    order: tuple[Any, ...]
     parent_key: str = "id"
     where: tuple[Any, ...] = ()
+    guard: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -213,7 +237,8 @@ class Page:
     cursor node }``) over rows of ``type_name`` in ``order``, whose cursors carry the
     ``order`` columns. With a ``key``, the rows whose ``key`` column equals this row's
     ``parent_key``. ``allowed`` says which viewers may list it from the root (the
-    others get the general path's error)."""
+    others get the general path's error); ``guard``, as ``Many``'s, where it may be read
+    from its parent row."""
 
     type_name: str
     order: tuple[str, ...]
@@ -221,6 +246,7 @@ class Page:
     parent_key: str = "id"
     where: tuple[Any, ...] = ()
     allowed: Callable[[Any], bool] | None = None
+    guard: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -525,6 +551,16 @@ class Compiler:
         return str(adapted.compile(dialect=postgresql.dialect(),
                                    compile_kwargs={"literal_binds": True}))
 
+    def guarded(self, guard: Callable[[Any], Any] | None, form: TypeForm, alias: str,
+                parent_key: str, value: str) -> str:
+        """A field's value where ``guard`` holds for the row ``alias`` of ``form``, and the
+        ``DECLINED`` failure where it does not (also where it is null)."""
+        condition = guard(self.viewer) if guard is not None else None
+        if condition is None:
+            return value
+        return (f"CASE WHEN {self.sql(condition, form.table, alias)} THEN {value} ELSE "
+                f"({_quote(DECLINED + ' ')} || {alias}.{parent_key})::int::text::json END")
+
     def rule(self, form: TypeForm, alias: str) -> str:
         if form.rule is None:
             return ""
@@ -691,7 +727,8 @@ class Compiler:
                     f"jsonb_array_elements({array}) WITH ORDINALITY AS {child}(value, n)) END")
         if isinstance(planned, DateTime):
             _only_args(nodes[0], ())
-            column = f"{alias}.{planned.name}"
+            column = (f"{alias}.{planned.name}" if isinstance(planned.name, str)
+                      else f"({self.sql(planned.name, form.table, alias)})")
             utc = f"({column} AT TIME ZONE 'UTC')"
             return (f"CASE WHEN extract(microseconds FROM {column})::bigint % 1000000 = 0 "
                     f"THEN to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"') "
@@ -729,12 +766,15 @@ class Compiler:
             _only_args(nodes[0], ())
             target = TYPES[planned.type_name]
             child = self.alias()
-            order = ", ".join(f"{child}.{c}" for c in planned.order)
+            order = ", ".join(self.sql(c, target.table, child) if isinstance(c, ClauseElement)
+                              else f"{child}.{c}" for c in planned.order)
             body = self.object(target, field_type, child, nodes)
-            return (f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
-                    f"FROM {target.table.name} {child} WHERE {child}.{planned.key} = "
-                    f"{alias}.{planned.parent_key}{self.where(target, child, planned.where)})")
-        return self.page(planned, field_type, nodes, parent=alias)
+            return self.guarded(planned.guard, form, alias, planned.parent_key, (
+                f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
+                f"FROM {target.table.name} {child} WHERE {child}.{planned.key} = "
+                f"{alias}.{planned.parent_key}{self.where(target, child, planned.where)})"))
+        return self.guarded(planned.guard, form, alias, planned.parent_key,
+                            self.page(planned, field_type, nodes, parent=alias))
 
     def backward(self, last: Arg, first: Arg) -> bool:
         """Whether a page reads back from its end (``last``), as the pagers decide it."""
@@ -1088,6 +1128,16 @@ def rule_key(viewer: Any) -> Any:
             viewer.guest_id is not None, frozenset(viewer.scopes))
 
 
+async def _read(ctx: Any, sql: str, args: Any) -> Any:
+    """The statement's row, or None when a guard did not hold (nothing taken then)."""
+    try:
+        return await ctx.db.read_row(sql, args)
+    except DBAPIError as error:
+        if declined(error):
+            return None
+        raise
+
+
 async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
                    ) -> ExecutionResult | None:
     """The answer to a planned request, from one statement on one pooled connection (which
@@ -1128,7 +1178,7 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
         taken = ledger.to_take(key=key, cost=cost, limit=limit)
         sql, args = budget.charged_statement(statement.sql, args, key=key, taken=taken,
                                              limit=limit, prelude=prelude, gate=gate)
-        row = await ctx.db.read_row(sql, args)
+        row = await _read(ctx, sql, args)
         if row is None:
             return None
         raw, window_start, used = row
@@ -1138,7 +1188,7 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
     else:
         sql = ((f"WITH {prelude} " if prelude else "") + f"SELECT ({statement.sql})"
                + (f" WHERE {gate}" if gate else ""))
-        row = await ctx.db.read_row(sql, tuple(args))
+        row = await _read(ctx, sql, tuple(args))
         if row is None:  # the general path answers (and charges) it
             if ctx.budget is not None:
                 ledger.refund(key=key, budget=ctx.budget)

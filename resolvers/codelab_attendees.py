@@ -17,11 +17,11 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, false, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from core import ratelimit
-from core.auth.viewer import ROLE_INSTRUCTOR
+from core.auth.viewer import ROLE_INSTRUCTOR, Viewer
 from core.context import Context
 from core.errors import (
     Conflict,
@@ -31,10 +31,11 @@ from core.errors import (
     Unauthenticated,
     Validation,
 )
+from core.planning import VIEWER_ID
 from loaders.catalog import CourseByIdLoader
 from loaders.codelab import CodelabByCourseIdLoader
 from models.codelab import CodelabAttendee, CodelabFacilitator
-from models.course import Enrollment
+from models.course import Course, Enrollment
 from models.user import User
 from resolvers import auth, codelab_audit, codelabs
 from resolvers.catalog import is_unique_violation
@@ -222,3 +223,22 @@ def shows_email(ctx: Context, view: CodelabView, attendee: Attendee) -> bool:
     """An attendee's email is for the codelab's facilitators and the attendee."""
     return (codelabs.can_facilitate(ctx.viewer, view.course)
             or attendee.row.user_id == ctx.viewer.user_id)
+
+
+def email_rule(viewer: Viewer):
+    """``shows_email`` as a SQL condition on attendees, for planned reads."""
+    own = (CodelabAttendee.user_id == VIEWER_ID if viewer.user_id is not None
+           else false())
+    return or_(select(Course.id).where(Course.id == CodelabAttendee.course_id,
+                                       codelabs.facilitate_rule(viewer)).exists(), own)
+
+
+def name_value():
+    """An attendee's name (its user's), as a SQL expression on attendees."""
+    return select(User.display_name).where(User.id == CodelabAttendee.user_id) \
+        .scalar_subquery()
+
+
+def legacy_id_value():
+    """``attendee_<hex>`` of an attendee, as a SQL expression on attendees."""
+    return func.concat("attendee_", func.replace(cast(CodelabAttendee.user_id, Text), "-", ""))

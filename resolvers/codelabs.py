@@ -24,7 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.auth.viewer import ROLE_INSTRUCTOR, Viewer
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
-from core.planning import VIEWER_ID
+from core.planning import VIEWER_ID, viewer_params
 from loaders.catalog import CourseByIdLoader
 from loaders.codelab import (
     CodelabAttendeeByUserIdLoader,
@@ -108,12 +108,16 @@ async def require_attendee(ctx: Context, view: CodelabView) -> CodelabAttendee:
 
 
 async def require_member(ctx: Context, view: CodelabView) -> None:
-    """The codelab's facilitators and its own attendees pass; others are refused."""
+    """The codelab's facilitators and its own attendees pass (``member_rule``, which
+    planned reads check too); others are refused."""
     if can_facilitate(ctx.viewer, view.course):
         return
     ctx.viewer.require_user()
-    attendee = await viewer_attendee(ctx)
-    if attendee is None or attendee.course_id != view.id:
+    async with ctx.db.session() as session:
+        member = (await session.execute(
+            select(Course.id).where(Course.id == view.id, member_rule(ctx.viewer)),
+            viewer_params(ctx.viewer))).first()
+    if member is None:
         raise Forbidden("Only the codelab's facilitator and attendees can see this")
 
 
@@ -383,13 +387,27 @@ def facilitate_rule(viewer: Viewer):
     return false()
 
 
+def _attended_rule(viewer: Viewer):
+    """The viewer's own codelab (as an attendee), as a SQL condition on courses."""
+    if viewer.user_id is None:
+        return false()
+    return Course.id.in_(select(CodelabAttendee.course_id).where(
+        CodelabAttendee.user_id == VIEWER_ID))
+
+
+def member_rule(viewer: Viewer):
+    """Who may read a codelab's members-only lists (its facilitators and its own
+    attendees), as a SQL condition on courses: ``require_member`` runs it, and planned
+    reads guard those lists with it."""
+    return or_(facilitate_rule(viewer), _attended_rule(viewer))
+
+
 def visible_rule(viewer: Viewer):
     """``get_many``'s visibility as a SQL condition on courses: a codelab (a course with
     workshop settings) that is public, run by the viewer or the viewer's own."""
-    attended = (Course.id.in_(select(CodelabAttendee.course_id).where(
-        CodelabAttendee.user_id == VIEWER_ID)) if viewer.user_id is not None else false())
     return and_(Course.id.in_(select(Codelab.course_id)),
-                or_(Course.is_published.is_(True), facilitate_rule(viewer), attended))
+                or_(Course.is_published.is_(True), facilitate_rule(viewer),
+                    _attended_rule(viewer)))
 
 
 def list_rule(viewer: Viewer):

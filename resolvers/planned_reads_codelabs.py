@@ -3,10 +3,11 @@
 settings), their steps (its modules) and materials, by id, from the root list and from
 their codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
 
-A codelab's attendees, help requests, feedback, quizzes and their submissions are for
-its facilitators (and some for its attendees) only: for anyone else the general path
-answers with an error, which a statement cannot give, so documents reading them run
-there."""
+A codelab's attendees and pending help requests are for its facilitators and its own
+attendees (``codelabs.member_rule``): they are planned guarded by that rule, so for
+anyone else the statement declines and the general path answers with its error. Its
+feedback, quizzes, quiz submissions and submissions are not planned yet (documents
+reading them run on the general path)."""
 
 from __future__ import annotations
 
@@ -23,13 +24,19 @@ from core.planning import (
     register_root,
     register_type,
 )
-from models.codelab import Codelab
+from models.codelab import Codelab, CodelabAttendee, CodelabHelpRequest
 from models.codelab_files import CodelabMaterial
-from models.course import Course, Module
-from resolvers import codelabs
+from models.course import Course, Enrollment, Module
+from resolvers import codelab_attendees, codelabs
 
 STEP_ORDER = ("sequence_index", "id")  # as StepsByCourseIdLoader reads them
 _step = Module.__table__.alias("step")
+
+
+def _enrollment(value):
+    """A value of an attendee's enrollment, as a SQL expression on attendees."""
+    return select(value).where(Enrollment.id == CodelabAttendee.enrollment_id) \
+        .scalar_subquery()
 
 
 def _setting(column):
@@ -52,6 +59,35 @@ register_type(TypeForm("Codelab", Course.__table__, rule=codelabs.visible_rule, 
         codelabs.facilitate_rule(viewer), codelabs.settings_value(Codelab.attendance_code)))),
     "steps": Many("CodelabStep", key="course_id", order=STEP_ORDER),
     "materials": Page("CodelabMaterial", ("id",), key="course_id"),
+    "attendees": Many("CodelabAttendee", key="course_id", guard=codelabs.member_rule,
+                      order=(_enrollment(Enrollment.enrolled_at).desc(), "enrollment_id DESC")),
+    "helpRequests": Many("CodelabHelpRequest", key="course_id", guard=codelabs.member_rule,
+                         order=("created_at DESC", "id DESC"),
+                         where=(CodelabHelpRequest.status == "pending",)),
+}))
+
+# Newest first, as codelab_attendees.get_all reads them.
+register_type(TypeForm("CodelabAttendee", CodelabAttendee.__table__, by_id=False, fields={
+    "legacyId": Expression(codelab_attendees.legacy_id_value()),
+    "name": Expression(codelab_attendees.name_value()),
+    "email": Expression(lambda viewer: case((codelab_attendees.email_rule(viewer),
+                                             CodelabAttendee.email))),
+    "currentStep": Column("current_step"),
+    "isCompleted": Expression(_enrollment(Enrollment.status == "COMPLETED")),
+    "completedAt": DateTime(_enrollment(Enrollment.completed_at)),
+    "createdAt": DateTime(_enrollment(Enrollment.enrolled_at)),
+}))
+
+# Its attendee's, as codelab_help.get_pending reads them.
+register_type(TypeForm("CodelabHelpRequest", CodelabHelpRequest.__table__, by_id=False, fields={
+    "id": GlobalId("CodelabHelpRequest"),
+    "attendeeLegacyId": Expression(select(codelab_attendees.legacy_id_value()).where(
+        CodelabAttendee.enrollment_id == CodelabHelpRequest.attendee_id).scalar_subquery()),
+    "attendeeName": Expression(select(codelab_attendees.name_value()).where(
+        CodelabAttendee.enrollment_id == CodelabHelpRequest.attendee_id).scalar_subquery()),
+    "stepNumber": Column("step_number"),
+    "status": Column("status"),
+    "createdAt": DateTime("created_at"),
 }))
 
 # A file's URL is the storage's (from the settings, not the row): documents reading
