@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import text
 from strawberry import relay
 
-from tests.fixtures import count_statements, start_instance, without_rate_limit
+from tests.fixtures import count_statements, without_rate_limit
 from tests.twosigma.catalog_helpers import (
     ContentItem,
     ContentType,
@@ -103,13 +103,6 @@ def variables_for(spec, ids: dict) -> dict:
         return {"n": 5, "a": encode_cursor([0])}
     return {"id": ids[spec]}
 
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 async def test_planned_and_general_answers_are_the_same_bytes(server, general, clean_db,

@@ -9,12 +9,12 @@ general path's."""
 from __future__ import annotations
 
 import httpx
-import pytest
 from strawberry import relay
 
 from core.pagination import encode_cursor
 from models.codelab_files import CodelabMaterial
-from tests.fixtures import count_statements, start_instance, without_rate_limit
+from tests.fixtures import count_statements
+from tests.schema.test_planned_reads_corpus import unbudgeted
 from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
 
 CODELAB = ("id legacyId title description author isPublic quizEnabled requireQuiz "
@@ -114,10 +114,6 @@ case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
 case(node(on("Codelab", "title feedback { difficulty }")), {"id": "private"})
 
 
-def unbudgeted(content: bytes) -> bytes:
-    return without_rate_limit(content) if b'"rateLimit"' in content else content
-
-
 def resolve(value, ids: dict):
     if isinstance(value, dict):
         return {k: resolve(v, ids) for k, v in value.items()}
@@ -210,14 +206,6 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
                public_cursor=encode_cursor([int(relay.from_base64(ids["public"])[1])]),
                material_cursor=encode_cursor([materials[0]]))
     return ids, viewers
-
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, clean_db,

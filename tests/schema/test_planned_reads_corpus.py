@@ -10,7 +10,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import literal, select
 from strawberry import relay
 
@@ -19,7 +18,7 @@ from models.community import CourseReview
 from models.course import Enrollment
 from models.learning import ContentProgress, ModuleProgress
 from resolvers.analytics import rate, rate_sql
-from tests.fixtures import count_statements, create_user, start_instance, without_rate_limit
+from tests.fixtures import count_statements, create_user, without_rate_limit
 from tests.twosigma.catalog_helpers import (
     ContentItem,
     ContentType,
@@ -294,14 +293,6 @@ def resolve(value, ids: dict):
         raw = value.removeprefix("cursor:")
         return encode_cursor([int(raw)]) if raw.isdigit() else encode_cursor([raw])
     return value
-
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 def test_the_corpus_holds_over_a_hundred_documents():

@@ -27,7 +27,6 @@ from tests.schema import test_planned_reads_corpus as corpus
 from tests.schema.test_planned_reads_property import fields
 from tests.twosigma.catalog_helpers import add
 
-general = corpus.general  # an instance answering everything on the general path
 unbudgeted = corpus.unbudgeted
 
 W = "id title rootTopic status createdAt __typename"

@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import httpx
-import pytest
 from sqlalchemy import update
 from strawberry import relay
 
@@ -18,7 +17,8 @@ from models.chat import ChatMessage, ChatSession
 from models.course import Enrollment
 from models.prompts import Prompt, PromptDependency
 from models.user import User
-from tests.fixtures import count_statements, start_instance, without_rate_limit
+from tests.fixtures import count_statements
+from tests.schema.test_planned_reads_corpus import unbudgeted
 from tests.twosigma.catalog_helpers import (
     ContentItem,
     ContentType,
@@ -211,24 +211,12 @@ async def seed(services) -> tuple[dict, dict]:
                  "admin": admin_headers}
 
 
-def unbudgeted(content: bytes) -> bytes:
-    return without_rate_limit(content) if b'"rateLimit"' in content else content
-
-
 def resolve(value, ids: dict):
     if isinstance(value, dict):
         return {k: resolve(v, ids) for k, v in value.items()}
     if isinstance(value, list):
         return [resolve(v, ids) for v in value]
     return ids.get(value, value) if isinstance(value, str) else value
-
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean_db,

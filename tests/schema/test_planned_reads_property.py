@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.config import Settings
-from tests.fixtures import start_instance, without_rate_limit
+from tests.fixtures import without_rate_limit
 from tests.schema import test_planned_reads_people as people
 from tests.schema.test_planned_reads_corpus import seed
 from tests.twosigma.catalog_helpers import headers_for, user_with_headers
@@ -90,14 +90,6 @@ def documents(draw) -> tuple[str, dict]:
     first = draw(st.integers(min_value=1, max_value=3))
     return (f"query($n: Int{', $on: Boolean = true' if uses else ''}) {{ courses(first: $n) {{ "
             "edges { node { " + course + " } } } }", {"n": first, **on})
-
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 @pytest.fixture

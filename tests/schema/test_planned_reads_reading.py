@@ -15,8 +15,9 @@ import pytest
 from sqlalchemy import delete
 
 from models.reading import Book, BookPage, Learner, ReadingSession
-from tests.fixtures import count_statements, start_instance, without_rate_limit
+from tests.fixtures import count_statements
 from tests.pickatale.helpers import KEY
+from tests.schema.test_planned_reads_corpus import unbudgeted
 from tests.twosigma.catalog_helpers import add, user_with_headers
 
 BOOK = "id title author coverUrl fkGrade wordCount pageCount __typename"
@@ -106,22 +107,10 @@ async def unseed(services) -> None:
         await session.execute(delete(Book).where(Book.id == TEST_BOOK))
 
 
-def unbudgeted(content: bytes) -> bytes:
-    return without_rate_limit(content) if b'"rateLimit"' in content else content
-
-
 def resolve(value, ids: dict):
     if isinstance(value, dict):
         return {k: resolve(v, ids) for k, v in value.items()}
     return ids.get(value, value) if isinstance(value, str) else value
-
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 @pytest.fixture

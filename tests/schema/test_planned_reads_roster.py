@@ -9,14 +9,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
-import pytest
 from sqlalchemy import update
 from strawberry import relay
 
 from core.pagination import encode_cursor
 from models.roster import ParentClaim, SchoolClass, TeacherNotification
 from models.school import School, SchoolStaff
-from tests.fixtures import count_statements, start_instance
+from tests.fixtures import count_statements
 from tests.pickatale.helpers import as_bearer, new_key, portal_account
 from tests.schema.test_planned_reads_people import node, on, resolve, unbudgeted
 
@@ -153,14 +152,6 @@ async def seed(client, services) -> tuple[dict, dict]:
                "school_admin": as_bearer(admin_headers), "parent": as_bearer(parent_headers),
                "platform_admin": as_bearer(platform_headers)}
     return ids, viewers
-
-
-@pytest.fixture
-async def general(database_url):
-    running = await start_instance(database_url, graphql_planned_reads=False,
-                                   jobs_enabled=False)
-    yield running
-    await running.stop()
 
 
 async def test_the_teacher_portal_answers_the_same_bytes_on_both_paths(
