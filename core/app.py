@@ -241,7 +241,7 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     main_faces = main_port_faces(FACES, set(settings.face_ports))
     routes: list[BaseRoute] = [
         Mount("/graphql/static", app=static_app("graphiql")),
-        Route("/graphql", gql, methods=["GET", "POST"]),
+        Route("/graphql", gql),  # the view answers other methods with a GraphQL 405
         WebSocketRoute("/graphql", gql),
         *health.routes(),
         metrics_route(),

@@ -24,6 +24,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import orjson
+from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -301,6 +302,12 @@ class GraphQLView(GraphQL):
                 if response is not None:
                     await response(scope, receive, send)
                     return
+            try:
+                response = await self.run(Request(scope, receive))
+            except HTTPException as refused:
+                response = _request_refused(request, refused)
+            await response(scope, receive, send)
+            return
         try:
             await super().__call__(scope, receive, send)
         except _DatabaseUnavailable:
@@ -349,6 +356,25 @@ class GraphQLView(GraphQL):
                 else "application/json")
         return Response(self.encode_json({"data": result.data, "extensions": result.extensions}),
                         media_type=kind, headers=headers), replay
+
+
+_REFUSAL_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}
+
+
+def _request_refused(request: Request, refused: HTTPException) -> Response:
+    """A request that is not a GraphQL request (a body that is not JSON, no query, a
+    content type or method /graphql does not take), answered as every other GraphQL
+    error is: an ``errors`` list with a code, in the media type the client accepts."""
+    accept = request.headers.get("accept", "")
+    response = Response(
+        orjson.dumps({"errors": [{"message": refused.reason, "extensions": {
+            "code": _REFUSAL_CODES.get(refused.status_code, "BAD_REQUEST")}}]}),
+        status_code=refused.status_code,
+        media_type=GRAPHQL_RESPONSE if prefers_graphql_response(accept)
+        else "application/json")
+    if refused.status_code == 405:
+        response.headers["allow"] = "GET, POST"
+    return response
 
 
 def prefers_graphql_response(accept: str) -> bool:

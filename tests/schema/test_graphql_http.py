@@ -37,6 +37,36 @@ async def test_mutations_are_refused_over_get(client, user):
     assert "mutations are not allowed when using get" in response.text.lower()
 
 
+@pytest.mark.parametrize(("content", "content_type", "message"), [
+    ("not json", "application/json", "Unable to parse request body as JSON"),
+    ('{"query": 5}', "application/json",
+     "The GraphQL operation's `query` must be a string or null, if provided."),
+    ('{"query": "{ __typename }", "variables": [1]}', "application/json",
+     "The GraphQL operation's `variables` must be an object or null, if provided."),
+    ("{}", "application/json", "No GraphQL query found in the request"),
+    ('[{"query": "{ __typename }"}]', "application/json", "Batching is not enabled"),
+    ("<query/>", "text/xml", "Unsupported content type"),
+])
+@pytest.mark.parametrize("accept", ["application/json", "application/graphql-response+json"])
+async def test_what_is_not_a_graphql_request_gets_a_graphql_error(
+        client, content, content_type, message, accept):
+    response = await client.post("/graphql", content=content, headers={
+        "content-type": content_type, "accept": accept})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == accept
+    assert response.json() == {"errors": [{"message": message,
+                                           "extensions": {"code": "BAD_REQUEST"}}]}
+
+
+async def test_a_method_graphql_does_not_take_is_a_405_that_says_which_it_takes(client):
+    response = await client.request("PUT", "/graphql", json={"query": "{ __typename }"})
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json() == {"errors": [{
+        "message": "GraphQL only supports GET and POST requests.",
+        "extensions": {"code": "METHOD_NOT_ALLOWED"}}]}
+
+
 async def test_browsers_get_the_self_hosted_graphiql(client):
     response = await client.get("/graphql", headers={"accept": "text/html"})
     assert response.status_code == 200

@@ -158,7 +158,8 @@ async def test_json_nested_past_the_parser_limit_is_a_400(client, caplog):
             headers={"content-type": "application/json"})
         literal = await gql_raw(client, "{ node(id: " + "[" * 900 + "]" * 900 + ") { id } }")
     assert response.status_code == 400
-    assert response.text == "Unable to parse request body as JSON"
+    assert response.json() == {"errors": [{"message": "Unable to parse request body as JSON",
+                                           "extensions": {"code": "BAD_REQUEST"}}]}
     assert literal["data"] is None and "nested too deeply" in literal["errors"][0]["message"]
     assert error_codes(literal) == ["GRAPHQL_PARSE_FAILED"]
     assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
