@@ -31,6 +31,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
@@ -208,8 +209,14 @@ class GraphQLView(GraphQL):
                     if context.budget is not None:
                         sub_response.headers.update(context.budget.headers())
                     return result
-        result = await super().execute_single(request, request_adapter, sub_response,
-                                              context, root_value, request_data)
+        try:
+            result = await super().execute_single(request, request_adapter, sub_response,
+                                                  context, root_value, request_data)
+        except HTTPException as refused:
+            # The GraphQL-over-HTTP spec: a mutation sent with GET is a 405, not a 400.
+            if isinstance(refused.__cause__, InvalidOperationTypeError):
+                raise HTTPException(405, refused.reason) from refused
+            raise
         if (planner is not None and isinstance(query, str) and not result.errors
                 and isinstance(request_data.operation_name, str | None)
                 and isinstance(result, ExecutionResult) and set(result.extensions or {}) <= {
@@ -372,8 +379,8 @@ def _request_refused(request: Request, refused: HTTPException) -> Response:
         status_code=refused.status_code,
         media_type=GRAPHQL_RESPONSE if prefers_graphql_response(accept)
         else "application/json")
-    if refused.status_code == 405:
-        response.headers["allow"] = "GET, POST"
+    if refused.status_code == 405:  # a method it does not take, or a mutation over GET
+        response.headers["allow"] = "POST" if request.method == "GET" else "GET, POST"
     return response
 
 

@@ -33,8 +33,11 @@ async def test_queries_work_over_get(client):
 
 async def test_mutations_are_refused_over_get(client, user):
     response = await client.get("/graphql", params={"query": "mutation { logout { ok } }"})
-    assert response.status_code == 400
-    assert "mutations are not allowed when using get" in response.text.lower()
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.json() == {"errors": [{
+        "message": "mutations are not allowed when using GET",
+        "extensions": {"code": "METHOD_NOT_ALLOWED"}}]}
 
 
 @pytest.mark.parametrize(("content", "content_type", "message"), [
