@@ -4,10 +4,11 @@ settings), their steps (its modules) and materials, by id, from the root list an
 their codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
 
 A codelab's attendees and pending help requests are for its facilitators and its own
-attendees (``codelabs.member_rule``): they are planned guarded by that rule, so for
-anyone else the statement declines and the general path answers with its error. Its
-feedback, quizzes, quiz submissions and submissions are not planned yet (documents
-reading them run on the general path)."""
+attendees (``codelabs.member_rule``), its feedback for its facilitators
+(``codelabs.facilitate_rule``): they are planned guarded by that rule, so for anyone
+else the statement declines and the general path answers with its error. Its quizzes,
+quiz submissions and submissions are not planned yet (documents reading them run on the
+general path)."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from core.planning import (
     register_root,
     register_type,
 )
-from models.codelab import Codelab, CodelabAttendee, CodelabHelpRequest
+from models.codelab import Codelab, CodelabAttendee, CodelabFeedback, CodelabHelpRequest
 from models.codelab_files import CodelabMaterial
 from models.course import Course, Enrollment, Module
 from resolvers import codelab_attendees, codelabs
@@ -37,6 +38,12 @@ def _enrollment(value):
     """A value of an attendee's enrollment, as a SQL expression on attendees."""
     return select(value).where(Enrollment.id == CodelabAttendee.enrollment_id) \
         .scalar_subquery()
+
+
+def _attendee(value, attendee_id):
+    """A value of the attendee a row names (``attendee_id``), as a SQL expression."""
+    return Expression(select(value).where(CodelabAttendee.enrollment_id == attendee_id)
+                      .scalar_subquery())
 
 
 def _setting(column):
@@ -64,6 +71,8 @@ register_type(TypeForm("Codelab", Course.__table__, rule=codelabs.visible_rule, 
     "helpRequests": Many("CodelabHelpRequest", key="course_id", guard=codelabs.member_rule,
                          order=("created_at DESC", "id DESC"),
                          where=(CodelabHelpRequest.status == "pending",)),
+    "feedback": Many("CodelabFeedback", key="course_id", guard=codelabs.facilitate_rule,
+                     order=("created_at DESC", "id DESC")),
 }))
 
 # Newest first, as codelab_attendees.get_all reads them.
@@ -81,12 +90,21 @@ register_type(TypeForm("CodelabAttendee", CodelabAttendee.__table__, by_id=False
 # Its attendee's, as codelab_help.get_pending reads them.
 register_type(TypeForm("CodelabHelpRequest", CodelabHelpRequest.__table__, by_id=False, fields={
     "id": GlobalId("CodelabHelpRequest"),
-    "attendeeLegacyId": Expression(select(codelab_attendees.legacy_id_value()).where(
-        CodelabAttendee.enrollment_id == CodelabHelpRequest.attendee_id).scalar_subquery()),
-    "attendeeName": Expression(select(codelab_attendees.name_value()).where(
-        CodelabAttendee.enrollment_id == CodelabHelpRequest.attendee_id).scalar_subquery()),
+    "attendeeLegacyId": _attendee(codelab_attendees.legacy_id_value(),
+                                  CodelabHelpRequest.attendee_id),
+    "attendeeName": _attendee(codelab_attendees.name_value(), CodelabHelpRequest.attendee_id),
     "stepNumber": Column("step_number"),
     "status": Column("status"),
+    "createdAt": DateTime("created_at"),
+}))
+
+# Newest first, as codelab_feedback.get_all reads it.
+register_type(TypeForm("CodelabFeedback", CodelabFeedback.__table__, by_id=False, fields={
+    "attendeeLegacyId": _attendee(codelab_attendees.legacy_id_value(),
+                                  CodelabFeedback.attendee_id),
+    "difficulty": Column("difficulty"),
+    "satisfaction": Column("satisfaction"),
+    "comment": Column("comment"),
     "createdAt": DateTime("created_at"),
 }))
 

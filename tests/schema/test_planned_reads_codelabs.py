@@ -23,6 +23,7 @@ STEP = "id stepNumber title contentMarkdown legacyId __typename"
 MATERIAL = "id title materialType linkUrl createdAt __typename"
 ATTENDEE = "legacyId name email currentStep isCompleted completedAt createdAt __typename"
 HELP = "id attendeeLegacyId attendeeName stepNumber status createdAt __typename"
+FEEDBACK = "attendeeLegacyId difficulty satisfaction comment createdAt __typename"
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 
 
@@ -101,6 +102,12 @@ for name in ATTENDEE.split():
     case(node(on("Codelab", f"attendees {{ {name} }}")), {"id": "private"})
 for name in HELP.split():
     case(node(on("Codelab", f"helpRequests {{ {name} }}")), {"id": "public"})
+# feedback is for its facilitators only
+for which in ("public", "private", "draft", "empty"):
+    case(node(on("Codelab", f"title feedback {{ {FEEDBACK} }}")), {"id": which})
+for name in FEEDBACK.split():
+    case(node(on("Codelab", f"feedback {{ {name} }}")), {"id": "private"})
+case("{ codelabs(first: 3) { edges { node { title feedback { difficulty } } } } }")
 # (of a page, one codelab: of two refused rows the general path reports either)
 case("{ codelabs(first: 1) { edges { node { title attendees { name email } } } } }")
 case("{ codelabs(first: 1) { edges { node { title helpRequests { attendeeName } } } } }")
@@ -111,7 +118,7 @@ case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
 case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
      "attendees @include(if: $yes) { name } } } }", {"id": "public", "yes": True})
 # lists not planned yet go to the general path
-case(node(on("Codelab", "title feedback { difficulty }")), {"id": "private"})
+case(node(on("Codelab", "title quizzes { question }")), {"id": "private"})
 
 
 def resolve(value, ids: dict):
@@ -137,6 +144,8 @@ REGISTER = ("mutation($input: RegisterCodelabAttendeeInput!) { registerCodelabAt
             "input: $input) { accessToken } }")
 HELP_ME = ("mutation($codelab: ID!, $step: Int!) { requestCodelabHelp(codelabId: $codelab, "
            "stepNumber: $step) { ok } }")
+FEEDBACK_ME = ("mutation($input: SubmitCodelabFeedbackInput!) { submitCodelabFeedback("
+               "input: $input) { feedback { difficulty } } }")
 RESOLVE = ("mutation($codelab: ID!, $id: ID!) { resolveCodelabHelpRequest(codelabId: $codelab, "
            "id: $id) { ok } }")
 
@@ -145,8 +154,8 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
     """A facilitator's public, private and empty codelabs with steps (and another
     instructor's draft), an attendee of the private one and one of the public one (who
     completed it), more attendees with and without an email, help requests pending and
-    resolved, and a plain course with a module; returns the ids and each viewer's
-    headers."""
+    resolved, feedback with and without a comment, and a plain course with a module;
+    returns the ids and each viewer's headers."""
     facilitator = await headers_for(services, "facilitator@example.com", ["INSTRUCTOR"])
     other = await headers_for(services, "other@example.com", ["INSTRUCTOR"])
     admin = await headers_for(services, "admin@example.com", ["PLATFORM_ADMIN"])
@@ -185,6 +194,12 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
                          "helpRequests { id } } } }", {"id": ids["private"]},
                          facilitator))["node"]["helpRequests"]
     await gql(http, RESOLVE, {"codelab": ids["private"], "id": pending[-1]["id"]}, facilitator)
+    for name, codelab, difficulty, satisfaction, comment in (
+            ("quiet", "private", 2, 5, None), ("attendee", "private", 4, 3, "Too fast"),
+            ("other_attendee", "public", 1, 1, "")):
+        await gql(http, FEEDBACK_ME, {"input": {
+            "codelabId": ids[codelab], "difficulty": difficulty, "satisfaction": satisfaction,
+            "comment": comment}}, viewers[name])
     await gql(http, "mutation($id: ID!) { completeCodelab(codelabId: $id) { completedAt } }",
               {"id": ids["public"]}, viewers["other_attendee"])
     del viewers["quiet"], viewers["late"]
@@ -269,3 +284,12 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
                              viewers["attendee"]))["node"]["helpRequests"]
         assert [(h["attendeeName"], h["stepNumber"], h["status"]) for h in pending] == [
             ("attendee", 2, "pending"), ("quiet", 2, "pending")]
+        attendees = {a["name"]: a["legacyId"] for a in seen["facilitator"]}
+        feedback = node(on("Codelab", f"title feedback {{ {FEEDBACK} }}"))
+        for viewer in ("facilitator", "admin"):
+            assert (viewer, feedback, str({"id": "private"})) in planned_for
+            given = (await gql(planned, feedback, {"id": ids["private"]},
+                               viewers[viewer]))["node"]["feedback"]
+            assert [(f["difficulty"], f["satisfaction"], f["comment"]) for f in given] == [
+                (4, 3, "Too fast"), (2, 5, None)]
+            assert given[0]["attendeeLegacyId"] == attendees["attendee"]
