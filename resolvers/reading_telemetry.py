@@ -6,6 +6,10 @@ each request answers only after its event is committed (group commit, no timer:
 while one batch is being written the next one gathers). A batch is one statement on a
 pooled connection, without a session or transaction statements around it.
 
+Most events arrive plainly valid, thousands a second: ``plain_event`` takes such a
+decoded body straight to the row it stores, and leaves anything else to ``EventIn``,
+which says what is wrong with it.
+
 Ending a session aggregates its events in one transaction that also records the
 session and enqueues two durable jobs — the learner's vocabulary taps and the
 session summary, what the reference posts to the learner bot. Whether the process
@@ -16,6 +20,7 @@ when the session does, and a worker on any instance runs them.
 from __future__ import annotations
 
 import asyncio
+import re
 import statistics
 import uuid
 import weakref
@@ -31,7 +36,7 @@ from core import jobs
 from core.context import Context
 from core.db import Database
 from core.errors import Conflict
-from models.reading import BookPage, ReadingEvent, ReadingSession
+from models.reading import BOOK_ID_LENGTH, WORD_LENGTH, BookPage, ReadingEvent, ReadingSession
 from resolvers import reading_learners
 from resolvers.reading import (
     BookId,
@@ -103,6 +108,67 @@ ON CONFLICT (event_id) DO NOTHING
 """
 _COLUMNS = ("event_id", "learner_id", "session_id", "event_type", "book_id", "page_number",
             "word", "time_on_page_ms", "client_ts")
+# An event as it is stored: its values in the order of _COLUMNS (ids as UUIDs or in
+# their canonical text, which PostgreSQL reads alike).
+Row = tuple
+
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-"
+                   r"[0-9a-f]{12}")
+_BOOK_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_MAX_MILLIS = 2**53
+_MAX_PAGE = 10_000
+_KNOWN = frozenset(_COLUMNS)
+
+
+def _plain_uuid(value) -> bool:
+    return type(value) is str and len(value) == 36 and _UUID.fullmatch(value) is not None
+
+
+def _plain_int(value, top: int) -> bool:
+    return value is None or (type(value) is int and 0 <= value <= top)
+
+
+def plain_event(data) -> Row | None:
+    """``data`` (a decoded JSON body) as the row ``EventIn`` would store, when it plainly
+    is a valid event: only known fields, ids in their canonical text, integers and
+    strings of the right JSON type within their bounds, a word already trimmed (ASCII,
+    printable, stored lower-cased), the fields its type needs. None for anything else,
+    valid or not: ``EventIn`` then judges it and says what is wrong.
+
+    It accepts nothing ``EventIn`` refuses and stores what ``EventIn`` would, so the two
+    ways in hold one rule (tests/pickatale/test_telemetry.py compares them)."""
+    if type(data) is not dict or not data.keys() <= _KNOWN:
+        return None
+    get = data.get
+    event_type = get("event_type")
+    needs = REQUIRED.get(event_type) if type(event_type) is str else None
+    if needs is None:
+        return None
+    event_id, learner_id, session_id = get("event_id"), get("learner_id"), get("session_id")
+    book_id, page_number, word = get("book_id"), get("page_number"), get("word")
+    time_on_page_ms, client_ts = get("time_on_page_ms"), get("client_ts")
+    if not (_plain_uuid(event_id) and _plain_uuid(learner_id) and _plain_uuid(session_id)
+            and type(client_ts) is int and 0 <= client_ts <= _MAX_MILLIS
+            and _plain_int(time_on_page_ms, _MAX_MILLIS)
+            and _plain_int(page_number, _MAX_PAGE)):
+        return None
+    if book_id is not None and not (type(book_id) is str and len(book_id) <= BOOK_ID_LENGTH
+                                    and _BOOK_ID.fullmatch(book_id)):
+        return None
+    if word is not None:
+        if not (type(word) is str and 0 < len(word) <= WORD_LENGTH and word.isascii()
+                and word.isprintable() and word.strip() == word):
+            return None
+        word = word.lower()
+    for name in needs:
+        if get(name) is None:
+            return None
+    return (event_id, learner_id, session_id, event_type, book_id, page_number, word,
+            time_on_page_ms, client_ts)
+
+
+def _row(event: EventIn) -> Row:
+    return tuple(getattr(event, column) for column in _COLUMNS)
 
 
 class EventWriter:
@@ -110,22 +176,23 @@ class EventWriter:
 
     def __init__(self, db: Database) -> None:
         self.db = db
-        self.pending: list[tuple[EventIn, asyncio.Future]] = []
+        self.pending: list[tuple[Row, asyncio.Future]] = []
         self.task: asyncio.Task | None = None
 
-    async def write(self, event: EventIn) -> None:
+    async def write(self, row: Row) -> None:
         future = asyncio.get_running_loop().create_future()
-        self.pending.append((event, future))
+        self.pending.append((row, future))
         if self.task is None or self.task.done():
-            # Its own task: a caller that goes away cannot stop the others' batch.
+            # Its own task: a caller that goes away cannot stop the others' batch (its
+            # future is then cancelled, and the batch skips it when it is done).
             self.task = asyncio.create_task(self._drain(), name="reading-events")
-        await asyncio.shield(future)
+        await future
 
     async def _drain(self) -> None:
         while self.pending:
             batch, self.pending = self.pending[:MAX_BATCH], self.pending[MAX_BATCH:]
             try:
-                await self._insert([event for event, _ in batch])
+                await self._insert([row for row, _ in batch])
             except Exception as exc:  # every waiter of this batch sees the failure
                 for _, future in batch:
                     if not future.done():
@@ -135,9 +202,8 @@ class EventWriter:
                     if not future.done():
                         future.set_result(None)
 
-    async def _insert(self, events: list[EventIn]) -> None:
-        await self.db.execute_alone(_INSERT_EVENTS, tuple(
-            [getattr(e, column) for e in events] for column in _COLUMNS))
+    async def _insert(self, rows: list[Row]) -> None:
+        await self.db.execute_alone(_INSERT_EVENTS, tuple(map(list, zip(*rows, strict=True))))
 
 
 _WRITERS: weakref.WeakKeyDictionary[Database, EventWriter] = weakref.WeakKeyDictionary()
@@ -150,10 +216,11 @@ def _writer(db: Database) -> EventWriter:
     return writer
 
 
-async def record_event(ctx: Context, *, event: EventIn) -> None:
-    """Store one telemetry event (once per ``event_id``)."""
+async def record_event(ctx: Context, *, event: EventIn | Row) -> None:
+    """Store one telemetry event (once per ``event_id``): a validated ``EventIn``, or the
+    row ``plain_event`` made of one."""
     require_internal(ctx)
-    await _writer(ctx.db).write(event)
+    await _writer(ctx.db).write(_row(event) if isinstance(event, EventIn) else event)
 
 
 async def end_session(ctx: Context, *, end: SessionEndIn) -> SessionEnded:

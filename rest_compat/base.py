@@ -11,6 +11,9 @@ bounds of ``core.input_bounds`` (path, query and body: string length, NUL,
 64-bit integers, nesting; a refusal is the face's validation error), turns
 domain errors into the face's documented shape, and masks anything unexpected.
 Validation errors quote at most a short prefix of the input.
+
+A route that carries the volume of the platform's services may declare a
+``Shortcut`` for its common case (see there).
 """
 
 from __future__ import annotations
@@ -28,17 +31,19 @@ from pydantic_core import PydanticCustomError
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
-from starlette.routing import WebSocketRoute
+from starlette.routing import WebSocketRoute, request_response
 from starlette.websockets import WebSocket, WebSocketState
 
 from core import idempotency
+from core.auth.viewer import INTERNAL_KEY_HEADER, viewer_for_internal_key
 from core.context import Context
 from core.csrf import DEFAULT as DEFAULT_CSRF
 from core.csrf import CsrfPolicy
 from core.db import as_domain_error, retrying
 from core.errors import DomainError, Forbidden, Unauthenticated
-from core.http import build_context
+from core.http import build_context, client_ip
 from core.input_bounds import MAX_INT64, MIN_INT64, PREFIX_LENGTH, OutOfBounds, check_value
+from core.observe import note_viewer
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,25 @@ Check = Callable[[Context], Awaitable[None]]
 
 
 @dataclass(frozen=True)
+class Shortcut:
+    """A route's common case, served without the general steps' objects (request and
+    response classes, a body model, the input walk): a request the platform's internal
+    key authenticates (``X-Internal-Key``, which decides alone), without a query string,
+    whose JSON body ``parse`` accepts. ``run`` gets the context and what ``parse`` made
+    of the body, and returns the JSON of the 200 answer.
+
+    ``parse`` returns None for anything it does not plainly accept, valid or not: the
+    request then goes the general way, its body handed over as it was read, so every
+    refusal keeps the face's documented shape and status. It must accept nothing the
+    route's body model refuses and only fields it knows, each within the input bounds.
+    The CSRF rule, the face's and route's checks and errors from ``run`` are the
+    general path's own."""
+
+    parse: Callable[[Any], Any | None]
+    run: Callable[[Context, Any], Awaitable[bytes]]
+
+
+@dataclass(frozen=True)
 class Route:
     method: str
     path: str
@@ -112,6 +136,7 @@ class Route:
     # ``Idempotency-Key`` (``core.idempotency``): True requires one; "optional" honours
     # one when it is sent (the first response replayed for it), and runs as usual without.
     idempotency: bool | str = False
+    shortcut: Shortcut | None = None
 
 
 @dataclass(frozen=True)
@@ -170,7 +195,9 @@ class Face:
         return self.family or self.name
 
     def starlette_routes(self, prefix: str = "") -> list[StarletteRoute | WebSocketRoute]:
-        return [*(StarletteRoute(prefix + self.base + r.path, endpoint=self._endpoint(r),
+        return [*(StarletteRoute(prefix + self.base + r.path,
+                                 endpoint=(_ShortcutApp(self, r, self._endpoint(r))
+                                           if r.shortcut else self._endpoint(r)),
                                  methods=[r.method], name=f"{self.name}:{r.method}:{r.path}")
                   for r in self.routes),
                 *(WebSocketRoute(prefix + self.base + s.path, endpoint=self._socket_endpoint(s),
@@ -302,6 +329,78 @@ class Face:
         if retry_after:
             response.headers["Retry-After"] = str(retry_after)
         return response
+
+
+_JSON_HEADERS = ((b"content-type", b"application/json"),)
+_INTERNAL_KEY = INTERNAL_KEY_HEADER.encode()
+
+
+class _ShortcutApp:
+    """A route with a ``Shortcut``: the shortcut when it applies, else the general
+    endpoint (as an ASGI app), with the body messages already read handed over."""
+
+    def __init__(self, face: Face, route: Route, endpoint: Callable) -> None:
+        self.face = face
+        self.route = route
+        self.shortcut = route.shortcut
+        self.general = request_response(endpoint)
+        self.__name__ = endpoint.__name__
+
+    async def __call__(self, scope, receive, send) -> None:
+        key = None
+        if not scope.get("query_string"):
+            for name, value in scope["headers"]:
+                if name == _INTERNAL_KEY:
+                    key = value
+                    break
+        if not key:
+            await self.general(scope, receive, send)
+            return
+        services = scope["app"].state.services
+        try:
+            viewer = viewer_for_internal_key(services.settings, key.decode("latin-1"))
+        except Unauthenticated:
+            await self.general(scope, receive, send)
+            return
+        messages = []
+        body = b""
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            body += message.get("body", b"")
+            if not message.get("more_body"):
+                break
+
+        async def replay():
+            return messages.pop(0) if messages else await receive()
+
+        try:
+            value = self.shortcut.parse(orjson.loads(body)) if messages[-1]["type"] \
+                == "http.request" else None
+        except orjson.JSONDecodeError:
+            value = None
+        if value is None:
+            await self.general(scope, replay, send)
+            return
+        request = Request(scope, replay)
+        try:
+            ctx = Context(services=services, viewer=viewer,
+                          request_id=scope.get("state", {}).get("request_id", ""),
+                          client_ip=client_ip(request),
+                          user_agent=request.headers.get("user-agent"), request=request)
+            note_viewer(scope, viewer)
+            self.face.csrf.check(request, via_cookie=viewer.via_cookie)
+            await _authorize(self.route, ctx, self.face.unauthenticated_message,
+                             self.face.checks)
+            answer = await retrying(lambda: self.shortcut.run(ctx, value))
+        except Exception as exc:
+            await self.face._error_response(self.route, request, exc)(scope, replay, send)
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            *_JSON_HEADERS, (b"content-length", b"%d" % len(answer))]})
+        await send({"type": "http.response.body", "body": answer})
 
 
 def _check_origin(websocket: WebSocket, ctx: Context) -> None:

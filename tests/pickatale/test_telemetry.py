@@ -7,6 +7,7 @@ import asyncio
 import uuid
 
 import httpx
+import orjson
 from sqlalchemy import func, select
 
 from core.readability import word_count
@@ -194,3 +195,111 @@ async def test_session_jobs_survive_the_instance_that_queued_them(client, servic
     assert sorted(kinds) == ["reading.session_summary", "reading.vocab_taps"]
     await until(lambda: _has_gaps(services, learner))
     assert await _gaps(services, learner) == {"hare": 1}
+
+
+# Bodies next to the plain form of an event: what the general path alone takes (ids not
+# in their canonical text, a word to trim or lower-case, numbers as text), what it
+# refuses, and fields it ignores (which may hold anything, so the general path checks
+# their bounds).
+_ODD = [
+    {"word": "  Magnificent "}, {"word": "Ünïcode"}, {"word": "tab\there"}, {"word": ""},
+    {"word": "x" * 65}, {"word": 7}, {"event_id": "{%s}"}, {"event_id": "%s-upper"},
+    {"learner_id": "not-a-uuid"}, {"session_id": None}, {"page_number": "3"},
+    {"page_number": True}, {"page_number": 3.0}, {"page_number": 10_001},
+    {"client_ts": 2**53 + 1}, {"client_ts": -1}, {"time_on_page_ms": None},
+    {"book_id": "14760-1\n"}, {"book_id": "-lead"}, {"book_id": "b" * 41},
+    {"event_type": "page_flipped"}, {"event_type": None}, {"extra": "x" * 10_000},
+]
+
+
+def _variant(base: dict, change: dict) -> dict:
+    body = {**base, **change}
+    if "event_id" in change:
+        body["event_id"] = (str(uuid.uuid4()).upper() if change["event_id"] == "%s-upper"
+                            else change["event_id"] % base["event_id"])
+    return body
+
+
+def test_plain_events_are_what_the_event_model_stores():
+    """``plain_event`` accepts only what ``EventIn`` accepts, and makes the row it makes."""
+    from pydantic import ValidationError
+
+    from resolvers.reading_telemetry import EventIn, _row, plain_event
+
+    learner, session = ids()
+    bases = [event(learner, session, "word_tapped", word="tortoise"),
+             event(learner, session, "page_turned", book_id="14760-1", page_number=3,
+                   time_on_page_ms=42000),
+             event(learner, session, "book_opened", book_id="14760-1"),
+             event(learner, session, "session_ended")]
+    taken = 0
+    for base in bases:
+        for body in [base, *(_variant(base, change) for change in _ODD)]:
+            row = plain_event(body)
+            try:
+                expected = _row(EventIn.model_validate(body))
+            except ValidationError:
+                assert row is None, body
+                continue
+            if row is not None:
+                taken += 1
+                assert tuple(str(v) if isinstance(v, uuid.UUID) else v
+                             for v in expected) == row, body
+    assert taken >= len(bases) + 4
+    assert plain_event([base]) is None and plain_event("x") is None
+
+
+async def test_concurrent_sends_store_each_event_once_and_answer_each_error(client, services):
+    """Plain events, events only the general path takes, replays of one event and bad
+    events, sent at once: every good event stored once, every bad one its own error."""
+    learner, session = ids()
+    good = [event(learner, session, "page_turned", book_id="14760-1", page_number=n,
+                  time_on_page_ms=100 * n) for n in range(1, 41)]
+    general = [{**event(learner, session, "word_tapped", word=f" Word{n} "),
+                "learner_id": learner.upper()} for n in range(10)]
+    replays = [good[0]] * 5 + [general[0]] * 3
+    no_page = [event(learner, session, "page_turned", book_id="14760-1") for _ in range(3)]
+    no_session = [{k: v for k, v in e.items() if k != "session_id"} for e in good[:3]]
+    bad = [*no_page, *no_session]
+    sends = [*good, *general, *replays, *bad]
+    responses = await asyncio.gather(*(client.post("/api/events", json=e, headers=KEY)
+                                       for e in sends))
+    for response in responses[:-len(bad)]:
+        assert response.status_code == 200 and response.json() == {"ok": True}
+    for response in responses[-len(bad):-len(no_session)]:
+        assert_error(response, 422, "validation_failed")
+    for response in responses[-len(no_session):]:
+        assert_error(response, 400, "bad_request")
+    stored = await _events(services, session)
+    assert sorted(e.event_id for e in stored) == sorted(
+        uuid.UUID(e["event_id"]) for e in [*good, *general])
+    assert {e.learner_id for e in stored} == {uuid.UUID(learner)}
+    assert sorted(e.word for e in stored if e.word) == sorted(f"word{n}" for n in range(10))
+    assert sorted(e.page_number for e in stored if e.page_number) == list(range(1, 41))
+
+
+async def test_an_event_sent_in_pieces_or_with_a_query_is_stored(client, services):
+    learner, session = ids()
+    plain = event(learner, session, "book_opened", book_id="14760-1")
+    trimmed = event(learner, session, "word_tapped", word=" Hare ")
+
+    async def pieces(body: dict):
+        raw = orjson.dumps(body)
+        for start in range(0, len(raw), 40):
+            yield raw[start:start + 40]
+
+    for body in (plain, trimmed):
+        response = await client.post("/api/events", content=pieces(body), headers={
+            **KEY, "content-type": "application/json"})
+        assert response.json() == {"ok": True}
+    queried = event(learner, session, "session_ended")
+    response = await client.post("/api/events?source=reader", json=queried, headers=KEY)
+    assert response.json() == {"ok": True}
+    bad = {k: v for k, v in event(learner, session, "word_tapped", word="a").items()
+           if k != "session_id"}
+    response = await client.post("/api/events", content=pieces(bad), headers={
+        **KEY, "content-type": "application/json"})
+    assert_error(response, 400, "bad_request")
+    stored = await _events(services, session)
+    assert sorted((e.event_type, e.word) for e in stored) == [
+        ("book_opened", None), ("session_ended", None), ("word_tapped", "hare")]
