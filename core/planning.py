@@ -234,8 +234,9 @@ class Count:
 @dataclass(frozen=True)
 class Page:
     """A connection (``first``/``after`` forward, ``last``/``before`` back, ``edges {
-    cursor node }``) over rows of ``type_name`` in ``order``, whose cursors carry the
-    ``order`` columns. With a ``key``, the rows whose ``key`` column equals this row's
+    cursor node }``, ``nodes``, ``totalCount``: a count of the rows listed, not of the
+    page) over rows of ``type_name`` in ``order``, whose cursors carry the ``order``
+    columns. With a ``key``, the rows whose ``key`` column equals this row's
     ``parent_key``. ``allowed`` says which viewers may list it from the root (the
     others get the general path's error); ``guard``, as ``Many``'s, where it may be read
     from its parent row."""
@@ -807,12 +808,8 @@ class Compiler:
         order = ", ".join(f"{inner}.{c}" for c in form.order)
         direction = ", ".join(f"{inner}.{c}{' DESC' if back else ''}" for c in form.order)
         compare = "<" if back else ">"
-        conditions = [f"({no_cursor}::boolean OR ({order}) {compare} ({', '.join(keys)}))"]
-        if form.key is not None:
-            conditions.append(f"{inner}.{form.key} = {parent}.{form.parent_key}")
-        where = " AND ".join(conditions) + self.where(target, inner, form.where)
-        if parent is None:
-            where += self.rule(target, inner)
+        where = (f"({no_cursor}::boolean OR ({order}) {compare} ({', '.join(keys)})) AND "
+                 + self.listed(form, target, inner, parent))
         # One row more than the page, numbered from where the page starts reading, tells
         # whether more exist in that direction.
         rows = (f"(SELECT {inner}.*, row_number() OVER (ORDER BY {direction}) AS _n "
@@ -835,6 +832,12 @@ class Compiler:
                 parts.append(f"{_quote(key)}, (SELECT coalesce(json_agg({value} ORDER BY "
                              f"{row_order}) FILTER (WHERE {row}._n <= {size}), '[]'::json) "
                              f"FROM {rows})")
+                continue
+            if name == "totalCount":  # the rows the pages are read from, no cursor or size
+                _only_args(field_nodes[0], ())
+                counted = self.alias()
+                parts.append(f"{_quote(key)}, (SELECT count(*) FROM {target.table.name} "
+                             f"{counted} WHERE {self.listed(form, target, counted, parent)})")
                 continue
             if name == "pageInfo":
                 info = _named(connection.fields["pageInfo"].type)
@@ -862,6 +865,15 @@ class Compiler:
                          f"{', '.join(edge_parts)}) ORDER BY {row_order}) FILTER (WHERE "
                          f"{row}._n <= {size}), '[]'::json) FROM {rows})")
         return "json_build_object(" + ", ".join(parts) + ")"
+
+    def listed(self, form: Page, target: TypeForm, alias: str, parent: str | None) -> str:
+        """Which rows ``alias`` a connection lists, on any of its pages: its parent's, those
+        its conditions admit, and from the root those the type's rule admits."""
+        where = (f"{alias}.{form.key} = {parent}.{form.parent_key}" if form.key is not None
+                 else "true") + self.where(target, alias, form.where)
+        if parent is None:
+            where += self.rule(target, alias)
+        return where
 
     def page_info(self, info: GraphQLObjectType, nodes: list[FieldNode], rows: str, row: str,
                   size: str, no_cursor: str, cursor: str, back: bool) -> str:

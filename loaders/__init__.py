@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any, ClassVar
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from core.loading import DbLoader, Loaders
 
-__all__ = ["ByIdLoader", "ByParentLoader", "DbLoader", "Loaders"]
+__all__ = ["ByIdLoader", "ByParentLoader", "DbLoader", "Loaders", "RowCountLoader"]
 
 
 class ByIdLoader(DbLoader):
@@ -50,3 +50,14 @@ class ByParentLoader(DbLoader):
             for row in rows:
                 grouped[getattr(row, self.key)].append(row)
         return [grouped.get(key, []) for key in keys]
+
+
+class RowCountLoader(DbLoader):
+    """How many rows each query returns (a connection's ``totalCount``): the queries of one
+    batch, whatever their tables, counted in one statement."""
+
+    async def batch_load_fn(self, queries: list[Any]) -> list[int]:
+        counts = [select(func.count()).select_from(q.order_by(None).subquery()).scalar_subquery()
+                  for q in queries]
+        async with self.db.session() as session:
+            return list((await session.execute(select(*counts))).one())

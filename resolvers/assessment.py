@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy import Select, and_, delete, or_, select, update
 
 from core import jobs
 from core.context import Context
@@ -388,14 +388,17 @@ async def get_listed_many(ctx: Context, *,
     return [found.get(i) for i in session_ids]
 
 
+def mine(ctx: Context) -> Select:
+    """The viewer's sessions, as the query ``list_mine`` reads its pages from."""
+    return select(AssessmentSession).where(AssessmentSession.user_id == ctx.viewer.require_user())
+
+
 async def list_mine(ctx: Context, *, limit: int | None = None,
                     after: tuple[datetime, uuid.UUID] | None = None) -> list[Listed]:
     """The viewer's sessions, newest first, with readiness for completed ones; a page of
     ``limit`` after the (created_at, id) position ``after`` when given."""
-    user_id = ctx.viewer.require_user()
-    query = (select(AssessmentSession, AssessmentResult.overall_readiness)
+    query = (mine(ctx).add_columns(AssessmentResult.overall_readiness)
              .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
-             .where(AssessmentSession.user_id == user_id)
              .order_by(AssessmentSession.created_at.desc(), AssessmentSession.id))
     if after is not None:
         created_at, session_id = after

@@ -11,7 +11,7 @@ from datetime import datetime
 from core.context import Context
 from core.errors import Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
-from resolvers.assessment import Listed, list_mine
+from resolvers.assessment import Listed, list_mine, mine
 from resolvers.pages import Page, page_of_fetched
 
 
@@ -32,4 +32,4 @@ async def get_mine_page(ctx: Context, *, first: int | None, after: str | None) -
     size = page_size(first, None)
     position = _position(after) if after else None
     items = await list_mine(ctx, limit=size + 1, after=position)
-    return page_of_fetched(items, size, after=after, cursor=_cursor)
+    return page_of_fetched(items, size, after=after, cursor=_cursor, total=mine(ctx))

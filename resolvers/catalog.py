@@ -69,6 +69,7 @@ def page_in_memory(rows: list[Any], names: tuple[str, ...], page: PageArgs) -> P
         end = None if page.limit is None else page.skip + page.limit
         return Page(items=rows[page.skip:end])
     size = page_size(page.first, None)
+    total = len(rows)
     if page.after:
         values = decode_cursor(page.after)
         if len(values) != len(names) or not all(isinstance(v, int) for v in values):
@@ -77,7 +78,7 @@ def page_in_memory(rows: list[Any], names: tuple[str, ...], page: PageArgs) -> P
     items = rows[:size]
     return Page(items=items,
                 cursors=[encode_cursor([getattr(r, n) for n in names]) for r in items],
-                has_next=len(rows) > size, has_previous=bool(page.after))
+                has_next=len(rows) > size, has_previous=bool(page.after), total=total)
 
 
 def is_unique_violation(exc: IntegrityError) -> bool:

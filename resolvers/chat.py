@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-from sqlalchemy import false, func, select, update
+from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
@@ -125,12 +125,18 @@ async def get(ctx: Context, *, session_id: int) -> ChatSession:
     return await _load(ctx, session_id)
 
 
+def mine(ctx: Context) -> Select:
+    """The viewer's sessions, as the query ``get_all_mine`` reads its pages from (its rule
+    binds ``VIEWER_ID``)."""
+    ctx.viewer.require_user()
+    return select(ChatSession).where(session_rule(ctx.viewer))
+
+
 async def get_all_mine(ctx: Context, *, limit: int, offset: int = 0,
                        before_id: int | None = None) -> list[ChatSession]:
     """The viewer's sessions, newest first; a page by offset or below ``before_id``."""
     user_id = ctx.viewer.require_user()
-    query = (select(ChatSession).where(session_rule(ctx.viewer))
-             .order_by(ChatSession.id.desc()).offset(offset).limit(limit))
+    query = mine(ctx).order_by(ChatSession.id.desc()).offset(offset).limit(limit)
     if before_id is not None:
         query = query.where(ChatSession.id < before_id)
     async with ctx.db.session() as db:

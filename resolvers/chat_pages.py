@@ -19,7 +19,7 @@ async def get_mine_page(ctx: Context, *, first: int | None, after: str | None) -
     size = page_size(first, None)
     before_id = decode_id_cursor(after) if after else None
     rows = await chat.get_all_mine(ctx, limit=size + 1, before_id=before_id)
-    return page_of_fetched(rows, size, after=after, cursor=_cursor)
+    return page_of_fetched(rows, size, after=after, cursor=_cursor, total=chat.mine(ctx))
 
 
 async def get_messages_page(ctx: Context, *, session: ChatSession, first: int | None,

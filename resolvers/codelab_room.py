@@ -166,12 +166,13 @@ async def get_history(ctx: Context, *, codelab_id: int, page: PageArgs) -> Page:
             rows.reverse()
             return Page(items=rows)
         size = page_size(page.first, None)
+        total = query
         if page.after:
             query = query.where(CodelabChatMessage.id > decode_id_cursor(page.after))
         rows = list((await session.execute(
             query.order_by(CodelabChatMessage.id).limit(size + 1))).scalars())
     return Page(items=rows[:size], cursors=[encode_cursor([r.id]) for r in rows[:size]],
-                has_next=len(rows) > size, has_previous=bool(page.after))
+                has_next=len(rows) > size, has_previous=bool(page.after), total=total)
 
 
 def sees(member: Member, event: dict) -> bool:

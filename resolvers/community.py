@@ -358,13 +358,13 @@ async def get_posts_page(ctx: Context, *, thread_id: int, first: int | None = No
     same for two threads or fifty.
     """
     await _readable_thread(ctx, thread_id)
+    query = select(DiscussionPost).where(DiscussionPost.thread_id == thread_id)
     if first is not None and after is None and last is None and before is None:
         size = page_size(first, None)
         rows = await ctx.loaders.get(FirstPostsByThreadLoader).load((thread_id, size))
         shown = rows[:size]
         return Page(items=shown, cursors=[encode_cursor([r.id]) for r in shown],
-                    has_next=len(rows) > size)
-    query = select(DiscussionPost).where(DiscussionPost.thread_id == thread_id)
+                    has_next=len(rows) > size, total=query)
     return await _page(ctx, query, DiscussionPost.id, first=first, after=after, last=last,
                        before=before)
 

@@ -127,7 +127,7 @@ async def get_connection(ctx: Context, *, mine: bool, status: str | None = None,
                          first: int | None = None,
                          after: str | None = None) -> Page:
     """Like ``get_all`` but keyset-paginated forwards for GraphQL connections."""
-    query = _scoped(ctx, mine=mine, status=status)
+    query = total = _scoped(ctx, mine=mine, status=status)
     size = page_size(first, None)
     if after:
         try:
@@ -142,7 +142,7 @@ async def get_connection(ctx: Context, *, mine: bool, status: str | None = None,
         rows = (await session.execute(query.order_by(
             FeatureRequest.created_at.desc(), FeatureRequest.id.desc()).limit(size + 1))).all()
     return page_of_fetched([_row(r) for r in rows], size, after=after,
-                           cursor=lambda r: _cursor(r.request))
+                           cursor=lambda r: _cursor(r.request), total=total)
 
 
 async def get_many(ctx: Context, *, ids: list[int | None]) -> list[FeatureRequestRow | None]:

@@ -342,12 +342,18 @@ async def list_students(ctx: Context, *, class_id: int, after: int | None = None
     more follow."""
     async with ctx.db.read() as session:
         await get_readable_class_or_raise(ctx, session, class_id)
-        query = with_usernames().where(Student.class_id == class_id)
+        query = students_of(class_id)
         if after is not None:
             query = query.where(Student.id > after)
         rows = [tuple(row) for row in (await session.execute(
             query.order_by(Student.id).limit(limit + 1)))]
         return await _enrich(session, rows[:limit]), len(rows) > limit
+
+
+def students_of(class_id: int) -> Select:
+    """A class's students with their usernames, as the query ``list_students`` reads its
+    pages from."""
+    return with_usernames().where(Student.class_id == class_id)
 
 
 def with_usernames() -> Select:

@@ -27,7 +27,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import false, func, select, text, update
+from sqlalchemy import Select, false, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -179,18 +179,25 @@ async def get_many(ctx: Context, *, notification_ids: list[int]
     return [found.get(i) for i in notification_ids]
 
 
+def mine_query(ctx: Context, *, unread_only: bool = False) -> Select:
+    """The viewer's notifications (only unread ones with ``unread_only``), as the query
+    ``get_page`` reads its pages from."""
+    portal_roles.require_any(ctx, portal_roles.STAFF)
+    query = select(TeacherNotification).where(
+        TeacherNotification.teacher_id == ctx.viewer.require_user())
+    if unread_only:
+        query = query.where(TeacherNotification.read_at.is_(None))
+    return query
+
+
 async def get_page(ctx: Context, *, after: int | None = None, limit: int = 50,
                    unread_only: bool = False) -> tuple[list[NotificationView], bool]:
     """The viewer's notifications, newest first, before the id ``after``; whether more
     follow."""
-    portal_roles.require_any(ctx, portal_roles.STAFF)
-    query = (select(TeacherNotification, Student.name)
-             .outerjoin(Student, Student.id == TeacherNotification.student_id)
-             .where(TeacherNotification.teacher_id == ctx.viewer.require_user()))
+    query = (mine_query(ctx, unread_only=unread_only).add_columns(Student.name)
+             .outerjoin(Student, Student.id == TeacherNotification.student_id))
     if after is not None:
         query = query.where(TeacherNotification.id < after)
-    if unread_only:
-        query = query.where(TeacherNotification.read_at.is_(None))
     async with ctx.db.read() as session:
         rows = (await session.execute(query.order_by(TeacherNotification.id.desc())
                                       .limit(limit + 1))).all()

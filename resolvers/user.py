@@ -56,7 +56,7 @@ async def get_all(ctx: Context, *, first: int | None = None, after: str | None =
     ctx.viewer.require_role("PLATFORM_ADMIN")
     size = page_size(first, last)
     forward = last is None
-    query = select(User)
+    query = total = select(User)
     cursor = after if forward else before
     if cursor:
         try:
@@ -82,7 +82,7 @@ async def get_all(ctx: Context, *, first: int | None = None, after: str | None =
         loader.prime(user.id, user)
     return Page(items=users, cursors=[_cursor(u) for u in users],
                 has_next=more if forward else bool(before),
-                has_previous=bool(after) if forward else more)
+                has_previous=bool(after) if forward else more, total=total)
 
 
 AVATAR_MAX_BYTES = 2 * 1024 * 1024

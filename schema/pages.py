@@ -19,6 +19,7 @@ from strawberry import relay
 from strawberry.relay.types import NodeType
 
 from core.errors import Validation
+from resolvers import pages
 from resolvers.pages import Page
 
 C = TypeVar("C")
@@ -75,22 +76,32 @@ def global_int_id(value: relay.GlobalID | str, type_name: str, *, field: str) ->
 
 
 def connection(cls: type[C], page: Page, node: Callable[[Any], Any], **fields: Any) -> C:
-    """A relay connection of ``cls`` from a resolver page (``fields``: its other fields,
-    such as ``total_count``)."""
+    """A relay connection of ``cls`` from a resolver page (``fields``: its other fields)."""
     edges = [relay.Edge(node=node(item), cursor=cursor)
              for item, cursor in zip(page.items, page.cursors, strict=True)]
-    return cls(**fields, edges=edges, page_info=relay.PageInfo(
+    return cls(**fields, edges=edges, page=page, page_info=relay.PageInfo(
         has_next_page=page.has_next, has_previous_page=page.has_previous,
         start_cursor=page.cursors[0] if page.cursors else None,
         end_cursor=page.cursors[-1] if page.cursors else None))
 
 
+TOTAL_COUNT = ("How many items the whole list holds, on every page: its filters and "
+               "visibility applied, not `first`, `after`, `last` or `before`. Counted only "
+               "when selected.")
+
+
 @strawberry.type
 class Connection(relay.Connection[NodeType]):
-    """A relay connection with GitHub's ``nodes`` shortcut: every connection of the schema
-    derives from it."""
+    """A relay connection with GitHub's ``nodes`` shortcut and ``totalCount``: every
+    connection of the schema derives from it."""
+
+    page: strawberry.Private[Page]
 
     @strawberry.field(description="The items of this page, as `edges { node }` without "
                                   "their cursors.")
     def nodes(self) -> list[NodeType]:
         return [edge.node for edge in self.edges]
+
+    @strawberry.field(description=TOTAL_COUNT)
+    async def total_count(self, info: strawberry.Info) -> int:
+        return await pages.count(info.context, self.page)

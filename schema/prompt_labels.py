@@ -46,7 +46,7 @@ class PromptLabelEvent:
 
 @strawberry.type(description="A page of a prompt's label history, newest first.")
 class PromptLabelEventConnection(Connection[PromptLabelEvent]):
-    total_count: int = strawberry.field(description="How many events match.")
+    pass
 
 
 @strawberry.type(description="A label taken off a prompt.")
@@ -76,7 +76,7 @@ class PromptLabelQuery:
                                                 offset=start, limit=size)
         return connection(PromptLabelEventConnection,
                           page_at_offset([e.event for e in found.events], start, found.total),
-                          PromptLabelEvent.from_model, total_count=found.total)
+                          PromptLabelEvent.from_model)
 
 
 @strawberry.type

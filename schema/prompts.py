@@ -118,12 +118,12 @@ class PromptGroup:
 
 @strawberry.type(description="A page of prompt names, by name.")
 class PromptGroupConnection(Connection[PromptGroup]):
-    total_count: int = strawberry.field(description="How many names match.")
+    pass
 
 
 @strawberry.type(description="A page of a prompt's versions, newest first.")
 class PromptConnection(Connection[Prompt]):
-    total_count: int = strawberry.field(description="How many versions the name has.")
+    pass
 
 
 @strawberry.type(description="Unsaved prompt text with dependencies inlined and variables "
@@ -165,7 +165,7 @@ class PromptQuery:
                                          offset=start, limit=size)
         return connection(PromptGroupConnection,
                           page_at_offset(found.groups, start, found.total),
-                          PromptGroup.from_row, total_count=found.total)
+                          PromptGroup.from_row)
 
     @strawberry.field(description="Every version of a prompt, newest first.")
     async def prompt_versions(self, info: Info, name: PromptName, first: int | None = None,
@@ -173,7 +173,7 @@ class PromptQuery:
         size, start = page_size(first, None), offset_after(after)
         found = await prompts.get_versions(info.context, name=name, offset=start, limit=size)
         return connection(PromptConnection, page_at_offset(found.rows, start, found.total),
-                          lambda r: Prompt.from_model(r.prompt), total_count=found.total)
+                          lambda r: Prompt.from_model(r.prompt))
 
     @strawberry.field(description="Every label in use: production and latest first.")
     async def prompt_labels(self, info: Info) -> list[str]:

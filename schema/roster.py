@@ -112,7 +112,8 @@ class TeacherClass(relay.Node):
             info.context, class_id=self.number,
             after=decode_id_cursor(after) if after else None, limit=size)
         page = page_of_fetched([*views, *([None] if more else [])], size, after=after,
-                               cursor=lambda v: encode_cursor([v.student.id]))
+                               cursor=lambda v: encode_cursor([v.student.id]),
+                               total=roster.students_of(self.number))
         return connection(ClassStudentConnection, page, ClassStudent.from_view)
 
 

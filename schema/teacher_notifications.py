@@ -89,7 +89,9 @@ class TeacherNotificationQuery:
             info.context, after=decode_id_cursor(after) if after else None, limit=size,
             unread_only=unread_only)
         page = page_of_fetched([*views, *([None] if more else [])], size, after=after,
-                               cursor=lambda v: encode_cursor([v.row.id]))
+                               cursor=lambda v: encode_cursor([v.row.id]),
+                               total=teacher_notifications.mine_query(info.context,
+                                                                      unread_only=unread_only))
         return connection(TeacherNotificationConnection, page,
                           TeacherNotification.from_view)
 

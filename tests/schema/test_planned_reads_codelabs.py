@@ -70,6 +70,12 @@ case("query($id: ID!, $a: String) { node(id: $id) { ... on Codelab { materials(f
 case("query($id: ID!, $n: Int) { node(id: $id) { ... on Codelab { materials(first: $n) { "
      "edges { node { id } } } } } }", {"id": "public", "n": 0})
 case(node(on("Codelab", "materials { edges { node { materialType } } }")), {"id": "public"})
+# totalCount: a codelab's materials (none for the empty one), the codelabs the viewer may list
+for which in ("public", "private", "empty"):
+    case(node(on("Codelab", "materials(first: 1) { totalCount nodes { title } }")),
+         {"id": which})
+case("query($a: String) { codelabs(first: 1, after: $a) { totalCount nodes { title } } }",
+     {"a": "public_cursor"})
 for name in MATERIAL.split():
     case(node(on("Codelab", f"materials(first: 5) {{ edges {{ node {{ {name} }} }} }}")),
          {"id": "private"})

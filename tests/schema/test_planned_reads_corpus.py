@@ -147,6 +147,18 @@ for root, body in (("universities", UNIVERSITY), ("subjects", SUBJECT),
     case(f"query($a: String) {{ {root}(first: 2, after: $a) {{ edges {{ node {{ id }} }} }} }}",
          {"a": "cursor:x"})
     case(f"{{ {root} {{ edges {{ node {{ id }} }} }} }}")
+# totalCount: every row listed whatever the page, the viewer's rules applied, an empty list 0
+for root in ("universities", "subjects", "contentTypes", "courses"):
+    case(f"query($a: String) {{ {root}(first: 1, after: $a) {{ totalCount nodes {{ id }} }} }}",
+         {"a": "cursor:1"})
+case("{ universities(first: 5) { totalCount edges { node { name departments(first: 1) { "
+     "totalCount pageInfo { hasNextPage } } } } } }")
+case(node(on("Course", "offerings(first: 1) { totalCount nodes { termName } }")),
+     {"id": "published"})
+case(node(on("Course", "modules(first: 1) { n: totalCount totalCount edges { node { title } } "
+                       "}")), {"id": "draft"})
+case("{ courses(first: 2) { totalCount nodes { title modules(first: 1) { totalCount } "
+     "offerings(first: 1) { totalCount } } } }")
 case(f"{{ universities(first: 5) {{ edges {{ node {{ name departments(first: 5) {{ edges {{ "
      f"node {{ {DEPARTMENT} university {{ shortName }} }} }} }} }} }} }} }}")
 case(f"{{ courses(first: 5) {{ edges {{ node {{ title {STATS} offerings(first: 2) {{ edges {{ "

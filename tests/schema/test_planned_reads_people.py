@@ -116,6 +116,11 @@ case("query($n: Int) { userDirectory(last: $n) { " + PAGE_INFO + " edges { node 
      " } } } }", {"n": 2})
 case("query($n: Int, $b: String) { userDirectory(last: $n, before: $b) { edges { node { "
      "number } } } }", {"n": 1, "b": "number_cursor"})
+# totalCount: the viewer's own rows, the whole directory, a session's messages
+case("query($a: String) { myEnrollments(first: 1, after: $a) { totalCount nodes { id } } "
+     "userDirectory(last: 1) { totalCount } }", {"a": "enrollment_cursor"})
+case(node(on("ChatSession", "messages(first: 1) { totalCount nodes { role } }")),
+     {"id": "chat"})
 case("{ myEnrollments(first: 5) { edges { node { courseOffering { termName } user { "
      "hasGithub isActive } } } } }")
 # lists of ids of every kind, aliases and fragments

@@ -52,6 +52,10 @@ case("query($id: ID!, $a: String) { node(id: $id) { ... on TeacherClass { studen
      "after: $a) { pageInfo { hasPreviousPage hasNextPage } edges { node { username } } } } } }",
      {"id": "class", "a": "student_cursor"})
 case(node(on("TeacherClass", "students(first: 0) { edges { node { id } } }")), {"id": "class"})
+# totalCount: the class's students, on any page; refused with the list to others
+for which in ("class", "other_class", "school_class"):
+    case("query($id: ID!, $a: String) { node(id: $id) { ... on TeacherClass { students(first: 1, "
+         "after: $a) { totalCount nodes { name } } } } }", {"id": which, "a": "student_cursor"})
 case(node(on("TeacherClass", "students { edges { node { id } } }")), {"id": "class"})
 case(node(on("TeacherClass", "students(first: 5) { edges { node { readingLevel } } }")),
      {"id": "class"})
@@ -205,3 +209,28 @@ async def test_who_sees_what_on_the_planned_path(server, client, services):
         # The school's admin reads its class and students, not its teachers' notifications.
         "school_admin": [False, True, False, True, False, False],
         "platform_admin": [True, True, True, True, False, True]}
+
+
+async def test_a_class_counts_its_students_for_those_who_may_read_it(server, client, services):
+    """``totalCount`` of a class's students: all of them whatever the page, for the viewers
+    who may read the class (none for the others), the same on both paths (a document's
+    first answer is the general path's, the next one its plan's)."""
+    ids, viewers = await seed(client, services)
+    query = ("query($id: ID!, $a: String) { node(id: $id) { ... on TeacherClass { "
+             "students(first: 1, after: $a) { totalCount nodes { name } } } } }")
+    seen = {}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        for viewer, which in (("owner", "class"), ("school_admin", "school_class"),
+                              ("other_teacher", "class"), ("anonymous", "class")):
+            body = {"query": query, "variables": {"id": ids[which], "a": ids["student_cursor"]}}
+            general = (await http.post("/graphql", json=body, headers=viewers[viewer])).json()
+            with count_statements(services) as counter:
+                planned = (await http.post("/graphql", json=body,
+                                           headers=viewers[viewer])).json()
+            assert any("json_build_object" in s for s in counter.statements), viewer
+            assert planned["data"] == general["data"], viewer
+            assert "errors" not in planned, viewer
+            seen[viewer] = planned["data"]["node"]
+    assert seen == {"owner": {"students": {"totalCount": 3, "nodes": [{"name": "Ben"}]}},
+                    "school_admin": {"students": {"totalCount": 1, "nodes": [{"name": "Dee"}]}},
+                    "other_teacher": None, "anonymous": None}

@@ -55,7 +55,8 @@ DELETE_NOTE = "mutation($id: ID!) { deleteNote(id: $id) { deletedId } }"
 MY_NOTES = """
 query($c: ID, $first: Int, $after: String, $last: Int, $before: String) {
   myNotes(courseId: $c, first: $first, after: $after, last: $last, before: $before) {
-    edges { node { title } } pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
+    totalCount edges { node { title } }
+    pageInfo { hasNextPage hasPreviousPage endCursor startCursor }
   }
 }"""
 NODE = "query($id: ID!) { node(id: $id) { id } }"
@@ -124,6 +125,7 @@ async def test_my_notes_paginate_and_filter(client, services, world):
     page = (await gql(client, MY_NOTES, {"first": 2}, headers=world["ada"]))["myNotes"]
     assert [e["node"]["title"] for e in page["edges"]] == ["N0", "N1"]
     assert page["pageInfo"]["hasNextPage"] is True
+    assert page["totalCount"] == 5  # the viewer's notes, not Bob's
     page = (await gql(client, MY_NOTES, {"first": 10, "after": page["pageInfo"]["endCursor"],
                                          "c": world["course"]}, headers=world["ada"]))["myNotes"]
     assert [e["node"]["title"] for e in page["edges"]] == ["N2", "N3", "N4"]
@@ -132,9 +134,10 @@ async def test_my_notes_paginate_and_filter(client, services, world):
     back = (await gql(client, MY_NOTES, {"last": 2, "before": page["pageInfo"]["startCursor"]},
                       headers=world["ada"]))["myNotes"]
     assert [e["node"]["title"] for e in back["edges"]] == ["N0", "N1"]
+    assert page["totalCount"] == back["totalCount"] == 5
     other = (await gql(client, MY_NOTES, {"first": 10, "c": g("Course", 999)},
                        headers=world["ada"]))["myNotes"]
-    assert other["edges"] == []
+    assert (other["edges"], other["totalCount"]) == ([], 0)
     for bad in ({}, {"first": 0}, {"first": 101}, {"first": 1, "after": "zzz"}):
         assert error_codes(await gql_raw(client, MY_NOTES, bad,
                                          headers=world["ada"])) == ["BAD_USER_INPUT"], bad
@@ -250,8 +253,8 @@ DELETE_POST = "mutation($id: ID!) { deleteDiscussionPost(id: $id) { deletedId } 
 THREADS = """
 query($c: ID!, $first: Int) {
   discussionThreads(courseId: $c, first: $first) {
-    edges { node { title author { fullName }
-      posts(first: 10) { edges { node { body author { fullName } } } } } }
+    totalCount edges { node { title author { fullName }
+      posts(first: 10) { totalCount edges { node { body author { fullName } } } } } }
     pageInfo { hasNextPage }
   }
 }"""
@@ -276,6 +279,7 @@ async def test_discussions_for_members_with_own_edits_and_admin_moderation(
                       headers=world["bob"]))["discussionThreads"]
     [edge] = data["edges"]
     assert edge["node"]["title"] == "Week 1?"
+    assert (data["totalCount"], edge["node"]["posts"]["totalCount"]) == (1, 2)
     assert [(p["node"]["body"], p["node"]["author"]["fullName"])
             for p in edge["node"]["posts"]["edges"]] == [("Me!", "Bob"), ("Hi", "Teach")]
 
@@ -456,11 +460,13 @@ async def test_thread_authors_load_in_one_batch(client, services, world):
 
 
 THREADS_WITH_POSTS = """
-query($c: ID!) { discussionThreads(courseId: $c, first: 50) { edges { node { title
-  posts(first: 2) { edges { node { body } } pageInfo { hasNextPage endCursor } } } } } }"""
+query($c: ID!) { discussionThreads(courseId: $c, first: 50) { totalCount edges { node { title
+  posts(first: 2) { totalCount edges { node { body } } pageInfo { hasNextPage endCursor } } } } }
+}"""
 MORE_POSTS = """
 query($id: ID!, $after: String) { node(id: $id) { ... on DiscussionThread {
-  posts(first: 2, after: $after) { edges { node { body } } pageInfo { hasNextPage } } } } }"""
+  posts(first: 2, after: $after) { totalCount edges { node { body } } pageInfo { hasNextPage } }
+} } }"""
 
 
 async def test_first_posts_of_many_threads_load_in_one_batch(client, services, world):
@@ -483,8 +489,10 @@ async def test_first_posts_of_many_threads_load_in_one_batch(client, services, w
     with count_statements(services) as many:
         data = await gql(client, THREADS_WITH_POSTS, {"c": world["course"]},
                          headers=world["bob"])
-    assert len(many) == len(few), many.statements
+    assert len(many) == len(few), many.statements  # the posts of every thread counted at once
+    assert data["discussionThreads"]["totalCount"] == 6
     posts = {e["node"]["title"]: e["node"]["posts"] for e in data["discussionThreads"]["edges"]}
+    assert [posts[f"T{i}"]["totalCount"] for i in range(6)] == [0, 1, 2, 3, 0, 1]
     assert [p["node"]["body"] for p in posts["T0"]["edges"]] == []
     assert [p["node"]["body"] for p in posts["T2"]["edges"]] == ["T2P0", "T2P1"]
     assert posts["T2"]["pageInfo"]["hasNextPage"] is False
@@ -496,4 +504,5 @@ async def test_first_posts_of_many_threads_load_in_one_batch(client, services, w
                                            "after": posts["T3"]["pageInfo"]["endCursor"]},
                       headers=world["bob"]))["node"]["posts"]
     assert [p["node"]["body"] for p in rest["edges"]] == ["T3P2"]
+    assert rest["totalCount"] == 3
     assert rest["pageInfo"]["hasNextPage"] is False
