@@ -202,8 +202,9 @@ async def test_authorization_matrix_of_the_notification_endpoints(client, servic
 
 
 LIST = """
-query($after: String) { teacherNotifications(first: 2, after: $after, unreadOnly: false) {
-  edges { node { number type childName message actionUrl read } }
+query($after: String, $unread: Boolean! = false) {
+  teacherNotifications(first: 2, after: $after, unreadOnly: $unread) {
+  totalCount edges { node { number type childName message actionUrl read } }
   pageInfo { hasNextPage endCursor } } }
 """
 READ = """mutation($id: ID!) { markTeacherNotificationRead(id: $id) {
@@ -221,10 +222,13 @@ async def test_notifications_in_graphql_follow_the_same_rules(client, services):
     rest = (await gql(client, LIST, {"after": page["pageInfo"]["endCursor"]},
                       headers=bearer))["teacherNotifications"]
     assert [e["node"]["message"] for e in rest["edges"]] == ["n0"]
+    assert page["totalCount"] == rest["totalCount"] == 3
     number = page["edges"][0]["node"]["number"]
     marked = (await gql(client, READ, {"id": str(number)}, headers=bearer))
     assert marked["markTeacherNotificationRead"]["notification"] == {"number": number,
                                                                      "read": True}
+    unread = (await gql(client, LIST, {"unread": True}, headers=bearer))["teacherNotifications"]
+    assert unread["totalCount"] == 2
     parent = as_bearer((await portal_account(services, "PARENT"))[1])
     assert error_codes(await gql_raw(client, LIST, headers=parent)) == ["FORBIDDEN"]
     assert error_codes(await gql_raw(client, READ, {"id": "x"}, headers=bearer)) == [

@@ -1,6 +1,7 @@
 """Edges of the hand-made connections now paged through the shared Page: the viewer's
 assessments (newest first, ties by id), the viewer's chats (newest first) and a chat's
-messages (oldest first): first=0, a page beyond the end, bad cursors, anonymous."""
+messages (oldest first): first=0, a page beyond the end, bad cursors, anonymous; the
+viewer's own rows counted on every page."""
 
 from __future__ import annotations
 
@@ -17,20 +18,20 @@ from tests.twosigma.chat_helpers import learner, topic
 
 ASSESSMENTS = """
 query($first: Int, $after: String) { myAssessments(first: $first, after: $after) {
-  edges { cursor node { id skillIds } }
+  totalCount edges { cursor node { id skillIds } }
   pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
 } }"""
 
 CHATS = """
 query($first: Int, $after: String) { myChatSessions(first: $first, after: $after) {
-  edges { node { id } }
+  totalCount edges { node { id } }
   pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
 } }"""
 
 MESSAGES = """
 query($id: ID!, $first: Int, $after: String) { node(id: $id) { ... on ChatSession {
   messages(first: $first, after: $after) {
-    edges { cursor node { content } }
+    totalCount edges { cursor node { content } }
     pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
   }
 } } }"""
@@ -82,7 +83,8 @@ async def test_my_assessments_pages_newest_first_with_ties_by_id(client, service
     assert [e["node"]["skillIds"] for e in rest["edges"]] == [["s2"]]
     assert rest["pageInfo"]["hasNextPage"] is False
     assert rest["pageInfo"]["hasPreviousPage"] is True
-    assert beyond == EMPTY
+    assert beyond == {**EMPTY, "totalCount": 3}
+    assert first["totalCount"] == rest["totalCount"] == 3  # not Bob's
     assert error_codes(zero) == ["BAD_USER_INPUT"]
     assert [error_codes(body) for body in bad] == [["BAD_USER_INPUT"]] * 3
     assert error_codes(anonymous) == ["UNAUTHENTICATED"]
@@ -127,7 +129,8 @@ async def test_my_chat_sessions_and_messages_edges(client, services):
     assert newest["pageInfo"]["hasPreviousPage"] is False
     assert ids(oldest) == chat_ids[:1]
     assert oldest["pageInfo"]["hasNextPage"] is False
-    assert no_more == EMPTY
+    assert no_more == {**EMPTY, "totalCount": 3}
+    assert newest["totalCount"] == oldest["totalCount"] == 3  # not Bob's
     assert [e["node"]["content"] for e in opening["edges"]] == ["m0", "m1"]
     assert opening["pageInfo"] == {
         "hasNextPage": True, "hasPreviousPage": False,
@@ -135,7 +138,8 @@ async def test_my_chat_sessions_and_messages_edges(client, services):
         "endCursor": opening["edges"][1]["cursor"]}
     assert [e["node"]["content"] for e in closing["edges"]] == ["m2"]
     assert closing["pageInfo"]["hasNextPage"] is False
-    assert past_end == EMPTY
+    assert past_end == {**EMPTY, "totalCount": 3}
+    assert opening["totalCount"] == closing["totalCount"] == 3
     assert [error_codes(body) for body in zero] == [["BAD_USER_INPUT"]] * 2
     assert error_codes(bad_cursor) == ["BAD_USER_INPUT"]
     assert error_codes(bad_id) == ["BAD_USER_INPUT"]

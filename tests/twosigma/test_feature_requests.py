@@ -40,7 +40,7 @@ query Mine($first: Int, $after: String) {
 ALL = """
 query All($status: FeatureRequestStatus, $first: Int) {
   featureRequests(status: $status, first: $first) {
-    edges { node { number title status userEmail } }
+    totalCount edges { node { number title status userEmail } }
   }
 }"""
 UPDATE = """
@@ -288,10 +288,12 @@ async def test_graphql_submit_list_update_and_node(client, services):
     edges = all_requests["featureRequests"]["edges"]
     assert [e["node"]["title"] for e in edges] == ["Dark mode support", "Idea 1", "Idea 0"]
     assert edges[1]["node"]["userEmail"] == "oli@example.com"
+    assert all_requests["featureRequests"]["totalCount"] == 3
     completed = await gql(client, ALL, {"status": "COMPLETED", "first": 10},
                           headers=teacher_headers)
     assert [e["node"]["number"] for e in completed["featureRequests"]["edges"]] == [
         created["number"]]
+    assert completed["featureRequests"]["totalCount"] == 1
 
     seen = await gql(client, NODE, {"id": created["id"]}, headers=student_headers)
     assert seen["node"] == {"number": created["number"], "title": "Dark mode support"}
