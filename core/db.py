@@ -53,6 +53,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import Unavailable, Validation
 from core.input_bounds import shorten
+from core.statement_pool import StatementPool
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,8 @@ async def retrying(work: Callable[[], Awaitable[T]], *, attempts: int = ATTEMPTS
 
 
 PREPARED_STATEMENTS = 500  # per connection; asyncpg prepares each statement once
+# Connections for statements sent alone (core.statement_pool), beside the engine's pool.
+STATEMENT_CONNECTIONS = 10
 
 
 def _refuse_closed(dbapi_connection: Any, record: Any, proxy: Any) -> None:
@@ -276,6 +279,10 @@ class Database:
         self.read_sessionmaker = async_sessionmaker(
             self.read_engine, expire_on_commit=False, autoflush=False,
             sync_session_class=_ReadSession)
+        self.statements: StatementPool | None = StatementPool(
+            asyncpg_dsn(url), size=STATEMENT_CONNECTIONS,
+            statement_cache_size=PREPARED_STATEMENTS, connect_timeout=5,
+            ended=connection_ended)
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -300,7 +307,12 @@ class Database:
     async def read_row(self, sql: str, params: tuple[Any, ...]) -> Any:
         """The first row (or None) of one statement, as ``read_value`` runs it. A statement
         that writes commits by itself: it must be one whose effect is whole on its own
-        (an upsert), and that may run again on a fresh connection after a dropped one."""
+        (an upsert), and that may run again on a fresh connection after a dropped one.
+
+        It goes on a bare asyncpg connection (``statements``), unless every statement
+        must pass through the engine (``statements`` is None: traced, one span each)."""
+        if self.statements is not None:
+            return await self.statements.row(sql, params)
         for attempt in (1, 2):
             async with self.read_engine.connect() as connection:
                 try:
@@ -354,6 +366,8 @@ class Database:
             return False
 
     async def dispose(self) -> None:
+        if self.statements is not None:
+            await self.statements.close()
         await self.engine.dispose()
 
 class Reads:

@@ -69,7 +69,6 @@ from graphql import (
 from sqlalchemy import bindparam, literal_column
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ClauseElement, ColumnClause
 from sqlalchemy.sql.visitors import replacement_traverse
 from strawberry.types import ExecutionResult
@@ -1144,7 +1143,7 @@ async def _read(ctx: Any, sql: str, args: Any) -> Any:
     """The statement's row, or None when a guard did not hold (nothing taken then)."""
     try:
         return await ctx.db.read_row(sql, args)
-    except DBAPIError as error:
+    except Exception as error:  # the driver's error, or the engine's around it
         if declined(error):
             return None
         raise

@@ -51,6 +51,7 @@ class Services:
         tracing = Tracing.from_settings(settings)
         if tracing is not None:
             tracing.instrument_engine(db.engine)
+            db.statements = None  # every statement through the engine, in a span of its own
         return cls(settings=settings, db=db, broker=Broker(db),
                    llm=LLMGateway(settings, metrics=metrics, tracing=tracing, db=db),
                    storage=LocalStorage(settings.data_dir / "files",

@@ -235,10 +235,12 @@ async def gql(http: httpx.AsyncClient, query: str, variables: dict | None = None
 
 
 class StatementCounter:
-    """Counts SQL statements the app's engine runs while active."""
+    """Counts SQL statements the app's database runs while active: through its engine and
+    on the connections of statements sent alone (``Database.statements``)."""
 
-    def __init__(self, engine) -> None:
-        self.engine = engine.sync_engine
+    def __init__(self, db) -> None:
+        self.db = db
+        self.engine = db.engine.sync_engine
         self.statements: list[str] = []
 
     def _count(self, conn, cursor, statement, *args) -> None:
@@ -248,12 +250,16 @@ class StatementCounter:
         from sqlalchemy import event
 
         event.listen(self.engine, "before_cursor_execute", self._count)
+        if self.db.statements is not None:
+            self.db.statements.watchers.append(self.statements.append)
         return self
 
     def __exit__(self, *exc) -> None:
         from sqlalchemy import event
 
         event.remove(self.engine, "before_cursor_execute", self._count)
+        if self.db.statements is not None:
+            self.db.statements.watchers.remove(self.statements.append)
 
     def __len__(self) -> int:
         """Statements that read or write data: not the transaction statements, the ping,
@@ -263,7 +269,7 @@ class StatementCounter:
 
 
 def count_statements(services) -> StatementCounter:
-    return StatementCounter(services.db.engine)
+    return StatementCounter(services.db)
 
 
 def error_codes(body: dict) -> list[str]:

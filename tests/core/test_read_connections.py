@@ -83,9 +83,12 @@ class Wire:
 
 async def test_a_tree_read_holds_one_connection_and_sends_no_transaction(database_url,
                                                                          clean_db, services):
-    # Given a course tree and an instance that works no background jobs
+    # Given a course tree and an instance that works no background jobs and reads through
+    # the general executor's loaders (a planned read is one statement, see
+    # test_statement_pool.py)
     course_id = await seed_tree(services)
-    other = await start_instance(database_url, jobs_enabled=False)
+    other = await start_instance(database_url, jobs_enabled=False,
+                                 graphql_planned_reads=False)
     try:
         db = other.app.state.services.db
         async with httpx.AsyncClient(base_url=other.base_url, timeout=10) as http:
@@ -171,33 +174,5 @@ async def test_a_first_statement_on_a_dropped_connection_runs_again(database_url
             labels = (await session.execute(select(ContentType.label).order_by(
                 ContentType.name))).scalars().all()
         assert labels == ["Lab", "Video"]
-    finally:
-        await db.dispose()
-
-
-async def test_a_planned_reads_statement_is_alone_and_runs_again_on_a_dropped_connection(
-        database_url, clean_db, services):
-    # Given a pool without the local check of closed sockets on checkout, whose one
-    # connection the server then ends
-    db = Database(database_url)
-    event.remove(db.engine.sync_engine, "checkout", _refuse_closed)
-    try:
-        await add(services, ContentType, name="video", label="Video")
-        with Wire(db.engine) as wire:
-            assert await db.read_value("SELECT $1::int + 1", (41,)) == 42
-        assert wire.unprepared == []  # no BEGIN, ROLLBACK or ping around it
-        async with services.db.session() as session:
-            await session.execute(text("SELECT pg_terminate_backend(pid) FROM "
-                                       "pg_stat_activity WHERE pid = ANY(:pids)"),
-                                  {"pids": sorted(wire.pids)})
-
-        # When the next statement is given that connection
-        with Wire(db.engine) as again:
-            label = await db.read_value("SELECT label FROM content_types WHERE name = $1",
-                                        ("video",))
-
-        # Then it ran again on a fresh one
-        assert label == "Video"
-        assert again.checkouts == 2 and len(again.pids) == 2
     finally:
         await db.dispose()
