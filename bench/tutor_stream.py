@@ -9,7 +9,9 @@ A local Anthropic-compatible server (the one the test suite uses) emits a
   subscription over a WebSocket;
 
 and prints what learngraph adds to each. Then it measures greetings answered
-from the response cache (no model call) at a fixed concurrency: p50 and p99.
+from the response cache (no model call) at a fixed concurrency: p50 and p99. As
+in real traffic, they come from as many learners as requests run at once (each
+greets in a session of their own), not all from one account.
 Last, a 10-turn conversation shows what the tutor's prompt caching saves: the
 share of input tokens read from the provider's cache (the local server caches
 prompt prefixes as the API does, see ``PromptCache``), as the model reported it
@@ -145,14 +147,27 @@ async def through_subscription(http, ws_url, headers, item_id, fake,
                 raise SystemExit(f"turn failed: {event}")
 
 
-async def cached_greetings(http, headers, item_id, count, concurrency) -> list[float]:
-    sessions = [await new_session(http, headers, item_id) for _ in range(count)]
+async def learners(http: httpx.AsyncClient, count: int) -> list[dict]:
+    """``count`` new learners' headers (registered for this run)."""
+    found = []
+    for i in range(count):
+        response = await http.post(f"{API}/auth/register", json={
+            "email": f"bench-learner-{i}@example.com", "password": "Bench-password-42"})
+        response.raise_for_status()
+        found.append({"Authorization": f"Bearer {response.json()['access_token']}"})
+    return found
+
+
+async def cached_greetings(http, users, item_id, count, concurrency) -> list[float]:
+    """``count`` greetings, user after user (as real traffic: each learner greets in their
+    own session), ``concurrency`` at a time."""
+    queue = [(users[i % len(users)],
+              await new_session(http, users[i % len(users)], item_id)) for i in range(count)]
     latencies: list[float] = []
-    queue = list(sessions)
 
     async def worker() -> None:
         while queue:
-            session_id = queue.pop()
+            headers, session_id = queue.pop()
             started = time.perf_counter()
             response = await http.post(f"{API}/chat/sessions/{session_id}/greeting",
                                        headers=headers)
@@ -246,11 +261,12 @@ async def run(args: argparse.Namespace, server: ManagedServer, fake: FakeAnthrop
         greeting = await http.post(f"{API}/chat/sessions/{first}/greeting", headers=headers)
         greeting.raise_for_status()
         calls = len(fake.recorded())
-        latencies = await cached_greetings(http, headers, item_id, args.greetings,
+        users = await learners(http, args.concurrency)
+        latencies = await cached_greetings(http, users, item_id, args.greetings,
                                            args.concurrency)
         assert len(fake.recorded()) == calls, "a cached greeting reached the model"
-        print(f"cached greetings: {len(latencies)} at concurrency {args.concurrency}: "
-              f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms  "
+        print(f"cached greetings: {len(latencies)} from {len(users)} learners at concurrency "
+              f"{args.concurrency}: p50 {percentile(latencies, 0.5) * 1000:.1f} ms  "
               f"p99 {percentile(latencies, 0.99) * 1000:.1f} ms  (no model calls)")
         await cached_conversation(http, headers, item_id, fake, pace)
         print(f"load average {os.getloadavg()[0]:.1f}")
@@ -268,6 +284,8 @@ def main() -> None:
     fake = FakeAnthropic().start()
     os.environ["ANTHROPIC_BASE_URL"] = fake.base_url
     os.environ["ANTHROPIC_API_KEY"] = KEY
+    # The greetings' learners register at the start of their part.
+    os.environ["LEARNGRAPH_RATE_LIMIT_REGISTER"] = str(args.concurrency + 5)
     server = ManagedServer(ROOT / ".venv" / "bin" / "learngraph", args.workers,
                            extra_args=("--seed-demo",))
     server.start()

@@ -343,6 +343,16 @@ class Database:
                     if not error.connection_invalidated:
                         await connection.invalidate()
 
+    async def write_row(self, sql: str, params: tuple[Any, ...]) -> Any:
+        """The first row (or None) of one statement in the driver's SQL (``$1``
+        parameters) that is a transaction by itself (autocommit: no BEGIN and COMMIT round
+        trips), on a pooled connection without a session. Unlike ``execute_alone`` it is
+        never run again, so it may be a write whose effect must happen once (an insert);
+        several writes that must commit together go in one statement (data-modifying
+        ``WITH`` clauses)."""
+        async with self.read_engine.connect() as connection:
+            return (await connection.exec_driver_sql(sql, params)).first()
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         """A session inside a transaction committed on success, rolled back on error."""

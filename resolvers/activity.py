@@ -2,8 +2,9 @@
 
 Days are the learner's local days (their ``time_zone``): activity at 23:30 UTC
 is already tomorrow in Tokyo. ``record_activity`` runs inside the caller's
-transaction and locks the user row (``FOR NO KEY UPDATE``, after the caller's
-inserts: see the lock order in ``core.db``), so concurrent activity cannot lose a day.
+transaction; when the activity moves the streak it locks the user row (``FOR NO KEY
+UPDATE``, after the caller's inserts: see the lock order in ``core.db``), so concurrent
+activity cannot lose a day; otherwise it takes no lock.
 """
 
 from __future__ import annotations
@@ -44,6 +45,16 @@ def current_streak(user: User, *, now: datetime | None = None) -> int:
     return user.current_streak_days
 
 
+def _moves_streak(user: User, day: date) -> bool:
+    """Whether activity on ``day`` changes the user's streak. The last active day only
+    moves forward and a streak once started stays at least 1, so activity on or before
+    a last day already seen (most activity: the day's second and later) leaves the row
+    as it is, and takes no lock: a user's concurrent requests (two tabs) do not queue on
+    their row."""
+    last = user.last_activity_date
+    return last is None or day > last or user.current_streak_days < 1
+
+
 def next_streak(days: int, last: date | None, today: date) -> int:
     """The streak after activity on ``today`` given the last active day."""
     if last is None:
@@ -61,20 +72,22 @@ async def record_activity(session: AsyncSession, user: User | uuid.UUID, kind: s
                           at: datetime | None = None) -> LearningActivity:
     """Log one learning activity on the learner's local date and advance their streak.
 
-    Call inside a transaction; the user's row stays locked until it commits.
+    Call inside a transaction; when it moves the streak, the user's row stays locked
+    until it commits.
     """
     if kind not in ACTIVITY_KINDS:
         raise ValueError(f"unknown activity kind {kind!r}")
     user_id = user.id if isinstance(user, User) else user
     at = at or datetime.now(UTC)
-    locked = (await session.execute(
-        select(User).where(User.id == user_id).with_for_update(key_share=True)
-        .execution_options(populate_existing=True))).scalar_one()
-    day = local_date(at, locked.time_zone)
-    last = locked.last_activity_date
-    locked.current_streak_days = next_streak(locked.current_streak_days, last, day)
-    if last is None or day > last:
-        locked.last_activity_date = day
+    query = select(User).where(User.id == user_id).execution_options(populate_existing=True)
+    row = (await session.execute(query)).scalar_one()
+    day = local_date(at, row.time_zone)
+    if _moves_streak(row, day):
+        locked = (await session.execute(query.with_for_update(key_share=True))).scalar_one()
+        last = locked.last_activity_date
+        locked.current_streak_days = next_streak(locked.current_streak_days, last, day)
+        if last is None or day > last:
+            locked.last_activity_date = day
     activity = LearningActivity(user_id=user_id, kind=kind, course_id=course_id,
                                 module_id=module_id, content_item_id=content_item_id,
                                 summary=summary, occurred_at=at, local_date=day)

@@ -349,7 +349,6 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
     await turn.user_message_stored()
     async with ctx.db.transaction() as db:
         if hit:
-            await chat_cache.record_hit(db, node_id)
             await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
         message = ChatMessage(session_id=turn.session_id, role="assistant", content=text,
                               meta=meta)
@@ -360,13 +359,17 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
         await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
                          .values(**values))
         await db.flush()
-        return message.id
+    if hit:
+        await chat_cache.count_hit(ctx, node_id)
+    return message.id
 
 
 async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> int:
-    """Store a cache hit: the user's message, the answer, the session's cache position, the
-    node's hit and the saved call, in one transaction; the answer's id. The rows many
-    requests share (the node, the user's streak) are locked last, just before the commit."""
+    """Store a cache hit: the user's message, the answer, the session's cache position and
+    the saved call, in one transaction, then the node's hit (counted with other requests'
+    hits: ``chat_cache.count_hit``); the answer's id. Neither the node's row nor the user's
+    (``record_activity`` locks it only when the streak moves) is held by the transaction,
+    so requests replaying one node, or one user's requests, do not queue on a lock."""
     async with ctx.db.transaction() as db:
         await _add_user_message(db, turn.user_message)
         message = ChatMessage(session_id=turn.session_id, role="assistant",
@@ -376,9 +379,9 @@ async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> i
         await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
         await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
                          .values(updated_at=func.now(), cache_node_id=node.id))
-        await chat_cache.record_hit(db, node.id)
         await _record_user_activity(db, turn.user_message)
-        return message.id
+    await chat_cache.count_hit(ctx, node.id)
+    return message.id
 
 
 async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:

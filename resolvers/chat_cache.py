@@ -21,7 +21,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
 import time
+import weakref
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -31,10 +33,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_PLATFORM_ADMIN
 from core.context import Context
+from core.db import Database
 from core.jobs import job
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheClaim, ChatCacheNode
 from resolvers.analytics import rate
+
+log = logging.getLogger(__name__)
 
 GREETING = "Start."
 CLEANUP_JOB = "chat_cache.cleanup"
@@ -170,9 +175,61 @@ async def store(db: AsyncSession, key: NodeKey, chunks: list[str]) -> ChatCacheN
     return await find(db, key)
 
 
-async def record_hit(db: AsyncSession, node_id: int) -> None:
-    await db.execute(update(ChatCacheNode).where(ChatCacheNode.id == node_id).values(
-        hits=ChatCacheNode.hits + 1, last_hit_at=func.now()))
+_COUNT_HITS = ("UPDATE chat_cache_nodes SET hits = hits + $2, last_hit_at = now() "
+               "WHERE id = $1")
+
+
+class HitCounter:
+    """A node's hits, written in batches: every request that replays a popular node
+    (every learner's greeting of a content item) would otherwise update its one row and
+    queue on that row's lock until its transaction commits. ``count`` returns once the hit
+    is committed; the hits that come in while one batch is written go together in the
+    next, one autocommit statement per node (the lock is held for one statement)."""
+
+    def __init__(self, db: Database) -> None:
+        self._db = db
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._pending: dict[int, int] = {}
+        self._written: asyncio.Future | None = None
+        self._writer: asyncio.Task | None = None
+
+    async def count(self, node_id: int) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:
+            self._loop, self._pending, self._writer = loop, {}, None
+            self._written = loop.create_future()
+        self._pending[node_id] = self._pending.get(node_id, 0) + 1
+        written = self._written
+        if self._writer is None or self._writer.done():
+            self._writer = loop.create_task(self._write(), name="chat-cache-hits")
+        # Shielded: a request that goes away does not stop its batch being written.
+        await asyncio.shield(written)
+
+    async def _write(self) -> None:
+        while self._pending:
+            batch, written = self._pending, self._written
+            self._pending, self._written = {}, asyncio.get_running_loop().create_future()
+            try:
+                for node_id in sorted(batch):
+                    await self._db.write_row(_COUNT_HITS, (node_id, batch[node_id]))
+            except Exception:
+                # The answers are stored and sent: only the figures miss these hits.
+                log.warning("could not count %d cache hit(s)", sum(batch.values()),
+                            exc_info=True)
+            finally:
+                written.set_result(None)
+
+
+_counters: weakref.WeakKeyDictionary[Database, HitCounter] = weakref.WeakKeyDictionary()
+
+
+async def count_hit(ctx: Context, node_id: int) -> None:
+    """One more hit of ``node_id`` (and its last hit now), committed when this returns
+    (or logged when it could not be: the answer it counts is stored either way)."""
+    counter = _counters.get(ctx.db)
+    if counter is None:
+        counter = _counters[ctx.db] = HitCounter(ctx.db)
+    await counter.count(node_id)
 
 
 # ----------------------------------------------------------------- cleanup

@@ -229,6 +229,42 @@ async def test_no_connection_is_held_while_the_first_request_streams(
         assert (await db.execute(select(ChatCacheClaim))).scalars().all() == []
 
 
+async def test_greetings_of_one_node_and_one_learner_do_not_queue_on_their_rows(
+        client, services, fake_anthropic, new_client):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    carol = await learner(services, "carol@example.com")
+    item = await topic(services)
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING)
+    await greet(client, ada, (await open_session(client, ada, item))["id"])
+    await greet(client, bob, (await open_session(client, bob, item))["id"])
+    tabs = [(who, await open_session(client, who, item))
+            for who in (bob, bob, bob, carol, carol, carol)]
+
+    async with services.db.transaction() as db:
+        # Another of bob's transactions holds his row (and one a lock on the node's):
+        # his greetings in other tabs, whose activity does not move his streak today,
+        # are answered meanwhile, and every hit is still counted once.
+        await db.execute(text("SELECT 1 FROM users WHERE id = :id FOR NO KEY UPDATE"),
+                         {"id": bob.user.id})
+        results = await asyncio.wait_for(asyncio.gather(*(
+            greet(new_client(), who, session["id"])
+            for who, session in tabs if who is bob)), timeout=30)
+    results += await asyncio.gather(*(greet(new_client(), who, session["id"])
+                                      for who, session in tabs if who is carol))
+
+    assert len(fake_anthropic.recorded()) == 1
+    assert [chunks_of(events) for _, events in results] == [GREETING] * 6
+    [root] = await nodes(services)
+    assert root.hits == 7
+    async with services.db.session() as db:
+        streaks = (await db.execute(text(
+            "SELECT u.email, u.current_streak_days, count(a.id) FROM users u "
+            "JOIN learning_activities a ON a.user_id = u.id GROUP BY u.id ORDER BY u.email"
+        ))).all()
+    assert [tuple(row) for row in streaks] == [
+        ("ada@example.com", 1, 1), ("bob@example.com", 1, 4), ("carol@example.com", 1, 3)]
+
+
 async def test_an_abandoned_claim_is_taken_over(client, services, fake_anthropic):
     ada = await learner(services)
     item = await topic(services)
