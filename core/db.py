@@ -327,21 +327,11 @@ class Database:
 
     async def execute_alone(self, sql: str, params: tuple[Any, ...]) -> None:
         """Run one statement in the driver's SQL (``$1`` parameters) that is a
-        transaction by itself (autocommit: no BEGIN and COMMIT round trips), on a pooled
-        connection without a session. For idempotent statements only: when the pooled
-        connection turns out to have been dropped, the statement runs again on a fresh
-        one."""
-        for attempt in (1, 2):
-            async with self.read_engine.connect() as connection:
-                try:
-                    await connection.exec_driver_sql(sql, params)
-                    return
-                except DBAPIError as error:
-                    if attempt == 2 or not (error.connection_invalidated
-                                            or connection_ended(error)):
-                        raise
-                    if not error.connection_invalidated:
-                        await connection.invalidate()
+        transaction by itself (autocommit: no BEGIN and COMMIT round trips), as
+        ``read_row`` runs it: on a bare asyncpg connection of ``statements`` unless
+        statements are traced. For idempotent statements only: when the connection turns
+        out to have been dropped, the statement runs again on a fresh one."""
+        await self.read_row(sql, params)
 
     async def write_row(self, sql: str, params: tuple[Any, ...]) -> Any:
         """The first row (or None) of one statement in the driver's SQL (``$1``

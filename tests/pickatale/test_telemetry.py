@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from core.readability import word_count
 from models.jobs import Job
 from models.reading import BookPage, ReadingEvent, ReadingSession, SessionWord
-from tests.fixtures import bearer_for, create_user, start_instance
+from tests.fixtures import bearer_for, count_statements, create_user, start_instance
 from tests.pickatale.helpers import KEY, assert_error, event, ids, until
 
 
@@ -303,3 +303,23 @@ async def test_an_event_sent_in_pieces_or_with_a_query_is_stored(client, service
     stored = await _events(services, session)
     assert sorted((e.event_type, e.word) for e in stored) == [
         ("book_opened", None), ("session_ended", None), ("word_tapped", "hare")]
+
+
+async def test_a_batch_of_events_is_one_statement_sent_alone(client, services):
+    """Concurrent events share INSERTs, sent on the connections of statements sent alone
+    (no session, pool checkout or transaction statements around them)."""
+    learner, session = ids()
+    events = [event(learner, session, "book_opened", book_id="14760-1") for _ in range(30)]
+    sent: list[str] = []
+    services.db.statements.watchers.append(sent.append)
+    try:
+        with count_statements(services) as counter:
+            responses = await asyncio.gather(*(client.post("/api/events", json=e, headers=KEY)
+                                               for e in events))
+    finally:
+        services.db.statements.watchers.remove(sent.append)
+    assert {r.status_code for r in responses} == {200}
+    inserts = [s for s in sent if "INSERT INTO reading_events" in s]
+    assert 1 <= len(inserts) < len(events)
+    assert len(counter.statements) == len(sent)  # nothing went through the engine
+    assert len(await _events(services, session)) == len(events)
