@@ -293,7 +293,7 @@ SAVE = """mutation($input: SaveCodelabAiConversationInput!) {
   saveCodelabAiConversation(input: $input) {
     conversation { legacyId attendeeLegacyId stepNumber question answer model } } }"""
 LIST = """query($id: ID!) { codelabAiConversations(codelabId: $id, first: 10) {
-  edges { node { legacyId question } } } }"""
+  totalCount edges { node { legacyId question } } } }"""
 CREATE = """mutation { createCodelab(input: {title: "AI", isPublic: false,
   attendanceCode: "AI-LAB-1"}) { codelab { id } } }"""
 REGISTER = """mutation($id: ID!) { registerCodelabAttendee(input: {codelabId: $id, name: "Ada",
@@ -335,7 +335,9 @@ async def test_the_same_in_graphql(client, new_client, server, gemini):
     assert (saved["stepNumber"], saved["question"], saved["answer"], saved["model"]) == (
         1, "Q", "A", "gemini-x")
     listed = (await gql(client, LIST, {"id": codelab_id}, headers=admin))[
-        "codelabAiConversations"]["edges"]
-    assert [e["node"] for e in listed] == [{"legacyId": saved["legacyId"], "question": "Q"}]
+        "codelabAiConversations"]
+    assert [e["node"] for e in listed["edges"]] == [{"legacyId": saved["legacyId"],
+                                                     "question": "Q"}]
+    assert listed["totalCount"] == 1
     body = await gql_raw(client, LIST, {"id": codelab_id}, headers=attendee)
     assert error_codes(body) == ["FORBIDDEN"]

@@ -202,8 +202,8 @@ SUBMIT = """mutation($codelabId: ID!, $file: Upload!) {
   submitCodelabAssignment(codelabId: $codelabId, file: $file) {
     submission { id fileName fileSize attendeeName } } }"""
 LISTS = """query($id: ID!) { codelab(id: $id) {
-  materials(first: 1) { edges { node { title } } pageInfo { hasNextPage endCursor } }
-  submissions(first: 10) { edges { node { fileName attendeeName } } } } }"""
+  materials(first: 1) { totalCount edges { node { title } } pageInfo { hasNextPage endCursor } }
+  submissions(first: 10) { totalCount edges { node { fileName attendeeName } } } } }"""
 DELETE_SUBMISSION = """mutation($codelabId: ID!, $id: ID!) {
   deleteCodelabSubmission(codelabId: $codelabId, id: $id) { deletedId } }"""
 
@@ -245,6 +245,7 @@ async def test_materials_and_submissions_in_graphql(client, new_client):
         "id": codelab_gid}})).json()["data"]["codelab"]
     assert [e["node"]["title"] for e in lists["materials"]["edges"]] == ["Notes"]
     assert lists["materials"]["pageInfo"]["hasNextPage"] is True
+    assert (lists["materials"]["totalCount"], lists["submissions"]["totalCount"]) == (2, 1)
     assert lists["submissions"]["edges"] == [{"node": {"fileName": "a.txt",
                                                        "attendeeName": "Jane Doe"}}]
     body = (await client.post("/graphql", json={"query": DELETE_SUBMISSION, "variables": {

@@ -27,7 +27,7 @@ STEP = """mutation($id: ID!, $n: Int!) { reportCodelabStep(codelabId: $id, stepN
   message { legacyId } } }"""
 CHAT = """query($id: ID!, $first: Int, $after: String) {
   codelabChat(codelabId: $id, first: $first, after: $after) {
-    edges { cursor node { legacyId type sender message targetLegacyId } }
+    totalCount edges { cursor node { legacyId type sender message targetLegacyId } }
     pageInfo { hasNextPage } } }"""
 
 NONE = dict.fromkeys(("messageLegacyId", "sender", "message", "targetLegacyId",
@@ -171,6 +171,7 @@ async def test_room_events_reach_graphql_and_the_face_on_two_instances(
                       headers=admin))["codelabChat"]
     assert [e["node"]["message"] for e in chat["edges"]] == ["Hello", "Hi all"]
     assert chat["pageInfo"]["hasNextPage"] is True
+    assert chat["totalCount"] == 4
     rest = (await gql(client, CHAT, {"id": codelab["id"], "first": 10,
                                       "after": chat["edges"][-1]["cursor"]},
                       headers=admin))["codelabChat"]
@@ -181,6 +182,7 @@ async def test_room_events_reach_graphql_and_the_face_on_two_instances(
                       headers=jane["headers"]))
     assert [e["node"]["message"] for e in seen["codelabChat"]["edges"]] == [
         "Hello", "Hi all", "Private"]
+    assert seen["codelabChat"]["totalCount"] == 3  # not Tom's message to the facilitator
 
 
 async def test_who_may_subscribe_and_bad_input(client, new_client, server):

@@ -159,7 +159,8 @@ mutation($input: ReviewFlashcardInput!) {
     flashcard { lastReview { grade } }
   }
 }"""
-MY_CARDS = "{ myFlashcards(first: 10) { edges { node { front lastReview { grade } } } } }"
+MY_CARDS = ("{ myFlashcards(first: 10) { totalCount edges { node { front lastReview { grade } } } "
+            "} }")
 
 
 def test_sm2_intervals():
@@ -196,8 +197,8 @@ async def test_flashcards_crud_and_review(client, services, user, world):
                         headers=world["ada"]))["reviewFlashcard"]["review"]
     assert (datetime.fromisoformat(second["nextReviewAt"])
             - datetime.fromisoformat(second["reviewedAt"])) == timedelta(days=6)
-    assert (await gql(client, MY_CARDS, headers=world["ada"]))["myFlashcards"]["edges"] == [
-        {"node": {"front": "2+2", "lastReview": {"grade": 4}}}]
+    assert (await gql(client, MY_CARDS, headers=world["ada"]))["myFlashcards"] == {
+        "totalCount": 1, "edges": [{"node": {"front": "2+2", "lastReview": {"grade": 4}}}]}
     assert await kinds(services, user) == ["FLASHCARD_REVIEW", "FLASHCARD_REVIEW"]
 
     for grade in (-1, 6):
@@ -210,7 +211,8 @@ async def test_flashcards_crud_and_review(client, services, user, world):
         "courseId": world["course"], "front": "f", "back": "b"}},
         headers=world["out"])) == ["FORBIDDEN"]
     await gql(client, DELETE_CARD, {"id": card["id"]}, headers=world["ada"])
-    assert (await gql(client, MY_CARDS, headers=world["ada"]))["myFlashcards"]["edges"] == []
+    assert (await gql(client, MY_CARDS, headers=world["ada"]))["myFlashcards"] == {
+        "totalCount": 0, "edges": []}
 
 
 async def test_flashcard_last_review_is_loaded_in_one_batch(client, services, world):
@@ -226,8 +228,8 @@ async def test_flashcard_last_review_is_loaded_in_one_batch(client, services, wo
         data = await gql(client, MY_CARDS, headers=world["ada"])
     assert [e["node"]["lastReview"]["grade"] for e in data["myFlashcards"]["edges"]] == [
         1, 2, 3, 4]
-    # The viewer, the page of cards, and one batch of latest reviews.
-    assert len(counter) == 3, counter.statements
+    # The viewer, the page of cards, one batch of latest reviews, and their count.
+    assert len(counter) == 4, counter.statements
 
 
 # --- discussions ---------------------------------------------------------------------------
@@ -349,7 +351,8 @@ mutation($input: RateCourseInput!) {
   rateCourse(input: $input) { review { id rating review author { fullName } } }
 }"""
 REVIEWS = """
-query($c: ID!) { courseReviews(courseId: $c, first: 10) { edges { node { rating review } } } }"""
+query($c: ID!) { courseReviews(courseId: $c, first: 1) {
+  totalCount edges { node { rating review } } } }"""
 
 
 async def test_rate_course_upserts_one_review_per_enrolled_user(client, services, user, world):
@@ -363,8 +366,8 @@ async def test_rate_course_upserts_one_review_per_enrolled_user(client, services
     await gql(client, RATE, {"input": {"courseId": world["course"], "rating": 2,
                                        "review": "Meh"}}, headers=world["bob"])
     data = await gql(client, REVIEWS, {"c": world["course"]})
-    assert [e["node"] for e in data["courseReviews"]["edges"]] == [
-        {"rating": 5, "review": ""}, {"rating": 2, "review": "Meh"}]
+    assert [e["node"] for e in data["courseReviews"]["edges"]] == [{"rating": 5, "review": ""}]
+    assert data["courseReviews"]["totalCount"] == 2
     assert await kinds(services, user) == ["COURSE_REVIEW", "COURSE_REVIEW"]
 
     for rating in (0, 6):

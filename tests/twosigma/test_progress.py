@@ -278,14 +278,15 @@ mutation($input: UpsertContentProgressInput!) {
 MY_MODULES = """
 query($o: ID, $first: Int, $after: String) {
   myModuleProgress(courseOfferingId: $o, first: $first, after: $after) {
-    edges { node { progressPercent moduleId } }
+    totalCount edges { node { progressPercent moduleId } }
     pageInfo { hasNextPage endCursor }
   }
 }"""
-MY_CONTENT = "{ myContentProgress(first: 10) { edges { node { timeSpentSeconds } } } }"
+MY_CONTENT = ("{ myContentProgress(first: 10) { totalCount edges { node { timeSpentSeconds } } "
+              "} }")
 USER_PROGRESS = """
 query($id: ID!) { node(id: $id) { ... on User { progress(first: 5) {
-  edges { node { progressPercent } } } } } }"""
+  totalCount edges { node { progressPercent } } } } } }"""
 QUIZ = """
 mutation($input: SubmitQuizAttemptInput!) {
   submitQuizAttempt(input: $input) { quizAttempt { id score passed answers } }
@@ -314,16 +315,18 @@ async def test_graphql_progress_pages_and_user_progress(client, services, user, 
     assert [e["node"]["progressPercent"] for e in page["edges"]] == [10, 20]
     assert page["edges"][0]["node"]["moduleId"] == g("Module", modules[0].id)
     assert page["pageInfo"]["hasNextPage"] is True
+    assert page["totalCount"] == 3
     rest = (await gql(client, MY_MODULES, {"first": 2, "after": page["pageInfo"]["endCursor"]},
                       headers=headers))["myModuleProgress"]
     assert [e["node"]["progressPercent"] for e in rest["edges"]] == [30]
     assert rest["pageInfo"]["hasNextPage"] is False
+    assert rest["totalCount"] == 3
     body = await gql_raw(client, MY_MODULES, {"first": 101}, headers=headers)
     assert error_codes(body) == ["BAD_USER_INPUT"]
 
     user_gid = relay.to_base64("User", str(user.id))
     own = (await gql(client, USER_PROGRESS, {"id": user_gid}, headers=headers))["node"]
-    assert len(own["progress"]["edges"]) == 3
+    assert (len(own["progress"]["edges"]), own["progress"]["totalCount"]) == (3, 3)
     bob = await create_user(services, email="bob@example.com")
     other = (await gql(client, USER_PROGRESS, {"id": user_gid},
                        headers=await bearer_for(services, bob)))["node"]
@@ -337,8 +340,8 @@ async def test_graphql_content_progress_and_errors(client, services, user, world
         "courseOfferingId": g("CourseOffering", world["offering"].id),
         "progressPercent": 100, "timeSpentSeconds": 30}}, headers=headers)
     assert data["upsertContentProgress"]["contentProgress"]["timeSpentSeconds"] == 30
-    assert (await gql(client, MY_CONTENT, headers=headers))["myContentProgress"]["edges"] == [
-        {"node": {"timeSpentSeconds": 30}}]
+    assert (await gql(client, MY_CONTENT, headers=headers))["myContentProgress"] == {
+        "totalCount": 1, "edges": [{"node": {"timeSpentSeconds": 30}}]}
     bad = {"contentItemId": str(world["video"].id), "courseOfferingId": "1",
            "progressPercent": 120}
     assert error_codes(await gql_raw(client, UPSERT_CONTENT, {"input": bad},

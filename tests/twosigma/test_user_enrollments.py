@@ -8,7 +8,7 @@ from tests.fixtures import bearer_for, create_user, gql
 from tests.twosigma.learner_helpers import course, enroll, offering
 
 QUERY = """query($id: ID!) { node(id: $id) { ... on User {
-  enrollments(first: 10) { edges { node { status courseOffering { termName
+  enrollments(first: 10) { totalCount edges { node { status courseOffering { termName
     course { title } } } } }
 } } }"""
 
@@ -26,6 +26,7 @@ async def test_users_see_their_own_enrollments_only(client, services, user):
     assert sorted((e["node"]["status"], e["node"]["courseOffering"]["termName"])
                   for e in edges) == [("ACTIVE", "Spring 2026"), ("COMPLETED", "Fall 2026")]
     assert {e["node"]["courseOffering"]["course"]["title"] for e in edges} == {"Intro to CS"}
+    assert data["node"]["enrollments"]["totalCount"] == 2
 
     other = await create_user(services, email="grace@example.com")
     data = await gql(client, QUERY, {"id": user_id}, headers=await bearer_for(services, other))

@@ -260,7 +260,8 @@ async def test_graphql_viewer_overview(client, services, user):
 
 
 USERS_WITH_PROFILES = """
-{ users(first: 20) { edges { node { fullName profile { grade } subjectPreferences } } } }"""
+{ users(first: 20) { edges { node { fullName profile { grade } subjectPreferences } } }
+  total: users(first: 1) { totalCount } }"""
 
 
 async def test_profiles_and_preferences_load_in_batches(client, services):
@@ -284,11 +285,13 @@ async def test_profiles_and_preferences_load_in_batches(client, services):
     with count_statements(services) as many:
         large = await gql(client, USERS_WITH_PROFILES, headers=headers)
     assert len(small["users"]["edges"]) == 3 and len(large["users"]["edges"]) == 9
+    assert (small["total"]["totalCount"], large["total"]["totalCount"]) == (3, 9)
     assert large["users"]["edges"][1]["node"]["profile"] == {"grade": "JUNIOR"}
     assert large["users"]["edges"][1]["node"]["subjectPreferences"] == [
         relay.to_base64("Subject", str(math.id))]
-    # Viewer, page, one batch of profiles, one of preferences: however many users.
-    assert len(many) == len(few) == 4, many.statements
+    # Viewer, two pages, one batch of profiles, one of preferences, the count: however many
+    # users.
+    assert len(many) == len(few) == 6, many.statements
 
 
 BY_NUMBER = "query($n: Int!) { userByNumber(number: $n) { fullName email } }"
