@@ -38,9 +38,11 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -67,6 +69,7 @@ from graphql import (
     parse,
 )
 from sqlalchemy import bindparam, literal_column
+from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.sql.elements import ClauseElement, ColumnClause
@@ -397,6 +400,11 @@ def _quote(text: str) -> str:
 def decode_global_id(value: Any) -> tuple[str, int]:
     """(type name, integer id) of a global id, as the general path reads it; Decline for
     anything it would not find (so that path answers)."""
+    type_name, raw = _global_id_parts(value)
+    return type_name, _integer_id(raw)
+
+
+def _global_id_parts(value: Any) -> tuple[str, str]:
     if not isinstance(value, str) or len(value) > MAX_STRING_ARGUMENT:
         raise Decline("id")
     try:
@@ -404,12 +412,35 @@ def decode_global_id(value: Any) -> tuple[str, int]:
     except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise Decline("id") from exc
     type_name, _, raw = decoded.partition(":")
+    return type_name, raw
+
+
+def _integer_id(raw: str) -> int:
     if not raw.isascii() or not raw.isdigit() or raw != str(int(raw)):
         raise Decline("id")
     number = int(raw)
     if number >= 2 ** 63:
         raise Decline("id")
-    return type_name, number
+    return number
+
+
+def _uuid_keyed(type_name: str) -> bool:
+    """Whether a planned type's rows have UUID ids (its global id carries the UUID)."""
+    form = TYPES.get(type_name)
+    return form is not None and form.table is not None and "id" in form.table.c and \
+        isinstance(form.table.c.id.type, sqltypes.Uuid)
+
+
+def decode_node_id(value: Any) -> tuple[str, int | uuid.UUID]:
+    """(type name, id) of a ``node`` id as the general path reads it: an integer, or the
+    UUID (any spelling ``uuid.UUID`` reads) of a type with UUID ids; Decline otherwise."""
+    type_name, raw = _global_id_parts(value)
+    if not _uuid_keyed(type_name):
+        return type_name, _integer_id(raw)
+    try:
+        return type_name, uuid.UUID(raw)
+    except ValueError as exc:
+        raise Decline("id") from exc
 
 
 def _id_list(value: Any) -> list[Any]:
@@ -424,7 +455,39 @@ def _page_size(value: Any) -> int:
     return value
 
 
-def _cursor(value: Any, size: int) -> list[int] | None:
+def _cursor_kind(table: Any, column: str) -> str:
+    """How a page's cursor carries a column: a number, or the text of a timestamp (as
+    ``datetime.isoformat`` writes it) or of a UUID, as the resolvers' cursors do."""
+    type_ = table.c[column].type
+    if isinstance(type_, sqltypes.DateTime):
+        return "timestamp"
+    if isinstance(type_, sqltypes.Uuid):
+        return "uuid"
+    return "int"
+
+
+_NO_POSITION = {"int": 0, "timestamp": datetime(1970, 1, 1, tzinfo=UTC), "uuid": uuid.UUID(int=0)}
+_CAST = {"int": "", "timestamp": "::timestamptz", "uuid": "::uuid"}
+
+
+def _cursor_value(value: Any, kind: str) -> Any:
+    if kind == "int":
+        if isinstance(value, int) and not isinstance(value, bool) and \
+                -2 ** 63 <= value < 2 ** 63:
+            return value
+        raise Decline("after")
+    if not isinstance(value, str) or len(value) > MAX_STRING_ARGUMENT:
+        raise Decline("after")
+    try:
+        parsed = uuid.UUID(value) if kind == "uuid" else datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Decline("after") from exc
+    if kind == "timestamp" and parsed.tzinfo is None:
+        raise Decline("after")
+    return parsed
+
+
+def _cursor(value: Any, kinds: tuple[str, ...]) -> list[Any] | None:
     if value is None:
         return None
     if not isinstance(value, str) or len(value) > MAX_STRING_ARGUMENT:
@@ -433,11 +496,39 @@ def _cursor(value: Any, size: int) -> list[int] | None:
         values = decode_cursor(value)
     except Exception as exc:
         raise Decline("after") from exc
-    if len(values) != size or not all(
-            isinstance(v, int) and not isinstance(v, bool) and -2 ** 63 <= v < 2 ** 63
-            for v in values):
+    if len(values) != len(kinds):
         raise Decline("after")
-    return values
+    return [_cursor_value(v, k) for v, k in zip(values, kinds, strict=True)]
+
+
+def _order_terms(order: tuple[str, ...]) -> list[tuple[str, bool]]:
+    """A page's order as (column, descending) pairs (``"column DESC"`` sorts down)."""
+    terms = []
+    for term in order:
+        name, _, direction = term.partition(" ")
+        terms.append((name, direction.strip().upper() == "DESC"))
+    return terms
+
+
+def _beyond(columns: list[str], keys: list[str], ops: list[str]) -> str:
+    """Rows past a position in a keyset order, column by column (``ops``: each column's
+    comparison in the reading direction); one row comparison when they all agree."""
+    if len(set(ops)) == 1:
+        return f"({', '.join(columns)}) {ops[0]} ({', '.join(keys)})"
+    terms = []
+    for i, op in enumerate(ops):
+        equal = [f"{c} = {k}" for c, k in zip(columns[:i], keys[:i], strict=True)]
+        terms.append("(" + " AND ".join([*equal, f"{columns[i]} {op} {keys[i]}"]) + ")")
+    return "(" + " OR ".join(terms) + ")"
+
+
+def _iso(column: str) -> str:
+    """A ``timestamptz`` as the DateTime scalar (and ``isoformat``) writes it in UTC:
+    microseconds only when there are some."""
+    utc = f"({column} AT TIME ZONE 'UTC')"
+    return (f"CASE WHEN extract(microseconds FROM {column})::bigint % 1000000 = 0 "
+            f"THEN to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"') "
+            f"ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
 
 
 def _condition(directive: DirectiveNode, variables: dict[str, Any] | None) -> bool | None:
@@ -622,7 +713,7 @@ class Compiler:
             _only_args(nodes[0], ("id",))
             argument = _arg(nodes[0], "id")
             param = self.params.add(
-                lambda variables, argument=argument: decode_global_id(
+                lambda variables, argument=argument: decode_node_id(
                     argument.value(variables))[1])
             return self.by_id(self.node_types.get(key), nodes, param)
         if isinstance(form, NodesByIds):
@@ -631,7 +722,7 @@ class Compiler:
             items = []
             for i, type_name in enumerate(self.node_types.get(key, ())):
                 param = self.params.add(
-                    lambda variables, i=i, argument=argument: decode_global_id(
+                    lambda variables, i=i, argument=argument: decode_node_id(
                         _id_list(argument.value(variables))[i])[1])
                 items.append(self.by_id(type_name, nodes, param))
             return f"json_build_array({', '.join(items)})" if items else "'[]'::json"
@@ -729,14 +820,14 @@ class Compiler:
             _only_args(nodes[0], ())
             column = (f"{alias}.{planned.name}" if isinstance(planned.name, str)
                       else f"({self.sql(planned.name, form.table, alias)})")
-            utc = f"({column} AT TIME ZONE 'UTC')"
-            return (f"CASE WHEN extract(microseconds FROM {column})::bigint % 1000000 = 0 "
-                    f"THEN to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS\"+00:00\"') "
-                    f"ELSE to_char({utc}, 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"+00:00\"') END")
+            return _iso(column)
         if isinstance(planned, GlobalId):
             _only_args(nodes[0], ())
-            return (f"encode(convert_to({_quote(planned.type_name + ':')} || "
-                    f"{alias}.{planned.column}, 'UTF8'), 'base64')")
+            encoded = (f"encode(convert_to({_quote(planned.type_name + ':')} || "
+                       f"{alias}.{planned.column}, 'UTF8'), 'base64')")
+            # PostgreSQL breaks base64 into lines of 76 characters: a UUID's can be longer.
+            return f"replace({encoded}, E'\\n', '')" if len(
+                planned.type_name) + 37 > 57 else encoded
         if isinstance(planned, Count):
             _only_args(nodes[0], ())
             child = self.alias()
@@ -796,28 +887,35 @@ class Compiler:
         size_arg, cursor_arg = (last, before) if back else (first, after)
         target = TYPES[form.type_name]
         size = self.params.add(lambda variables: _page_size(size_arg.value(variables)))
-        columns = len(form.order)
+        terms = _order_terms(form.order)
+        kinds = tuple(_cursor_kind(target.table, c) for c, _ in terms)
         no_cursor = self.params.add(
-            lambda variables: _cursor(cursor_arg.value(variables), columns) is None)
+            lambda variables: _cursor(cursor_arg.value(variables), kinds) is None)
         keys = [self.params.add(
-            lambda variables, i=i: (_cursor(cursor_arg.value(variables), columns)
-                                    or [0] * columns)[i])
-            for i in range(columns)]
+            lambda variables, i=i: (_cursor(cursor_arg.value(variables), kinds)
+                                    or [_NO_POSITION[k] for k in kinds])[i]) + _CAST[kinds[i]]
+            for i in range(len(kinds))]
         inner, row = self.alias(), self.alias()
-        order = ", ".join(f"{inner}.{c}" for c in form.order)
-        direction = ", ".join(f"{inner}.{c}{' DESC' if back else ''}" for c in form.order)
-        compare = "<" if back else ">"
-        where = (f"({no_cursor}::boolean OR ({order}) {compare} ({', '.join(keys)})) AND "
+        # Reading from the end (``last``) flips every column's direction.
+        direction = ", ".join(f"{inner}.{c}{' DESC' if desc != back else ''}"
+                              for c, desc in terms)
+        beyond = _beyond([f"{inner}.{c}" for c, _ in terms], keys,
+                         ["<" if desc != back else ">" for _, desc in terms])
+        where = (f"({no_cursor}::boolean OR {beyond}) AND "
                  + self.listed(form, target, inner, parent))
         # One row more than the page, numbered from where the page starts reading, tells
         # whether more exist in that direction.
         rows = (f"(SELECT {inner}.*, row_number() OVER (ORDER BY {direction}) AS _n "
                 f"FROM {target.table.name} {inner} WHERE {where} "
                 f"ORDER BY {direction} LIMIT {size} + 1) {row}")
+        parts_of_cursor = [
+            f"{row}.{c}" if kind == "int" else
+            f"'\"' || {_iso(f'{row}.{c}') if kind == 'timestamp' else f'{row}.{c}'} || '\"'"
+            for (c, _), kind in zip(terms, kinds, strict=True)]
         cursor = ("rtrim(translate(replace(encode(convert_to('[' || "
-                  + " || ',' || ".join(f"{row}.{c}" for c in form.order)
+                  + " || ',' || ".join(parts_of_cursor)
                   + " || ']', 'UTF8'), 'base64'), E'\\n', ''), '+/', '-_'), '=')")
-        row_order = ", ".join(f"{row}.{c}" for c in form.order)
+        row_order = ", ".join(f"{row}.{c}{' DESC' if desc else ''}" for c, desc in terms)
         parts = []
         sets = [n.selection_set for n in nodes if n.selection_set]
         for key, field_nodes in self.collect(sets, connection).items():
@@ -953,10 +1051,10 @@ class Shape:
 
     def variant(self, variables: dict[str, Any]) -> tuple[dict[str, Any], tuple]:
         node_types: dict[str, Any] = {
-            key: decode_global_id(arg.value(variables))[0]
+            key: decode_node_id(arg.value(variables))[0]
             for key, arg in self.node_fields.items()}
         for key, arg in self.nodes_fields.items():
-            node_types[key] = tuple(decode_global_id(v)[0]
+            node_types[key] = tuple(decode_node_id(v)[0]
                                     for v in _id_list(arg.value(variables)))
         conditions = []
         for name in sorted(self.conditions):

@@ -21,7 +21,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, query_expression
 
 from models.base import Base, Timestamps, new_id
 from models.course import one_of
@@ -59,6 +59,9 @@ class AssessmentSession(Timestamps, Base):
     last_activity_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), nullable=False)
     completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The status every face shows, loaded with the rule of ``resolvers.assessment``
+    # (``status_sql``): not a column.
+    shown_status: Mapped[str | None] = query_expression()
 
 
 class AssessmentResult(Timestamps, Base):

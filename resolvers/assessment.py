@@ -20,12 +20,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, Field
-from sqlalchemy import Select, and_, delete, or_, select, update
+from sqlalchemy import Select, and_, case, delete, false, func, null, or_, select, update
+from sqlalchemy.orm import with_expression
 
 from core import jobs
 from core.context import Context
 from core.errors import Conflict, DomainError, Forbidden, Gone, NotFound, Validation
 from core.knowledge import Role, knowledge_base
+from core.planning import VIEWER_ID, viewer_params
 from models.assessment import AssessmentMaterial, AssessmentResult, AssessmentSession
 from resolvers import assessment_state as rules
 from resolvers.auth import get_anthropic_key
@@ -165,11 +167,42 @@ async def _evaluate(ctx: Context, key: str, session: AssessmentSession,
         description="Record the score, the Bloom level shown and the reasoning.")
 
 
+def status_sql():
+    """The session's status as every face shows it, as SQL over the sessions table (both
+    the general path and planned reads read it): an active session idle for longer than
+    ``SESSION_TIMEOUT`` is ``timed_out`` even before a step records it."""
+    return case((and_(AssessmentSession.status == "active",
+                      AssessmentSession.last_activity_at < func.now() - SESSION_TIMEOUT),
+                 "timed_out"), else_=AssessmentSession.status)
+
+
+def role_name_sql():
+    """The name of the session's role in the knowledge base (null without one), as SQL."""
+    names = {role.id: role.name for role in knowledge_base().roles}
+    return case(names, value=AssessmentSession.role_id) if names else null()
+
+
+def readiness_sql():
+    """The overall readiness of the session's stored report, null before there is one."""
+    return (select(AssessmentResult.overall_readiness)
+            .where(AssessmentResult.session_id == AssessmentSession.id).scalar_subquery())
+
+
+def mine_rule(viewer):
+    """A session is its learner's alone (everyone else, admins too, gets 404/403 or no
+    node): a SQL condition on sessions, for the lists and planned reads."""
+    return AssessmentSession.user_id == VIEWER_ID if viewer.user_id is not None else false()
+
+
 async def _load(ctx: Context, session_id: uuid.UUID) -> AssessmentSession:
-    """The viewer's session: 404 when missing, 403 when someone else's."""
+    """The viewer's session (with its shown status): 404 when missing, 403 when someone
+    else's."""
     user_id = ctx.viewer.require_user()
     async with ctx.db.session() as db:
-        session = await db.get(AssessmentSession, session_id)
+        session = (await db.execute(
+            select(AssessmentSession).where(AssessmentSession.id == session_id)
+            .options(with_expression(AssessmentSession.shown_status, status_sql()))
+        )).scalar_one_or_none()
     if session is None:
         raise NotFound("Session not found")
     if session.user_id != user_id:
@@ -178,12 +211,8 @@ async def _load(ctx: Context, session_id: uuid.UUID) -> AssessmentSession:
 
 
 def effective_status(session: AssessmentSession) -> str:
-    """The session's status as every face shows it: an active session idle for longer
-    than ``SESSION_TIMEOUT`` is ``timed_out`` even before a step records it."""
-    if session.status == "active" and \
-            datetime.now(UTC) - session.last_activity_at > SESSION_TIMEOUT:
-        return "timed_out"
-    return session.status
+    """The status of a session ``_load`` read (``status_sql``)."""
+    return session.shown_status
 
 
 async def _require_active(ctx: Context, session: AssessmentSession) -> None:
@@ -353,9 +382,9 @@ async def get(ctx: Context, *, session_id: uuid.UUID) -> AssessmentSession:
 
 async def get_listed(ctx: Context, *, session_id: uuid.UUID) -> Listed:
     """One of the viewer's sessions as the list shows it (404 / 403 otherwise)."""
-    session = await _load(ctx, session_id)
-    result = await stored_result(ctx, session_id=session.id)
-    return _listed(session, result.overall_readiness if result else None)
+    await _load(ctx, session_id)
+    listed = await get_listed_many(ctx, session_ids=[session_id])
+    return listed[0]
 
 
 async def stored_result(ctx: Context, *, session_id: uuid.UUID) -> AssessmentResult | None:
@@ -371,34 +400,38 @@ class Listed:
     role_name: str | None
 
 
+def _listing():
+    """Sessions with what the list shows of them, each from its SQL rule above (the same
+    rules planned reads use)."""
+    return select(AssessmentSession, status_sql(), readiness_sql(), role_name_sql())
+
+
 async def get_listed_many(ctx: Context, *,
                           session_ids: list[uuid.UUID | None]) -> list[Listed | None]:
     """The viewer's sessions among ``session_ids``, in order; None for any other id."""
-    user_id = ctx.viewer.user_id
     wanted = [i for i in session_ids if i is not None]
-    if user_id is None or not wanted:
+    if ctx.viewer.user_id is None or not wanted:
         return [None] * len(session_ids)
     async with ctx.db.session() as db:
         rows = (await db.execute(
-            select(AssessmentSession, AssessmentResult.overall_readiness)
-            .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
-            .where(AssessmentSession.user_id == user_id,
-                   AssessmentSession.id.in_(wanted)))).all()
-    found = {session.id: _listed(session, readiness) for session, readiness in rows}
+            _listing().where(mine_rule(ctx.viewer), AssessmentSession.id.in_(wanted)),
+            viewer_params(ctx.viewer))).all()
+    found = {row[0].id: Listed(*row) for row in rows}
     return [found.get(i) for i in session_ids]
 
 
 def mine(ctx: Context) -> Select:
     """The viewer's sessions, as the query ``list_mine`` reads its pages from."""
-    return select(AssessmentSession).where(AssessmentSession.user_id == ctx.viewer.require_user())
+    ctx.viewer.require_user()
+    return select(AssessmentSession).where(mine_rule(ctx.viewer))
 
 
 async def list_mine(ctx: Context, *, limit: int | None = None,
                     after: tuple[datetime, uuid.UUID] | None = None) -> list[Listed]:
     """The viewer's sessions, newest first, with readiness for completed ones; a page of
     ``limit`` after the (created_at, id) position ``after`` when given."""
-    query = (mine(ctx).add_columns(AssessmentResult.overall_readiness)
-             .outerjoin(AssessmentResult, AssessmentResult.session_id == AssessmentSession.id)
+    ctx.viewer.require_user()
+    query = (_listing().where(mine_rule(ctx.viewer))
              .order_by(AssessmentSession.created_at.desc(), AssessmentSession.id))
     if after is not None:
         created_at, session_id = after
@@ -408,14 +441,8 @@ async def list_mine(ctx: Context, *, limit: int | None = None,
     if limit is not None:
         query = query.limit(limit)
     async with ctx.db.session() as db:
-        rows = (await db.execute(query)).all()
-    return [_listed(session, readiness) for session, readiness in rows]
-
-
-def _listed(session: AssessmentSession, readiness: int | None) -> Listed:
-    role = knowledge_base().roles_by_id.get(session.role_id) if session.role_id else None
-    return Listed(session=session, status=effective_status(session),
-                  overall_readiness=readiness, role_name=role.name if role else None)
+        rows = (await db.execute(query, viewer_params(ctx.viewer))).all()
+    return [Listed(*row) for row in rows]
 
 
 async def delete_session(ctx: Context, *, session_id: uuid.UUID) -> None:

@@ -28,6 +28,7 @@ from core.planning import (
     register_root,
     register_type,
 )
+from models.assessment import AssessmentSession
 from models.chat import ChatMessage, ChatSession
 from models.community import CourseReview
 from models.course import (
@@ -44,7 +45,7 @@ from models.course import (
 from models.learning import ContentProgress, ModuleProgress
 from models.prompts import Prompt, PromptDependency
 from models.user import User
-from resolvers import chat, content, courses, enrollments, modules, prompts, user
+from resolvers import assessment, chat, content, courses, enrollments, modules, prompts, user
 
 TREE_ORDER = ("sequence_index", "id")
 LATEST = ("updated_at DESC", "id DESC")  # the latest progress row wins, as in the loaders
@@ -258,6 +259,27 @@ register_type(TypeForm("PromptDependency", PromptDependency.__table__, by_id=Fal
     "childLabel": Column("child_label"),
 }))
 
+# A learner's assessments, with what the list shows of their stored results (status,
+# readiness, role name) by the rules ``assessment`` reads them with. The knowledge graph
+# and the study materials are worked out in Python: the general path answers them.
+register_type(TypeForm("AssessmentSession", AssessmentSession.__table__,
+                       rule=assessment.mine_rule, fields={
+    "id": GlobalId("AssessmentSession"),
+    "status": Expression(assessment.status_sql()),
+    "skillIds": Expression(func.to_json(AssessmentSession.skill_ids)),
+    "targetLevel": Column("target_level"),
+    "roleId": Column("role_id"),
+    "roleName": Expression(lambda viewer: assessment.role_name_sql()),
+    "domain": Column("domain"),
+    "thoroughness": Column("thoroughness"),
+    "maxQuestions": Column("max_questions"),
+    "questionsAsked": Column("questions_asked"),
+    "pendingQuestion": Column("pending_question"),
+    "overallReadiness": Expression(assessment.readiness_sql()),
+    "createdAt": DateTime("created_at"),
+    "completedAt": DateTime("completed_at"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -265,5 +287,7 @@ register_root("universities", Page("University", ("id",)))
 register_root("subjects", Page("Subject", ("id",)))
 register_root("contentTypes", Page("ContentType", ("id",)))
 register_root("userDirectory", Page("User", ("number",), allowed=lambda v: v.user_id is not None))
+register_root("myAssessments", Page("AssessmentSession", ("created_at DESC", "id"),
+                                    allowed=lambda v: v.user_id is not None))
 register_root("myEnrollments", Page("Enrollment", ("id",), where=(enrollments.mine_rule,),
                                     allowed=lambda v: v.user_id is not None))
