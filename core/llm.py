@@ -37,7 +37,7 @@ import sys
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -201,13 +201,17 @@ class LLMGateway:
 
     async def admit(self, *, usage: UsageFor, system: System | None,
                     messages: Iterable[MessageParam], max_tokens: int = 1024,
-                    model: str | None = None, aws: AwsCredentials | None = None) -> Hold:
+                    model: str | None = None, aws: AwsCredentials | None = None,
+                    budgets: Sequence[int] | None = None) -> Hold:
         """Hold a coming call's estimate on its budgets now (``BUDGET_EXCEEDED`` when it
         does not fit), so a caller can refuse before it starts answering; pass the hold
-        to the call."""
+        to the call. ``budgets``: the ids of the budgets that apply, when the caller read
+        them (``core.llm_usage.applying_budgets``) with its own reads."""
+        if (budgets is not None and not budgets) or self.ledger is None:
+            return NO_HOLD
         params = self._params(system=system, messages=messages, max_tokens=max_tokens,
                               model=model, aws=aws)
-        return await self._admit(usage, params)
+        return await self._admit(usage, params, budgets)
 
     async def release(self, hold: Hold) -> None:
         """Give back a hold whose call will not be made."""
@@ -224,14 +228,16 @@ class LLMGateway:
         return "bedrock" if aws is not None or self.settings.llm_provider == "bedrock" \
             else "anthropic"
 
-    async def _admit(self, usage: UsageFor, params: dict[str, Any]) -> Hold:
+    async def _admit(self, usage: UsageFor, params: dict[str, Any],
+                     budgets: Sequence[int] | None = None) -> Hold:
         if self.ledger is None:
             return NO_HOLD
         input_tokens, output_tokens = estimate_tokens(
             system=params.get("system"), messages=params["messages"],
             tools=params.get("tools"), max_tokens=params["max_tokens"])
         return await self.ledger.admit(usage, model=params["model"],
-                                       input_tokens=input_tokens, output_tokens=output_tokens)
+                                       input_tokens=input_tokens, output_tokens=output_tokens,
+                                       applying=budgets)
 
     async def _release(self, hold: Hold) -> None:
         if self.ledger is not None:

@@ -22,6 +22,7 @@ import json
 import logging
 import math
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -93,16 +94,24 @@ def seconds_to_next_month(now: datetime | None = None) -> int:
     return max(1, math.ceil((datetime(year, month, 1, tzinfo=UTC) - now).total_seconds()))
 
 
-# The budgets that apply to a call: its user's, its course's and its user's organization's.
-_APPLYING = """
+def applying_budgets(user_id: str, user_text: str, course_text: str) -> str:
+    """The budgets that apply to a call (its user's, its course's and its user's
+    organization's), as SQL selecting their ``id`` and ``scope`` in id order, over three
+    SQL expressions: the user's id, and the user's and the course's ids as text (NULL
+    where there is none). A caller may gather the ids with its own reads and pass them
+    to ``Ledger.admit``."""
+    return f"""
     SELECT b.id, b.scope FROM llm_budgets b
-    WHERE (b.scope = 'USER' AND b.scope_id = :user_text)
-       OR (b.scope = 'COURSE' AND b.scope_id = :course_text)
+    WHERE (b.scope = 'USER' AND b.scope_id = {user_text})
+       OR (b.scope = 'COURSE' AND b.scope_id = {course_text})
        OR (b.scope = 'ORGANIZATION' AND b.scope_id IN (
             SELECT CAST(m.organization_id AS text) FROM organization_members m
-            WHERE m.user_id = :user_id))
+            WHERE m.user_id = {user_id}))
     ORDER BY b.id
 """
+
+
+_APPLYING = applying_budgets(":user_id", ":user_text", ":course_text")
 
 # Month to date per budget (recorded use plus live holds), compared with the call's estimate.
 _OVER = """
@@ -171,16 +180,19 @@ class Ledger:
         self.prices = prices
 
     async def admit(self, usage_for: UsageFor, *, model: str, input_tokens: int,
-                    output_tokens: int) -> Hold:
-        """Hold this call's estimate on every budget that applies, or BudgetExceeded."""
+                    output_tokens: int, applying: Sequence[int] | None = None) -> Hold:
+        """Hold this call's estimate on every budget that applies, or BudgetExceeded.
+        ``applying``: the ids ``applying_budgets`` found for the call just before, when
+        the caller read them already (none: nothing to hold, no round trip)."""
         if usage_for.user_id is None and usage_for.course_id is None:
             return NO_HOLD
         params = {"user_id": usage_for.user_id,
                   "user_text": str(usage_for.user_id) if usage_for.user_id else None,
                   "course_text": str(usage_for.course_id) if usage_for.course_id else None}
-        async with self.db.read() as db:
-            found = (await db.execute(text(_APPLYING), params)).all()
-        if not found:
+        if applying is None:
+            async with self.db.read() as db:
+                applying = [row.id for row in (await db.execute(text(_APPLYING), params))]
+        if not applying:
             return NO_HOLD
         cost = self.prices.cost(model, input_tokens=input_tokens, output_tokens=output_tokens,
                                 cache_write_tokens=0, cache_read_tokens=0) or Decimal(0)

@@ -3,8 +3,10 @@ and read-only sharing.
 
 A turn is prepared first (ownership, the key or AWS credentials when the model may be
 needed, the month's model budgets) so every refusal is an ordinary error before
-anything streams; the user's message is then stored with its activity while the
-answer starts, so that write never delays the model call. The turn runs as a
+anything streams; what it reads is one statement. The user's message is stored with
+its activity once the answer has started (after its first chunk, or at once when the
+call failed), so that write never delays the model call, and nothing is lost when the
+stream fails. The turn runs as a
 stream of events (``Chunk`` ... ``Done`` or ``Failed``), also published on the
 session's topic for subscribers on any instance. The assistant's message is
 stored, after the user's, before ``Done``. A failure mid-stream ends with
@@ -24,13 +26,14 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import orjson
 from sqlalchemy import Select, false, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.errors import DomainError, Forbidden, NotFound, Upstream, Validation
 from core.llm import TIMED_OUT
-from core.llm_usage import Hold, UsageFor
+from core.llm_usage import Hold, UsageFor, applying_budgets
 from core.planning import VIEWER_ID
 from loaders.chat import (
     ChatMessageByIdLoader,
@@ -39,11 +42,13 @@ from loaders.chat import (
 )
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
-from models.course import ContentItem, ContentType, Course
+from models.course import ContentItem, ContentType
+from models.prompts import Prompt
 from resolvers import chat_cache, content
 from resolvers.activity import record_activity
+from resolvers.auth import ANTHROPIC_KEY
 from resolvers.platform_llm import TutorAccess, default_tutor_model, tutor_access
-from resolvers.tutor_prompt import tutor_prompt
+from resolvers.tutor_prompt import PRODUCTION, tutor_prompt
 
 SESSION_NOT_FOUND = "Chat session not found"
 NOT_YOURS = "Not your chat session"
@@ -210,9 +215,10 @@ async def get_shared(ctx: Context, *, token: str) -> tuple[ChatSession, list[Cha
 class Turn:
     """A prepared turn: what the user sent and how it will be answered.
 
-    ``stored`` is the write of the user's message and the session's state, which runs
-    while the answer starts (it does not hold up the model call); the answer is stored
-    after it.
+    The user's message and the session's state are written once the model's answer has
+    started (``store_user_message``: after its first chunk, or when it failed before
+    one), so that write never delays the call; the answer is stored after it. A turn
+    answered from the cache stores both in one transaction instead.
     """
 
     session_id: int
@@ -232,9 +238,15 @@ class Turn:
         return UsageFor(feature=FEATURE, course_id=self.course_id,
                         chat_session_id=self.session_id)
 
-    async def user_message_stored(self) -> None:
-        if self.stored is not None:
-            await self.stored
+    def store_user_message(self, ctx: Context) -> asyncio.Future:
+        """Start writing the user's message (once); its own task, so a reader that goes
+        away does not stop it."""
+        if self.stored is None:
+            self.stored = asyncio.ensure_future(_store_user_message(ctx, self.user_message))
+        return self.stored
+
+    async def user_message_stored(self, ctx: Context) -> None:
+        await self.store_user_message(ctx)
 
 
 def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> list[dict]:
@@ -258,55 +270,96 @@ def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> li
     return merged
 
 
+# Everything a turn needs, in one statement: the session (whose owner is checked after),
+# its content item, course and content type, the production version of the type's prompt,
+# the user's stored Anthropic key, the conversation, the cache nodes that may answer the
+# message (one per prompt version: the key of the prompt is made in Python) and the ids of
+# the model budgets that apply.
+_TURN = f"""
+SELECT s.user_id, s.cache_state, s.cache_node_id,
+       i.id, i.course_id, i.content_type_id, i.title, i.description, i.data_json,
+       c.llm_model, c.cache_enabled, p.id, p.name, p.version, p.prompt, k.ciphertext,
+       (SELECT json_agg(json_build_array(m.role, m.content) ORDER BY m.id)
+        FROM chat_messages m WHERE m.session_id = s.id),
+       (SELECT json_agg(json_build_array(n.id, n.prompt_key, n.chunks, n.full_text))
+        FROM chat_cache_nodes n
+        WHERE $4 AND c.cache_enabled AND s.cache_state = 'TRACKING'
+          AND n.content_item_id = i.id AND n.model = coalesce(c.llm_model, $5)
+          AND n.message_hash = $6
+          AND CASE WHEN $7 THEN n.parent_id IS NULL ELSE n.parent_id = s.cache_node_id END),
+       ARRAY(SELECT b.id FROM ({applying_budgets("$2", "$9", "CAST(i.course_id AS text)")}) b)
+FROM chat_sessions s
+JOIN content_items i ON i.id = s.content_item_id
+JOIN courses c ON c.id = i.course_id
+LEFT JOIN content_types t ON t.id = i.content_type_id
+LEFT JOIN LATERAL (SELECT id, name, version, prompt FROM prompts
+                   WHERE name = t.prompt_name AND labels @> CAST(ARRAY[$8] AS varchar[])
+                   LIMIT 1) p ON true
+LEFT JOIN user_secrets k ON k.user_id = $2 AND k.kind = $3
+WHERE s.id = $1
+"""
+
+
 async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
-    """Check the turn can be taken, store the user's message; errors raise here."""
+    """Check the turn can be taken; errors raise here. The reads are one statement; the
+    user's message is stored once the answer has started (``Turn.store_user_message``)."""
     if not message.strip():
         raise Validation("The message must not be empty", details={"field": "content"})
     if len(message) > MAX_MESSAGE_CHARS:
         raise Validation(f"The message must be at most {MAX_MESSAGE_CHARS} characters",
                          details={"field": "content"})
+    user_id = ctx.viewer.require_user()
     kind = chat_cache.classify(message)
-    # Every read in one autocommit session (no BEGIN/ROLLBACK): this runs before the
-    # first token of every answer.
-    async with ctx.db.read() as db:
-        session = await _load(ctx, session_id, db)
-        item = await db.get(ContentItem, session.content_item_id)
-        course = await db.get(Course, item.course_id)
-        prompt = await tutor_prompt(db, item)
-        model = course.llm_model or default_tutor_model(ctx.settings)
-        tracking = session.cache_state == "TRACKING"
-        node_key = hit = None
-        if course.cache_enabled and tracking and kind.cacheable:
-            node_key = chat_cache.NodeKey(
-                content_item_id=item.id, prompt_key=prompt.key, model=model,
-                parent_id=None if kind.greeting else session.cache_node_id,
-                message_hash=kind.message_hash)
-            hit = await chat_cache.find(db, node_key)
-        earlier = [] if hit else await _messages(db, session.id)
-    user_message = UserMessage(session_id=session.id, user_id=session.user_id, item=item,
+    default_model = default_tutor_model(ctx.settings)
+    row = await ctx.db.read_row(_TURN, (
+        session_id, user_id, ANTHROPIC_KEY, kind.cacheable, default_model,
+        kind.message_hash or "", kind.greeting, PRODUCTION, str(user_id)))
+    if row is None:
+        raise NotFound(SESSION_NOT_FOUND)
+    (owner, cache_state, cache_node_id, item_id, course_id, content_type_id, title,
+     description, data_json, llm_model, cache_enabled, prompt_id, prompt_name,
+     prompt_version, prompt_text, stored_key, earlier, candidates, budgets) = row
+    if owner != user_id:
+        raise Forbidden(NOT_YOURS)
+    data_json, earlier, candidates = (_json(v) for v in (data_json, earlier, candidates))
+    item = ContentItem(id=item_id, course_id=course_id, content_type_id=content_type_id,
+                       title=title, description=description, data_json=data_json)
+    production = None if prompt_id is None else Prompt(
+        id=prompt_id, name=prompt_name, version=prompt_version, prompt=prompt_text)
+    prompt = await tutor_prompt(ctx, item, production)
+    model = llm_model or default_model
+    tracking = cache_state == "TRACKING"
+    node_key = hit = None
+    if cache_enabled and tracking and kind.cacheable:
+        node_key = chat_cache.NodeKey(
+            content_item_id=item_id, prompt_key=prompt.key, model=model,
+            parent_id=None if kind.greeting else cache_node_id,
+            message_hash=kind.message_hash)
+        hit = next((ChatCacheNode(id=node_id, chunks=chunks, full_text=full_text)
+                    for node_id, key, chunks, full_text in candidates or ()
+                    if key == prompt.key), None)
+    history = [ChatMessage(role=role, content=text) for role, text in earlier or ()]
+    user_message = UserMessage(session_id=session_id, user_id=user_id, item=item,
                                text=message, diverged=tracking and not kind.cacheable)
-    turn = Turn(session_id=session.id, course_id=item.course_id, model=model,
+    turn = Turn(session_id=session_id, course_id=course_id, model=model,
                 system=prompt.system,
-                history=_history(earlier, message, cacheable=node_key is not None),
+                history=_history(history, message, cacheable=node_key is not None),
                 access=None, node_key=node_key, hit=hit, user_message=user_message)
     if hit is not None:
         # Stored with the answer, in one transaction.
         return turn
     # A call that would take a budget past its limit is refused here, before the answer
-    # starts; what it may spend is held until it is recorded. The key is looked up
-    # meanwhile.
-    access, hold = await asyncio.gather(
-        tutor_access(ctx), ctx.llm.admit(usage=turn.usage, system=_system(turn),
-                                         messages=_messages_for_model(turn),
-                                         max_tokens=MAX_TOKENS, model=model),
-        return_exceptions=True)
-    if isinstance(access, BaseException) or isinstance(hold, BaseException):
-        if not isinstance(hold, BaseException):
-            await ctx.llm.release(hold)
-        raise access if isinstance(access, BaseException) else hold
-    turn.access, turn.hold = access, hold
-    turn.stored = asyncio.ensure_future(_store_user_message(ctx, user_message))
+    # starts; what it may spend is held until it is recorded.
+    turn.access = await tutor_access(ctx, stored_key=stored_key)
+    turn.hold = await ctx.llm.admit(usage=turn.usage, system=_system(turn),
+                                    messages=_messages_for_model(turn), max_tokens=MAX_TOKENS,
+                                    model=model, budgets=budgets)
     return turn
+
+
+def _json(value: object) -> object:
+    """A JSON column as the driver gave it: decoded unless it was already."""
+    return orjson.loads(value) if isinstance(value, str | bytes) else value
 
 
 @dataclass(frozen=True)
@@ -346,7 +399,7 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
                   node_id: int | None = None, *, hit: bool = False) -> int:
     """Store the assistant's message (and the session's cache position; for an answer
     replayed from the cache, the node's hit and the saved call) after the user's; its id."""
-    await turn.user_message_stored()
+    await turn.user_message_stored(ctx)
     async with ctx.db.transaction() as db:
         if hit:
             await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
@@ -430,6 +483,7 @@ async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
             async for text in _stream(ctx, turn):
                 chunks.append(text)
                 yield Chunk(text)
+                turn.store_user_message(ctx)
             yield Done(await _answer(ctx, turn, "".join(chunks), {"source": "llm"}))
             return
         async for event in _run_cacheable(ctx, turn, turn.node_key):
@@ -441,9 +495,9 @@ async def run(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
             # Answered without a call of its own (another request's answer was replayed).
             await ctx.llm.release(turn.hold)
             turn.hold = None
-        if turn.stored is not None and not turn.stored.done():
+        if turn.hit is None:
             # A failed or abandoned answer: the user's message is still stored.
-            await asyncio.wait([turn.stored])
+            await asyncio.wait([turn.store_user_message(ctx)])
 
 
 async def _run_cacheable(ctx: Context, turn: Turn,
@@ -452,8 +506,7 @@ async def _run_cacheable(ctx: Context, turn: Turn,
     the others replay what it stored."""
     deadline = time.monotonic() + _claim_wait_seconds(ctx)
     while True:
-        async with ctx.db.transaction() as db:
-            found, claimed = await chat_cache.find_or_claim(db, key)
+        found, claimed = await chat_cache.find_or_claim(ctx, key)
         if found is None and not claimed:
             found = await chat_cache.wait_for_node(ctx, key, deadline=deadline)
             if found is None and time.monotonic() >= deadline:
@@ -470,6 +523,7 @@ async def _run_cacheable(ctx: Context, turn: Turn,
         async for text in _stream(ctx, turn):
             chunks.append(text)
             yield Chunk(text)
+            turn.store_user_message(ctx)
             if time.monotonic() - renewed > chat_cache.RENEW_SECONDS:
                 async with ctx.db.transaction() as db:
                     await chat_cache.renew_claim(db, key)

@@ -115,19 +115,35 @@ async def find(db: AsyncSession, key: NodeKey) -> ChatCacheNode | None:
         parent, ChatCacheNode.message_hash == key.message_hash))).scalar_one_or_none()
 
 
-async def find_or_claim(db: AsyncSession, key: NodeKey) -> tuple[ChatCacheNode | None, bool]:
+# The node under a key if stored, else the key's claim taken (unless another live claim
+# holds it), in one statement that commits by itself.
+_FIND_OR_CLAIM = f"""
+WITH node AS (
+    SELECT id FROM chat_cache_nodes
+    WHERE content_item_id = $1 AND prompt_key = $2 AND model = $3
+      AND CASE WHEN $4::bigint IS NULL THEN parent_id IS NULL ELSE parent_id = $4 END
+      AND message_hash = $5),
+claimed AS (
+    INSERT INTO chat_cache_claims (key, expires_at)
+    SELECT $6, now() + make_interval(secs => {CLAIM_SECONDS})
+    WHERE NOT EXISTS (SELECT 1 FROM node)
+    ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at
+    WHERE chat_cache_claims.expires_at < now()
+    RETURNING key)
+SELECT (SELECT id FROM node), EXISTS (SELECT 1 FROM claimed)
+"""
+
+
+async def find_or_claim(ctx: Context, key: NodeKey) -> tuple[ChatCacheNode | None, bool]:
     """The node under ``key`` if stored; else whether this request now holds its claim
-    (False while another live claim does)."""
-    node = await find(db, key)
-    if node is not None:
-        return node, False
-    expires = func.now() + timedelta(seconds=CLAIM_SECONDS)
-    claimed = await db.execute(
-        insert(ChatCacheClaim).values(key=key.claim_id(), expires_at=expires)
-        .on_conflict_do_update(index_elements=["key"], set_={"expires_at": expires},
-                               where=ChatCacheClaim.expires_at < func.now())
-        .returning(ChatCacheClaim.key))
-    return None, claimed.first() is not None
+    (False while another live claim does). One round trip, no transaction statements."""
+    node_id, claimed = await ctx.db.write_row(_FIND_OR_CLAIM, (
+        key.content_item_id, key.prompt_key, key.model, key.parent_id, key.message_hash,
+        key.claim_id()))
+    if node_id is None:
+        return None, claimed
+    async with ctx.db.read() as db:
+        return await db.get(ChatCacheNode, node_id), False
 
 
 async def renew_claim(db: AsyncSession, key: NodeKey) -> None:

@@ -25,7 +25,6 @@ from core.context import Context
 from core.errors import NotConfigured, Validation
 from core.llm import AwsCredentials
 from models.prompts import PlatformSecret
-from resolvers.auth import get_anthropic_key
 
 AWS_KIND = "aws"
 ACCESS_KEY_ID = re.compile(r"^[A-Z0-9]{16,128}$")
@@ -66,10 +65,11 @@ def default_tutor_model(settings: Settings) -> str:
         settings.anthropic_model
 
 
-async def tutor_access(ctx: Context) -> TutorAccess:
+async def tutor_access(ctx: Context, *, stored_key: bytes | None) -> TutorAccess:
     """How the tutor reaches the model under the configured provider.
 
-    ``anthropic``: the user's own key, else the deployment's (``NO_API_KEY`` with
+    ``anthropic``: the user's own key (``stored_key``: its ciphertext as stored, read
+    with the turn), else the deployment's (``NO_API_KEY`` with
     neither). ``bedrock``: the platform's AWS credentials (503 ``NOT_CONFIGURED``
     until an admin stores them).
     """
@@ -78,7 +78,8 @@ async def tutor_access(ctx: Context) -> TutorAccess:
         if credentials is None:
             raise NotConfigured(TUTOR_NOT_CONFIGURED, status=503)
         return TutorAccess(aws=credentials)
-    return TutorAccess(api_key=ctx.llm.resolve_key(await get_anthropic_key(ctx)))
+    user_key = secrets_box.decrypt(ctx.settings.secret_key, stored_key) if stored_key else None
+    return TutorAccess(api_key=ctx.llm.resolve_key(user_key))
 
 
 def mask_access_key(access_key_id: str) -> str:

@@ -6,7 +6,8 @@ or of any prompt it includes, starts a new cache tree. The production version
 of the prompt named by the content type's ``prompt_name`` is used, with its
 dependencies resolved; without one (no name, no production version, or a
 prompt whose dependencies do not resolve, which is logged) the built-in
-template is.
+template is. The chat reads that version with the rest of a turn, in one
+statement, and hands it here.
 """
 
 from __future__ import annotations
@@ -16,11 +17,10 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from core.context import Context
 from core.errors import DomainError
-from models.course import ContentItem, ContentType
+from models.course import ContentItem
+from models.prompts import Prompt
 from resolvers import prompt_resolution
 
 log = logging.getLogger(__name__)
@@ -76,21 +76,26 @@ def _version_key(prompt_id: int, resolved_text: str) -> str:
     return f"prompt:{prompt_id}:{digest}"
 
 
-async def tutor_prompt(session: AsyncSession, content_item: ContentItem) -> TutorPrompt:
-    """The tutor's prompt version key and system prompt rendered for ``content_item``."""
+async def tutor_prompt(ctx: Context, content_item: ContentItem,
+                       production: Prompt | None) -> TutorPrompt:
+    """The tutor's prompt version key and system prompt rendered for ``content_item``.
+
+    ``production`` is the production version of its content type's prompt (None without
+    one), read with the turn's other reads; its dependencies, when it has any, are read
+    here."""
     variables = content_variables(content_item)
-    name = (await session.execute(select(ContentType.prompt_name).where(
-        ContentType.id == content_item.content_type_id))).scalar_one_or_none()
-    if name:
-        row = await prompt_resolution.find(
-            session, prompt_resolution.Reference(name, None, PRODUCTION))
-        if row is not None:
-            try:
-                resolved = await prompt_resolution.resolve(session, text=row.prompt, root=row)
-            except DomainError as exc:
-                log.warning("tutor prompt %r v%s does not resolve (%s); using the "
-                            "built-in one", name, row.version, exc.message)
+    if production is not None:
+        try:
+            if prompt_resolution.parse(production.prompt):
+                async with ctx.db.read() as session:
+                    text = (await prompt_resolution.resolve(
+                        session, text=production.prompt, root=production)).text
             else:
-                return TutorPrompt(key=_version_key(row.id, resolved.text),
-                                   system=render(resolved.text, variables).strip())
+                text = production.prompt
+        except DomainError as exc:
+            log.warning("tutor prompt %r v%s does not resolve (%s); using the "
+                        "built-in one", production.name, production.version, exc.message)
+        else:
+            return TutorPrompt(key=_version_key(production.id, text),
+                               system=render(text, variables).strip())
     return TutorPrompt(key=DEFAULT_KEY, system=render(DEFAULT_TEMPLATE, variables).strip())

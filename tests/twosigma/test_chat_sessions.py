@@ -3,6 +3,7 @@ send a message and the greeting (SSE), errors before and during the stream."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 
 from sqlalchemy import select
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from core.llm import NO_API_KEY, SERVICE_ERROR
 from models.chat import ChatMessage
 from models.learning import LearningActivity
+from tests.fixtures import count_statements
 from tests.twosigma.chat_helpers import (
     API,
     USER_KEY,
@@ -151,6 +153,51 @@ async def test_message_streams_in_the_documented_format(client, services, fake_a
     assert "Socratic" in request.system_text
     assert request.plain_messages == [{"role": "user", "content": "Explain recursion"}]
     assert request.body["stream"] is True
+
+
+async def test_a_turn_reads_in_one_statement_and_writes_once_the_answer_started(
+        client, services, fake_anthropic):
+    ada = await learner(services)
+    session = await open_session(client, ada, await topic(services))
+    fake_anthropic.reply_text("Take your time.", delay_before_headers=0.5)
+
+    with count_statements(services) as counter:
+        turn = asyncio.create_task(send(client, ada, session["id"], "Explain recursion"))
+        for _ in range(500):
+            if fake_anthropic.recorded():
+                break
+            await asyncio.sleep(0.01)
+        before_the_call = list(counter.statements)
+        _, events = await turn
+
+    turn_reads = [s for s in before_the_call if "FROM chat_sessions" in s]
+    assert len(turn_reads) == 1, before_the_call
+    # Nothing was written before the model was called; the user's message came after.
+    assert not any(s.lstrip().upper().startswith(("INSERT", "UPDATE", "BEGIN"))
+                   for s in before_the_call), before_the_call
+    assert "".join(chunks_of(events)) == "Take your time."
+    async with services.db.session() as db:
+        stored = [(m.role, m.content) for m in (await db.execute(select(ChatMessage).where(
+            ChatMessage.session_id == session["id"]).order_by(ChatMessage.id))).scalars()]
+    assert stored == [("user", "Explain recursion"), ("assistant", "Take your time.")]
+
+
+async def test_a_call_failing_before_its_first_chunk_still_stores_the_message(
+        client, services, fake_anthropic):
+    ada = await learner(services)
+    session = await open_session(client, ada, await topic(services))
+    fake_anthropic.reply_error(529, error_type="overloaded_error")
+
+    _, events = await send(client, ada, session["id"], "Explain recursion")
+
+    assert events == [{"content": "", "done": True,
+                       "error": {"status": 502, "detail": SERVICE_ERROR}}]
+    async with services.db.session() as db:
+        stored = [(m.role, m.content) for m in (await db.execute(select(ChatMessage).where(
+            ChatMessage.session_id == session["id"]).order_by(ChatMessage.id))).scalars()]
+        activity = (await db.execute(select(LearningActivity))).scalars().all()
+    assert stored == [("user", "Explain recursion")]
+    assert [a.kind for a in activity] == ["CHAT_MESSAGE"]
 
 
 async def test_history_and_per_course_model_reach_the_llm(client, services, fake_anthropic):
