@@ -28,7 +28,9 @@ counts the points other instances hold. Budgets under ``1 / LEASE_SHARE`` points
 
 from __future__ import annotations
 
+import functools
 import math
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -83,15 +85,26 @@ class Budget:
     def report(self) -> dict[str, Any]:
         """As every response's ``extensions.rateLimit`` reports it."""
         return {"cost": self.cost, "limit": self.limit, "remaining": self.remaining,
-                "used": self.used, "resetAt": self.reset_at.isoformat()}
+                "used": self.used, "resetAt": _iso(self.reset_at)}
 
     def headers(self) -> dict[str, str]:
         """GitHub's ``x-ratelimit-*`` headers (reset in epoch seconds)."""
         return {"x-ratelimit-limit": str(self.limit),
                 "x-ratelimit-remaining": str(self.remaining),
                 "x-ratelimit-used": str(self.used),
-                "x-ratelimit-reset": str(math.ceil(self.reset_at.timestamp())),
+                "x-ratelimit-reset": _epoch(self.reset_at),
                 "x-ratelimit-resource": "graphql"}
+
+
+# A budget's hour ends at one time for all of its operations: its texts are made once.
+@functools.lru_cache(maxsize=256)
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+@functools.lru_cache(maxsize=256)
+def _epoch(moment: datetime) -> str:
+    return str(math.ceil(moment.timestamp()))
 
 
 class BudgetExhausted(RateLimited):
@@ -190,6 +203,11 @@ class _Held:
     used: int  # the row's points used, as last seen (our spare points among them)
     spare: int  # points taken and not spent yet
 
+    def __post_init__(self) -> None:
+        # Worked out once for the many operations the points pay for.
+        self.reset_at = self.window_start + timedelta(seconds=WINDOW_SECONDS)
+        self.spend_until = (self.reset_at - LEASE_MARGIN).timestamp()
+
 
 class Ledger:
     """One instance's spare points per budget (see the module's documentation)."""
@@ -203,12 +221,12 @@ class Ledger:
         when they do not cover it (then PostgreSQL is asked)."""
         spent = points(cost)
         held = self.held.get(key)
-        if held is None or held.spare < spent or datetime.now(UTC) >= (
-                held.window_start + timedelta(seconds=WINDOW_SECONDS) - LEASE_MARGIN):
+        if held is None or held.spare < spent or time.time() >= held.spend_until:
             return None
         held.spare -= spent
         self.held.move_to_end(key)
-        return _budget(spent, limit, held.window_start, held.used - held.spare)
+        return Budget(cost=spent, limit=limit, used=held.used - held.spare,
+                      reset_at=held.reset_at)
 
     def refund(self, *, key: str, budget: Budget) -> None:
         """Give back the points ``spend`` took for an operation that did not run."""

@@ -7,7 +7,8 @@ face layers (cookies), never for business logic.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from core.auth.viewer import ANONYMOUS, Viewer
@@ -27,7 +28,6 @@ class Context:
     request_id: str = ""
     client_ip: str = "unknown"
     user_agent: str | None = None
-    loaders: Loaders = field(init=False)
     # HTTP attachments, for the schema and face layers only.
     request: Any = None
     response: Any = None
@@ -38,8 +38,11 @@ class Context:
     # What the running operation took from the viewer's query budget (core.budget).
     budget: Any = None
 
-    def __post_init__(self) -> None:
-        self.loaders = Loaders(self.services.db)
+    @cached_property
+    def loaders(self) -> Loaders:
+        """This request's DataLoaders, made when first asked for (a planned read, which
+        answers from one statement, never asks)."""
+        return Loaders(self.services.db)
 
     @property
     def settings(self) -> Settings:

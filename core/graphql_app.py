@@ -321,13 +321,13 @@ class GraphQLView(GraphQL):
             pass  # the WebSocket handshake's cookie could not be checked: closed already
 
 
-    async def _planned(self, request: Request, receive) -> tuple[Response | None, object]:
+    async def _planned(self, request: Request, receive) -> tuple[_Answer | None, object]:
         """The answer to a JSON POST of one operation that has a plan, made without the
         general path's per-request work (request parsing, context hooks, extensions);
         else None and a ``receive`` that hands the body already read to that path."""
-        if media_type(request) != "application/json" or any(
-                kind in request.headers.get("accept", "")
-                for kind in ("text/event-stream", "multipart/mixed")):
+        accept = request.headers.get("accept", "")
+        if media_type(request) != "application/json" or (
+                "text/event-stream" in accept or "multipart/mixed" in accept):
             return None, receive
         body = await request.body()
         replay = _replay(body, receive)
@@ -358,11 +358,32 @@ class GraphQLView(GraphQL):
         note_operation(request, name=plan.operation_name, kind="query", cost=cost)
         count_operation(context, name=plan.operation_name, kind="query",
                         seconds=time.perf_counter() - started, error_codes=[])
-        headers = context.budget.headers() if context.budget is not None else None
-        kind = (GRAPHQL_RESPONSE if prefers_graphql_response(request.headers.get("accept", ""))
-                else "application/json")
-        return Response(self.encode_json({"data": result.data, "extensions": result.extensions}),
-                        media_type=kind, headers=headers), replay
+        body = self.encode_json({"data": result.data, "extensions": result.extensions})
+        headers = [(b"content-length", str(len(body)).encode()),
+                   (b"content-type", _GRAPHQL_RESPONSE_TYPE if prefers_graphql_response(accept)
+                    else _JSON_TYPE)]
+        if context.budget is not None:
+            headers += [(k.encode(), v.encode()) for k, v in context.budget.headers().items()]
+        return _Answer(headers, body), replay
+
+
+_JSON_TYPE = b"application/json"
+_GRAPHQL_RESPONSE_TYPE = GRAPHQL_RESPONSE.encode()
+
+
+class _Answer:
+    """A planned read's answer: its head and body, sent as two ASGI messages (what a
+    Response would send, without building one for each request)."""
+
+    __slots__ = ("body", "headers")
+
+    def __init__(self, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        self.headers = headers
+        self.body = body
+
+    async def __call__(self, scope, receive, send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": self.headers})
+        await send({"type": "http.response.body", "body": self.body})
 
 
 _REFUSAL_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED"}

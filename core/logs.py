@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from contextvars import ContextVar
-from datetime import UTC, datetime
 
 import orjson
 
@@ -28,9 +28,22 @@ class RequestIdFilter(logging.Filter):
 
 
 class JsonFormatter(logging.Formatter):
+    # The time's text up to its seconds, for the second it was made in: every record (one
+    # a request, at least) would otherwise convert its time to a UTC date and time anew.
+    _second = -1
+    _second_text = ""
+
+    def _time(self, created: float) -> str:
+        """``created`` as ISO 8601 in UTC, to the millisecond (``…T20:05:10.922+00:00``)."""
+        second = int(created)
+        if second != self._second:
+            self._second_text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            self._second = second
+        return f"{self._second_text}.{int((created - second) * 1000):03d}+00:00"
+
     def format(self, record: logging.LogRecord) -> str:
         entry: dict = {
-            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "time": self._time(record.created),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

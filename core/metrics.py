@@ -75,6 +75,7 @@ class Metrics:
         # The series of each (route, method, status) seen: labels() checks and locks on
         # every call, and every request counts in two of them.
         self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+        self._operation_series: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._ws_handlers: weakref.WeakSet = weakref.WeakSet()
 
     def operation_label(self, name: str | None) -> str:
@@ -122,6 +123,16 @@ class Metrics:
             series = self._request_series[key] = (
                 self.requests.labels(route, method, str(status)),
                 self.request_seconds.labels(route, method))
+        return series
+
+    def operation_series(self, label: str, kind: str) -> tuple[Any, Any]:
+        """The operation counter and duration histogram of one operation label and type
+        (labels are bounded by ``operation_label``: the cache is too)."""
+        key = (label, kind)
+        series = self._operation_series.get(key)
+        if series is None:
+            series = self._operation_series[key] = (
+                self.operations.labels(label, kind), self.operation_seconds.labels(label, kind))
         return series
 
 

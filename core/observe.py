@@ -48,9 +48,9 @@ def count_operation(context: Any, *, name: str | None, kind: str, seconds: float
     metrics = getattr(getattr(context, "services", None), "metrics", None)
     if metrics is None:
         return
-    label = metrics.operation_label(name)
-    metrics.operations.labels(label, kind).inc()
-    metrics.operation_seconds.labels(label, kind).observe(seconds)
+    operations, durations = metrics.operation_series(metrics.operation_label(name), kind)
+    operations.inc()
+    durations.observe(seconds)
     for code in error_codes:
         metrics.errors.labels(code).inc()
     note_errors_counted(getattr(context, "request", None))

@@ -1077,6 +1077,9 @@ class Plan:
     shape: Shape
     defaults: dict[str, Any]
     variants: dict[tuple, Statement | None] = field(default_factory=dict)
+    # The operation's cost when the request gives no variables (it is then always the
+    # same; with variables, a page's size may be one of them).
+    plain_cost: int | None = None
 
     @property
     def operation_name(self) -> str | None:
@@ -1223,7 +1226,12 @@ class Planner:
                 check(variables, viewer)
         except Decline:
             return None
-        cost = self.cost(plan.document, plan.operation_name, raw)
+        if raw:
+            cost = self.cost(plan.document, plan.operation_name, raw)
+        else:
+            cost = plan.plain_cost
+            if cost is None:
+                cost = plan.plain_cost = self.cost(plan.document, plan.operation_name, raw)
         if cost > self.max_cost:
             return None
         return statement, params, cost

@@ -17,12 +17,17 @@ from typing import Any
 from starlette.routing import BaseRoute, Match, Route, Router, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 
+# The methods indexed for a route that answers any method (one whose endpoint is an ASGI
+# app, such as the GraphQL view): others are routed by Starlette.
+ANY_METHOD = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
 
 def _fixed_keys(route: BaseRoute) -> list[tuple[str, str | None, str]]:
     """The (type, method, path) requests that ``route``'s own path answers, when that
     path has no parameters."""
     if isinstance(route, Route) and not route.param_convertors:
-        return [("http", method, route.path) for method in route.methods or ()]
+        methods = ANY_METHOD if route.methods is None else route.methods
+        return [("http", method, route.path) for method in methods]
     if isinstance(route, WebSocketRoute) and not route.param_convertors:
         return [("websocket", None, route.path)]
     return []

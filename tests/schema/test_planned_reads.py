@@ -237,5 +237,7 @@ async def test_variables_that_are_not_an_object_are_refused_after_a_plan_is_lear
         answer = await planned.post("/graphql", json=body)
         expected = await plain.post("/graphql", json=body)
     assert answer.status_code == expected.status_code == 400
-    assert answer.content == expected.content == (
-        b"The GraphQL operation's `variables` must be an object or null, if provided.")
+    assert answer.content == expected.content
+    assert answer.json() == {"errors": [{
+        "message": "The GraphQL operation's `variables` must be an object or null, if provided.",
+        "extensions": {"code": "BAD_REQUEST"}}]}
