@@ -5,9 +5,11 @@ the same on the planned and the general path, counted only when selected."""
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 from graphql import GraphQLList, GraphQLNonNull, GraphQLObjectType
+from strawberry import relay
 
 from core.pagination import encode_cursor
 from resolvers.demo import seed_demo
@@ -38,15 +40,19 @@ def _item_type(field_type) -> str:
     return field_type.name
 
 
+@functools.cache
+def _types() -> dict:
+    return build_schema()._schema.type_map
+
+
 def _connections() -> dict[str, GraphQLObjectType]:
-    types = build_schema()._schema.type_map
-    return {name: t for name, t in types.items()
+    return {name: t for name, t in _types().items()
             if name.endswith("Connection") and isinstance(t, GraphQLObjectType)
             and "edges" in t.fields}
 
 
 def test_every_connection_has_nodes_of_its_edges_type():
-    types = build_schema()._schema.type_map
+    types = _types()
     connections = _connections()
     assert len(connections) >= 30
     for name, connection in connections.items():
@@ -109,22 +115,23 @@ async def _catalog(services) -> dict:
                                            "description": ""} for n in ("CS", "Maths")])
     subjects = await add_many(services, Subject, [{"name": n, "description": ""}
                                                   for n in ("A", "B", "C")])
-    published = await add(services, Course, title="Published", code="P", is_published=True)
+    published = await add(services, Course, title="Published", code="P", is_published=True,
+                          university_id=harvard.id)
     await add(services, Course, title="Draft", code="D", is_published=False)
     await add_many(services, CourseOffering, [
         {"course_id": published.id, "term_name": v, "visibility": v}
         for v in ("PUBLIC", "UNLISTED", "PRIVATE", "PUBLIC")])
-    return {"a": encode_cursor([subjects[0]])}
+    return {"a": encode_cursor([subjects[0]]), "u": relay.to_base64("University", harvard.id)}
 
 
 async def test_total_count_is_the_whole_lists_on_both_paths(client, services):
     """Root lists, nested lists (an empty one too), a page after a cursor, and lists the
     viewer's rules filter: a visitor sees the published course and its public offerings,
     an admin every course and offering."""
-    variables = await _catalog(services)
+    ids = await _catalog(services)
     admin = await headers_for(services, "admin@example.com", ["PLATFORM_ADMIN"])
     for headers, courses, offerings in (({}, 1, 2), (admin, 2, 4)):
-        data = await both_paths(client, services, CATALOG, variables, headers)
+        data = await both_paths(client, services, CATALOG, {"a": ids["a"]}, headers)
         assert data["universities"] == {"totalCount": 2, "nodes": [
             {"name": "Harvard", "departments": {"totalCount": 2}},
             {"name": "Empty", "departments": {"totalCount": 0}}]}
@@ -137,8 +144,8 @@ async def test_total_count_is_the_whole_lists_on_both_paths(client, services):
 
 async def test_total_count_is_counted_only_when_selected(client, services):
     """The general path counts a list it reads a window of in SQL only when the field is
-    asked: one statement more."""
-    await _catalog(services)
+    asked: one statement more. The list's arguments filter what it counts."""
+    ids = await _catalog(services)
     admin = await headers_for(services, "admin@example.com", ["PLATFORM_ADMIN"])
     lengths, statements = [], []
     for counted in ("", "totalCount"):
@@ -150,3 +157,6 @@ async def test_total_count_is_counted_only_when_selected(client, services):
     assert data["courses"]["totalCount"] == 2
     assert lengths[1] == lengths[0] + 1
     assert (len(statements[0]), len(statements[1])) == (0, 1)
+    filtered = await gql(client, "query($u: ID!) { courses(universityId: $u, first: 1) { "
+                                 "totalCount } }", {"u": ids["u"]}, headers=admin)
+    assert filtered["courses"]["totalCount"] == 1
