@@ -147,8 +147,8 @@ async def export(ctx: Context, *, codelab_id: int) -> tuple[str, bytes]:
                     "guide_markdown": settings.guide_markdown},
         "steps": [{"title": s.title, "file": f"steps/{i:03d}.md"}
                   for i, s in enumerate(steps, start=1)],
-        "quizzes": [{"question": q.question, "quiz_type": q.quiz_type,
-                     "options": list(q.options), "correct_answer": q.correct_answer}
+        "quizzes": [{"question": q.row.question, "quiz_type": q.row.quiz_type,
+                     "options": list(q.row.options), "correct_answer": q.row.correct_answer}
                     for q in quizzes],
         "materials": manifest_materials,
     }

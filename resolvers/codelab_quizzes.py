@@ -1,7 +1,8 @@
 """Quizzes: a codelab's multiple-choice questions, graded on the server.
 
 The facilitator replaces the whole quiz at once. Attendees see the questions
-and options, never the answers; a submission is graded here by comparing the
+and options, never the answers (``answer_value``, one rule for the general path and
+planned reads); a submission is graded here by comparing the
 answer with the text of the correct option (what the client says about
 correctness is ignored). Each attendee keeps their latest answer per question.
 """
@@ -11,12 +12,15 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from core.auth.viewer import Viewer
 from core.context import Context
 from core.errors import Validation
+from core.planning import viewer_params
 from models.codelab import CodelabAttendee, CodelabQuiz, CodelabQuizSubmission
+from models.course import Course
 from models.user import User
 from resolvers import codelab_audit, codelabs
 
@@ -46,6 +50,15 @@ class Answer:
 class Grade:
     correct: int
     total: int
+
+
+@dataclass(frozen=True)
+class Quiz:
+    """A question as the viewer reads it: ``correct_answer`` is the index of its correct
+    option for the codelab's facilitators, None for anyone else."""
+
+    row: CodelabQuiz
+    correct_answer: int | None
 
 
 @dataclass(frozen=True)
@@ -82,18 +95,33 @@ def _check(quizzes: list[QuizInput]) -> None:
                              details={"field": "correct_answer"})
 
 
-async def get_all(ctx: Context, *, codelab_id: int) -> list[CodelabQuiz]:
-    """A codelab's questions in order (its facilitators and attendees)."""
+def answer_rule(viewer: Viewer):
+    """Who reads a question's answer (its codelab's facilitators), as a SQL condition on
+    quizzes."""
+    return select(Course.id).where(Course.id == CodelabQuiz.course_id,
+                                   codelabs.facilitate_rule(viewer)).exists()
+
+
+def answer_value(viewer: Viewer):
+    """A question's correct answer as ``viewer`` reads it (null where ``answer_rule`` does
+    not hold), as a SQL expression on quizzes: ``get_all`` reads it, and planned reads."""
+    return case((answer_rule(viewer), CodelabQuiz.correct_answer))
+
+
+async def get_all(ctx: Context, *, codelab_id: int) -> list[Quiz]:
+    """A codelab's questions in order (its facilitators and attendees; the answers for
+    its facilitators)."""
     view = await codelabs.get(ctx, codelab_id=codelab_id)
     await codelabs.require_member(ctx, view)
     async with ctx.db.session() as session:
-        return list((await session.execute(
-            select(CodelabQuiz).where(CodelabQuiz.course_id == codelab_id)
-            .order_by(CodelabQuiz.position, CodelabQuiz.id))).scalars())
+        rows = (await session.execute(
+            select(CodelabQuiz, answer_value(ctx.viewer))
+            .where(CodelabQuiz.course_id == codelab_id)
+            .order_by(CodelabQuiz.position, CodelabQuiz.id), viewer_params(ctx.viewer))).all()
+    return [Quiz(row=row, correct_answer=answer) for row, answer in rows]
 
 
-async def replace(ctx: Context, *, codelab_id: int,
-                  quizzes: list[QuizInput]) -> list[CodelabQuiz]:
+async def replace(ctx: Context, *, codelab_id: int, quizzes: list[QuizInput]) -> list[Quiz]:
     """Make the codelab's quiz exactly ``quizzes`` (its facilitators); answers given to
     the old questions go with them."""
     await codelabs.get_for_facilitator(ctx, codelab_id=codelab_id)
@@ -111,7 +139,7 @@ async def replace(ctx: Context, *, codelab_id: int,
         await session.flush()
         for row in rows:
             await session.refresh(row)
-    return rows
+    return [Quiz(row=row, correct_answer=row.correct_answer) for row in rows]
 
 
 def is_correct(quiz: CodelabQuiz, answer: str) -> bool:

@@ -4,11 +4,12 @@ settings), their steps (its modules) and materials, by id, from the root list an
 their codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
 
 A codelab's attendees and pending help requests are for its facilitators and its own
-attendees (``codelabs.member_rule``), its feedback for its facilitators
-(``codelabs.facilitate_rule``): they are planned guarded by that rule, so for anyone
-else the statement declines and the general path answers with its error. Its quizzes,
-quiz submissions and submissions are not planned yet (documents reading them run on the
-general path)."""
+attendees (``codelabs.member_rule``), as are its quizzes (whose answers only its
+facilitators read: ``codelab_quizzes.answer_value``), its feedback and quiz submissions
+for its facilitators (``codelabs.facilitate_rule``): they are planned guarded by that
+rule, so for anyone else the statement declines and the general path answers with its
+error. Its submissions are not planned yet (documents reading them run on the general
+path)."""
 
 from __future__ import annotations
 
@@ -19,16 +20,24 @@ from core.planning import (
     DateTime,
     Expression,
     GlobalId,
+    Json,
     Many,
     Page,
     TypeForm,
     register_root,
     register_type,
 )
-from models.codelab import Codelab, CodelabAttendee, CodelabFeedback, CodelabHelpRequest
+from models.codelab import (
+    Codelab,
+    CodelabAttendee,
+    CodelabFeedback,
+    CodelabHelpRequest,
+    CodelabQuiz,
+    CodelabQuizSubmission,
+)
 from models.codelab_files import CodelabMaterial
 from models.course import Course, Enrollment, Module
-from resolvers import codelab_attendees, codelabs
+from resolvers import codelab_attendees, codelab_quizzes, codelabs
 
 STEP_ORDER = ("sequence_index", "id")  # as StepsByCourseIdLoader reads them
 _step = Module.__table__.alias("step")
@@ -73,6 +82,10 @@ register_type(TypeForm("Codelab", Course.__table__, rule=codelabs.visible_rule, 
                          where=(CodelabHelpRequest.status == "pending",)),
     "feedback": Many("CodelabFeedback", key="course_id", guard=codelabs.facilitate_rule,
                      order=("created_at DESC", "id DESC")),
+    "quizzes": Many("CodelabQuiz", key="course_id", guard=codelabs.member_rule,
+                    order=("position", "id")),
+    "quizSubmissions": Many("CodelabQuizSubmission", key="course_id",
+                            guard=codelabs.facilitate_rule, order=("created_at DESC", "id DESC")),
 }))
 
 # Newest first, as codelab_attendees.get_all reads them.
@@ -105,6 +118,28 @@ register_type(TypeForm("CodelabFeedback", CodelabFeedback.__table__, by_id=False
     "difficulty": Column("difficulty"),
     "satisfaction": Column("satisfaction"),
     "comment": Column("comment"),
+    "createdAt": DateTime("created_at"),
+}))
+
+# In order, as codelab_quizzes.get_all reads them: the answer where its rule lets the
+# viewer read it.
+register_type(TypeForm("CodelabQuiz", CodelabQuiz.__table__, by_id=False, fields={
+    "id": GlobalId("CodelabQuiz"),
+    "question": Column("question"),
+    "quizType": Column("quiz_type"),
+    "options": Json("options"),
+    "correctAnswer": Expression(codelab_quizzes.answer_value),
+}))
+
+# Newest first, as codelab_quizzes.get_submissions reads them.
+register_type(TypeForm("CodelabQuizSubmission", CodelabQuizSubmission.__table__, by_id=False,
+                       fields={
+    "quizId": GlobalId("CodelabQuiz", column="quiz_id"),
+    "attendeeLegacyId": _attendee(codelab_attendees.legacy_id_value(),
+                                  CodelabQuizSubmission.attendee_id),
+    "attendeeName": _attendee(codelab_attendees.name_value(), CodelabQuizSubmission.attendee_id),
+    "answer": Column("answer"),
+    "isCorrect": Column("is_correct"),
     "createdAt": DateTime("created_at"),
 }))
 

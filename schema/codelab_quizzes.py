@@ -9,7 +9,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import codelab_quizzes
-from resolvers.codelab_quizzes import Submission
+from resolvers.codelab_quizzes import Quiz, Submission
 from schema.pages import global_int_id
 
 
@@ -23,10 +23,11 @@ class CodelabQuiz:
         description="Index of the correct option; for the codelab's facilitators only.")
 
     @classmethod
-    def from_row(cls, row, *, facilitator: bool) -> CodelabQuiz:
+    def from_found(cls, found: Quiz) -> CodelabQuiz:
+        row = found.row
         return cls(id=relay.GlobalID("CodelabQuiz", str(row.id)), question=row.question,
                    quiz_type=row.quiz_type, options=list(row.options),
-                   correct_answer=row.correct_answer if facilitator else None)
+                   correct_answer=found.correct_answer)
 
 
 @strawberry.type(description="An attendee's graded answer to one question.")
@@ -81,7 +82,7 @@ class CodelabQuizMutation:
                 codelab_quizzes.QuizInput(question=q.question, options=q.options,
                                           correct_answer=q.correct_answer, quiz_type=q.quiz_type)
                 for q in quizzes])
-        return [CodelabQuiz.from_row(r, facilitator=True) for r in rows]
+        return [CodelabQuiz.from_found(q) for q in rows]
 
     @strawberry.mutation(description="Answer the quiz of the codelab the viewer attends.")
     async def submit_codelab_quiz(self, info: Info, codelab_id: relay.GlobalID,

@@ -143,9 +143,8 @@ class Codelab(relay.Node):
     @strawberry.field(description="The quiz in order (its facilitators and attendees; the "
                                   "answers for facilitators only).")
     async def quizzes(self, info: Info) -> list[CodelabQuiz]:
-        rows = await quizzes.get_all(info.context, codelab_id=self.id)
-        facilitator = codelabs.can_facilitate(info.context.viewer, self._view.course)
-        return [CodelabQuiz.from_row(r, facilitator=facilitator) for r in rows]
+        found = await quizzes.get_all(info.context, codelab_id=self.id)
+        return [CodelabQuiz.from_found(q) for q in found]
 
     @strawberry.field(description="Every graded answer, newest first (its facilitators).")
     async def quiz_submissions(self, info: Info) -> list[CodelabQuizSubmission]:

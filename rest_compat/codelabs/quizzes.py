@@ -22,7 +22,6 @@ from pydantic import Field, RootModel
 from starlette.responses import Response
 
 from resolvers import codelab_quizzes as quizzes
-from resolvers import codelabs
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import Body
@@ -49,24 +48,18 @@ class SubmitBody(Body):
     submissions: list[AnswerBody] = Field(max_length=quizzes.QUIZZES_MAX)
 
 
-async def _render(req: FaceRequest, number: int, rows) -> Response:
-    view = await codelabs.get(req.ctx, codelab_id=number)
-    facilitator = codelabs.can_facilitate(req.ctx.viewer, view.course)
-    return JSONResponse([shapes.quiz(r, facilitator=facilitator) for r in rows])
-
-
 async def list_quizzes(req: FaceRequest) -> Response:
-    number = shapes.codelab_id(req.path["id"])
-    return await _render(req, number, await quizzes.get_all(req.ctx, codelab_id=number))
+    found = await quizzes.get_all(req.ctx, codelab_id=shapes.codelab_id(req.path["id"]))
+    return JSONResponse([shapes.quiz(q) for q in found])
 
 
 async def replace_quizzes(req: FaceRequest) -> Response:
-    number = shapes.codelab_id(req.path["id"])
-    rows = await quizzes.replace(req.ctx, codelab_id=number, quizzes=[
-        quizzes.QuizInput(question=q.question, options=q.options,
-                          correct_answer=q.correct_answer, quiz_type=q.quiz_type)
-        for q in req.body.root])
-    return await _render(req, number, rows)
+    found = await quizzes.replace(req.ctx, codelab_id=shapes.codelab_id(req.path["id"]),
+                                  quizzes=[quizzes.QuizInput(
+                                      question=q.question, options=q.options,
+                                      correct_answer=q.correct_answer, quiz_type=q.quiz_type)
+                                      for q in req.body.root])
+    return JSONResponse([shapes.quiz(q) for q in found])
 
 
 async def submit(req: FaceRequest) -> Response:

@@ -183,12 +183,14 @@ def feedback(found: Any) -> dict[str, Any]:
             "comment": row.comment, "created_at": iso(row.created_at)}
 
 
-def quiz(row: Any, *, facilitator: bool) -> dict[str, Any]:
+def quiz(found: Any) -> dict[str, Any]:
+    """A question; its ``correct_answer`` only where the viewer reads it."""
+    row = found.row
     shown = {"id": f"quiz_{row.id}", "codelab_id": codelab_ref(row.course_id),
              "question": row.question, "quiz_type": row.quiz_type, "options": row.options,
              "created_at": iso(row.created_at)}
-    if facilitator:
-        shown["correct_answer"] = row.correct_answer
+    if found.correct_answer is not None:
+        shown["correct_answer"] = found.correct_answer
     return shown
 
 

@@ -24,6 +24,8 @@ MATERIAL = "id title materialType linkUrl createdAt __typename"
 ATTENDEE = "legacyId name email currentStep isCompleted completedAt createdAt __typename"
 HELP = "id attendeeLegacyId attendeeName stepNumber status createdAt __typename"
 FEEDBACK = "attendeeLegacyId difficulty satisfaction comment createdAt __typename"
+QUIZ = "id question quizType options correctAnswer __typename"
+ANSWER = "quizId attendeeLegacyId attendeeName answer isCorrect createdAt __typename"
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 
 
@@ -113,7 +115,17 @@ for which in ("public", "private", "draft", "empty"):
     case(node(on("Codelab", f"title feedback {{ {FEEDBACK} }}")), {"id": which})
 for name in FEEDBACK.split():
     case(node(on("Codelab", f"feedback {{ {name} }}")), {"id": "private"})
-case("{ codelabs(first: 3) { edges { node { title feedback { difficulty } } } } }")
+case("{ codelabs(first: 1) { edges { node { title feedback { difficulty } } } } }")
+# the quiz for its members, its answers for its facilitators; the graded answers for them
+for which in ("public", "private", "draft", "empty"):
+    case(node(on("Codelab", f"title quizzes {{ {QUIZ} }}")), {"id": which})
+    case(node(on("Codelab", f"title quizSubmissions {{ {ANSWER} }}")), {"id": which})
+for name in QUIZ.split():
+    case(node(on("Codelab", f"quizzes {{ {name} }}")), {"id": "public"})
+for name in ANSWER.split():
+    case(node(on("Codelab", f"quizSubmissions {{ {name} }}")), {"id": "public"})
+case("{ codelabs(first: 1) { edges { node { title quizzes { question correctAnswer } } } } }")
+case("{ codelabs(first: 1) { edges { node { quizSubmissions { answer isCorrect } } } } }")
 # (of a page, one codelab: of two refused rows the general path reports either)
 case("{ codelabs(first: 1) { edges { node { title attendees { name email } } } } }")
 case("{ codelabs(first: 1) { edges { node { title helpRequests { attendeeName } } } } }")
@@ -124,7 +136,8 @@ case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
 case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
      "attendees @include(if: $yes) { name } } } }", {"id": "public", "yes": True})
 # lists not planned yet go to the general path
-case(node(on("Codelab", "title quizzes { question }")), {"id": "private"})
+case(node(on("Codelab", "title submissions(first: 5) { edges { node { fileName } } }")),
+     {"id": "private"})
 
 
 def resolve(value, ids: dict):
@@ -152,6 +165,10 @@ HELP_ME = ("mutation($codelab: ID!, $step: Int!) { requestCodelabHelp(codelabId:
            "stepNumber: $step) { ok } }")
 FEEDBACK_ME = ("mutation($input: SubmitCodelabFeedbackInput!) { submitCodelabFeedback("
                "input: $input) { feedback { difficulty } } }")
+QUIZ_SET = ("mutation($codelab: ID!, $quizzes: [CodelabQuizInput!]!) { replaceCodelabQuizzes("
+            "codelabId: $codelab, quizzes: $quizzes) { id } }")
+QUIZ_ME = ("mutation($codelab: ID!, $answers: [CodelabQuizAnswerInput!]!) { submitCodelabQuiz("
+           "codelabId: $codelab, answers: $answers) { correct } }")
 RESOLVE = ("mutation($codelab: ID!, $id: ID!) { resolveCodelabHelpRequest(codelabId: $codelab, "
            "id: $id) { ok } }")
 
@@ -160,8 +177,8 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
     """A facilitator's public, private and empty codelabs with steps (and another
     instructor's draft), an attendee of the private one and one of the public one (who
     completed it), more attendees with and without an email, help requests pending and
-    resolved, feedback with and without a comment, and a plain course with a module;
-    returns the ids and each viewer's headers."""
+    resolved, feedback with and without a comment, quizzes answered right and wrong, and a
+    plain course with a module; returns the ids and each viewer's headers."""
     facilitator = await headers_for(services, "facilitator@example.com", ["INSTRUCTOR"])
     other = await headers_for(services, "other@example.com", ["INSTRUCTOR"])
     admin = await headers_for(services, "admin@example.com", ["PLATFORM_ADMIN"])
@@ -206,6 +223,21 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
         await gql(http, FEEDBACK_ME, {"input": {
             "codelabId": ids[codelab], "difficulty": difficulty, "satisfaction": satisfaction,
             "comment": comment}}, viewers[name])
+    quizzes = {}
+    for codelab, facilitating in (("public", facilitator), ("private", facilitator),
+                                  ("draft", other)):
+        quizzes[codelab] = [q["id"] for q in (await gql(http, QUIZ_SET, {
+            "codelab": ids[codelab], "quizzes": [
+                {"question": f"{codelab} first?", "options": ["A", "B", "C"],
+                 "correctAnswer": 1},
+                {"question": f"{codelab} second?", "options": ["yes", "no"],
+                 "correctAnswer": 0}]}, facilitating))["replaceCodelabQuizzes"]]
+    for name, codelab, answers in (("late", "public", ("B", "no")),
+                                   ("other_attendee", "public", ("A", "yes")),
+                                   ("attendee", "private", ("B",))):
+        await gql(http, QUIZ_ME, {"codelab": ids[codelab], "answers": [
+            {"quizId": quiz, "answer": answer}
+            for quiz, answer in zip(quizzes[codelab], answers, strict=False)]}, viewers[name])
     await gql(http, "mutation($id: ID!) { completeCodelab(codelabId: $id) { completedAt } }",
               {"id": ids["public"]}, viewers["other_attendee"])
     del viewers["quiet"], viewers["late"]
@@ -299,3 +331,21 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
             assert [(f["difficulty"], f["satisfaction"], f["comment"]) for f in given] == [
                 (4, 3, "Too fast"), (2, 5, None)]
             assert given[0]["attendeeLegacyId"] == attendees["attendee"]
+        quiz = node(on("Codelab", f"title quizzes {{ {QUIZ} }}"))
+        for viewer, answers in (("facilitator", [1, 0]), ("admin", [1, 0]),
+                                ("other_attendee", [None, None])):
+            assert (viewer, quiz, str({"id": "public"})) in planned_for
+            asked = (await gql(planned, quiz, {"id": ids["public"]},
+                               viewers[viewer]))["node"]["quizzes"]
+            assert [(q["question"], q["options"], q["correctAnswer"]) for q in asked] == [
+                ("public first?", ["A", "B", "C"], answers[0]),
+                ("public second?", ["yes", "no"], answers[1])]
+        graded = node(on("Codelab", f"title quizSubmissions {{ {ANSWER} }}"))
+        assert ("facilitator", graded, str({"id": "public"})) in planned_for
+        answered = (await gql(planned, graded, {"id": ids["public"]},
+                              viewers["facilitator"]))["node"]["quizSubmissions"]
+        assert sorted((a["attendeeName"], a["answer"], a["isCorrect"]) for a in answered) == [
+            ("late", "B", True), ("late", "no", False), ("other_attendee", "A", False),
+            ("other_attendee", "yes", True)]
+        assert [a["attendeeName"] for a in answered] == [
+            "other_attendee", "other_attendee", "late", "late"]
