@@ -6,10 +6,10 @@ their codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
 A codelab's attendees and pending help requests are for its facilitators and its own
 attendees (``codelabs.member_rule``), as are its quizzes (whose answers only its
 facilitators read: ``codelab_quizzes.answer_value``), its feedback and quiz submissions
-for its facilitators (``codelabs.facilitate_rule``): they are planned guarded by that
-rule, so for anyone else the statement declines and the general path answers with its
-error. Its submissions are not planned yet (documents reading them run on the general
-path)."""
+for its facilitators (``codelabs.facilitate_rule``), and its submissions for its members
+too, an attendee's own only (``codelab_submissions.visible_rule``): they are planned
+guarded by that rule, so for anyone else the statement declines and the general path
+answers with its error."""
 
 from __future__ import annotations
 
@@ -35,9 +35,9 @@ from models.codelab import (
     CodelabQuiz,
     CodelabQuizSubmission,
 )
-from models.codelab_files import CodelabMaterial
+from models.codelab_files import CodelabMaterial, CodelabSubmission
 from models.course import Course, Enrollment, Module
-from resolvers import codelab_attendees, codelab_quizzes, codelabs
+from resolvers import codelab_attendees, codelab_quizzes, codelab_submissions, codelabs
 
 STEP_ORDER = ("sequence_index", "id")  # as StepsByCourseIdLoader reads them
 _step = Module.__table__.alias("step")
@@ -75,6 +75,8 @@ register_type(TypeForm("Codelab", Course.__table__, rule=codelabs.visible_rule, 
         codelabs.facilitate_rule(viewer), codelabs.settings_value(Codelab.attendance_code)))),
     "steps": Many("CodelabStep", key="course_id", order=STEP_ORDER),
     "materials": Page("CodelabMaterial", ("id",), key="course_id"),
+    "submissions": Page("CodelabSubmission", ("id",), key="course_id", guard=codelabs.member_rule,
+                        where=(codelab_submissions.visible_rule,)),
     "attendees": Many("CodelabAttendee", key="course_id", guard=codelabs.member_rule,
                       order=(_enrollment(Enrollment.enrolled_at).desc(), "enrollment_id DESC")),
     "helpRequests": Many("CodelabHelpRequest", key="course_id", guard=codelabs.member_rule,
@@ -150,6 +152,19 @@ register_type(TypeForm("CodelabMaterial", CodelabMaterial.__table__, by_id=False
     "title": Column("title"),
     "materialType": Column("material_type"),
     "linkUrl": Column("link_url"),
+    "createdAt": DateTime("created_at"),
+}))
+
+# In the order handed in, as codelab_submissions.get_all reads them; the file's URL is
+# the storage's, as a material's.
+register_type(TypeForm("CodelabSubmission", CodelabSubmission.__table__, by_id=False, fields={
+    "id": GlobalId("CodelabSubmission"),
+    "attendeeLegacyId": _attendee(codelab_attendees.legacy_id_value(),
+                                  CodelabSubmission.attendee_id),
+    "attendeeName": _attendee(codelab_attendees.name_value(), CodelabSubmission.attendee_id),
+    "fileName": Column("file_name"),
+    "fileSize": Column("file_size"),
+    "contentType": Column("content_type"),
     "createdAt": DateTime("created_at"),
 }))
 

@@ -1,18 +1,22 @@
-"""Planned reads of codelabs, their steps and materials, and (for its members only) their
-attendees and pending help requests. Each document, asked by an anonymous
-visitor, the codelab's facilitator, another instructor, an admin, an attendee of the
-private codelab and an attendee of another codelab, answers the same bytes on the
-planned and the general path (errors included); a planned answer is one SQL
-statement, and a members-only list refused to its viewer costs that statement and the
-general path's."""
+"""Planned reads of codelabs, their steps and materials, and their members-only lists:
+attendees, pending help requests, quizzes (the answers for facilitators), submissions (an
+attendee's own), and for facilitators feedback and graded answers. Each document, asked
+by an anonymous visitor, the codelab's facilitator, another instructor, an admin, an
+attendee of the private codelab and an attendee of another codelab, answers the same
+bytes on the planned and the general path (errors included); a planned answer is one
+SQL statement, and a members-only list refused to its viewer costs that statement and
+the general path's."""
 
 from __future__ import annotations
 
 import httpx
+from sqlalchemy import select
 from strawberry import relay
 
 from core.pagination import encode_cursor
-from models.codelab_files import CodelabMaterial
+from models.codelab import CodelabAttendee
+from models.codelab_files import CodelabMaterial, CodelabSubmission
+from models.user import User
 from tests.fixtures import count_statements
 from tests.schema.test_planned_reads_corpus import unbudgeted
 from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
@@ -26,6 +30,8 @@ HELP = "id attendeeLegacyId attendeeName stepNumber status createdAt __typename"
 FEEDBACK = "attendeeLegacyId difficulty satisfaction comment createdAt __typename"
 QUIZ = "id question quizType options correctAnswer __typename"
 ANSWER = "quizId attendeeLegacyId attendeeName answer isCorrect createdAt __typename"
+SUBMISSION = ("id attendeeLegacyId attendeeName fileName fileSize contentType createdAt "
+              "__typename")
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 
 
@@ -126,6 +132,21 @@ for name in ANSWER.split():
     case(node(on("Codelab", f"quizSubmissions {{ {name} }}")), {"id": "public"})
 case("{ codelabs(first: 1) { edges { node { title quizzes { question correctAnswer } } } } }")
 case("{ codelabs(first: 1) { edges { node { quizSubmissions { answer isCorrect } } } } }")
+# submissions for its members, an attendee's own only; pages forward
+for which in ("public", "private", "draft", "empty"):
+    case(node(on("Codelab", f"title submissions(first: 10) {{ {PAGE_INFO} edges {{ cursor "
+                            f"node {{ {SUBMISSION} }} }} }}")), {"id": which})
+for name in SUBMISSION.split():
+    case(node(on("Codelab", f"submissions(first: 5) {{ edges {{ node {{ {name} }} }} }}")),
+         {"id": "private"})
+case("query($id: ID!, $a: String) { node(id: $id) { ... on Codelab { submissions(first: 1, "
+     "after: $a) { " + PAGE_INFO + " nodes { fileName } } } } }",
+     {"id": "private", "a": "submission_cursor"})
+case("query($id: ID!, $a: String) { node(id: $id) { ... on Codelab { submissions(first: 1, "
+     "after: $a) { edges { node { id } } } } } }", {"id": "private", "a": "not a cursor"})
+case("query($id: ID!, $n: Int) { node(id: $id) { ... on Codelab { submissions(first: $n) { "
+     "edges { node { id } } } } } }", {"id": "public", "n": 0})
+case("{ codelabs(first: 1) { edges { node { submissions { nodes { attendeeName } } } } } }")
 # (of a page, one codelab: of two refused rows the general path reports either)
 case("{ codelabs(first: 1) { edges { node { title attendees { name email } } } } }")
 case("{ codelabs(first: 1) { edges { node { title helpRequests { attendeeName } } } } }")
@@ -135,9 +156,6 @@ case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
      "attendees @include(if: $yes) { name } } } }", {"id": "public", "yes": False})
 case("query($id: ID!, $yes: Boolean!) { node(id: $id) { ... on Codelab { title "
      "attendees @include(if: $yes) { name } } } }", {"id": "public", "yes": True})
-# lists not planned yet go to the general path
-case(node(on("Codelab", "title submissions(first: 5) { edges { node { fileName } } }")),
-     {"id": "private"})
 
 
 def resolve(value, ids: dict):
@@ -177,8 +195,8 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
     """A facilitator's public, private and empty codelabs with steps (and another
     instructor's draft), an attendee of the private one and one of the public one (who
     completed it), more attendees with and without an email, help requests pending and
-    resolved, feedback with and without a comment, quizzes answered right and wrong, and a
-    plain course with a module; returns the ids and each viewer's headers."""
+    resolved, feedback with and without a comment, quizzes answered right and wrong,
+    submissions, and a plain course with a module; returns the ids and each viewer's headers."""
     facilitator = await headers_for(services, "facilitator@example.com", ["INSTRUCTOR"])
     other = await headers_for(services, "other@example.com", ["INSTRUCTOR"])
     admin = await headers_for(services, "admin@example.com", ["PLATFORM_ADMIN"])
@@ -249,6 +267,19 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
                 services, CodelabMaterial, course_id=course_id, title=f"{name} material {n}",
                 material_type=kind, link_url=f"https://example.com/{n}" if kind == "link"
                 else None, storage_key=None if kind == "link" else f"codelabs/m{n}.pdf")).id)
+    async with services.db.session() as session:
+        enrolled = dict((await session.execute(
+            select(User.display_name, CodelabAttendee.enrollment_id)
+            .join(CodelabAttendee, CodelabAttendee.user_id == User.id))).all())
+    submissions = []
+    for n, (name, codelab) in enumerate((("attendee", "private"), ("quiet", "private"),
+                                         ("attendee", "private"), ("late", "public"),
+                                         ("other_attendee", "public"))):
+        course_id = int(relay.from_base64(ids[codelab])[1])
+        submissions.append((await add(
+            services, CodelabSubmission, course_id=course_id, attendee_id=enrolled[name],
+            file_name=f"{name} {n}.pdf", content_type="application/pdf", file_size=100 + n,
+            storage_key=f"codelabs/submissions/{course_id}/{n}.pdf")).id)
     course = await add(services, Course, title="A course", code="C", is_published=True)
     module = await add(services, Module, course_id=course.id, title="m", sequence_index=0)
     ids.update(step=ids["public_steps"][1], private_step=ids["private_steps"][0],
@@ -257,7 +288,8 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
                missing_codelab=relay.to_base64("Codelab", 10 ** 9),
                missing_step=relay.to_base64("CodelabStep", 10 ** 9),
                public_cursor=encode_cursor([int(relay.from_base64(ids["public"])[1])]),
-               material_cursor=encode_cursor([materials[0]]))
+               material_cursor=encode_cursor([materials[0]]),
+               submission_cursor=encode_cursor([submissions[0]]))
     return ids, viewers
 
 
@@ -349,3 +381,17 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
             ("other_attendee", "yes", True)]
         assert [a["attendeeName"] for a in answered] == [
             "other_attendee", "other_attendee", "late", "late"]
+        handed = node(on("Codelab", f"title submissions(first: 10) {{ {PAGE_INFO} edges {{ "
+                                    f"cursor node {{ {SUBMISSION} }} }} }}"))
+        for viewer, names in (("facilitator", ["attendee 0", "quiet 1", "attendee 2"]),
+                              ("admin", ["attendee 0", "quiet 1", "attendee 2"]),
+                              ("attendee", ["attendee 0", "attendee 2"])):
+            assert (viewer, handed, str({"id": "private"})) in planned_for
+            page = (await gql(planned, handed, {"id": ids["private"]},
+                              viewers[viewer]))["node"]["submissions"]
+            assert [(e["node"]["fileName"], e["node"]["fileSize"]) for e in page["edges"]] == [
+                (f"{name}.pdf", 100 + int(name[-1])) for name in names]
+        assert ("other_attendee", handed, str({"id": "public"})) in planned_for
+        own = (await gql(planned, handed, {"id": ids["public"]},
+                         viewers["other_attendee"]))["node"]["submissions"]["edges"]
+        assert [e["node"]["attendeeName"] for e in own] == ["other_attendee"]
