@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
 import signal
@@ -15,19 +16,25 @@ from pathlib import Path
 import httpx
 
 from schema import export_sdl
+from tests.cli_session import Commands
 from tests.fixtures import gql
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+COMMANDS = Commands()
+atexit.register(COMMANDS.close)
+
+
 async def learngraph(*args: str, database_url: str | None = None,
                      env: dict | None = None) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "LEARNGRAPH_DATA_DIR": tempfile.mkdtemp(), **(env or {})}
-    if database_url:
-        environment["DATABASE_URL"] = database_url
-    return await asyncio.to_thread(
-        subprocess.run, [sys.executable, "-m", "core.cli", *args], cwd=ROOT, env=environment,
-        capture_output=True, text=True, timeout=120)
+    """``learngraph *args`` in a process of its own (one that runs the test process's
+    commands in turn, tests/cli_session.py), with its own data directory."""
+    with tempfile.TemporaryDirectory(prefix="learngraph-test-cli-") as data_dir:
+        environment = {**os.environ, "LEARNGRAPH_DATA_DIR": data_dir, **(env or {})}
+        if database_url:
+            environment["DATABASE_URL"] = database_url
+        return await asyncio.to_thread(COMMANDS.run, list(args), environment, timeout=120)
 
 
 async def test_export_schema_prints_the_sdl():
