@@ -341,7 +341,8 @@ class Database:
         several writes that must commit together go in one statement (data-modifying
         ``WITH`` clauses)."""
         async with self.read_engine.connect() as connection:
-            return (await connection.exec_driver_sql(sql, params)).first()
+            result = await connection.exec_driver_sql(sql, tuple(params))
+            return result.first() if result.returns_rows else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

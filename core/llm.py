@@ -50,7 +50,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.config import Settings
 from core.db import Database
 from core.errors import DomainError, RateLimited, Upstream, Validation
-from core.llm_usage import NO_HOLD, Hold, Ledger, Tokens, UsageFor, estimate_tokens
+from core.llm_usage import (
+    NO_HOLD,
+    Hold,
+    Ledger,
+    Tokens,
+    UsageFor,
+    cache_hit_values,
+    estimate_tokens,
+)
 from core.metrics import Metrics
 from core.tracing import Tracing
 
@@ -223,6 +231,14 @@ class LLMGateway:
         if self.ledger is not None:
             await self.ledger.record_cache_hit(db, usage, provider=self._provider_name(),
                                                model=model)
+
+    def cache_hit_values(self, *, usage: UsageFor, model: str) -> dict[str, Any] | None:
+        """The usage ledger's row for a cache hit (``core.llm_usage.insert_usage``), for a
+        caller that writes it in a statement of its own; None when calls are not
+        recorded."""
+        if self.ledger is None:
+            return None
+        return cache_hit_values(usage, provider=self._provider_name(), model=model)
 
     def _provider_name(self, aws: AwsCredentials | None = None) -> str:
         return "bedrock" if aws is not None or self.settings.llm_provider == "bedrock" \
@@ -513,6 +529,9 @@ class BoundGateway:
 
     async def record_cache_hit(self, db: AsyncSession, *, usage: UsageFor, model: str) -> None:
         await self._gateway.record_cache_hit(db, usage=usage.merged(self._usage), model=model)
+
+    def cache_hit_values(self, *, usage: UsageFor, model: str) -> dict[str, Any] | None:
+        return self._gateway.cache_hit_values(usage=usage.merged(self._usage), model=model)
 
 
 def _with_caller(usage: UsageFor | None, *, depth: int = 2) -> UsageFor:

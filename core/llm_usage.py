@@ -22,7 +22,7 @@ import json
 import logging
 import math
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -142,16 +142,25 @@ _OVER = """
     ORDER BY id LIMIT 1
 """
 
-_INSERT_USAGE = """
+def insert_usage(param: Callable[[str], str]) -> str:
+    """The insert of one ``llm_usage`` row, its values named by ``param`` (a value's
+    name to its placeholder: ``:name``, or the ``$n`` a caller's own statement gives it),
+    as a caller may run it within a statement of its own (a ``WITH`` clause)."""
+    p = param
+    return f"""
     INSERT INTO llm_usage (provider, model, feature, outcome, user_id, organization_id,
                            course_id, chat_session_id, input_tokens, output_tokens,
                            cache_write_tokens, cache_read_tokens, latency_ms, cost)
-    VALUES (:provider, :model, :feature, :outcome, :user_id,
-            (SELECT organization_id FROM organization_members WHERE user_id = :user_id
+    VALUES ({p("provider")}, {p("model")}, {p("feature")}, {p("outcome")}, {p("user_id")},
+            (SELECT organization_id FROM organization_members WHERE user_id = {p("user_id")}
              ORDER BY created_at LIMIT 1),
-            (SELECT id FROM courses WHERE id = :course_id), :chat_session_id, :input_tokens,
-            :output_tokens, :cache_write_tokens, :cache_read_tokens, :latency_ms, :cost)
+            (SELECT id FROM courses WHERE id = {p("course_id")}), {p("chat_session_id")},
+            {p("input_tokens")}, {p("output_tokens")}, {p("cache_write_tokens")},
+            {p("cache_read_tokens")}, {p("latency_ms")}, {p("cost")})
 """
+
+
+_INSERT_USAGE = insert_usage(lambda name: ":" + name)
 
 
 @dataclass(frozen=True)
@@ -170,6 +179,17 @@ class Tokens:
                    output=getattr(usage, "output_tokens", 0) or 0,
                    cache_write=getattr(usage, "cache_creation_input_tokens", 0) or 0,
                    cache_read=getattr(usage, "cache_read_input_tokens", 0) or 0)
+
+
+def cache_hit_values(usage_for: UsageFor, *, provider: str, model: str) -> dict[str, Any]:
+    """The values of the ``llm_usage`` row of a cache hit (``insert_usage``): an answer
+    the response cache gave instead of a call, no tokens, no cost."""
+    return {"provider": provider, "model": model[:200],
+            "feature": (usage_for.feature or "other")[:100], "outcome": "cache_hit",
+            "user_id": usage_for.user_id, "course_id": usage_for.course_id,
+            "chat_session_id": usage_for.chat_session_id, "input_tokens": 0,
+            "output_tokens": 0, "cache_write_tokens": 0, "cache_read_tokens": 0,
+            "latency_ms": 0, "cost": Decimal(0)}
 
 
 class Ledger:
@@ -243,13 +263,8 @@ class Ledger:
                                model: str) -> None:
         """An answer the response cache gave instead of a call, in the caller's
         transaction: no tokens, no cost; reports count it as a saved call."""
-        await db.execute(text(_INSERT_USAGE), {
-            "provider": provider, "model": model[:200],
-            "feature": (usage_for.feature or "other")[:100], "outcome": "cache_hit",
-            "user_id": usage_for.user_id, "course_id": usage_for.course_id,
-            "chat_session_id": usage_for.chat_session_id, "input_tokens": 0,
-            "output_tokens": 0, "cache_write_tokens": 0, "cache_read_tokens": 0,
-            "latency_ms": 0, "cost": Decimal(0)})
+        await db.execute(text(_INSERT_USAGE), cache_hit_values(usage_for, provider=provider,
+                                                               model=model))
 
     async def release(self, hold: Hold) -> None:
         """Give back a hold whose call never went out."""

@@ -10,7 +10,9 @@ activity cannot lose a day; otherwise it takes no lock.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -94,6 +96,26 @@ async def record_activity(session: AsyncSession, user: User | uuid.UUID, kind: s
     session.add(activity)
     await session.flush()
     return activity
+
+
+def insert_quiet_activity(param: Callable[[Any], str], user: User, kind: str, *,
+                          course_id: int | None = None, content_item_id: int | None = None,
+                          summary: str = "", at: datetime | None = None) -> str | None:
+    """``record_activity`` as one insert a caller may run within a statement of its own
+    (a ``WITH`` clause; ``param`` turns each value into its placeholder), for activity
+    that leaves the streak as it is: ``user`` is the user's row as read with the caller's
+    other reads (``time_zone``, ``last_activity_date``, ``current_streak_days``). None
+    when the activity moves the streak: then ``record_activity`` must lock the row."""
+    if kind not in ACTIVITY_KINDS:
+        raise ValueError(f"unknown activity kind {kind!r}")
+    at = at or datetime.now(UTC)
+    day = local_date(at, user.time_zone)
+    if _moves_streak(user, day):
+        return None
+    return ("INSERT INTO learning_activities (user_id, kind, course_id, content_item_id, "
+            f"summary, occurred_at, local_date) VALUES ({param(user.id)}, {param(kind)}, "
+            f"{param(course_id)}, {param(content_item_id)}, {param(summary)}, {param(at)}, "
+            f"{param(day)})")
 
 
 # A learner's records are for themself and platform admins (progress.py reads them so too).

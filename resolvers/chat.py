@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.context import Context
 from core.errors import DomainError, Forbidden, NotFound, Upstream, Validation
 from core.llm import TIMED_OUT
-from core.llm_usage import Hold, UsageFor, applying_budgets
+from core.llm_usage import Hold, UsageFor, applying_budgets, insert_usage
 from core.planning import VIEWER_ID
 from loaders.chat import (
     ChatMessageByIdLoader,
@@ -44,8 +44,9 @@ from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
 from models.course import ContentItem, ContentType
 from models.prompts import Prompt
+from models.user import User
 from resolvers import chat_cache, content
-from resolvers.activity import record_activity
+from resolvers.activity import insert_quiet_activity, record_activity
 from resolvers.auth import ANTHROPIC_KEY
 from resolvers.platform_llm import TutorAccess, default_tutor_model, tutor_access
 from resolvers.tutor_prompt import PRODUCTION, tutor_prompt
@@ -242,7 +243,7 @@ class Turn:
         """Start writing the user's message (once); its own task, so a reader that goes
         away does not stop it."""
         if self.stored is None:
-            self.stored = asyncio.ensure_future(_store_user_message(ctx, self.user_message))
+            self.stored = asyncio.ensure_future(_store_user_message(ctx, self))
         return self.stored
 
     async def user_message_stored(self, ctx: Context) -> None:
@@ -276,8 +277,9 @@ def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> li
 # message (one per prompt version: the key of the prompt is made in Python) and the ids of
 # the model budgets that apply.
 _TURN = f"""
-SELECT s.user_id, s.cache_state, s.cache_node_id,
-       i.id, i.course_id, i.content_type_id, i.title, i.description, i.data_json,
+SELECT s.user_id, s.cache_state, s.cache_node_id, u.time_zone, u.last_activity_date,
+       u.current_streak_days, i.id, i.course_id, i.content_type_id, i.title, i.description,
+       i.data_json,
        c.llm_model, c.cache_enabled, p.id, p.name, p.version, p.prompt, k.ciphertext,
        (SELECT json_agg(json_build_array(m.role, m.content) ORDER BY m.id)
         FROM chat_messages m WHERE m.session_id = s.id),
@@ -289,6 +291,7 @@ SELECT s.user_id, s.cache_state, s.cache_node_id,
           AND CASE WHEN $7 THEN n.parent_id IS NULL ELSE n.parent_id = s.cache_node_id END),
        ARRAY(SELECT b.id FROM ({applying_budgets("$2", "$9", "CAST(i.course_id AS text)")}) b)
 FROM chat_sessions s
+JOIN users u ON u.id = s.user_id
 JOIN content_items i ON i.id = s.content_item_id
 JOIN courses c ON c.id = i.course_id
 LEFT JOIN content_types t ON t.id = i.content_type_id
@@ -316,7 +319,8 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
         kind.message_hash or "", kind.greeting, PRODUCTION, str(user_id)))
     if row is None:
         raise NotFound(SESSION_NOT_FOUND)
-    (owner, cache_state, cache_node_id, item_id, course_id, content_type_id, title,
+    (owner, cache_state, cache_node_id, time_zone, last_day, streak, item_id, course_id,
+     content_type_id, title,
      description, data_json, llm_model, cache_enabled, prompt_id, prompt_name,
      prompt_version, prompt_text, stored_key, earlier, candidates, budgets) = row
     if owner != user_id:
@@ -339,7 +343,9 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
                     for node_id, key, chunks, full_text in candidates or ()
                     if key == prompt.key), None)
     history = [ChatMessage(role=role, content=text) for role, text in earlier or ()]
-    user_message = UserMessage(session_id=session_id, user_id=user_id, item=item,
+    user = User(id=user_id, time_zone=time_zone, last_activity_date=last_day,
+                current_streak_days=streak)
+    user_message = UserMessage(session_id=session_id, user=user, item=item,
                                text=message, diverged=tracking and not kind.cacheable)
     turn = Turn(session_id=session_id, course_id=course_id, model=model,
                 system=prompt.system,
@@ -364,13 +370,62 @@ def _json(value: object) -> object:
 
 @dataclass(frozen=True)
 class UserMessage:
-    """The user's side of a turn, to be stored."""
+    """The user's side of a turn, to be stored. ``user``: their row as the turn read it
+    (for the activity's day and streak)."""
 
     session_id: int
-    user_id: object
+    user: User
     item: ContentItem
     text: str
     diverged: bool
+
+
+class _Params:
+    """The ``$n`` placeholders of a statement being written, and their values."""
+
+    def __init__(self) -> None:
+        self.values: list[object] = []
+
+    def __call__(self, value: object) -> str:
+        self.values.append(value)
+        return f"${len(self.values)}"
+
+
+def _write(ctx: Context, turn: Turn, *, user_message: bool, answer: tuple[str, dict] | None,
+           node_id: int | None = None, hit: bool = False) -> tuple[str, list] | None:
+    """One statement writing a turn's rows (it commits by itself): the user's message with
+    its activity, and/or the answer, the session's state, for a hit the saved call; it
+    selects the answer's id. None when the activity moves the user's streak (its row must
+    be locked: ``record_activity``, in a transaction)."""
+    p, parts = _Params(), []
+    message = turn.user_message
+    if user_message:
+        activity = insert_quiet_activity(
+            p, message.user, "CHAT_MESSAGE", course_id=message.item.course_id,
+            content_item_id=message.item.id, summary=message.item.title)
+        if activity is None:
+            return None
+        parts.append(f"activity AS ({activity})")
+    usage = ctx.llm.cache_hit_values(usage=turn.usage, model=turn.model) if hit else None
+    if usage is not None:
+        parts.append(f"usage AS ({insert_usage(lambda name: p(usage[name]))})")
+    session = p(turn.session_id)
+    rows = [f"({session}, 'user', {p(message.text)}, '{{}}'::jsonb)"] if user_message else []
+    if answer is not None:
+        meta = orjson.dumps(answer[1]).decode()
+        rows.append(f"({session}, 'assistant', {p(answer[0])}, "
+                    f"CAST(CAST({p(meta)} AS text) AS jsonb))")
+    parts.append("messages AS (INSERT INTO chat_messages (session_id, role, content, meta) "
+                 f"VALUES {', '.join(rows)} RETURNING id, role)")
+    values = ["updated_at = now()"]
+    if node_id is not None:
+        values.append(f"cache_node_id = {p(node_id)}")
+    if user_message and message.diverged:
+        values.append("cache_state = 'DIVERGED'")
+    parts.append(f"session AS (UPDATE chat_sessions SET {', '.join(values)} "
+                 f"WHERE id = {session})")
+    return ("WITH " + ",\n".join(parts)
+            + "\nSELECT max(id) FILTER (WHERE role = 'assistant') FROM messages", p.values)
 
 
 async def _add_user_message(db: AsyncSession, message: UserMessage) -> None:
@@ -379,12 +434,19 @@ async def _add_user_message(db: AsyncSession, message: UserMessage) -> None:
 
 
 async def _record_user_activity(db: AsyncSession, message: UserMessage) -> None:
-    await record_activity(db, message.user_id, "CHAT_MESSAGE",
+    await record_activity(db, message.user.id, "CHAT_MESSAGE",
                           course_id=message.item.course_id, content_item_id=message.item.id,
                           summary=message.item.title)
 
 
-async def _store_user_message(ctx: Context, message: UserMessage) -> None:
+async def _store_user_message(ctx: Context, turn: Turn) -> None:
+    """The user's message, its activity and the session's state: one statement, or a
+    transaction when the activity moves the streak."""
+    statement = _write(ctx, turn, user_message=True, answer=None)
+    if statement is not None:
+        await ctx.db.write_row(*statement)
+        return
+    message = turn.user_message
     async with ctx.db.transaction() as db:
         await _add_user_message(db, message)
         values = {"updated_at": func.now()}
@@ -398,43 +460,42 @@ async def _store_user_message(ctx: Context, message: UserMessage) -> None:
 async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
                   node_id: int | None = None, *, hit: bool = False) -> int:
     """Store the assistant's message (and the session's cache position; for an answer
-    replayed from the cache, the node's hit and the saved call) after the user's; its id."""
+    replayed from the cache, the saved call, then the node's hit) after the user's, in one
+    statement; its id."""
     await turn.user_message_stored(ctx)
-    async with ctx.db.transaction() as db:
-        if hit:
-            await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
-        message = ChatMessage(session_id=turn.session_id, role="assistant", content=text,
-                              meta=meta)
-        db.add(message)
-        values = {"updated_at": func.now()}
-        if node_id is not None:
-            values["cache_node_id"] = node_id
-        await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
-                         .values(**values))
-        await db.flush()
+    (message_id,) = await ctx.db.write_row(*_write(ctx, turn, user_message=False,
+                                                   answer=(text, meta), node_id=node_id,
+                                                   hit=hit))
     if hit:
         await chat_cache.count_hit(ctx, node_id)
-    return message.id
+    return message_id
 
 
 async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> int:
-    """Store a cache hit: the user's message, the answer, the session's cache position and
-    the saved call, in one transaction, then the node's hit (counted with other requests'
-    hits: ``chat_cache.count_hit``); the answer's id. Neither the node's row nor the user's
-    (``record_activity`` locks it only when the streak moves) is held by the transaction,
-    so requests replaying one node, or one user's requests, do not queue on a lock."""
-    async with ctx.db.transaction() as db:
-        await _add_user_message(db, turn.user_message)
-        message = ChatMessage(session_id=turn.session_id, role="assistant",
-                              content=node.full_text,
-                              meta={"source": "cache", "cache_node_id": node.id})
-        db.add(message)
-        await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
-        await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
-                         .values(updated_at=func.now(), cache_node_id=node.id))
-        await _record_user_activity(db, turn.user_message)
+    """Store a cache hit: the user's message and its activity, the answer, the session's
+    cache position and the saved call, in one statement (a transaction when the activity
+    moves the user's streak), then the node's hit (counted with other requests' hits:
+    ``chat_cache.count_hit``); the answer's id. Neither the node's row nor the user's is
+    held while the answer is stored, so requests replaying one node, or one user's
+    requests, do not queue on a lock."""
+    meta = {"source": "cache", "cache_node_id": node.id}
+    statement = _write(ctx, turn, user_message=True, answer=(node.full_text, meta),
+                       node_id=node.id, hit=True)
+    if statement is not None:
+        (message_id,) = await ctx.db.write_row(*statement)
+    else:
+        async with ctx.db.transaction() as db:
+            await _add_user_message(db, turn.user_message)
+            message = ChatMessage(session_id=turn.session_id, role="assistant",
+                                  content=node.full_text, meta=meta)
+            db.add(message)
+            await ctx.llm.record_cache_hit(db, usage=turn.usage, model=turn.model)
+            await db.execute(update(ChatSession).where(ChatSession.id == turn.session_id)
+                             .values(updated_at=func.now(), cache_node_id=node.id))
+            await _record_user_activity(db, turn.user_message)
+        message_id = message.id
     await chat_cache.count_hit(ctx, node.id)
-    return message.id
+    return message_id
 
 
 async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:
