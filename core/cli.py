@@ -23,7 +23,14 @@ from pathlib import Path
 import uvicorn
 
 from core import logs
-from core.config import ConfigError, Settings, load_settings, log_format, warn_if_generated
+from core.config import (
+    ConfigError,
+    Settings,
+    listening_at,
+    load_settings,
+    log_format,
+    warn_if_generated,
+)
 from core.embedded_pg import EmbeddedPostgres
 
 log = logging.getLogger("learngraph")
@@ -135,7 +142,7 @@ def _worker(settings: Settings, database_url: str, host: str, port: int) -> None
 
 def cmd_serve(args: argparse.Namespace) -> None:
     # Settings first: a malformed value stops start-up before the app's seconds of imports.
-    settings = load_settings()
+    settings = listening_at(load_settings(), host=args.host, port=args.port)
     from core.app import check_face_ports
 
     if args.reload and args.workers > 1:

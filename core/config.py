@@ -382,6 +382,19 @@ def load_settings() -> Settings:
     )
 
 
+def listening_at(settings: Settings, *, host: str, port: int) -> Settings:
+    """``settings`` for a server listening on ``host``:``port``: unless
+    ``LEARNGRAPH_PUBLIC_URL`` names it, the public URL (stored files' links, OAuth
+    callbacks, the origin that may open subscriptions) is that address, not port 8000's
+    whatever the port."""
+    if _env("LEARNGRAPH_PUBLIC_URL") is not None:
+        return settings
+    shown = "localhost" if host in ("0.0.0.0", "127.0.0.1", "::", "") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    return replace(settings, public_url=f"http://{shown}:{port}")
+
+
 def warn_if_generated(settings: Settings) -> None:
     """Log a warning when the secret key was generated rather than configured."""
     if settings.secrets_generated:

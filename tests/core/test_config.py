@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from core.config import load_settings, warn_if_generated
+from core.config import listening_at, load_settings, warn_if_generated
 
 
 def test_secret_is_generated_once_and_kept(tmp_path, monkeypatch, caplog):
@@ -56,3 +56,21 @@ def test_trusted_proxies_are_addresses_or_cidr_blocks(tmp_path, monkeypatch):
     monkeypatch.setenv("LEARNGRAPH_TRUSTED_PROXIES", "10.0.0.0/8, proxy.local")
     with pytest.raises(ValueError, match=r"LEARNGRAPH_TRUSTED_PROXIES: 'proxy\.local' is not"):
         load_settings()
+
+
+def test_public_url_is_where_the_server_listens_unless_given(tmp_path, monkeypatch):
+    """A server on another port links its stored files there, not to port 8000."""
+    monkeypatch.setenv("LEARNGRAPH_DATA_DIR", str(tmp_path))
+    monkeypatch.delenv("LEARNGRAPH_PUBLIC_URL", raising=False)
+    settings = load_settings()
+    assert listening_at(settings, host="127.0.0.1", port=8742).public_url == (
+        "http://localhost:8742")
+    assert listening_at(settings, host="0.0.0.0", port=80).public_url == "http://localhost:80"
+    assert listening_at(settings, host="10.1.2.3", port=9000).public_url == (
+        "http://10.1.2.3:9000")
+    assert listening_at(settings, host="fd00::1", port=9000).public_url == (
+        "http://[fd00::1]:9000")
+    monkeypatch.setenv("LEARNGRAPH_PUBLIC_URL", "https://learn.example")
+    settings = load_settings()
+    assert listening_at(settings, host="127.0.0.1", port=8742).public_url == (
+        "https://learn.example")
