@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import os
 import re
 import shutil
 import socket
@@ -38,6 +39,9 @@ PASSWORD = "correct horse battery"
 # production cost is held by tests/core/test_passwords.py.
 TEST_PASSWORD_HASH_COST = (1, 64, 1)
 CODELABS_ADMIN_PASSWORD = "workshop-admin-pw"
+# Documents each planned-reads property test draws (hypothesis, a new seed every run):
+# few in make test, as many as asked for a longer run (README, Development).
+PROPERTY_EXAMPLES = int(os.environ.get("LEARNGRAPH_PROPERTY_EXAMPLES") or 10)
 
 
 def free_socket() -> socket.socket:

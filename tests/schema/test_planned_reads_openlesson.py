@@ -21,7 +21,7 @@ from models.ghl import GhlLink
 from models.organization import Organization, OrganizationGuest, OrganizationMember
 from models.user import ApiKey
 from models.workspace import Workspace, WorkspaceBlock
-from tests.fixtures import bearer_for, count_statements, create_user
+from tests.fixtures import PROPERTY_EXAMPLES, bearer_for, count_statements, create_user
 from tests.openlesson.helpers import SCORING, grant
 from tests.schema import test_planned_reads_corpus as corpus
 from tests.schema.test_planned_reads_property import fields
@@ -360,7 +360,7 @@ async def agent_seeded(clean_db, services):
                                                   "outsider key")}
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=agent_documents())
 async def test_drawn_agent_selections_answer_alike(server, general, agent_seeded, document):

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from core.config import Settings
-from tests.fixtures import without_rate_limit
+from tests.fixtures import PROPERTY_EXAMPLES, without_rate_limit
 from tests.schema import test_planned_reads_people as people
 from tests.schema.test_planned_reads_corpus import seed
 from tests.twosigma.catalog_helpers import headers_for, user_with_headers
@@ -100,7 +100,7 @@ async def seeded(clean_db, services):
         "instructor": await headers_for(services, "teacher@example.com", ["INSTRUCTOR"])}
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=documents().filter(within_alias_limit))
 async def test_drawn_selections_answer_alike(server, general, seeded, document):
@@ -172,7 +172,7 @@ async def people_seeded(clean_db, services):
     return await people.seed(services)
 
 
-@settings(max_examples=25, deadline=None,
+@settings(max_examples=PROPERTY_EXAMPLES, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(document=people_documents().filter(within_alias_limit))
 async def test_drawn_selections_of_people_answer_alike(server, general, people_seeded,
