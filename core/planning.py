@@ -52,6 +52,7 @@ from graphql import (
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
+    GraphQLField,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -64,6 +65,7 @@ from graphql import (
     OperationType,
     SelectionSetNode,
     StringValueNode,
+    Undefined,
     VariableNode,
     is_abstract_type,
     parse,
@@ -241,7 +243,10 @@ class Page:
     columns. With a ``key``, the rows whose ``key`` column equals this row's
     ``parent_key``. ``allowed`` says which viewers may list it from the root (the
     others get the general path's error); ``guard``, as ``Many``'s, where it may be read
-    from its parent row."""
+    from its parent row. An ``order`` column may sort down (``"column DESC"``); pages
+    hold 1 to ``maximum`` rows (an argument left out takes the field's default), and
+    ``flags`` are Boolean arguments of the field, each with a condition over the type's
+    table that holds where the argument is true."""
 
     type_name: str
     order: tuple[str, ...]
@@ -250,6 +255,8 @@ class Page:
     where: tuple[Any, ...] = ()
     allowed: Callable[[Any], bool] | None = None
     guard: Callable[[Any], Any] | None = None
+    maximum: int = MAX_PAGE_SIZE
+    flags: tuple[tuple[str, Any], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -449,9 +456,15 @@ def _id_list(value: Any) -> list[Any]:
     return value
 
 
-def _page_size(value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_PAGE_SIZE:
+def _page_size(value: Any, maximum: int = MAX_PAGE_SIZE) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= maximum:
         raise Decline("first")
+    return value
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise Decline("flag")
     return value
 
 
@@ -728,7 +741,7 @@ class Compiler:
             return f"json_build_array({', '.join(items)})" if items else "'[]'::json"
         if isinstance(form, Rows):
             return self.rows(form, field_type, nodes)
-        return self.page(form, field_type, nodes, parent=None)
+        return self.page(form, field_type, nodes, parent=None, definition=root.fields[name])
 
     def argument(self, node: FieldNode, name: str, parse: Callable[[Any], Any]) -> str:
         """A parameter bound from an argument as the general path reads it (``parse``);
@@ -865,7 +878,8 @@ class Compiler:
                 f"FROM {target.table.name} {child} WHERE {child}.{planned.key} = "
                 f"{alias}.{planned.parent_key}{self.where(target, child, planned.where)})"))
         return self.guarded(planned.guard, form, alias, planned.parent_key,
-                            self.page(planned, field_type, nodes, parent=alias))
+                            self.page(planned, field_type, nodes, parent=alias,
+                                      definition=gql_type.fields[name]))
 
     def backward(self, last: Arg, first: Arg) -> bool:
         """Whether a page reads back from its end (``last``), as the pagers decide it."""
@@ -877,16 +891,27 @@ class Compiler:
         return size_last is not None
 
     def page(self, form: Page, connection: GraphQLObjectType, nodes: list[FieldNode], *,
-             parent: str | None) -> str:
-        _only_args(nodes[0], ("first", "after", "last", "before"))
-        first, after = _arg(nodes[0], "first"), _arg(nodes[0], "after")
-        last, before = _arg(nodes[0], "last"), _arg(nodes[0], "before")
+             parent: str | None, definition: GraphQLField) -> str:
+        flags = tuple(name for name, _ in form.flags)
+        _only_args(nodes[0], ("first", "after", "last", "before", *flags))
+
+        def arg(name: str) -> Arg:
+            """The argument, or the field's default where the document leaves it out."""
+            if any(a.name.value == name for a in nodes[0].arguments or ()):
+                return _arg(nodes[0], name)
+            argument = definition.args.get(name)
+            if argument is None or argument.default_value is Undefined:
+                return Arg()
+            return Arg(literal=argument.default_value)
+
+        first, after, last, before = (arg(n) for n in ("first", "after", "last", "before"))
         if parent is None and form.allowed is not None and not form.allowed(self.viewer):
             raise Unplannable("root list for this viewer")
         back = self.backward(last, first)
         size_arg, cursor_arg = (last, before) if back else (first, after)
         target = TYPES[form.type_name]
-        size = self.params.add(lambda variables: _page_size(size_arg.value(variables)))
+        size = self.params.add(
+            lambda variables: _page_size(size_arg.value(variables), form.maximum))
         terms = _order_terms(form.order)
         kinds = tuple(_cursor_kind(target.table, c) for c, _ in terms)
         no_cursor = self.params.add(
@@ -901,8 +926,11 @@ class Compiler:
                               for c, desc in terms)
         beyond = _beyond([f"{inner}.{c}" for c, _ in terms], keys,
                          ["<" if desc != back else ">" for _, desc in terms])
+        # A Boolean argument's condition holds where the argument is true.
+        flagged = [(self.params.add(lambda variables, a=arg(name): _flag(a.value(variables))),
+                    condition) for name, condition in form.flags]
         where = (f"({no_cursor}::boolean OR {beyond}) AND "
-                 + self.listed(form, target, inner, parent))
+                 + self.listed(form, target, inner, parent, flagged))
         # One row more than the page, numbered from where the page starts reading, tells
         # whether more exist in that direction.
         rows = (f"(SELECT {inner}.*, row_number() OVER (ORDER BY {direction}) AS _n "
@@ -933,8 +961,9 @@ class Compiler:
             if name == "totalCount":  # the rows the pages are read from, no cursor or size
                 _only_args(field_nodes[0], ())
                 counted = self.alias()
+                listed = self.listed(form, target, counted, parent, flagged)
                 parts.append(f"{_quote(key)}, (SELECT count(*) FROM {target.table.name} "
-                             f"{counted} WHERE {self.listed(form, target, counted, parent)})")
+                             f"{counted} WHERE {listed})")
                 continue
             if name == "pageInfo":
                 info = _named(connection.fields["pageInfo"].type)
@@ -963,11 +992,15 @@ class Compiler:
                          f"{row}._n <= {size}), '[]'::json) FROM {rows})")
         return "json_build_object(" + ", ".join(parts) + ")"
 
-    def listed(self, form: Page, target: TypeForm, alias: str, parent: str | None) -> str:
+    def listed(self, form: Page, target: TypeForm, alias: str, parent: str | None,
+               flagged: list[tuple[str, Any]]) -> str:
         """Which rows ``alias`` a connection lists, on any of its pages: its parent's, those
-        its conditions admit, and from the root those the type's rule admits."""
+        its conditions and flags (parameter, condition) admit, and from the root those the
+        type's rule admits."""
         where = (f"{alias}.{form.key} = {parent}.{form.parent_key}" if form.key is not None
-                 else "true") + self.where(target, alias, form.where)
+                 else "true") + self.where(target, alias, form.where) + "".join(
+            f" AND (NOT {flag}::boolean OR ({self.sql(condition, target.table, alias)}))"
+            for flag, condition in flagged)
         if parent is None:
             where += self.rule(target, alias)
         return where

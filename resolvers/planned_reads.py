@@ -185,9 +185,8 @@ def private(column):
     return Expression(lambda viewer: case((user.private_rule(viewer), column)))
 
 
-# Users have UUID ids: ``node`` leaves them to the general path; they are planned where
-# a planned row points at one and in the directory.
-register_type(TypeForm("User", User.__table__, by_id=False, fields={
+# Anyone may read a user by id (``user.get_many``), its private fields as ``private`` says.
+register_type(TypeForm("User", User.__table__, fields={
     "id": GlobalId("User"),
     "displayName": Column("display_name"),
     "fullName": Column("display_name"),
@@ -289,5 +288,8 @@ register_root("contentTypes", Page("ContentType", ("id",)))
 register_root("userDirectory", Page("User", ("number",), allowed=lambda v: v.user_id is not None))
 register_root("myAssessments", Page("AssessmentSession", ("created_at DESC", "id"),
                                     allowed=lambda v: v.user_id is not None))
+register_root("users", Page("User", ("created_at", "id"), allowed=user.may_list_all))
+register_root("myChatSessions", Page("ChatSession", ("id DESC",),
+                                     allowed=lambda v: v.user_id is not None))
 register_root("myEnrollments", Page("Enrollment", ("id",), where=(enrollments.mine_rule,),
                                     allowed=lambda v: v.user_id is not None))

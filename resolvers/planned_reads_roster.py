@@ -5,11 +5,11 @@ own rules (``roster.readable_rule``, ``roster.student_rule``,
 ``teacher_notifications.visible_rule``, ``parent_claims.visible_rule``).
 
 The roots ``teacherClasses`` (``roster.mine_rule``) and ``teacherClass(id:)`` are
-planned too. A student's reading data (level, books, miles, quiz trend, attention flag,
-report) is worked out in ``roster._enrich`` and stays on the general path, as do
-``teacherNotifications`` (a page newest first, which pages here do not read),
-``myParentClaims`` (at most 100, newest first: a planned list has no limit),
-``school`` and the billing reads (a subscription's state is computed, not read)."""
+planned too, and ``teacherNotifications`` (newest first). A student's reading data
+(level, books, miles, quiz trend, attention flag, report) is worked out in
+``roster._enrich`` and stays on the general path, as do ``myParentClaims`` (at most 100,
+newest first: a planned list has no limit), ``school`` and the billing reads (a
+subscription's state is computed, not read)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ from core.planning import (
     register_type,
 )
 from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
-from resolvers import parent_claims, roster, teacher_notifications
+from resolvers import parent_claims, portal_roles, roster, teacher_notifications
 
 register_type(TypeForm("TeacherClass", SchoolClass.__table__, rule=roster.readable_rule,
                        fields={
@@ -91,6 +91,10 @@ def class_id(value) -> int:
     return number
 
 
+register_root("teacherNotifications", Page(
+    "TeacherNotification", ("id DESC",), maximum=teacher_notifications.PAGE_MAXIMUM,
+    flags=(("unreadOnly", teacher_notifications.UNREAD),),
+    allowed=lambda viewer: portal_roles.holds_any(viewer, portal_roles.STAFF)))
 register_root("teacherClasses", Rows("TeacherClass", order=("id",), where=(roster.mine_rule,),
                                      allowed=roster.may_list))
 register_root("teacherClass", Rows("TeacherClass", arguments=(("id", "id"),), parse=class_id,

@@ -21,10 +21,16 @@ PAYING = frozenset({TEACHER, PARENT, SCHOOL_ADMIN})
 STAFF = frozenset({TEACHER, SCHOOL_ADMIN})
 
 
+def holds_any(viewer, roles: frozenset[str]) -> bool:
+    """Whether the viewer is a signed-in user with one of ``roles`` or a platform admin
+    (``require_any``'s rule, which planned reads check too)."""
+    return viewer.user_id is not None and (viewer.is_admin or bool(roles & viewer.roles))
+
+
 def require_any(ctx: Context, roles: frozenset[str]) -> None:
     """A signed-in user with one of ``roles`` (or a platform admin); Forbidden otherwise."""
     ctx.viewer.require_user()
-    if ctx.viewer.is_admin or roles & ctx.viewer.roles:
+    if holds_any(ctx.viewer, roles):
         return
     raise Forbidden("Your account's role may not do this",
                     details={"required_role": sorted(r.lower() for r in roles)})

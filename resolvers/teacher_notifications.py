@@ -157,11 +157,15 @@ async def _sweep_job(services, payload: dict) -> None:
         await sweep(session)
 
 
+# Not marked read (``unreadOnly``), as a SQL condition on notifications.
+UNREAD = TeacherNotification.read_at.is_(None)
+PAGE_MAXIMUM = 200
+
+
 def visible_rule(viewer):
     """A notification is its teacher's alone (``get_page``), for teachers and school
     admins: a SQL condition on notifications, for ``node`` and planned reads."""
-    staff = viewer.is_admin or bool(portal_roles.STAFF & viewer.roles)
-    if viewer.user_id is None or not staff:
+    if not portal_roles.holds_any(viewer, portal_roles.STAFF):
         return false()
     return TeacherNotification.teacher_id == VIEWER_ID
 
@@ -186,7 +190,7 @@ def mine_query(ctx: Context, *, unread_only: bool = False) -> Select:
     query = select(TeacherNotification).where(
         TeacherNotification.teacher_id == ctx.viewer.require_user())
     if unread_only:
-        query = query.where(TeacherNotification.read_at.is_(None))
+        query = query.where(UNREAD)
     return query
 
 

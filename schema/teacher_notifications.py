@@ -84,7 +84,7 @@ class TeacherNotificationQuery:
             unread_only: Annotated[bool, strawberry.argument(
                 description="Only those not marked read.")] = False,
     ) -> TeacherNotificationConnection:
-        size = page_size(first, None, maximum=200)
+        size = page_size(first, None, maximum=teacher_notifications.PAGE_MAXIMUM)
         views, more = await teacher_notifications.get_page(
             info.context, after=decode_id_cursor(after) if after else None, limit=size,
             unread_only=unread_only)

@@ -123,6 +123,24 @@ case(node(on("ChatSession", "messages(first: 1) { totalCount nodes { role } }"))
      {"id": "chat"})
 case("{ myEnrollments(first: 5) { edges { node { courseOffering { termName } user { "
      "hasGithub isActive } } } } }")
+# the viewer's chats, newest first
+case(f"{{ myChatSessions(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ {CHAT} }} }} }} }}")
+for variables in ({"n": 1}, {"n": 1, "a": "chat_cursor"}, {"n": 0}, {"n": 2, "a": "x"}):
+    case("query($n: Int, $a: String) { myChatSessions(first: $n, after: $a) { " + PAGE_INFO
+         + " nodes { id messages(first: 1) { nodes { content } } } } }", variables)
+# users by id (anyone's, private fields for themselves and admins) and the admins' list
+for which in ("learner_user", "other_user", "upper_user", "missing_user"):
+    case(node(on("User", USER)), {"id": which})
+case("query($ids: [ID!]!) { nodes(ids: $ids) { ... on User { id email } ... on Enrollment { "
+     "user { id } } } }", {"ids": ["other_user", "enrollment", "learner_user"]})
+case(f"{{ users(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ {USER} }} }} }} }}")
+case("query($a: String) { users(first: 2, after: $a) { " + PAGE_INFO + " nodes { id email } } }",
+     {"a": "user_cursor"})
+case("query($n: Int, $b: String) { users(last: $n, before: $b) { " + PAGE_INFO
+     + " edges { cursor node { displayName } } } }", {"n": 2, "b": "user_cursor"})
+case("query($n: Int) { users(last: $n) { " + PAGE_INFO + " edges { node { id } } } }", {"n": 3})
+case("query($a: String) { users(first: 2, after: $a) { edges { node { id } } } }",
+     {"a": "number_cursor"})
 # lists of ids of every kind, aliases and fragments
 for ids in (["enrollment", "chat", "message", "prompt"], ["other_enrollment", "other_chat"],
             ["missing_chat", "prompt", "other_message"]):
@@ -164,6 +182,7 @@ async def seed(services) -> tuple[dict, dict]:
             draft = await add(services, ChatSession, user_id=learner.id,
                               content_item_id=item.id, content_context={"title": "d"})
             ids["draft_chat"] = relay.to_base64("ChatSession", draft.id)
+            ids["chat_cursor"] = encode_cursor([draft.id])  # the learner's newest
             offering = await add(services, CourseOffering, course_id=course.id,
                                  term_name="Draft term", visibility="PRIVATE")
             enrolled = await add(services, Enrollment, user_id=learner.id,
@@ -206,7 +225,13 @@ async def seed(services) -> tuple[dict, dict]:
         {"parent_id": parent.id, "child_name": "child", "child_label": "production"},
         {"parent_id": parent.id, "child_name": "other", "child_version": 2}])
     async with services.db.session() as session:
-        number = (await session.get(User, learner.id)).number
+        seen = await session.get(User, learner.id)
+        number = seen.number
+    ids.update(learner_user=relay.to_base64("User", str(learner.id)),
+               other_user=relay.to_base64("User", str(other.id)),
+               upper_user=relay.to_base64("User", str(other.id).upper()),
+               missing_user=relay.to_base64("User", "00000000-0000-4000-8000-000000000000"),
+               user_cursor=encode_cursor([seen.created_at.isoformat(), str(seen.id)]))
     ids.update(prompt=relay.to_base64("Prompt", parent.id),
                child_prompt=relay.to_base64("Prompt", child.id),
                missing_enrollment=relay.to_base64("Enrollment", 10 ** 9),
@@ -272,3 +297,34 @@ async def test_a_users_private_fields_are_theirs_and_admins_on_the_planned_path(
     assert seen["learner"] == seen["admin"] == {"displayName": "Lena", **private}
     # An instructor sees the enrollment, not the learner's private fields.
     assert seen["instructor"] == {"displayName": "Lena", **dict.fromkeys(private)}
+
+
+async def test_users_by_id_the_admins_list_and_the_newest_chats_first_are_planned(
+        server, clean_db, services):
+    """A user by ``node`` (anyone's), the admins' ``users`` list in sign-up order (back from
+    the end too) and ``myChatSessions`` newest first, each one planned statement."""
+    ids, viewers = await seed(services)
+    asked = [
+        ("anonymous", node(on("User", "displayName email")), {"id": ids["learner_user"]}),
+        ("admin", "{ users(first: 10) { totalCount nodes { email } } }", {}),
+        ("admin", "{ users(last: 2) { pageInfo { hasPreviousPage } nodes { email } } }", {}),
+        ("learner", "{ myChatSessions(first: 5) { totalCount nodes { id } } }", {}),
+    ]
+    answers = []
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        for viewer, query, variables in asked:
+            body = {"query": query, "variables": variables}
+            await http.post("/graphql", json=body, headers=viewers[viewer])
+            with count_statements(services) as counter:
+                answers.append((await http.post("/graphql", json=body,
+                                                headers=viewers[viewer])).json()["data"])
+            reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+            assert len(reads) == 1 and "json_build_object" in reads[0], query
+    emails = ["learner@example.com", "teacher@example.com", "admin@example.com",
+              "other@example.com"]
+    assert answers[0] == {"node": {"__typename": "User", "displayName": "Lena", "email": None}}
+    assert answers[1] == {"users": {"totalCount": 4, "nodes": [{"email": e} for e in emails]}}
+    assert answers[2] == {"users": {"pageInfo": {"hasPreviousPage": True},
+                                    "nodes": [{"email": e} for e in emails[2:]]}}
+    assert answers[3] == {"myChatSessions": {"totalCount": 2, "nodes": [
+        {"id": ids["draft_chat"]}, {"id": ids["chat"]}]}}

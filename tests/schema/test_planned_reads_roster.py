@@ -77,6 +77,14 @@ for which in ("class", "class_number", "other_class", "school_class", "school_nu
               "missing_class", "student", "not an id", "0", "01"):
     case(f"query($id: ID!) {{ teacherClass(id: $id) {{ {CLASS} students(first: 2) {{ "
          "edges { node { name username } } } } }", {"id": which})
+# the teacher's notifications, newest first (50 unless asked, at most 200)
+case(f"{{ teacherNotifications {{ {PAGE_INFO} edges {{ cursor node {{ {NOTIFICATION} }} }} }} }}")
+for variables in ({"n": 1}, {"n": 1, "a": "notification_cursor"}, {"n": 200, "u": True},
+                  {"n": 5, "u": False}, {"n": 201}, {"n": 0}, {"n": 2, "a": "not a cursor"},
+                  {"n": 2, "a": "student_cursor"}):
+    case("query($n: Int!, $a: String, $u: Boolean = false) { teacherNotifications(first: $n, "
+         f"after: $a, unreadOnly: $u) {{ {PAGE_INFO} nodes {{ id read }} }} }}", variables)
+case("{ teacherNotifications(unreadOnly: true) { edges { node { childName } } } }")
 case("query($id: ID!) { a: node(id: $id) { ...C } b: node(id: $id) { id } } "
      "fragment C on TeacherClass { n: name s: students(first: 3) { e: edges { n: node { "
      "u: username } } } }", {"id": "class"})
@@ -150,7 +158,8 @@ async def seed(client, services) -> tuple[dict, dict]:
            "missing_student": relay.to_base64("ClassStudent", 10 ** 9),
            "class_number": str(classes["owner"]),
            "school_number": str(classes["school"]),
-           "student_cursor": encode_cursor([students[0]])}
+           "student_cursor": encode_cursor([students[0]]),
+           "notification_cursor": encode_cursor([notes[2]])}
     viewers = {"anonymous": {}, "owner": as_bearer(owner_headers),
                "other_teacher": as_bearer(other_headers),
                "school_admin": as_bearer(admin_headers), "parent": as_bearer(parent_headers),
@@ -234,3 +243,28 @@ async def test_a_class_counts_its_students_for_those_who_may_read_it(server, cli
     assert seen == {"owner": {"students": {"totalCount": 3, "nodes": [{"name": "Ben"}]}},
                     "school_admin": {"students": {"totalCount": 1, "nodes": [{"name": "Dee"}]}},
                     "other_teacher": None, "anonymous": None}
+
+
+async def test_a_teachers_notifications_newest_first_are_planned(server, client, services):
+    """``teacherNotifications``: newest first, 50 unless asked, ``unreadOnly`` in the page
+    and its count, one planned statement."""
+    ids, viewers = await seed(client, services)
+    query = ("query($u: Boolean = false) { teacherNotifications(unreadOnly: $u) { totalCount "
+             "nodes { id read } } }")
+    seen = []
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
+        for unread in (False, True):
+            body = {"query": query, "variables": {"u": unread}}
+            await http.post("/graphql", json=body, headers=viewers["owner"])
+            with count_statements(services) as counter:
+                seen.append((await http.post("/graphql", json=body,
+                                             headers=viewers["owner"])).json()["data"])
+            reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+            assert len(reads) == 1 and "json_build_object" in reads[0]
+    newest = relay.from_base64(ids["notification"])
+    assert newest[0] == "TeacherNotification"
+    for answer in seen:  # the owner's two, both unread, the later first
+        nodes = answer["teacherNotifications"]["nodes"]
+        assert answer["teacherNotifications"]["totalCount"] == 2
+        assert [n["read"] for n in nodes] == [False, False]
+        assert nodes[1]["id"] == ids["notification"]
