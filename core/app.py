@@ -255,11 +255,17 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return _indexed(Starlette(
         routes=routes,
-        middleware=[Middleware(ServerSendMiddleware), Middleware(TracingMiddleware),
+        middleware=[Middleware(ServerSendMiddleware), *_tracing(settings),
                     Middleware(ObserveMiddleware),
                     Middleware(CORSMiddleware, allowed_origins=settings.allowed_origins),
                     Middleware(RequestContextMiddleware, faces=faces)],
         lifespan=_lifespan(services, settings, database_url)))
+
+
+def _tracing(settings: Settings) -> list[Middleware]:
+    """The tracing layer, when traces are sent (else every request would pass through it
+    to find that there is nothing to trace)."""
+    return [Middleware(TracingMiddleware)] if settings.otel_endpoint else []
 
 
 def _indexed(app: Starlette) -> Starlette:
@@ -302,7 +308,7 @@ def create_face_app(face_name: str, *, services: Services) -> Starlette:
     return _indexed(Starlette(
         routes=[*health.routes(), *face.starlette_routes()],
         exception_handlers={404: not_routed, 405: not_routed},
-        middleware=[Middleware(ServerSendMiddleware), Middleware(TracingMiddleware),
+        middleware=[Middleware(ServerSendMiddleware), *_tracing(services.settings),
                     Middleware(ObserveMiddleware),
                     Middleware(CORSMiddleware,
                                allowed_origins=services.settings.allowed_origins),

@@ -43,6 +43,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 import orjson
@@ -1114,7 +1115,7 @@ class Plan:
     # same; with variables, a page's size may be one of them).
     plain_cost: int | None = None
 
-    @property
+    @cached_property
     def operation_name(self) -> str | None:
         return self.operation.name.value if self.operation.name else None
 
