@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import datetime
 from typing import Any
 
 from core.errors import NotFound
@@ -52,7 +53,8 @@ def room_event(event: dict[str, Any]) -> dict[str, Any]:
     kind = event["type"]
     if kind in ("chat", "dm"):
         shown = {"type": kind, "id": f"chat_{event['id']}", "sender": event["sender"],
-                 "message": event["message"], "created_at": event["created_at"]}
+                 "message": event["message"],
+                 "created_at": iso(datetime.fromisoformat(event["created_at"]))}
         if kind == "dm":
             shown["target_id"] = _target("dm", event.get("target_user_id"))
         return shown

@@ -130,6 +130,10 @@ async def test_two_attendees_and_a_facilitator_on_two_instances(client, new_clie
             ("dm", "Facilitator", "Private message", jane["id"]),
             ("dm", "Tom", "Stuck on step 2", "facilitator")]
     assert history[0]["codelab_id"] == codelab["id"]
+    # A live message is the kept one, its time written alike (UTC with a Z).
+    assert [(m["id"], m["created_at"]) for m in history[:2]] == [
+        (said["id"], said["created_at"]), (dm["id"], dm["created_at"])]
+    assert said["created_at"].endswith("Z")
     assert [m["message"] for m in (await tom_http.get(url)).json()] == [
         "Hello", "Stuck on step 2"]
     assert [m["message"] for m in (await jane_http.get(url)).json()] == [
