@@ -37,6 +37,7 @@ from schema.descriptions import (
 )
 from schema.errors import ErrorShaping, Schema
 from schema.evidence import EvidenceMutation
+from schema.execution import DocumentOrderExecution
 from schema.feedback import FeedbackMutation, FeedbackQuery
 from schema.ghl import GhlMutation, GhlQuery, GhlSubscription
 from schema.input_bounds import FILE_UPLOAD, InputBounds
@@ -106,6 +107,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         subscription=merge_types("Subscription", SUBSCRIPTIONS),
         config=StrawberryConfig(disable_field_suggestions=True),
         scalar_overrides={Upload: FILE_UPLOAD},
+        execution_context_class=DocumentOrderExecution,
         extensions=[
             OperationMetrics,
             OperationTracing,
