@@ -29,11 +29,13 @@ atexit.register(COMMANDS.close)
 async def learngraph(*args: str, database_url: str | None = None,
                      env: dict | None = None) -> subprocess.CompletedProcess:
     """``learngraph *args`` in a process of its own (one that runs the test process's
-    commands in turn, tests/cli_session.py), with its own data directory."""
+    commands in turn, tests/cli_session.py), with its own data directory unless ``env``
+    names one (a variable None in ``env`` is left out)."""
     with tempfile.TemporaryDirectory(prefix="learngraph-test-cli-") as data_dir:
         environment = {**os.environ, "LEARNGRAPH_DATA_DIR": data_dir, **(env or {})}
         if database_url:
             environment["DATABASE_URL"] = database_url
+        environment = {k: v for k, v in environment.items() if v is not None}
         return await asyncio.to_thread(COMMANDS.run, list(args), environment, timeout=120)
 
 
@@ -91,14 +93,15 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-async def _serve_until_healthy(data_dir: Path, port: int,
-                               *extra: str) -> asyncio.subprocess.Process:
+async def _serve_until_healthy(data_dir: Path, port: int, *extra: str,
+                               seed_demo: bool = True) -> asyncio.subprocess.Process:
     """``learngraph serve`` on the embedded PostgreSQL in ``data_dir``, in its own
     process group (as in a terminal, where Ctrl-C signals the whole group)."""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["LEARNGRAPH_DATA_DIR"] = str(data_dir)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "core.cli", "serve", "--port", str(port), "--seed-demo", *extra,
+        sys.executable, "-m", "core.cli", "serve", "--port", str(port),
+        *(["--seed-demo"] if seed_demo else []), *extra,
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
         start_new_session=True)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=2) as http:

@@ -7,8 +7,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import subprocess
-import sys
 from pathlib import Path
 
 import asyncpg
@@ -16,19 +14,23 @@ import httpx
 
 from core import embedded_pg
 from core.embedded_pg import EmbeddedPostgres
-from tests.core.test_cli import ROOT, _ctrl_c, _free_port, _postgres_running, _serve_until_healthy
+from tests.core.test_cli import (
+    _ctrl_c,
+    _free_port,
+    _postgres_running,
+    _serve_until_healthy,
+    learngraph,
+)
 
 
 async def test_a_command_beside_the_server_leaves_its_database_running(scratch):
     data_dir, port = scratch / "data", _free_port()
-    server = await _serve_until_healthy(data_dir, port)
+    server = await _serve_until_healthy(data_dir, port, seed_demo=False)
     try:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env["LEARNGRAPH_DATA_DIR"] = str(data_dir)
+        # Both commands in another process than the server's (the suite's command process).
+        env = {"DATABASE_URL": None, "LEARNGRAPH_DATA_DIR": str(data_dir)}
         for command in ("migrate", "seed-demo"):
-            result = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "core.cli", command], cwd=ROOT, env=env,
-                capture_output=True, text=True, timeout=180)
+            result = await learngraph(command, env=env)
             assert result.returncode == 0, result.stderr
             assert _postgres_running(data_dir)
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as http:
