@@ -47,7 +47,10 @@ def render_validation(exc: ValidationError, location: str = "body") -> Response:
     where = ".".join(str(part) for part in first["loc"]) or location
     if first.get("type") == "json_invalid":
         return JSONResponse({"error": "Request body is not valid JSON"}, status_code=400)
-    return JSONResponse({"error": f"{where}: {first['msg']}"[:200]}, status_code=400)
+    # Not the model's class name (pydantic's "a valid dictionary or instance of ...").
+    message = ("Input should be an object" if first.get("type") == "model_type"
+               else first["msg"])
+    return JSONResponse({"error": f"{where}: {message}"[:200]}, status_code=400)
 
 
 def render_internal(request_id: str) -> Response:

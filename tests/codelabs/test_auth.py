@@ -47,6 +47,9 @@ async def test_login_reports_bad_input_in_the_face_shape(client):
                                  headers={"content-type": "application/json"})
     assert response.status_code == 400
     assert response.json() == {"error": "Request body is not valid JSON"}
+    response = await client.post(f"{API}/login", json=["admin"])
+    assert (response.status_code, response.json()) == (
+        400, {"error": "body: Input should be an object"})
     response = await client.post(f"{API}/login", json={"admin_id": "a" * 5000, "admin_pw": "x"})
     assert response.status_code == 400
     assert "aaaa" not in response.text
