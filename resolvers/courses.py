@@ -310,11 +310,23 @@ async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
 
     ``completion_rate`` is the percentage of the course's enrollments that are
     COMPLETED (two decimals; 0.0 without enrollments). Signed-in viewers only, on
-    every face (the reference's stats endpoint needs a token).
+    every face (the reference's stats endpoint needs a token). By id, the course must be
+    one the viewer may see (``get``).
     """
     if not may_see_stats(ctx.viewer):
         ctx.viewer.require_user()
     await get(ctx, course_id=course_id)
+    return await stats_of(ctx, course_id=course_id)
+
+
+async def stats_of(ctx: Context, *, course_id: int) -> dict[str, Any]:
+    """``get_stats`` of a course the viewer has already reached (by id, in a list, or
+    through an offering they are enrolled in, ``get_course_of``): its counts follow the
+    course, so whoever reads the course reads them (signed in), without deciding its
+    visibility again. This is the rule of planned reads too (``CourseStats`` is the
+    course's own row there)."""
+    if not may_see_stats(ctx.viewer):
+        ctx.viewer.require_user()
     row = await ctx.loaders.get(CourseStatsByIdLoader).load(course_id)
     by_status = {status: int(row["enrollments_by_status"].get(status, 0))
                  for status in ENROLLMENT_STATUSES}

@@ -122,7 +122,7 @@ register_type(TypeForm("CourseOffering", CourseOffering.__table__, by_id=False, 
     "enrollmentEnd": DateTime("enrollment_end"),
     "visibility": Column("visibility"),
     # ``courses.get_course_of`` shows the course of an offering a learner is enrolled in
-    # even when they may not see it otherwise (its stats and tree still refuse them):
+    # even when they may not see it otherwise (its stats with it, ``courses.stats_of``):
     # planned for those who see every course.
     "course": One("Course", parent_key="course_id", allowed=courses.can_author),
 }))

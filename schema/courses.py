@@ -146,7 +146,7 @@ class Course(relay.Node):
     @strawberry.field(description="Counts about the course (signed-in viewers; "
                                   "UNAUTHENTICATED otherwise).")
     async def stats(self, info: Info) -> CourseStats:
-        return CourseStats.from_stats(await courses.get_stats(info.context, course_id=self.id))
+        return CourseStats.from_stats(await courses.stats_of(info.context, course_id=self.id))
 
     @strawberry.field(description="The top of the module tree: root modules in sequence "
                                   "order.")
