@@ -336,10 +336,11 @@ class Database:
     async def write_row(self, sql: str, params: tuple[Any, ...]) -> Any:
         """The first row (or None) of one statement in the driver's SQL (``$1``
         parameters) that is a transaction by itself (autocommit: no BEGIN and COMMIT round
-        trips), on a pooled connection without a session. Unlike ``execute_alone`` it is
-        never run again, so it may be a write whose effect must happen once (an insert);
-        several writes that must commit together go in one statement (data-modifying
-        ``WITH`` clauses)."""
+        trips), as ``read_row`` runs it. Unlike ``execute_alone`` it is never run again,
+        so it may be a write whose effect must happen once (an insert); several writes
+        that must commit together go in one statement (data-modifying ``WITH`` clauses)."""
+        if self.statements is not None:
+            return await self.statements.row(sql, params, again=False)
         async with self.read_engine.connect() as connection:
             result = await connection.exec_driver_sql(sql, tuple(params))
             return result.first() if result.returns_rows else None

@@ -53,6 +53,7 @@ NOTIFY_LIMIT = 7000
 MAX_TOPIC_LENGTH = 300  # pubsub_messages.topic is String(300)
 
 _NOTIFY = text("SELECT pg_notify(:channel, :payload)")
+_NOTIFY_ALL = "SELECT pg_notify($1, payload) FROM unnest(CAST($2 AS text[])) AS payload"
 _STORE = text("INSERT INTO pubsub_messages (topic, payload) "
               "VALUES (:topic, CAST(:payload AS jsonb)) RETURNING id")
 _FETCH = text("SELECT payload::text FROM pubsub_messages WHERE id = :id")
@@ -313,6 +314,22 @@ class Broker:
         """Notify other instances of ``messages`` (already delivered locally)."""
         origin, topic_json = _dumps(self.instance_id), _dumps(topic)
         bodies = [_dumps(m) for m in messages]
+        if not bodies:
+            return
+        if all(len(body) + 100 <= self._notify_limit for body in bodies):
+            # All fit in notifications (a streamed answer's chunks): one statement that is
+            # a transaction by itself, on a bare connection, in order.
+            envelopes, batch = [], []
+            for body in bodies:
+                if sum(len(b) + 1 for b in batch) + len(body) + 100 > self._notify_limit:
+                    envelopes.append(batch)
+                    batch = []
+                batch.append(body)
+            envelopes.append(batch)
+            await self._db.execute_alone(_NOTIFY_ALL, (self.channel, [
+                (b'{"o":%s,"t":%s,"ms":[%s]}' % (origin, topic_json, b",".join(each))).decode()
+                for each in envelopes]))
+            return
         batch: list[bytes] = []
 
         async def flush(conn) -> None:

@@ -48,11 +48,14 @@ class StatementPool:
         # Called with each statement before it is sent (tests count statements with it).
         self.watchers: list[StatementWatcher] = []
 
-    async def row(self, sql: str, params: tuple[Any, ...] | list[Any]) -> Any:
-        """The first row (or None) of ``sql`` with ``params`` (``$1`` placeholders)."""
+    async def row(self, sql: str, params: tuple[Any, ...] | list[Any], *,
+                  again: bool = True) -> Any:
+        """The first row (or None) of ``sql`` with ``params`` (``$1`` placeholders).
+        ``again``: run it again on a fresh connection when the server had ended this one
+        (not for a statement whose effect must happen at most once)."""
         for watch in self.watchers:
             watch(sql)
-        for attempt in (1, 2):
+        for attempt in (1, 2) if again else (2,):
             connection = await self._acquire()
             try:
                 row = await connection.fetchrow(sql, *params)
