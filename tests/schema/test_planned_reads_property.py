@@ -1,7 +1,7 @@
 """Drawn selections over the planned course types (fields, aliases, inline and named
 fragments, ``@include``/``@skip``, page sizes, the viewer's progress, content types,
-universities) and over the people around them (users, enrollments, chats and their
-messages) answer the same bytes on the planned and the general path."""
+universities) and over the people around them (users by id and in lists, enrollments,
+chats and their messages) answer the same bytes on the planned and the general path."""
 
 from __future__ import annotations
 
@@ -150,16 +150,20 @@ def chats(draw) -> str:
 
 @st.composite
 def people_documents(draw) -> tuple[str, dict]:
-    root = draw(st.sampled_from(["myEnrollments", "userDirectory", "enrollment", "chat"]))
-    if root in ("enrollment", "chat"):
-        body = draw(enrollments() if root == "enrollment" else chats())
-        type_name = "Enrollment" if root == "enrollment" else "ChatSession"
-        which = draw(st.sampled_from([root, f"other_{root}"]))
+    root = draw(st.sampled_from(["myEnrollments", "userDirectory", "users", "myChatSessions",
+                                 "enrollment", "chat", "user"]))
+    if root in ("enrollment", "chat", "user"):
+        body = draw({"enrollment": enrollments(), "chat": chats(),
+                     "user": fields(USER_SCALARS, [])}[root])
+        type_name = {"enrollment": "Enrollment", "chat": "ChatSession", "user": "User"}[root]
+        which = draw(st.sampled_from([root, f"other_{root}"] if root != "user" else
+                                     ["learner_user", "other_user", "missing_user"]))
         uses = "$on" in body
         on = {"on": draw(st.booleans())} if uses else {}
         return (f"query($id: ID!{', $on: Boolean!' if uses else ''}) {{ node(id: $id) {{ "
                 f"... on {type_name} {{ {body} }} }} }}", {"which": which, **on})
-    body = draw(enrollments() if root == "myEnrollments" else fields(USER_SCALARS, []))
+    body = draw({"myEnrollments": enrollments(), "myChatSessions": chats()}.get(
+        root, fields(USER_SCALARS, [])))
     uses = "$on" in body
     on = {"on": draw(st.booleans())} if uses else {}
     first = draw(st.integers(min_value=1, max_value=3))
