@@ -28,9 +28,10 @@ from cross_web import HTTPException
 from graphql import GraphQLError
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
-from starlette.websockets import WebSocket
-from strawberry.asgi import GraphQL
+from starlette.websockets import WebSocket, WebSocketDisconnect
+from strawberry.asgi import ASGIWebSocketAdapter, GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL, GRAPHQL_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
@@ -87,6 +88,19 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}"
 
 
+class TextWebSocketAdapter(ASGIWebSocketAdapter):
+    """Sends each message of both protocols as a text frame, as they require. The view's
+    JSON is bytes, which strawberry would send as binary frames: a browser hands those to
+    its client as a Blob and Node's ``ws`` as a Buffer, and the ``graphql-ws`` client
+    refuses either ("Message is missing the 'type' property")."""
+
+    async def send_json(self, message) -> None:
+        try:
+            await self.ws.send_text(self.view.encode_json(message).decode())
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws, its running subscriptions counted in the metrics."""
 
@@ -135,6 +149,7 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
 
 
 class GraphQLView(GraphQL):
+    websocket_adapter_class = TextWebSocketAdapter
     graphql_ws_handler_class = LegacyWSHandler
     graphql_transport_ws_handler_class = TransportWSHandler
 

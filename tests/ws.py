@@ -46,6 +46,9 @@ class GraphQLWebSocket:
             except ConnectionClosed as exc:
                 frame = exc.rcvd
                 return Closed(frame.code if frame else None, frame.reason if frame else "")
+            # Both protocols send JSON in text frames; browsers' and Node's clients refuse
+            # a binary one.
+            assert isinstance(raw, str), f"a binary frame: {raw[:80]!r}"
             message = json.loads(raw)
             if message.get("type") in ("ka", "ping", "pong"):
                 continue
