@@ -62,13 +62,26 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
+    """One line for people: level, logger and message; an access line adds what its JSON
+    object says beyond the method, path, status and duration (the GraphQL operation and
+    its cost, the viewer), and every line served within a request ends with its id."""
+
     def __init__(self) -> None:
         super().__init__("%(levelname)s %(name)s: %(message)s")
 
     def format(self, record: logging.LogRecord) -> str:
         line = super().format(record)
+        access = getattr(record, "access", None)
+        if access:
+            if access.get("operation_type"):
+                line += (f" {access['operation_type']} "
+                         f"{access.get('operation_name') or 'anonymous'}")
+            if access.get("cost") is not None:
+                line += f" cost {access['cost']}"
+            if access.get("viewer_id"):
+                line += f" viewer {access['viewer_id']}"
         request_id = getattr(record, "request_id", None)
-        if request_id and not getattr(record, "access", None):
+        if request_id:
             line += f" [request {request_id}]"
         return line
 

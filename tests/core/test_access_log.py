@@ -113,6 +113,23 @@ def test_records_logged_while_serving_carry_the_request_id():
 def test_the_text_format_is_one_readable_line():
     record = logging.LogRecord("learngraph.access", logging.INFO, __file__, 1,
                                "%s %s %s %.1fms", ("GET", "/healthz", 200, 1.25), None)
-    record.access = {"request_id": "r1", "status": 200}
+    record.access = {"request_id": "r1", "status": 200, "viewer_id": None}
     record.request_id = "r1"
-    assert TextFormatter().format(record) == "INFO learngraph.access: GET /healthz 200 1.2ms"
+    assert TextFormatter().format(record) == (
+        "INFO learngraph.access: GET /healthz 200 1.2ms [request r1]")
+
+
+def test_the_text_format_keeps_the_access_fields():
+    """The text line says what the JSON one does: the operation, its cost, the viewer and
+    the request's id."""
+    record = logging.LogRecord("learngraph.access", logging.INFO, __file__, 1,
+                               "%s %s %s %.1fms", ("POST", "/graphql", 200, 3.5), None)
+    record.access = {"request_id": "r2", "method": "POST", "path": "/graphql",
+                     "status": 200, "duration_ms": 3.5, "viewer_id": "u-1",
+                     "operation_name": "Budget", "operation_type": "query", "cost": 8}
+    record.request_id = "r2"
+    assert TextFormatter().format(record) == (
+        "INFO learngraph.access: POST /graphql 200 3.5ms query Budget cost 8 viewer u-1 "
+        "[request r2]")
+    record.access = {**record.access, "operation_name": None}
+    assert "query anonymous cost 8" in TextFormatter().format(record)
