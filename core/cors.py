@@ -20,7 +20,10 @@ METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
 # Headers a page may send besides the CORS-safelisted ones.
 HEADERS = ("Authorization, Content-Type, X-CSRF-Token, X-Request-Id, X-API-Key, "
            "Apollo-Require-Preflight, GraphQL-Require-Preflight")
-EXPOSED = "X-Request-Id, Retry-After, WWW-Authenticate"
+# Headers a page may read besides the CORS-safelisted ones: GraphQL's query budget is
+# reported in GitHub's x-ratelimit-* headers, which GitHub exposes too.
+EXPOSED = ("X-Request-Id, Retry-After, WWW-Authenticate, X-RateLimit-Limit, "
+           "X-RateLimit-Remaining, X-RateLimit-Used, X-RateLimit-Reset, X-RateLimit-Resource")
 MAX_AGE = "600"
 # A requested header list is echoed only when it is plainly a list of header names.
 HEADER_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*$")
