@@ -54,6 +54,9 @@ class DocumentOrderExecution(StrawberryGraphQLCoreExecutionContext):
             return results
 
         async def settled() -> dict[str, Any]:
+            if len(pending) == 1 and failure is None:  # most queries: no task to start
+                results[pending[0]] = await results[pending[0]]
+                return results
             outcomes = await asyncio.gather(*(results[key] for key in pending),
                                             return_exceptions=True)
             for key, outcome in zip(pending, outcomes, strict=True):
