@@ -319,12 +319,13 @@ class Broker:
         if all(len(body) + 100 <= self._notify_limit for body in bodies):
             # All fit in notifications (a streamed answer's chunks): one statement that is
             # a transaction by itself, on a bare connection, in order.
-            envelopes, batch = [], []
+            envelopes, batch, size = [], [], 0
             for body in bodies:
-                if sum(len(b) + 1 for b in batch) + len(body) + 100 > self._notify_limit:
+                if size + len(body) + 100 > self._notify_limit:
                     envelopes.append(batch)
-                    batch = []
+                    batch, size = [], 0
                 batch.append(body)
+                size += len(body) + 1
             envelopes.append(batch)
             await self._db.execute_alone(_NOTIFY_ALL, (self.channel, [
                 (b'{"o":%s,"t":%s,"ms":[%s]}' % (origin, topic_json, b",".join(each))).decode()

@@ -6,11 +6,11 @@ needed, the month's model budgets) so every refusal is an ordinary error before
 anything streams; what it reads is one statement. The user's message is stored with
 its activity once the answer has started (after its first chunk, or at once when the
 call failed), so that write never delays the model call, and nothing is lost when the
-stream fails. The turn runs as a
-stream of events (``Chunk`` ... ``Done`` or ``Failed``), also published on the
-session's topic for subscribers on any instance. The assistant's message is
-stored, after the user's, before ``Done``. A failure mid-stream ends with
-``Failed``; nothing partial is stored or cached and the session stays usable.
+stream fails. The turn runs as a stream of events (``Chunk`` ..., or a replay's
+``Chunks``, then ``Done`` or ``Failed``), also published on the session's topic for
+subscribers on any instance. The assistant's message is stored, after the user's,
+before ``Done``. A failure mid-stream ends with ``Failed``; nothing partial is stored
+or cached and the session stays usable.
 
 The model sees the system prompt and the conversation with prompt-cache
 breakpoints (``cache_control``) after the system prompt and on the newest
@@ -69,6 +69,14 @@ class Chunk:
 
 
 @dataclass(frozen=True)
+class Chunks:
+    """A stored answer's chunks at once (a replay from the cache): a face sends them in one
+    write, not one by one; to subscribers they are chunks like any others."""
+
+    texts: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Done:
     message_id: int
 
@@ -79,7 +87,7 @@ class Failed:
     detail: str
 
 
-Event = Chunk | Done | Failed
+Event = Chunk | Chunks | Done | Failed
 
 
 def topic(session_id: int) -> str:
@@ -87,7 +95,14 @@ def topic(session_id: int) -> str:
     return f"chat:{session_id}"
 
 
-def event_message(event: Event) -> dict:
+def event_messages(event: Event) -> list[dict]:
+    """The published messages of an event (one per chunk of ``Chunks``)."""
+    if isinstance(event, Chunks):
+        return [{"type": "chunk", "text": text} for text in event.texts]
+    return [event_message(event)]
+
+
+def event_message(event: Chunk | Done | Failed) -> dict:
     if isinstance(event, Chunk):
         return {"type": "chunk", "text": event.text}
     if isinstance(event, Done):
@@ -499,8 +514,7 @@ async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> i
 
 
 async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:
-    for text in node.chunks:
-        yield Chunk(text)
+    yield Chunks(tuple(node.chunks))
     if turn.hit is node:
         message_id = await _answer_from_cache(ctx, turn, node)
     else:
@@ -620,9 +634,10 @@ async def run_and_publish(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
     try:
         async for event in run(ctx, turn):
             if replayed is None:
-                out.send(event_message(event))
+                for message in event_messages(event):
+                    out.send(message)
             else:
-                replayed.append(event_message(event))
+                replayed.extend(event_messages(event))
             yield event
     finally:
         for message in replayed or ():

@@ -132,6 +132,8 @@ async def get_session(req: FaceRequest) -> Response:
 
 
 def render_event(event: chat.Event) -> str:
+    if isinstance(event, chat.Chunks):
+        return "".join(render_event(chat.Chunk(text)) for text in event.texts)
     if isinstance(event, chat.Chunk):
         return sse_data(json.dumps({"content": event.text, "done": False}))
     if isinstance(event, chat.Done):
