@@ -214,11 +214,11 @@ register_type(TypeForm("Enrollment", Enrollment.__table__, rule=enrollments.visi
 
 register_type(TypeForm("ChatSession", ChatSession.__table__, rule=chat.session_rule, fields={
     "id": GlobalId("ChatSession"),
-    "contentItemId": Column("content_item_id"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
     "contentContext": Json("content_context"),
     "shareEnabled": Column("share_enabled"),
     "shareToken": Column("share_token"),
-    "cacheNodeId": Column("cache_node_id"),
+    "cacheNodeId": GlobalId("ChatCacheNode", "cache_node_id"),
     "cacheState": Column("cache_state"),
     "createdAt": DateTime("created_at"),
     "updatedAt": DateTime("updated_at"),

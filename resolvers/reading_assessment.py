@@ -11,7 +11,10 @@ learner and book, numbered from 1.
 answer) and recommends a level move by the reference's thresholds: below 65 %
 ``drop``, 65 % to 85 % (both included) ``hold``, above 85 % ``raise``. Scoring does
 not move the level itself: the reader reports the result to the learner bot
-(``quiz-result``), which does.
+(``quiz-result``), which does. A client that knows which stored sets its answers
+are to (``QuestionSet.assessment_id``, which ``generate`` returns) passes them as
+``answering``: a set other than the latest is refused, since its numbers mean other
+questions.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from pydantic import BaseModel, Field, StringConstraints, field_validator, model
 from sqlalchemy import func, select
 
 from core.context import Context
-from core.errors import NotFound
+from core.errors import NotFound, Validation
 from models.reading import ReadingAssessment
 from resolvers.reading import BookId, Input, llm_call, require_internal
 
@@ -92,6 +95,14 @@ class Question:
 
 
 @dataclass(frozen=True)
+class QuestionSet:
+    """Questions as stored: ``assessment_id`` names the set, each question its number."""
+
+    assessment_id: int
+    questions: list[Question]
+
+
+@dataclass(frozen=True)
 class Score:
     score_pct: float
     questions_total: int
@@ -108,13 +119,13 @@ def recommendation(score_pct: float) -> str:
     return "hold"
 
 
-async def generate(ctx: Context, *, request: GenerateIn) -> list[Question]:
+async def generate(ctx: Context, *, request: GenerateIn) -> QuestionSet:
     """3–5 comprehension questions on the page texts, stored for the learner and book."""
     require_internal(ctx)
     return await write_questions(ctx.services, request=request)
 
 
-async def write_questions(services, *, request: GenerateIn) -> list[Question]:
+async def write_questions(services, *, request: GenerateIn) -> QuestionSet:
     """The LLM's questions for ``request``, stored (also run by the orchestrator's job)."""
     pages = "\n\n".join(f"Page {n}:\n{text}" for n, text in
                         enumerate(request.page_texts, start=1))
@@ -125,14 +136,17 @@ async def write_questions(services, *, request: GenerateIn) -> list[Question]:
     questions = [Question(id=n, question=q.question, options=list(q.options),
                           correct_index=q.correct_index)
                  for n, q in enumerate(answer.questions, start=1)]
+    row = ReadingAssessment(learner_id=request.learner_id, book_id=request.book_id,
+                            questions=[q.__dict__ for q in questions])
     async with services.db.transaction() as session:
-        session.add(ReadingAssessment(
-            learner_id=request.learner_id, book_id=request.book_id,
-            questions=[q.__dict__ for q in questions]))
-    return questions
+        session.add(row)
+        await session.flush()
+        assessment_id = row.id
+    return QuestionSet(assessment_id=assessment_id, questions=questions)
 
 
-async def score(ctx: Context, *, result: ResultIn) -> Score:
+async def score(ctx: Context, *, result: ResultIn,
+                answering: frozenset[int] = frozenset()) -> Score:
     """Mark answers against the learner's latest questions for the book."""
     require_internal(ctx)
     async with ctx.db.transaction() as session:
@@ -143,6 +157,9 @@ async def score(ctx: Context, *, result: ResultIn) -> Score:
         ).scalar_one_or_none()
         if assessment is None:
             raise NotFound("No questions were generated for this learner and book")
+        if answering - {assessment.id}:
+            raise Validation("The answers are to questions other than the latest for this "
+                             "learner and book", details={"field": "answers"})
         chosen = {a.question_id: a.selected_index for a in result.answers}
         total = len(assessment.questions)
         correct = sum(1 for q in assessment.questions

@@ -8,11 +8,11 @@ outcome gets the first answer instead of ``email_taken``.
 
 from __future__ import annotations
 
-import uuid
 from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from core.auth.cookies import set_cookie
@@ -20,6 +20,7 @@ from core.auth.viewer import READING_COOKIE
 from resolvers import accounts
 from resolvers.auth import CookieSession
 from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
+from schema.user import user_global_id
 
 
 @strawberry.enum(description="A role one may register with on the reading platform.")
@@ -32,18 +33,21 @@ class AccountRole(Enum):
 
 @strawberry.type(description="The signed-in account, as the account center reports it.")
 class AccountSession:
-    user_id: uuid.UUID = strawberry.field(description="The account's id.")
+    user_id: relay.GlobalID = strawberry.field(
+        description="The account's global ID (a `User` for `node`).")
     role: str = strawberry.field(description="child, teacher, parent or admin.")
     name: str = strawberry.field(description="The account's name.")
     email: str | None = strawberry.field(description="Its email (none for children).")
-    school_id: int | None = strawberry.field(
-        default=None, description="The number of the school the account is on the staff "
-                                  "of, or a child's class is of, if any.")
+    school_id: relay.GlobalID | None = strawberry.field(
+        default=None, description="The global ID of the school the account is on the staff "
+                                  "of, or a child's class is of, if any (`School.id`).")
 
     @classmethod
     def from_result(cls, current: accounts.AccountSession) -> AccountSession:
-        return cls(user_id=current.user_id, role=current.role, name=current.name,
-                   email=current.email, school_id=current.school_id)
+        return cls(user_id=user_global_id(current.user_id), role=current.role,
+                   name=current.name, email=current.email,
+                   school_id=None if current.school_id is None
+                   else relay.GlobalID("School", str(current.school_id)))
 
 
 @strawberry.input(description="A teacher, parent or school admin registering.")
@@ -59,7 +63,8 @@ class RegisterAccountInput:
 
 @strawberry.type(description="An account registered, waiting for its email to be verified.")
 class RegisterAccountPayload:
-    user_id: uuid.UUID = strawberry.field(description="The new account's id.")
+    user_id: relay.GlobalID = strawberry.field(
+        description="The new account's global ID (a `User` for `node`).")
     state: str = strawberry.field(description="Always pending_verification.")
 
 
@@ -82,7 +87,8 @@ def _signed_in(info: Info, session: CookieSession) -> AccountSignInPayload:
                    value=session.token, max_age=session.max_age)
     user = ctx.viewer.user
     return AccountSignInPayload(
-        session=AccountSession(user_id=user.id, role=accounts.role_of(user) or "child",
+        session=AccountSession(user_id=user_global_id(user.id),
+                               role=accounts.role_of(user) or "child",
                                name=user.display_name, email=user.email),
         expires_at=session.expires_at.isoformat().replace("+00:00", "Z"))
 
@@ -111,7 +117,8 @@ class AccountMutation:
             user = await accounts.register(info.context, name=input.name, email=input.email,
                                            password=input.password, role=input.role.value,
                                            school_name=input.school_name)
-            return RegisterAccountPayload(user_id=user.id, state="pending_verification")
+            return RegisterAccountPayload(user_id=user_global_id(user.id),
+                                          state="pending_verification")
 
         return await idempotent(info, key=idempotency_key, arguments=input, run=run,
                                 payload=RegisterAccountPayload)

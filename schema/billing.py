@@ -12,11 +12,15 @@ from enum import Enum
 from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import billing, entitlements
 from resolvers.reading import parse
 from schema.idempotency import ARGUMENT_DESCRIPTION, idempotent
+from schema.pages import parse_int_id
+
+GRANT = "EntitlementGrant"
 
 
 @strawberry.enum(description="Where an account's subscription stands.")
@@ -125,7 +129,8 @@ class GrantEntitlementInput:
 
 @strawberry.type(description="An entitlement grant made.")
 class GrantEntitlementPayload:
-    grant_id: int = strawberry.field(description="The grant's id, to revoke it.")
+    grant_id: relay.GlobalID = strawberry.field(
+        description="The grant's global ID (an `EntitlementGrant`), to revoke it.")
 
 
 @strawberry.type(description="An entitlement grant withdrawn.")
@@ -181,12 +186,15 @@ class BillingMutation:
                 "expires_at": input.expires_at, "reason": input.reason}
         grant_id = await entitlements.grant(info.context,
                                             grant=parse(entitlements.GrantIn, data))
-        return GrantEntitlementPayload(grant_id=grant_id)
+        return GrantEntitlementPayload(grant_id=relay.GlobalID(GRANT, str(grant_id)))
 
     @strawberry.mutation(description="Withdraw an entitlement grant (platform admins).")
     async def revoke_entitlement_grant(
             self, info: Info,
-            grant_id: Annotated[int, strawberry.argument(description="The grant's id.")],
+            grant_id: Annotated[strawberry.ID, strawberry.argument(
+                description="The grant's global ID (`GrantEntitlementPayload.grantId`); its "
+                            "integer id is accepted too.")],
     ) -> RevokeEntitlementGrantPayload:
-        await entitlements.revoke(info.context, grant_id=grant_id)
+        await entitlements.revoke(info.context,
+                                  grant_id=parse_int_id(grant_id, GRANT, field="grantId"))
         return RevokeEntitlementGrantPayload(ok=True)

@@ -34,6 +34,10 @@ def _session_id(value: strawberry.ID | str) -> int:
     return parse_int_id(value, "ChatSession", field="sessionId")
 
 
+def _global(type_name: str, row_id: int | None) -> relay.GlobalID | None:
+    return None if row_id is None else relay.GlobalID(type_name, str(row_id))
+
+
 @strawberry.type(description="A message of a tutor chat.")
 class ChatMessage(relay.Node):
     id: relay.NodeID[int]
@@ -72,14 +76,16 @@ class ChatCacheState(Enum):
 @strawberry.type(description="A tutor chat of the viewer on a content item.")
 class ChatSession(relay.Node):
     id: relay.NodeID[int]
-    content_item_id: int = strawberry.field(description="The content item's integer id.")
+    content_item_id: relay.GlobalID = strawberry.field(
+        description="The content item's global ID (a `ContentItem` for `node`).")
     content_context: JSON = strawberry.field(
         description="Snapshot of the content when the chat began: title, description, "
                     "content_type, data_json.")
     share_enabled: bool = strawberry.field(description="Whether the public view is on.")
     share_token: str | None = strawberry.field(description="The public view's token.")
-    cache_node_id: int | None = strawberry.field(
-        description="Current position in the response cache tree; null at the root.")
+    cache_node_id: relay.GlobalID | None = strawberry.field(
+        description="Current position in the response cache tree, as the global ID of a "
+                    "`ChatCacheNode` (opaque: the tree is not browsable); null at the root.")
     cache_state: ChatCacheState = strawberry.field(
         description="Whether answers may still come from the response cache.")
     created_at: datetime = strawberry.field(description="When the chat began.")
@@ -88,16 +94,17 @@ class ChatSession(relay.Node):
 
     @classmethod
     def from_model(cls, row: ChatSessionModel) -> ChatSession:
-        return cls(id=row.id, content_item_id=row.content_item_id,
+        return cls(id=row.id, content_item_id=_global("ContentItem", row.content_item_id),
                    content_context=row.content_context, share_enabled=row.share_enabled,
-                   share_token=row.share_token, cache_node_id=row.cache_node_id,
+                   share_token=row.share_token,
+                   cache_node_id=_global("ChatCacheNode", row.cache_node_id),
                    cache_state=ChatCacheState(row.cache_state), created_at=row.created_at,
                    updated_at=row.updated_at, _model=row)
 
     @strawberry.field(description="The content item the chat is about.")
     async def content_item(self, info: Info) -> ContentItem | None:
         try:
-            item = await content.get(info.context, content_id=self.content_item_id)
+            item = await content.get(info.context, content_id=self._model.content_item_id)
         except NotFound:
             return None
         return ContentItem.from_model(item)
@@ -130,7 +137,8 @@ class SharedChatMessage:
 
 @strawberry.type(description="A chat someone shared: read-only.")
 class SharedChatSession:
-    content_item_id: int
+    content_item_id: relay.GlobalID = strawberry.field(
+        description="The content item's global ID (a `ContentItem` for `node`).")
     content_context: JSON
     created_at: datetime
     messages: list[SharedChatMessage]
@@ -210,7 +218,8 @@ class ChatQuery:
     async def shared_chat_session(self, info: Info, token: str) -> SharedChatSession:
         session, messages = await chat.get_shared(info.context, token=token)
         return SharedChatSession(
-            content_item_id=session.content_item_id, content_context=session.content_context,
+            content_item_id=_global("ContentItem", session.content_item_id),
+            content_context=session.content_context,
             created_at=session.created_at,
             messages=[SharedChatMessage(role=m.role, content=m.content,
                                         created_at=m.created_at) for m in messages])

@@ -10,19 +10,31 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from enum import Enum
+from typing import Annotated
 
 import strawberry
+from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import curriculum, curriculum_intelligence, orchestrator
 from resolvers.curriculum import ObjectivesFilter
 from resolvers.curriculum_intelligence import IntelligenceIn
 from resolvers.reading import parse
+from schema.pages import parse_int_id
+
+OBJECTIVE = "CurriculumObjective"
+
+
+def objective_global_id(number: int | None) -> relay.GlobalID | None:
+    """The global ID of the objective numbered ``number``, or None."""
+    return None if number is None else relay.GlobalID(OBJECTIVE, str(number))
 
 
 @strawberry.type(description="A learning objective of a territory's curriculum.")
 class CurriculumObjective:
-    id: int = strawberry.field(description="The objective's number.")
+    id: relay.GlobalID = strawberry.field(
+        description="The objective's global ID (what `objectiveId` fields answer).")
+    number: int = strawberry.field(description="The objective's number (the REST faces' id).")
     territory: str = strawberry.field(description="Country or region of the curriculum.")
     year_level: int = strawberry.field(description="School year.")
     subject: str = strawberry.field(description="Subject, such as English.")
@@ -44,7 +56,8 @@ class CurriculumObjectivePage:
 @strawberry.type(description="One run of the gap-to-content loop.")
 class OrchestrationRun:
     status: str = strawberry.field(description="Always triggered.")
-    objective_id: int | None = strawberry.field(description="The objective chosen.")
+    objective_id: relay.GlobalID | None = strawberry.field(
+        description="The global ID of the objective chosen (`CurriculumObjective.id`).")
     content_selected: str | None = strawberry.field(description="The book or lesson book.")
     content_source: str = strawberry.field(
         description="content_service, decodables or pickatale_create.")
@@ -55,7 +68,8 @@ class OrchestrationRun:
 @strawberry.type(description="The last orchestration for a learner and what came of it.")
 class OrchestrationStatus:
     last_run: datetime = strawberry.field(description="When it ran.")
-    objective_id: int | None = strawberry.field(description="The objective chosen.")
+    objective_id: relay.GlobalID | None = strawberry.field(
+        description="The global ID of the objective chosen (`CurriculumObjective.id`).")
     mastery_result: str = strawberry.field(description="drop, hold, raise or pending.")
     next_action: str = strawberry.field(description="What the loop does next.")
 
@@ -93,7 +107,8 @@ class CurriculumQuery:
         page = await curriculum.get_objectives(info.context, filters=filters)
         return CurriculumObjectivePage(
             objectives=[CurriculumObjective(
-                id=o.id, territory=o.territory, year_level=o.year_level, subject=o.subject,
+                id=objective_global_id(o.id), number=o.id, territory=o.territory,
+                year_level=o.year_level, subject=o.subject,
                 title=o.title, description=o.description, difficulty=o.difficulty,
                 vocabulary=o.vocabulary, story_potential_score=o.story_potential_score)
                 for o in page.objectives],
@@ -103,7 +118,8 @@ class CurriculumQuery:
     async def orchestration_status(self, info: Info,
                                    learner_id: uuid.UUID) -> OrchestrationStatus:
         last = await orchestrator.get_status(info.context, learner_id=learner_id)
-        return OrchestrationStatus(last_run=last.last_run, objective_id=last.objective_id,
+        return OrchestrationStatus(last_run=last.last_run,
+                                   objective_id=objective_global_id(last.objective_id),
                                    mastery_result=last.mastery_result,
                                    next_action=last.next_action)
 
@@ -114,9 +130,14 @@ class CurriculumMutation:
                                      "book, a teacher brief, an HTML activity, a video script "
                                      "(by the LLM) or a Remotion scene array (from the stored "
                                      "lesson book). For signed-in users.")
-    async def generate_intelligence(self, info: Info, objective_id: int,
-                                    type: IntelligenceType) -> IntelligencePayload:
-        request = parse(IntelligenceIn, {"objectiveId": objective_id, "type": type.value})
+    async def generate_intelligence(
+            self, info: Info,
+            objective_id: Annotated[strawberry.ID, strawberry.argument(
+                description="The objective's global ID (`CurriculumObjective.id`); its "
+                            "number is accepted too.")],
+            type: IntelligenceType) -> IntelligencePayload:
+        number = parse_int_id(objective_id, OBJECTIVE, field="objectiveId")
+        request = parse(IntelligenceIn, {"objectiveId": number, "type": type.value})
         result = await curriculum_intelligence.generate(info.context, request=request)
         return IntelligencePayload(type=IntelligenceType(result.type), content=result.content)
 
@@ -124,7 +145,8 @@ class CurriculumMutation:
                                      "admins).")
     async def orchestrate_learner(self, info: Info, learner_id: uuid.UUID) -> OrchestrationRun:
         run = await orchestrator.orchestrate(info.context, learner_id=learner_id)
-        return OrchestrationRun(status="triggered", objective_id=run.objective_id,
+        return OrchestrationRun(status="triggered",
+                                objective_id=objective_global_id(run.objective_id),
                                 content_selected=run.content_selected,
                                 content_source=run.content_source,
                                 fk_level_target=run.fk_level_target,

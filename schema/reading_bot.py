@@ -7,17 +7,24 @@ the same rules (``X-Internal-Key`` or a platform admin; BAD_USER_INPUT with
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import date
 from enum import Enum
 
 import strawberry
+from strawberry import relay
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
+from core.errors import Validation
 from resolvers import reading_assessment, reading_bot
 from resolvers.reading import parse
 from resolvers.reading_bot import LearnerStatus as LearnerStatusRow
+from schema.pages import int_or_none
+
+QUESTION = "ComprehensionQuestion"
+_NUMBER = re.compile(r"[0-9]{1,3}")
 
 
 @strawberry.enum(description="How a quiz result moves the reading level.")
@@ -88,7 +95,10 @@ class QuizResultInput:
 
 @strawberry.type(description="A multiple-choice comprehension question.")
 class ComprehensionQuestion:
-    id: int = strawberry.field(description="Number of the question, from 1.")
+    id: relay.GlobalID = strawberry.field(
+        description="The question's global ID (its set's and its number), which an answer "
+                    "names (`ComprehensionAnswerInput.questionId`).")
+    number: int = strawberry.field(description="Number of the question in its set, from 1.")
     question: str = strawberry.field(description="The question.")
     options: list[str] = strawberry.field(description="Four options.")
     correct_index: int = strawberry.field(description="Index of the right option, 0–3.")
@@ -103,7 +113,9 @@ class GenerateQuestionsInput:
 
 @strawberry.input(description="One answer to a comprehension question.")
 class ComprehensionAnswerInput:
-    question_id: int = strawberry.field(description="The question's id.")
+    question_id: strawberry.ID = strawberry.field(
+        description="The question's global ID (`ComprehensionQuestion.id`); its number "
+                    "alone (from 1) names that question of the latest set.")
     selected_index: int = strawberry.field(description="The chosen option, 0–3.")
 
 
@@ -126,6 +138,22 @@ class ComprehensionScore:
 @strawberry.type(description="The quiz result stored.")
 class RecordQuizResultPayload:
     ok: bool = strawberry.field(description="Always true.")
+
+
+def _question(value: strawberry.ID) -> tuple[int | None, int]:
+    """The set and number a ``questionId`` names: a question's global ID, or a bare number
+    (of the latest set: None); Validation (BAD_USER_INPUT) for anything else."""
+    text = str(value)
+    if _NUMBER.fullmatch(text):
+        return None, int(text)
+    try:
+        kind, raw = relay.from_base64(text)
+    except Exception:
+        kind, raw = None, ""
+    assessment, _, number = raw.partition(":") if kind == QUESTION else ("", "", "")
+    if int_or_none(assessment) is None or not _NUMBER.fullmatch(number):
+        raise Validation(f"Invalid {QUESTION} id: {text!r}", details={"field": "questionId"})
+    return int(assessment), int(number)
 
 
 @strawberry.type
@@ -154,15 +182,23 @@ class ReadingBotMutation:
     async def generate_comprehension_questions(
             self, info: Info, input: GenerateQuestionsInput) -> list[ComprehensionQuestion]:
         request = parse(reading_assessment.GenerateIn, strawberry.asdict(input))
-        questions = await reading_assessment.generate(info.context, request=request)
-        return [ComprehensionQuestion(id=q.id, question=q.question, options=q.options,
-                                      correct_index=q.correct_index) for q in questions]
+        found = await reading_assessment.generate(info.context, request=request)
+        return [ComprehensionQuestion(
+            id=relay.GlobalID(QUESTION, f"{found.assessment_id}:{q.id}"), number=q.id,
+            question=q.question, options=q.options, correct_index=q.correct_index)
+            for q in found.questions]
 
     @strawberry.mutation(description="Score a learner's answers (services and admins).")
     async def score_comprehension_answers(self, info: Info,
                                           input: ScoreAnswersInput) -> ComprehensionScore:
-        result = parse(reading_assessment.ResultIn, strawberry.asdict(input))
-        score = await reading_assessment.score(info.context, result=result)
+        named = [_question(a.question_id) for a in input.answers]
+        data = strawberry.asdict(input)
+        data["answers"] = [{"question_id": number, "selected_index": a.selected_index}
+                           for (_, number), a in zip(named, input.answers, strict=True)]
+        result = parse(reading_assessment.ResultIn, data)
+        score = await reading_assessment.score(
+            info.context, result=result,
+            answering=frozenset(s for s, _ in named if s is not None))
         return ComprehensionScore(score_pct=score.score_pct,
                                   questions_total=score.questions_total,
                                   questions_correct=score.questions_correct,

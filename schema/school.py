@@ -4,7 +4,6 @@ teachers join with the school's join code."""
 
 from __future__ import annotations
 
-import uuid
 from datetime import datetime
 from enum import Enum
 from typing import Annotated
@@ -15,6 +14,7 @@ from strawberry.types import Info
 
 from resolvers import school
 from schema.roster import TeacherClass
+from schema.user import parse_uuid_id, user_global_id
 
 
 @strawberry.enum(description="A place on a school's staff.")
@@ -25,7 +25,8 @@ class SchoolStaffRole(Enum):
 
 @strawberry.type(description="Someone on a school's staff.")
 class SchoolStaffMember:
-    user_id: uuid.UUID = strawberry.field(description="Their account's id.")
+    user_id: relay.GlobalID = strawberry.field(
+        description="Their account's global ID (a `User` for `node`).")
     name: str = strawberry.field(description="Their name.")
     email: str | None = strawberry.field(description="Their email.")
     role: SchoolStaffRole = strawberry.field(description="Admin or teacher.")
@@ -44,7 +45,7 @@ class School:
     @strawberry.field(description="Its staff, admins first, then by when they joined "
                                   "(its admins only).")
     async def staff(self, info: Info) -> list[SchoolStaffMember]:
-        return [SchoolStaffMember(user_id=m.user_id, name=m.name, email=m.email,
+        return [SchoolStaffMember(user_id=user_global_id(m.user_id), name=m.name, email=m.email,
                                   role=SchoolStaffRole(m.role), joined_at=m.joined_at)
                 for m in await school.get_staff(info.context)]
 
@@ -101,7 +102,10 @@ class SchoolMutation:
     @strawberry.mutation(description="Take a teacher off the school's staff, with their "
                                      "classes (its admins).")
     async def remove_school_teacher(self, info: Info, user_id: Annotated[
-            uuid.UUID, strawberry.argument(description="The teacher's account id.")],
+            strawberry.ID, strawberry.argument(
+                description="The teacher's global ID (`SchoolStaffMember.userId`); their "
+                            "account's UUID is accepted too.")],
     ) -> RemoveSchoolTeacherPayload:
-        await school.remove_teacher(info.context, user_id=user_id)
+        await school.remove_teacher(info.context, user_id=parse_uuid_id(
+            user_id, "User", field="userId"))
         return RemoveSchoolTeacherPayload(ok=True)

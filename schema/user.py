@@ -102,6 +102,17 @@ def global_uuid_id(value: str, type_name: str, *, field: str) -> uuid.UUID:
     return parsed
 
 
+def parse_uuid_id(value: str, type_name: str, *, field: str) -> uuid.UUID:
+    """A UUID from a global ID of ``type_name`` or from the bare UUID the REST faces show
+    (as ``schema.pages.parse_int_id`` reads integer ids)."""
+    return parse_uuid(str(value)) or global_uuid_id(value, type_name, field=field)
+
+
+def user_global_id(user_id: uuid.UUID) -> relay.GlobalID:
+    """The global ID of the user ``user_id`` (what ``User.id`` answers, for ``node``)."""
+    return relay.GlobalID("User", str(user_id))
+
+
 @strawberry.type(description="A person with an account, whichever platform they came from.")
 class User(relay.Node):
     id: relay.NodeID[str]

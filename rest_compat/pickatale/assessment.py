@@ -25,7 +25,7 @@ async def generate(req: FaceRequest) -> Response:
     questions = await reading_assessment.generate(req.ctx, request=req.body)
     return JSONResponse({"questions": [
         {"id": q.id, "question": q.question, "options": q.options,
-         "correct_index": q.correct_index} for q in questions]})
+         "correct_index": q.correct_index} for q in questions.questions]})
 
 
 async def result(req: FaceRequest) -> Response:

@@ -17,6 +17,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from strawberry import relay
 
 from tests.fixtures import gql, start_instance, start_server
 from tests.twosigma.chat_helpers import greet, learner, open_session, topic
@@ -80,7 +81,8 @@ async def test_requests_operations_sql_and_model_calls_are_spans(traced, fake_an
     fake_anthropic.reply_text("Hello, Ada!", chunks=["Hello, ", "Ada!"])
     await greet(http, ada, session["id"])
     data = await gql(http, SESSIONS, headers=ada.headers)
-    assert [e["node"]["contentItemId"] for e in data["myChatSessions"]["edges"]] == [item.id]
+    assert [e["node"]["contentItemId"] for e in data["myChatSessions"]["edges"]] == [
+        relay.to_base64("ContentItem", str(item.id))]
     broken = await http.post("/graphql", json={"query": "query Broken { nosuchfield }"})
     assert broken.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
     assert (await http.get("/healthz")).status_code == 200

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 import httpx
 from sqlalchemy import func, select, update
+from strawberry import relay
 
 from core.app import create_face_app
 from models.jobs import Job
@@ -422,6 +423,7 @@ async def test_the_same_flows_in_graphql(client, services, smtp, new_client):
     data = await gql(client, REGISTER, {"input": {
         "name": "Pat", "email": "pat@example.com", "password": PASSWORD, "role": "PARENT"}})
     user_id = data["registerAccount"]["userId"]
+    assert relay.from_base64(user_id)[0] == "User"
     assert data["registerAccount"]["state"] == "pending_verification"
     [message] = await smtp.wait_for("pat@example.com")
     body = await gql_raw(client, LOGIN, {"email": "pat@example.com", "password": PASSWORD})
@@ -438,8 +440,8 @@ async def test_the_same_flows_in_graphql(client, services, smtp, new_client):
     child = await _child(services)
     http = new_client()
     data = await gql(http, CHILD, {"username": "sofia001", "pin": "4821"})
-    assert data["childLogin"]["session"] == {"userId": str(child.id), "role": "child",
-                                             "email": None}
+    assert data["childLogin"]["session"] == {
+        "userId": relay.to_base64("User", str(child.id)), "role": "child", "email": None}
     assert error_codes(await gql_raw(new_client(), SESSION)) == ["UNAUTHENTICATED"]
 
 

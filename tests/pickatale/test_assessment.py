@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from strawberry import relay
+
 from resolvers.reading_assessment import recommendation
 from tests.fixtures import error_codes, gql, gql_raw
 from tests.pickatale.helpers import KEY, assert_error, ids
@@ -89,7 +91,8 @@ async def test_assessment_bad_input(client):
 
 GENERATE = """
 mutation($input: GenerateQuestionsInput!) {
-  generateComprehensionQuestions(input: $input) { id question options correctIndex } }"""
+  generateComprehensionQuestions(input: $input) {
+    id number question options correctIndex } }"""
 SCORE = """
 mutation($input: ScoreAnswersInput!) {
   scoreComprehensionAnswers(input: $input) {
@@ -103,12 +106,32 @@ async def test_the_assessment_bot_in_graphql(llm_client, client, fake_anthropic)
         "bookId": "14760-1", "learnerId": learner, "pageTexts": PAGES}}, headers=KEY)
     got = data["generateComprehensionQuestions"]
     assert [q["correctIndex"] for q in got] == [1, 2, 3]
+    assert [q["number"] for q in got] == [1, 2, 3]
+    kind, raw = relay.from_base64(got[0]["id"])
+    assert (kind, raw.split(":")[1]) == ("ComprehensionQuestion", "1")
     answers = [{"questionId": q["id"], "selectedIndex": q["correctIndex"]} for q in got[:2]]
-    data = await gql(client, SCORE, {"input": {"learnerId": learner, "bookId": "14760-1",
-                                               "answers": answers}}, headers=KEY)
+    score = {"learnerId": learner, "bookId": "14760-1", "answers": answers}
+    data = await gql(client, SCORE, {"input": score}, headers=KEY)
     assert data["scoreComprehensionAnswers"] == {
         "scorePct": 66.7, "questionsTotal": 3, "questionsCorrect": 2,
         "levelRecommendation": "HOLD"}
+    # A bare number names that question of the latest set, as the REST face's question_id.
+    bare = [{"questionId": "3", "selectedIndex": 3}]
+    data = await gql(client, SCORE, {"input": {**score, "answers": bare}}, headers=KEY)
+    assert data["scoreComprehensionAnswers"]["questionsCorrect"] == 1
+    for bad in ("nope", relay.to_base64("ComprehensionQuestion", "x:1"),
+                relay.to_base64("ContentItem", "1"), "0"):
+        body = await gql_raw(client, SCORE, {"input": {**score, "answers": [
+            {"questionId": bad, "selectedIndex": 0}]}}, headers=KEY)
+        assert error_codes(body) == ["BAD_USER_INPUT"], bad
+    # A new set for the book: answers naming the earlier set's questions are refused.
+    fake_anthropic.reply_tool_use("comprehension_questions", questions(3))
+    newer = (await gql(llm_client, GENERATE, {"input": {
+        "bookId": "14760-1", "learnerId": learner, "pageTexts": PAGES}},
+        headers=KEY))["generateComprehensionQuestions"]
+    assert newer[0]["id"] != got[0]["id"]
+    body = await gql_raw(client, SCORE, {"input": score}, headers=KEY)
+    assert error_codes(body) == ["BAD_USER_INPUT"]
     missing = await gql_raw(client, GENERATE, {"input": {
         "bookId": "14760-1", "learnerId": learner, "pageTexts": PAGES}}, headers=KEY)
     assert error_codes(missing) == ["LLM_UNAVAILABLE"]

@@ -9,6 +9,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
+from strawberry import relay
 
 from models.billing import BillingSubscription, StripeEvent
 from models.user import User
@@ -326,7 +327,8 @@ async def test_entitlement_takes_the_most_permissive_source(client, services):
         "expiresAt": (datetime.now(UTC) - timedelta(days=1)).isoformat()}},
         headers=admin_headers)
     assert (await _entitlement(client, nobody))["allowed"] is False
-    revoke = "mutation($id: Int!) { revokeEntitlementGrant(grantId: $id) { ok } }"
+    assert relay.from_base64(grant_id)[0] == "EntitlementGrant"
+    revoke = "mutation($id: ID!) { revokeEntitlementGrant(grantId: $id) { ok } }"
     await gql(client, revoke, {"id": grant_id}, headers=admin_headers)
     assert (await _entitlement(client, parent.id))["tier"] == "trial"
     # Only platform admins grant.

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from strawberry import relay
+
 from tests.fixtures import error_codes, gql, gql_raw
 from tests.pickatale.helpers import KEY, assert_error, ids, jobs_done, until
 
@@ -105,7 +107,7 @@ async def test_orchestrator_errors(client):
 
 OBJECTIVES = """
 query($t: String) { curriculumObjectives(territory: $t, limit: 2) {
-  objectives { id title yearLevel } nextCursor hasMore } }"""
+  objectives { id number title yearLevel } nextCursor hasMore } }"""
 ORCHESTRATE = """
 mutation($id: UUID!) { orchestrateLearner(learnerId: $id) {
   status objectiveId contentSource assessmentQueued } }"""
@@ -114,10 +116,13 @@ mutation($id: UUID!) { orchestrateLearner(learnerId: $id) {
 async def test_curriculum_in_graphql(client, services):
     data = await gql(client, OBJECTIVES, {"t": "England"}, headers=KEY)
     page = data["curriculumObjectives"]
-    assert [o["id"] for o in page["objectives"]] == [7, 8] and page["hasMore"] is True
+    assert [o["number"] for o in page["objectives"]] == [7, 8] and page["hasMore"] is True
+    assert [o["id"] for o in page["objectives"]] == [
+        relay.to_base64("CurriculumObjective", n) for n in ("7", "8")]
     assert error_codes(await gql_raw(client, OBJECTIVES, {"t": "England"})) == [
         "UNAUTHENTICATED"]
     learner = await _learner_with_gaps(client, ["wolf", "forest"])
     data = await gql(client, ORCHESTRATE, {"id": learner}, headers=KEY)
-    assert data["orchestrateLearner"]["objectiveId"] == 8
+    assert data["orchestrateLearner"]["objectiveId"] == relay.to_base64(
+        "CurriculumObjective", "8")
     await until(lambda: jobs_done(services, "reading.prepare_assessment"), 20)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import orjson
+from strawberry import relay
 
 from tests.fixtures import bearer_for, create_user, gql
 from tests.pickatale.helpers import KEY
@@ -127,14 +128,16 @@ async def test_html_activity_is_served_under_a_sandboxing_csp(llm_client, servic
 
 
 GENERATE = """
-mutation($id: Int!, $type: IntelligenceType!) {
+mutation($id: ID!, $type: IntelligenceType!) {
   generateIntelligence(objectiveId: $id, type: $type) { type content } }"""
 
 
 async def test_generate_intelligence_in_graphql(llm_client, services, fake_anthropic):
     headers = await _user_headers(services)
     fake_anthropic.reply_tool_use("lesson_book", lesson_book())
-    data = await gql(llm_client, GENERATE, {"id": 7, "type": "BOOK_BRIEF"}, headers=headers)
+    objective = relay.to_base64("CurriculumObjective", "7")
+    data = await gql(llm_client, GENERATE, {"id": objective, "type": "BOOK_BRIEF"},
+                     headers=headers)
     assert len(orjson.loads(data["generateIntelligence"]["content"])) == 10
     data = await gql(llm_client, GENERATE, {"id": 7, "type": "REMOTION_SCRIPT"},
                      headers=headers)

@@ -5,6 +5,7 @@ nothing of another school; the session says which school an account is on."""
 from __future__ import annotations
 
 from sqlalchemy import select
+from strawberry import relay
 
 from models.roster import SchoolClass
 from models.school import School, SchoolStaff
@@ -21,7 +22,7 @@ MINE = "{ school { number name viewerRole } }"
 CODE = "mutation { createSchoolJoinCode { code } }"
 JOIN = """mutation($code: String!) { joinSchool(code: $code) {
   school { number name viewerRole } } }"""
-REMOVE = """mutation($id: UUID!) { removeSchoolTeacher(userId: $id) { ok } }"""
+REMOVE = """mutation($id: ID!) { removeSchoolTeacher(userId: $id) { ok } }"""
 SESSION = "{ accountSession { role schoolId } }"
 
 
@@ -53,8 +54,9 @@ async def test_a_school_admin_registers_with_their_school(client, services, smtp
                               "name": "Hill School", "viewerRole": "ADMIN",
                               "staff": [{"name": "Hana Head", "email": "head@example.com",
                                          "role": "ADMIN"}], "classes": []}
-    assert (await gql(client, SESSION))["accountSession"] == {"role": "admin",
-                                                              "schoolId": school.id}
+    assert (await gql(client, SESSION))["accountSession"] == {
+        "role": "admin", "schoolId": relay.to_base64("School", str(school.id))}
+    assert data["school"]["id"] == relay.to_base64("School", str(school.id))
     # Without a school name the school is named after its admin.
     other = {**ADMIN, "email": "solo@example.com", "name": "Sol", "school_name": "  "}
     response = await client.post(f"{AC}/register", json=other, headers=new_key())

@@ -1,8 +1,8 @@
 """Fields that hold an id are global IDs (``ID``), except the ids listed here: the legacy
 faces' own identifiers (``codelab_…`` legacy ids, skill and role slugs, book ids, the
-reading platform's learner UUIDs, client-made event ids, provider file and key ids), and
-the integer or UUID ids not turned into global IDs yet (``NOT_GLOBAL_YET``, a list that
-can only shrink). A new ``…Id`` field of another type fails here."""
+reading platform's learner UUIDs, client-made event ids, provider file and key ids). A
+new ``…Id`` field of another type fails here: our own integer and UUID ids are global
+IDs, as ``node`` takes them."""
 
 from __future__ import annotations
 
@@ -39,16 +39,6 @@ NOT_OURS = {
     "SkillGap.skillId", "StartAssessmentInput.skillIds", "StartAssessmentInput.roleId",
     "StudyMaterial.conceptId", "VocabTapsInput.learnerId", "VocabTapsInput.sessionId",
 }
-NOT_GLOBAL_YET = {
-    "AccountSession.userId", "AccountSession.schoolId", "SchoolStaffMember.userId",
-    "ChatSession.contentItemId", "ChatSession.cacheNodeId",
-    "ComprehensionAnswerInput.questionId",
-    "GrantEntitlementPayload.grantId", "OrchestrationRun.objectiveId",
-    "OrchestrationStatus.objectiveId", "RegisterAccountPayload.userId",
-    "SharedChatSession.contentItemId",
-}
-
-
 def id_fields_not_global() -> set[str]:
     found = set()
     for name, named in build_schema()._schema.type_map.items():
@@ -64,10 +54,11 @@ def id_fields_not_global() -> set[str]:
 
 def test_id_fields_are_global_ids_or_listed():
     found = id_fields_not_global()
-    assert not found - NOT_OURS - NOT_GLOBAL_YET, sorted(found - NOT_OURS - NOT_GLOBAL_YET)
-    # A field made a global ID (or removed) leaves its list.
-    assert not (NOT_OURS | NOT_GLOBAL_YET) - found, sorted((NOT_OURS | NOT_GLOBAL_YET) - found)
+    assert not found - NOT_OURS, sorted(found - NOT_OURS)
+    # A field made a global ID (or removed) leaves the list.
+    assert not NOT_OURS - found, sorted(NOT_OURS - found)
 
 
 def test_chat_done_names_its_message_by_global_id():
     assert "ChatDone.messageId" not in id_fields_not_global()
+

@@ -14,6 +14,7 @@ from strawberry import relay
 
 from core.pagination import encode_cursor
 from models.chat import ChatMessage, ChatSession
+from models.chat_cache import ChatCacheNode
 from models.course import Enrollment
 from models.prompts import Prompt, PromptDependency
 from models.user import User
@@ -197,12 +198,16 @@ async def seed(services) -> tuple[dict, dict]:
             {"user_id": learner.id, "course_offering_id": offerings[1], "status": "COMPLETED",
              "completed_at": datetime(2026, 2, 3, 4, 5, 6, 789, tzinfo=UTC)},
             {"user_id": other.id, "course_offering_id": offerings[0], "status": "DROPPED"}])
+        [cached] = await add_many(services, ChatCacheNode, [{
+            "content_item_id": item.id, "prompt_key": "p", "model": "m", "message_hash": "h",
+            "sequence": 0, "chunks": [], "full_text": ""}])
         chats = []
         for owner in (learner, other):
+            # The other learner's chat stands on a node of the response cache.
             chat = await add(services, ChatSession, user_id=owner.id, content_item_id=item.id,
                              content_context={"title": "item", "data_json": {"n": [1, 2]}},
                              share_enabled=owner is other, share_token="tok" if owner is other
-                             else None)
+                             else None, cache_node_id=cached if owner is other else None)
             chats.append(chat.id)
         messages = await add_many(services, ChatMessage, [
             {"session_id": chats[n % 2], "role": ("user", "assistant")[n % 2 and 1],

@@ -90,7 +90,8 @@ async def test_create_list_and_read_messages(client, services, fake_anthropic):
     created = (await gql(client, CREATE, {"item": gid("ContentItem", item.id)},
                          headers=ada.headers))["createChatSession"]["session"]
     assert created | {"id": None} == {
-        "id": None, "contentItemId": item.id, "cacheState": "TRACKING", "cacheNodeId": None,
+        "id": None, "contentItemId": gid("ContentItem", item.id), "cacheState": "TRACKING",
+        "cacheNodeId": None,
         "shareEnabled": False, "contentItem": {"title": "Recursion"},
         "contentContext": {"title": "Recursion", "description": "Functions that call "
                            "themselves.", "content_type": f"reading-{item.course_id}",
