@@ -229,7 +229,7 @@ register_type(TypeForm("ChatSession", ChatSession.__table__, rule=chat.session_r
 
 register_type(TypeForm("ChatMessage", ChatMessage.__table__, rule=chat.message_rule, fields={
     "id": GlobalId("ChatMessage"),
-    "role": Column("role"),
+    "role": Expression(func.upper(ChatMessage.role)),
     "content": Column("content"),
     "meta": Json("meta"),
     "createdAt": DateTime("created_at"),
@@ -264,7 +264,7 @@ register_type(TypeForm("PromptDependency", PromptDependency.__table__, by_id=Fal
 register_type(TypeForm("AssessmentSession", AssessmentSession.__table__,
                        rule=assessment.mine_rule, fields={
     "id": GlobalId("AssessmentSession"),
-    "status": Expression(assessment.status_sql()),
+    "status": Expression(func.upper(assessment.status_sql())),
     "skillIds": Expression(func.to_json(AssessmentSession.skill_ids)),
     "targetLevel": Column("target_level"),
     "roleId": Column("role_id"),

@@ -109,7 +109,7 @@ register_type(TypeForm("CodelabHelpRequest", CodelabHelpRequest.__table__, by_id
                                   CodelabHelpRequest.attendee_id),
     "attendeeName": _attendee(codelab_attendees.name_value(), CodelabHelpRequest.attendee_id),
     "stepNumber": Column("step_number"),
-    "status": Column("status"),
+    "status": Expression(func.upper(CodelabHelpRequest.status)),
     "createdAt": DateTime("created_at"),
 }))
 
@@ -150,7 +150,7 @@ register_type(TypeForm("CodelabQuizSubmission", CodelabQuizSubmission.__table__,
 register_type(TypeForm("CodelabMaterial", CodelabMaterial.__table__, by_id=False, fields={
     "id": GlobalId("CodelabMaterial"),
     "title": Column("title"),
-    "materialType": Column("material_type"),
+    "materialType": Expression(func.upper(CodelabMaterial.material_type)),
     "linkUrl": Column("link_url"),
     "createdAt": DateTime("created_at"),
 }))

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case
+from sqlalchemy import case, func
 
 from core.auth.api_keys import GHL_READ, WORKSPACES_READ, preview
 from core.errors import Forbidden
@@ -104,7 +104,7 @@ register_type(TypeForm("WorkspaceBlock", WorkspaceBlock.__table__, by_id=False, 
 
 # What a link and its result both show.
 LINK = {"id": Column("id"), "workspaceId": Column("workspace_id"),
-        "blockId": Column("block_id"), "status": Column("status")}
+        "blockId": Column("block_id"), "status": Expression(func.upper(GhlLink.status))}
 
 register_type(TypeForm("GhlLink", GhlLink.__table__, rule=ghl.visible_rule, by_id=False,
                        fields={

@@ -31,11 +31,26 @@ class AccountRole(Enum):
                                          description="A school's administrator.")
 
 
+@strawberry.enum(description="What a signed-in account is on the reading platform.")
+class AccountSessionRole(Enum):
+    CHILD = strawberry.enum_value("child", description="A reader signed in with a PIN.")
+    TEACHER = strawberry.enum_value("teacher", description="A teacher running classes.")
+    PARENT = strawberry.enum_value("parent", description="A parent of readers.")
+    ADMIN = strawberry.enum_value(
+        "admin", description="A school's administrator, or the platform's.")
+
+
+@strawberry.enum(description="Where a registered account stands.")
+class RegistrationState(Enum):
+    PENDING_VERIFICATION = strawberry.enum_value(
+        "pending_verification", description="Its email is not verified yet: it cannot sign in.")
+
+
 @strawberry.type(description="The signed-in account, as the account center reports it.")
 class AccountSession:
     user_id: relay.GlobalID = strawberry.field(
         description="The account's global ID (a `User` for `node`).")
-    role: str = strawberry.field(description="child, teacher, parent or admin.")
+    role: AccountSessionRole = strawberry.field(description="What the account is.")
     name: str = strawberry.field(description="The account's name.")
     email: str | None = strawberry.field(description="Its email (none for children).")
     school_id: relay.GlobalID | None = strawberry.field(
@@ -44,7 +59,8 @@ class AccountSession:
 
     @classmethod
     def from_result(cls, current: accounts.AccountSession) -> AccountSession:
-        return cls(user_id=user_global_id(current.user_id), role=current.role,
+        return cls(user_id=user_global_id(current.user_id),
+                   role=AccountSessionRole(current.role),
                    name=current.name, email=current.email,
                    school_id=None if current.school_id is None
                    else relay.GlobalID("School", str(current.school_id)))
@@ -65,7 +81,7 @@ class RegisterAccountInput:
 class RegisterAccountPayload:
     user_id: relay.GlobalID = strawberry.field(
         description="The new account's global ID (a `User` for `node`).")
-    state: str = strawberry.field(description="Always pending_verification.")
+    state: RegistrationState = strawberry.field(description="Always PENDING_VERIFICATION.")
 
 
 @strawberry.type(description="An account signed in; the uc_session cookie is set.")
@@ -88,7 +104,7 @@ def _signed_in(info: Info, session: CookieSession) -> AccountSignInPayload:
     user = ctx.viewer.user
     return AccountSignInPayload(
         session=AccountSession(user_id=user_global_id(user.id),
-                               role=accounts.role_of(user) or "child",
+                               role=AccountSessionRole(accounts.role_of(user) or "child"),
                                name=user.display_name, email=user.email),
         expires_at=session.expires_at.isoformat().replace("+00:00", "Z"))
 
@@ -118,7 +134,7 @@ class AccountMutation:
                                            password=input.password, role=input.role.value,
                                            school_name=input.school_name)
             return RegisterAccountPayload(user_id=user_global_id(user.id),
-                                          state="pending_verification")
+                                          state=RegistrationState.PENDING_VERIFICATION)
 
         return await idempotent(info, key=idempotency_key, arguments=input, run=run,
                                 payload=RegisterAccountPayload)

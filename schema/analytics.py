@@ -14,6 +14,7 @@ from strawberry import relay
 from strawberry.types import Info
 
 from resolvers import analytics
+from schema.enrollments import EnrollmentStatus
 from schema.pages import global_int_id
 
 
@@ -62,8 +63,7 @@ class AnalyticsEngagement:
 
 @strawberry.type(description="Enrollments with one status.")
 class EnrollmentStatusCount:
-    status: str = strawberry.field(description="ACTIVE, COMPLETED, DROPPED, WITHDRAWN or "
-                                               "PENDING.")
+    status: EnrollmentStatus = strawberry.field(description="The status counted.")
     count: int = strawberry.field(description="Enrollments with it.")
 
 
@@ -162,8 +162,9 @@ class AdminAnalytics:
             avg_mastered_topics_per_user=result.avg_mastered_topics_per_user,
             course_tree_completions=result.course_tree_completions,
             course_tree_interruptions=result.course_tree_interruptions,
-            enrollments_by_status=[EnrollmentStatusCount(status=s.status, count=s.count)
-                                   for s in result.enrollments_by_status],
+            enrollments_by_status=[
+                EnrollmentStatusCount(status=EnrollmentStatus(s.status), count=s.count)
+                for s in result.enrollments_by_status],
             drop_off_count=result.drop_off_count,
             per_course=[CourseProgressAnalytics(**{
                 **vars(c), "course_id": relay.GlobalID("Course", str(c.course_id))})

@@ -11,6 +11,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncGenerator, Iterable
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -30,6 +31,15 @@ from resolvers import (
 )
 from schema.pages import Connection, connection
 from schema.user import parse_uuid
+
+
+@strawberry.enum(description="Where an assessment stands.")
+class AssessmentStatus(Enum):
+    ACTIVE = strawberry.enum_value("active", description="Questions are still being asked.")
+    COMPLETED = strawberry.enum_value(
+        "completed", description="Finished; its report and study materials follow.")
+    TIMED_OUT = strawberry.enum_value(
+        "timed_out", description="Left idle for 30 minutes; it takes no more answers.")
 
 
 @strawberry.input(description="An assessed proficiency in one skill.")
@@ -220,7 +230,7 @@ class StudyMaterial:
 @strawberry.type(description="An adaptive skill assessment of the viewer.")
 class AssessmentSession(relay.Node):
     id: relay.NodeID[str]
-    status: str = strawberry.field(description="active, completed or timed_out")
+    status: AssessmentStatus = strawberry.field(description="Where the assessment stands.")
     skill_ids: list[str]
     target_level: str
     role_id: str | None
@@ -239,8 +249,9 @@ class AssessmentSession(relay.Node):
     @classmethod
     def of(cls, item: assessment.Listed) -> AssessmentSession:
         s = item.session
-        return cls(id=str(s.id), status=item.status, skill_ids=list(s.skill_ids),
-                   target_level=s.target_level, role_id=s.role_id, role_name=item.role_name,
+        return cls(id=str(s.id), status=AssessmentStatus(item.status),
+                   skill_ids=list(s.skill_ids), target_level=s.target_level,
+                   role_id=s.role_id, role_name=item.role_name,
                    domain=s.domain, thoroughness=s.thoroughness, max_questions=s.max_questions,
                    questions_asked=s.questions_asked, pending_question=s.pending_question,
                    overall_readiness=item.overall_readiness, created_at=s.created_at,

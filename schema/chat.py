@@ -38,10 +38,16 @@ def _global(type_name: str, row_id: int | None) -> relay.GlobalID | None:
     return None if row_id is None else relay.GlobalID(type_name, str(row_id))
 
 
+@strawberry.enum(description="Who wrote a message of a conversation with the AI.")
+class ChatMessageRole(Enum):
+    USER = strawberry.enum_value("user", description="The person: the learner.")
+    ASSISTANT = strawberry.enum_value("assistant", description="The AI.")
+
+
 @strawberry.type(description="A message of a tutor chat.")
 class ChatMessage(relay.Node):
     id: relay.NodeID[int]
-    role: str = strawberry.field(description="user or assistant")
+    role: ChatMessageRole = strawberry.field(description="Who wrote it.")
     content: str = strawberry.field(description="The text (an MCQ answer as its JSON).")
     meta: JSON = strawberry.field(description='Where an answer came from: {"source": "llm"} '
                                               'or {"source": "cache", "cache_node_id": N}.')
@@ -49,7 +55,8 @@ class ChatMessage(relay.Node):
 
     @classmethod
     def from_model(cls, row: ChatMessageModel) -> ChatMessage:
-        return cls(id=row.id, role=row.role, content=row.content, meta=row.meta,
+        return cls(id=row.id, role=ChatMessageRole(row.role), content=row.content,
+                   meta=row.meta,
                    created_at=row.created_at)
 
     @classmethod
@@ -130,7 +137,7 @@ class ChatSessionConnection(Connection[ChatSession]):
 
 @strawberry.type(description="A message of a shared chat.")
 class SharedChatMessage:
-    role: str
+    role: ChatMessageRole = strawberry.field(description="Who wrote it.")
     content: str
     created_at: datetime
 
@@ -221,7 +228,7 @@ class ChatQuery:
             content_item_id=_global("ContentItem", session.content_item_id),
             content_context=session.content_context,
             created_at=session.created_at,
-            messages=[SharedChatMessage(role=m.role, content=m.content,
+            messages=[SharedChatMessage(role=ChatMessageRole(m.role), content=m.content,
                                         created_at=m.created_at) for m in messages])
 
     @strawberry.field(description="The tutor response cache's figures (platform admins).")

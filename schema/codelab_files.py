@@ -4,6 +4,7 @@ face's resolvers). Files are sent as multipart requests (``Upload``)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -23,20 +24,26 @@ CodelabArg = Annotated[relay.GlobalID, strawberry.argument(description="The code
 FileArg = Annotated[Upload, strawberry.argument(description="The file, as a multipart part.")]
 
 
+@strawberry.enum(description="What a codelab material is.")
+class CodelabMaterialType(Enum):
+    LINK = strawberry.enum_value("link", description="A link to a page elsewhere.")
+    FILE = strawberry.enum_value("file", description="A file uploaded to the codelab.")
+
+
 @strawberry.type(description="A link or an uploaded file offered to a codelab's attendees.")
 class CodelabMaterial:
     id: relay.GlobalID = strawberry.field(description="Pass it to `deleteCodelabMaterial`.")
     title: str = strawberry.field(description="What the material is.")
-    material_type: str = strawberry.field(description="`link` or `file`.")
-    link_url: str | None = strawberry.field(description="The link, for a `link`.")
+    material_type: CodelabMaterialType = strawberry.field(description="A link or a file.")
+    link_url: str | None = strawberry.field(description="The link, for a `LINK`.")
     file_url: str | None = strawberry.field(description="Where the file is served, for a "
-                                                        "`file`.")
+                                                        "`FILE`.")
     created_at: datetime = strawberry.field(description="When it was added.")
 
     @classmethod
     def from_row(cls, info: Info, row) -> CodelabMaterial:
         return cls(id=relay.GlobalID("CodelabMaterial", str(row.id)), title=row.title,
-                   material_type=row.material_type, link_url=row.link_url,
+                   material_type=CodelabMaterialType(row.material_type), link_url=row.link_url,
                    file_url=codelab_materials.file_url(info.context, row),
                    created_at=row.created_at)
 
@@ -93,12 +100,12 @@ class AddCodelabMaterialInput:
     codelab_id: relay.GlobalID = strawberry.field(description="The codelab (its "
                                                               "facilitators).")
     title: str = strawberry.field(description="1 to 300 characters.")
-    material_type: str = strawberry.field(description="`link` or `file`.")
+    material_type: CodelabMaterialType = strawberry.field(description="A link or a file.")
     link_url: str | None = strawberry.field(
-        default=None, description="For a `link`: an http or https URL, at most 2,048 "
+        default=None, description="For a `LINK`: an http or https URL, at most 2,048 "
                                   "characters.")
     file_url: str | None = strawberry.field(
-        default=None, description="For a `file`: the `url` `uploadCodelabMaterial` answered.")
+        default=None, description="For a `FILE`: the `url` `uploadCodelabMaterial` answered.")
 
 
 @strawberry.type(description="A material just added.")
@@ -158,7 +165,7 @@ class CodelabFilesMutation:
                                    ) -> CodelabMaterialPayload:
         row = await codelab_materials.create(
             info.context, codelab_id=_codelab_id(input.codelab_id), title=input.title,
-            material_type=input.material_type, link_url=input.link_url,
+            material_type=input.material_type.value, link_url=input.link_url,
             file_path=input.file_url)
         return CodelabMaterialPayload(material=CodelabMaterial.from_row(info, row))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -14,13 +15,19 @@ from resolvers.codelab_help import HelpRequest
 from schema.pages import global_int_id
 
 
+@strawberry.enum(description="Whether a raised hand was seen to.")
+class CodelabHelpStatus(Enum):
+    PENDING = strawberry.enum_value("pending", description="Still waiting for a facilitator.")
+    RESOLVED = strawberry.enum_value("resolved", description="A facilitator resolved it.")
+
+
 @strawberry.type(description="An attendee's raised hand on a step.")
 class CodelabHelpRequest:
     id: relay.GlobalID = strawberry.field(description="Pass it to `resolveCodelabHelpRequest`.")
     attendee_legacy_id: str = strawberry.field(description="The attendee (`attendee_<hex>`).")
     attendee_name: str = strawberry.field(description="The attendee's name.")
     step_number: int = strawberry.field(description="The step they need help with.")
-    status: str = strawberry.field(description="`pending` or `resolved`.")
+    status: CodelabHelpStatus = strawberry.field(description="Whether it was seen to.")
     created_at: datetime = strawberry.field(description="When they asked.")
 
     @classmethod
@@ -29,7 +36,7 @@ class CodelabHelpRequest:
         return cls(id=relay.GlobalID("CodelabHelpRequest", str(row.id)),
                    attendee_legacy_id=f"attendee_{found.attendee_user_id.hex}",
                    attendee_name=found.attendee_name, step_number=row.step_number,
-                   status=row.status, created_at=row.created_at)
+                   status=CodelabHelpStatus(row.status), created_at=row.created_at)
 
 
 @strawberry.type(description="An attendee's feedback on a codelab.")

@@ -53,14 +53,41 @@ class CurriculumObjectivePage:
     has_more: bool = strawberry.field(description="Whether another page follows.")
 
 
+@strawberry.enum(description="What an orchestration run did.")
+class OrchestrationRunStatus(Enum):
+    TRIGGERED = strawberry.enum_value(
+        "triggered", description="It ran: content was chosen and, for a catalog book, "
+                                 "questions are being prepared.")
+
+
+@strawberry.enum(description="Where the content an orchestration chose comes from.")
+class ContentSource(Enum):
+    CONTENT_SERVICE = strawberry.enum_value(
+        "content_service", description="A book of the catalog.")
+    DECODABLES = strawberry.enum_value(
+        "decodables", description="A decodable book, for a learner below level 1.5.")
+    PICKATALE_CREATE = strawberry.enum_value(
+        "pickatale_create", description="No book fits: one is to be written for the learner.")
+
+
+@strawberry.enum(description="What the learner's latest quiz on the chosen content says.")
+class MasteryResult(Enum):
+    DROP = strawberry.enum_value(
+        "drop", description="The quiz recommends a lower level: served again, lower.")
+    HOLD = strawberry.enum_value(
+        "hold", description="The quiz recommends the same level: served again differently.")
+    RAISE = strawberry.enum_value(
+        "raise", description="The quiz recommends a higher level: on to the next objective.")
+    PENDING = strawberry.enum_value("pending", description="No quiz on it yet.")
+
+
 @strawberry.type(description="One run of the gap-to-content loop.")
 class OrchestrationRun:
-    status: str = strawberry.field(description="Always triggered.")
+    status: OrchestrationRunStatus = strawberry.field(description="Always TRIGGERED.")
     objective_id: relay.GlobalID | None = strawberry.field(
         description="The global ID of the objective chosen (`CurriculumObjective.id`).")
     content_selected: str | None = strawberry.field(description="The book or lesson book.")
-    content_source: str = strawberry.field(
-        description="content_service, decodables or pickatale_create.")
+    content_source: ContentSource = strawberry.field(description="Where the content is from.")
     fk_level_target: float = strawberry.field(description="The grade to read at.")
     assessment_queued: bool = strawberry.field(description="Whether questions are prepared.")
 
@@ -70,7 +97,8 @@ class OrchestrationStatus:
     last_run: datetime = strawberry.field(description="When it ran.")
     objective_id: relay.GlobalID | None = strawberry.field(
         description="The global ID of the objective chosen (`CurriculumObjective.id`).")
-    mastery_result: str = strawberry.field(description="drop, hold, raise or pending.")
+    mastery_result: MasteryResult = strawberry.field(
+        description="What the latest quiz on the content says.")
     next_action: str = strawberry.field(description="What the loop does next.")
 
 
@@ -120,7 +148,7 @@ class CurriculumQuery:
         last = await orchestrator.get_status(info.context, learner_id=learner_id)
         return OrchestrationStatus(last_run=last.last_run,
                                    objective_id=objective_global_id(last.objective_id),
-                                   mastery_result=last.mastery_result,
+                                   mastery_result=MasteryResult(last.mastery_result),
                                    next_action=last.next_action)
 
 
@@ -145,9 +173,9 @@ class CurriculumMutation:
                                      "admins).")
     async def orchestrate_learner(self, info: Info, learner_id: uuid.UUID) -> OrchestrationRun:
         run = await orchestrator.orchestrate(info.context, learner_id=learner_id)
-        return OrchestrationRun(status="triggered",
+        return OrchestrationRun(status=OrchestrationRunStatus.TRIGGERED,
                                 objective_id=objective_global_id(run.objective_id),
                                 content_selected=run.content_selected,
-                                content_source=run.content_source,
+                                content_source=ContentSource(run.content_source),
                                 fk_level_target=run.fk_level_target,
                                 assessment_queued=run.assessment_queued)

@@ -4,6 +4,7 @@ same resolver, with the same scope)."""
 from __future__ import annotations
 
 from datetime import datetime
+from enum import Enum
 
 import strawberry
 from strawberry.scalars import JSON
@@ -18,13 +19,21 @@ from schema.permissions import agent
 from schema.workspace import parse_uuid_id
 
 
+@strawberry.enum(description="What a piece of performance evidence is.")
+class EvidenceType(Enum):
+    TOOL = strawberry.enum_value("tool", description="Output of a tool the learner used.")
+    SCREEN = strawberry.enum_value("screen", description="A screenshot.")
+    VIDEO = strawberry.enum_value("video", description="A video recording.")
+    EEG = strawberry.enum_value("eeg", description="An EEG recording.")
+
+
 @strawberry.type(description="One uploaded piece of performance evidence.")
 class Evidence:
     id: strawberry.ID = strawberry.field(description="The evidence's UUID.")
     workspace_id: strawberry.ID = strawberry.field(description="Its workspace.")
     block_id: strawberry.ID | None = strawberry.field(description="Its block, if any.")
     session_id: strawberry.ID | None = strawberry.field(description="Its session, if any.")
-    type: str = strawberry.field(description="`tool`, `screen`, `video` or `eeg`.")
+    type: EvidenceType = strawberry.field(description="What it is.")
     file_name: str = strawberry.field(description="The file's name.")
     mime_type: str = strawberry.field(description="Its checked MIME type.")
     file_id: str = strawberry.field(description="learngraph's id of the stored file.")
@@ -37,7 +46,7 @@ class Evidence:
         return cls(id=strawberry.ID(str(e.id)), workspace_id=strawberry.ID(str(e.workspace_id)),
                    block_id=strawberry.ID(str(e.block_id)) if e.block_id else None,
                    session_id=strawberry.ID(str(e.session_id)) if e.session_id else None,
-                   type=e.kind, file_name=e.file_name, mime_type=e.mime_type,
+                   type=EvidenceType(e.kind), file_name=e.file_name, mime_type=e.mime_type,
                    file_id=evidences.file_id(e), timestamp_ms=e.timestamp_ms,
                    metadata=e.extra, created_at=e.created_at)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator
 from datetime import datetime
+from enum import Enum
 from typing import Annotated
 
 import strawberry
@@ -18,12 +19,20 @@ from schema.permissions import agent
 from schema.workspace import parse_uuid_id
 
 
+@strawberry.enum(description="Where a learner session stands.")
+class GhlStatus(Enum):
+    PENDING = strawberry.enum_value(
+        "pending", description="Not finished: waiting for the learner, or under way.")
+    COMPLETED = strawberry.enum_value(
+        "completed", description="Finished and scored: its result is final.")
+
+
 @strawberry.type(description="A private, time-boxed learner session on one block.")
 class GhlLink:
     id: strawberry.ID = strawberry.field(description="The link's UUID.")
     workspace_id: strawberry.ID = strawberry.field(description="Its workspace.")
     block_id: strawberry.ID = strawberry.field(description="Its block.")
-    status: str = strawberry.field(description="`pending` or `completed`.")
+    status: GhlStatus = strawberry.field(description="Whether it is finished.")
     requested_duration_seconds: int = strawberry.field(description="900 or 1800.")
     private_url: str = strawberry.field(description="The learner's URL (a bearer secret).")
     guest_user_id: strawberry.ID | None = strawberry.field(description="Its guest, if any.")
@@ -35,7 +44,7 @@ class GhlLink:
     def from_model(cls, info: Info, link: LinkModel) -> GhlLink:
         return cls(id=strawberry.ID(str(link.id)),
                    workspace_id=strawberry.ID(str(link.workspace_id)),
-                   block_id=strawberry.ID(str(link.block_id)), status=link.status,
+                   block_id=strawberry.ID(str(link.block_id)), status=GhlStatus(link.status),
                    requested_duration_seconds=link.requested_duration_seconds,
                    private_url=ghl.private_url(info.context, link),
                    guest_user_id=strawberry.ID(str(link.guest_user_id))
@@ -56,7 +65,7 @@ class GhlResult:
     id: strawberry.ID = strawberry.field(description="The link's UUID.")
     workspace_id: strawberry.ID = strawberry.field(description="Its workspace.")
     block_id: strawberry.ID = strawberry.field(description="Its block.")
-    status: str = strawberry.field(description="`pending` or `completed`.")
+    status: GhlStatus = strawberry.field(description="Whether it is finished.")
     completed: bool = strawberry.field(description="Whether it is completed.")
     overall_score: int | None = strawberry.field(description="0-100.")
     marker_scores: list[GhlMarkerScore] | None = strawberry.field(description="Per marker.")
@@ -70,7 +79,7 @@ class GhlResult:
         done = ghl.completed(link.status)
         return cls(id=strawberry.ID(str(link.id)),
                    workspace_id=strawberry.ID(str(link.workspace_id)),
-                   block_id=strawberry.ID(str(link.block_id)), status=link.status,
+                   block_id=strawberry.ID(str(link.block_id)), status=GhlStatus(link.status),
                    completed=done, overall_score=link.overall_score if done else None,
                    marker_scores=[GhlMarkerScore(**m) for m in link.marker_scores or []]
                    if done else None,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from enum import Enum
 
 import strawberry
 from strawberry import relay
@@ -129,12 +130,18 @@ class QuizAttempt(relay.Node):
         return [cls.from_model(r) if r else None for r in rows]
 
 
+@strawberry.enum(description="Where a lab submission stands.")
+class LabSubmissionStatus(Enum):
+    SUBMITTED = strawberry.enum_value("SUBMITTED", description="Handed in, not graded yet.")
+    GRADED = strawberry.enum_value("GRADED", description="An instructor gave it a score.")
+
+
 @strawberry.type(description="A lab handed in, and its grade once an instructor gave one.")
 class LabSubmission(relay.Node):
     id: relay.NodeID[int]
     content_item_id: strawberry.ID = strawberry.field(description="Global ID of the ContentItem.")
     submission: str
-    status: str = strawberry.field(description="SUBMITTED or GRADED.")
+    status: LabSubmissionStatus = strawberry.field(description="Whether it is graded yet.")
     score: float | None = strawberry.field(description="0 to 100 once graded.")
     feedback: str | None
     graded_at: datetime | None
@@ -143,7 +150,7 @@ class LabSubmission(relay.Node):
     @classmethod
     def from_model(cls, row: LabSubmissionModel) -> LabSubmission:
         return cls(id=row.id, content_item_id=global_id("ContentItem", row.content_item_id),
-                   submission=row.submission, status=row.status,
+                   submission=row.submission, status=LabSubmissionStatus(row.status),
                    score=float(row.score) if row.score is not None else None,
                    feedback=row.feedback, graded_at=row.graded_at, created_at=row.created_at)
 

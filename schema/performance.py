@@ -3,12 +3,15 @@ same resolver, with the same scope)."""
 
 from __future__ import annotations
 
+from enum import Enum
+
 import strawberry
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from core.auth.api_keys import WORKSPACES_READ
 from resolvers import performance
+from schema.chat import ChatMessageRole
 from schema.permissions import agent
 from schema.workspace import parse_uuid_id
 
@@ -35,9 +38,15 @@ class EvidenceSummary:
     plan_files: int
 
 
+@strawberry.enum(description="What a performance analysis answered with.")
+class PerformanceMode(Enum):
+    REPORT = strawberry.enum_value("report", description="A report (no prompt was given).")
+    CHAT = strawberry.enum_value("chat", description="An answer to the prompt.")
+
+
 @strawberry.type(description="A report (no prompt) or an answer to the prompt.")
 class PerformanceAnalysis:
-    mode: str = strawberry.field(description="`report` or `chat`.")
+    mode: PerformanceMode = strawberry.field(description="A report or an answer.")
     report: PerformanceReport | None = strawberry.field(description="In report mode.")
     response: str | None = strawberry.field(description="In chat mode (Markdown).")
     evidence_summary: EvidenceSummary = strawberry.field(description="What was read.")
@@ -46,7 +55,7 @@ class PerformanceAnalysis:
 
 @strawberry.input(description="One earlier turn of the conversation.")
 class PerformanceTurnInput:
-    role: str = strawberry.field(description="`user` or `assistant`.")
+    role: ChatMessageRole = strawberry.field(description="Who said it.")
     content: str = strawberry.field(description="What was said.")
 
 
@@ -71,11 +80,11 @@ class PerformanceMutation:
             info.context, workspace_id=parse_uuid_id(input.workspace_id, "workspaceId"),
             prompt=input.prompt,
             block_id=parse_uuid_id(input.block_id, "blockId") if input.block_id else None,
-            history=[performance.Turn(role=t.role, content=t.content)
+            history=[performance.Turn(role=t.role.value, content=t.content)
                      for t in input.conversation_history], file_ids=input.file_ids)
         report = result.report
         return PerformanceAnalysis(
-            mode=result.mode, response=result.response, file_ids=result.file_ids,
+            mode=PerformanceMode(result.mode), response=result.response, file_ids=result.file_ids,
             evidence_summary=EvidenceSummary(**result.evidence_summary),
             report=PerformanceReport(summary=report.summary, strengths=report.strengths,
                                      growth_areas=report.growth_areas,

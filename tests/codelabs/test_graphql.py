@@ -170,7 +170,7 @@ async def test_help_and_feedback_through_graphql(client, new_client):
     room = (await gql(client, ROOM, {"id": created["id"]}, headers=admin))["codelab"]
     [pending] = room["helpRequests"]
     assert (pending["attendeeName"], pending["stepNumber"], pending["status"]) == (
-        "Grace", 2, "pending")
+        "Grace", 2, "PENDING")
     assert room["feedback"] == [{"difficulty": 2, "comment": "Great"}]
     body = await gql_raw(client, ROOM, {"id": created["id"]}, headers=grace)
     assert error_codes(body) == ["FORBIDDEN"]  # feedback is for the facilitator

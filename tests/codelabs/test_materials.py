@@ -228,7 +228,7 @@ async def test_materials_and_submissions_in_graphql(client, new_client):
     assert stored["originalName"] == "notes.md" and stored["url"].endswith(".md")
     for title in ("Notes", "Second"):
         body = (await client.post("/graphql", json={"query": ADD_MATERIAL, "variables": {
-            "input": {"codelabId": codelab_gid, "title": title, "materialType": "file",
+            "input": {"codelabId": codelab_gid, "title": title, "materialType": "FILE",
                       "fileUrl": stored["url"]}}}, headers=csrf(client))).json()
         assert body["data"]["addCodelabMaterial"]["material"]["fileUrl"] == stored["url"]
     body = await _multipart(jane_http, UPLOAD_MATERIAL, {}, "n.md", b"x")

@@ -308,8 +308,8 @@ async def test_an_idle_session_shows_as_timed_out_everywhere(learner, fake_anthr
     data = await gql(learner, "query($id: ID!) { node(id: $id) { ... on AssessmentSession "
                               "{ status } } myAssessments(first: 5) "
                               "{ edges { node { status } } } }", {"id": node_id})
-    assert data == {"node": {"status": "timed_out"},
-                    "myAssessments": {"edges": [{"node": {"status": "timed_out"}}]}}
+    assert data == {"node": {"status": "TIMED_OUT"},
+                    "myAssessments": {"edges": [{"node": {"status": "TIMED_OUT"}}]}}
     async with services.db.session() as db:
         stored = await db.get(AssessmentSession, uuid.UUID(session_id))
     assert stored.status == "active"  # nothing was written: the idle rule alone decides

@@ -96,7 +96,7 @@ async def test_start_and_answer_with_the_step_streamed(ol_client, fake_anthropic
     assert started["question"] == "What is a status code?"
     assert started["estimatedQuestions"] == 6
     assert session | {"id": None} == {
-        "id": None, "status": "active", "domain": "backend_engineering", "maxQuestions": 6,
+        "id": None, "status": "ACTIVE", "domain": "backend_engineering", "maxQuestions": 6,
         "questionsAsked": 1, "pendingQuestion": "What is a status code?",
         "roleName": "Backend Engineer"}
     session_uuid = relay.from_base64(session["id"])[1]
@@ -147,7 +147,7 @@ async def test_a_subscriber_on_another_instance_sees_the_completion(
         await other.stop()
 
     data = await gql(ol_client, "{ myAssessments(first: 5) { edges { node { status } } } }")
-    assert data["myAssessments"]["edges"] == [{"node": {"status": "completed"}}]
+    assert data["myAssessments"]["edges"] == [{"node": {"status": "COMPLETED"}}]
     await wait_for_materials(ol_client, session_uuid, 6)
 
 
@@ -194,7 +194,7 @@ async def test_sessions_are_private(ol_client, fake_anthropic, services, new_cli
     assert len(fake_anthropic.recorded()) == 1  # the first question only: eve's answer unsent
     resumed = await gql(ol_client, "query($id: ID!) { node(id: $id) { ... on AssessmentSession "
                                    "{ status } } }", {"id": session_id})
-    assert resumed == {"node": {"status": "active"}}
+    assert resumed == {"node": {"status": "ACTIVE"}}
 
     own = await gql(ol_client, "query($id: ID!) { node(id: $id) { id } }", {"id": session_id})
     assert own == {"node": {"id": session_id}}

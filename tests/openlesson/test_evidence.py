@@ -142,7 +142,7 @@ async def test_evidence_over_graphql(client, services, fake_anthropic):
     made = (await gql(client, UPLOAD, {"w": workspace_id, "input": {
         "type": "screenshot", "fileName": "s.png", "mimeType": "image/png", "data": b64(PNG),
         "metadata": {"k": "v"}}}, headers=admin.headers))["uploadEvidence"]
-    assert made["type"] == "screen" and made["fileId"].startswith("file_")
+    assert made["type"] == "SCREEN" and made["fileId"].startswith("file_")
     assert made["metadata"] == {"k": "v"}
     body = await gql_raw(client, UPLOAD, {"w": workspace_id, "input": {
         "type": "screen", "fileName": "s.png", "mimeType": "text/plain", "data": b64(b"x")}},

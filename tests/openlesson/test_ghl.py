@@ -213,9 +213,9 @@ async def test_ghl_over_graphql_with_a_completion_subscription(
     link = (await gql(client, CREATE, {"input": {"workspaceId": workspace_id,
                                                  "blockId": block_id, "minutes": 30}},
                       headers=guest))["createGhlLink"]
-    assert link["requestedDurationSeconds"] == 1800 and link["status"] == "pending"
+    assert link["requestedDurationSeconds"] == 1800 and link["status"] == "PENDING"
     assert (await gql(client, LINKS, {"w": workspace_id}, headers=guest))["ghlLinks"] == [
-        {"id": link["id"], "status": "pending", "requestedDurationSeconds": 1800}]
+        {"id": link["id"], "status": "PENDING", "requestedDurationSeconds": 1800}]
     token = link["privateUrl"].rsplit("/", 1)[1]
 
     async with graphql_ws(server.ws_url) as ws:
@@ -232,7 +232,7 @@ async def test_ghl_over_graphql_with_a_completion_subscription(
         fake_anthropic.reply_tool_use("score_session", SCORING)
         done = await gql(client, 'mutation($t: String!) { completeGhlScore(privateToken: $t) '
                          '{ status overallScore } }', {"t": token})
-        assert done == {"completeGhlScore": {"status": "completed", "overallScore": 82}}
+        assert done == {"completeGhlScore": {"status": "COMPLETED", "overallScore": 82}}
         pushed = await ws.next_data("c")
     assert pushed["ghlLinkCompleted"]["completed"] is True
     assert pushed["ghlLinkCompleted"]["markerScores"][0]["id"] == "conceptual_clarity"

@@ -86,7 +86,7 @@ async def test_performance_over_graphql(client, services, fake_anthropic):
     fake_anthropic.reply_tool_use("performance_report", REPORT)
     data = (await gql(client, ANALYZE, {"input": {"workspaceId": made["workspace"]["id"]}},
                       headers=admin.headers))["analyzePerformance"]
-    assert data["mode"] == "report" and data["report"]["confidence"] == "developing"
+    assert data["mode"] == "REPORT" and data["report"]["confidence"] == "developing"
     assert data["evidenceSummary"] == {"blocks": 3, "ghlSessions": 0}
     ghl_only = bearer((await client.post(f"{AGENT}/keys", json={"scopes": ["ghl:read"]}))
                       .json()["api_key"])

@@ -424,13 +424,13 @@ async def test_the_same_flows_in_graphql(client, services, smtp, new_client):
         "name": "Pat", "email": "pat@example.com", "password": PASSWORD, "role": "PARENT"}})
     user_id = data["registerAccount"]["userId"]
     assert relay.from_base64(user_id)[0] == "User"
-    assert data["registerAccount"]["state"] == "pending_verification"
+    assert data["registerAccount"]["state"] == "PENDING_VERIFICATION"
     [message] = await smtp.wait_for("pat@example.com")
     body = await gql_raw(client, LOGIN, {"email": "pat@example.com", "password": PASSWORD})
     assert error_codes(body) == ["email_not_verified"]
     data = await gql(client, VERIFY, {"token": FakeSmtp.token(message)})
     assert data["verifyAccountEmail"]["session"] == {
-        "userId": user_id, "role": "parent", "name": "Pat", "email": "pat@example.com"}
+        "userId": user_id, "role": "PARENT", "name": "Pat", "email": "pat@example.com"}
     # The cookie it set is the account's session.
     assert (await gql(client, SESSION))["accountSession"]["userId"] == user_id
     body = await gql_raw(client, VERIFY, {"token": FakeSmtp.token(message)})
@@ -441,7 +441,7 @@ async def test_the_same_flows_in_graphql(client, services, smtp, new_client):
     http = new_client()
     data = await gql(http, CHILD, {"username": "sofia001", "pin": "4821"})
     assert data["childLogin"]["session"] == {
-        "userId": relay.to_base64("User", str(child.id)), "role": "child", "email": None}
+        "userId": relay.to_base64("User", str(child.id)), "role": "CHILD", "email": None}
     assert error_codes(await gql_raw(new_client(), SESSION)) == ["UNAUTHENTICATED"]
 
 

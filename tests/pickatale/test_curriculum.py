@@ -111,6 +111,8 @@ query($t: String) { curriculumObjectives(territory: $t, limit: 2) {
 ORCHESTRATE = """
 mutation($id: UUID!) { orchestrateLearner(learnerId: $id) {
   status objectiveId contentSource assessmentQueued } }"""
+STATUS = """
+query($id: UUID!) { orchestrationStatus(learnerId: $id) { objectiveId masteryResult } }"""
 
 
 async def test_curriculum_in_graphql(client, services):
@@ -125,4 +127,8 @@ async def test_curriculum_in_graphql(client, services):
     data = await gql(client, ORCHESTRATE, {"id": learner}, headers=KEY)
     assert data["orchestrateLearner"]["objectiveId"] == relay.to_base64(
         "CurriculumObjective", "8")
+    assert data["orchestrateLearner"]["status"] == "TRIGGERED"
+    status = await gql(client, STATUS, {"id": learner}, headers=KEY)
+    assert status["orchestrationStatus"] == {
+        "objectiveId": relay.to_base64("CurriculumObjective", "8"), "masteryResult": "PENDING"}
     await until(lambda: jobs_done(services, "reading.prepare_assessment"), 20)

@@ -140,7 +140,7 @@ async def test_a_kept_failure_is_replayed_and_a_registration_is_not_run_twice(
                "role": "PARENT"}
     first = (await gql(client, REGISTER, {"input": account, "key": key}))["registerAccount"]
     again = (await gql(client, REGISTER, {"input": account, "key": key}))["registerAccount"]
-    assert again == first and first["state"] == "pending_verification"
+    assert again == first and first["state"] == "PENDING_VERIFICATION"
     assert await _count(services, User) == 1
     # Without the key a retry meets the account it made.
     body = await gql_raw(client, REGISTER, {"input": account})

@@ -55,7 +55,7 @@ async def test_a_school_admin_registers_with_their_school(client, services, smtp
                               "staff": [{"name": "Hana Head", "email": "head@example.com",
                                          "role": "ADMIN"}], "classes": []}
     assert (await gql(client, SESSION))["accountSession"] == {
-        "role": "admin", "schoolId": relay.to_base64("School", str(school.id))}
+        "role": "ADMIN", "schoolId": relay.to_base64("School", str(school.id))}
     assert data["school"]["id"] == relay.to_base64("School", str(school.id))
     # Without a school name the school is named after its admin.
     other = {**ADMIN, "email": "solo@example.com", "name": "Sol", "school_name": "  "}

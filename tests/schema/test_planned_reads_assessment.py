@@ -162,9 +162,9 @@ async def test_the_learners_list_in_order_with_the_shown_status(server, clean_db
         assert [e["node"]["id"] for e in edges] == [ids["active"], *tied, ids["idle"],
                                                    ids["completed"]]
         shown = {e["node"]["id"]: e["node"] for e in edges}
-        assert shown[ids["idle"]]["status"] == "timed_out"
-        assert shown[ids["active"]]["status"] == "active"
-        assert shown[ids["completed"]] == {"id": ids["completed"], "status": "completed",
+        assert shown[ids["idle"]]["status"] == "TIMED_OUT"
+        assert shown[ids["active"]]["status"] == "ACTIVE"
+        assert shown[ids["completed"]] == {"id": ids["completed"], "status": "COMPLETED",
                                            "overallReadiness": 72,
                                            "roleName": "DevOps Engineer"}
         assert shown[ids["idle"]]["roleName"] is None

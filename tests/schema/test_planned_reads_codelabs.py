@@ -345,7 +345,7 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
         pending = (await gql(planned, helps, {"id": ids["private"]},
                              viewers["attendee"]))["node"]["helpRequests"]
         assert [(h["attendeeName"], h["stepNumber"], h["status"]) for h in pending] == [
-            ("attendee", 2, "pending"), ("quiet", 2, "pending")]
+            ("attendee", 2, "PENDING"), ("quiet", 2, "PENDING")]
         attendees = {a["name"]: a["legacyId"] for a in seen["facilitator"]}
         feedback = node(on("Codelab", f"title feedback {{ {FEEDBACK} }}"))
         for viewer in ("facilitator", "admin"):

@@ -119,9 +119,9 @@ async def test_create_list_and_read_messages(client, services, fake_anthropic):
     assert page["cacheState"] == "DIVERGED"
     assert [(e["node"]["role"], e["node"]["content"], e["node"]["meta"])
             for e in page["messages"]["edges"]] == [
-        ("user", "Start.", {}), ("assistant", "Hello!", {"source": "llm",
+        ("USER", "Start.", {}), ("ASSISTANT", "Hello!", {"source": "llm",
                                                           "cache_lookup": "miss"}),
-        ("user", "Why?", {})]
+        ("USER", "Why?", {})]
     assert page["messages"]["pageInfo"]["hasNextPage"] is True
     tail = (await gql(client, MESSAGES, {"id": created["id"], "first": 3,
                                          "after": page["messages"]["pageInfo"]["endCursor"]},
@@ -178,7 +178,7 @@ async def test_turns_stream_through_the_subscription(client, services, server, f
     # The stored message, by the global ID the stream ends with.
     stored = await gql(client, STORED_MESSAGE, {"id": greeting[2]["messageId"]},
                        headers=ada.headers)
-    assert stored == {"node": {"role": "assistant", "content": "Hello, Ada!"}}
+    assert stored == {"node": {"role": "ASSISTANT", "content": "Hello, Ada!"}}
     assert failed[-1] == {"__typename": "ChatFailed", "status": 502,
                           "detail": "The AI service encountered an error. Please try again."}
 
@@ -260,7 +260,7 @@ async def test_share_and_unshare(client, services, fake_anthropic):
     assert shared["shareUrl"] == f"/api/v1/chat/share/{shared['shareToken']}"
     assert shared["session"] == {"shareEnabled": True}
     assert view["sharedChatSession"]["messages"] == [
-        {"role": "user", "content": "Start."}, {"role": "assistant", "content": "Welcome!"}]
+        {"role": "USER", "content": "Start."}, {"role": "ASSISTANT", "content": "Welcome!"}]
     assert unshared["unshareChatSession"]["session"] == {"shareEnabled": False,
                                                          "shareToken": None}
     assert error_codes(gone) == ["NOT_FOUND"]
