@@ -123,6 +123,8 @@ class Route:
     path_params: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
     responses: dict[int, str] = field(default_factory=dict)
+    # What a success answers, by status, for the OpenAPI document (``rest_compat.returns``).
+    returns: dict[int, Any] = field(default_factory=dict)
     tag: str = ""
     # Which credential the route takes: any (None), only an API key ("api_key"), or only
     # a signed-in user's session, never a key ("session").

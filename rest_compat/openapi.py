@@ -30,6 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from core import idempotency
 from core.errors import NotFound, Validation
 from rest_compat.base import Face
+from rest_compat.returns import Body, resolve
 
 REF = "#/components/schemas/"
 _PARAM = re.compile(r"{([^}:]+)(?::[^}]+)?}")
@@ -191,7 +192,7 @@ def _ref(face: Face, kind: str) -> dict:
 
 
 def _success_status(route) -> int:
-    return min((s for s in route.responses if 200 <= s < 300), default=200)
+    return min((s for s in (*route.responses, *route.returns) if 200 <= s < 300), default=200)
 
 
 def _responses(face: Face, route, documented: list[dict]) -> dict[str, dict]:
@@ -199,7 +200,9 @@ def _responses(face: Face, route, documented: list[dict]) -> dict[str, dict]:
     for a route that needs credentials and the validation status for one that takes
     input."""
     success = _success_status(route)
-    texts = dict(route.responses or {success: "OK"})
+    texts = dict(route.responses or {success: _phrase(success)})
+    for status in route.returns:
+        texts.setdefault(status, _phrase(status))
     shown: dict[int, list[dict]] = {}
     for entry in documented:
         status = entry["status"] or success
@@ -217,7 +220,15 @@ def _responses(face: Face, route, documented: list[dict]) -> dict[str, dict]:
             (e["description"] for e in entries if e["description"]), None) or _phrase(status)
         response: dict[str, Any] = {"description": description}
         examples = [e["example"] for e in entries if "example" in e]
-        if any(e.get("stream") for e in entries):
+        if status in route.returns:
+            returned = route.returns[status]
+            if isinstance(returned, Body):
+                response["content"] = {returned.media_type: {"schema": returned.schema,
+                                                             **_examples(examples)}}
+            elif returned is not None:
+                response["content"] = {"application/json": {"schema": resolve(returned),
+                                                            **_examples(examples)}}
+        elif any(e.get("stream") for e in entries):
             response["content"] = {"text/event-stream": {"schema": {
                 "type": "string", "description": "Server-sent events; each data line holds "
                 "a JSON object such as the example."}, **_examples(examples)}}

@@ -34,6 +34,7 @@ and ``GET /codelabs/:id/ai/conversations``.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import orjson
@@ -42,9 +43,11 @@ from starlette.responses import Response
 
 from core.auth.secrets_box import PASSWORD_BOX_MAX
 from core.errors import DomainError
+from models.codelab_files import CodelabAiConversation
 from resolvers import codelab_ai
 from resolvers.catalog import PageArgs
 from resolvers.codelab_help import STEP_MAX
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import Body, attendee_ref, codelab_ref, ok
@@ -94,6 +97,11 @@ async def save_settings(req: FaceRequest) -> Response:
     return ok()
 
 
+R_CONVERSATION = out.rendered(conversation, lambda null: codelab_ai.Conversation(
+    row=out.sample(CodelabAiConversation, null=null),
+    attendee_user_id=None if null else uuid.UUID(int=1)))
+
+
 def _event(payload: dict[str, Any]) -> str:
     return sse_data(orjson.dumps(payload).decode())
 
@@ -141,17 +149,20 @@ ROUTES = [
     Route("POST", "/admin/settings", save_settings, auth=True, body=SettingsBody, tag="ai",
           summary="Store the facilitator's Gemini key (sealed with the admin password)",
           responses={200: '{"status": "ok"}', 400: "not sealed with the admin password",
-                     403: "not a facilitator", 501: "no admin password configured"}),
+                     403: "not a facilitator", 501: "no admin password configured"},
+          returns={200: shapes.OK}),
     Route("POST", "/ai/stream", ai_stream, auth=True, body=StreamBody, tag="ai",
           summary="Gemini's streamed answer (SSE); claude-* models through Claude",
           responses={200: "text/event-stream", 400: "bad input or no key",
                      401: "key refused by Gemini", 403: "not a member",
-                     429: "rate limited", 502: "Gemini failed", 504: "Gemini timed out"}),
+                     429: "rate limited", 502: "Gemini failed", 504: "Gemini timed out"},
+          returns={200: out.Body("text/event-stream", out.STRING)}),
     Route("POST", "/ai/conversations", save_conversation, auth=True, body=ConversationBody,
           tag="ai", summary="Keep a question and its answer",
           responses={200: '{"id": "conversation_<n>"}', 403: "not a member"}),
     Route("GET", "/codelabs/{id}/ai/conversations", list_conversations, auth=True,
           query=ConversationQuery, tag="ai",
           summary="A codelab's kept AI conversations (facilitators)",
-          responses={200: "conversation[]", 403: "not a facilitator"}),
+          responses={200: "conversation[]", 403: "not a facilitator"},
+          returns={200: out.array(R_CONVERSATION)}),
 ]

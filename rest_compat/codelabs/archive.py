@@ -19,6 +19,7 @@ from __future__ import annotations
 from starlette.responses import Response
 
 from resolvers import codelab_archive, codelabs
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import files, shapes
 
@@ -40,9 +41,11 @@ async def import_codelab(req: FaceRequest) -> Response:
 ROUTES = [
     Route("GET", "/codelabs/{id}/export", export_codelab, auth=True, tag="codelabs",
           summary="The codelab as a ZIP archive (facilitators)",
-          responses={200: "application/zip", 403: "not its facilitator", 404: "missing"}),
+          responses={200: "application/zip", 403: "not its facilitator", 404: "missing"},
+          returns={200: out.ZIP}),
     Route("POST", "/codelabs/import", import_codelab, auth=True, tag="codelabs",
           summary="A new codelab from an exported ZIP archive (multipart `file`)",
           responses={200: "codelab", 400: "not a safe codelab archive", 401: "login",
-                     403: "not a facilitator"}),
+                     403: "not a facilitator"},
+          returns={200: shapes.R_CODELAB}),
 ]

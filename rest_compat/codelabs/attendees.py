@@ -21,6 +21,7 @@ from starlette.responses import Response
 
 from resolvers import codelab_attendees as attendees
 from resolvers import codelabs
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import Body, with_session_cookies
@@ -55,5 +56,6 @@ ROUTES = [
                      409: "email already registered"}),
     Route("GET", "/codelabs/{id}/attendees", list_attendees, auth=True, tag="attendees",
           summary="A codelab's attendees (its facilitators and attendees)",
-          responses={200: "attendee[]", 401: "login", 403: "not in this codelab"}),
+          responses={200: "attendee[]", 401: "login", 403: "not in this codelab"},
+          returns={200: out.array(shapes.R_ATTENDEE)}),
 ]

@@ -24,6 +24,7 @@ from starlette.responses import Response
 
 from resolvers import codelab_audit
 from resolvers.catalog import PageArgs
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import live_shapes
 
@@ -49,5 +50,6 @@ async def audit_logs(req: FaceRequest) -> Response:
 ROUTES = [
     Route("GET", "/admin/audit-logs", audit_logs, auth=True, query=AuditQuery, tag="admin",
           summary="The audit log of facilitator actions",
-          responses={200: "audit entry[]", 401: "login required", 403: "not a facilitator"}),
+          responses={200: "audit entry[]", 401: "login required", 403: "not a facilitator"},
+          returns={200: out.array(live_shapes.R_AUDIT_ENTRY)}),
 ]

@@ -21,6 +21,7 @@ from starlette.responses import HTMLResponse, Response
 
 from core.errors import DomainError
 from resolvers import codelab_certificates as certificates
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import ok
@@ -76,5 +77,6 @@ ROUTES = [
           responses={200: "certificate", 403: "not completed", 404: "no such attendee"}),
     Route("GET", "/verify/{id}", verify, tag="attendees",
           summary="The certificate's verification page (HTML)",
-          responses={200: "verified", 404: "no such certificate"}),
+          responses={200: "verified", 404: "no such certificate"},
+          returns={200: out.Body("text/html", out.STRING)}),
 ]

@@ -53,6 +53,7 @@ from core.input_bounds import LONG_TEXT_LENGTH
 from resolvers import codelab_workspaces
 from resolvers.codelab_workspace_files import PATH_MAX
 from resolvers.codelab_workspaces import FILES_MAX, MESSAGE_MAX, FileInput, WorkspaceView
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import Body, no_content
@@ -96,6 +97,14 @@ class FileQuery(BaseModel):
 def _workspace(view: WorkspaceView) -> dict:
     return {"codelab_id": shapes.codelab_ref(view.codelab_id), "path": view.path,
             "structure_type": view.structure_type, "created_at": iso(view.created_at)}
+
+
+WORKSPACE = out.obj(codelab_id=out.STRING, path=out.STRING, structure_type=out.STRING,
+                    created_at=out.STRING)
+FILE = out.Body("application/octet-stream", {
+    "type": "string", "contentEncoding": "binary",
+    "description": "The file's bytes (text/plain; charset=utf-8 when they are UTF-8)."})
+SUCCEEDED = out.obj(success=out.BOOLEAN)
 
 
 def _files(items: list[WorkspaceFile] | None) -> list[FileInput]:
@@ -207,38 +216,51 @@ _WRITE = {**_READ, 400: "bad input, or a path leaving the workspace"}
 ROUTES = [
     Route("POST", BASE, create_workspace, auth=True, body=WorkspaceCreate, tag=_TAG,
           max_string_length=LONG_TEXT_LENGTH, summary="Create a codelab's workspace",
-          responses={200: "workspace", **_WRITE, 409: "it has one"}),
+          responses={200: "workspace", **_WRITE, 409: "it has one"},
+          returns={200: WORKSPACE}),
     Route("GET", _ONE, get_workspace, auth=True, tag=_TAG, summary="A codelab's workspace",
-          responses={200: "workspace", **_READ}),
+          responses={200: "workspace", **_READ},
+          returns={200: WORKSPACE}),
     Route("DELETE", _ONE, delete_workspace, auth=True, tag=_TAG,
           summary="Delete a workspace and its files", responses={204: "deleted", **_READ}),
     Route("POST", _ONE + "/branch", create_branch, auth=True, body=BranchCreate, tag=_TAG,
           summary="Branch step-<n>-<start|end> at main",
-          responses={200: SUCCESS, **_WRITE, 409: "the branch exists"}),
+          responses={200: SUCCESS, **_WRITE, 409: "the branch exists"},
+          returns={200: out.obj(success=out.BOOLEAN, branch=out.STRING)}),
     Route("POST", _ONE + "/folder", create_folder, auth=True, body=FolderCreate, tag=_TAG,
           max_string_length=LONG_TEXT_LENGTH, summary="Folder step-<n>-<start|end> with files",
-          responses={200: SUCCESS, **_WRITE, 409: "the folder exists"}),
+          responses={200: SUCCESS, **_WRITE, 409: "the folder exists"},
+          returns={200: out.obj(success=out.BOOLEAN, folder=out.STRING)}),
     Route("GET", _ONE + "/download", download, auth=True, tag=_TAG,
-          summary="The workspace as a ZIP archive", responses={200: "application/zip", **_READ}),
+          summary="The workspace as a ZIP archive", responses={200: "application/zip", **_READ},
+          returns={200: out.ZIP}),
     Route("GET", _ONE + "/branches", list_branches, auth=True, tag=_TAG,
-          summary="The workspace's branches", responses={200: "string[]", **_READ}),
+          summary="The workspace's branches", responses={200: "string[]", **_READ},
+          returns={200: out.array(out.STRING)}),
     Route("GET", _ONE + "/branches/{branch}/files", branch_files, auth=True, tag=_TAG,
-          summary="The files of a branch", responses={200: "string[]", **_READ}),
+          summary="The files of a branch", responses={200: "string[]", **_READ},
+          returns={200: out.array(out.STRING)}),
     Route("GET", _ONE + "/branches/{branch}/file", branch_file, auth=True, query=FileQuery,
           tag=_TAG, summary="A file of a branch (?file=path)",
-          responses={200: "the file's bytes", **_WRITE}),
+          responses={200: "the file's bytes", **_WRITE},
+          returns={200: FILE}),
     Route("POST", _ONE + "/branches/{branch}/files", write_branch_files, auth=True,
           body=FilesUpdate, tag=_TAG, max_string_length=LONG_TEXT_LENGTH,
           summary="Write and delete files in a branch (one commit)",
-          responses={200: SUCCESS, **_WRITE}),
+          responses={200: SUCCESS, **_WRITE},
+          returns={200: SUCCEEDED}),
     Route("GET", _ONE + "/folders", list_folders, auth=True, tag=_TAG,
-          summary="The workspace's folders", responses={200: "string[]", **_READ}),
+          summary="The workspace's folders", responses={200: "string[]", **_READ},
+          returns={200: out.array(out.STRING)}),
     Route("GET", _ONE + "/folders/{folder}/files", folder_files, auth=True, tag=_TAG,
-          summary="The files of a folder", responses={200: "string[]", **_READ}),
+          summary="The files of a folder", responses={200: "string[]", **_READ},
+          returns={200: out.array(out.STRING)}),
     Route("GET", _ONE + "/folders/{folder}/file", folder_file, auth=True, query=FileQuery,
           tag=_TAG, summary="A file of a folder (?file=path)",
-          responses={200: "the file's bytes", **_WRITE}),
+          responses={200: "the file's bytes", **_WRITE},
+          returns={200: FILE}),
     Route("POST", _ONE + "/folders/{folder}/files", write_folder_files, auth=True,
           body=FilesUpdate, tag=_TAG, max_string_length=LONG_TEXT_LENGTH,
-          summary="Write and delete files in a folder", responses={200: SUCCESS, **_WRITE}),
+          summary="Write and delete files in a folder", responses={200: SUCCESS, **_WRITE},
+          returns={200: SUCCEEDED}),
 ]

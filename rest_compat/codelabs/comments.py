@@ -33,6 +33,7 @@ from starlette.responses import Response
 
 from resolvers import codelab_comments as comments
 from resolvers.codelab_comments import Anchor
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import live_shapes, shapes
 from rest_compat.codelabs.shapes import Body
@@ -114,11 +115,14 @@ ROUTES = [
     Route("POST", BASE, create_comment, auth=True, body=CommentCreate, tag="inline comments",
           summary="Comment on a range (same anchor appends)",
           responses={200: "thread", 400: "overlapping range or bad input",
-                     404: "no such step"}),
+                     404: "no such step"},
+          returns={200: live_shapes.R_THREAD}),
     Route("POST", BASE + "/{thread_id}/comments", reply_comment, auth=True, body=CommentReply,
           tag="inline comments", summary="Reply in a thread",
-          responses={200: "thread", 400: "stale content_hash", 404: "no such thread"}),
+          responses={200: "thread", 400: "stale content_hash", 404: "no such thread"},
+          returns={200: live_shapes.R_THREAD}),
     Route("DELETE", BASE + "/{thread_id}/comments/{comment_id}", delete_comment, auth=True,
           tag="inline comments", summary="Delete a comment (its author or a facilitator)",
-          responses={200: '{"status": "ok", "thread_deleted": bool}', 403: "not yours"}),
+          responses={200: '{"status": "ok", "thread_deleted": bool}', 403: "not yours"},
+          returns={200: out.obj(status=out.STRING, thread_deleted=out.BOOLEAN)}),
 ]

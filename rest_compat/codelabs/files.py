@@ -11,6 +11,7 @@ from starlette.formparsers import MultiPartException
 from core.errors import Validation
 from resolvers import codelab_materials
 from resolvers.codelab_uploads import MAX_FILE_BYTES
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, iso
 from rest_compat.codelabs.shapes import attendee_ref, codelab_ref
 
@@ -51,3 +52,12 @@ def submission(req: FaceRequest, found: Any) -> dict[str, Any]:
             "attendee_name": found.attendee_name, "file_name": row.file_name,
             "file_path": req.ctx.storage.url(row.storage_key), "file_size": row.file_size,
             "content_type": row.content_type, "created_at": iso(row.created_at)}
+
+
+# What ``material`` and ``submission`` answer, for the OpenAPI document.
+MATERIAL = out.obj(id=out.STRING, codelab_id=out.STRING, title=out.STRING,
+                   material_type=out.STRING, link_url=out.nullable(out.STRING),
+                   file_path=out.nullable(out.STRING), created_at=out.STRING)
+SUBMISSION = out.obj(id=out.STRING, codelab_id=out.STRING, attendee_id=out.STRING,
+                     attendee_name=out.STRING, file_name=out.STRING, file_path=out.STRING,
+                     file_size=out.INTEGER, content_type=out.STRING, created_at=out.STRING)

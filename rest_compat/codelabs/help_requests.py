@@ -24,6 +24,7 @@ from pydantic import Field
 from starlette.responses import Response
 
 from resolvers import codelab_feedback, codelab_help
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import Body, ok
@@ -83,7 +84,9 @@ ROUTES = [
           responses={200: '{"status": "ok"}', 404: "no such request"}),
     Route("POST", "/codelabs/{id}/feedback", create_feedback, auth=True, body=FeedbackBody,
           tag="feedback", summary="Give feedback once (attendees)",
-          responses={200: "feedback", 409: "already given"}),
+          responses={200: "feedback", 409: "already given"},
+          returns={200: shapes.R_FEEDBACK}),
     Route("GET", "/codelabs/{id}/feedback", list_feedback, auth=True, tag="feedback",
-          summary="A codelab's feedback (facilitators)", responses={200: "feedback[]"}),
+          summary="A codelab's feedback (facilitators)", responses={200: "feedback[]"},
+          returns={200: out.array(shapes.R_FEEDBACK)}),
 ]

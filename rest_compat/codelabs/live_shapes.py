@@ -9,9 +9,11 @@ from datetime import datetime
 from typing import Any
 
 from core.errors import NotFound
+from models.codelab_live import CodelabAuditLog, CodelabComment, CodelabCommentThread
 from resolvers.codelab_comments import Thread
 from rest_compat.base import iso
 from rest_compat.codelabs.shapes import attendee_ref, codelab_ref, step_ref
+from rest_compat.returns import rendered, sample
 
 # Who a direct message to the facilitators names as its target.
 FACILITATOR_TARGET = "facilitator"
@@ -111,3 +113,11 @@ def audit_entry(row: Any) -> dict[str, Any]:
             "codelab_id": codelab_ref(row.course_id), "ip": row.ip,
             "user_agent": row.user_agent, "metadata": row.details,
             "created_at": iso(row.created_at)}
+
+
+# What the renderers above answer, for the OpenAPI document.
+R_THREAD = rendered(thread, lambda null: Thread(
+    row=sample(CodelabCommentThread, null=null),
+    comments=[sample(CodelabComment, null=null, author_role="attendee",
+                     author_user_id=uuid.UUID(int=1))]))
+R_AUDIT_ENTRY = rendered(audit_entry, CodelabAuditLog)

@@ -35,6 +35,7 @@ from starlette.responses import Response
 
 from core.errors import NotFound
 from resolvers import codelab_materials, codelab_submissions, codelab_uploads
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import files, shapes
 from rest_compat.codelabs.shapes import Body, no_content
@@ -118,10 +119,12 @@ _UPLOAD = {200: '{"url", ...}', 400: "not multipart, empty, too large or not an 
 
 ROUTES = [
     Route("GET", "/codelabs/{id}/materials", list_materials, tag="materials",
-          summary="A codelab's materials", responses={200: "material[]", 404: "missing"}),
+          summary="A codelab's materials", responses={200: "material[]", 404: "missing"},
+          returns={200: out.array(files.MATERIAL)}),
     Route("POST", "/codelabs/{id}/materials", create_material, auth=True, body=MaterialBody,
           tag="materials", summary="Add a link or an uploaded file (facilitators)",
-          responses={200: "material", 400: "bad input", 403: "not its facilitator"}),
+          responses={200: "material", 400: "bad input", 403: "not its facilitator"},
+          returns={200: files.MATERIAL}),
     Route("DELETE", "/codelabs/{id}/materials/{material_id}", delete_material, auth=True,
           tag="materials", summary="Delete a material (facilitators)",
           responses={204: "deleted", 404: "no such material"}),
@@ -131,10 +134,12 @@ ROUTES = [
           summary="Upload an image, re-encoded to WebP (multipart `file`)", responses=_UPLOAD),
     Route("POST", "/codelabs/{id}/attendees/{attendee_id}/submissions", create_submission,
           auth=True, tag="submissions", summary="Hand in a file (the attendee; multipart "
-          "`file`)", responses={200: "submission", 400: "bad file", 403: "not this attendee"}),
+          "`file`)", responses={200: "submission", 400: "bad file", 403: "not this attendee"},
+          returns={200: files.SUBMISSION}),
     Route("GET", "/codelabs/{id}/submissions", list_submissions, auth=True,
           tag="submissions", summary="Submissions (all for facilitators, own for attendees)",
-          responses={200: "submission[]"}),
+          responses={200: "submission[]"},
+          returns={200: out.array(files.SUBMISSION)}),
     Route("DELETE", "/codelabs/{id}/attendees/{attendee_id}/submissions/{submission_id}",
           delete_submission, auth=True, tag="submissions",
           summary="Delete a submission (the attendee or a facilitator)",

@@ -22,6 +22,7 @@ from pydantic import Field, RootModel
 from starlette.responses import Response
 
 from resolvers import codelab_quizzes as quizzes
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.codelabs import shapes
 from rest_compat.codelabs.shapes import Body
@@ -78,14 +79,18 @@ async def list_submissions(req: FaceRequest) -> Response:
 ROUTES = [
     Route("GET", "/codelabs/{id}/quizzes", list_quizzes, auth=True, tag="quizzes",
           summary="A codelab's questions (answers for facilitators only)",
-          responses={200: "quiz[]", 403: "not in this codelab"}),
+          responses={200: "quiz[]", 403: "not in this codelab"},
+          returns={200: out.array(shapes.R_QUIZ)}),
     Route("PUT", "/codelabs/{id}/quizzes", replace_quizzes, auth=True, body=QuizList,
           tag="quizzes", summary="Replace the quiz (facilitators)",
-          responses={200: "quiz[]", 400: "bad questions"}),
+          responses={200: "quiz[]", 400: "bad questions"},
+          returns={200: out.array(shapes.R_QUIZ)}),
     Route("POST", "/codelabs/{id}/quizzes/submit", submit, auth=True, body=SubmitBody,
           tag="quizzes", summary="Answer the quiz; graded on the server (attendees)",
-          responses={200: '{"status": "ok", "correct", "total"}'}),
+          responses={200: '{"status": "ok", "correct", "total"}'},
+          returns={200: out.obj(status=out.STRING, correct=out.INTEGER, total=out.INTEGER)}),
     Route("GET", "/codelabs/{id}/quizzes/submissions", list_submissions, auth=True,
           tag="quizzes", summary="Every graded answer (facilitators)",
-          responses={200: "submission[]"}),
+          responses={200: "submission[]"},
+          returns={200: out.array(shapes.R_QUIZ_SUBMISSION)}),
 ]

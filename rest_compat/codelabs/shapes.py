@@ -13,6 +13,7 @@ import re
 import secrets
 import uuid
 from collections.abc import Callable
+from types import SimpleNamespace
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
@@ -22,8 +23,17 @@ from core.auth.cookies import clear_cookie, set_cookie
 from core.auth.viewer import CODELABS_COOKIE
 from core.csrf import CsrfPolicy
 from core.errors import DomainError, NotFound
+from models.codelab import (
+    Codelab,
+    CodelabAttendee,
+    CodelabFeedback,
+    CodelabQuiz,
+    CodelabQuizSubmission,
+)
+from models.course import Course, Enrollment
 from resolvers.auth import CookieSession
 from rest_compat.base import FaceRequest, JSONResponse, iso
+from rest_compat.returns import STRING, any_of, obj, rendered, sample
 
 CSRF_COOKIE = "oc_csrf"
 # A write signed in with a cookie must echo the oc_csrf cookie in X-CSRF-Token; JSON
@@ -208,3 +218,28 @@ def quiz_submission(found: Any) -> dict[str, Any]:
 
 def fields_sent(body: BaseModel, rename: Callable[[str], str] = lambda name: name) -> dict:
     return {rename(name): getattr(body, name) for name in body.model_fields_set}
+
+
+# What the renderers above answer, for the OpenAPI document.
+def _found(model: type, null: bool, **fields: Any) -> SimpleNamespace:
+    """A resolver's row with its attendee, as the renderers read it."""
+    return SimpleNamespace(row=sample(model, null=null), attendee_user_id=uuid.UUID(int=1),
+                           attendee_name="Ada", **fields)
+
+
+def _codelab_view(null: bool) -> SimpleNamespace:
+    return SimpleNamespace(course=sample(Course, null=null), codelab=sample(Codelab, null=null))
+
+
+R_CODELAB = any_of(rendered(codelab, _codelab_view, facilitator=True),
+                   rendered(codelab, _codelab_view))
+R_ATTENDEE = rendered(attendee, lambda null: SimpleNamespace(
+    row=sample(CodelabAttendee, null=null, user_id=uuid.UUID(int=1)), name="Ada",
+    is_completed=True, enrollment=sample(Enrollment, null=null)), show_email=True)
+R_FEEDBACK = rendered(feedback, lambda null: _found(CodelabFeedback, null))
+# ``correct_answer`` only where the viewer reads it.
+R_QUIZ = rendered(quiz, lambda null: SimpleNamespace(row=sample(CodelabQuiz, null=null),
+                                                     correct_answer=None if null else 1))
+R_QUIZ_SUBMISSION = rendered(quiz_submission,
+                             lambda null: _found(CodelabQuizSubmission, null))
+OK = obj(status=STRING)

@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from core.errors import NotFound
 from resolvers import assessment, assessment_report, assessment_stream, gaps, plans
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.openlearning.analysis import LLM_ERRORS, gap_analysis_json
 from rest_compat.openlearning.export import markdown_report
@@ -218,7 +219,8 @@ ROUTES = [
                      **LLM_ERRORS}),
     Route("GET", "/assessment/{session_id}/export", export, auth=True, tag="assessment",
           summary="The report as a Markdown attachment",
-          responses={200: "text/markdown", **OWNER}),
+          responses={200: "text/markdown", **OWNER},
+          returns={200: out.Body("text/markdown", out.STRING)}),
     Route("GET", "/user/assessments", my_assessments, auth=True, tag="assessment",
           summary="Your assessments, newest first", responses={200: "list", 401: "not signed in"}),
     Route("DELETE", "/user/assessments/{session_id}", delete_assessment, auth=True,

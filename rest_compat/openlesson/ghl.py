@@ -28,6 +28,7 @@ from starlette.responses import Response
 from core.auth.api_keys import GHL_READ, GHL_WRITE
 from models.ghl import GhlLink
 from resolvers import ghl
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.openlesson.rules import agent
 from rest_compat.openlesson.shapes import Body, created
@@ -51,6 +52,16 @@ class WorkspacePath(Body):
 class LinkPath(Body):
     workspace_id: uuid.UUID
     link_id: uuid.UUID
+
+
+def _sample_link(null: bool) -> GhlLink:
+    return out.sample(GhlLink, null=null, status=ghl.COMPLETED)
+
+
+# A pending result, or a completed one with its scores.
+R_RESULT = out.any_of(
+    out.obj(id=out.STRING, status=out.STRING, completed=out.BOOLEAN),
+    lambda: out.rendered(render_result, _sample_link)())
 
 
 def render_link(req: FaceRequest, link: GhlLink) -> dict[str, Any]:
@@ -102,5 +113,6 @@ ROUTES = [
           responses={200: "The links"}, tag="GHL", **agent(GHL_READ)),
     Route("GET", "/v2/agent/workspaces/{workspace_id}/ghl-links/{link_id}/results",
           link_results, "Poll a GHL link for completion and scores", path_params=LinkPath,
-          responses={200: "Pending or completed result"}, tag="GHL", **agent(GHL_READ)),
+          responses={200: "Pending or completed result"}, tag="GHL", **agent(GHL_READ),
+          returns={200: out.obj(ghl_result=R_RESULT)}),
 ]

@@ -35,6 +35,7 @@ from core.auth import api_keys as key_rules
 from core.auth.api_keys import preview
 from models.user import ApiKey
 from resolvers import api_key, organization
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.openlesson.rules import agent, session_with_teams
 from rest_compat.openlesson.shapes import Body, created
@@ -53,6 +54,12 @@ def render_key(key: ApiKey) -> dict[str, Any]:
     return {"id": str(key.id), "name": key.name, "key_prefix": preview(key.prefix, key.last4),
             "scopes": list(key.scopes), "rate_limit": key.rate_limit,
             "created_at": iso(key.created_at)}
+
+
+R_KEY = out.rendered(render_key, ApiKey)
+GUEST = out.obj(guest_user=out.obj(id=out.STRING, organization_id=out.STRING,
+                                   email=out.STRING, status=out.STRING),
+                api_key=out.STRING, key=R_KEY)
 
 
 async def create_key(req: FaceRequest) -> Response:
@@ -75,9 +82,11 @@ async def create_guest(req: FaceRequest) -> Response:
 ROUTES = [
     Route("POST", "/v2/agent/keys", create_key, "Mint a member API key (browser session)",
           body=KeyCreate, body_optional=True, responses={201: "The key, shown once"},
-          tag="Keys", **session_with_teams()),
+          tag="Keys", **session_with_teams(),
+          returns={201: out.obj(api_key=out.STRING, key=R_KEY)}),
     Route("POST", "/v2/agent/org/guests", create_guest,
           "Create or find a guest by email and mint a new guest key", body=GuestCreate,
           responses={200: "Known guest, new key", 201: "New guest and key"}, tag="Keys",
-          **agent(key_rules.ORG_WRITE)),
+          **agent(key_rules.ORG_WRITE),
+          returns={200: GUEST, 201: GUEST}),
 ]

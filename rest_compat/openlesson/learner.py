@@ -28,8 +28,9 @@ from starlette.responses import Response
 
 from core.errors import DomainError
 from resolvers import ghl
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
-from rest_compat.openlesson.ghl import render_result
+from rest_compat.openlesson.ghl import R_RESULT, render_result
 from rest_compat.openlesson.rules import SMALL_BODY
 from rest_compat.openlesson.shapes import CODES, Body
 from rest_compat.sse import sse_data, sse_response
@@ -82,8 +83,10 @@ async def complete(req: FaceRequest) -> Response:
 ROUTES = [
     Route("POST", "/workspace-ghl-score/chat", chat,
           "The learner's next turn in a private GHL session (streamed)", body=ChatBody,
-          max_body_bytes=SMALL_BODY, responses={200: "Server-Sent Events"}, tag="GHL"),
+          max_body_bytes=SMALL_BODY, responses={200: "Server-Sent Events"}, tag="GHL",
+          returns={200: out.Body("text/event-stream", out.STRING)}),
     Route("POST", "/workspace-ghl-score/complete", complete,
           "Finish a private GHL session and score it", body=CompleteBody,
-          max_body_bytes=SMALL_BODY, responses={200: "The scored result"}, tag="GHL"),
+          max_body_bytes=SMALL_BODY, responses={200: "The scored result"}, tag="GHL",
+          returns={200: out.obj(ghl_result=R_RESULT)}),
 ]

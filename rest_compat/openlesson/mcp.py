@@ -34,6 +34,7 @@ from core.context import Context
 from core.errors import DomainError, Forbidden
 from resolvers import api_key, ghl
 from resolvers import workspace as workspaces
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.openlesson.ghl import render_link, render_result
 from rest_compat.openlesson.rules import AGENT_CHECKS, SMALL_BODY
@@ -152,6 +153,13 @@ async def _dispatch(req: FaceRequest, message: RpcMessage) -> dict[str, Any]:
     raise LookupError(message.method)
 
 
+# A JSON-RPC 2.0 response: the method's result, or an error.
+RPC_RESPONSE = {"type": "object", "required": ["jsonrpc", "id"], "properties": {
+    "jsonrpc": {"const": "2.0"}, "id": {"type": ["string", "integer"]}, "result": {},
+    "error": {"type": "object", "required": ["code", "message"],
+              "properties": {"code": out.INTEGER, "message": out.STRING}}}}
+
+
 async def mcp(req: FaceRequest) -> Response:
     await api_key.authenticate(req.ctx, token=req.path["url_encoded_api_key"])
     for check in AGENT_CHECKS:
@@ -174,5 +182,6 @@ ROUTES = [
           "MCP (streamable HTTP) with the read tools; the path carries the API key",
           path_params=KeyPath, body=RpcMessage, max_body_bytes=SMALL_BODY,
           responses={200: "A JSON-RPC response", 202: "A notification was accepted"},
-          tag="MCP"),
+          tag="MCP",
+          returns={200: RPC_RESPONSE, 202: out.NO_BODY}),
 ]

@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from models.organization import Organization
 from resolvers import organization
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, Route, iso
 from rest_compat.openlesson.rules import SMALL_BODY
 from rest_compat.openlesson.shapes import Body, created
@@ -29,6 +30,9 @@ def render_organization(org: Organization) -> dict:
     return {"id": str(org.id), "name": org.name, "created_at": iso(org.created_at)}
 
 
+R_ORGANIZATION = out.rendered(render_organization, Organization)
+
+
 async def create_organization(req: FaceRequest) -> Response:
     body: OrganizationCreate = req.body
     membership = await organization.create(req.ctx, name=body.name)
@@ -39,5 +43,6 @@ async def create_organization(req: FaceRequest) -> Response:
 ROUTES = [
     Route("POST", "/organization", create_organization, "Create an organization (Teams)",
           body=OrganizationCreate, auth=True, credential="session", max_body_bytes=SMALL_BODY,
-          responses={201: "The organization; its creator is its admin"}, tag="Organizations"),
+          responses={201: "The organization; its creator is its admin"}, tag="Organizations",
+          returns={201: out.obj(organization=R_ORGANIZATION, is_org_admin=out.BOOLEAN)}),
 ]

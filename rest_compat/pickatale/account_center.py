@@ -36,6 +36,7 @@ from core.auth.cookies import set_cookie
 from resolvers import accounts
 from resolvers.auth import CookieSession
 from resolvers.reading import Input
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 from rest_compat.pickatale.shapes import ok
 
@@ -145,7 +146,9 @@ ROUTES = [
     Route("POST", "/child-login", child_login, body=ChildLoginIn,
           summary="Sign a child in with username and PIN; sets uc_session",
           responses={200: "Signed in", 400: "Malformed body", 401: "Invalid credentials",
-                     423: "Locked after repeated wrong PINs (Retry-After)", **_LIMITED}),
+                     423: "Locked after repeated wrong PINs (Retry-After)", **_LIMITED},
+          returns={200: out.obj(ok=out.BOOLEAN, role=out.STRING, user_id=out.STRING,
+                                name=out.STRING)}),
     Route("POST", "/register", register, body=RegisterIn, idempotency=True,
           summary="Register a teacher, parent or school admin (pending verification)",
           responses={200: "Registered", 400: "Malformed body or no Idempotency-Key",

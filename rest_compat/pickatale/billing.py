@@ -29,6 +29,7 @@ from core.errors import DomainError
 from resolvers import billing, entitlements
 from resolvers.billing import CheckoutIn
 from resolvers.reading import Input
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 
 MAX_WEBHOOK_BYTES = 512 * 1024
@@ -87,7 +88,8 @@ ROUTES = [
     Route("POST", "/webhook", webhook,
           summary="Stripe events (signature verified; each applied once)",
           responses={200: "Received", 400: "Invalid signature", 413: "Body too large",
-                     503: "Webhooks not configured"}),
+                     503: "Webhooks not configured"},
+          returns={200: out.obj(received=out.BOOLEAN)}),
     Route("GET", "/entitlement", entitlement, auth=True, query=EntitlementQuery,
           summary="Whether an account or learner may use the paid platform",
           responses={200: "Entitlement", 400: "No user_id", 401: "No key",

@@ -21,6 +21,7 @@ from resolvers import curriculum, curriculum_intelligence
 from resolvers.curriculum import ObjectivesFilter
 from resolvers.curriculum_intelligence import ACTIVITY_CSP
 from resolvers.reading import Input
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 
 
@@ -51,5 +52,6 @@ ROUTES = [
                      422: "Invalid filter or limit over 200"}),
     Route("GET", "/objectives/{id}/activity", activity, auth=True, path_params=ObjectivePath,
           summary="The objective's generated HTML activity, under a sandboxing CSP",
-          responses={200: "HTML document", 401: "Not signed in", 404: "None generated yet"}),
+          responses={200: "HTML document", 401: "Not signed in", 404: "None generated yet"},
+          returns={200: out.Body("text/html", out.STRING)}),
 ]

@@ -25,6 +25,7 @@ from core.pagination import decode_id_cursor, encode_cursor
 from resolvers import teacher_notifications
 from resolvers.reading import Input
 from resolvers.teacher_notifications import NotificationView
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.pickatale.shapes import PageQuery, ok
 
@@ -70,5 +71,6 @@ ROUTES = [
     Route("POST", "/notifications/{id}/read", read_notification, credential="session",
           path_params=NotificationPath, summary="Mark a notification read",
           responses={200: "Read", **_SESSION, 404: "No such notification",
-                     422: "Invalid id"}),
+                     422: "Invalid id"},
+          returns={200: out.obj(ok=out.BOOLEAN, id=out.INTEGER, read=out.BOOLEAN)}),
 ]

@@ -21,6 +21,7 @@ from starlette.responses import Response
 from resolvers import parent_claims
 from resolvers.parent_claims import ClaimIn
 from resolvers.reading import Input
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.pickatale.shapes import ok
 
@@ -59,10 +60,13 @@ ROUTES = [
           responses={201: "The claim", 400: "Malformed body", 401: "Not signed in",
                      403: "Not a parent, or a wrong username or PIN",
                      409: "Already linked", 422: "Invalid username or PIN format",
-                     429: "Too many claims"}),
+                     429: "Too many claims"},
+          returns={201: out.obj(id=out.INTEGER, status=out.STRING, child_name=out.STRING,
+                                created_at=out.STRING)}),
     Route("POST", "/parent-claims/{claim_id}/approve", approve_claim, credential="session",
           path_params=ClaimPath, summary="Approve a parent's claim: link parent and child, "
           "mail the parent", responses=_DECIDE),
     Route("POST", "/parent-claims/{claim_id}/reject", reject_claim, credential="session",
-          path_params=ClaimPath, summary="Turn a parent's claim down", responses=_DECIDE),
+          path_params=ClaimPath, summary="Turn a parent's claim down", responses=_DECIDE,
+          returns={200: out.obj(ok=out.BOOLEAN)}),
 ]

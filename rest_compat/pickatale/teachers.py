@@ -47,10 +47,12 @@ from starlette.responses import Response
 
 from core.errors import DomainError
 from core.pagination import decode_id_cursor, encode_cursor
+from models.roster import SchoolClass
 from resolvers import roster, roster_import
 from resolvers.reading import Input
 from resolvers.roster import ClassIn, StudentIn, StudentView
 from resolvers.roster_import import MAX_ROSTER_BYTES
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
 from rest_compat.pickatale.shapes import PageQuery, page
 
@@ -82,6 +84,17 @@ def student_json(view: StudentView) -> dict[str, Any]:
 
 def _class_id(req: FaceRequest) -> int:
     return req.path.get("id") or req.path["class_id"]
+
+
+R_CLASS = out.rendered(class_json, SchoolClass)
+NEW_STUDENT = out.obj(id=out.INTEGER, name=out.STRING, username=out.STRING, pin=out.STRING,
+                      year_level=out.INTEGER, learner_service_id=out.STRING)
+IMPORTED = out.obj(
+    imported=out.INTEGER,
+    students=out.array(out.obj(id=out.INTEGER, name=out.STRING, username=out.STRING,
+                               pin=out.STRING, year_level=out.INTEGER)),
+    existing=out.array(out.obj(line=out.INTEGER, id=out.INTEGER, name=out.STRING,
+                               username=out.STRING)))
 
 
 async def create_class(req: FaceRequest) -> Response:
@@ -153,7 +166,8 @@ ROUTES = [
     Route("POST", "/classes", create_class, credential="session", body=ClassIn,
           idempotency=True,
           summary="Create a class", responses={201: "The class", 400: "Malformed body",
-                                                **_SESSION, 422: "Invalid name or year level"}),
+                                                **_SESSION, 422: "Invalid name or year level"},
+          returns={201: R_CLASS}),
     Route("GET", "/classes/{id}/students", class_students, credential="session",
           path_params=ClassPath, query=PageQuery,
           summary="A page of a class's students with their reading data",
@@ -164,15 +178,18 @@ ROUTES = [
           summary="Add a student; the PIN is shown this once",
           responses={201: "The student, username and PIN", 400: "Malformed body", **_SESSION,
                      404: "No such class", 409: "The class is full",
-                     422: "Invalid name or year level"}),
+                     422: "Invalid name or year level"},
+          returns={201: NEW_STUDENT}),
     Route("POST", "/classes/{id}/students/import", import_students, credential="session",
           path_params=ClassPath, idempotency=True,
-          summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT),
+          summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT,
+          returns={200: IMPORTED}),
     Route("GET", "/class/{class_id}/students", class_students_legacy, credential="session",
           path_params=LegacyClassPath,
           summary="Every student of a class with their reading data",
           responses={200: "Students", **_SESSION, 404: "No such class"}),
     Route("POST", "/class/{class_id}/students/import", import_students, credential="session",
           path_params=LegacyClassPath, idempotency="optional",
-          summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT),
+          summary="Import students from a CSV roster (name, year_level)", responses=_IMPORT,
+          returns={200: IMPORTED}),
 ]

@@ -36,6 +36,7 @@ from core.errors import DomainError
 from resolvers import curriculum_intelligence
 from resolvers.curriculum_intelligence import IntelligenceIn
 from resolvers.reading import Input, field_errors
+from rest_compat import returns as out
 from rest_compat.base import FaceRequest, JSONResponse, Route
 
 PATH = "curriculum.generateIntelligence"
@@ -130,6 +131,19 @@ async def _batch(req: FaceRequest, procedures: list[str]) -> Response:
                         status_code=statuses.pop() if len(statuses) == 1 else 207)
 
 
+_MATERIAL = out.obj(type=out.STRING, content=out.STRING)
+# One call's answer (its data bare, or enveloped as the call was) and one call's error.
+ANSWER = out.obj(result=out.obj(data=out.any_of(_MATERIAL, out.obj(json=_MATERIAL))))
+ERROR = out.obj(error=out.obj(json={
+    "type": "object", "required": ["message", "code", "data"], "properties": {
+        "message": out.STRING, "code": out.INTEGER, "data": {
+            "type": "object", "required": ["code", "httpStatus", "path"], "properties": {
+                "code": out.STRING, "httpStatus": out.INTEGER, "path": out.STRING,
+                "details": {}}}}}))
+
+ANSWERS = out.array(out.any_of(ANSWER, ERROR))
+
+
 class TrpcBody(RootModel[dict[str, Any]]):
     """One call's input (bare or enveloped), or with ``?batch=1`` the calls' inputs by
     position; each is validated as its call runs."""
@@ -140,10 +154,12 @@ ROUTES = [
           summary="Generate lesson material for an objective (tRPC-compatible)",
           responses={200: "The material", 400: "Bad input", 401: "Not signed in",
                      404: "No such objective (or lesson book)", 502: "LLM answer unusable",
-                     503: "No LLM configured"}),
+                     503: "No LLM configured"},
+          returns={200: ANSWER}),
     Route("POST", "/{procedures}", batch, auth=True, body=TrpcBody,
           summary="Several tRPC calls in one request (?batch=1, as httpBatchLink sends)",
           responses={200: "Every call's answer, in order", 207: "Answers and errors, in order",
                      400: "Bad input, or too many calls", 401: "Not signed in",
-                     404: "No such procedure"}),
+                     404: "No such procedure"},
+          returns={200: ANSWERS, 207: ANSWERS}),
 ]

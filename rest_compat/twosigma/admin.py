@@ -44,8 +44,10 @@ from typing import Any
 from pydantic import Field
 from starlette.responses import Response
 
+from models.course import ENROLLMENT_STATUSES
 from resolvers import analytics, llm_usage
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.returns import INTEGER, NUMBER, STRING, array, fields_of, nullable, obj
 from rest_compat.twosigma.shapes import Body
 
 
@@ -126,23 +128,37 @@ async def llm_usage_report(req: FaceRequest) -> Response:
                  for row in rows]})
 
 
-def _route(path: str, handler, query: type[Body], summary: str) -> Route:
+BY_STATUS = obj(**{status: INTEGER for status in ENROLLMENT_STATUSES})
+LLM_USAGE = obj(
+    group_by=array(STRING), date_from=nullable(STRING), date_to=nullable(STRING),
+    rows=array(fields_of(llm_usage.UsageRow, day=nullable(STRING), user_id=nullable(STRING),
+                         organization_id=nullable(STRING), cost=NUMBER,
+                         total_tokens=INTEGER)))
+
+
+def _route(path: str, handler, query: type[Body], summary: str, returns: dict) -> Route:
     return Route("GET", "/admin/analytics/" + path, handler, auth=True, query=query,
-                 summary=summary, tag="admin")
+                 summary=summary, tag="admin", returns=returns)
 
 
 ROUTES: list[Route] = [
     _route("overview", overview, DateWindow,
-           "Users, daily sign-ups, active users and streak distribution"),
+           "Users, daily sign-ups, active users and streak distribution",
+          returns={200: fields_of(analytics.Overview)}),
     _route("engagement", engagement, CourseWindow,
-           "Time per topic, chat turns, session length and content completion"),
+           "Time per topic, chat turns, session length and content completion",
+          returns={200: fields_of(analytics.Engagement)}),
     _route("progress", progress, CourseWindow,
-           "Mastered topics, course tree completions, enrollments and drop-offs"),
+           "Mastered topics, course tree completions, enrollments and drop-offs",
+          returns={200: fields_of(analytics.Progress, enrollments_by_status=BY_STATUS)}),
     _route("assessments", assessments, DateWindow,
-           "Quiz attempts, pass rate and scores; lab submissions and scores"),
+           "Quiz attempts, pass rate and scores; lab submissions and scores",
+          returns={200: fields_of(analytics.Assessments)}),
     _route("community", community, DateWindow,
-           "Notes, flashcards, discussions and course ratings"),
+           "Notes, flashcards, discussions and course ratings",
+          returns={200: fields_of(analytics.Community)}),
     _route("llm-usage", llm_usage_report, UsageWindow,
            "Model calls, tokens and cost, grouped by day, user, course, organization, "
-           "feature or model"),
+           "feature or model",
+          returns={200: LLM_USAGE}),
 ]

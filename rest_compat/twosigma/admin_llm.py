@@ -29,6 +29,7 @@ from starlette.responses import Response
 from resolvers import platform_llm
 from resolvers.platform_llm import AwsStatus
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.returns import BOOLEAN, STRING, fields_of, nullable, obj
 from rest_compat.twosigma.shapes import Body
 
 
@@ -36,6 +37,9 @@ class AwsCredentialsBody(Body):
     aws_access_key_id: str
     aws_secret_access_key: str
     aws_session_token: str | None = None
+
+
+AWS_STATUS = fields_of(AwsStatus, updated_at=nullable(STRING))
 
 
 def render_status(status: AwsStatus) -> dict[str, Any]:
@@ -65,9 +69,12 @@ async def test_connection(req: FaceRequest) -> Response:
 ROUTES: list[Route] = [
     Route("POST", "/admin/aws-credentials", set_credentials, auth=True,
           body=AwsCredentialsBody, summary="Store the platform's AWS credentials (encrypted)",
-          tag="admin"),
+          tag="admin",
+          returns={200: AWS_STATUS}),
     Route("GET", "/admin/aws-credentials/status", credentials_status, auth=True,
-          summary="Whether AWS credentials are stored", tag="admin"),
+          summary="Whether AWS credentials are stored", tag="admin",
+          returns={200: AWS_STATUS}),
     Route("POST", "/admin/aws-credentials/test", test_connection, auth=True,
-          summary="Test the AWS Bedrock connection", tag="admin"),
+          summary="Test the AWS Bedrock connection", tag="admin",
+          returns={200: obj(success=BOOLEAN, message=STRING, region=STRING, model=STRING)}),
 ]

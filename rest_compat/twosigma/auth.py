@@ -29,6 +29,7 @@ from models.course import GRADES, LEARNING_GOALS, STUDY_LEVELS
 from resolvers import auth
 from resolvers.profile import check_full_name, check_locale, check_time_zone
 from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.returns import STRING, obj
 from rest_compat.twosigma.rules import rule
 from rest_compat.twosigma.shapes import Body
 
@@ -76,6 +77,9 @@ class SigmaOnboardingBody(SigmaRegisterBody):
     profile: SigmaProfileBody | None = None
     subject_preferences: list[Annotated[int, Field(ge=1)]] = Field(default_factory=list,
                                                                   max_length=100)
+
+
+TOKEN_PAIR = obj(access_token=STRING, refresh_token=STRING, token_type=STRING)
 
 
 def _tokens(sign_in: auth.SignIn) -> JSONResponse:
@@ -136,13 +140,16 @@ ROUTES = [
           body=SigmaOnboardingBody, tag="auth",
           summary="Register with onboarding profile and subject preferences",
           responses={200: TOKENS, 400: "Email already registered or unknown subject",
-                     422: "invalid field", 429: "rate limited"}),
+                     422: "invalid field", 429: "rate limited"},
+          returns={200: TOKEN_PAIR}),
     Route("POST", "/auth/login", login, body=SigmaLoginBody, tag="auth",
           summary="Sign in with email and password",
           responses={200: TOKENS, 401: "Invalid email or password", 403: "Inactive user",
-                     429: "rate limited"}),
+                     429: "rate limited"},
+          returns={200: TOKEN_PAIR}),
     Route("POST", "/auth/refresh", refresh, tag="auth",
           summary="Rotate the refresh token given as Bearer; reuse revokes the session",
           responses={200: TOKENS, 401: "missing, invalid or reused refresh token",
-                     403: "Inactive user"}),
+                     403: "Inactive user"},
+          returns={200: TOKEN_PAIR}),
 ]

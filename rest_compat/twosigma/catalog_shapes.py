@@ -19,6 +19,7 @@ from models.course import (
 )
 from resolvers.catalog import PageArgs
 from rest_compat.base import iso
+from rest_compat.returns import rendered
 
 
 class SkipLimit(BaseModel):
@@ -110,3 +111,15 @@ def content_item(row: ContentItem, kind: ContentType) -> dict[str, Any]:
             "description": row.description, "data_json": row.data_json,
             "sequence_index": row.sequence_index,
             "estimated_duration_seconds": row.estimated_duration_seconds}
+
+
+# What the renderers above answer, for the OpenAPI document.
+R_UNIVERSITY = rendered(university, University)
+R_DEPARTMENT = rendered(department, Department)
+R_SUBJECT = rendered(subject, Subject)
+R_COURSE_SUMMARY = rendered(course_summary, Course)
+R_COURSE = rendered(course, Course)
+R_OFFERING = rendered(offering, CourseOffering)
+R_MODULE = rendered(module, Module)
+R_CONTENT_TYPE = rendered(content_type, ContentType)
+R_CONTENT_ITEM = rendered(content_item, ContentItem, ContentType)

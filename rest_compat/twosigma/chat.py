@@ -59,6 +59,17 @@ from models.chat import ChatMessage, ChatSession
 from resolvers import chat, chat_cache
 from resolvers.chat_share import share_url
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.returns import (
+    INTEGER,
+    NO_BODY,
+    STRING,
+    array,
+    fields_of,
+    obj,
+    rendered,
+    sample,
+)
+from rest_compat.returns import Body as Stream
 from rest_compat.sse import sse_data, sse_response
 from rest_compat.twosigma.shapes import Body, created, no_content
 
@@ -104,6 +115,23 @@ def message_json(message: ChatMessage) -> dict:
     return {"id": message.id, "session_id": message.session_id, "role": message.role,
             "content": message.content, "meta": message.meta,
             "created_at": iso(message.created_at)}
+
+
+def _session_with_user(null: bool) -> dict:
+    return {**session_json(sample(ChatSession, null=null)), "user_id": 1}
+
+
+R_SESSION = rendered(lambda session: session, _session_with_user)
+R_MESSAGE = rendered(message_json, ChatMessage)
+R_SESSION_WITH_MESSAGES = rendered(
+    lambda session, message: {**session, "messages": [message]}, _session_with_user,
+    lambda null: message_json(sample(ChatMessage, null=null)))
+SHARED = obj(id=INTEGER, content_item_id=INTEGER, content_context={}, created_at=STRING,
+             messages=array(obj(role=STRING, content=STRING, created_at=STRING)))
+EVENTS = Stream("text/event-stream", {
+    "type": "string", "description": 'Server-sent events: data lines {"content": ..., '
+    '"done": false} as the answer is written, then {"content": "", "done": true, '
+    '"message_id": N} (or "error": {"status", "detail"} in place of message_id).'})
 
 
 def _with_user(body: dict, req: FaceRequest) -> dict:
@@ -194,21 +222,27 @@ SESSION = "/chat/sessions/{session_id}"
 
 ROUTES = [
     Route("GET", "/chat/sessions", list_sessions, auth=True, query=SessionPage, tag="chat",
-          summary="Your tutor chat sessions, newest first"),
+          summary="Your tutor chat sessions, newest first",
+          returns={200: array(R_SESSION)}),
     Route("POST", "/chat/sessions", create_session, auth=True, body=CreateSession, tag="chat",
           summary="Start a tutor chat on a content item"),
     Route("GET", SESSION, get_session, auth=True, path_params=SessionPath, tag="chat",
-          summary="One of your chat sessions with its messages"),
+          summary="One of your chat sessions with its messages",
+          returns={200: R_SESSION_WITH_MESSAGES}),
     Route("POST", SESSION + "/messages", send_message, auth=True, path_params=SessionPath,
           body=SendMessage, tag="chat", summary="Send a message; the answer streams (SSE)"),
     Route("POST", SESSION + "/greeting", greeting, auth=True, path_params=SessionPath,
-          tag="chat", summary="The tutor's greeting (sends \"Start.\"), streamed (SSE)"),
+          tag="chat", summary="The tutor's greeting (sends \"Start.\"), streamed (SSE)",
+          returns={200: EVENTS}),
     Route("POST", SESSION + "/share", share, auth=True, path_params=SessionPath, tag="chat",
           summary="Share the session read-only; returns its token and URL"),
     Route("DELETE", SESSION + "/share", unshare, auth=True, path_params=SessionPath, tag="chat",
-          summary="Stop sharing: the token stops working"),
+          summary="Stop sharing: the token stops working",
+          returns={204: NO_BODY}),
     Route("GET", "/chat/share/{share_token}", shared, tag="chat",
-          summary="A shared session, read-only (no token needed)"),
+          summary="A shared session, read-only (no token needed)",
+          returns={200: SHARED}),
     Route("GET", "/admin/analytics/cache", cache_analytics, auth=True, tag="admin",
-          summary="Tutor response cache: hits, misses, hit rate, divergence, nodes"),
+          summary="Tutor response cache: hits, misses, hit rate, divergence, nodes",
+          returns={200: fields_of(chat_cache.CacheAnalytics)}),
 ]

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from core.input_bounds import LONG_TEXT_LENGTH
 from resolvers import content
 from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.returns import NO_BODY, array
 from rest_compat.twosigma import catalog_shapes as shapes
 from rest_compat.twosigma.shapes import Body, created, no_content
 
@@ -115,21 +116,28 @@ _T = shapes.ContentTypePath
 
 ROUTES: list[Route] = [
     Route("GET", "/content/modules/{module_id}/content", module_content,
-          "A module's content items", path_params=shapes.ModulePath, tag="Content"),
+          "A module's content items", path_params=shapes.ModulePath, tag="Content",
+          returns={200: array(shapes.R_CONTENT_ITEM)}),
     Route("POST", "/content/", create_content, "Create a content item", auth=True,
-          body=ContentCreate, tag="Content", max_string_length=LONG_TEXT_LENGTH),
+          body=ContentCreate, tag="Content", max_string_length=LONG_TEXT_LENGTH,
+          returns={201: shapes.R_CONTENT_ITEM}),
     Route("GET", "/content/{content_id}", get_content, "Get a content item",
           path_params=shapes.ContentPath, tag="Content"),
     Route("GET", "/content-types/", list_types, "List content types", query=shapes.SkipLimit,
-          tag="Content Types"),
+          tag="Content Types",
+          returns={200: array(shapes.R_CONTENT_TYPE)}),
     Route("POST", "/content-types/", create_type, "Create a content type (platform admin)",
-          auth=True, body=ContentTypeCreate, tag="Content Types"),
+          auth=True, body=ContentTypeCreate, tag="Content Types",
+          returns={201: shapes.R_CONTENT_TYPE}),
     Route("GET", "/content-types/{content_type_id}", get_type, "Get a content type",
-          path_params=_T, tag="Content Types"),
+          path_params=_T, tag="Content Types",
+          returns={200: shapes.R_CONTENT_TYPE}),
     Route("PUT", "/content-types/{content_type_id}", update_type,
           "Update a content type (platform admin)", auth=True, body=ContentTypeUpdate,
-          path_params=_T, tag="Content Types"),
+          path_params=_T, tag="Content Types",
+          returns={200: shapes.R_CONTENT_TYPE}),
     Route("DELETE", "/content-types/{content_type_id}", delete_type,
           "Delete an unused content type (platform admin)", auth=True, path_params=_T,
-          tag="Content Types"),
+          tag="Content Types",
+          returns={204: NO_BODY}),
 ]

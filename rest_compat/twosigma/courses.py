@@ -42,8 +42,10 @@ from typing import Literal
 from pydantic import Field
 from starlette.responses import Response
 
+from models.course import ENROLLMENT_STATUSES
 from resolvers import courses
 from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.returns import INTEGER, NO_BODY, NUMBER, array, nullable, obj
 from rest_compat.twosigma import catalog_shapes as shapes
 from rest_compat.twosigma.shapes import Body, created, no_content
 
@@ -134,6 +136,14 @@ async def course_stats(req: FaceRequest) -> Response:
     return JSONResponse(await courses.get_stats(req.ctx, course_id=req.path["course_id"]))
 
 
+# courses.get_stats's answer.
+COURSE_STATS = obj(
+    course_id=INTEGER, offerings_count=INTEGER, total_enrollments=INTEGER,
+    active_enrollments=INTEGER,
+    enrollments_by_status=obj(**{status: INTEGER for status in ENROLLMENT_STATUSES}),
+    modules_count=INTEGER, content_items_count=INTEGER, average_rating=nullable(NUMBER),
+    review_count=INTEGER, completion_rate=NUMBER)
+
 _C = shapes.CoursePath
 TAG = "Courses"
 
@@ -141,16 +151,23 @@ TAG = "Courses"
 ROUTES: list[Route] = [
     Route("GET", "/courses/", list_courses, "List courses", query=CourseList, tag=TAG),
     Route("POST", "/courses/", create_course, "Create a course (instructor)", auth=True,
-          body=CourseCreate, tag=TAG),
-    Route("GET", "/courses/{course_id}", get_course, "Get a course", path_params=_C, tag=TAG),
+          body=CourseCreate, tag=TAG,
+          returns={201: shapes.R_COURSE}),
+    Route("GET", "/courses/{course_id}", get_course, "Get a course", path_params=_C, tag=TAG,
+          returns={200: shapes.R_COURSE}),
     Route("PUT", "/courses/{course_id}", update_course, "Update a course", auth=True,
-          body=CourseUpdate, path_params=_C, tag=TAG),
+          body=CourseUpdate, path_params=_C, tag=TAG,
+          returns={200: shapes.R_COURSE}),
     Route("DELETE", "/courses/{course_id}", delete_course, "Delete a course", auth=True,
-          path_params=_C, tag=TAG),
+          path_params=_C, tag=TAG,
+          returns={204: NO_BODY}),
     Route("GET", "/courses/{course_id}/offerings", list_offerings, "List a course's offerings",
-          path_params=_C, query=shapes.SkipLimit, tag=TAG),
+          path_params=_C, query=shapes.SkipLimit, tag=TAG,
+          returns={200: array(shapes.R_OFFERING)}),
     Route("POST", "/courses/{course_id}/offerings", create_offering, "Create an offering",
-          auth=True, body=OfferingCreate, path_params=_C, tag=TAG),
+          auth=True, body=OfferingCreate, path_params=_C, tag=TAG,
+          returns={201: shapes.R_OFFERING}),
     Route("GET", "/courses/{course_id}/stats", course_stats, "Course statistics", auth=True,
-          path_params=_C, tag=TAG),
+          path_params=_C, tag=TAG,
+          returns={200: COURSE_STATS}),
 ]

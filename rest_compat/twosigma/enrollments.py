@@ -34,8 +34,10 @@ from typing import Any, Literal
 
 from starlette.responses import Response
 
+from models.course import Course, CourseOffering, Enrollment
 from resolvers import enrollments
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.returns import rendered, sample
 from rest_compat.twosigma import catalog_shapes as shapes
 from rest_compat.twosigma.shapes import Body, created
 
@@ -58,6 +60,11 @@ def render(view: enrollments.EnrollmentView) -> dict[str, Any]:
                                 "ends_at": iso(offering.ends_at),
                                 "course": {"id": course.id, "title": course.title,
                                            "code": course.code}}}
+
+
+R_ENROLLMENT = rendered(render, lambda null: enrollments.EnrollmentView(
+    enrollment=sample(Enrollment, null=null), offering=sample(CourseOffering, null=null),
+    course=sample(Course, null=null), user_number=1))
 
 
 async def my_enrollments(req: FaceRequest) -> Response:
@@ -89,7 +96,9 @@ ROUTES: list[Route] = [
     Route("GET", "/enrollments/my-enrollments", my_enrollments, "The viewer's enrollments",
           auth=True, query=shapes.SkipLimit, tag=TAG),
     Route("POST", "/enrollments/", enroll, "Enroll in a course offering", auth=True,
-          body=EnrollRequest, tag=TAG),
+          body=EnrollRequest, tag=TAG,
+          returns={201: R_ENROLLMENT}),
     Route("PUT", "/enrollments/{enrollment_id}", update_status, "Change an enrollment's status",
-          auth=True, body=StatusRequest, path_params=shapes.EnrollmentPath, tag=TAG),
+          auth=True, body=StatusRequest, path_params=shapes.EnrollmentPath, tag=TAG,
+          returns={200: R_ENROLLMENT}),
 ]

@@ -23,9 +23,11 @@ from typing import Any, Literal
 from pydantic import Field
 from starlette.responses import Response
 
+from models.feedback import FeatureRequest
 from resolvers import feature_requests
 from resolvers.feature_requests import FeatureRequestPage, FeatureRequestRow
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.returns import INTEGER, array, obj, rendered, sample
 from rest_compat.twosigma.shapes import Body, Page, created
 
 Status = Literal["pending", "under_review", "planned", "completed", "declined"]
@@ -72,6 +74,20 @@ def render_page(page: FeatureRequestPage, params: FeatureRequestPageQuery, *,
                          "total": page.total, "skip": params.skip, "limit": params.limit})
 
 
+def _sample_row(null: bool) -> FeatureRequestRow:
+    return FeatureRequestRow(request=sample(FeatureRequest, null=null), user_number=1,
+                             user_email=None if null else "a@example.com", user_name="A")
+
+
+R_FEATURE_REQUEST = rendered(render, _sample_row)
+R_FEATURE_REQUEST_WITH_USER = rendered(render, _sample_row, with_user=True)
+
+
+def page_of(item) -> object:
+    """What ``render_page`` answers."""
+    return obj(data=array(item), total=INTEGER, skip=INTEGER, limit=INTEGER)
+
+
 async def submit(req: FaceRequest) -> Response:
     body: FeatureRequestCreate = req.body
     row = await feature_requests.create(req.ctx, title=body.title, description=body.description)
@@ -105,13 +121,17 @@ async def update(req: FaceRequest) -> Response:
 ROUTES: list[Route] = [
     Route("POST", "/feature-requests/", submit, auth=True, body=FeatureRequestCreate,
           summary="Submit a feature request", responses={201: "The created request"},
-          tag="feature-requests"),
+          tag="feature-requests",
+          returns={201: R_FEATURE_REQUEST}),
     Route("GET", "/feature-requests/", list_mine, auth=True, query=FeatureRequestPageQuery,
-          summary="List my feature requests", tag="feature-requests"),
+          summary="List my feature requests", tag="feature-requests",
+          returns={200: page_of(R_FEATURE_REQUEST)}),
     Route("GET", "/feature-requests/all", list_all, auth=True, query=AllFeatureRequestsQuery,
-          summary="List all feature requests (instructor or above)", tag="feature-requests"),
+          summary="List all feature requests (instructor or above)", tag="feature-requests",
+          returns={200: page_of(R_FEATURE_REQUEST_WITH_USER)}),
     Route("PATCH", "/feature-requests/{feature_request_id}", update, auth=True,
           body=FeatureRequestUpdate, path_params=FeatureRequestPath,
           summary="Update a feature request's status or notes (instructor or above)",
-          tag="feature-requests"),
+          tag="feature-requests",
+          returns={200: R_FEATURE_REQUEST}),
 ]

@@ -9,6 +9,7 @@ from models.learning import ContentProgress, LearningActivity, ModuleProgress
 from models.user import User
 from resolvers.activity import current_streak
 from rest_compat.base import iso
+from rest_compat.returns import rendered
 
 
 def user_public(user: User) -> dict[str, Any]:
@@ -52,3 +53,10 @@ def content_progress(row: ContentProgress, user: User) -> dict[str, Any]:
             "progress_percent": row.progress_percent,
             "time_spent_seconds": row.time_spent_seconds, "started_at": iso(row.started_at),
             "completed_at": iso(row.completed_at), "updated_at": iso(row.updated_at)}
+
+
+# What the renderers above answer, for the OpenAPI document.
+R_USER_PUBLIC = rendered(user_public, User)
+R_USER_PRIVATE = rendered(user_private, User)
+R_MODULE_PROGRESS = rendered(module_progress, ModuleProgress, User)
+R_CONTENT_PROGRESS = rendered(content_progress, ContentProgress, User)

@@ -34,6 +34,7 @@ from starlette.responses import Response
 from resolvers import modules
 from resolvers.catalog import PageArgs
 from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.returns import array
 from rest_compat.twosigma import catalog_shapes as shapes
 from rest_compat.twosigma.shapes import Body, created
 
@@ -89,15 +90,21 @@ TAG = "Modules"
 
 ROUTES: list[Route] = [
     Route("GET", "/modules/courses/{course_id}/modules", course_modules,
-          "All modules of a course (flat)", path_params=shapes.CoursePath, tag=TAG),
+          "All modules of a course (flat)", path_params=shapes.CoursePath, tag=TAG,
+          returns={200: array(shapes.R_MODULE)}),
     Route("GET", "/modules/courses/{course_id}/modules/root", root_modules,
-          "Top-level modules of a course", path_params=shapes.CoursePath, tag=TAG),
+          "Top-level modules of a course", path_params=shapes.CoursePath, tag=TAG,
+          returns={200: array(shapes.R_MODULE)}),
     Route("POST", "/modules/reorder", reorder, "Reorder sibling modules", auth=True,
-          body=ReorderRequest, tag=TAG),
+          body=ReorderRequest, tag=TAG,
+          returns={200: array(shapes.R_MODULE)}),
     Route("POST", "/modules/", create_module, "Create a module", auth=True, body=ModuleCreate,
-          tag=TAG),
+          tag=TAG,
+          returns={201: shapes.R_MODULE}),
     Route("GET", "/modules/{module_id}", get_module, "Get a module",
-          path_params=shapes.ModulePath, tag=TAG),
+          path_params=shapes.ModulePath, tag=TAG,
+          returns={200: shapes.R_MODULE}),
     Route("GET", "/modules/{module_id}/children", children, "Direct children of a module",
-          path_params=shapes.ModulePath, tag=TAG),
+          path_params=shapes.ModulePath, tag=TAG,
+          returns={200: array(shapes.R_MODULE)}),
 ]

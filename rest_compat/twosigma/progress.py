@@ -29,6 +29,7 @@ from starlette.responses import Response
 
 from resolvers import progress
 from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.returns import array
 from rest_compat.twosigma import learner_shapes as shapes
 from rest_compat.twosigma.shapes import Body
 
@@ -90,16 +91,20 @@ ROUTES = [
     Route("GET", "/progress/modules/my-progress", my_module_progress, auth=True,
           query=MyProgressQuery, tag="progress", summary="Your module progress",
           responses={200: "[ModuleProgress]", 401: "not authenticated",
-                     404: "Course offering not found", 422: "bad course_offering_id"}),
+                     404: "Course offering not found", 422: "bad course_offering_id"},
+          returns={200: array(shapes.R_MODULE_PROGRESS)}),
     Route("POST", "/progress/modules", upsert_module_progress, auth=True,
           body=SigmaModuleProgressBody, tag="progress", summary="Create or update module progress",
-          responses={200: "ModuleProgress", **ERRORS}),
+          responses={200: "ModuleProgress", **ERRORS},
+          returns={200: shapes.R_MODULE_PROGRESS}),
     Route("GET", "/progress/content/my-progress", my_content_progress, auth=True,
           query=MyProgressQuery, tag="progress", summary="Your content progress",
           responses={200: "[ContentProgress]", 401: "not authenticated",
-                     404: "Course offering not found", 422: "bad course_offering_id"}),
+                     404: "Course offering not found", 422: "bad course_offering_id"},
+          returns={200: array(shapes.R_CONTENT_PROGRESS)}),
     Route("POST", "/progress/content", upsert_content_progress, auth=True,
           body=SigmaContentProgressBody, tag="progress",
           summary="Create or update content progress",
-          responses={200: "ContentProgress", **ERRORS}),
+          responses={200: "ContentProgress", **ERRORS},
+          returns={200: shapes.R_CONTENT_PROGRESS}),
 ]

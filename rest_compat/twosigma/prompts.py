@@ -71,6 +71,15 @@ from resolvers import prompt_labels, prompts
 from resolvers.prompt_resolution import render_reference
 from resolvers.prompts import PromptView
 from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.returns import (
+    INTEGER,
+    NO_BODY,
+    STRING,
+    array,
+    documented,
+    nullable,
+    obj,
+)
 from rest_compat.twosigma.shapes import Body, created, no_content
 
 
@@ -127,6 +136,13 @@ class HistoryQuery(PageQuery):
 
 class VersionPath(NamePath):
     version: int
+
+
+# A version as GET /prompts/{prompt_name} documents it, which ``render`` writes.
+PROMPT = documented("twosigma", "GET", "/api/v1/prompts/{prompt_name}")
+LABEL_HISTORY = obj(history=array(obj(
+    label=STRING, from_version=nullable(INTEGER), to_version=nullable(INTEGER),
+    changed_by=nullable(STRING), changed_at=STRING)), total=INTEGER)
 
 
 def render(view: PromptView) -> dict[str, Any]:
@@ -261,12 +277,14 @@ ROUTES: list[Route] = [
           summary="Prompts grouped by name", tag="prompts"),
     Route("POST", "/prompts/", create_prompt, auth=True, body=PromptCreate,
           summary="Create a prompt version", responses={201: "The created version"},
-          tag="prompts", max_string_length=LONG_TEXT_LENGTH),
+          tag="prompts", max_string_length=LONG_TEXT_LENGTH,
+          returns={201: PROMPT}),
     Route("GET", "/prompts/{prompt_name}", get_prompt, auth=True, path_params=NamePath,
           query=GetQuery, summary="A prompt by label (default production) or version, resolved",
           tag="prompts"),
     Route("DELETE", "/prompts/{prompt_name}", delete_prompt, auth=True, path_params=NamePath,
-          summary="Delete every version of a prompt (platform admin)", tag="prompts"),
+          summary="Delete every version of a prompt (platform admin)", tag="prompts",
+          returns={204: NO_BODY}),
     Route("GET", "/prompts/{prompt_name}/versions", list_versions, auth=True,
           path_params=NamePath, query=PageQuery, summary="Every version of a prompt",
           tag="prompts"),
@@ -274,14 +292,18 @@ ROUTES: list[Route] = [
           body=TagsUpdate, summary="Set the tags of every version", tag="prompts"),
     Route("PATCH", "/prompts/{prompt_name}/versions/{version}/labels", set_labels, auth=True,
           path_params=VersionPath, body=LabelsUpdate, summary="Set a version's labels",
-          tag="prompts"),
+          tag="prompts",
+          returns={200: PROMPT}),
     Route("DELETE", "/prompts/{prompt_name}/versions/{version}", delete_version, auth=True,
           path_params=VersionPath, summary="Delete one version (platform admin)",
-          tag="prompts"),
+          tag="prompts",
+          returns={204: NO_BODY}),
     Route("DELETE", "/prompts/{prompt_name}/labels/{label}", remove_label, auth=True,
           path_params=LabelPath, summary="Take a label off a prompt (production: platform "
-          "admin)", tag="prompts"),
+          "admin)", tag="prompts",
+          returns={204: NO_BODY}),
     Route("GET", "/prompts/{prompt_name}/label-history", label_history, auth=True,
           path_params=NamePath, query=HistoryQuery,
-          summary="Every move and removal of a prompt's labels, newest first", tag="prompts"),
+          summary="Every move and removal of a prompt's labels, newest first", tag="prompts",
+          returns={200: LABEL_HISTORY}),
 ]

@@ -28,6 +28,7 @@ from starlette.responses import Response
 from resolvers import profile as profile_resolvers
 from resolvers import user as user_resolvers
 from rest_compat.base import FaceRequest, JSONResponse, Route
+from rest_compat.returns import any_of, array
 from rest_compat.twosigma import learner_shapes as shapes
 from rest_compat.twosigma.auth import FullName, Locale, TimeZone
 from rest_compat.twosigma.enrollments import render as enrollment_shape
@@ -96,15 +97,18 @@ ROUTES = [
           responses={200: "UserResponse", 401: "not authenticated"}),
     Route("PUT", "/users/me", update_me, auth=True, body=SigmaUpdateMeBody, tag="users",
           summary="Change full name, locale or time zone",
-          responses={200: "UserResponse", 401: "not authenticated", 422: "invalid field"}),
+          responses={200: "UserResponse", 401: "not authenticated", 422: "invalid field"},
+          returns={200: shapes.R_USER_PRIVATE}),
     Route("GET", "/users/me/overview", overview, auth=True, tag="users",
           summary="Dashboard: active enrollments, recommendations, recent activity, stats",
           responses={200: "UserOverview", 401: "not authenticated"}),
     Route("GET", "/users/", list_users, auth=True, query=UserListQuery, tag="users",
           summary="Users by id (public profiles except your own; admins see all fields)",
-          responses={200: "[UserResponse]", 401: "not authenticated", 422: "bad skip/limit"}),
+          responses={200: "[UserResponse]", 401: "not authenticated", 422: "bad skip/limit"},
+          returns={200: array(any_of(shapes.R_USER_PRIVATE, shapes.R_USER_PUBLIC))}),
     Route("GET", "/users/{user_id}", get_user, auth=True, path_params=UserIdPath, tag="users",
           summary="One user (public profile unless yourself or an admin)",
           responses={200: "UserResponse", 401: "not authenticated", 404: "User not found",
-                     422: "non-integer id"}),
+                     422: "non-integer id"},
+          returns={200: any_of(shapes.R_USER_PRIVATE, shapes.R_USER_PUBLIC)}),
 ]

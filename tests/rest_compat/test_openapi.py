@@ -9,6 +9,7 @@ from openapi_spec_validator import validate
 
 from core.app import main_port_faces
 from rest_compat import FACES, openapi
+from tests.fixtures import PASSWORD, bearer_for, create_user
 
 MAIN = {face.name for face in main_port_faces(FACES, set())}
 
@@ -71,7 +72,8 @@ def test_every_documented_status_has_a_response_schema():
             assert 401 in statuses, (path, method)
         for status, response in operation["responses"].items():
             assert response["description"], (path, method, status)
-            if int(status) in openapi.NO_BODY:
+            if int(status) in openapi.NO_BODY or route.returns.get(int(status), {}) is None:
+                # 204s, redirects and JSON-RPC's accepted notification (202) have no body.
                 assert "content" not in response
                 continue
             [content] = response["content"].values()
@@ -147,3 +149,82 @@ async def test_live_answers_fit_their_documented_schemas(client, new_client):
     unauthorized = await anonymous.get("/api/v2/agent/workspaces/x/blocks")
     assert unauthorized.status_code == 401
     check("/api/v2/agent/workspaces/{workspace_id}/blocks", "get", 401, unauthorized.json())
+
+
+def test_no_success_has_a_generic_schema():
+    """Every success status says what it answers: a JSON schema that names its type, a
+    body of another media type, or no body at all."""
+    document = openapi.document(FACES, main_port_faces(FACES, set()))
+    generic = []
+    for path, method, operation in _operations(document):
+        for status, response in operation["responses"].items():
+            if int(status) >= 400 or "content" not in response:
+                continue
+            for media_type, content in response["content"].items():
+                schema = content["schema"]
+                if media_type == "application/json" and not (
+                        {"type", "anyOf", "$ref", "const"} & set(schema)):
+                    generic.append((path, method, status))
+    assert generic == []
+
+
+def _checker(document: dict):
+    def check(path: str, method: str, response) -> None:
+        """``response`` has a documented status, and its body fits that status's schema."""
+        declared = document["paths"][path][method]["responses"]
+        assert str(response.status_code) in declared, (path, method, response.status_code)
+        documented = declared[str(response.status_code)]
+        if "content" not in documented:
+            assert response.content == b"", (path, method)
+            return
+        content = documented["content"]
+        media_type = response.headers["content-type"].split(";")[0]
+        assert media_type in content, (path, method, media_type, list(content))
+        if media_type != "application/json":
+            return
+        validator = jsonschema.Draft202012Validator(
+            {**content[media_type]["schema"], "components": document["components"]})
+        errors = [e.message for e in validator.iter_errors(response.json())]
+        assert not errors, (path, method, response.status_code, response.json(), errors)
+
+    return check
+
+
+async def test_rendered_answers_fit_the_schemas_taken_from_their_renderers(client, services):
+    """A sample of answers whose schemas come from the faces' renderers (not from the
+    references' examples) validate against them, statuses included."""
+    check = _checker((await client.get("/api/openapi.json")).json())
+    admin = await bearer_for(services, await create_user(
+        services, email="root@example.com", roles=["PLATFORM_ADMIN"]))
+    api = "/api/v1"
+
+    made = await client.post(f"{api}/universities/", headers=admin, json={
+        "name": "Fit University", "short_name": None})
+    check(f"{api}/universities/", "post", made)
+    university = made.json()["id"]
+    check(f"{api}/universities/", "get", await client.get(f"{api}/universities/"))
+    one = f"{api}/universities/{{university_id}}"
+    check(one, "get", await client.get(f"{api}/universities/{university}"))
+    check(one, "put", await client.put(f"{api}/universities/{university}", headers=admin,
+                                       json={"description": "Fits"}))
+    department = await client.post(f"{api}/universities/{university}/departments",
+                                   headers=admin, json={"name": "Maths", "code": "M"})
+    check(f"{api}/universities/{{university_id}}/departments", "post", department)
+    kind = await client.post(f"{api}/content-types/", headers=admin, json={
+        "name": "fit", "label": "Fit", "required_fields": ["a"]})
+    check(f"{api}/content-types/", "post", kind)
+    check(f"{api}/content-types/", "get", await client.get(f"{api}/content-types/"))
+    check(f"{api}/users/", "get", await client.get(f"{api}/users/", headers=admin))
+    check(f"{api}/users/me", "put", await client.put(f"{api}/users/me", headers=admin,
+                                                     json={"full_name": "Root"}))
+    for report in ("overview", "engagement", "progress", "assessments", "community",
+                   "llm-usage", "cache"):
+        check(f"{api}/admin/analytics/{report}", "get",
+              await client.get(f"{api}/admin/analytics/{report}", headers=admin))
+    check(f"{api}/admin/aws-credentials/status", "get",
+          await client.get(f"{api}/admin/aws-credentials/status", headers=admin))
+    check(one, "delete", await client.delete(f"{api}/universities/{university}",
+                                             headers=admin))
+    login = await client.post(f"{api}/auth/login", json={"email": "root@example.com",
+                                                         "password": PASSWORD})
+    check(f"{api}/auth/login", "post", login)
