@@ -215,8 +215,15 @@ async def enrolled_offering_ids(ctx: Context) -> frozenset[int]:
 
 
 async def get_offerings(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
-    """A course's offerings in id order (one batched read for many courses)."""
+    """A course's offerings in id order, by the course's id (a course the viewer may see,
+    ``get``)."""
     await get(ctx, course_id=course_id)
+    return await offerings_of(ctx, course_id=course_id, page=page)
+
+
+async def offerings_of(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
+    """``get_offerings`` of a course the viewer has already reached (they follow it, as
+    ``stats_of`` says), one batched read for many courses."""
     rows = await ctx.loaders.get(CourseOfferingsByCourseIdLoader).load(course_id)
     visible = [o for o in rows if offering_visible(ctx.viewer, o)]
     return page_in_memory(visible, ("id",), page)
@@ -321,10 +328,11 @@ async def get_stats(ctx: Context, *, course_id: int) -> dict[str, Any]:
 
 async def stats_of(ctx: Context, *, course_id: int) -> dict[str, Any]:
     """``get_stats`` of a course the viewer has already reached (by id, in a list, or
-    through an offering they are enrolled in, ``get_course_of``): its counts follow the
-    course, so whoever reads the course reads them (signed in), without deciding its
-    visibility again. This is the rule of planned reads too (``CourseStats`` is the
-    course's own row there)."""
+    through an offering they are enrolled in, ``get_course_of``): what a course holds
+    follows the course (its counts here, its offerings in ``offerings_of``, its tree in
+    ``modules.roots_of``), so whoever reads the course reads them (the counts: signed in),
+    without deciding its visibility again. This is the rule of planned reads too (a row
+    reached through a visible parent is visible)."""
     if not may_see_stats(ctx.viewer):
         ctx.viewer.require_user()
     row = await ctx.loaders.get(CourseStatsByIdLoader).load(course_id)

@@ -70,8 +70,15 @@ async def get_all_for_course(ctx: Context, *, course_id: int) -> list[Module]:
 
 
 async def get_roots(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
-    """A course's top-level modules in sequence order (one batched read for many courses)."""
+    """A course's top-level modules in sequence order, by the course's id (a course the
+    viewer may see, ``courses.get``)."""
     await courses.get(ctx, course_id=course_id)
+    return await roots_of(ctx, course_id=course_id, page=page)
+
+
+async def roots_of(ctx: Context, *, course_id: int, page: PageArgs) -> Page:
+    """``get_roots`` of a course the viewer has already reached (its tree follows it, as
+    ``courses.stats_of`` says), one batched read for many courses."""
     roots = await ctx.loaders.get(RootModulesByCourseIdLoader).load(course_id)
     result = page_in_memory(roots, ("sequence_index", "id"), page)
     loader = ctx.loaders.get(ModuleByIdLoader)

@@ -126,8 +126,8 @@ class ModuleConnection(Connection[Module]):
 
 async def root_modules(info: Info, *, course_id: int, first: int | None,
                        after: str | None) -> ModuleConnection:
-    page = await modules.get_roots(info.context, course_id=course_id,
-                                   page=page_args(first, after))
+    page = await modules.roots_of(info.context, course_id=course_id,
+                                  page=page_args(first, after))
     return connection(ModuleConnection, page, Module.from_model)
 
 

@@ -139,8 +139,8 @@ class Course(relay.Node):
                                   "PUBLIC ones.")
     async def offerings(self, info: Info, first: int | None = None,
                         after: str | None = None) -> CourseOfferingConnection:
-        page = await courses.get_offerings(info.context, course_id=self.id,
-                                           page=page_args(first, after))
+        page = await courses.offerings_of(info.context, course_id=self.id,
+                                          page=page_args(first, after))
         return connection(CourseOfferingConnection, page, CourseOffering.from_model)
 
     @strawberry.field(description="Counts about the course (signed-in viewers; "

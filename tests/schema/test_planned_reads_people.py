@@ -338,10 +338,13 @@ async def test_users_by_id_the_admins_list_and_the_newest_chats_first_are_planne
 async def test_a_learner_enrolled_in_a_draft_course_reads_its_stats_with_it(
         server, clean_db, services):
     """The course of an offering its learner is enrolled in is theirs to read though it is
-    a draft, and its stats follow it (they answered NOT_FOUND)."""
+    a draft, and what it holds follows it: its stats, offerings and tree (they answered
+    NOT_FOUND)."""
     ids, viewers = await seed(services)
     body = {"query": node(on("Enrollment", "courseOffering { course { title isPublished "
-                                           "stats { totalEnrollments offeringsCount } } }")),
+                                           "stats { totalEnrollments offeringsCount } "
+                                           "offerings(first: 5) { nodes { termName } } "
+                                           "modules(first: 5) { nodes { title } } } }")),
             "variables": {"id": ids["draft_enrollment"]}}
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
         for _ in range(2):  # the second after any plan was learned
@@ -350,4 +353,6 @@ async def test_a_learner_enrolled_in_a_draft_course_reads_its_stats_with_it(
             assert "errors" not in answer, answer
             assert answer["data"]["node"]["courseOffering"]["course"] == {
                 "title": "course False", "isPublished": False,
-                "stats": {"totalEnrollments": 1, "offeringsCount": 1}}
+                "stats": {"totalEnrollments": 1, "offeringsCount": 1},
+                # A PRIVATE offering is listed for authors alone, as for any course.
+                "offerings": {"nodes": []}, "modules": {"nodes": [{"title": "m"}]}}
