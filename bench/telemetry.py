@@ -35,6 +35,7 @@ import asyncio
 import json
 import math
 import os
+import resource
 import secrets
 import shutil
 import signal
@@ -185,6 +186,12 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total
 
 
+def _children_cpu_seconds() -> float:
+    """User and system CPU time of this process's waited-for children (wrk)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _with_children(pids: list[int]) -> list[int]:
     found = list(pids)
     for pid in pids:
@@ -208,7 +215,10 @@ async def bench_wrk(url: str, key: str, *, seconds: int, concurrency: int, sessi
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         handle.write(script)
     threads = min(2, concurrency)
+    postgres = server_pids[1:]  # the embedded PostgreSQL, see _server_pids
     cpu_before = _cpu_seconds(server_pids)
+    pg_before = _cpu_seconds(postgres)
+    client_before = _children_cpu_seconds()
     try:
         process = await asyncio.create_subprocess_exec(
             "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{seconds}s", "--timeout", "30s",
@@ -217,6 +227,8 @@ async def bench_wrk(url: str, key: str, *, seconds: int, concurrency: int, sessi
     finally:
         os.unlink(handle.name)
     cpu = _cpu_seconds(server_pids) - cpu_before
+    pg_cpu = _cpu_seconds(postgres) - pg_before
+    client_cpu = _children_cpu_seconds() - client_before
     figures = json.loads(next(line for line in output.splitlines()
                               if line.startswith("WRK "))[4:])
     answered = figures["requests"]
@@ -227,9 +239,17 @@ async def bench_wrk(url: str, key: str, *, seconds: int, concurrency: int, sessi
           f"({answered} answered in {figures['seconds']:.2f} s)")
     print(f"latency ms    p50 {figures['p50']:.1f}  p90 {figures['p90']:.1f}  "
           f"p99 {figures['p99']:.1f}  max {figures['max']:.1f}")
+    per_event = 1000 / max(answered, 1)
     if server_pids:
-        print(f"server CPU    {1000 * cpu / max(answered, 1):.3f} ms per event "
-              f"(server processes and their PostgreSQL, {cpu:.1f} s in all)")
+        print(f"server CPU    {per_event * cpu:.3f} ms per event "
+              f"(server processes and their PostgreSQL, {cpu:.1f} s in all; "
+              f"PostgreSQL {per_event * pg_cpu:.3f})")
+        # What the whole run costs per event, the load client included: on 2 cores every
+        # event may take 2 / 5,000 s = 0.4 ms of CPU for 5,000 events/s.
+        total = per_event * (cpu + client_cpu)
+        print(f"all CPU       {total:.3f} ms per event with wrk's {per_event * client_cpu:.3f}: "
+              f"{os.cpu_count() or 1} idle cores would sustain "
+              f"{1000 * (os.cpu_count() or 1) / max(total, 1e-9):,.0f} events/s")
     # Other work on the machine takes cores and caches from the server: say how busy it was.
     print("load average  {:.2f} {:.2f} {:.2f} at the end".format(*os.getloadavg()))
     print(f"errors        {errors}")
