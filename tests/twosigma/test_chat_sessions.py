@@ -159,7 +159,7 @@ async def test_a_turn_reads_in_one_statement_and_writes_once_the_answer_started(
         client, services, fake_anthropic):
     ada = await learner(services)
     session = await open_session(client, ada, await topic(services))
-    fake_anthropic.reply_text("Take your time.", delay_before_headers=0.5)
+    fake_anthropic.reply_text("Take your time.", delay_before_headers=0.2)
 
     with count_statements(services) as counter:
         turn = asyncio.create_task(send(client, ada, session["id"], "Explain recursion"))
