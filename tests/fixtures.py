@@ -297,6 +297,25 @@ async def bearer_for(services, user: User) -> dict:
     return {"Authorization": f"Bearer {token}"}
 
 
+def planner_of(running: RunningServer):
+    """The planned-reads planner of an instance's /graphql."""
+    from starlette.routing import Route
+
+    return next(route.endpoint.planner for route in running.app.routes
+                if isinstance(route, Route) and route.path == "/graphql")
+
+
+async def teaching_answer(http: httpx.AsyncClient, running: RunningServer, body: dict,
+                          headers: dict) -> httpx.Response | None:
+    """The planned instance's answer to a document it has not learned yet, which teaches it
+    the plan (or that it has none); None once it has learned it, when the next answer is
+    already the plan's (the corpus loops ask each document of every viewer, and the first
+    viewer the general path answers without an error teaches it)."""
+    if (body["query"], body.get("operationName")) in planner_of(running).plans:
+        return None
+    return await http.post("/graphql", json=body, headers=headers)
+
+
 _RATE_LIMIT = re.compile(rb',"rateLimit":\{"cost":\d+,"limit":\d+,"remaining":\d+,"used":\d+,'
                          rb'"resetAt":"[^"]+"\}')
 
