@@ -87,6 +87,7 @@ ROUTES = [
           responses={200: "feedback", 409: "already given"},
           returns={200: shapes.R_FEEDBACK}),
     Route("GET", "/codelabs/{id}/feedback", list_feedback, auth=True, tag="feedback",
-          summary="A codelab's feedback (facilitators)", responses={200: "feedback[]"},
+          summary="A codelab's feedback (facilitators)",
+          responses={200: "feedback[]", 403: "not its facilitator"},
           returns={200: out.array(shapes.R_FEEDBACK)}),
 ]

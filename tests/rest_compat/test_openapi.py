@@ -9,6 +9,8 @@ from openapi_spec_validator import validate
 
 from core.app import main_port_faces
 from rest_compat import FACES, openapi
+from tests.codelabs.helpers import csrf, facilitator_login
+from tests.codelabs.test_quizzes import QUIZ
 from tests.fixtures import PASSWORD, bearer_for, create_user
 
 MAIN = {face.name for face in main_port_faces(FACES, set())}
@@ -228,3 +230,53 @@ async def test_rendered_answers_fit_the_schemas_taken_from_their_renderers(clien
     login = await client.post(f"{api}/auth/login", json={"email": "root@example.com",
                                                          "password": PASSWORD})
     check(f"{api}/auth/login", "post", login)
+
+
+async def test_codelabs_answers_fit_their_documented_schemas(client, new_client):
+    """The Codelabs face's answers, for its facilitator and an attendee, successes and
+    refusals, validate against the document."""
+    check = _checker((await client.get("/api/openapi.json")).json())
+    api = "/api"
+    check(f"{api}/session", "get", await client.get(f"{api}/session"))  # 401: no session
+    await facilitator_login(client)
+    check(f"{api}/session", "get", await client.get(f"{api}/session"))
+    made = await client.post(f"{api}/codelabs", headers=csrf(client), json={
+        "title": "Fit", "description": "Schemas", "author": "Jane Doe", "quiz_enabled": True})
+    check(f"{api}/codelabs", "post", made)
+    codelab = made.json()
+    one = f"{api}/codelabs/{{id}}"
+    url = f"{api}/codelabs/{codelab['id']}"
+    check(f"{one}/steps", "put", await client.put(f"{url}/steps", headers=csrf(client), json={
+        "steps": [{"title": "Start", "content": "Read me"}]}))
+    check(f"{api}/codelabs", "get", await client.get(f"{api}/codelabs"))
+    check(one, "get", await client.get(url))
+    check(one, "put", await client.put(url, headers=csrf(client), json={
+        "title": "Fit again", "description": "Schemas", "author": "Jane Doe"}))
+    check(f"{one}/quizzes", "put", await client.put(f"{url}/quizzes", headers=csrf(client),
+                                                    json=QUIZ))
+
+    jane = new_client()
+    registered = await jane.post(f"{url}/register", headers=csrf(jane), json={
+        "name": "Jane", "code": codelab["attendance_code"], "email": "jane@example.com"})
+    check(f"{one}/register", "post", registered)
+    again = await new_client().post(f"{url}/register", json={
+        "name": "Jane", "code": codelab["attendance_code"], "email": "jane@example.com"})
+    check(f"{one}/register", "post", again)  # 409: the email is taken in this codelab
+    quizzes = await jane.get(f"{url}/quizzes")
+    check(f"{one}/quizzes", "get", quizzes)
+    check(f"{one}/quizzes/submit", "post", await jane.post(
+        f"{url}/quizzes/submit", headers=csrf(jane), json={"submissions": [
+            {"quiz_id": quizzes.json()[0]["id"], "answer": "B"}]}))
+    check(f"{one}/help", "post", await jane.post(f"{url}/help", headers=csrf(jane),
+                                                 json={"step_number": 1}))
+    check(f"{one}/feedback", "post", await jane.post(
+        f"{url}/feedback", headers=csrf(jane), json={"difficulty": 3, "satisfaction": 5}))
+    check(f"{one}/feedback", "get", await jane.get(f"{url}/feedback"))  # 403: facilitators'
+    check(f"{one}/complete", "post", await jane.post(f"{url}/complete", headers=csrf(jane)))
+
+    for path in ("attendees", "help", "feedback", "quizzes/submissions", "materials",
+                 "submissions", "chat"):
+        check(f"{one}/{path}", "get", await client.get(f"{url}/{path}"))
+    check(f"{one}/copy", "post", await client.post(f"{url}/copy", headers=csrf(client)))
+    check(one, "get", await client.get(f"{api}/codelabs/codelab_nope"))  # 404
+    check(one, "delete", await client.delete(url, headers=csrf(client)))
