@@ -74,8 +74,11 @@ async def start_server(app: Starlette, sock: socket.socket | None = None, *,
     implementation)."""
     sock = sock or free_socket()
     port = sock.getsockname()[1]
+    # httpx keeps an idle connection for 5 s, as long as uvicorn's default keep-alive:
+    # a client reusing one just as the server closes it reads nothing back (ReadError),
+    # which a loaded machine makes likely. The server keeps them longer than its clients.
     server = _Server(server_config(app, host="127.0.0.1", port=port, log_level="warning",
-                                   ws=ws))
+                                   ws=ws, timeout_keep_alive=30))
     task = asyncio.create_task(server.serve(sockets=[sock]))
     for _ in range(500):
         if server.started or task.done():
