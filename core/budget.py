@@ -112,10 +112,14 @@ class BudgetExhausted(RateLimited):
 
     def __init__(self, budget: Budget, retry_after: int) -> None:
         super().__init__(
-            f"API rate limit exceeded: this operation costs {budget.cost} points and "
+            f"API rate limit exceeded: this operation costs {_points(budget.cost)} and "
             f"{budget.remaining} of {budget.limit} are left this hour. The budget is "
             f"restored at {budget.reset_at.isoformat()}.", retry_after=retry_after)
         self.budget = budget
+
+
+def _points(count: int) -> str:
+    return "1 point" if count == 1 else f"{count} points"
 
 
 def points(cost: int) -> int:
@@ -155,8 +159,8 @@ async def _exhausted(db: Database, *, key: str, spent: int, limit: int) -> RateL
     now = row[2] if row is not None else datetime.now(UTC)
     if spent > limit:
         return RateLimited(
-            f"API rate limit exceeded: this operation costs {spent} points, more than the "
-            f"whole budget of {limit} points an hour. Request fewer items.",
+            f"API rate limit exceeded: this operation costs {_points(spent)}, more than the "
+            f"whole budget of {_points(limit)} an hour. Request fewer items.",
             retry_after=WINDOW_SECONDS)
     if row is None or row[0] + timedelta(seconds=WINDOW_SECONDS) <= now:
         # The hour ended between the refused charge and this read: try again now.

@@ -127,6 +127,7 @@ async def test_a_planned_read_is_charged_and_refused_like_any_other(two, service
         assert refused.status_code == 429 and "Retry-After" in refused.headers
         assert refused.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
         assert refused.json()["data"] is None
+        assert "costs 1 point and 0 of 6 are left" in refused.json()["errors"][0]["message"]
 
 
 async def test_operations_over_a_websocket_are_charged_too(database_url, client):
