@@ -404,6 +404,15 @@ def _env_default(name: str, default: str) -> str:
     return os.environ.get(name) or default
 
 
+def _whole_number(value: str) -> int:
+    """A port or a count of processes given on the command line: a bad one stops with
+    argparse's usage line, before the database starts."""
+    if not value.strip().isdigit() or not 0 < int(value) < 65536:
+        raise argparse.ArgumentTypeError(
+            f"must be a whole number from 1 to 65535; got {value[:20]!r}")
+    return int(value)
+
+
 def _env_port(name: str, default: int) -> int:
     """A positive whole number from the environment; a bad one stops with one line."""
     value = os.environ.get(name)
@@ -436,10 +445,10 @@ def main(argv: list[str] | None = None) -> None:
                "LEARNGRAPH_FACE_PORTS, ... (the README's configuration table lists them all).")
     serve.add_argument("--host", default=_env_default("LEARNGRAPH_HOST", "127.0.0.1"),
                        help="address to listen on (env LEARNGRAPH_HOST; default %(default)s)")
-    serve.add_argument("--port", type=int, default=_env_port("LEARNGRAPH_PORT", 8000),
+    serve.add_argument("--port", type=_whole_number, default=_env_port("LEARNGRAPH_PORT", 8000),
                        help="port of /graphql and the faces (env LEARNGRAPH_PORT; "
                             "default %(default)s)")
-    serve.add_argument("--workers", type=int, default=_env_port("LEARNGRAPH_WORKERS", 1),
+    serve.add_argument("--workers", type=_whole_number, default=_env_port("LEARNGRAPH_WORKERS", 1),
                        help="server processes sharing the port (env LEARNGRAPH_WORKERS; "
                             "default %(default)s)")
     serve.add_argument("--seed-demo", action="store_true",

@@ -49,3 +49,14 @@ async def test_a_bad_port_in_the_environment_stops_with_one_line():
     assert "Traceback" not in result.stderr
     assert result.stderr.strip().splitlines()[-1] == (
         "learngraph: LEARNGRAPH_PORT must be a whole number from 1 to 65535; got 'eighty'")
+
+
+async def test_a_bad_port_or_worker_count_on_the_command_line_stops_with_its_usage():
+    for option, value in (("--port", "70000"), ("--port", "0"), ("--workers", "0"),
+                          ("--workers", "-2")):
+        result = await learngraph("serve", option, value)
+        assert result.returncode == 2, (option, value, result.stderr)
+        assert "Traceback" not in result.stderr
+        assert result.stderr.strip().splitlines()[-1] == (
+            f"learngraph serve: error: argument {option}: must be a whole number from 1 to "
+            f"65535; got {value!r}")
