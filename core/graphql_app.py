@@ -101,12 +101,44 @@ class TextWebSocketAdapter(ASGIWebSocketAdapter):
             raise WebSocketDisconnected from exc
 
 
+async def _ws_document(context, payload: dict) -> str:
+    """The document a WebSocket operation runs: its ``query``, or the stored one its
+    ``persistedQuery`` extension names (sent with an empty ``query``, which both protocols
+    require), as over HTTP. Raises GraphQLError for an operation that cannot run."""
+    query = payload.get("query")
+    extensions = payload.get("extensions")
+    if isinstance(extensions, dict) and "persistedQuery" in extensions:
+        settings = context.services.settings
+        try:
+            query = await persisted.resolve(
+                context.services.documents, extensions["persistedQuery"],
+                query if isinstance(query, str) and query.strip() else None,
+                trusted_only=settings.trusted_documents_only)
+        except persisted.PersistedQueryError as exc:
+            raise GraphQLError(exc.message, extensions={"code": exc.code}) from None
+    if not isinstance(query, str) or not query.strip():
+        raise GraphQLError("No GraphQL query found in the request",
+                           extensions={"code": "BAD_REQUEST"})
+    return query
+
+
 class TransportWSHandler(BaseGraphQLTransportWSHandler):
     """graphql-transport-ws, its running subscriptions counted in the metrics."""
 
     async def handle(self) -> None:
         self.context.services.metrics.watch_subscriptions(self)
         await super().handle()
+
+    async def handle_subscribe(self, message) -> None:
+        if self.connection_acknowledged and message["id"] not in self.operations:
+            try:
+                query = await _ws_document(self.context, message["payload"])
+            except GraphQLError as error:
+                await self.send_message({"id": message["id"], "type": "error",
+                                         "payload": [error.formatted]})
+                return
+            message = {**message, "payload": {**message["payload"], "query": query}}
+        await super().handle_subscribe(message)
 
     async def handle_connection_init(self, message) -> None:
         try:
@@ -135,6 +167,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler):
             await super().handle()
         finally:
             watchdog.cancel()
+
+    async def handle_start(self, message) -> None:
+        if getattr(self, "connection_acknowledged", False):
+            try:
+                query = await _ws_document(self.context, message["payload"])
+            except GraphQLError as error:
+                await self.send_message({"id": message["id"], "type": "error",
+                                         "payload": error.formatted})
+                return
+            message = {**message, "payload": {**message["payload"], "query": query}}
+        await super().handle_start(message)
 
     async def handle_connection_init(self, message) -> None:
         try:

@@ -20,6 +20,7 @@ import strawberry
 from graphql import GraphQLError, GraphQLSyntaxError, VariableDefinitionNode
 from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.extensions import SchemaExtension
+from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.types.execution import PreExecutionError
 
 from core.db import as_domain_error, invalid_data
@@ -67,6 +68,12 @@ def shape_error(error: GraphQLError, request_id: str) -> GraphQLError:
         return GraphQLError(shorten(error.message, QUOTE_LENGTH), nodes=error.nodes,
                             source=error.source, positions=error.positions, path=error.path,
                             extensions={"code": "BAD_USER_INPUT"})
+    if isinstance(original, InvalidOperationTypeError):
+        # Over the legacy graphql-ws protocol, which runs subscriptions only.
+        return GraphQLError(
+            f"This protocol runs only subscriptions, not a {original.operation_type.value}: "
+            "send it over HTTP or graphql-transport-ws", nodes=error.nodes,
+            source=error.source, positions=error.positions, extensions={"code": "BAD_REQUEST"})
     if isinstance(original, RecursionError) and error.path is None:
         return GraphQLError("The document is nested too deeply", nodes=error.nodes,
                             source=error.source, positions=error.positions,

@@ -58,9 +58,13 @@ class GraphQLWebSocket:
         await self.send({"type": "connection_init", "payload": payload or {}})
         return await self.receive()
 
-    async def subscribe(self, op_id: str, query: str, variables: dict | None = None) -> None:
+    async def subscribe(self, op_id: str, query: str, variables: dict | None = None,
+                        extensions: dict | None = None) -> None:
+        payload = {"query": query, "variables": variables or {}}
+        if extensions is not None:
+            payload["extensions"] = extensions
         await self.send({"id": op_id, "type": "start" if self.legacy else "subscribe",
-                         "payload": {"query": query, "variables": variables or {}}})
+                         "payload": payload})
 
     async def stop(self, op_id: str) -> None:
         await self.send({"id": op_id, "type": "stop" if self.legacy else "complete"})

@@ -12,7 +12,7 @@ import pytest
 
 from tests.core.test_cli import learngraph
 from tests.fixtures import start_instance
-from tests.ws import graphql_ws
+from tests.ws import PROTOCOLS, TRANSPORT_WS, graphql_ws
 
 PING = "query Ping { viewer { isAuthenticated kind } }"
 PONG = {"viewer": {"isAuthenticated": False, "kind": "ANONYMOUS"}}
@@ -157,5 +157,24 @@ async def test_trusted_documents_mode(database_url, client, tmp_path):
                 assert codes(refused_ws) == ["PERSISTED_QUERY_NOT_IN_LIST"]
                 await ws.subscribe("2", PING)
                 assert await ws.next_data("2") == PONG
+            # By hash too (an empty query, as the protocols require one), on both protocols;
+            # an unknown hash or no document at all is refused, never an internal error.
+            for protocol in PROTOCOLS:
+                async with graphql_ws(running.ws_url, protocol) as ws:
+                    await ws.init()
+                    await ws.subscribe("3", "", extensions=apq(PING))
+                    if protocol == TRANSPORT_WS:
+                        assert await ws.next_data("3") == PONG
+                        assert (await ws.receive())["type"] == "complete"
+                    else:  # the legacy protocol runs only subscriptions, and says so
+                        refused_query = await ws.next_payload("3")
+                        assert codes(refused_query) == ["BAD_REQUEST"]
+                        assert "only subscriptions, not a query" in refused_query[
+                            "errors"][0]["message"]
+                    await ws.subscribe("4", "", extensions=apq(OTHER))
+                    assert codes(await ws.next_payload("4")) == [
+                        "PERSISTED_QUERY_NOT_IN_LIST"]
+                    await ws.subscribe("5", "")
+                    assert codes(await ws.next_payload("5")) == ["BAD_REQUEST"]
     finally:
         await running.stop()
