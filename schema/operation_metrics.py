@@ -25,7 +25,14 @@ class OperationMetrics(SchemaExtension):
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
-        yield
+        try:
+            yield
+        finally:
+            # A subscription's operation ends when its stream is closed (the client
+            # completes it, or goes away), which ends this hook with that exception.
+            self._count(started)
+
+    def _count(self, started: float) -> None:
         ctx = self.execution_context
         document = ctx.graphql_document
         errors = getattr(ctx.result, "errors", None) or ctx.pre_execution_errors or []

@@ -95,17 +95,27 @@ async def test_websockets_and_subscriptions_are_gauged(instance):
     ws_url = running.base_url.replace("http://", "ws://") + "/graphql"
     async with graphql_ws(ws_url) as ws:
         await ws.init(headers)
-        await ws.subscribe("1", "subscription { viewerEvents { kind } }")
+        await ws.subscribe("1", "subscription Events { viewerEvents { kind } }")
+        await ws.subscribe("2", "subscription Wrong { nosuchfield }")
+        assert (await ws.next_payload("2"))["errors"][0]["extensions"]["code"] == (
+            "GRAPHQL_VALIDATION_FAILED")
         for _ in range(100):
             during = await scrape(http)
             if value(during, "learngraph_graphql_subscriptions_active"):
                 break
             await asyncio.sleep(0.02)
+    # A subscription is an operation too, counted when it ends (here with its socket).
+    events = {"operation": "Events", "type": "subscription"}
     for _ in range(100):
         after = await scrape(http)
-        if value(after, "learngraph_websockets_open") == 0:
+        if value(after, "learngraph_websockets_open") == 0 and value(
+                after, "learngraph_graphql_operations_total", **events):
             break
         await asyncio.sleep(0.02)
+    assert value(after, "learngraph_graphql_operations_total", **events) == 1
+    assert value(after, "learngraph_graphql_operations_total", operation="Wrong",
+                 type="subscription") == 1
+    assert value(after, "learngraph_errors_total", code="GRAPHQL_VALIDATION_FAILED") == 1
     assert value(during, "learngraph_websockets_open") == 1
     assert value(during, "learngraph_graphql_subscriptions_active") == 1
     assert value(after, "learngraph_websockets_open") == 0
