@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from graphql import OperationDefinitionNode
 from strawberry.extensions import SchemaExtension
 
-from core.observe import count_operation
+from core.observe import count_operation, note_operation
 
 
 def operation_name(document, given: str | None) -> str | None:
@@ -37,8 +37,14 @@ class OperationMetrics(SchemaExtension):
         document = ctx.graphql_document
         errors = getattr(ctx.result, "errors", None) or ctx.pre_execution_errors or []
         fallback = "GRAPHQL_PARSE_FAILED" if document is None else "INTERNAL_SERVER_ERROR"
-        count_operation(ctx.context, name=operation_name(document, ctx.operation_name),
-                        kind=ctx.operation_type.value if document is not None else "unknown",
+        name = operation_name(document, ctx.operation_name)
+        kind = ctx.operation_type.value if document is not None else "unknown"
+        request = getattr(ctx.context, "request", None)
+        if document is not None and "graphql" not in getattr(request, "scope", {}).get(
+                "state", {"graphql": None}):
+            # Refused before it ran (it did not validate): its access line still names it.
+            note_operation(request, name=name, kind=kind, cost=None)
+        count_operation(ctx.context, name=name, kind=kind,
                         seconds=time.perf_counter() - started,
                         error_codes=[(e.extensions or {}).get("code") or fallback
                                      for e in errors])

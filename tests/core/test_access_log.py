@@ -56,6 +56,14 @@ async def test_a_graphql_request_logs_its_operation_viewer_and_cost(client, serv
     token = headers["Authorization"].removeprefix("Bearer ")
     assert not any(token in json.dumps(entry) for entry in log_lines())
 
+    # An operation refused by validation is still named on its line, without a cost.
+    refused = await client.post("/graphql", json={"query": "query Wrong { nosuchfield }"},
+                                headers={"X-Request-Id": "req-graphql-2"})
+    assert refused.json()["errors"][0]["extensions"]["code"] == "GRAPHQL_VALIDATION_FAILED"
+    [line] = access(log_lines(), "req-graphql-2")
+    assert (line["operation_name"], line["operation_type"], line["cost"]) == (
+        "Wrong", "query", None)
+
 
 async def test_a_face_request_and_an_anonymous_one(client, log_lines):
     health = await client.get("/api/health?token=secret-in-query",
