@@ -27,6 +27,18 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+class UvicornWebSocketLines(logging.Filter):
+    """Leaves out uvicorn's lines for each WebSocket (``"WebSocket /graphql" [accepted]``,
+    ``connection open``), its access log for WebSockets that its ``access_log`` setting
+    does not turn off: our access line says the same, with the request id and viewer."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.msg
+        return not (isinstance(message, str) and (
+            message.startswith('%s - "WebSocket %s"')
+            or message in ("connection open", "connection closed")))
+
+
 class JsonFormatter(logging.Formatter):
     # The time's text up to its seconds, for the second it was made in: every record (one
     # a request, at least) would otherwise convert its time to a UTC date and time anew.
@@ -101,5 +113,8 @@ def configure(log_format: str = "json", level: int = logging.INFO) -> None:
     # looking them up.
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     logging._srcfile = None
-    # uvicorn's own access line would repeat ours without the request id and viewer.
+    # uvicorn's own access lines would repeat ours without the request id and viewer.
     logging.getLogger("uvicorn.access").disabled = True
+    server = logging.getLogger("uvicorn.error")
+    if not any(isinstance(f, UvicornWebSocketLines) for f in server.filters):
+        server.addFilter(UvicornWebSocketLines())

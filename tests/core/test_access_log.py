@@ -10,7 +10,13 @@ import logging
 
 import pytest
 
-from core.logs import REQUEST_ID, JsonFormatter, RequestIdFilter, TextFormatter
+from core.logs import (
+    REQUEST_ID,
+    JsonFormatter,
+    RequestIdFilter,
+    TextFormatter,
+    UvicornWebSocketLines,
+)
 from tests.fixtures import bearer_for
 from tests.ws import graphql_ws
 
@@ -141,3 +147,16 @@ def test_the_text_format_keeps_the_access_fields():
         "[request r2]")
     record.access = {**record.access, "operation_name": None}
     assert "query anonymous cost 8" in TextFormatter().format(record)
+
+
+def test_uvicorn_s_own_websocket_lines_are_left_out():
+    """Our access line is the one line a WebSocket writes; uvicorn's server lines stay."""
+    def record(message: str, *args) -> logging.LogRecord:
+        return logging.LogRecord("uvicorn.error", logging.INFO, __file__, 1, message, args,
+                                 None)
+
+    kept = UvicornWebSocketLines()
+    assert not kept.filter(record('%s - "WebSocket %s" [accepted]', "127.0.0.1:5", "/graphql"))
+    assert not kept.filter(record('%s - "WebSocket %s" %d', "127.0.0.1:5", "/graphql", 403))
+    assert not kept.filter(record("connection open"))
+    assert kept.filter(record("Started server process [%d]", 42))
