@@ -41,7 +41,12 @@ from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWS
 from strawberry.types import ExecutionResult
 
 from core import csrf, persisted
-from core.auth.viewer import authenticate, credentials_from_params
+from core.auth.viewer import (
+    ANONYMOUS,
+    authenticate,
+    credentials_from_headers,
+    credentials_from_params,
+)
 from core.config import Settings
 from core.csrf import media_type
 from core.db import as_domain_error
@@ -198,6 +203,8 @@ class GraphQLView(GraphQL):
 
     def __init__(self, schema, settings: Settings, *, planner: Planner | None = None) -> None:
         self.planner = planner
+        self.credentialed_origins = frozenset(
+            (_origin(settings.public_url), *(o for o in settings.allowed_origins if o != "*")))
         super().__init__(
             schema,
             graphql_ide="graphiql",
@@ -311,13 +318,28 @@ class GraphQLView(GraphQL):
         # The handshake is accepted by now: a database that cannot check its cookie
         # closes the socket instead of failing the application.
         try:
-            return await build_context(request, response=response)
+            context = await build_context(request, response=response)
         except Exception as exc:
             down = _unavailable(exc)
             if down is None:
                 raise
             await _close_unavailable(request, down.error)
             raise down from exc
+        if context.viewer is not ANONYMOUS and not self._cookie_signs_in(request) and not (
+                credentials_from_headers(request.headers, {}).bearer):
+            # A page of an origin let in by ``*`` alone: its socket carries the visitor's
+            # cookie, and ``*`` never lends credentials. It runs anonymous (a bearer token
+            # in ``connection_init`` still signs in).
+            context.viewer = ANONYMOUS
+            request.scope.get("state", {}).pop("viewer_id", None)
+        return context
+
+    def _cookie_signs_in(self, websocket: WebSocket) -> bool:
+        """Whether the handshake's cookie may sign the socket in: no page sent it (no
+        ``Origin``), or a page of this server's own origin or of a listed one."""
+        origin = websocket.headers.get("origin")
+        return (origin is None or origin in self.credentialed_origins
+                or urlsplit(origin).netloc == websocket.headers.get("host"))
 
     async def on_ws_connect(self, context):
         credentials = credentials_from_params(context.connection_params)

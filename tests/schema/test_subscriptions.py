@@ -157,6 +157,28 @@ async def test_foreign_origins_are_refused_unless_allowed(protocol, client, user
         await instance.stop()
 
 
+async def test_a_page_let_in_by_any_origin_does_not_ride_on_the_cookie(protocol, client, user,
+                                                                     database_url):
+    await ol_login(client, user.email)
+    cookie = f"access_token={client.cookies['access_token']}"
+    instance = await start_instance(database_url, allowed_origins=("*",))
+    try:
+        async with graphql_ws(instance.ws_url, protocol,
+                              headers={"Cookie": cookie, "Origin": "https://any.example"}) as ws:
+            assert (await ws.init())["type"] == "connection_ack"
+            await ws.subscribe("1", VIEWER_EVENTS)
+            refused = await ws.next_payload("1")
+        assert refused["errors"][0]["extensions"] == {"code": "UNAUTHENTICATED"}
+        # This server's own pages still sign in with it.
+        async with graphql_ws(instance.ws_url, protocol,
+                              headers={"Cookie": cookie, "Origin": instance.base_url}) as ws:
+            assert (await ws.init())["type"] == "connection_ack"
+            await ws.subscribe("1", VIEWER_EVENTS)
+            await until_subscribed(instance.app.state.services, user)
+    finally:
+        await instance.stop()
+
+
 async def test_events_cross_instances(protocol, server, services, client, user, database_url):
     other = await start_instance(database_url)
     try:
