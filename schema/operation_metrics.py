@@ -14,6 +14,8 @@ from core.observe import count_operation, note_operation
 def operation_name(document, given: str | None) -> str | None:
     """The name of the operation a request runs: the one it names, else the document's
     only operation's."""
+    if not isinstance(given, str | None):  # refused by the view (BAD_REQUEST)
+        return None
     if given or document is None:
         return given
     operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
@@ -38,7 +40,7 @@ class OperationMetrics(SchemaExtension):
         errors = getattr(ctx.result, "errors", None) or ctx.pre_execution_errors or []
         fallback = "GRAPHQL_PARSE_FAILED" if document is None else "INTERNAL_SERVER_ERROR"
         name = operation_name(document, ctx.operation_name)
-        kind = ctx.operation_type.value if document is not None else "unknown"
+        kind = _kind(ctx)
         request = getattr(ctx.context, "request", None)
         if document is not None and "graphql" not in getattr(request, "scope", {}).get(
                 "state", {"graphql": None}):
@@ -48,3 +50,14 @@ class OperationMetrics(SchemaExtension):
                         seconds=time.perf_counter() - started,
                         error_codes=[(e.extensions or {}).get("code") or fallback
                                      for e in errors])
+
+
+def _kind(ctx) -> str:
+    """The operation's type; "unknown" where the document has no operation of the
+    requested name (strawberry's ``operation_type`` raises then)."""
+    if ctx.graphql_document is None:
+        return "unknown"
+    try:
+        return ctx.operation_type.value
+    except RuntimeError:
+        return "unknown"

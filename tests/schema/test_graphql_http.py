@@ -230,3 +230,12 @@ async def test_connections_bound_first(client, services, first):
                          headers=headers)
     assert error_codes(body) == ["BAD_USER_INPUT"]
     assert "between 1 and 100" in body["errors"][0]["message"]
+
+
+@pytest.mark.parametrize("name", ["Missing", ["x"]])
+async def test_an_operation_name_the_document_lacks_is_a_request_error(client, name):
+    response = await client.post("/graphql", json={"query": "query Here { __typename }",
+                                                   "operationName": name})
+    assert response.status_code == 400
+    assert response.json() == {"errors": [{"message": f'Unknown operation named "{name}".',
+                                           "extensions": {"code": "BAD_REQUEST"}}]}
