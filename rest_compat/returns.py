@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import dataclasses
 import typing
-import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
-from decimal import Decimal
 from typing import Any
 
 from pydantic import TypeAdapter
-from sqlalchemy import JSON
-from sqlalchemy import inspect as sa_inspect
+
+from models.samples import ANY, sample
 
 STRING: dict = {"type": "string"}
 INTEGER: dict = {"type": "integer"}
@@ -45,36 +42,6 @@ ZIP = Body("application/zip", {"type": "string", "contentEncoding": "binary",
 # non-JSON ``Body``, or ``NO_BODY``.
 Returns = dict | Callable[[], dict] | Body | None
 
-_SAMPLES: dict[type, Any] = {
-    int: 1, str: "text", bool: True, float: 1.5, Decimal: Decimal("1.5"),
-    datetime: datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC), date: date(2026, 1, 2),
-    uuid.UUID: uuid.UUID(int=1), dict: {}, list: [],
-}
-
-
-def sample(model: type, *, null: bool = False, **values: Any) -> Any:
-    """An unsaved row of ``model`` holding a value of each column's type (with ``null``,
-    None in each nullable column), and ``values``."""
-    fields: dict[str, Any] = {}
-    for attr in sa_inspect(model).column_attrs:
-        column = attr.columns[0]
-        if null and column.nullable:
-            fields[attr.key] = None
-            continue
-        if isinstance(column.type, JSON):
-            fields[attr.key] = ANY
-            continue
-        try:
-            kind = column.type.python_type
-        except NotImplementedError:
-            kind = str
-        fields[attr.key] = _SAMPLES.get(kind, "text")
-    row = model()
-    for key, value in {**fields, **values}.items():
-        setattr(row, key, value)
-    return row
-
-
 def rendered(render: Callable[..., Any], *models: type | Callable[[bool], Any],
              **keywords: Any) -> Callable[[], dict]:
     """The schema of what ``render`` answers for rows of ``models`` (a model class, or a
@@ -92,16 +59,9 @@ def rendered(render: Callable[..., Any], *models: type | Callable[[bool], Any],
     return build
 
 
-class _Any(dict):
-    """A JSON column's sample: any JSON value, so the schema says nothing of its type."""
-
-
-ANY = _Any()
-
-
 def _any_as_null(value: Any) -> Any:
     # openapi.schema_of leaves a value shown only as null untyped.
-    if isinstance(value, _Any):
+    if value is ANY:
         return None
     if isinstance(value, dict):
         return {k: _any_as_null(v) for k, v in value.items()}
