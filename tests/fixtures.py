@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import dataclasses
 import os
 import re
 import shutil
@@ -319,6 +320,34 @@ async def teaching_answer(http: httpx.AsyncClient, running: RunningServer, body:
     return await http.post("/graphql", json=body, headers=headers)
 
 
+@dataclasses.dataclass
+class BothPaths:
+    """One document asked of both paths: the planned instance's answer, the statements
+    it sent, and where it (or the answer that taught it the plan) is not byte-identical
+    to the general path's, the first bytes of both answers."""
+
+    answer: httpx.Response
+    statements: list[str]
+    mismatch: tuple[bytes, bytes] | None
+
+
+async def ask_both(planned: httpx.AsyncClient, plain: httpx.AsyncClient,
+                   running: RunningServer, services, body: dict, headers: dict) -> BothPaths:
+    """``body`` asked of the general path (``plain``) and of the planned instance
+    (``planned``, serving ``running``), which is taught the plan first when it has not
+    learned it yet; the query budget's reports are left out of the comparison."""
+    expected = await plain.post("/graphql", json=body, headers=headers)
+    learning = await teaching_answer(planned, running, body, headers)
+    with count_statements(services) as counter:
+        answer = await planned.post("/graphql", json=body, headers=headers)
+    same = unbudgeted(expected.content)
+    alike = (answer.status_code, unbudgeted(answer.content)) == (expected.status_code, same)
+    if learning is not None and unbudgeted(learning.content) != same:
+        alike = False
+    return BothPaths(answer=answer, statements=counter.statements,
+                     mismatch=None if alike else (expected.content[:400], answer.content[:400]))
+
+
 _RATE_LIMIT = re.compile(rb',"rateLimit":\{"cost":\d+,"limit":\d+,"remaining":\d+,"used":\d+,'
                          rb'"resetAt":"[^"]+"\}')
 
@@ -341,3 +370,9 @@ def scratch():
     path = Path(tempfile.mkdtemp(prefix="learngraph-test-"))
     yield path
     shutil.rmtree(path, ignore_errors=True)
+
+
+def unbudgeted(content: bytes) -> bytes:
+    """An answer without its query budget's report (spent between two answers); an
+    operation refused before it runs has none."""
+    return without_rate_limit(content) if b'"rateLimit"' in content else content

@@ -17,8 +17,8 @@ from strawberry import relay
 from core.pagination import encode_cursor
 from models.assessment import AssessmentResult, AssessmentSession
 from resolvers.assessment import SESSION_TIMEOUT, status_sql
-from tests.fixtures import count_statements, teaching_answer
-from tests.schema.test_planned_reads_people import node, on, resolve, unbudgeted
+from tests.fixtures import ask_both, count_statements
+from tests.schema.test_planned_reads_people import node, on, resolve
 from tests.twosigma.catalog_helpers import user_with_headers
 
 SESSION = ("id status skillIds targetLevel roleId roleName domain thoroughness maxQuestions "
@@ -127,19 +127,13 @@ async def test_assessments_answer_the_same_bytes_on_both_paths(server, general, 
         for query, variables in CORPUS:
             body = {"query": query, "variables": resolve(variables, ids)}
             for viewer, headers in viewers.items():
-                expected = await plain.post("/graphql", json=body, headers=headers)
-                learning = await teaching_answer(planned, server, body, headers)
-                with count_statements(services) as counter:
-                    answer = await planned.post("/graphql", json=body, headers=headers)
-                same = unbudgeted(expected.content)
-                if (answer.status_code, unbudgeted(answer.content)) != (
-                        expected.status_code, same) or (learning is not None
-                                                  and unbudgeted(learning.content) != same):
-                    mismatches.append((viewer, query, variables, expected.content[:400],
-                                       answer.content[:400]))
-                if any("json_build_object" in s for s in counter.statements):
+                both = await ask_both(planned, plain, server, services, body, headers)
+                statements = both.statements
+                if both.mismatch:
+                    mismatches.append((viewer, query, variables, *both.mismatch))
+                if any("json_build_object" in s for s in statements):
                     planned_count += 1
-                    reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+                    reads = [s for s in statements if not s.startswith("SELECT users.")]
                     assert len(reads) == 1, (viewer, query)
     assert mismatches == []
     assert planned_count >= len(CORPUS) * 4 * 6 // 10, planned_count

@@ -17,8 +17,7 @@ from core.pagination import encode_cursor
 from models.codelab import CodelabAttendee
 from models.codelab_files import CodelabMaterial, CodelabSubmission
 from models.user import User
-from tests.fixtures import count_statements, teaching_answer
-from tests.schema.test_planned_reads_corpus import unbudgeted
+from tests.fixtures import ask_both
 from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
 
 CODELAB = ("id legacyId title description author isPublic quizEnabled requireQuiz "
@@ -296,18 +295,12 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
         for query, variables in CORPUS:
             body = {"query": query, "variables": resolve(variables, ids)}
             for viewer, headers in viewers.items():
-                expected = await plain.post("/graphql", json=body, headers=headers)
-                learning = await teaching_answer(planned, server, body, headers)
-                with count_statements(services) as counter:
-                    answer = await planned.post("/graphql", json=body, headers=headers)
-                same = unbudgeted(expected.content)
-                if (answer.status_code, unbudgeted(answer.content)) != (
-                        expected.status_code, same) or (learning is not None
-                                                  and unbudgeted(learning.content) != same):
-                    mismatches.append((viewer, query, variables, expected.content[:400],
-                                       answer.content[:400]))
-                built = [s for s in counter.statements if "json_build_object" in s]
-                reads = [s for s in counter.statements if any(
+                both = await ask_both(planned, plain, server, services, body, headers)
+                answer, statements = both.answer, both.statements
+                if both.mismatch:
+                    mismatches.append((viewer, query, variables, *both.mismatch))
+                built = [s for s in statements if "json_build_object" in s]
+                reads = [s for s in statements if any(
                     f" {table}" in s for table in ("courses", "modules", "codelab"))]
                 if built and b'"errors"' in answer.content:
                     # Refused by a guard: the one statement declined, the general path
@@ -317,7 +310,7 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
                 elif built:
                     planned_count += 1
                     planned_for.add((viewer, query, str(variables)))
-                    assert len(reads) == 1, (viewer, query, counter.statements)
+                    assert len(reads) == 1, (viewer, query, statements)
     assert mismatches == []
     # Most answers come from plans; the rest are the general path's refusals.
     assert planned_count >= len(CORPUS) * len(viewers) * 7 // 10, planned_count

@@ -18,7 +18,10 @@ from models.community import CourseReview
 from models.course import Enrollment
 from models.learning import ContentProgress, ModuleProgress
 from resolvers.analytics import rate, rate_sql
-from tests.fixtures import count_statements, create_user, teaching_answer, without_rate_limit
+from tests.fixtures import (
+    ask_both,
+    create_user,
+)
 from tests.twosigma.catalog_helpers import (
     ContentItem,
     ContentType,
@@ -288,12 +291,6 @@ async def seed(services, learner) -> dict:
     return ids
 
 
-def unbudgeted(content: bytes) -> bytes:
-    """An answer without its query budget's report (spent between two answers); an
-    operation refused before it runs has none."""
-    return without_rate_limit(content) if b'"rateLimit"' in content else content
-
-
 def resolve(value, ids: dict):
     if isinstance(value, dict):
         return {k: resolve(v, ids) for k, v in value.items()}
@@ -327,23 +324,17 @@ async def test_the_corpus_answers_the_same_bytes_on_both_paths(server, general, 
         for query, variables in CORPUS:
             body = {"query": query, "variables": resolve(variables, ids)}
             for viewer, headers in viewers.items():
-                expected = await plain.post("/graphql", json=body, headers=headers)
-                learning = await teaching_answer(planned, server, body, headers)
-                with count_statements(services) as counter:
-                    answer = await planned.post("/graphql", json=body, headers=headers)
+                both = await ask_both(planned, plain, server, services, body, headers)
+                statements = both.statements
                 answered += 1
-                same = unbudgeted(expected.content)
-                if (answer.status_code, unbudgeted(answer.content)) != (
-                        expected.status_code, same) or (learning is not None
-                                                  and unbudgeted(learning.content) != same):
-                    mismatches.append((viewer, query, variables, expected.content[:400],
-                                       answer.content[:400]))
-                if any("json_build_object" in s for s in counter.statements):
+                if both.mismatch:
+                    mismatches.append((viewer, query, variables, *both.mismatch))
+                if any("json_build_object" in s for s in statements):
                     planned_count += 1
                     # One statement reads; a token costs its credential check besides.
-                    reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+                    reads = [s for s in statements if not s.startswith("SELECT users.")]
                     assert len(reads) == 1, (viewer, query)
-                    assert len(counter.statements) == 1 + bool(headers), (viewer, query)
+                    assert len(statements) == 1 + bool(headers), (viewer, query)
     assert mismatches == []
     # Most answers come from plans; the rest are the general path's refusals.
     assert answered == 4 * len(CORPUS)

@@ -27,13 +27,11 @@ from tests.fixtures import (
     count_statements,
     create_user,
     teaching_answer,
+    unbudgeted,
 )
 from tests.openlesson.helpers import SCORING, grant
-from tests.schema import test_planned_reads_corpus as corpus
 from tests.schema.test_planned_reads_property import fields
 from tests.twosigma.catalog_helpers import add
-
-unbudgeted = corpus.unbudgeted
 
 W = "id title rootTopic status createdAt __typename"
 B = "id title description isStart status __typename"

@@ -18,8 +18,7 @@ from models.chat_cache import ChatCacheNode
 from models.course import Enrollment
 from models.prompts import Prompt, PromptDependency
 from models.user import User
-from tests.fixtures import count_statements, teaching_answer
-from tests.schema.test_planned_reads_corpus import unbudgeted
+from tests.fixtures import ask_both, count_statements
 from tests.twosigma.catalog_helpers import (
     ContentItem,
     ContentType,
@@ -264,19 +263,13 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
         for query, variables in CORPUS:
             body = {"query": query, "variables": resolve(variables, ids)}
             for viewer, headers in viewers.items():
-                expected = await plain.post("/graphql", json=body, headers=headers)
-                learning = await teaching_answer(planned, server, body, headers)
-                with count_statements(services) as counter:
-                    answer = await planned.post("/graphql", json=body, headers=headers)
-                same = unbudgeted(expected.content)
-                if (answer.status_code, unbudgeted(answer.content)) != (
-                        expected.status_code, same) or (learning is not None
-                                                  and unbudgeted(learning.content) != same):
-                    mismatches.append((viewer, query, variables, expected.content[:400],
-                                       answer.content[:400]))
-                if any("json_build_object" in s for s in counter.statements):
+                both = await ask_both(planned, plain, server, services, body, headers)
+                statements = both.statements
+                if both.mismatch:
+                    mismatches.append((viewer, query, variables, *both.mismatch))
+                if any("json_build_object" in s for s in statements):
                     planned_count += 1
-                    reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+                    reads = [s for s in statements if not s.startswith("SELECT users.")]
                     assert len(reads) == 1, (viewer, query)
     assert mismatches == []
     # Most answers come from plans; the rest are the general path's refusals.

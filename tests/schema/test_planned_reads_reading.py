@@ -15,9 +15,8 @@ import pytest
 from sqlalchemy import delete
 
 from models.reading import Book, BookPage, Learner, ReadingSession
-from tests.fixtures import count_statements, teaching_answer
+from tests.fixtures import ask_both, count_statements
 from tests.pickatale.helpers import KEY
-from tests.schema.test_planned_reads_corpus import unbudgeted
 from tests.twosigma.catalog_helpers import add, user_with_headers
 
 BOOK = "id title author coverUrl fkGrade wordCount pageCount __typename"
@@ -131,17 +130,11 @@ async def test_reading_reads_answer_the_same_bytes_on_both_paths(server, general
         for query, variables in CORPUS:
             body = {"query": query, "variables": resolve(variables, ids)}
             for viewer, headers in viewers.items():
-                expected = await plain.post("/graphql", json=body, headers=headers)
-                learning = await teaching_answer(planned_http, server, body, headers)
-                with count_statements(services) as counter:
-                    answer = await planned_http.post("/graphql", json=body, headers=headers)
-                same = unbudgeted(expected.content)
-                if (answer.status_code, unbudgeted(answer.content)) != (
-                        expected.status_code, same) or (learning is not None
-                                                  and unbudgeted(learning.content) != same):
-                    mismatches.append((viewer, query, variables, expected.content[:400],
-                                       answer.content[:400]))
-                reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+                both = await ask_both(planned_http, plain, server, services, body, headers)
+                answer, statements = both.answer, both.statements
+                if both.mismatch:
+                    mismatches.append((viewer, query, variables, *both.mismatch))
+                reads = [s for s in statements if not s.startswith("SELECT users.")]
                 if any("json_build_object" in s for s in reads) and len(reads) > 1:
                     # A guard sent it to the general path: only for that path's errors.
                     assert b'"errors"' in answer.content, (viewer, query, variables)

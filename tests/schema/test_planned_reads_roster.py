@@ -15,9 +15,9 @@ from strawberry import relay
 from core.pagination import encode_cursor
 from models.roster import ParentClaim, SchoolClass, TeacherNotification
 from models.school import School, SchoolStaff
-from tests.fixtures import count_statements, teaching_answer
+from tests.fixtures import ask_both, count_statements
 from tests.pickatale.helpers import as_bearer, new_key, portal_account
-from tests.schema.test_planned_reads_people import node, on, resolve, unbudgeted
+from tests.schema.test_planned_reads_people import node, on, resolve
 
 CLASS = "id number name yearLevel createdAt studentCount __typename"
 STUDENT = "id number name username yearLevel learnerServiceId __typename"
@@ -177,17 +177,11 @@ async def test_the_teacher_portal_answers_the_same_bytes_on_both_paths(
         for query, variables in CORPUS:
             body = {"query": query, "variables": resolve(variables, ids)}
             for viewer, headers in viewers.items():
-                expected = await plain.post("/graphql", json=body, headers=headers)
-                learning = await teaching_answer(planned, server, body, headers)
-                with count_statements(services) as counter:
-                    answer = await planned.post("/graphql", json=body, headers=headers)
-                same = unbudgeted(expected.content)
-                if (answer.status_code, unbudgeted(answer.content)) != (
-                        expected.status_code, same) or (learning is not None
-                                                  and unbudgeted(learning.content) != same):
-                    mismatches.append((viewer, query, variables, expected.content[:400],
-                                       answer.content[:400]))
-                reads = [s for s in counter.statements if not s.startswith("SELECT users.")]
+                both = await ask_both(planned, plain, server, services, body, headers)
+                answer, statements = both.answer, both.statements
+                if both.mismatch:
+                    mismatches.append((viewer, query, variables, *both.mismatch))
+                reads = [s for s in statements if not s.startswith("SELECT users.")]
                 if any("json_build_object" in s for s in reads) and len(reads) > 1:
                     # A required row not there: the general path answers with its error.
                     assert b'"errors"' in answer.content, (viewer, query, variables)
