@@ -266,7 +266,8 @@ class Rows:
     column each argument equals, its value read by ``parse`` (the general path's own
     reading; a value it refuses sends the request to that path, which reports it). The
     rows are the ones the type's rule and ``where`` admit; with ``order``, a plain list
-    of them in that order, else the one row or null.
+    of them in that order (with ``limit``, its first ``limit`` rows: the resolver's own
+    cap), else the one row or null.
 
     The general path may answer with an error instead (its answer then): when
     ``required`` and there is no row; when a row of ``requires`` (type, argument: the
@@ -286,6 +287,7 @@ class Rows:
     guard: Callable[[Any], Any] | None = None
     counts: Callable[[Any], tuple[str, int, int] | None] | None = None
     allowed: Callable[[Any], bool] | None = None
+    limit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -789,8 +791,10 @@ class Compiler:
         body = self.object(target, gql_type, alias, nodes)
         if form.order:
             order = ", ".join(f"{alias}.{c}" for c in form.order)
-            return (f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
-                    f"FROM {target.table.name} {alias} WHERE {where})")
+            rows = f"{target.table.name} {alias} WHERE {where}"
+            if form.limit is not None:  # the first rows in that order, read as the row
+                rows = f"(SELECT * FROM {rows} ORDER BY {order} LIMIT {int(form.limit)}) {alias}"
+            return f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) FROM {rows})"
         return f"(SELECT {body} FROM {target.table.name} {alias} WHERE {where} LIMIT 1)"
 
     def object(self, form: TypeForm, gql_type: GraphQLObjectType, alias: str,

@@ -28,13 +28,15 @@ from core import jobs, mail, ratelimit
 from core.auth import passwords
 from core.context import Context
 from core.errors import Conflict, Forbidden, NotFound
-from core.planning import VIEWER_ID
+from core.planning import VIEWER_ID, viewer_params
 from models.roster import ParentClaim, SchoolClass, Student, TeacherNotification
 from models.user import ChildCredential, User
 from resolvers import portal_roles, roster, teacher_notifications
 from resolvers.reading import Input
 
 CLAIMS_PER_WINDOW, CLAIM_WINDOW_SECONDS = 10, 15 * 60
+# A parent's own list shows their newest claims, at most this many.
+MINE_MAXIMUM = 100
 MAIL_JOB = "roster.parent_claim_approved"
 
 
@@ -171,14 +173,25 @@ async def get_many(ctx: Context, *, claim_ids: list[int]) -> list[ClaimView | No
     return [found.get(i) for i in claim_ids]
 
 
+def may_list_mine(viewer) -> bool:
+    """Who lists their own claims (``get_mine``): a signed-in parent, or a platform admin
+    (whose list holds the claims they made as a parent, if any)."""
+    return portal_roles.holds_any(viewer, frozenset({portal_roles.PARENT}))
+
+
+def mine_rule(viewer):
+    """The viewer's own claims, as a SQL condition on claims."""
+    return ParentClaim.parent_id == VIEWER_ID
+
+
 async def get_mine(ctx: Context) -> list[ClaimView]:
-    """The signed-in parent's claims, newest first."""
+    """The signed-in parent's claims, newest first: the ``MINE_MAXIMUM`` newest."""
     portal_roles.require_any(ctx, frozenset({portal_roles.PARENT}))
     async with ctx.db.read() as session:
         rows = (await session.execute(
             select(ParentClaim, Student.name).join(Student, Student.id == ParentClaim.student_id)
-            .where(ParentClaim.parent_id == ctx.viewer.require_user())
-            .order_by(ParentClaim.id.desc()).limit(100))).all()
+            .where(mine_rule(ctx.viewer)).order_by(ParentClaim.id.desc())
+            .limit(MINE_MAXIMUM), viewer_params(ctx.viewer))).all()
     return [ClaimView(claim=claim, child_name=name) for claim, name in rows]
 
 

@@ -5,11 +5,11 @@ own rules (``roster.readable_rule``, ``roster.student_rule``,
 ``teacher_notifications.visible_rule``, ``parent_claims.visible_rule``).
 
 The roots ``teacherClasses`` (``roster.mine_rule``) and ``teacherClass(id:)`` are
-planned too, and ``teacherNotifications`` (newest first). A student's reading data
-(level, books, miles, quiz trend, attention flag, report) is worked out in
-``roster._enrich`` and stays on the general path, as do ``myParentClaims`` (at most 100,
-newest first: a planned list has no limit), ``school`` and the billing reads (a
-subscription's state is computed, not read)."""
+planned too, ``teacherNotifications`` (newest first) and ``myParentClaims`` (a parent's
+own, ``parent_claims.mine_rule``: the ``parent_claims.MINE_MAXIMUM`` newest). A student's
+reading data (level, books, miles, quiz trend, attention flag, report) is worked out in
+``roster._enrich`` and stays on the general path, as do ``school`` and the billing reads
+(a subscription's state is computed, not read)."""
 
 from __future__ import annotations
 
@@ -99,3 +99,7 @@ register_root("teacherClasses", Rows("TeacherClass", order=("id",), where=(roste
                                      allowed=roster.may_list))
 register_root("teacherClass", Rows("TeacherClass", arguments=(("id", "id"),), parse=class_id,
                                    required=True, allowed=roster.may_list))
+register_root("myParentClaims", Rows("ParentClaim", order=("id DESC",),
+                                     where=(parent_claims.mine_rule,),
+                                     limit=parent_claims.MINE_MAXIMUM,
+                                     allowed=parent_claims.may_list_mine))

@@ -66,7 +66,8 @@ IdArg = Annotated[strawberry.ID, strawberry.argument(description="Its global id 
 
 @strawberry.type
 class ParentClaimQuery:
-    @strawberry.field(description="The signed-in parent's claims, newest first.")
+    @strawberry.field(description="The signed-in parent's claims, newest first (the "
+                                  f"{parent_claims.MINE_MAXIMUM} newest).")
     async def my_parent_claims(self, info: Info) -> list[ParentClaim]:
         return [ParentClaim.from_view(v) for v in await parent_claims.get_mine(info.context)]
 

@@ -9,15 +9,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import update
+from sqlalchemy import select, update
 from strawberry import relay
 
 from core.pagination import encode_cursor
 from models.roster import ParentClaim, SchoolClass, TeacherNotification
 from models.school import School, SchoolStaff
+from resolvers.parent_claims import MINE_MAXIMUM
 from tests.fixtures import ask_both, count_statements
 from tests.pickatale.helpers import as_bearer, new_key, portal_account
 from tests.schema.test_planned_reads_people import node, on, resolve
+from tests.twosigma.catalog_helpers import add_many
 
 CLASS = "id number name yearLevel createdAt studentCount __typename"
 STUDENT = "id number name username yearLevel learnerServiceId __typename"
@@ -85,6 +87,9 @@ for variables in ({"n": 1}, {"n": 1, "a": "notification_cursor"}, {"n": 200, "u"
     case("query($n: Int!, $a: String, $u: Boolean = false) { teacherNotifications(first: $n, "
          f"after: $a, unreadOnly: $u) {{ {PAGE_INFO} nodes {{ id read }} }} }}", variables)
 case("{ teacherNotifications(unreadOnly: true) { edges { node { childName } } } }")
+# a parent's own claims, newest first (the resolver's cap): refused to anyone else
+case(f"{{ myParentClaims {{ {CLAIM} }} }}")
+case("{ mine: myParentClaims { number status } n: myParentClaims { childName } }")
 case("query($id: ID!) { a: node(id: $id) { ...C } b: node(id: $id) { id } } "
      "fragment C on TeacherClass { n: name s: students(first: 3) { e: edges { n: node { "
      "u: username } } } }", {"id": "class"})
@@ -263,3 +268,26 @@ async def test_a_teachers_notifications_newest_first_are_planned(server, client,
         assert answer["teacherNotifications"]["totalCount"] == 2
         assert [n["read"] for n in nodes] == [False, False]
         assert nodes[1]["id"] == ids["notification"]
+
+
+async def test_a_parents_claims_are_their_newest_on_both_paths(server, general, client,
+                                                               services):
+    """``myParentClaims`` holds a parent's ``MINE_MAXIMUM`` newest claims, newest first: the
+    planned statement's LIMIT is the resolver's, and its answer the general path's bytes."""
+    ids, viewers = await seed(client, services)
+    async with services.db.session() as session:
+        student, parent = (await session.execute(
+            select(ParentClaim.student_id, ParentClaim.parent_id).where(
+                ParentClaim.id == int(relay.from_base64(ids["claim"])[1])))).one()
+    made = await add_many(services, ParentClaim, [
+        {"student_id": student, "parent_id": parent, "status": "rejected"}] * MINE_MAXIMUM)
+    body = {"query": "{ myParentClaims { number status } }"}
+    async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as planned, \
+            httpx.AsyncClient(base_url=general.base_url, timeout=30) as plain:
+        both = await ask_both(planned, plain, server, services, body, viewers["parent"])
+    assert both.mismatch is None, both.mismatch
+    reads = [s for s in both.statements if not s.startswith("SELECT users.")]
+    assert len(reads) == 1 and f"LIMIT {MINE_MAXIMUM}" in reads[0], reads
+    claims = both.answer.json()["data"]["myParentClaims"]
+    assert [c["number"] for c in claims] == made[::-1]
+    assert {c["status"] for c in claims} == {"REJECTED"}
