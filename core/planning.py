@@ -71,7 +71,7 @@ from graphql import (
     is_abstract_type,
     parse,
 )
-from sqlalchemy import bindparam, literal_column
+from sqlalchemy import Text, bindparam, cast, literal_column
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
@@ -96,6 +96,21 @@ _VIEWER_VALUES: dict[str, Callable[[Any], Any]] = {
     VIEWER_ID.key: lambda viewer: viewer.user_id,
     VIEWER_GUEST_ID.key: lambda viewer: viewer.guest_id,
 }
+
+
+# The public prefix of the URLs of stored files (``LocalStorage.files_url``, which the
+# general path's ``url`` starts with too), bound per request from the serving instance's
+# storage: a plan learned once serves any instance, and each links its own files.
+FILES_URL = bindparam("files_url", type_=Text)
+_INSTANCE_VALUES: dict[str, Callable[[Any], Any]] = {
+    FILES_URL.key: lambda ctx: ctx.storage.files_url,
+}
+
+
+def stored_file_url(key: Any) -> Any:
+    """A stored file's URL as a SQL expression over its storage key (a column or an
+    expression; null where that is null), as ``LocalStorage.url`` writes it."""
+    return cast(FILES_URL, Text).concat(key)
 
 
 def viewer_params(viewer: Any) -> dict[str, Any]:
@@ -337,6 +352,7 @@ def register_root(name: str, form: NodeById | NodesByIds | Page | Rows) -> None:
 
 # --- compiling ---------------------------------------------------------------------------
 
+# A parameter's value from the request's variables and its context (viewer, instance).
 Binder = Callable[[dict[str, Any], Any], Any]
 
 
@@ -355,17 +371,22 @@ class Arg:
 @dataclass
 class Params:
     """The statement's parameters, in order, each bound from the request's variables and
-    viewer at run time."""
+    context (its viewer, the instance serving it) at run time."""
 
     binders: list[Binder] = field(default_factory=list)
 
     def add(self, binder: Callable[[dict[str, Any]], Any]) -> str:
-        self.binders.append(lambda variables, viewer: binder(variables))
+        self.binders.append(lambda variables, ctx: binder(variables))
         return f"${len(self.binders)}"
 
     def viewer(self, key: str) -> str:
-        value = _VIEWER_VALUES[key]
-        self.binders.append(lambda variables, viewer: value(viewer))
+        """A value of the viewer (``VIEWER_ID``...) or of the instance (``FILES_URL``)."""
+        if key in _INSTANCE_VALUES:
+            value = _INSTANCE_VALUES[key]
+            self.binders.append(lambda variables, ctx: value(ctx))
+        else:
+            of_viewer = _VIEWER_VALUES[key]
+            self.binders.append(lambda variables, ctx: of_viewer(ctx.viewer))
         return f"${len(self.binders)}"
 
 
@@ -647,7 +668,8 @@ class Compiler:
 
         def replace(element: Any) -> Any:
             key = getattr(element, "key", None)
-            if key in _VIEWER_VALUES and element.__visit_name__ == "bindparam":
+            if (key in _VIEWER_VALUES or key in _INSTANCE_VALUES) \
+                    and element.__visit_name__ == "bindparam":
                 return literal_column(self.params.viewer(key))
             if table is not None and isinstance(element, ColumnClause) \
                     and element.table is table:
@@ -1248,20 +1270,20 @@ class Planner:
         while len(self.plans) > self.maxsize:
             self.plans.popitem(last=False)
 
-    def bind(self, plan: Plan, raw: Any, viewer: Any, rule_key: Any
+    def bind(self, plan: Plan, raw: Any, ctx: Any, rule_key: Any
              ) -> tuple[Statement, list[Any], int] | None:
-        """The statement, its parameters and the operation's cost for this request, or
-        None when the general path must answer it."""
+        """The statement, its parameters and the operation's cost for this request (of
+        context ``ctx``), or None when the general path must answer it."""
         raw = raw or {}
         if not isinstance(raw, dict) or not set(raw) <= set(plan.defaults) or not all(
                 _plain(v) for v in raw.values()):
             return None
         variables = {**plan.defaults, **raw}
         try:
-            statement = plan.statement(variables, viewer, rule_key)
-            params = [bind(variables, viewer) for bind in statement.binders]
+            statement = plan.statement(variables, ctx.viewer, rule_key)
+            params = [bind(variables, ctx) for bind in statement.binders]
             for check in statement.checks:
-                check(variables, viewer)
+                check(variables, ctx)
         except Decline:
             return None
         if raw:
@@ -1302,7 +1324,7 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
     budget or a count cannot pay (it refuses with RATE_LIMITED) or a guard does not hold
     (its error). Nothing is charged or counted then, so that path charges and counts the
     request once."""
-    bound = planner.bind(plan, variables, ctx.viewer, rule_key(ctx.viewer))
+    bound = planner.bind(plan, variables, ctx, rule_key(ctx.viewer))
     if bound is None:
         return None
     statement, params, cost = bound

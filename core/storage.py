@@ -60,11 +60,16 @@ class LocalStorage:
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self._path(key).read_bytes)
 
+    @property
+    def files_url(self) -> str:
+        """Where stored files are served: a key's URL is this and the key."""
+        return f"{self.public_url}/files/"
+
     def url(self, key: str) -> str:
-        return f"{self.public_url}/files/{key}"
+        return self.files_url + key
 
     def key_for_url(self, url: str) -> str | None:
-        prefix = f"{self.public_url}/files/"
+        prefix = self.files_url
         return url[len(prefix):] if url.startswith(prefix) else None
 
     def static_app(self) -> StaticFiles:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import NotFound, Validation
+from core.planning import stored_file_url
 from loaders.codelab_files import MaterialsByCourseIdLoader
 from models.codelab_files import CodelabMaterial
 from resolvers import codelab_uploads, codelabs
@@ -116,5 +117,10 @@ async def delete(ctx: Context, *, codelab_id: int, material_id: int) -> None:
 
 
 def file_url(ctx: Context, row: CodelabMaterial) -> str | None:
-    """Where a file material is served."""
+    """Where a file material is served (none for a link)."""
     return ctx.storage.url(row.storage_key) if row.storage_key else None
+
+
+def file_url_value():
+    """``file_url`` as a SQL expression on materials (the storage's URL of the key)."""
+    return stored_file_url(func.nullif(CodelabMaterial.storage_key, ""))

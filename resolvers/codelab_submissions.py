@@ -16,7 +16,7 @@ from sqlalchemy import func, or_, select
 from core.auth.viewer import Viewer
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
-from core.planning import VIEWER_ID, viewer_params
+from core.planning import VIEWER_ID, stored_file_url, viewer_params
 from loaders.user import UserByIdLoader
 from models.codelab import CodelabAttendee
 from models.codelab_files import CodelabSubmission
@@ -126,3 +126,13 @@ async def delete(ctx: Context, *, codelab_id: int, submission_id: int,
         key = row.storage_key
         await session.delete(row)
     await ctx.storage.delete(key)
+
+
+def file_url(ctx: Context, row: CodelabSubmission) -> str:
+    """Where a submission's file is served."""
+    return ctx.storage.url(row.storage_key)
+
+
+def file_url_value():
+    """``file_url`` as a SQL expression on submissions."""
+    return stored_file_url(CodelabSubmission.storage_key)

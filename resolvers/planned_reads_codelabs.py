@@ -37,7 +37,13 @@ from models.codelab import (
 )
 from models.codelab_files import CodelabMaterial, CodelabSubmission
 from models.course import Course, Enrollment, Module
-from resolvers import codelab_attendees, codelab_quizzes, codelab_submissions, codelabs
+from resolvers import (
+    codelab_attendees,
+    codelab_materials,
+    codelab_quizzes,
+    codelab_submissions,
+    codelabs,
+)
 
 STEP_ORDER = ("sequence_index", "id")  # as StepsByCourseIdLoader reads them
 _step = Module.__table__.alias("step")
@@ -145,19 +151,21 @@ register_type(TypeForm("CodelabQuizSubmission", CodelabQuizSubmission.__table__,
     "createdAt": DateTime("created_at"),
 }))
 
-# A file's URL is the storage's (from the settings, not the row): documents reading
-# ``fileUrl`` run on the general path.
+# A file's URL is the storage's (its public prefix bound per request from the instance
+# serving it, as the general path reads it there).
 register_type(TypeForm("CodelabMaterial", CodelabMaterial.__table__, by_id=False, fields={
     "id": GlobalId("CodelabMaterial"),
     "title": Column("title"),
     "materialType": Expression(func.upper(CodelabMaterial.material_type)),
     "linkUrl": Column("link_url"),
+    "fileUrl": Expression(codelab_materials.file_url_value()),
     "createdAt": DateTime("created_at"),
 }))
 
 # In the order handed in, as codelab_submissions.get_all reads them; the file's URL is
 # the storage's, as a material's.
 register_type(TypeForm("CodelabSubmission", CodelabSubmission.__table__, by_id=False, fields={
+    "fileUrl": Expression(codelab_submissions.file_url_value()),
     "id": GlobalId("CodelabSubmission"),
     "attendeeLegacyId": _attendee(codelab_attendees.legacy_id_value(),
                                   CodelabSubmission.attendee_id),

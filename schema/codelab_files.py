@@ -65,8 +65,9 @@ class CodelabSubmission:
         return cls(id=relay.GlobalID("CodelabSubmission", str(row.id)),
                    attendee_legacy_id=f"attendee_{found.attendee_user_id.hex}",
                    attendee_name=found.attendee_name, file_name=row.file_name,
-                   file_url=info.context.storage.url(row.storage_key), file_size=row.file_size,
-                   content_type=row.content_type, created_at=row.created_at)
+                   file_url=codelab_submissions.file_url(info.context, row),
+                   file_size=row.file_size, content_type=row.content_type,
+                   created_at=row.created_at)
 
 
 @strawberry.type(description="A page of a codelab's materials, in the order they were added.")

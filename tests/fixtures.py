@@ -335,12 +335,16 @@ async def ask_both(planned: httpx.AsyncClient, plain: httpx.AsyncClient,
                    running: RunningServer, services, body: dict, headers: dict) -> BothPaths:
     """``body`` asked of the general path (``plain``) and of the planned instance
     (``planned``, serving ``running``), which is taught the plan first when it has not
-    learned it yet; the query budget's reports are left out of the comparison."""
+    learned it yet; the query budget's reports are left out of the comparison. Each
+    instance links stored files at its own address: the general path's links are
+    compared as the planned instance's."""
     expected = await plain.post("/graphql", json=body, headers=headers)
     learning = await teaching_answer(planned, running, body, headers)
     with count_statements(services) as counter:
         answer = await planned.post("/graphql", json=body, headers=headers)
-    same = unbudgeted(expected.content)
+    files = running.app.state.services.storage.files_url
+    same = unbudgeted(expected.content).replace(
+        f"{str(plain.base_url).rstrip('/')}/files/".encode(), files.encode())
     alike = (answer.status_code, unbudgeted(answer.content)) == (expected.status_code, same)
     if learning is not None and unbudgeted(learning.content) != same:
         alike = False

@@ -23,14 +23,14 @@ from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
 CODELAB = ("id legacyId title description author isPublic quizEnabled requireQuiz "
            "requireFeedback guideMarkdown createdAt attendanceCode __typename")
 STEP = "id stepNumber title contentMarkdown legacyId __typename"
-MATERIAL = "id title materialType linkUrl createdAt __typename"
+MATERIAL = "id title materialType linkUrl fileUrl createdAt __typename"
 ATTENDEE = "legacyId name email currentStep isCompleted completedAt createdAt __typename"
 HELP = "id attendeeLegacyId attendeeName stepNumber status createdAt __typename"
 FEEDBACK = "attendeeLegacyId difficulty satisfaction comment createdAt __typename"
 QUIZ = "id question quizType options correctAnswer __typename"
 ANSWER = "quizId attendeeLegacyId attendeeName answer isCorrect createdAt __typename"
-SUBMISSION = ("id attendeeLegacyId attendeeName fileName fileSize contentType createdAt "
-              "__typename")
+SUBMISSION = ("id attendeeLegacyId attendeeName fileName fileUrl fileSize contentType "
+              "createdAt __typename")
 PAGE_INFO = "pageInfo { hasNextPage hasPreviousPage startCursor endCursor }"
 
 
@@ -367,6 +367,20 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
             ("other_attendee", "yes", True)]
         assert [a["attendeeName"] for a in answered] == [
             "other_attendee", "other_attendee", "late", "late"]
+        # Files are linked at the planned instance's own address (its port, not another's).
+        files = f"{server.base_url}/files/"
+        assert services.storage.files_url == files
+        offered = node(on("Codelab", f"materials(first: 10) {{ {PAGE_INFO} edges {{ cursor "
+                                     f"node {{ {MATERIAL} }} }} }}"))
+        for viewer in ("anonymous", "facilitator"):
+            assert (viewer, offered, str({"id": "public"})) in planned_for
+            listed = (await gql(planned, offered, {"id": ids["public"]},
+                                viewers[viewer]))["node"]["materials"]["edges"]
+            assert [(e["node"]["materialType"], e["node"]["linkUrl"], e["node"]["fileUrl"])
+                    for e in listed] == [("LINK", "https://example.com/0", None),
+                                         ("FILE", None, f"{files}codelabs/m1.pdf"),
+                                         ("LINK", "https://example.com/2", None)]
+        private = int(relay.from_base64(ids["private"])[1])
         handed = node(on("Codelab", f"title submissions(first: 10) {{ {PAGE_INFO} edges {{ "
                                     f"cursor node {{ {SUBMISSION} }} }} }}"))
         for viewer, names in (("facilitator", ["attendee 0", "quiet 1", "attendee 2"]),
@@ -377,6 +391,8 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
                               viewers[viewer]))["node"]["submissions"]
             assert [(e["node"]["fileName"], e["node"]["fileSize"]) for e in page["edges"]] == [
                 (f"{name}.pdf", 100 + int(name[-1])) for name in names]
+            assert [e["node"]["fileUrl"] for e in page["edges"]] == [
+                f"{files}codelabs/submissions/{private}/{name[-1]}.pdf" for name in names]
         assert ("other_attendee", handed, str({"id": "public"})) in planned_for
         own = (await gql(planned, handed, {"id": ids["public"]},
                          viewers["other_attendee"]))["node"]["submissions"]["edges"]
