@@ -36,7 +36,7 @@ from core.tracing import TracingMiddleware
 from rest_compat import FACES, openapi
 from rest_compat.base import Face
 from schema import build_schema
-from schema.limits import operation_cost
+from schema.limits import cost_variables, operation_cost
 
 log = logging.getLogger(__name__)
 
@@ -235,7 +235,8 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     from core.docs_pages import static_app
 
     schema = build_schema(settings)
-    planner = (Planner(schema._schema, cost=operation_cost, max_cost=settings.graphql_max_cost)
+    planner = (Planner(schema._schema, cost=operation_cost, max_cost=settings.graphql_max_cost,
+                       cost_variables=cost_variables)
                if settings.graphql_planned_reads else None)
     gql = GraphQLView(schema, settings, planner=planner)
     main_faces = main_port_faces(FACES, set(settings.face_ports))

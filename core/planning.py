@@ -1140,6 +1140,9 @@ class Plan:
     # The operation's cost when the request gives no variables (it is then always the
     # same; with variables, a page's size may be one of them).
     plain_cost: int | None = None
+    # The variables its cost reads (see Planner): a request that gives none of them costs
+    # ``plain_cost``. None when not known (every request's cost is then computed).
+    cost_variables: frozenset[str] | None = None
 
     @cached_property
     def operation_name(self) -> str | None:
@@ -1246,9 +1249,12 @@ class Planner:
     least recently used first out), and run for the requests that fit them."""
 
     def __init__(self, schema: GraphQLSchema, *, cost: Callable[[Any, str | None, dict], int],
-                 max_cost: int, maxsize: int = 1000) -> None:
+                 max_cost: int, maxsize: int = 1000,
+                 cost_variables: Callable[[Any], frozenset[str]] | None = None) -> None:
         self.schema = schema
         self.cost = cost
+        # The variables a document's cost reads (None: any of them may).
+        self.cost_variables = cost_variables
         self.max_cost = max_cost
         self.maxsize = maxsize
         self.plans: OrderedDict[tuple[str, str | None], Plan | None] = OrderedDict()
@@ -1266,7 +1272,9 @@ class Planner:
         key = (query, operation_name)
         if key in self.plans:
             return
-        self.plans[key] = learn(self.schema, parse(query), operation_name)
+        plan = self.plans[key] = learn(self.schema, parse(query), operation_name)
+        if plan is not None and self.cost_variables is not None:
+            plan.cost_variables = self.cost_variables(plan.document)
         while len(self.plans) > self.maxsize:
             self.plans.popitem(last=False)
 
@@ -1286,12 +1294,12 @@ class Planner:
                 check(variables, ctx)
         except Decline:
             return None
-        if raw:
+        if raw and (plan.cost_variables is None or not plan.cost_variables.isdisjoint(raw)):
             cost = self.cost(plan.document, plan.operation_name, raw)
         else:
             cost = plan.plain_cost
             if cost is None:
-                cost = plan.plain_cost = self.cost(plan.document, plan.operation_name, raw)
+                cost = plan.plain_cost = self.cost(plan.document, plan.operation_name, {})
         if cost > self.max_cost:
             return None
         return statement, params, cost

@@ -195,6 +195,28 @@ def operation_cost(document, operation_name: str | None, variables: dict[str, An
                           variables=variables or {})
 
 
+def cost_variables(document) -> frozenset[str]:
+    """The variables whose values ``operation_cost`` reads (those given to a ``first``,
+    ``last`` or ``ids`` argument anywhere in the document): a request that gives none of
+    them costs what the document costs without variables."""
+    names: set[str] = set()
+
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for selection in selection_set.selections if selection_set else ():
+            if isinstance(selection, FieldNode):
+                for argument in selection.arguments or ():
+                    if (argument.name.value in PAGE_ARGUMENTS or argument.name.value == "ids"
+                            ) and isinstance(argument.value, VariableNode):
+                        names.add(argument.value.name.value)
+            if isinstance(selection, FieldNode | InlineFragmentNode):
+                walk(selection.selection_set)
+
+    for definition in document.definitions:
+        if isinstance(definition, OperationDefinitionNode | FragmentDefinitionNode):
+            walk(definition.selection_set)
+    return frozenset(names)
+
+
 class CostLimiter(SchemaExtension):
     """Refuse operations whose computed cost exceeds ``max_cost``; report the cost. With a
     ``budget`` (points an hour), charge the operation to its viewer's budget first

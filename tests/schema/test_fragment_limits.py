@@ -7,7 +7,7 @@ import time
 
 from graphql import parse
 
-from schema.limits import MAX_FRAGMENT_SPREADS, operation_cost
+from schema.limits import MAX_FRAGMENT_SPREADS, cost_variables, operation_cost
 from tests.fixtures import error_codes, gql, gql_raw
 
 
@@ -56,3 +56,18 @@ def test_fragment_cost_scales_with_the_page_size_around_it():
     document = parse("query { users(first: 10) { ...E } } "
                      "fragment E on UserConnection { edges { node { id } } }")
     assert operation_cost(document, None, {}) == 1 + 10 * 3
+
+
+def test_the_cost_reads_only_the_variables_of_page_sizes_and_id_lists():
+    """A planned read whose request gives none of them is charged the document's cost
+    without variables, which is computed once."""
+    document = parse(
+        "query Q($id: ID!, $n: Int, $ids: [ID!]!, $on: Boolean!) { node(id: $id) { id } "
+        "nodes(ids: $ids) { id } users(first: 2) @include(if: $on) { ...E } } "
+        "fragment E on UserConnection { edges { node { courses(last: $n) { totalCount } } } }")
+    assert cost_variables(document) == {"n", "ids"}
+    # Any other variable leaves the cost as it is without variables.
+    assert operation_cost(document, "Q", {"id": "Q291cnNlOjE=", "on": False}) == (
+        operation_cost(document, "Q", {}))
+    assert operation_cost(document, "Q", {"n": 5}) != operation_cost(document, "Q", {})
+    assert cost_variables(parse("query C($id: ID!) { node(id: $id) { id } }")) == set()
