@@ -250,6 +250,12 @@ class Turn:
     stored: asyncio.Future | None = None
 
     @property
+    def replayed(self) -> bool:
+        """Answered from the response cache: every event is known without waiting on the
+        model (a face may send them all at once)."""
+        return self.hit is not None
+
+    @property
     def usage(self) -> UsageFor:
         return UsageFor(feature=FEATURE, course_id=self.course_id,
                         chat_session_id=self.session_id)

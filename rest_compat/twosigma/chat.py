@@ -50,6 +50,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import asdict
+from json.encoder import encode_basestring_ascii
 from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
@@ -70,7 +71,7 @@ from rest_compat.returns import (
     sample,
 )
 from rest_compat.returns import Body as Stream
-from rest_compat.sse import sse_data, sse_response
+from rest_compat.sse import sse_body, sse_data, sse_response
 from rest_compat.twosigma.shapes import Body, created, no_content
 
 log = logging.getLogger(__name__)
@@ -159,11 +160,17 @@ async def get_session(req: FaceRequest) -> Response:
                          "messages": [message_json(m) for m in messages]})
 
 
+def _chunk_event(text: str) -> str:
+    # ``sse_data(json.dumps({"content": text, "done": False}))``, written out: a replayed
+    # answer renders its hundreds of chunks at once.
+    return 'data: {"content": ' + encode_basestring_ascii(text) + ', "done": false}\n\n'
+
+
 def render_event(event: chat.Event) -> str:
     if isinstance(event, chat.Chunks):
-        return "".join(render_event(chat.Chunk(text)) for text in event.texts)
+        return "".join(map(_chunk_event, event.texts))
     if isinstance(event, chat.Chunk):
-        return sse_data(json.dumps({"content": event.text, "done": False}))
+        return _chunk_event(event.text)
     if isinstance(event, chat.Done):
         return sse_data(json.dumps({"content": "", "done": True,
                                     "message_id": event.message_id}))
@@ -182,6 +189,10 @@ async def _turn(req: FaceRequest, message: str) -> Response:
             log.exception("chat stream failed (request %s)", req.ctx.request_id)
             yield render_event(chat.Failed(500, "Internal Server Error"))
 
+    if turn.replayed:
+        # An answer from the cache is known whole at once: its events go out as one
+        # response body, written once, with no stream to keep open.
+        return sse_body("".join([event async for event in stream()]))
     return sse_response(stream())
 
 

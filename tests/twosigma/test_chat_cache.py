@@ -26,6 +26,7 @@ from tests.twosigma.chat_helpers import (
     learner,
     open_session,
     send,
+    sse_events,
     topic,
 )
 
@@ -60,9 +61,17 @@ async def test_a_second_greeting_replays_the_first_without_the_model(
 
     miss_text, miss = await greet(client, ada, first["id"])
     calls = len(fake_anthropic.recorded())
-    hit_text, hit = await greet(client, bob, second["id"])
+    response = await client.post(f"{API}/chat/sessions/{second['id']}/greeting",
+                                 headers=bob.headers)
+    hit_text, hit = response.text, sse_events(response.text)
 
     assert calls == 1 and len(fake_anthropic.recorded()) == 1
+    # The replay is known whole: one body of known length, not a stream kept open.
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/event-stream")
+    assert response.headers["cache-control"] == "no-cache"
+    assert int(response.headers["content-length"]) == len(response.content)
+    assert "transfer-encoding" not in response.headers
     assert chunks_of(hit) == chunks_of(miss) == GREETING
     assert hit_text.replace(str(hit[-1]["message_id"]), "N") == \
         miss_text.replace(str(miss[-1]["message_id"]), "N")
