@@ -1,7 +1,8 @@
 """The Codelabs face's reads that run as planned SQL (see ``core.planning`` and
 ``resolvers.planned_reads``): codelabs (a course of kind CODELAB with its workshop
-settings), their steps (its modules) and materials, by id, from the root list and from
-their codelab, with the rules of ``resolvers.codelabs`` as SQL expressions.
+settings), their steps (its modules) and materials, by id (``node``, ``codelab(id:)``),
+from the root list and from their codelab, with the rules of ``resolvers.codelabs`` as
+SQL expressions.
 
 A codelab's attendees and pending help requests are for its facilitators and its own
 attendees (``codelabs.member_rule``), as are its quizzes (whose answers only its
@@ -18,12 +19,15 @@ from sqlalchemy import case, func, select, tuple_
 from core.planning import (
     Column,
     DateTime,
+    Decline,
     Expression,
     GlobalId,
     Json,
     Many,
     Page,
+    Rows,
     TypeForm,
+    decode_global_id,
     register_root,
     register_type,
 )
@@ -189,3 +193,18 @@ register_type(TypeForm("CodelabStep", Module.__table__, rule=codelabs.step_rule,
 }))
 
 register_root("codelabs", Page("Codelab", ("id",), where=(codelabs.list_rule,)))
+
+
+def codelab_id(value) -> int:
+    """A ``codelab(id:)`` id as the general path reads it (a codelab's global id); Decline
+    for anything else (it answers those with its error)."""
+    kind, number = decode_global_id(value)
+    if kind != "Codelab" or number < 1:
+        raise Decline("id")
+    return number
+
+
+# One codelab by id, as codelabs.get finds it: a course of the codelab kind the viewer may
+# read (NOT_FOUND otherwise, the general path's answer).
+register_root("codelab", Rows("Codelab", arguments=(("id", "id"),), parse=codelab_id,
+                              where=(Course.kind == codelabs.KIND,), required=True))

@@ -96,6 +96,12 @@ case("query($a: String) { codelabs(first: 2, after: $a) { edges { node { id } } 
      {"a": "not a cursor"})
 case("query($n: Int) { codelabs(first: $n) { edges { node { id } } } }", {"n": 0})
 case("{ codelabs { edges { node { legacyId author } } } }")
+# one codelab by its id: NOT_FOUND where the viewer may not read it (and for a course)
+BY_ID = ("query($id: ID!) { codelab(id: $id) { " + CODELAB + " steps { stepNumber title } "
+         "materials(first: 5) { nodes { title fileUrl } } } }")
+for which in ("public", "private", "draft", "empty", "course_as_codelab", "missing_codelab",
+              "step", "not an id"):
+    case(BY_ID, {"id": which})
 # lists of ids, aliases, fragments, directives
 for ids in (["public", "private", "step", "private_step"], ["draft", "missing_step"]):
     case(f"query($ids: [ID!]!) {{ nodes(ids: $ids) {{ __typename id {ANY} }} }}", {"ids": ids})
@@ -322,6 +328,9 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
         for query in (members, helps):
             assert (viewer, query, str({"id": "private"})) in planned_for, (viewer, query)
     assert ("other_attendee", helps, str({"id": "public"})) in planned_for
+    for viewer, which in (("anonymous", "public"), ("attendee", "private"),
+                          ("facilitator", "private"), ("admin", "draft")):
+        assert (viewer, BY_ID, str({"id": which})) in planned_for, (viewer, which)
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as planned:
         seen = {}
         for viewer in ("facilitator", "attendee"):
