@@ -770,12 +770,19 @@ class Compiler:
 
     def argument(self, node: FieldNode, name: str, parse: Callable[[Any], Any]) -> str:
         """A parameter bound from an argument as the general path reads it (``parse``);
-        any value it refuses sends the request there."""
+        any value it refuses sends the request there. An ``Int`` argument's value is an
+        integer GraphQL's Int holds (32 bits), any other's a string."""
         argument = _arg(node, name)
+        definition = self.schema.query_type.fields[node.name.value].args.get(name)
+        integer = definition is not None and _named(definition.type).name == "Int"
 
         def bind(variables: dict[str, Any]) -> Any:
             value = argument.value(variables)
-            if not isinstance(value, str) or len(value) > MAX_STRING_ARGUMENT:
+            if integer:
+                if isinstance(value, bool) or not isinstance(value, int) or not (
+                        -2 ** 31 <= value < 2 ** 31):
+                    raise Decline(name)
+            elif not isinstance(value, str) or len(value) > MAX_STRING_ARGUMENT:
                 raise Decline(name)
             try:
                 return parse(value)

@@ -23,6 +23,7 @@ from core.planning import (
     NodesByIds,
     One,
     Page,
+    Rows,
     Same,
     TypeForm,
     register_root,
@@ -286,6 +287,9 @@ register_root("universities", Page("University", ("id",)))
 register_root("subjects", Page("Subject", ("id",)))
 register_root("contentTypes", Page("ContentType", ("id",)))
 register_root("userDirectory", Page("User", ("number",), allowed=lambda v: v.user_id is not None))
+# ``user.get_by_number_or_raise``: any signed-in viewer, NOT_FOUND for a number nobody has.
+register_root("userByNumber", Rows("User", arguments=(("number", "number"),), parse=int,
+                                   required=True, allowed=lambda v: v.user_id is not None))
 register_root("myAssessments", Page("AssessmentSession", ("created_at DESC", "id"),
                                     allowed=lambda v: v.user_id is not None))
 register_root("users", Page("User", ("created_at", "id"), allowed=user.may_list_all))

@@ -131,6 +131,11 @@ for variables in ({"n": 1}, {"n": 1, "a": "chat_cursor"}, {"n": 0}, {"n": 2, "a"
 # users by id (anyone's, private fields for themselves and admins) and the admins' list
 for which in ("learner_user", "other_user", "upper_user", "missing_user"):
     case(node(on("User", USER)), {"id": which})
+# a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
+BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
+for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
+    case(BY_NUMBER, {"n": number})
+case("{ userByNumber(number: 1) { number displayName } }")
 case("query($ids: [ID!]!) { nodes(ids: $ids) { ... on User { id email } ... on Enrollment { "
      "user { id } } } }", {"ids": ["other_user", "enrollment", "learner_user"]})
 case(f"{{ users(first: 10) {{ {PAGE_INFO} edges {{ cursor node {{ {USER} }} }} }} }}")
@@ -240,7 +245,7 @@ async def seed(services) -> tuple[dict, dict]:
                child_prompt=relay.to_base64("Prompt", child.id),
                missing_enrollment=relay.to_base64("Enrollment", 10 ** 9),
                missing_chat=relay.to_base64("ChatSession", 10 ** 9),
-               number_cursor=encode_cursor([number]))
+               number_cursor=encode_cursor([number]), learner_number=number)
     return ids, {"anonymous": {}, "learner": learner_headers, "instructor": teacher_headers,
                  "admin": admin_headers}
 
@@ -257,6 +262,7 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
                                                           services):
     ids, viewers = await seed(services)
     planned_count = 0
+    planned_for = set()
     mismatches = []
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as planned, \
             httpx.AsyncClient(base_url=general.base_url, timeout=30) as plain:
@@ -269,11 +275,14 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
                     mismatches.append((viewer, query, variables, *both.mismatch))
                 if any("json_build_object" in s for s in statements):
                     planned_count += 1
+                    planned_for.add((viewer, query, str(variables)))
                     reads = [s for s in statements if not s.startswith("SELECT users.")]
                     assert len(reads) == 1, (viewer, query)
     assert mismatches == []
     # Most answers come from plans; the rest are the general path's refusals.
     assert planned_count >= len(CORPUS) * 4 * 7 // 10, planned_count
+    for viewer in ("learner", "instructor", "admin"):
+        assert (viewer, BY_NUMBER, str({"n": "learner_number"})) in planned_for, viewer
 
 
 async def test_a_users_private_fields_are_theirs_and_admins_on_the_planned_path(
