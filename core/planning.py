@@ -262,7 +262,9 @@ class Page:
     from its parent row. An ``order`` column may sort down (``"column DESC"``); pages
     hold 1 to ``maximum`` rows (an argument left out takes the field's default), and
     ``flags`` are Boolean arguments of the field, each with a condition over the type's
-    table that holds where the argument is true."""
+    table that holds where the argument is true. ``arguments`` name the column each other
+    argument of the field equals where it is given (null or left out: any), its value
+    read by ``parse``, as ``Rows``'s."""
 
     type_name: str
     order: tuple[str, ...]
@@ -273,6 +275,8 @@ class Page:
     guard: Callable[[Any], Any] | None = None
     maximum: int = MAX_PAGE_SIZE
     flags: tuple[tuple[str, Any], ...] = ()
+    arguments: tuple[tuple[str, str], ...] = ()
+    parse: Callable[[Any], Any] = str
 
 
 @dataclass(frozen=True)
@@ -453,6 +457,26 @@ def _integer_id(raw: str) -> int:
     if number >= 2 ** 63:
         raise Decline("id")
     return number
+
+
+def int_id(type_name: str) -> Callable[[Any], int]:
+    """How the general path reads an id argument of ``type_name`` given as its number or
+    its global id (``schema.pages.parse_int_id``), for the spellings it surely reads
+    alike; the others Decline (that path answers them)."""
+
+    def parse(value: Any) -> int:
+        text = str(value)
+        if text.isascii() and text.isdigit() and text == str(int(text)):
+            number = int(text)
+        else:
+            kind, number = decode_global_id(text)
+            if kind != type_name:
+                raise Decline("id")
+        if not 1 <= number < 2 ** 63:
+            raise Decline("id")
+        return number
+
+    return parse
 
 
 def _uuid_keyed(type_name: str) -> bool:
@@ -768,16 +792,22 @@ class Compiler:
             return self.rows(form, field_type, nodes)
         return self.page(form, field_type, nodes, parent=None, definition=root.fields[name])
 
-    def argument(self, node: FieldNode, name: str, parse: Callable[[Any], Any]) -> str:
-        """A parameter bound from an argument as the general path reads it (``parse``);
-        any value it refuses sends the request there. An ``Int`` argument's value is an
-        integer GraphQL's Int holds (32 bits), any other's a string."""
+    def argument(self, node: FieldNode, name: str, parse: Callable[[Any], Any],
+                 definition: GraphQLField | None = None, optional: bool = False) -> str:
+        """A parameter bound from an argument (of the root field ``node``, or of the field
+        ``definition``) as the general path reads it (``parse``); any value it refuses
+        sends the request there. An ``Int`` argument's value is an integer GraphQL's Int
+        holds (32 bits), any other's a string; an ``optional`` one's may be null (bound
+        as null)."""
         argument = _arg(node, name)
-        definition = self.schema.query_type.fields[node.name.value].args.get(name)
-        integer = definition is not None and _named(definition.type).name == "Int"
+        definition = definition or self.schema.query_type.fields[node.name.value]
+        declared = definition.args.get(name)
+        integer = declared is not None and _named(declared.type).name == "Int"
 
         def bind(variables: dict[str, Any]) -> Any:
             value = argument.value(variables)
+            if optional and value is None:
+                return None
             if integer:
                 if isinstance(value, bool) or not isinstance(value, int) or not (
                         -2 ** 31 <= value < 2 ** 31):
@@ -927,7 +957,8 @@ class Compiler:
     def page(self, form: Page, connection: GraphQLObjectType, nodes: list[FieldNode], *,
              parent: str | None, definition: GraphQLField) -> str:
         flags = tuple(name for name, _ in form.flags)
-        _only_args(nodes[0], ("first", "after", "last", "before", *flags))
+        _only_args(nodes[0], ("first", "after", "last", "before", *flags,
+                              *(name for name, _ in form.arguments)))
 
         def arg(name: str) -> Arg:
             """The argument, or the field's default where the document leaves it out."""
@@ -963,6 +994,13 @@ class Compiler:
         # A Boolean argument's condition holds where the argument is true.
         flagged = [(self.params.add(lambda variables, a=arg(name): _flag(a.value(variables))),
                     condition) for name, condition in form.flags]
+        # An argument given (not null) lists the rows whose column equals its value.
+        for name, column in form.arguments:
+            if any(a.name.value == name for a in nodes[0].arguments or ()):
+                given = self.params.add(
+                    lambda variables, a=arg(name): a.value(variables) is not None)
+                value = self.argument(nodes[0], name, form.parse, definition, optional=True)
+                flagged.append((given, target.table.c[column] == literal_column(value)))
         where = (f"({no_cursor}::boolean OR {beyond}) AND "
                  + self.listed(form, target, inner, parent, flagged))
         # One row more than the page, numbered from where the page starts reading, tells

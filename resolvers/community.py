@@ -16,12 +16,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import false, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
 from core.pagination import encode_cursor, page_size
+from core.planning import VIEWER_ID
 from loaders.learning import (
     CourseReviewByIdLoader,
     DiscussionPostByIdLoader,
@@ -114,6 +115,26 @@ async def _saved(session: AsyncSession, row: Any) -> Any:
 async def _page(ctx: Context, query, column, **page) -> Page:
     async with ctx.db.session() as session:
         return await page_by_id(session, query, column, **page)
+
+
+def private_rule(model):
+    """Who reads a private row of ``model`` (a note, a flashcard) by id, as ``get_many``
+    decides it (``is_self_or_admin``): its author and platform admins, as a SQL condition
+    on its rows."""
+
+    def rule(viewer):
+        if viewer.is_admin:
+            return true()
+        return model.user_id == VIEWER_ID if viewer.user_id is not None else false()
+
+    return rule
+
+
+def mine_rule(model):
+    """The viewer's own rows of ``model`` (``get_my_notes_page``, ``get_my_flashcards_page``),
+    as a SQL condition."""
+    return lambda viewer: (model.user_id == VIEWER_ID if viewer.user_id is not None
+                           else false())
 
 
 # --- notes ---------------------------------------------------------------------------------

@@ -26,12 +26,13 @@ from core.planning import (
     Rows,
     Same,
     TypeForm,
+    int_id,
     register_root,
     register_type,
 )
 from models.assessment import AssessmentSession
 from models.chat import ChatMessage, ChatSession
-from models.community import CourseReview
+from models.community import CourseReview, Flashcard, FlashcardReview, Note
 from models.course import (
     ContentItem,
     ContentType,
@@ -46,7 +47,17 @@ from models.course import (
 from models.learning import ContentProgress, ModuleProgress
 from models.prompts import Prompt, PromptDependency
 from models.user import User
-from resolvers import assessment, chat, content, courses, enrollments, modules, prompts, user
+from resolvers import (
+    assessment,
+    chat,
+    community,
+    content,
+    courses,
+    enrollments,
+    modules,
+    prompts,
+    user,
+)
 
 TREE_ORDER = ("sequence_index", "id")
 LATEST = ("updated_at DESC", "id DESC")  # the latest progress row wins, as in the loaders
@@ -280,6 +291,38 @@ register_type(TypeForm("AssessmentSession", AssessmentSession.__table__,
     "completedAt": DateTime("completed_at"),
 }))
 
+# A learner's private notes and flashcards (``community``): by id for their author and
+# admins, listed for their author, oldest first, on one course when asked.
+register_type(TypeForm("Note", Note.__table__, rule=community.private_rule(Note), fields={
+    "id": GlobalId("Note"),
+    "title": Column("title"),
+    "body": Column("body"),
+    "courseId": GlobalId("Course", "course_id"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+}))
+
+register_type(TypeForm("Flashcard", Flashcard.__table__, rule=community.private_rule(Flashcard),
+                       fields={
+    "id": GlobalId("Flashcard"),
+    "front": Column("front"),
+    "back": Column("back"),
+    "courseId": GlobalId("Course", "course_id"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    # The latest, as LatestReviewByFlashcardIdLoader reads it.
+    "lastReview": One("FlashcardReview", parent_key="id", key="flashcard_id",
+                      order=("reviewed_at DESC", "id DESC")),
+}))
+
+register_type(TypeForm("FlashcardReview", FlashcardReview.__table__, by_id=False, fields={
+    "grade": Column("grade"),
+    "reviewedAt": DateTime("reviewed_at"),
+    "nextReviewAt": DateTime("next_review_at"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -297,3 +340,7 @@ register_root("myChatSessions", Page("ChatSession", ("id DESC",),
                                      allowed=lambda v: v.user_id is not None))
 register_root("myEnrollments", Page("Enrollment", ("id",), where=(enrollments.mine_rule,),
                                     allowed=lambda v: v.user_id is not None))
+for _root, _model in (("myNotes", Note), ("myFlashcards", Flashcard)):
+    register_root(_root, Page(_model.__name__, ("id",), where=(community.mine_rule(_model),),
+                              arguments=(("courseId", "course_id"),), parse=int_id("Course"),
+                              allowed=lambda v: v.user_id is not None))

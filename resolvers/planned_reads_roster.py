@@ -19,13 +19,12 @@ from core.planning import (
     Column,
     Count,
     DateTime,
-    Decline,
     Expression,
     GlobalId,
     Page,
     Rows,
     TypeForm,
-    decode_global_id,
+    int_id,
     register_root,
     register_type,
 )
@@ -76,29 +75,16 @@ register_type(TypeForm("ParentClaim", ParentClaim.__table__, rule=parent_claims.
 }))
 
 
-def class_id(value) -> int:
-    """A ``teacherClass`` id as the general path reads it (a number or the class's global
-    id), for the forms it surely reads alike; Decline for the rest (it answers them)."""
-    text = str(value)
-    if text.isascii() and text.isdigit() and text == str(int(text)):
-        number = int(text)
-    else:
-        kind, number = decode_global_id(text)
-        if kind != "TeacherClass":
-            raise Decline("id")
-    if not 1 <= number < 2 ** 63:
-        raise Decline("id")
-    return number
-
-
 register_root("teacherNotifications", Page(
     "TeacherNotification", ("id DESC",), maximum=teacher_notifications.PAGE_MAXIMUM,
     flags=(("unreadOnly", teacher_notifications.UNREAD),),
     allowed=lambda viewer: portal_roles.holds_any(viewer, portal_roles.STAFF)))
 register_root("teacherClasses", Rows("TeacherClass", order=("id",), where=(roster.mine_rule,),
                                      allowed=roster.may_list))
-register_root("teacherClass", Rows("TeacherClass", arguments=(("id", "id"),), parse=class_id,
-                                   required=True, allowed=roster.may_list))
+# A class by its number or its global id, as the general path reads it.
+register_root("teacherClass", Rows("TeacherClass", arguments=(("id", "id"),),
+                                   parse=int_id("TeacherClass"), required=True,
+                                   allowed=roster.may_list))
 register_root("myParentClaims", Rows("ParentClaim", order=("id DESC",),
                                      where=(parent_claims.mine_rule,),
                                      limit=parent_claims.MINE_MAXIMUM,

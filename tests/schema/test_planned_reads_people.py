@@ -15,6 +15,7 @@ from strawberry import relay
 from core.pagination import encode_cursor
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
+from models.community import Flashcard, FlashcardReview, Note
 from models.course import Enrollment
 from models.prompts import Prompt, PromptDependency
 from models.user import User
@@ -131,6 +132,23 @@ for variables in ({"n": 1}, {"n": 1, "a": "chat_cursor"}, {"n": 0}, {"n": 2, "a"
 # users by id (anyone's, private fields for themselves and admins) and the admins' list
 for which in ("learner_user", "other_user", "upper_user", "missing_user"):
     case(node(on("User", USER)), {"id": which})
+# the viewer's notes and flashcards (oldest first, on one course when asked), and by id
+NOTE = "id title body courseId contentItemId createdAt updatedAt __typename"
+CARD = ("id front back courseId contentItemId createdAt updatedAt lastReview { grade reviewedAt "
+        "nextReviewAt __typename } __typename")
+for root, body in (("myNotes", NOTE), ("myFlashcards", CARD)):
+    case(f"{{ {root}(first: 10) {{ {PAGE_INFO} totalCount edges {{ cursor node {{ {body} }} }} "
+         "} }")
+    for variables in ({"c": "course"}, {"c": "draft_course_number"}, {"c": None},
+                      {"c": "course", "a": "note_cursor"}, {"c": "chat"}, {"c": "0"}):
+        case(f"query($c: ID, $a: String) {{ {root}(courseId: $c, first: 2, after: $a) {{ "
+             f"{PAGE_INFO} totalCount nodes {{ id courseId }} }} }}", variables)
+    case(f"query($n: Int) {{ {root}(last: $n) {{ {PAGE_INFO} nodes {{ id }} }} }}", {"n": 1})
+case("{ myNotes { nodes { id } } }")
+for which in ("course_note", "draft_course_note", "other_note", "course_card", "other_card"):
+    case(node(on("Note", NOTE) + " " + on("Flashcard", CARD.replace("courseId", "card: courseId")
+                                          .replace("contentItemId", "item: contentItemId"))),
+         {"id": which})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -183,6 +201,29 @@ async def seed(services) -> tuple[dict, dict]:
         module = await add(services, Module, course_id=course.id, title="m", sequence_index=0)
         item = await add(services, ContentItem, module_id=module.id, course_id=course.id,
                          content_type_id=kind.id, title=f"item {published}", sequence_index=0)
+        # Notes and flashcards: the learner's on both courses, the other learner's on one.
+        owners = (learner, learner, other) if published else (learner,)
+        notes = await add_many(services, Note, [
+            {"user_id": u.id, "course_id": course.id, "title": f"note {n}" if n else "",
+             "body": f"body {n}", "content_item_id": item.id if n == 1 else None}
+            for n, u in enumerate(owners)])
+        cards = await add_many(services, Flashcard, [
+            {"user_id": u.id, "course_id": course.id, "front": f"front {n}",
+             "back": f"back {n}", "content_item_id": item.id if n == 1 else None}
+            for n, u in enumerate(owners)])
+        await add_many(services, FlashcardReview, [
+            {"flashcard_id": cards[0], "user_id": learner.id, "grade": grade,
+             "reviewed_at": datetime(2026, 3, day, 10, tzinfo=UTC),
+             "next_review_at": datetime(2026, 3, day + 6, tzinfo=UTC) if day > 1 else None}
+            for grade, day in ((2, 1), (5, 2))])
+        key = "course" if published else "draft_course"
+        ids.update({key: relay.to_base64("Course", course.id), f"{key}_number": str(course.id),
+                    f"{key}_note": relay.to_base64("Note", notes[0]),
+                    f"{key}_card": relay.to_base64("Flashcard", cards[0])})
+        if published:
+            ids.update(other_note=relay.to_base64("Note", notes[2]),
+                       other_card=relay.to_base64("Flashcard", cards[2]),
+                       note_cursor=encode_cursor([notes[0]]))
         if not published:
             draft = await add(services, ChatSession, user_id=learner.id,
                               content_item_id=item.id, content_context={"title": "d"})
@@ -283,6 +324,10 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
     assert planned_count >= len(CORPUS) * 4 * 7 // 10, planned_count
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, BY_NUMBER, str({"n": "learner_number"})) in planned_for, viewer
+    mine = [(q, v) for q, v in CORPUS if "myNotes(courseId" in q or "myFlashcards(courseId" in q]
+    for query, variables in mine:
+        if variables["c"] in ("course", "draft_course_number", None):
+            assert ("learner", query, str(variables)) in planned_for, (query, variables)
 
 
 async def test_a_users_private_fields_are_theirs_and_admins_on_the_planned_path(
