@@ -276,6 +276,16 @@ class StatementCounter:
             ("SELECT 1", "BEGIN", "COMMIT", "ROLLBACK", "INSERT INTO QUERY_BUDGETS"))])
 
 
+# How a request finds its viewer before it reads anything: an access token's user and
+# session (one prepared statement), an API key, a session cookie's user.
+SIGN_IN = ("SELECT users.", "SELECT api_keys.", "SELECT u.id, u.")
+
+
+def without_sign_in(statements: list[str]) -> list[str]:
+    """The statements a request sent to answer, without those finding its viewer."""
+    return [s for s in statements if not s.startswith(SIGN_IN)]
+
+
 def count_statements(services) -> StatementCounter:
     return StatementCounter(services.db)
 

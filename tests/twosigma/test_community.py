@@ -224,12 +224,19 @@ async def test_flashcard_last_review_is_loaded_in_one_batch(client, services, wo
                           headers=world["ada"]))["createFlashcard"]["flashcard"]
         await gql(client, REVIEW, {"input": {"id": card["id"], "grade": i + 1}},
                   headers=world["ada"])
-    with count_statements(services) as counter:
-        data = await gql(client, MY_CARDS, headers=world["ada"])
-    assert [e["node"]["lastReview"]["grade"] for e in data["myFlashcards"]["edges"]] == [
-        1, 2, 3, 4]
-    # The viewer, the page of cards, one batch of latest reviews, and their count.
-    assert len(counter) == 4, counter.statements
+    # A document the server has not answered yet runs on the general path (its plan is
+    # learned from that answer), then as its plan.
+    query = "query LastReviews " + MY_CARDS
+    counted = []
+    for _ in range(2):
+        with count_statements(services) as counter:
+            data = await gql(client, query, headers=world["ada"])
+        assert [e["node"]["lastReview"]["grade"] for e in data["myFlashcards"]["edges"]] == [
+            1, 2, 3, 4]
+        counted.append(len(counter))
+    # The viewer, the page of cards, one batch of latest reviews, and their count; planned,
+    # the viewer and one statement.
+    assert counted == [4, 2], counted
 
 
 # --- discussions ---------------------------------------------------------------------------
