@@ -298,17 +298,19 @@ class Broker:
             pointer = b'{"o":%s,"t":%s,"id":%d}' % (origin, topic_json, row_id)
             await conn.execute(_NOTIFY, {"channel": self.channel, "payload": pointer.decode()})
 
-    def stream(self, topic: str) -> StreamPublisher:
+    def stream(self, topic: str, *, remote: bool = True) -> StreamPublisher:
         """A publisher for a burst of messages on one topic (a streamed answer).
 
         Each message reaches this process's subscribers at once; the others get
         them batched, in order and one by one: the first at once, then each
         notification carries what queued up over ``STREAM_LINGER_SECONDS`` and
         while the last one was sent, so a fast stream costs a few notifications a
-        second, not one per message. Use it as an async context manager.
+        second, not one per message. ``remote=False``: the caller knows no other
+        instance has a subscriber, and nothing is notified. Use it as an async context
+        manager.
         """
         _check_topic(topic)
-        return StreamPublisher(self, topic)
+        return StreamPublisher(self, topic, remote=remote)
 
     async def _notify_batch(self, topic: str, messages: list[dict]) -> None:
         """Notify other instances of ``messages`` (already delivered locally)."""
@@ -498,9 +500,10 @@ STREAM_LINGER_SECONDS = 0.02
 class StreamPublisher:
     """Publishes a burst of messages on one topic; see ``Broker.stream``."""
 
-    def __init__(self, broker: Broker, topic: str) -> None:
+    def __init__(self, broker: Broker, topic: str, *, remote: bool = True) -> None:
         self._broker = broker
         self._topic = topic
+        self._remote = remote
         self._pending: list[dict] = []
         self._sending: asyncio.Task | None = None
         self._lingers = False
@@ -511,6 +514,8 @@ class StreamPublisher:
             raise TypeError("message must be a dict")
         if self._broker._subscribers.get(self._topic):
             self._broker._deliver(self._topic, _loads(_dumps(message)))
+        if not self._remote:
+            return
         self._pending.append(message)
         if self._sending is None or self._sending.done():
             self._sending = asyncio.create_task(self._drain(), name="pubsub-stream")

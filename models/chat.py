@@ -12,6 +12,7 @@ from sqlalchemy import (
     ForeignKey,
     Identity,
     Index,
+    Integer,
     String,
     Text,
     func,
@@ -45,6 +46,10 @@ class ChatSession(Timestamps, Base):
     cache_node_id: Mapped[int | None] = mapped_column(BigInteger)
     cache_state: Mapped[str] = mapped_column(String(20), nullable=False,
                                              server_default="TRACKING")
+    # The chatEvents subscriptions watching the session, on any instance: its turns are
+    # published to other instances only while there is one (``resolvers.chat.events``).
+    # One left by an instance that stopped without ending it only costs notifications.
+    watchers: Mapped[int] = mapped_column(Integer, nullable=False, server_default=text("0"))
 
 
 class ChatMessage(Base):

@@ -248,6 +248,9 @@ class Turn:
     hold: Hold | None = None
     user_message: UserMessage | None = None
     stored: asyncio.Future | None = None
+    # A chatEvents subscription watched the session when the turn was prepared: its
+    # events go to other instances too (see ``events``).
+    watched: bool = True
 
     @property
     def replayed(self) -> bool:
@@ -295,8 +298,8 @@ def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> li
 # Everything a turn needs, in one statement: the session (whose owner is checked after),
 # its content item, course and content type, the production version of the type's prompt,
 # the user's stored Anthropic key, the conversation, the cache nodes that may answer the
-# message (one per prompt version: the key of the prompt is made in Python) and the ids of
-# the model budgets that apply.
+# message (one per prompt version: the key of the prompt is made in Python), the ids of
+# the model budgets that apply and whether a subscription watches the session.
 _TURN = f"""
 SELECT s.user_id, s.cache_state, s.cache_node_id, u.time_zone, u.last_activity_date,
        u.current_streak_days, i.id, i.course_id, i.content_type_id, i.title, i.description,
@@ -310,7 +313,8 @@ SELECT s.user_id, s.cache_state, s.cache_node_id, u.time_zone, u.last_activity_d
           AND n.content_item_id = i.id AND n.model = coalesce(c.llm_model, $5)
           AND n.message_hash = $6
           AND CASE WHEN $7 THEN n.parent_id IS NULL ELSE n.parent_id = s.cache_node_id END),
-       ARRAY(SELECT b.id FROM ({applying_budgets("$2", "$9", "CAST(i.course_id AS text)")}) b)
+       ARRAY(SELECT b.id FROM ({applying_budgets("$2", "$9", "CAST(i.course_id AS text)")}) b),
+       s.watchers > 0
 FROM chat_sessions s
 JOIN users u ON u.id = s.user_id
 JOIN content_items i ON i.id = s.content_item_id
@@ -343,7 +347,7 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
     (owner, cache_state, cache_node_id, time_zone, last_day, streak, item_id, course_id,
      content_type_id, title,
      description, data_json, llm_model, cache_enabled, prompt_id, prompt_name,
-     prompt_version, prompt_text, stored_key, earlier, candidates, budgets) = row
+     prompt_version, prompt_text, stored_key, earlier, candidates, budgets, watched) = row
     if owner != user_id:
         raise Forbidden(NOT_YOURS)
     data_json, earlier, candidates = (_json(v) for v in (data_json, earlier, candidates))
@@ -371,7 +375,8 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
     turn = Turn(session_id=session_id, course_id=course_id, model=model,
                 system=prompt.system,
                 history=_history(history, message, cacheable=node_key is not None),
-                access=None, node_key=node_key, hit=hit, user_message=user_message)
+                access=None, node_key=node_key, hit=hit, user_message=user_message,
+                watched=watched)
     if hit is not None:
         # Stored with the answer, in one transaction.
         return turn
@@ -634,8 +639,10 @@ async def run_and_publish(ctx: Context, turn: Turn) -> AsyncIterator[Event]:
     Events go out as a stream: the caller is never held up by the notifications,
     which batch whatever queued up meanwhile and are finished in the background. An
     answer replayed from the cache is published whole, in one batch, once it is stored.
+    Other instances are notified only when a subscription watched the session as the
+    turn was prepared (``Turn.watched``); nobody else could receive them otherwise.
     """
-    out = ctx.broker.stream(topic(turn.session_id))
+    out = ctx.broker.stream(topic(turn.session_id), remote=turn.watched)
     replayed: list[dict] | None = [] if turn.hit is not None else None
     try:
         async for event in run(ctx, turn):
@@ -669,13 +676,30 @@ async def send_in_background(ctx: Context, *, session_id: int, message: str) -> 
     ctx.services.spawn(work(), name=f"chat-turn-{session_id}")
 
 
+# A subscription starts watching a session, if it is the viewer's (one statement), and
+# stops; turns publish to other instances only while a session is watched.
+_WATCH = "UPDATE chat_sessions SET watchers = watchers + 1 WHERE id = $1 AND user_id = $2 " \
+         "RETURNING id"
+_UNWATCH = "UPDATE chat_sessions SET watchers = greatest(watchers - 1, 0) WHERE id = $1"
+
+
 async def events(ctx: Context, *, session_id: int) -> AsyncIterator[Event]:
-    """The session's streamed turns as they are published, for its owner."""
-    await _load(ctx, session_id)
-    async for message in ctx.broker.subscribe(topic(session_id)):
-        event = event_from_message(message)
-        if event is not None:
-            yield event
+    """The session's streamed turns as they are published, for its owner: the turns
+    prepared once the subscription has started (it is counted on the session's row
+    before it listens, so a turn on any instance that reads the count afterwards
+    publishes to it)."""
+    user_id = ctx.viewer.require_user()
+    if await ctx.db.write_row(_WATCH, (session_id, user_id)) is None:
+        await _load(ctx, session_id)  # not found, or someone else's
+        raise NotFound(SESSION_NOT_FOUND)
+    try:
+        async for message in ctx.broker.subscribe(topic(session_id)):
+            event = event_from_message(message)
+            if event is not None:
+                yield event
+    finally:
+        ctx.services.spawn(ctx.db.write_row(_UNWATCH, (session_id,)),
+                           name=f"chat-unwatch-{session_id}")
 
 
 # ----------------------------------------------------------------- batched reads

@@ -212,6 +212,54 @@ async def test_a_subscriber_on_another_instance_gets_the_turn(
     assert events[-1]["__typename"] == "ChatDone"
 
 
+async def watchers(services, session_id: int) -> int:
+    return await services.db.read_value("SELECT watchers FROM chat_sessions WHERE id = $1",
+                                        (session_id,))
+
+
+async def test_turns_notify_other_instances_only_while_a_subscription_watches(
+        client, services, server, fake_anthropic):
+    ada, bob = await learner(services), await learner(services, "bob@example.com")
+    session = await open_session(client, ada, await topic(services))
+    session_id = gid("ChatSession", session["id"])
+    fake_anthropic.reply_text("Hello, Ada!", chunks=["Hello, ", "Ada!"])
+    fake_anthropic.reply_text("Again.")
+
+    with count_statements(services) as unwatched:
+        await greet(client, ada, session["id"])
+    async with graphql_ws(server.ws_url, headers=bob.headers) as ws:
+        await ws.init()
+        await ws.subscribe("theirs", EVENTS, {"id": session_id})
+        refused = await ws.next_payload("theirs")
+        assert await ws.receive() == {"id": "theirs", "type": "complete"}
+        await ws.subscribe("missing", EVENTS, {"id": gid("ChatSession", 999999)})
+        missing = await ws.next_payload("missing")
+    assert error_codes(refused) == ["FORBIDDEN"] and error_codes(missing) == ["NOT_FOUND"]
+    assert await watchers(services, session["id"]) == 0
+    async with graphql_ws(server.ws_url, headers=ada.headers) as ws:
+        await ws.init()
+        await ws.subscribe("s", EVENTS, {"id": session_id})
+        await until_subscribed(services, session["id"])
+        assert await watchers(services, session["id"]) == 1
+        with count_statements(services) as watched:
+            await gql(client, SEND, {"id": session_id, "content": "Once more?"},
+                      headers=ada.headers)
+            turn = await collect_turn(ws)
+            for _ in range(500):  # notifications are sent in the background
+                if any("pg_notify" in s for s in watched.statements):
+                    break
+                await asyncio.sleep(0.01)
+    for _ in range(500):
+        if await watchers(services, session["id"]) == 0:
+            break
+        await asyncio.sleep(0.01)
+
+    assert [e.get("content") for e in turn] == ["Again.", None]
+    assert not any("pg_notify" in s for s in unwatched.statements), unwatched.statements
+    assert any("pg_notify" in s for s in watched.statements)
+    assert await watchers(services, session["id"]) == 0
+
+
 async def test_mutation_refusals(client, services, fake_anthropic):
     ada, bob = await learner(services), await learner(services, "bob@example.com")
     keyless = await learner(services, "kim@example.com", key=False)
