@@ -78,7 +78,7 @@ async def call(app, scope: dict, body: bytes) -> tuple[int, bytes]:
 
 
 async def run(url: str, data_dir: Path, calls: int, rounds: int, queries: str,
-              profile: bool) -> None:
+              profile: bool, sort: str = "tottime", top: int = 25) -> None:
     from core import logs
     from core.app import create_app
     from core.config import load_settings
@@ -129,7 +129,7 @@ async def run(url: str, data_dir: Path, calls: int, rounds: int, queries: str,
                     await call(app, scope, body)
                 profiler.disable()
                 print(f"--- {name}")
-                pstats.Stats(profiler).sort_stats("tottime").print_stats(25)
+                pstats.Stats(profiler).sort_stats(sort).print_stats(top)
     finally:
         await services.stop()
         logs.configure("json")  # back to stderr
@@ -142,6 +142,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--queries", default="TC")
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--sort", default="tottime", help="the profile's order (pstats)")
+    parser.add_argument("--top", type=int, default=25, help="functions the profile lists")
     args = parser.parse_args()
     data_dir = Path(tempfile.mkdtemp(prefix="learngraph-bench-inproc-")).resolve()
     postgres = EmbeddedPostgres(data_dir / "pg")
@@ -153,7 +155,7 @@ def main() -> None:
 
         with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
             runner.run(run(url, data_dir, args.calls, args.rounds, args.queries,
-                           args.profile))
+                           args.profile, args.sort, args.top))
     finally:
         postgres.stop()
         shutil.rmtree(data_dir, ignore_errors=True)

@@ -9,27 +9,24 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import random
-from collections.abc import Sequence
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
-from starlette.requests import ClientDisconnect
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 from starlette.routing import BaseRoute, Mount, Route, WebSocketRoute
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from core import health
 from core.config import ConfigError, Settings, load_settings
 from core.cors import CORSMiddleware
-from core.db import as_domain_error
-from core.errors import DomainError, NotFound, Unavailable
+from core.errors import DomainError, NotFound
 from core.fanout import ServerSendMiddleware
+from core.front_door import FrontDoor
 from core.graphql_app import GraphQLView
-from core.logs import REQUEST_ID
 from core.metrics import metrics_route
 from core.observe import ObserveMiddleware
 from core.planning import Planner
+from core.request_context import RequestContextMiddleware
 from core.routing import IndexedRouter
 from core.services import Services
 from core.tracing import TracingMiddleware
@@ -39,145 +36,6 @@ from schema import build_schema
 from schema.limits import cost_variables, operation_cost
 
 log = logging.getLogger(__name__)
-
-MAX_BODY_BYTES = 10 * 1024 * 1024
-# Request ids only tell requests apart (they guard nothing): 128 random bits from a
-# generator seeded once per process, without a system call per request as uuid4 makes.
-_ids = random.Random()
-
-
-TOO_LARGE = "Request body too large"
-
-
-class RequestContextMiddleware:
-    """Request id on every request and response (one ``x-request-id``: an id the app set
-    itself is replaced); bodies over the limit refused; failures that escape the app
-    answered without alarm.
-
-    A declared ``Content-Length`` over the limit is refused before the body is read; a
-    body without one (chunked) is counted as it arrives, and refused with 413 as soon
-    as it passes the limit: the app then sees the client disconnect, and whatever it
-    sends after is dropped. A face's paths get the 413 in that face's error shape
-    (``{"detail": ...}``); other paths (GraphQL) get ``{"error": ...}``.
-
-    A database that cannot be reached before the app answered (e.g. while the viewer
-    is authenticated) is a 503 with ``Retry-After``, in the face's shape or GraphQL's.
-    A client that disconnects before its body arrived gets nothing and is no error.
-    """
-
-    def __init__(self, app: ASGIApp, max_body_bytes: int = MAX_BODY_BYTES,
-                 faces: Sequence[tuple[str, Face]] = ()) -> None:
-        self.app = app
-        self.max_body_bytes = max_body_bytes
-        # Longest path prefix first, so /api/v1 wins over /api; the first face listed
-        # keeps a prefix two faces share.
-        self.prefixes: dict[str, Face] = {}
-        for prefix, face in faces:
-            self.prefixes.setdefault(prefix, face)
-
-    def _face(self, path: str) -> Face | None:
-        # The path itself, then each of its parents up to the root: a dict look-up per
-        # segment rather than a comparison per face prefix.
-        prefixes = self.prefixes
-        while True:
-            face = prefixes.get(path)
-            if face is not None:
-                return face
-            cut = path.rfind("/")
-            if cut < 0:
-                return None
-            path = path[:cut]
-
-    def _limit(self, path: str) -> int:
-        face = self._face(path)
-        return (face.max_body_bytes if face and face.max_body_bytes
-                else self.max_body_bytes)
-
-    def _too_large(self, path: str) -> Response:
-        face = self._face(path)
-        if face is not None:
-            return face.render_error(DomainError(TOO_LARGE, status=413))
-        return JSONResponse({"error": TOO_LARGE}, status_code=413)
-
-    def _unavailable(self, path: str, exc: Unavailable) -> Response:
-        face = self._face(path)
-        if face is not None:
-            return face.render_domain_error(exc)
-        return JSONResponse({"errors": [{"message": exc.message, "extensions": {
-            "code": exc.code, "retryAfter": exc.retry_after}}]}, status_code=exc.status,
-            headers={"Retry-After": str(exc.retry_after)})
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket"):
-            await self.app(scope, receive, send)
-            return
-        headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = (given if 0 < len(given) <= 100 and given.isprintable()
-                      else f"{_ids.getrandbits(128):032x}")
-        scope.setdefault("state", {})["request_id"] = request_id
-        token = REQUEST_ID.set(request_id)
-        try:
-            await self._serve(scope, receive, send, headers, request_id)
-        finally:
-            REQUEST_ID.reset(token)
-
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, headers: dict,
-                     request_id: str) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = refused = False
-        received = 0
-
-        async def send_with_id(message) -> None:
-            nonlocal started
-            if refused:
-                return  # the 413 went out instead
-            if message["type"] == "http.response.start":
-                started = True
-                message["headers"] = [*(h for h in message.get("headers") or ()
-                                        if h[0].lower() != b"x-request-id"),
-                                      (b"x-request-id", request_id.encode())]
-            await send(message)
-
-        limit = self._limit(scope["path"])
-        length = headers.get(b"content-length")
-        if length and length.isdigit() and int(length) > limit:
-            await self._too_large(scope["path"])(scope, receive, send_with_id)
-            return
-
-        async def limited_receive():
-            nonlocal received, refused
-            if refused:
-                return {"type": "http.disconnect"}
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > limit:
-                    if not started:
-                        await self._too_large(scope["path"])(scope, receive, send_with_id)
-                    refused = True
-                    return {"type": "http.disconnect"}
-            return message
-
-        try:
-            await self.app(scope, limited_receive, send_with_id)
-        except ClientDisconnect:
-            # The client left (or passed the body limit and has its 413): nobody listens.
-            log.debug("request %s: the client disconnected", request_id)
-        except Exception as exc:
-            if refused:
-                # The app failed on the disconnect it was shown; the client has its 413.
-                log.debug("request %s stopped after its body passed the limit", request_id)
-                return
-            unavailable = as_domain_error(exc)
-            if unavailable is None or started:
-                raise
-            log.warning("request %s: %s (%s)", request_id, unavailable.message,
-                        type(exc).__name__)
-            await self._unavailable(scope["path"], unavailable)(scope, receive, send_with_id)
-
 
 def main_port_faces(faces: list[Face], own_port: set[str]) -> list[Face]:
     """Faces served at their documented base on the main port: the first face to claim
@@ -240,9 +98,10 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
                if settings.graphql_planned_reads else None)
     gql = GraphQLView(schema, settings, planner=planner)
     main_faces = main_port_faces(FACES, set(settings.face_ports))
+    graphql_route = Route("/graphql", gql)  # the view answers other methods with a 405
     routes: list[BaseRoute] = [
         Mount("/graphql/static", app=static_app("graphiql")),
-        Route("/graphql", gql),  # the view answers other methods with a GraphQL 405
+        graphql_route,
         WebSocketRoute("/graphql", gql),
         *health.routes(),
         metrics_route(),
@@ -256,11 +115,21 @@ def create_app(settings: Settings | None = None, *, database_url: str | None = N
     faces = [*face_prefixes(main_faces), *face_prefixes(FACES, compat=True)]
     return _indexed(Starlette(
         routes=routes,
-        middleware=[Middleware(ServerSendMiddleware), *_tracing(settings),
+        middleware=[*_front_door(settings, gql, graphql_route),
+                    Middleware(ServerSendMiddleware), *_tracing(settings),
                     Middleware(ObserveMiddleware),
                     Middleware(CORSMiddleware, allowed_origins=settings.allowed_origins),
                     Middleware(RequestContextMiddleware, faces=faces)],
         lifespan=_lifespan(services, settings, database_url)))
+
+
+def _front_door(settings: Settings, view: GraphQLView, route: Route) -> list[Middleware]:
+    """The planned reads' front door (core.front_door), when reads are planned and no
+    traces are sent (each request's span is the tracing layer's, which it would pass)."""
+    if view.planner is None or settings.otel_endpoint:
+        return []
+    return [Middleware(FrontDoor, view=view, route=route,
+                       allowed_origins=settings.allowed_origins)]
 
 
 def _tracing(settings: Settings) -> list[Middleware]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -30,14 +30,16 @@ HEADER_LIST = re.compile(r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*
 MAX_REQUESTED_HEADERS = 1000
 
 
-class CORSMiddleware:
-    def __init__(self, app: ASGIApp, allowed_origins: Iterable[str] = ()) -> None:
-        self.app = app
+class CorsPolicy:
+    """Which origins' pages may read answers, and the headers that tell the browser so
+    (the CORS middleware's rule, which the GraphQL front door applies too)."""
+
+    def __init__(self, allowed_origins: Iterable[str] = ()) -> None:
         origins = {origin.rstrip("/") for origin in allowed_origins}
         self.any_origin = "*" in origins
         self.origins = origins - {"*"}
 
-    def _grant(self, origin: str) -> dict[str, str] | None:
+    def grant(self, origin: str) -> dict[str, str] | None:
         """The headers that let ``origin``'s page read answers, or None."""
         if origin in self.origins:
             return {"Access-Control-Allow-Origin": origin,
@@ -46,13 +48,44 @@ class CORSMiddleware:
             return {"Access-Control-Allow-Origin": "*"}
         return None
 
+
+def add_grant(headers: list[tuple[bytes, bytes]], grant: dict[str, str]) -> None:
+    """Put ``grant`` and the exposed headers on a response's raw ``headers``: each
+    replaces a header of its name, ``Origin`` is added to ``Vary``."""
+    for name, value in grant.items():
+        if name == "Vary":
+            value = ", ".join([*(v.decode("latin-1") for k, v in headers if k == b"vary"),
+                               "Origin"])
+        _set(headers, name.lower().encode("latin-1"), value.encode("latin-1"))
+    _set(headers, b"access-control-expose-headers", EXPOSED_BYTES)
+
+
+def _set(headers: list[tuple[bytes, bytes]], name: bytes, value: bytes) -> None:
+    """The header ``name`` set to ``value`` in place of any it had, where the first was."""
+    found = [i for i, (key, _) in enumerate(headers) if key == name]
+    for i in reversed(found[1:]):
+        del headers[i]
+    if found:
+        headers[found[0]] = (name, value)
+    else:
+        headers.append((name, value))
+
+
+EXPOSED_BYTES = EXPOSED.encode("latin-1")
+
+
+class CORSMiddleware:
+    def __init__(self, app: ASGIApp, allowed_origins: Iterable[str] = ()) -> None:
+        self.app = app
+        self.policy = CorsPolicy(allowed_origins)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         headers = Headers(scope=scope)
         origin = headers.get("origin")
-        grant = self._grant(origin) if origin else None
+        grant = self.policy.grant(origin) if origin else None
         if grant is None:
             await self.app(scope, receive, send)
             return
@@ -63,13 +96,8 @@ class CORSMiddleware:
 
         async def send_with_grant(message: Message) -> None:
             if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                for name, value in grant.items():
-                    if name == "Vary":
-                        response_headers.add_vary_header("Origin")
-                    else:
-                        response_headers[name] = value
-                response_headers["Access-Control-Expose-Headers"] = EXPOSED
+                message["headers"] = response_headers = list(message.get("headers") or ())
+                add_grant(response_headers, grant)
             await send(message)
 
         await self.app(scope, receive, send_with_grant)

@@ -24,7 +24,12 @@ CSRF_REJECTED = "CSRF_REJECTED"
 
 def media_type(conn: HTTPConnection) -> str:
     """The request's media type without parameters, lower-cased (``""`` when absent)."""
-    return conn.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return media_type_of(conn.headers.get("content-type", ""))
+
+
+def media_type_of(content_type: str) -> str:
+    """A ``Content-Type`` value's media type without parameters, lower-cased."""
+    return content_type.split(";", 1)[0].strip().lower()
 
 
 @dataclass(frozen=True)
@@ -52,9 +57,7 @@ class CsrfPolicy:
 
     def proves_intent(self, conn: HTTPConnection) -> bool:
         """Whether this request could not have been sent by another site's page."""
-        if conn.scope.get("method") not in WRITE_METHODS:
-            return True
-        if self.json_suffices and media_type(conn) == "application/json":
+        if self.proven_by(conn.scope.get("method"), media_type(conn)):
             return True
         token = conn.headers.get(self.header, "")
         if not token:
@@ -63,6 +66,11 @@ class CsrfPolicy:
             return True
         expected = conn.cookies.get(self.cookie, "")
         return bool(expected) and hmac.compare_digest(token.encode(), expected.encode())
+
+    def proven_by(self, method: str | None, media: str) -> bool:
+        """Whether a request's method, or the media type of its body, proves intent."""
+        return method not in WRITE_METHODS or (
+            self.json_suffices and media == "application/json")
 
     def check(self, conn: HTTPConnection, *, via_cookie: bool) -> None:
         """Raise Forbidden when a cookie-authenticated write does not prove intent."""

@@ -406,21 +406,14 @@ class GraphQLView(GraphQL):
         general path's per-request work (request parsing, context hooks, extensions);
         else None and a ``receive`` that hands the body already read to that path."""
         accept = request.headers.get("accept", "")
-        if media_type(request) != "application/json" or (
-                "text/event-stream" in accept or "multipart/mixed" in accept):
+        if not planned_media(request.headers.get("content-type", ""), accept):
             return None, receive
         body = await request.body()
         replay = _replay(body, receive)
-        try:
-            payload = orjson.loads(body)
-        except orjson.JSONDecodeError:
-            return None, replay
-        if not isinstance(payload, dict) or payload.get("extensions") is not None:
-            return None, replay
-        query, name = payload.get("query"), payload.get("operationName")
-        if not isinstance(query, str) or not isinstance(name, str | None) or not isinstance(
-                payload.get("variables"), dict | None):
+        asked = planned_request(body)
+        if asked is None:
             return None, replay  # the general path refuses what is not a request
+        query, name, variables = asked
         plan = self.planner.plan_for(query, name)
         if plan is None:
             return None, replay
@@ -428,12 +421,19 @@ class GraphQLView(GraphQL):
         context = await build_context(request)
         if context.credential_error:  # refused by the general path (UNAUTHENTICATED)
             return None, replay
-        result = await _traced_plan(self.planner, plan, payload.get("variables"), context)
+        answer = await self.planned_answer(plan, variables, context, accept, started)
+        return answer, replay
+
+    async def planned_answer(self, plan, variables, context, accept: str,
+                             started: float) -> _Answer | None:
+        """A planned read's answer, observed (its access line's operation, its count in
+        the metrics); None when the general path must answer it, which it does without
+        trying the plan again (a statement a guard declined would only decline again)."""
+        result = await _traced_plan(self.planner, plan, variables, context)
+        request = context.request
         if result is None:
-            # The general path answers it, without trying the plan again (a statement
-            # a guard declined would only decline again).
             request.scope[_PLAN_DECLINED] = True
-            return None, replay
+            return None
         cost = result.extensions["cost"]["requestedQueryCost"]
         note_operation(request, name=plan.operation_name, kind="query", cost=cost)
         count_operation(context, name=plan.operation_name, kind="query",
@@ -444,7 +444,31 @@ class GraphQLView(GraphQL):
                     else _JSON_TYPE)]
         if context.budget is not None:
             headers += [(k.encode(), v.encode()) for k, v in context.budget.headers().items()]
-        return _Answer(headers, body), replay
+        return _Answer(headers, body)
+
+
+def planned_media(content_type: str, accept: str) -> bool:
+    """Whether a POST with these headers may have a planned answer: a JSON body, and an
+    answer wanted as one JSON document (not a stream of them)."""
+    return csrf.media_type_of(content_type) == "application/json" and not (
+        "text/event-stream" in accept or "multipart/mixed" in accept)
+
+
+def planned_request(body: bytes) -> tuple[str, str | None, dict | None] | None:
+    """The query, operation name and variables of a JSON body of one operation without
+    extensions (what a plan may answer), else None."""
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(payload, dict) or payload.get("extensions") is not None:
+        return None
+    query, name, variables = (payload.get("query"), payload.get("operationName"),
+                              payload.get("variables"))
+    if not isinstance(query, str) or not isinstance(name, str | None) or not isinstance(
+            variables, dict | None):
+        return None
+    return query, name, variables
 
 
 _JSON_TYPE = b"application/json"
@@ -488,6 +512,8 @@ def _request_refused(request: Request, refused: HTTPException) -> Response:
 def prefers_graphql_response(accept: str) -> bool:
     """Whether an Accept header asks for application/graphql-response+json rather than
     application/json (by quality, then by order); ``*/*`` or none gets application/json."""
+    if GRAPHQL_RESPONSE not in accept.lower():
+        return False  # most clients: not named, so not asked for
     ranks: dict[str, tuple[float, int]] = {}
     for position, part in enumerate(accept.split(",")[:50]):
         kind, *parameters = (p.strip() for p in part.split(";"))

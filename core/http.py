@@ -40,16 +40,23 @@ async def viewer_of(conn: HTTPConnection) -> Viewer:
 
 
 _AUTHENTICATED = "learngraph.authenticated"
+# ``authenticate_request``'s answer for a request without any of the headers that carry
+# credentials (core.auth.viewer.CREDENTIAL_HEADERS).
+WITHOUT_CREDENTIALS: tuple[Viewer, str | None] = (ANONYMOUS, None)
 
 
 async def build_context(conn: HTTPConnection, *, response=None,
-                        prefer_cookie: str | None = None) -> Context:
-    """The context of one request: services, Viewer (see ``authenticate_request``), fresh
-    loaders."""
+                        prefer_cookie: str | None = None,
+                        known: tuple[Viewer, str | None] | None = None) -> Context:
+    """The context of one request: services, Viewer (see ``authenticate_request``, or
+    ``known`` when the caller has its answer already), fresh loaders."""
     # A request asks once: a planned read that hands over to the general path has
     # checked its credentials already.
     state = conn.scope.setdefault("state", {})
-    known = state.get(_AUTHENTICATED) if prefer_cookie is None else None
+    if known is not None:
+        state[_AUTHENTICATED] = known
+    elif prefer_cookie is None:
+        known = state.get(_AUTHENTICATED)
     if known is None:
         known = await authenticate_request(conn, prefer_cookie=prefer_cookie)
         if prefer_cookie is None:

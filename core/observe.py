@@ -25,6 +25,7 @@ MAX_LOGGED_PATH = 200
 # An API key inside a path (the MCP endpoint takes one): only its prefix is logged.
 _KEY_IN_PATH = re.compile(r"(?<![A-Za-z0-9])(g?sk)(_|%5[Ff])[A-Za-z0-9_%-]+")
 MAX_OPERATION_NAME = 100
+ACCESS_MESSAGE = "%s %s %s %.1fms"  # method, path, status, milliseconds
 
 
 def note_viewer(scope: Scope, viewer: Any) -> None:
@@ -56,7 +57,8 @@ def count_operation(context: Any, *, name: str | None, kind: str, seconds: float
     note_errors_counted(getattr(context, "request", None))
 
 
-def _metrics(scope: Scope) -> Any:
+def metrics_of(scope: Scope) -> Any:
+    """The metrics of the app serving ``scope`` (None before its services start)."""
     app = scope.get("app")
     services = getattr(getattr(app, "state", None), "services", None)
     return getattr(services, "metrics", None)
@@ -109,7 +111,7 @@ class ObserveMiddleware:
         # The request id is chosen inside this layer (RequestContextMiddleware) and left
         # on the scope's state, which is this dict.
         state = scope.setdefault("state", {})
-        metrics = _metrics(scope)
+        metrics = metrics_of(scope)
         websocket = scope["type"] == "websocket" and metrics is not None
         if websocket:
             metrics.websockets.inc()
@@ -122,20 +124,28 @@ class ObserveMiddleware:
             seconds = time.perf_counter() - started
             if websocket:
                 metrics.websockets.dec()
-            self._log(scope, state, status, seconds)
-            if metrics is not None:
-                _count(metrics, scope, state, status, seconds)
+            observed(scope, state, status, seconds, metrics)
 
-    def _log(self, scope: Scope, state: dict, status: int, seconds: float) -> None:
-        method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
-        path = scope.get("path", "")
-        if "sk" in path:  # the only paths the pattern can change
-            path = _KEY_IN_PATH.sub(r"\1_[redacted]", path)
-        path = path[:MAX_LOGGED_PATH]
-        fields: dict[str, Any] = {
-            "request_id": state.get("request_id"), "method": method, "path": path,
-            "status": status, "duration_ms": round(seconds * 1000, 2),
-            "viewer_id": state.get("viewer_id")}
-        fields.update(state.get("graphql") or {})
-        access_log.info("%s %s %s %.1fms", method, path, status, seconds * 1000,
-                        extra={"access": fields, "request_id": state.get("request_id")})
+
+def observed(scope: Scope, state: dict, status: int, seconds: float, metrics: Any) -> None:
+    """A request has ended: its access line, and its count in ``metrics`` (if any)."""
+    access_line(scope, state, status, seconds)
+    if metrics is not None:
+        _count(metrics, scope, state, status, seconds)
+
+
+def access_line(scope: Scope, state: dict, status: int, seconds: float) -> None:
+    """Write a request's access line."""
+    method = scope.get("method", "WS") if scope["type"] == "http" else "WS"
+    path = scope.get("path", "")
+    if "sk" in path:  # the only paths the pattern can change
+        path = _KEY_IN_PATH.sub(r"\1_[redacted]", path)
+    path = path[:MAX_LOGGED_PATH]
+    fields: dict[str, Any] = {
+        "request_id": state.get("request_id"), "method": method, "path": path,
+        "status": status, "duration_ms": round(seconds * 1000, 2),
+        "viewer_id": state.get("viewer_id")}
+    fields.update(state.get("graphql") or {})
+    request_id = state.get("request_id")
+    access_log.info(ACCESS_MESSAGE, method, path, status, seconds * 1000,
+                    extra={"access": fields, "request_id": request_id})

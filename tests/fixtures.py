@@ -27,6 +27,7 @@ from core.app import create_app
 from core.auth import passwords
 from core.cli import _Server, server_config
 from core.config import Settings
+from core.front_door import FrontDoor
 from models.user import User
 from tests.fakes.anthropic_server import FakeAnthropic
 from tests.fakes.gemini_server import FakeGemini
@@ -390,3 +391,31 @@ def unbudgeted(content: bytes) -> bytes:
     """An answer without its query budget's report (spent between two answers); an
     operation refused before it runs has none."""
     return without_rate_limit(content) if b'"rateLimit"' in content else content
+
+
+def front_door(server: RunningServer) -> FrontDoor:
+    """The app's front door for planned reads (core.front_door)."""
+    door = server.app.middleware_stack.app  # inside Starlette's server error layer
+    assert isinstance(door, FrontDoor)
+    return door
+
+
+class Passes:
+    """Counts the requests a front door hands to the stack below it while active (so a
+    test knows which of the two answered)."""
+
+    def __init__(self, door: FrontDoor) -> None:
+        self.door, self.count = door, 0
+
+    def __enter__(self) -> Passes:
+        inner = self.inner = self.door.app
+
+        async def counted(scope, receive, send):
+            self.count += 1
+            await inner(scope, receive, send)
+
+        self.door.app = counted
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.door.app = self.inner

@@ -128,6 +128,11 @@ def _bearer(value: str | None) -> str | None:
     return token.strip() or None if scheme.lower() == "bearer" else None
 
 
+# The request headers ``credentials_from_headers`` reads (as an ASGI scope names them):
+# a request with none of them is anonymous.
+CREDENTIAL_HEADERS = (b"authorization", b"cookie", INTERNAL_KEY_HEADER.encode())
+
+
 def credentials_from_headers(headers: Mapping[str, str], cookies: Mapping[str, str], *,
                              prefer_cookie: str | None = None) -> Credentials:
     """The Bearer header, the first session cookie present (``prefer_cookie`` first: a

@@ -160,3 +160,27 @@ def test_uvicorn_s_own_websocket_lines_are_left_out():
     assert not kept.filter(record('%s - "WebSocket %s" %d', "127.0.0.1:5", "/graphql", 403))
     assert not kept.filter(record("connection open"))
     assert kept.filter(record("Started server process [%d]", 42))
+
+
+async def test_the_front_door_logs_the_line_the_stack_logs(server, client, log_lines):
+    """A planned read sent with its length is answered by the front door, one sent
+    chunked by the stack: their lines say the same."""
+    await client.post("/graphql", json={"query": "query Typename { __typename }"})
+    raw = b'{"query": "query Typename { __typename }"}'
+
+    async def chunked():
+        yield raw
+
+    for request_id, content in (("req-stack-1", chunked()), ("req-door-1", raw)):
+        await client.post("/graphql", content=content, headers={
+            "Content-Type": "application/json", "X-Request-Id": request_id})
+    [stack] = access(log_lines(), "req-stack-1")
+    [door] = access(log_lines(), "req-door-1")
+    apart = {"time", "request_id", "duration_ms", "message"}
+    assert {k: v for k, v in door.items() if k not in apart} == {
+        k: v for k, v in stack.items() if k not in apart} == {
+        "level": "info", "logger": "learngraph.access", "method": "POST",
+        "path": "/graphql", "status": 200, "viewer_id": None,
+        "operation_name": "Typename", "operation_type": "query", "cost": 0}
+    assert list(door) == list(stack)  # in the same order
+    assert door["message"].startswith("POST /graphql 200 ")

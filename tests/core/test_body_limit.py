@@ -7,7 +7,7 @@ import logging
 
 import httpx
 
-from core.app import MAX_BODY_BYTES
+from core.request_context import MAX_BODY_BYTES
 
 CHUNK = b"x" * 65536
 

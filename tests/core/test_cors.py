@@ -6,19 +6,25 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from tests.fixtures import start_instance
+from tests.fixtures import Passes, front_door, start_instance
 
 APP = "https://app.example.com"
 ELSEWHERE = "https://evil.example.net"
 
 
 @pytest.fixture
-async def http(database_url, clean_db):
+async def listing(database_url, clean_db):
+    """An instance that lists two origins, and a client of it."""
     running = await start_instance(database_url, jobs_enabled=False,
                                    allowed_origins=(APP, "https://admin.example.com"))
     async with httpx.AsyncClient(base_url=running.base_url, timeout=10) as client:
-        yield client
+        yield running, client
     await running.stop()
+
+
+@pytest.fixture
+def http(listing):
+    return listing[1]
 
 
 def preflight(origin: str, method: str = "POST", headers: str = "content-type") -> dict:
@@ -78,3 +84,32 @@ async def test_a_strange_header_list_is_not_echoed(http):
 async def test_without_allowed_origins_nobody_gets_cors_headers(client):
     response = await client.options("/graphql", headers=preflight(APP))
     assert cors_headers(response) == {}
+
+
+async def test_the_front_door_grants_a_planned_read_as_the_cors_layer_does(listing):
+    """A planned read sent with its length is the front door's; sent chunked, the
+    stack's: a listed origin gets the same headers from both, another origin none."""
+    running, http = listing
+    body = b'{"query": "{ __typename }"}'
+    await http.post("/graphql", content=body, headers={"Content-Type": "application/json"})
+
+    async def chunked():
+        yield body
+
+    for origin in (APP, ELSEWHERE):
+        headers = {"Content-Type": "application/json", "Origin": origin}
+        with Passes(front_door(running)) as passes:
+            stack = await http.post("/graphql", content=chunked(), headers=headers)
+            door = await http.post("/graphql", content=body, headers=headers)
+        assert passes.count == 1
+        assert cors_headers(door) == cors_headers(stack)
+        assert door.headers.get("vary") == stack.headers.get("vary")
+        names = [k for k, _ in door.headers.raw]
+        assert names == [k for k, _ in stack.headers.raw]
+        if origin == APP:
+            assert cors_headers(door)["access-control-allow-origin"] == APP
+            assert names[-5:] == [b"x-request-id", b"access-control-allow-origin",
+                                  b"access-control-allow-credentials", b"vary",
+                                  b"access-control-expose-headers"]
+        else:
+            assert cors_headers(door) == {}

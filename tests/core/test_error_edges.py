@@ -15,9 +15,10 @@ import pytest
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
-from core.app import RequestContextMiddleware, create_app
+from core.app import create_app
 from core.embedded_pg import EmbeddedPostgres
 from core.migrate import upgrade_async
+from core.request_context import RequestContextMiddleware
 from rest_compat.base import Route
 from rest_compat.openlearning import FACE as OPENLEARNING
 from tests.fixtures import (
