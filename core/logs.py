@@ -54,23 +54,64 @@ class JsonFormatter(logging.Formatter):
         return f"{self._second_text}.{int((created - second) * 1000):03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
+        return self.line(record.created, record.levelname.lower(), record.name,
+                         record.getMessage(), getattr(record, "request_id", None),
+                         getattr(record, "access", None),
+                         self.formatException(record.exc_info) if record.exc_info else None)
+
+    def line(self, created: float, level: str, logger: str, message: str,
+             request_id: str | None, access: dict | None, exception: str | None = None
+             ) -> str:
+        """The JSON line of a record with these fields."""
         entry: dict = {
-            "time": self._time(record.created),
-            "level": record.levelname.lower(),
-            "logger": record.name,
-            "message": record.getMessage(),
+            "time": self._time(created),
+            "level": level,
+            "logger": logger,
+            "message": message,
         }
-        if getattr(record, "request_id", None):
-            entry["request_id"] = record.request_id
-        entry.update(getattr(record, "access", None) or {})
-        if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+        if request_id:
+            entry["request_id"] = request_id
+        entry.update(access or {})
+        if exception:
+            entry["exception"] = exception
         try:
             # One line per request on busy routes: the fast encoder; the standard one for
             # what it refuses (integers past 64 bits, keys that are not strings).
             return orjson.dumps(entry, default=str).decode()
         except TypeError:
             return json.dumps(entry, default=str)
+
+
+class LineHandler(logging.StreamHandler):
+    """The handler ``configure`` installs: a stream handler that also takes a line made
+    without a LogRecord (``write``), for the access line, written once a request."""
+
+    def write(self, line: str) -> None:
+        with self.lock:  # as ``handle`` holds it around ``emit``
+            self.stream.write(line + self.terminator)
+            self.flush()
+
+
+def line_handler(logger: logging.Logger, level: int) -> LineHandler | None:
+    """The handler a record of ``logger`` at ``level`` would reach, when it is the only
+    one, ``configure``'s in the JSON format, with no filter but the request id's on
+    the way: such a record is the handler's JSON line of its fields, which can be
+    written without making the record. Else None."""
+    if logger.filters or logger.disabled or not logger.isEnabledFor(level):
+        return None
+    found = None
+    current: logging.Logger | None = logger
+    while current is not None:
+        for handler in current.handlers:
+            if found is not None:
+                return None
+            found = handler
+        current = current.parent if current.propagate else None
+    if (type(found) is not LineHandler or found.level > level
+            or type(found.formatter) is not JsonFormatter
+            or any(type(f) is not RequestIdFilter for f in found.filters)):
+        return None
+    return found
 
 
 class TextFormatter(logging.Formatter):
@@ -100,7 +141,7 @@ class TextFormatter(logging.Formatter):
 
 def configure(log_format: str = "json", level: int = logging.INFO) -> None:
     """Send every logger's records to stderr in ``log_format`` (``json`` or ``text``)."""
-    handler = logging.StreamHandler()
+    handler = LineHandler()
     handler.setFormatter(JsonFormatter() if log_format == "json" else TextFormatter())
     handler.addFilter(RequestIdFilter())
     root = logging.getLogger()

@@ -17,6 +17,7 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from core.logs import line_handler
 from core.metrics import route_label
 
 access_log = logging.getLogger("learngraph.access")
@@ -147,5 +148,16 @@ def access_line(scope: Scope, state: dict, status: int, seconds: float) -> None:
         "viewer_id": state.get("viewer_id")}
     fields.update(state.get("graphql") or {})
     request_id = state.get("request_id")
+    handler = line_handler(access_log, logging.INFO) if request_id else None
+    if handler is not None:
+        # The line the record would make, made without the record (see line_handler).
+        line = handler.formatter.line(
+            time.time(), "info", access_log.name,
+            ACCESS_MESSAGE % (method, path, status, seconds * 1000), request_id, fields)
+        try:
+            handler.write(line)
+            return
+        except Exception:
+            pass  # a stream that fails: the record's way reports it (handleError)
     access_log.info(ACCESS_MESSAGE, method, path, status, seconds * 1000,
                     extra={"access": fields, "request_id": request_id})

@@ -7,16 +7,20 @@ import asyncio
 import io
 import json
 import logging
+import re
 
 import pytest
 
 from core.logs import (
     REQUEST_ID,
     JsonFormatter,
+    LineHandler,
     RequestIdFilter,
     TextFormatter,
     UvicornWebSocketLines,
+    line_handler,
 )
+from core.observe import access_line
 from tests.fixtures import bearer_for
 from tests.ws import graphql_ws
 
@@ -184,3 +188,38 @@ async def test_the_front_door_logs_the_line_the_stack_logs(server, client, log_l
         "operation_name": "Typename", "operation_type": "query", "cost": 0}
     assert list(door) == list(stack)  # in the same order
     assert door["message"].startswith("POST /graphql 200 ")
+
+
+def test_an_access_line_written_without_its_record_is_the_record_s_line():
+    """With ``configure``'s handler alone on the way, the access line is written without
+    making a LogRecord: it is the line the record would have made, byte for byte (but
+    the clock)."""
+    out = io.StringIO()
+    handler = LineHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RequestIdFilter())
+    root, access_logger = logging.getLogger(), logging.getLogger("learngraph.access")
+    saved, level = root.handlers[:], root.level
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    scope = {"type": "http", "method": "POST", "path": "/graphql"}
+    state = {"request_id": "req-direct-1", "viewer_id": "7", "graphql": {
+        "operation_name": "Caf\u00e9", "operation_type": "query", "cost": 3}}
+    try:
+        assert line_handler(access_logger, logging.INFO) is handler
+        access_line(scope, state, 200, 0.01234)
+        # A filter on the way: the record is made, and formatted by the handler.
+        access_logger.addFilter(RequestIdFilter())
+        assert line_handler(access_logger, logging.INFO) is None
+        try:
+            access_line(scope, state, 200, 0.01234)
+        finally:
+            access_logger.removeFilter(access_logger.filters[-1])
+    finally:
+        root.handlers[:] = saved
+        root.setLevel(level)
+    direct, made = (re.sub(r'"time":"[^"]*"', '"time":"-"', line)
+                    for line in out.getvalue().splitlines())
+    assert direct == made
+    assert json.loads(direct)["message"] == "POST /graphql 200 12.3ms"
+    assert json.loads(direct)["operation_name"] == "Caf\u00e9"
