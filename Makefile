@@ -6,11 +6,29 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test fuzz lint schema migrate seed-demo bench clean
 
+# The install: uv (a wheel from PyPI) downloads and installs the dependencies in
+# parallel and compiles no bytecode up front, several times faster than pip. The
+# venv is made without pip (seconds saved): uv goes into it with the interpreter's
+# own pip where it has one, else with the pip that ensurepip puts into the venv.
+# INSTALLER=pip installs everything with pip alone, as does a machine where uv
+# cannot be installed.
+INSTALLER ?= uv
+VENV_PIP = { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null; }
+
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@test -x $(BIN)/python || $(PYTHON) -m venv --without-pip $(VENV)
+	@if [ "$(INSTALLER)" = uv ] && { $(BIN)/uv --version >/dev/null 2>&1 \
+		|| $(PYTHON) -m pip --python $(BIN)/python install --quiet uv \
+		|| { $(VENV_PIP) && $(BIN)/python -m pip install --quiet uv; }; }; then \
+		echo "$(BIN)/uv pip install -e '.[dev]'"; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+	else \
+		$(VENV_PIP) && \
+		echo "$(BIN)/python -m pip install -e '.[dev]'" && \
+		$(BIN)/python -m pip install --quiet --upgrade pip && \
+		$(BIN)/python -m pip install --quiet -e '.[dev]'; \
+	fi
 	@touch $(STAMP)
 
 run: $(STAMP)
