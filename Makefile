@@ -40,8 +40,14 @@ run: $(STAMP)
 # queued behind one worker.
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(min(len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1, 4))')
 
+# Bytecode: every Python process of the run (both workers, the servers and commands
+# the tests start) reads the modules' compiled code from one cache in the venv, each
+# module compiled once, where PYTHONDONTWRITEBYTECODE would have every process compile
+# every module it imports (and pytest rewrite every test module) anew.
+PYCACHE := PYTHONDONTWRITEBYTECODE= PYTHONPYCACHEPREFIX=$(abspath $(VENV))/pycache
+
 test: $(STAMP)
-	$(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
+	$(PYCACHE) $(BIN)/pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 # The property-based run of tests/fuzz, long: FUZZ_EXAMPLES generated cases per
 # operation and variant (plus the coverage phase), a new seed each run unless
@@ -52,7 +58,7 @@ FUZZ_EXAMPLES ?= 20
 fuzz: $(STAMP)
 	@seed=$${LEARNGRAPH_FUZZ_SEED:-$$(date +%s)}; echo "fuzz seed: $$seed"; \
 	LEARNGRAPH_FUZZ_SEED=$$seed LEARNGRAPH_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) LEARNGRAPH_FUZZ_LONG=1 \
-	$(BIN)/pytest -q -n $(TEST_WORKERS) tests/fuzz
+	$(PYCACHE) $(BIN)/pytest -q -n $(TEST_WORKERS) tests/fuzz
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
