@@ -140,6 +140,17 @@ async def test_forged_expired_and_foreign_tokens_are_refused(client, user, servi
     assert (await gql(api, VIEWER, headers=bearer(pair["accessToken"])))["viewer"]["kind"] == "USER"
 
 
+async def test_a_token_verified_before_is_refused_once_it_expires(client, user, new_client,
+                                                                  monkeypatch):
+    pair = (await gql(client, LOGIN, {"email": user.email, "password": PASSWORD}))["login"]
+    api = new_client()
+    assert (await gql(api, VIEWER, headers=bearer(pair["accessToken"])))["viewer"]["kind"] == "USER"
+    expires_at = jwt.decode(pair["accessToken"], options={"verify_signature": False})["exp"]
+    # Its claims were verified once; its expiry is checked on every use all the same.
+    monkeypatch.setattr(tokens, "_clock", lambda: expires_at + tokens.LEEWAY_SECONDS)
+    assert await refused(api, pair["accessToken"]) == "Token has expired"
+
+
 async def test_logout_revokes_bearer_tokens(client, user, new_client):
     pair = (await gql(client, LOGIN, {"email": user.email, "password": PASSWORD}))["login"]
     api = new_client()
