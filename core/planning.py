@@ -264,7 +264,9 @@ class Page:
     ``flags`` are Boolean arguments of the field, each with a condition over the type's
     table that holds where the argument is true. ``arguments`` name the column each other
     argument of the field equals where it is given (null or left out: any), its value
-    read by ``parse``, as ``Rows``'s."""
+    read by ``parse``, as ``Rows``'s; from the root, a row of ``requires`` (type, argument:
+    the row of that type whose id is the argument) must be visible by its type's rule,
+    or the general path answers (its error)."""
 
     type_name: str
     order: tuple[str, ...]
@@ -277,6 +279,7 @@ class Page:
     flags: tuple[tuple[str, Any], ...] = ()
     arguments: tuple[tuple[str, str], ...] = ()
     parse: Callable[[Any], Any] = str
+    requires: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -821,6 +824,17 @@ class Compiler:
 
         return self.params.add(bind)
 
+    def require(self, requires: tuple[tuple[str, str], ...], node: FieldNode,
+                parse: Callable[[Any], Any], definition: GraphQLField | None = None) -> None:
+        """Guards that the rows ``requires`` names (type, argument: its id) are visible by
+        their types' rules (the general path answers with its error otherwise)."""
+        for type_name, name in requires:
+            required = TYPES[type_name]
+            alias = self.alias()
+            param = self.argument(node, name, parse, definition)
+            self.guards.append(f"EXISTS (SELECT 1 FROM {required.table.name} {alias} WHERE "
+                               f"{alias}.id = {param}{self.rule(required, alias)})")
+
     def rows(self, form: Rows, gql_type: GraphQLObjectType, nodes: list[FieldNode]) -> str:
         node = nodes[0]
         _only_args(node, tuple(name for name, _ in form.arguments))
@@ -832,12 +846,7 @@ class Compiler:
                 self.guards.append(self.sql(condition))
         if form.counts is not None:
             self.counts.append(form.counts)
-        for type_name, name in form.requires:
-            required = TYPES[type_name]
-            alias = self.alias()
-            param = self.argument(node, name, form.parse)
-            self.guards.append(f"EXISTS (SELECT 1 FROM {required.table.name} {alias} WHERE "
-                               f"{alias}.id = {param}{self.rule(required, alias)})")
+        self.require(form.requires, node, form.parse)
         target = TYPES[form.type_name]
         alias = self.alias()
         conditions = [f"{alias}.{column} = {self.argument(node, name, form.parse)}"
@@ -972,6 +981,8 @@ class Compiler:
         first, after, last, before = (arg(n) for n in ("first", "after", "last", "before"))
         if parent is None and form.allowed is not None and not form.allowed(self.viewer):
             raise Unplannable("root list for this viewer")
+        if parent is None:
+            self.require(form.requires, nodes[0], form.parse, definition)
         back = self.backward(last, first)
         size_arg, cursor_arg = (last, before) if back else (first, after)
         target = TYPES[form.type_name]

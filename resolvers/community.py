@@ -137,6 +137,12 @@ def mine_rule(model):
                            else false())
 
 
+def review_rule(viewer):
+    """Who reads a review by id (``get_many``): anyone who may see its course, as a SQL
+    condition on reviews."""
+    return CourseReview.course_id.in_(select(Course.id).where(courses.visible_rule(viewer)))
+
+
 # --- notes ---------------------------------------------------------------------------------
 
 async def create_note(ctx: Context, *, course_id: int, body: str, title: str = "",

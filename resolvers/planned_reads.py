@@ -323,6 +323,18 @@ register_type(TypeForm("FlashcardReview", FlashcardReview.__table__, by_id=False
     "nextReviewAt": DateTime("next_review_at"),
 }))
 
+# A course's reviews, for anyone who may see the course (``community.get_reviews_page``).
+register_type(TypeForm("CourseReview", CourseReview.__table__, rule=community.review_rule,
+                       fields={
+    "id": GlobalId("CourseReview"),
+    "rating": Column("rating"),
+    "review": Column("review"),
+    "courseId": GlobalId("Course", "course_id"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    "author": One("User", parent_key="user_id"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -344,3 +356,6 @@ for _root, _model in (("myNotes", Note), ("myFlashcards", Flashcard)):
     register_root(_root, Page(_model.__name__, ("id",), where=(community.mine_rule(_model),),
                               arguments=(("courseId", "course_id"),), parse=int_id("Course"),
                               allowed=lambda v: v.user_id is not None))
+register_root("courseReviews", Page("CourseReview", ("id",),
+                                    arguments=(("courseId", "course_id"),),
+                                    parse=int_id("Course"), requires=(("Course", "courseId"),)))
