@@ -265,8 +265,9 @@ class Page:
     table that holds where the argument is true. ``arguments`` name the column each other
     argument of the field equals where it is given (null or left out: any), its value
     read by ``parse``, as ``Rows``'s; from the root, a row of ``requires`` (type, argument:
-    the row of that type whose id is the argument) must be visible by its type's rule,
-    or the general path answers (its error)."""
+    the row of that type whose id is the argument; and a rule of its own, a function of
+    the viewer returning a condition on that type's table, instead of the type's) must be
+    visible by its type's rule, or the general path answers (its error)."""
 
     type_name: str
     order: tuple[str, ...]
@@ -279,7 +280,7 @@ class Page:
     flags: tuple[tuple[str, Any], ...] = ()
     arguments: tuple[tuple[str, str], ...] = ()
     parse: Callable[[Any], Any] = str
-    requires: tuple[tuple[str, str], ...] = ()
+    requires: tuple[tuple[Any, ...], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -824,16 +825,19 @@ class Compiler:
 
         return self.params.add(bind)
 
-    def require(self, requires: tuple[tuple[str, str], ...], node: FieldNode,
+    def require(self, requires: tuple[tuple[Any, ...], ...], node: FieldNode,
                 parse: Callable[[Any], Any], definition: GraphQLField | None = None) -> None:
-        """Guards that the rows ``requires`` names (type, argument: its id) are visible by
-        their types' rules (the general path answers with its error otherwise)."""
-        for type_name, name in requires:
+        """Guards that the rows ``requires`` names (type, argument: its id, and a rule of
+        its own if any) are visible by their rules (the general path answers with its
+        error otherwise)."""
+        for type_name, name, *rule in requires:
             required = TYPES[type_name]
             alias = self.alias()
             param = self.argument(node, name, parse, definition)
+            visible = (self.where(required, alias, tuple(rule)) if rule
+                       else self.rule(required, alias))
             self.guards.append(f"EXISTS (SELECT 1 FROM {required.table.name} {alias} WHERE "
-                               f"{alias}.id = {param}{self.rule(required, alias)})")
+                               f"{alias}.id = {param}{visible})")
 
     def rows(self, form: Rows, gql_type: GraphQLObjectType, nodes: list[FieldNode]) -> str:
         node = nodes[0]

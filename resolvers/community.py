@@ -137,6 +137,39 @@ def mine_rule(model):
                            else false())
 
 
+def _enrolled_course_ids():
+    """The courses the viewer is enrolled in (ACTIVE or COMPLETED), as a SQL select."""
+    return (select(CourseOffering.course_id)
+            .join(Enrollment, Enrollment.course_offering_id == CourseOffering.id)
+            .where(Enrollment.user_id == VIEWER_ID, Enrollment.status.in_(ENROLLED_STATUSES)))
+
+
+def member_rule(viewer):
+    """The courses whose discussions the viewer belongs to (``_require_member``,
+    ``_member_course_ids``): every course for staff, those they are enrolled in for
+    others, as a SQL condition on courses."""
+    if is_staff(viewer):
+        return true()
+    return Course.id.in_(_enrolled_course_ids()) if viewer.user_id is not None else false()
+
+
+def thread_rule(viewer):
+    """Who reads a thread by id (``get_many``): its course's members, as a SQL condition on
+    threads."""
+    if is_staff(viewer):
+        return true()
+    return (DiscussionThread.course_id.in_(_enrolled_course_ids())
+            if viewer.user_id is not None else false())
+
+
+def post_rule(viewer):
+    """Who reads a post by id (``get_many``): its thread's course's members, as a SQL
+    condition on posts."""
+    if is_staff(viewer):
+        return true()
+    return DiscussionPost.thread_id.in_(select(DiscussionThread.id).where(thread_rule(viewer)))
+
+
 def review_rule(viewer):
     """Who reads a review by id (``get_many``): anyone who may see its course, as a SQL
     condition on reviews."""

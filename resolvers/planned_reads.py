@@ -32,7 +32,14 @@ from core.planning import (
 )
 from models.assessment import AssessmentSession
 from models.chat import ChatMessage, ChatSession
-from models.community import CourseReview, Flashcard, FlashcardReview, Note
+from models.community import (
+    CourseReview,
+    DiscussionPost,
+    DiscussionThread,
+    Flashcard,
+    FlashcardReview,
+    Note,
+)
 from models.course import (
     ContentItem,
     ContentType,
@@ -335,6 +342,32 @@ register_type(TypeForm("CourseReview", CourseReview.__table__, rule=community.re
     "author": One("User", parent_key="user_id"),
 }))
 
+# A course's discussions, for its members (``community``): threads and their posts, oldest
+# first, with their authors.
+register_type(TypeForm("DiscussionThread", DiscussionThread.__table__,
+                       rule=community.thread_rule, fields={
+    "id": GlobalId("DiscussionThread"),
+    "title": Column("title"),
+    "body": Column("body"),
+    "courseId": GlobalId("Course", "course_id"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    "author": One("User", parent_key="user_id"),
+    "posts": Page("DiscussionPost", ("id",), key="thread_id"),
+}))
+
+register_type(TypeForm("DiscussionPost", DiscussionPost.__table__, rule=community.post_rule,
+                       fields={
+    "id": GlobalId("DiscussionPost"),
+    "body": Column("body"),
+    "threadId": GlobalId("DiscussionThread", "thread_id"),
+    "parentPostId": GlobalId("DiscussionPost", "parent_post_id"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    "author": One("User", parent_key="user_id"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -359,3 +392,7 @@ for _root, _model in (("myNotes", Note), ("myFlashcards", Flashcard)):
 register_root("courseReviews", Page("CourseReview", ("id",),
                                     arguments=(("courseId", "course_id"),),
                                     parse=int_id("Course"), requires=(("Course", "courseId"),)))
+register_root("discussionThreads", Page(
+    "DiscussionThread", ("id",), arguments=(("courseId", "course_id"),), parse=int_id("Course"),
+    requires=(("Course", "courseId", community.member_rule),),
+    allowed=lambda v: v.user_id is not None))

@@ -15,7 +15,14 @@ from strawberry import relay
 from core.pagination import encode_cursor
 from models.chat import ChatMessage, ChatSession
 from models.chat_cache import ChatCacheNode
-from models.community import CourseReview, Flashcard, FlashcardReview, Note
+from models.community import (
+    CourseReview,
+    DiscussionPost,
+    DiscussionThread,
+    Flashcard,
+    FlashcardReview,
+    Note,
+)
 from models.course import Enrollment
 from models.prompts import Prompt, PromptDependency
 from models.user import User
@@ -160,6 +167,23 @@ for variables in ({"c": "course", "n": 10}, {"c": "draft_course", "n": 10},
     case(REVIEWS, variables)
 for which in ("course_review", "draft_course_review"):
     case(node(on("CourseReview", REVIEW)), {"id": which})
+# a course's discussions, for its members (staff, the enrolled): FORBIDDEN for others
+POST = "id body threadId parentPostId createdAt updatedAt author { displayName } __typename"
+THREAD = ("id title body courseId contentItemId createdAt updatedAt author { displayName } "
+          "__typename")
+THREADS = ("query($c: ID!) { discussionThreads(courseId: $c, first: 10) { " + PAGE_INFO
+           + f" totalCount edges {{ cursor node {{ {THREAD} posts(first: 2) {{ {PAGE_INFO} "
+           f"totalCount nodes {{ {POST} }} }} }} }} }} }}")
+for which in ("course", "draft_course", "missing_course", "chat"):
+    case(THREADS, {"c": which})
+for variables in ({"id": "course_thread", "a": "post_cursor", "n": 2},
+                  {"id": "course_thread", "l": 1}, {"id": "draft_course_thread", "n": 5}):
+    case("query($id: ID!, $n: Int, $a: String, $l: Int) { node(id: $id) { ... on "
+         "DiscussionThread { title posts(first: $n, after: $a, last: $l) { " + PAGE_INFO
+         + " edges { cursor node { body parentPostId } } } } } }", variables)
+for which in ("course_thread", "course_post", "draft_course_post"):
+    case(node(on("DiscussionThread", THREAD) + " "
+              + on("DiscussionPost", POST.replace("body", "text: body"))), {"id": which})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -232,6 +256,19 @@ async def seed(services) -> tuple[dict, dict]:
             for n, u in enumerate(owners[1:] if published else owners)])
         key = "course" if published else "draft_course"
         ids[f"{key}_review"] = relay.to_base64("CourseReview", reviews[0])
+        threads = await add_many(services, DiscussionThread, [
+            {"user_id": u.id, "course_id": course.id, "title": f"thread {n}", "body": "b",
+             "content_item_id": item.id if n else None} for n, u in enumerate(owners[:2])])
+        posts = await add_many(services, DiscussionPost, [
+            {"user_id": u.id, "thread_id": threads[0], "body": f"post {n}"}
+            for n, u in enumerate((learner, teacher, other))])
+        await add_many(services, DiscussionPost, [
+            {"user_id": learner.id, "thread_id": threads[0], "body": "reply",
+             "parent_post_id": posts[1]}])
+        ids.update({f"{key}_thread": relay.to_base64("DiscussionThread", threads[0]),
+                    f"{key}_post": relay.to_base64("DiscussionPost", posts[1])})
+        if published:
+            ids["post_cursor"] = encode_cursor([posts[0]])
         ids.update({key: relay.to_base64("Course", course.id), f"{key}_number": str(course.id),
                     f"{key}_note": relay.to_base64("Note", notes[0]),
                     f"{key}_card": relay.to_base64("Flashcard", cards[0])})
@@ -344,6 +381,8 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
         assert (viewer, BY_NUMBER, str({"n": "learner_number"})) in planned_for, viewer
     for viewer in ("anonymous", "learner", "instructor", "admin"):
         assert (viewer, REVIEWS, str({"c": "course", "n": 10})) in planned_for, viewer
+    for viewer in ("learner", "instructor", "admin"):
+        assert (viewer, THREADS, str({"c": "course"})) in planned_for, viewer
     mine = [(q, v) for q, v in CORPUS if "myNotes(courseId" in q or "myFlashcards(courseId" in q]
     for query, variables in mine:
         if variables["c"] in ("course", "draft_course_number", None):
