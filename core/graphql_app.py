@@ -384,7 +384,9 @@ class GraphQLView(GraphQL):
             if refusal is not None:
                 await refusal(scope, receive, send)
                 return
-            if self.planner is not None and scope["method"] == "POST":
+            # A plan the front door tried and that declined would only decline again.
+            if self.planner is not None and scope["method"] == "POST" \
+                    and not scope.get(_PLAN_DECLINED):
                 response, receive = await self._planned(request, receive)
                 if response is not None:
                     await response(scope, receive, send)

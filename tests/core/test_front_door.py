@@ -157,3 +157,18 @@ async def test_what_it_does_not_answer_passes_to_the_stack(server, client, servi
     assert twice.json()["data"] == signed_in.json()["data"]
     assert twice.headers["x-request-id"] == "two"  # the stack's rule: the last one given
     assert other.status_code == get.status_code == 200
+
+
+async def test_a_plan_that_declines_is_tried_once(client, services):
+    """An anonymous read whose plan declines (a row it requires is not one the viewer may
+    see) is tried at the front door, then answered by the general path without the stack
+    trying the plan again: one planned statement."""
+    query = "query($c: ID!) { courseReviews(courseId: $c, first: 5) { totalCount } }"
+    published = await add(services, Course, title="Open", code="O", is_published=True)
+    draft = await add(services, Course, title="Draft", code="D", is_published=False)
+    for course, planned in ((published, 0), (published, 1), (draft, 1)):
+        body = {"query": query, "variables": {"c": relay.to_base64("Course", course.id)}}
+        with count_statements(services) as counter:
+            answer = (await client.post("/graphql", json=body)).json()
+        assert len([s for s in counter.statements if "json_build_object" in s]) == planned
+    assert answer["errors"][0]["extensions"]["code"] == "NOT_FOUND"
