@@ -829,15 +829,22 @@ class Compiler:
                 parse: Callable[[Any], Any], definition: GraphQLField | None = None) -> None:
         """Guards that the rows ``requires`` names (type, argument: its id, and a rule of
         its own if any) are visible by their rules (the general path answers with its
-        error otherwise)."""
+        error otherwise); an argument that may be null requires nothing where it is."""
         for type_name, name, *rule in requires:
             required = TYPES[type_name]
             alias = self.alias()
-            param = self.argument(node, name, parse, definition)
+            declared = (definition or self.schema.query_type.fields[node.name.value]).args[name]
+            optional = not isinstance(declared.type, GraphQLNonNull)
+            param = self.argument(node, name, parse, definition, optional=optional)
             visible = (self.where(required, alias, tuple(rule)) if rule
                        else self.rule(required, alias))
-            self.guards.append(f"EXISTS (SELECT 1 FROM {required.table.name} {alias} WHERE "
-                               f"{alias}.id = {param}{visible})")
+            guard = (f"EXISTS (SELECT 1 FROM {required.table.name} {alias} WHERE "
+                     f"{alias}.id = {param}{visible})")
+            if optional:
+                given = self.params.add(
+                    lambda variables, a=_arg(node, name): a.value(variables) is not None)
+                guard = f"(NOT {given}::boolean OR {guard})"
+            self.guards.append(guard)
 
     def rows(self, form: Rows, gql_type: GraphQLObjectType, nodes: list[FieldNode]) -> str:
         node = nodes[0]

@@ -117,26 +117,6 @@ async def _page(ctx: Context, query, column, **page) -> Page:
         return await page_by_id(session, query, column, **page)
 
 
-def private_rule(model):
-    """Who reads a private row of ``model`` (a note, a flashcard) by id, as ``get_many``
-    decides it (``is_self_or_admin``): its author and platform admins, as a SQL condition
-    on its rows."""
-
-    def rule(viewer):
-        if viewer.is_admin:
-            return true()
-        return model.user_id == VIEWER_ID if viewer.user_id is not None else false()
-
-    return rule
-
-
-def mine_rule(model):
-    """The viewer's own rows of ``model`` (``get_my_notes_page``, ``get_my_flashcards_page``),
-    as a SQL condition."""
-    return lambda viewer: (model.user_id == VIEWER_ID if viewer.user_id is not None
-                           else false())
-
-
 def _enrolled_course_ids():
     """The courses the viewer is enrolled in (ACTIVE or COMPLETED), as a SQL select."""
     return (select(CourseOffering.course_id)

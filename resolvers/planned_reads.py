@@ -9,7 +9,7 @@ viewer's own rows compare with ``core.planning.VIEWER_ID``."""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func
+from sqlalchemy import case, func, true
 
 from core.planning import (
     Column,
@@ -55,6 +55,7 @@ from models.learning import ContentProgress, ModuleProgress
 from models.prompts import Prompt, PromptDependency
 from models.user import User
 from resolvers import (
+    access,
     assessment,
     chat,
     community,
@@ -299,8 +300,9 @@ register_type(TypeForm("AssessmentSession", AssessmentSession.__table__,
 }))
 
 # A learner's private notes and flashcards (``community``): by id for their author and
-# admins, listed for their author, oldest first, on one course when asked.
-register_type(TypeForm("Note", Note.__table__, rule=community.private_rule(Note), fields={
+# admins (``access.self_or_admin_rule``), listed for their author, oldest first, on one
+# course when asked.
+register_type(TypeForm("Note", Note.__table__, rule=access.self_or_admin_rule(Note), fields={
     "id": GlobalId("Note"),
     "title": Column("title"),
     "body": Column("body"),
@@ -310,7 +312,7 @@ register_type(TypeForm("Note", Note.__table__, rule=community.private_rule(Note)
     "updatedAt": DateTime("updated_at"),
 }))
 
-register_type(TypeForm("Flashcard", Flashcard.__table__, rule=community.private_rule(Flashcard),
+register_type(TypeForm("Flashcard", Flashcard.__table__, rule=access.self_or_admin_rule(Flashcard),
                        fields={
     "id": GlobalId("Flashcard"),
     "front": Column("front"),
@@ -368,6 +370,32 @@ register_type(TypeForm("DiscussionPost", DiscussionPost.__table__, rule=communit
     "author": One("User", parent_key="user_id"),
 }))
 
+# A learner's progress rows (``progress``): by id for themselves and admins, listed for
+# themselves, oldest first, in one offering when asked (NOT_FOUND for an offering that
+# does not exist).
+register_type(TypeForm("ModuleProgress", ModuleProgress.__table__,
+                       rule=access.self_or_admin_rule(ModuleProgress), fields={
+    "id": GlobalId("ModuleProgress"),
+    "moduleId": GlobalId("Module", "module_id"),
+    "courseOfferingId": GlobalId("CourseOffering", "course_offering_id"),
+    "progressPercent": Column("progress_percent"),
+    "startedAt": DateTime("started_at"),
+    "completedAt": DateTime("completed_at"),
+    "updatedAt": DateTime("updated_at"),
+}))
+
+register_type(TypeForm("ContentProgress", ContentProgress.__table__,
+                       rule=access.self_or_admin_rule(ContentProgress), fields={
+    "id": GlobalId("ContentProgress"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "courseOfferingId": GlobalId("CourseOffering", "course_offering_id"),
+    "progressPercent": Column("progress_percent"),
+    "timeSpentSeconds": Column("time_spent_seconds"),
+    "startedAt": DateTime("started_at"),
+    "completedAt": DateTime("completed_at"),
+    "updatedAt": DateTime("updated_at"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -386,7 +414,7 @@ register_root("myChatSessions", Page("ChatSession", ("id DESC",),
 register_root("myEnrollments", Page("Enrollment", ("id",), where=(enrollments.mine_rule,),
                                     allowed=lambda v: v.user_id is not None))
 for _root, _model in (("myNotes", Note), ("myFlashcards", Flashcard)):
-    register_root(_root, Page(_model.__name__, ("id",), where=(community.mine_rule(_model),),
+    register_root(_root, Page(_model.__name__, ("id",), where=(access.own_rule(_model),),
                               arguments=(("courseId", "course_id"),), parse=int_id("Course"),
                               allowed=lambda v: v.user_id is not None))
 register_root("courseReviews", Page("CourseReview", ("id",),
@@ -396,3 +424,9 @@ register_root("discussionThreads", Page(
     "DiscussionThread", ("id",), arguments=(("courseId", "course_id"),), parse=int_id("Course"),
     requires=(("Course", "courseId", community.member_rule),),
     allowed=lambda v: v.user_id is not None))
+for _root, _model in (("myModuleProgress", ModuleProgress), ("myContentProgress", ContentProgress)):
+    register_root(_root, Page(
+        _model.__name__, ("id",), where=(access.own_rule(_model),),
+        arguments=(("courseOfferingId", "course_offering_id"),), parse=int_id("CourseOffering"),
+        requires=(("CourseOffering", "courseOfferingId", lambda viewer: true()),),
+        allowed=lambda v: v.user_id is not None))

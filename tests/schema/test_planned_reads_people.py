@@ -24,6 +24,7 @@ from models.community import (
     Note,
 )
 from models.course import Enrollment
+from models.learning import ContentProgress, ModuleProgress
 from models.prompts import Prompt, PromptDependency
 from models.user import User
 from tests.fixtures import ask_both, count_statements, without_sign_in
@@ -184,6 +185,20 @@ for variables in ({"id": "course_thread", "a": "post_cursor", "n": 2},
 for which in ("course_thread", "course_post", "draft_course_post"):
     case(node(on("DiscussionThread", THREAD) + " "
               + on("DiscussionPost", POST.replace("body", "text: body"))), {"id": which})
+# the viewer's progress, oldest first, in one offering when asked (NOT_FOUND for none)
+MODULE_PROGRESS = ("id moduleId courseOfferingId progressPercent startedAt completedAt "
+                   "updatedAt __typename")
+CONTENT_PROGRESS = MODULE_PROGRESS.replace("moduleId", "contentItemId timeSpentSeconds")
+PROGRESS = "query($o: ID, $a: String, $n: Int, $l: Int) { %s(courseOfferingId: $o, first: $n, " \
+    "after: $a, last: $l) { " + PAGE_INFO + " totalCount edges { cursor node { %s } } } }"
+for root, model, body in (("myModuleProgress", "ModuleProgress", MODULE_PROGRESS),
+                          ("myContentProgress", "ContentProgress", CONTENT_PROGRESS)):
+    for variables in ({"n": 10}, {"o": "offering", "n": 10}, {"o": "offering_number", "n": 1},
+                      {"o": "missing_offering", "n": 5}, {"n": 1, "a": f"{model}_cursor"},
+                      {"l": 1}, {"o": "chat", "n": 2}):
+        case(PROGRESS % (root, body), variables)
+    for which in (model, f"other_{model}"):
+        case(node(on(model, body)), {"id": which})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -310,6 +325,20 @@ async def seed(services) -> tuple[dict, dict]:
             {"session_id": chats[n % 2], "role": ("user", "assistant")[n % 2 and 1],
              "content": f"message {n}", "meta": {"source": "llm"} if n % 2 else {}}
             for n in range(6)])
+        # Progress: the learner's in both offerings, the other learner's in one.
+        for model, column, row in ((ModuleProgress, "module_id", module.id),
+                                   (ContentProgress, "content_item_id", item.id)):
+            made = await add_many(services, model, [
+                {"user_id": u.id, column: row, "course_offering_id": o, "progress_percent": p,
+                 "completed_at": datetime(2026, 3, 4, tzinfo=UTC) if p == 100 else None}
+                for u, o, p in ((learner, offerings[0], 40), (learner, offerings[1], 100),
+                                (other, offerings[0], 10))])
+            ids.update({f"{model.__name__}": relay.to_base64(model.__name__, made[0]),
+                        f"other_{model.__name__}": relay.to_base64(model.__name__, made[2]),
+                        f"{model.__name__}_cursor": encode_cursor([made[0]])})
+        ids.update(offering=relay.to_base64("CourseOffering", offerings[1]),
+                   offering_number=str(offerings[0]),
+                   missing_offering=relay.to_base64("CourseOffering", 10 ** 9))
         ids.update(enrollment=relay.to_base64("Enrollment", enrollments[0]),
                    other_enrollment=relay.to_base64("Enrollment", enrollments[2]),
                    enrollment_cursor=encode_cursor([enrollments[0]]),
@@ -383,6 +412,10 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
         assert (viewer, REVIEWS, str({"c": "course", "n": 10})) in planned_for, viewer
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, THREADS, str({"c": "course"})) in planned_for, viewer
+    for root, body in (("myModuleProgress", MODULE_PROGRESS),
+                       ("myContentProgress", CONTENT_PROGRESS)):
+        for variables in ({"n": 10}, {"o": "offering", "n": 10}):
+            assert ("learner", PROGRESS % (root, body), str(variables)) in planned_for
     mine = [(q, v) for q, v in CORPUS if "myNotes(courseId" in q or "myFlashcards(courseId" in q]
     for query, variables in mine:
         if variables["c"] in ("course", "draft_course_number", None):
