@@ -63,8 +63,17 @@ async def build_context(conn: HTTPConnection, *, response=None,
             state[_AUTHENTICATED] = known
     viewer, credential_error = known
     note_viewer(conn.scope, viewer)
-    return Context(services=conn.app.state.services, viewer=viewer,
-                   credential_error=credential_error,
-                   request_id=conn.scope.get("state", {}).get("request_id", ""),
-                   client_ip=client_ip(conn), user_agent=conn.headers.get("user-agent"),
-                   request=conn, response=response)
+    services = conn.app.state.services
+    return Context(services=services, viewer=viewer, credential_error=credential_error,
+                   request_id=state.get("request_id", ""),
+                   client_ip=client_address(conn, services.settings.trusted_proxies),
+                   user_agent=_user_agent(conn.scope), request=conn, response=response)
+
+
+def _user_agent(scope) -> str | None:
+    """The first ``User-Agent`` header (as ``conn.headers.get`` reads it, without the
+    headers' mapping, which raises and catches a KeyError when there is none)."""
+    for name, value in scope["headers"]:
+        if name == b"user-agent":
+            return value.decode("latin-1")
+    return None

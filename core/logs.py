@@ -108,9 +108,11 @@ def line_handler(logger: logging.Logger, level: int) -> LineHandler | None:
             found = handler
         current = current.parent if current.propagate else None
     if (type(found) is not LineHandler or found.level > level
-            or type(found.formatter) is not JsonFormatter
-            or any(type(f) is not RequestIdFilter for f in found.filters)):
+            or type(found.formatter) is not JsonFormatter):
         return None
+    for kept in found.filters:
+        if type(kept) is not RequestIdFilter:
+            return None
     return found
 
 

@@ -1165,6 +1165,10 @@ def _statement(sql: str, binders: list[Binder], constant: dict[str, Any] | None,
                      renumber(guard) if guard else None, list(counts or ()))
 
 
+# The variant key of a shape whose statement no request's values change.
+_ONE_VARIANT: tuple = ((), (), ())
+
+
 @dataclass
 class Shape:
     """Where a request's values change the statement rather than its parameters: the
@@ -1177,6 +1181,8 @@ class Shape:
     lasts: set[str] = field(default_factory=set)
 
     def variant(self, variables: dict[str, Any]) -> tuple[dict[str, Any], tuple]:
+        if not (self.node_fields or self.nodes_fields or self.conditions or self.lasts):
+            return {}, _ONE_VARIANT  # nothing a request gives changes the statement
         node_types: dict[str, Any] = {
             key: decode_node_id(arg.value(variables))[0]
             for key, arg in self.node_fields.items()}
