@@ -65,15 +65,14 @@ class FrontDoor:
         length = headers.get(b"content-length")
         if (len(headers) != len(raw) or not length or not length.isdigit()
                 or int(length) > self.max_body_bytes
-                or any(name in headers for name in CREDENTIAL_HEADERS)):
+                or not headers.keys().isdisjoint(CREDENTIAL_HEADERS)):
             await self.app(scope, receive, send)
             return
         accept = headers.get(b"accept", b"").decode("latin-1")
-        content_type = headers.get(b"content-type", b"").decode("latin-1")
+        media = csrf.media_type_of(headers.get(b"content-type", b"").decode("latin-1"))
         # A JSON body proves the intent a cross-site page could not (and no cookie
         # signs it in): the CSRF rule has nothing to refuse.
-        if not planned_media(content_type, accept) or not csrf.DEFAULT.proven_by(
-                "POST", csrf.media_type_of(content_type)):
+        if not planned_media(media, accept) or not csrf.DEFAULT.proven_by("POST", media):
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()

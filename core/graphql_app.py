@@ -408,7 +408,7 @@ class GraphQLView(GraphQL):
         general path's per-request work (request parsing, context hooks, extensions);
         else None and a ``receive`` that hands the body already read to that path."""
         accept = request.headers.get("accept", "")
-        if not planned_media(request.headers.get("content-type", ""), accept):
+        if not planned_media(media_type(request), accept):
             return None, receive
         body = await request.body()
         replay = _replay(body, receive)
@@ -449,10 +449,11 @@ class GraphQLView(GraphQL):
         return _Answer(headers, body)
 
 
-def planned_media(content_type: str, accept: str) -> bool:
-    """Whether a POST with these headers may have a planned answer: a JSON body, and an
-    answer wanted as one JSON document (not a stream of them)."""
-    return csrf.media_type_of(content_type) == "application/json" and not (
+def planned_media(media: str, accept: str) -> bool:
+    """Whether a POST of this media type (csrf.media_type_of) and ``Accept`` may have a
+    planned answer: a JSON body, and an answer wanted as one JSON document (not a stream
+    of them)."""
+    return media == "application/json" and not (
         "text/event-stream" in accept or "multipart/mixed" in accept)
 
 

@@ -1416,8 +1416,11 @@ async def run_plan(planner: Planner, plan: Plan, variables: Any, ctx: Any
     # The counts come first (in the guard's shadow) and the budget's charge after them:
     # a request either count refuses takes nothing from the other.
     prelude, gate, args = "", statement.guard, list(params)
-    count = next((c for c in (f(ctx.viewer) for f in statement.counts) if c is not None),
-                 None)
+    count = None
+    for counted in statement.counts:  # the first count that applies to the viewer
+        count = counted(ctx.viewer)
+        if count is not None:
+            break
     if count is not None:
         hit, hit_args = ratelimit.hit_statement(len(args), gate=gate)
         prelude, gate = f"hit AS ({hit})", "EXISTS (SELECT FROM hit)"
