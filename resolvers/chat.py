@@ -493,7 +493,7 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
                                                    answer=(text, meta), node_id=node_id,
                                                    hit=hit))
     if hit:
-        await chat_cache.count_hit(ctx, node_id)
+        chat_cache.count_hit(ctx, node_id)
     return message_id
 
 
@@ -520,7 +520,7 @@ async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> i
                              .values(updated_at=func.now(), cache_node_id=node.id))
             await _record_user_activity(db, turn.user_message)
         message_id = message.id
-    await chat_cache.count_hit(ctx, node.id)
+    chat_cache.count_hit(ctx, node.id)
     return message_id
 
 

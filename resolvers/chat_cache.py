@@ -198,33 +198,34 @@ _COUNT_HITS = ("UPDATE chat_cache_nodes SET hits = hits + $2, last_hit_at = now(
 class HitCounter:
     """A node's hits, written in batches: every request that replays a popular node
     (every learner's greeting of a content item) would otherwise update its one row and
-    queue on that row's lock until its transaction commits. ``count`` returns once the hit
-    is committed; the hits that come in while one batch is written go together in the
-    next, one autocommit statement per node (the lock is held for one statement)."""
+    queue on that row's lock until its transaction commits. ``add`` returns at once: the
+    answer it counts is stored already, and waiting for the count's commit (and for the
+    row, which other instances' batches update too) only held the answer back; the hits
+    that come in while one batch is written go together in the next, one autocommit
+    statement per node (the lock is held for one statement)."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, int] = {}
-        self._written: asyncio.Future | None = None
         self._writer: asyncio.Task | None = None
 
-    async def count(self, node_id: int) -> None:
+    def add(self, node_id: int) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._pending, self._writer = loop, {}, None
-            self._written = loop.create_future()
         self._pending[node_id] = self._pending.get(node_id, 0) + 1
-        written = self._written
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write(), name="chat-cache-hits")
-        # Shielded: a request that goes away does not stop its batch being written.
-        await asyncio.shield(written)
+
+    async def written(self) -> None:
+        """Once every hit added so far is committed (or logged as lost)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
 
     async def _write(self) -> None:
         while self._pending:
-            batch, written = self._pending, self._written
-            self._pending, self._written = {}, asyncio.get_running_loop().create_future()
+            batch, self._pending = self._pending, {}
             try:
                 for node_id in sorted(batch):
                     await self._db.write_row(_COUNT_HITS, (node_id, batch[node_id]))
@@ -232,20 +233,27 @@ class HitCounter:
                 # The answers are stored and sent: only the figures miss these hits.
                 log.warning("could not count %d cache hit(s)", sum(batch.values()),
                             exc_info=True)
-            finally:
-                written.set_result(None)
 
 
 _counters: weakref.WeakKeyDictionary[Database, HitCounter] = weakref.WeakKeyDictionary()
 
 
-async def count_hit(ctx: Context, node_id: int) -> None:
-    """One more hit of ``node_id`` (and its last hit now), committed when this returns
-    (or logged when it could not be: the answer it counts is stored either way)."""
+def count_hit(ctx: Context, node_id: int) -> None:
+    """One more hit of ``node_id`` (and its last hit now), committed with the next batch
+    a moment later (or logged when it could not be: the answer it counts is stored
+    either way)."""
     counter = _counters.get(ctx.db)
     if counter is None:
         counter = _counters[ctx.db] = HitCounter(ctx.db)
-    await counter.count(node_id)
+    counter.add(node_id)
+
+
+async def hits_written(db: Database) -> None:
+    """Once every hit counted in this process so far is committed: the node's ``hits``
+    and the cache analytics include them."""
+    counter = _counters.get(db)
+    if counter is not None:
+        await counter.written()
 
 
 # ----------------------------------------------------------------- cleanup

@@ -3,6 +3,7 @@ and hits served, with exact figures, over REST and GraphQL."""
 
 from __future__ import annotations
 
+from resolvers import chat_cache
 from tests.fixtures import error_codes, gql, gql_raw
 from tests.twosigma.chat_helpers import API, greet, learner, open_session, send, topic
 
@@ -36,6 +37,7 @@ async def test_cache_figures_are_exact(client, services, fake_anthropic):
     await greet(client, dan, sessions[3]["id"])
     await greet(client, eve, sessions[4]["id"])               # hit
     assert len(fake_anthropic.recorded()) == 4
+    await chat_cache.hits_written(services.db)  # hits are written a moment after the answer
 
     response = await client.get(URL, headers=admin.headers)
     data = await gql(client, QUERY, headers=admin.headers)

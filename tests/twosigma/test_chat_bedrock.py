@@ -11,6 +11,8 @@ failures: refused credentials, throttling and an exception frame mid-stream.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from sqlalchemy import select
 
@@ -103,8 +105,12 @@ async def test_turns_stream_through_bedrock_and_fill_the_shared_cache(
     assert len(fake_anthropic.recorded(None)) == 1
     assert chunks_of(hit) == GREETING
     assert hit_text.split("message_id")[0] == miss_text.split("message_id")[0]
-    async with services.db.session() as db:
-        [node] = (await db.execute(select(ChatCacheNode))).scalars().all()
+    for _ in range(500):  # the hit is written a moment after the answer, by that instance
+        async with services.db.session() as db:
+            [node] = (await db.execute(select(ChatCacheNode))).scalars().all()
+        if node.hits:
+            break
+        await asyncio.sleep(0.01)
     assert node.model == MODEL and node.chunks == GREETING and node.hits == 1
 
 

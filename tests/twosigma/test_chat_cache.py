@@ -35,6 +35,8 @@ MCQ = {"questionId": 1, "answer": "A"}
 
 
 async def nodes(services) -> list[ChatCacheNode]:
+    """The cache's nodes, their hits counted (hits are written a moment after the answer)."""
+    await chat_cache.hits_written(services.db)
     async with services.db.session() as db:
         return list((await db.execute(select(ChatCacheNode).order_by(ChatCacheNode.id)))
                     .scalars())
