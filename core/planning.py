@@ -50,6 +50,7 @@ import orjson
 from graphql import (
     BooleanValueNode,
     DirectiveNode,
+    EnumValueNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
@@ -403,8 +404,8 @@ def _value(value: Any) -> Arg:
         return Arg(variable=value.name.value)
     if isinstance(value, IntValueNode):
         return Arg(literal=int(value.value))
-    if isinstance(value, StringValueNode | BooleanValueNode):
-        return Arg(literal=value.value)
+    if isinstance(value, StringValueNode | BooleanValueNode | EnumValueNode):
+        return Arg(literal=value.value)  # an enum's name, as a variable gives it
     if isinstance(value, NullValueNode):
         return Arg()
     if isinstance(value, ListValueNode) and all(
@@ -1246,7 +1247,7 @@ def _literal(node) -> Any:
         return None
     if isinstance(node, IntValueNode):
         return int(node.value)
-    if isinstance(node, StringValueNode | BooleanValueNode):
+    if isinstance(node, StringValueNode | BooleanValueNode | EnumValueNode):
         return node.value
     if isinstance(node, ListValueNode) and all(
             isinstance(v, StringValueNode) for v in node.values):

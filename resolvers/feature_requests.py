@@ -10,12 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, false, func, null, or_, select, true
 
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import NotFound, Validation
 from core.pagination import decode_cursor, encode_cursor, page_size
+from core.planning import VIEWER_ID
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.user import User
 from resolvers.access import is_staff
@@ -50,6 +51,32 @@ def author_email(ctx: Context, row: FeatureRequestRow) -> str | None:
                                 and ctx.viewer.user_id == row.request.user_id):
         return row.user_email
     return None
+
+
+def visible_rule(viewer):
+    """Who reads a request by id (``get_many``): its author, instructors and admins, as a
+    SQL condition on requests (for a signed-in viewer: others are refused)."""
+    if is_staff(viewer):
+        return true()
+    return FeatureRequest.user_id == VIEWER_ID if viewer.user_id is not None else false()
+
+
+def may_triage(viewer) -> bool:
+    """Who lists every request (``get_connection``'s ``mine=False``)."""
+    return viewer.user_id is not None and is_staff(viewer)
+
+
+def author_value(column):
+    """A column of a request's author, as a SQL expression on requests."""
+    return select(column).where(User.id == FeatureRequest.user_id).scalar_subquery()
+
+
+def author_email_value(viewer):
+    """``author_email`` as a SQL expression on requests."""
+    return author_value(User.email) if is_staff(viewer) else (
+        select(User.email).where(User.id == FeatureRequest.user_id,
+                                 FeatureRequest.user_id == VIEWER_ID).scalar_subquery()
+        if viewer.user_id is not None else null())
 
 
 def _check_text(title: str, description: str) -> None:

@@ -15,6 +15,7 @@ from core.planning import (
     Column,
     Count,
     DateTime,
+    Decline,
     Expression,
     GlobalId,
     Json,
@@ -51,6 +52,7 @@ from models.course import (
     Subject,
     University,
 )
+from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.learning import ContentProgress, ModuleProgress
 from models.prompts import Prompt, PromptDependency
 from models.user import User
@@ -62,6 +64,7 @@ from resolvers import (
     content,
     courses,
     enrollments,
+    feature_requests,
     modules,
     prompts,
     user,
@@ -396,6 +399,34 @@ register_type(TypeForm("ContentProgress", ContentProgress.__table__,
     "updatedAt": DateTime("updated_at"),
 }))
 
+# Feature requests (``feature_requests``): their authors' and, for instructors and admins,
+# everyone's, newest first; by id for signed-in viewers (the general path refuses others).
+register_type(TypeForm("FeatureRequest", FeatureRequest.__table__,
+                       rule=feature_requests.visible_rule,
+                       by_id=lambda viewer: viewer.user_id is not None, fields={
+    "id": GlobalId("FeatureRequest"),
+    "number": Column("id"),
+    "title": Column("title"),
+    "description": Column("description"),
+    "status": Expression(func.upper(FeatureRequest.status)),
+    "adminNotes": Column("admin_notes"),
+    "createdAt": DateTime("created_at"),
+    "updatedAt": DateTime("updated_at"),
+    "userNumber": Expression(feature_requests.author_value(User.number)),
+    "userName": Expression(feature_requests.author_value(User.display_name)),
+    "userEmail": Expression(feature_requests.author_email_value),
+    "user": One("User", parent_key="user_id"),
+}))
+
+
+def feature_request_status(name: str) -> str:
+    """A ``status`` argument (the enum's name) as stored; Decline for any other name."""
+    value = name.lower()
+    if value not in FEATURE_REQUEST_STATUSES or name != value.upper():
+        raise Decline("status")
+    return value
+
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -430,3 +461,10 @@ for _root, _model in (("myModuleProgress", ModuleProgress), ("myContentProgress"
         arguments=(("courseOfferingId", "course_offering_id"),), parse=int_id("CourseOffering"),
         requires=(("CourseOffering", "courseOfferingId", lambda viewer: true()),),
         allowed=lambda v: v.user_id is not None))
+register_root("myFeatureRequests", Page("FeatureRequest", ("created_at DESC", "id DESC"),
+                                        where=(access.own_rule(FeatureRequest),),
+                                        allowed=lambda v: v.user_id is not None))
+register_root("featureRequests", Page("FeatureRequest", ("created_at DESC", "id DESC"),
+                                      arguments=(("status", "status"),),
+                                      parse=feature_request_status,
+                                      allowed=feature_requests.may_triage))
