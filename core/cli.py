@@ -21,6 +21,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from core import logs
 from core.config import (
@@ -82,6 +83,61 @@ def _socket(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
+class _JoiningTransport:
+    """A connection's transport that sends a response's head and body in one write:
+    uvicorn writes the head when the app starts its response and the body when the app
+    sends it, right after for a whole answer. A write is held until the next one, which
+    goes out with it, or until the event loop's turn ends (a stream's head, waiting for
+    its first chunk)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self.transport = transport
+        self._held: bytes | None = None
+        self._loop = asyncio.get_running_loop()
+
+    def write(self, data: bytes) -> None:
+        held = self._held
+        if held is None:
+            self._held = data
+            self._loop.call_soon(self.flush)
+        else:
+            self._held = None
+            self.transport.writelines((held, data))
+
+    def flush(self) -> None:
+        held, self._held = self._held, None
+        if held is not None and not self.transport.is_closing():
+            self.transport.write(held)
+
+    def get_write_buffer_size(self) -> int:
+        return self.transport.get_write_buffer_size() + len(self._held or b"")
+
+    def close(self) -> None:
+        self.flush()
+        self.transport.close()
+
+    def abort(self) -> None:
+        self._held = None
+        self.transport.abort()
+
+    def __getattr__(self, name: str):
+        return getattr(self.transport, name)
+
+
+class _HttpProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol over a ``_JoiningTransport`` (a WebSocket, once
+    upgraded, writes to the connection's own transport)."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(_JoiningTransport(transport))  # type: ignore[arg-type]
+
+    def handle_websocket_upgrade(self) -> None:
+        joining = self.transport
+        joining.flush()
+        self.transport = joining.transport
+        super().handle_websocket_upgrade()
+
+
 def server_config(app, *, host: str, port: int, **options) -> uvicorn.Config:
     """uvicorn's settings for one of our apps: its log records go to our handlers (in
     our format), and its access log stays off (``core.observe`` writes ours).
@@ -91,7 +147,7 @@ def server_config(app, *, host: str, port: int, **options) -> uvicorn.Config:
     zlib pass (and a compressor's memory) per socket and per event, and would keep
     ``core.fanout`` from writing one encoded frame to all of them."""
     options = {"log_level": "info", "lifespan": "on", "ws_per_message_deflate": False,
-               **options}
+               "http": _HttpProtocol, **options}
     return uvicorn.Config(app, host=host, port=port, access_log=False, log_config=None,
                           **options)
 
