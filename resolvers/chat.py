@@ -54,6 +54,8 @@ from resolvers.tutor_prompt import PRODUCTION, tutor_prompt
 SESSION_NOT_FOUND = "Chat session not found"
 NOT_YOURS = "Not your chat session"
 SHARE_NOT_FOUND = "Shared session not found"
+# A session anyone holding its token reads (``get_shared``), as a SQL condition.
+SHARED = ChatSession.share_enabled.is_(True)
 MAX_MESSAGE_CHARS = 10_000
 MAX_TOKENS = 1024
 FEATURE = "tutor"
@@ -218,7 +220,7 @@ async def get_shared(ctx: Context, *, token: str) -> tuple[ChatSession, list[Cha
     """A shared session and its messages, for anyone holding the token."""
     async with ctx.db.session() as db:
         session = (await db.execute(select(ChatSession).where(
-            ChatSession.share_token == token, ChatSession.share_enabled))).scalar_one_or_none()
+            ChatSession.share_token == token, SHARED))).scalar_one_or_none()
         if session is None:
             raise NotFound(SHARE_NOT_FOUND)
         return session, await _messages(db, session.id)

@@ -427,6 +427,21 @@ def feature_request_status(name: str) -> str:
     return value
 
 
+# A shared tutor chat, for anyone holding its token (``chat.get_shared``): NOT_FOUND for a
+# token no shared session has.
+register_type(TypeForm("SharedChatSession", ChatSession.__table__, by_id=False, fields={
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "contentContext": Json("content_context"),
+    "createdAt": DateTime("created_at"),
+    "messages": Many("SharedChatMessage", key="session_id", order=("id",)),
+}))
+
+register_type(TypeForm("SharedChatMessage", ChatMessage.__table__, by_id=False, fields={
+    "role": Expression(func.upper(ChatMessage.role)),
+    "content": Column("content"),
+    "createdAt": DateTime("created_at"),
+}))
+
 register_root("node", NodeById())
 register_root("nodes", NodesByIds())
 register_root("courses", Page("Course", ("id",), where=(Course.kind == "COURSE",)))
@@ -468,3 +483,5 @@ register_root("featureRequests", Page("FeatureRequest", ("created_at DESC", "id 
                                       arguments=(("status", "status"),),
                                       parse=feature_request_status,
                                       allowed=feature_requests.may_triage))
+register_root("sharedChatSession", Rows("SharedChatSession", arguments=(("token", "share_token"),),
+                                        where=(chat.SHARED,), required=True))

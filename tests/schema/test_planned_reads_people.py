@@ -216,6 +216,11 @@ for variables in ({"n": 10}, {"s": "PENDING", "n": 10}, {"s": "PLANNED", "n": 1}
 case("{ featureRequests(status: DECLINED, first: 5) { nodes { title status } } }")
 for which in ("feature", "other_feature"):
     case(node(on("FeatureRequest", FEATURE)), {"id": which})
+# a shared chat, for anyone holding its token (NOT_FOUND for another)
+SHARED = ("query($t: String!) { sharedChatSession(token: $t) { contentItemId contentContext "
+          "createdAt messages { role content createdAt __typename } __typename } }")
+for token in ("tok", "nope"):
+    case(SHARED, {"t": token})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -440,6 +445,8 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
         assert (viewer, REVIEWS, str({"c": "course", "n": 10})) in planned_for, viewer
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, THREADS, str({"c": "course"})) in planned_for, viewer
+    for viewer in ("anonymous", "learner", "instructor", "admin"):
+        assert (viewer, SHARED, str({"t": "tok"})) in planned_for, viewer
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, MINE, str({"n": 10})) in planned_for, viewer
     for viewer in ("instructor", "admin"):
