@@ -22,15 +22,17 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import Text, and_, case, cast, func, or_, select, update
 
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
 from core.pagination import decode_id_cursor, encode_cursor, page_size
+from core.planning import VIEWER_ID
 from core.pubsub import Subscription
 from loaders.user import UserByIdLoader
 from models.codelab import CodelabAttendee
 from models.codelab_live import CodelabChatMessage
+from models.course import Course
 from resolvers import codelabs
 from resolvers.catalog import PageArgs
 from resolvers.codelab_help import STEP_MAX
@@ -142,6 +144,40 @@ async def report_step(ctx: Context, *, member: Member, step_number: int) -> None
     await ctx.broker.publish(codelabs.topic(member.codelab_id), {
         "type": "step_progress", "attendee_user_id": str(member.user_id),
         "step_number": step_number})
+
+
+# A direct message's target when it is the codelab's facilitators (not an attendee).
+FACILITATOR_TARGET = "facilitator"
+
+
+def room_rule(viewer):
+    """``get_member``'s codelabs (those the viewer runs or attends, of the ones it may
+    read), as a SQL condition on courses."""
+    return and_(Course.kind == codelabs.KIND, codelabs.visible_rule(viewer),
+                codelabs.member_rule(viewer))
+
+
+def message_rule(viewer):
+    """``_visible_query``'s messages, as a SQL condition on room messages: all of them for
+    the codelab's facilitators; for its attendees the room's chat and their own direct
+    messages."""
+    facilitated = CodelabChatMessage.course_id.in_(
+        select(Course.id).where(codelabs.facilitate_rule(viewer)))
+    if viewer.user_id is None:
+        return or_(facilitated, CodelabChatMessage.msg_type == "chat")
+    return or_(facilitated, CodelabChatMessage.msg_type == "chat",
+               CodelabChatMessage.sender_user_id == VIEWER_ID,
+               CodelabChatMessage.target_user_id == VIEWER_ID)
+
+
+def target_ref_value():
+    """A direct message's target (``attendee_<hex>`` or the facilitators), null for a
+    message to the room, as a SQL expression on room messages."""
+    attendee = func.concat("attendee_", func.replace(
+        cast(CodelabChatMessage.target_user_id, Text), "-", ""))
+    return case((CodelabChatMessage.msg_type != "dm", None),
+                (CodelabChatMessage.target_user_id.is_(None), FACILITATOR_TARGET),
+                else_=attendee)
 
 
 def _visible_query(member: Member):

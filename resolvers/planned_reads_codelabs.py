@@ -40,11 +40,13 @@ from models.codelab import (
     CodelabQuizSubmission,
 )
 from models.codelab_files import CodelabMaterial, CodelabSubmission
+from models.codelab_live import CodelabChatMessage
 from models.course import Course, Enrollment, Module
 from resolvers import (
     codelab_attendees,
     codelab_materials,
     codelab_quizzes,
+    codelab_room,
     codelab_submissions,
     codelabs,
 )
@@ -195,6 +197,7 @@ register_type(TypeForm("CodelabStep", Module.__table__, rule=codelabs.step_rule,
 register_root("codelabs", Page("Codelab", ("id",), where=(codelabs.list_rule,)))
 
 
+
 def codelab_id(value) -> int:
     """A ``codelab(id:)`` id as the general path reads it (a codelab's global id); Decline
     for anything else (it answers those with its error)."""
@@ -208,3 +211,20 @@ def codelab_id(value) -> int:
 # read (NOT_FOUND otherwise, the general path's answer).
 register_root("codelab", Rows("Codelab", arguments=(("id", "id"),), parse=codelab_id,
                               where=(Course.kind == codelabs.KIND,), required=True))
+
+# A codelab's room messages, oldest first, for its members (``codelab_room.get_history``):
+# every message for its facilitators, the room's chat and their own direct messages for
+# its attendees; the general path's error for anyone else.
+register_type(TypeForm("CodelabChatMessage", CodelabChatMessage.__table__, by_id=False, fields={
+    "legacyId": Expression(func.concat("chat_", CodelabChatMessage.id)),
+    "type": Expression(func.upper(CodelabChatMessage.msg_type)),
+    "sender": Column("sender_name"),
+    "message": Column("message"),
+    "targetLegacyId": Expression(codelab_room.target_ref_value()),
+    "createdAt": DateTime("created_at"),
+}))
+register_root("codelabChat", Page(
+    "CodelabChatMessage", ("id",), where=(codelab_room.message_rule,),
+    arguments=(("codelabId", "course_id"),), parse=codelab_id,
+    requires=(("Codelab", "codelabId", codelab_room.room_rule),),
+    allowed=lambda viewer: viewer.user_id is not None))

@@ -21,9 +21,8 @@ from strawberry.types import Info
 from core.errors import NotFound
 from resolvers import codelab_room
 from resolvers.catalog import PageArgs
+from resolvers.codelab_room import FACILITATOR_TARGET
 from schema.pages import Connection, connection, global_int_id
-
-FACILITATOR_TARGET = "facilitator"
 
 
 @strawberry.enum(description="What happened in a codelab's room.")

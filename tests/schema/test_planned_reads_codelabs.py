@@ -16,9 +16,10 @@ from strawberry import relay
 from core.pagination import encode_cursor
 from models.codelab import CodelabAttendee
 from models.codelab_files import CodelabMaterial, CodelabSubmission
+from models.codelab_live import CodelabChatMessage
 from models.user import User
 from tests.fixtures import ask_both
-from tests.twosigma.catalog_helpers import Course, Module, add, headers_for
+from tests.twosigma.catalog_helpers import Course, Module, add, add_many, headers_for
 
 CODELAB = ("id legacyId title description author isPublic quizEnabled requireQuiz "
            "requireFeedback guideMarkdown createdAt attendanceCode __typename")
@@ -97,6 +98,13 @@ case("query($a: String) { codelabs(first: 2, after: $a) { edges { node { id } } 
 case("query($n: Int) { codelabs(first: $n) { edges { node { id } } } }", {"n": 0})
 case("{ codelabs { edges { node { legacyId author } } } }")
 # one codelab by its id: NOT_FOUND where the viewer may not read it (and for a course)
+# a codelab's room, for its members (each attendee its own direct messages)
+CHAT = ("query($c: ID!, $n: Int, $a: String) { codelabChat(codelabId: $c, first: $n, after: $a) "
+        "{ " + PAGE_INFO + " totalCount edges { cursor node { legacyId type sender message "
+        "targetLegacyId createdAt __typename } } } }")
+for variables in ({"c": "private", "n": 10}, {"c": "private", "n": 1, "a": "chat_cursor"},
+                  {"c": "public", "n": 5}, {"c": "draft", "n": 5}, {"c": "step", "n": 5}):
+    case(CHAT, variables)
 BY_ID = ("query($id: ID!) { codelab(id: $id) { " + CODELAB + " steps { stepNumber title } "
          "materials(first: 5) { nodes { title fileUrl } } } }")
 for which in ("public", "private", "draft", "empty", "course_as_codelab", "missing_codelab",
@@ -268,6 +276,20 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
         enrolled = dict((await session.execute(
             select(User.display_name, CodelabAttendee.enrollment_id)
             .join(CodelabAttendee, CodelabAttendee.user_id == User.id))).all())
+        users = dict((await session.execute(
+            select(User.display_name, CodelabAttendee.user_id)
+            .join(CodelabAttendee, CodelabAttendee.user_id == User.id))).all())
+    # The private codelab's room: chat, direct messages to and from its attendees.
+    private_id = int(relay.from_base64(ids["private"])[1])
+    chat = await add_many(services, CodelabChatMessage, [
+        {"course_id": private_id, "sender_user_id": sender, "sender_name": name,
+         "msg_type": kind, "message": f"said {n}", "target_user_id": target}
+        for n, (sender, name, kind, target) in enumerate((
+            (users["attendee"], "attendee", "chat", None),
+            (None, "Facilitator", "dm", users["quiet"]),
+            (users["attendee"], "attendee", "dm", None),
+            (None, "Facilitator", "chat", None)))])
+    ids["chat_cursor"] = encode_cursor([chat[0]])
     submissions = []
     for n, (name, codelab) in enumerate((("attendee", "private"), ("quiet", "private"),
                                          ("attendee", "private"), ("late", "public"),
@@ -328,6 +350,8 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
         for query in (members, helps):
             assert (viewer, query, str({"id": "private"})) in planned_for, (viewer, query)
     assert ("other_attendee", helps, str({"id": "public"})) in planned_for
+    for viewer in ("facilitator", "admin", "attendee"):
+        assert (viewer, CHAT, str({"c": "private", "n": 10})) in planned_for, viewer
     for viewer, which in (("anonymous", "public"), ("attendee", "private"),
                           ("facilitator", "private"), ("admin", "draft")):
         assert (viewer, BY_ID, str({"id": which})) in planned_for, (viewer, which)
