@@ -26,7 +26,7 @@ from tests.fixtures import (
     bearer_for,
     count_statements,
     create_user,
-    teaching_answer,
+    planned_answer,
     unbudgeted,
     without_sign_in,
 )
@@ -256,11 +256,10 @@ async def test_openlesson_reads_answer_the_same_bytes_on_both_paths(
                 before = await now(services)
                 expected = await plain.post("/graphql", json=body, headers=headers)
                 general_hits = await hits_since(services, headers, before)
-                learning = await teaching_answer(planned, server, body, headers)
-                before = await now(services)
-                with count_statements(services) as counter:
-                    answer = await planned.post("/graphql", json=body, headers=headers)
-                planned_hits = await hits_since(services, headers, before)
+                asked = await planned_answer(planned, server, services, body, headers,
+                                             mark=lambda: now(services))
+                answer, learning = asked.answer, asked.learning
+                planned_hits = await hits_since(services, headers, asked.marked)
                 answered += 1
                 if not (alike(expected, answer) and (learning is None
                                                     or alike(expected, learning))):
@@ -269,7 +268,7 @@ async def test_openlesson_reads_answer_the_same_bytes_on_both_paths(
                 # The key's per-minute count: once per operation with an agent field, on
                 # either path (the planned one takes nothing when the general one answers).
                 assert planned_hits == general_hits, (viewer, query, variables)
-                reads = without_sign_in(counter.statements)
+                reads = without_sign_in(asked.statements)
                 if any("json_build_object" in s for s in reads) and len(reads) > 1:
                     # A guard sent it to the general path: only for that path's errors.
                     assert b'"errors"' in answer.content, (viewer, query, variables)
