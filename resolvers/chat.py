@@ -301,7 +301,9 @@ def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> li
 # its content item, course and content type, the production version of the type's prompt,
 # the user's stored Anthropic key, the conversation, the cache nodes that may answer the
 # message (one per prompt version: the key of the prompt is made in Python), the ids of
-# the model budgets that apply and whether a subscription watches the session.
+# the model budgets that apply (as text[], whose codec asyncpg has built in: another array
+# type costs a new connection a catalog query first) and whether a subscription watches
+# the session.
 _TURN = f"""
 SELECT s.user_id, s.cache_state, s.cache_node_id, u.time_zone, u.last_activity_date,
        u.current_streak_days, i.id, i.course_id, i.content_type_id, i.title, i.description,
@@ -315,7 +317,8 @@ SELECT s.user_id, s.cache_state, s.cache_node_id, u.time_zone, u.last_activity_d
           AND n.content_item_id = i.id AND n.model = coalesce(c.llm_model, $5)
           AND n.message_hash = $6
           AND CASE WHEN $7 THEN n.parent_id IS NULL ELSE n.parent_id = s.cache_node_id END),
-       ARRAY(SELECT b.id FROM ({applying_budgets("$2", "$9", "CAST(i.course_id AS text)")}) b),
+       CAST(ARRAY(SELECT b.id FROM ({applying_budgets("$2", "$9", "CAST(i.course_id AS text)")}) b)
+            AS text[]),
        s.watchers > 0
 FROM chat_sessions s
 JOIN users u ON u.id = s.user_id
@@ -353,6 +356,7 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
     if owner != user_id:
         raise Forbidden(NOT_YOURS)
     data_json, earlier, candidates = (_json(v) for v in (data_json, earlier, candidates))
+    budgets = [int(budget) for budget in budgets]
     item = ContentItem(id=item_id, course_id=course_id, content_type_id=content_type_id,
                        title=title, description=description, data_json=data_json)
     production = None if prompt_id is None else Prompt(

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ARRAY, select
 
 from core.auth import api_keys, tokens
 from core.config import Settings
@@ -158,9 +158,14 @@ def credentials_from_params(params: Mapping[str, object] | None) -> Credentials:
 
 # The user of a live sign-in session, as one prepared statement on a bare connection (no
 # ORM query to compile or rows to load: every authenticated request runs it).
+# An array column comes back as text[], whose codec asyncpg has built in: for any other
+# array type a new connection first asks the server's catalog (a recursive query that
+# took as long as the statement on a fresh backend).
 _USER_COLUMNS = tuple(column.key for column in User.__table__.columns)
 _VIEWER_OF_SESSION = (
-    "SELECT " + ", ".join(f"u.{name}" for name in _USER_COLUMNS)
+    "SELECT " + ", ".join(
+        f"CAST(u.{column.key} AS text[])" if isinstance(column.type, ARRAY) else
+        f"u.{column.key}" for column in User.__table__.columns)
     + " FROM auth_sessions s JOIN users u ON u.id = s.user_id"
     " WHERE s.id = $1 AND u.id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3"
     " AND u.is_active")  # a deactivated user's tokens stop at once
