@@ -51,6 +51,7 @@ from models.course import (
     Module,
     Subject,
     University,
+    UserProfile,
 )
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
 from models.learning import ContentProgress, ModuleProgress
@@ -66,6 +67,7 @@ from resolvers import (
     enrollments,
     feature_requests,
     modules,
+    profile,
     prompts,
     user,
 )
@@ -223,6 +225,17 @@ register_type(TypeForm("User", User.__table__, fields={
     "timeZone": private(User.time_zone),
     "isActive": private(User.is_active),
     "lastActivityDate": private(User.last_activity_date),
+    # ``profile.get_profile`` and ``get_subject_ids``: for the user and admins.
+    "profile": One("UserProfile", parent_key="id", key="user_id",
+                   where=(access.self_or_admin_rule(UserProfile),)),
+    "subjectPreferences": private(profile.subject_ids_value()),
+}))
+
+register_type(TypeForm("UserProfile", UserProfile.__table__, by_id=False, fields={
+    "dateOfBirth": Column("date_of_birth"),
+    "learningGoal": Column("learning_goal"),
+    "studyLevel": Column("study_level"),
+    "grade": Column("grade"),
 }))
 
 register_type(TypeForm("Enrollment", Enrollment.__table__, rule=enrollments.visible_rule,

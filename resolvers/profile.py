@@ -11,11 +11,14 @@ import uuid
 import zoneinfo
 from functools import cache
 
+from sqlalchemy import func, literal_column, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
+
 from core.context import Context
 from core.errors import Validation
 from loaders.profile import SubjectIdsByUserIdLoader, UserProfileByUserIdLoader
 from loaders.user import UserByIdLoader
-from models.course import UserProfile
+from models.course import UserProfile, UserSubjectPreference
 from models.user import User
 from resolvers.access import is_self_or_admin
 
@@ -80,6 +83,17 @@ async def get_profile(ctx: Context, *, user_id: uuid.UUID) -> UserProfile | None
     if not is_self_or_admin(ctx, user_id):
         return None
     return await ctx.loaders.get(UserProfileByUserIdLoader).load(user_id)
+
+
+def subject_ids_value():
+    """``get_subject_ids``'s list as the global ids the schema shows, ascending (empty
+    where there are none), as a SQL expression on users (the caller decides who sees it)."""
+    preference = UserSubjectPreference
+    global_id = func.encode(func.convert_to(func.concat("Subject:", preference.subject_id),
+                                            "UTF8"), "base64")
+    return select(func.coalesce(func.json_agg(aggregate_order_by(
+        global_id, preference.subject_id)), literal_column("'[]'::json"))).where(
+        preference.user_id == User.id).scalar_subquery()
 
 
 async def get_subject_ids(ctx: Context, *, user_id: uuid.UUID) -> list[int] | None:

@@ -23,7 +23,7 @@ from models.community import (
     FlashcardReview,
     Note,
 )
-from models.course import Enrollment
+from models.course import Enrollment, Subject, UserProfile, UserSubjectPreference
 from models.feedback import FeatureRequest
 from models.learning import ContentProgress, ModuleProgress
 from models.prompts import Prompt, PromptDependency
@@ -221,6 +221,11 @@ SHARED = ("query($t: String!) { sharedChatSession(token: $t) { contentItemId con
           "createdAt messages { role content createdAt __typename } __typename } }")
 for token in ("tok", "nope"):
     case(SHARED, {"t": token})
+# a user's onboarding answers and subjects: for the user and admins (null for others)
+ABOUT = ("query($id: ID!) { node(id: $id) { ... on User { displayName profile { dateOfBirth "
+         "learningGoal studyLevel grade __typename } subjectPreferences } } }")
+for which in ("learner_user", "other_user"):
+    case(ABOUT, {"id": which})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -266,6 +271,13 @@ async def seed(services) -> tuple[dict, dict]:
             display_name="Lena", avatar_url="https://img.example/l.png", github_id=42,
             locale="de", time_zone="Europe/Berlin", last_activity_date=date(2026, 3, 1)))
     kind = await add(services, ContentType, name="video", label="Video")
+    # The learner's onboarding answers and subjects (the other learner has none).
+    subjects = await add_many(services, Subject, [{"name": n} for n in ("Maths", "Art")])
+    async with services.db.transaction() as session:
+        session.add(UserProfile(user_id=learner.id, date_of_birth=date(2001, 2, 3),
+                                learning_goal="ACADEMIC", study_level="UNDERGRADUATE"))
+        session.add_all([UserSubjectPreference(user_id=learner.id, subject_id=s)
+                         for s in reversed(subjects)])
     ids: dict = {}
     for published in (True, False):
         course = await add(services, Course, title=f"course {published}", code="C",
@@ -447,6 +459,7 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
         assert (viewer, THREADS, str({"c": "course"})) in planned_for, viewer
     for viewer in ("anonymous", "learner", "instructor", "admin"):
         assert (viewer, SHARED, str({"t": "tok"})) in planned_for, viewer
+        assert (viewer, ABOUT, str({"id": "learner_user"})) in planned_for, viewer
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, MINE, str({"n": 10})) in planned_for, viewer
     for viewer in ("instructor", "admin"):

@@ -278,12 +278,17 @@ async def test_profiles_and_preferences_load_in_batches(client, services):
             await add(services, UserProfile(user_id=learner.id, grade="JUNIOR"))
             await add(services, UserSubjectPreference(user_id=learner.id, subject_id=math.id))
 
+    # Two documents, each asked once: both run on the general path (a document the server
+    # has answered is planned the next time).
     await add_users(0, 2)
     with count_statements(services) as few:
-        small = await gql(client, USERS_WITH_PROFILES, headers=headers)
+        small = await gql(client, "query Few " + USERS_WITH_PROFILES, headers=headers)
     await add_users(2, 6)
     with count_statements(services) as many:
-        large = await gql(client, USERS_WITH_PROFILES, headers=headers)
+        large = await gql(client, "query Many " + USERS_WITH_PROFILES, headers=headers)
+    with count_statements(services) as planned:  # the second time, its plan: one statement
+        assert await gql(client, "query Many " + USERS_WITH_PROFILES, headers=headers) == large
+    assert len(planned) == 2, planned.statements
     assert len(small["users"]["edges"]) == 3 and len(large["users"]["edges"]) == 9
     assert (small["total"]["totalCount"], large["total"]["totalCount"]) == (3, 9)
     assert large["users"]["edges"][1]["node"]["profile"] == {"grade": "JUNIOR"}
