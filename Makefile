@@ -11,9 +11,12 @@ STAMP := $(VENV)/.installed
 # venv is made without pip (seconds saved): uv goes into it with the interpreter's
 # own pip where it has one, else with the pip that ensurepip puts into the venv.
 # INSTALLER=pip installs everything with pip alone, as does a machine where uv
-# cannot be installed.
+# cannot be installed or cannot install (pip tries again after uv fails).
 INSTALLER ?= uv
 VENV_PIP = { $(BIN)/python -m pip --version >/dev/null 2>&1 || $(BIN)/python -m ensurepip --default-pip >/dev/null; }
+PIP_INSTALL = $(VENV_PIP) && echo "$(BIN)/python -m pip install -e '.[dev]'" \
+	&& $(BIN)/python -m pip install --quiet --upgrade pip \
+	&& $(BIN)/python -m pip install --quiet -e '.[dev]'
 
 $(STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
@@ -22,12 +25,10 @@ $(STAMP): pyproject.toml
 		|| $(PYTHON) -m pip --python $(BIN)/python install --quiet uv \
 		|| { $(VENV_PIP) && $(BIN)/python -m pip install --quiet uv; }; }; then \
 		echo "$(BIN)/uv pip install -e '.[dev]'"; \
-		$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]'; \
+		$(BIN)/uv pip install --quiet --python $(BIN)/python -e '.[dev]' \
+		|| { echo "uv could not install: trying pip"; $(PIP_INSTALL); }; \
 	else \
-		$(VENV_PIP) && \
-		echo "$(BIN)/python -m pip install -e '.[dev]'" && \
-		$(BIN)/python -m pip install --quiet --upgrade pip && \
-		$(BIN)/python -m pip install --quiet -e '.[dev]'; \
+		$(PIP_INSTALL); \
 	fi
 	@touch $(STAMP)
 
