@@ -268,7 +268,9 @@ class Page:
     read by ``parse``, as ``Rows``'s; from the root, a row of ``requires`` (type, argument:
     the row of that type whose id is the argument; and a rule of its own, a function of
     the viewer returning a condition on that type's table, instead of the type's) must be
-    visible by its type's rule, or the general path answers (its error)."""
+    visible by its type's rule, or the general path answers (its error). ``shown``, a
+    function of the viewer returning a condition on the parent row, says where the field
+    is read: elsewhere it is null (a private list, null for other viewers)."""
 
     type_name: str
     order: tuple[str, ...]
@@ -282,6 +284,7 @@ class Page:
     arguments: tuple[tuple[str, str], ...] = ()
     parse: Callable[[Any], Any] = str
     requires: tuple[tuple[Any, ...], ...] = ()
+    shown: Callable[[Any], Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -962,9 +965,13 @@ class Compiler:
                 f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
                 f"FROM {target.table.name} {child} WHERE {child}.{planned.key} = "
                 f"{alias}.{planned.parent_key}{self.where(target, child, planned.where)})"))
-        return self.guarded(planned.guard, form, alias, planned.parent_key,
-                            self.page(planned, field_type, nodes, parent=alias,
-                                      definition=gql_type.fields[name]))
+        value = self.guarded(planned.guard, form, alias, planned.parent_key,
+                             self.page(planned, field_type, nodes, parent=alias,
+                                       definition=gql_type.fields[name]))
+        if planned.shown is not None:
+            value = (f"CASE WHEN {self.sql(planned.shown(self.viewer), form.table, alias)} "
+                     f"THEN {value} END")
+        return value
 
     def backward(self, last: Arg, first: Arg) -> bool:
         """Whether a page reads back from its end (``last``), as the pagers decide it."""

@@ -229,6 +229,10 @@ register_type(TypeForm("User", User.__table__, fields={
     "profile": One("UserProfile", parent_key="id", key="user_id",
                    where=(access.self_or_admin_rule(UserProfile),)),
     "subjectPreferences": private(profile.subject_ids_value()),
+    # The user's enrollments and module progress (without ``courseOfferingId``, which the
+    # general path checks first), oldest first: for the user and admins, null for others.
+    "enrollments": Page("Enrollment", ("id",), key="user_id", shown=user.private_rule),
+    "progress": Page("ModuleProgress", ("id",), key="user_id", shown=user.private_rule),
 }))
 
 register_type(TypeForm("UserProfile", UserProfile.__table__, by_id=False, fields={

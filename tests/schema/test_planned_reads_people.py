@@ -224,8 +224,15 @@ for token in ("tok", "nope"):
 # a user's onboarding answers and subjects: for the user and admins (null for others)
 ABOUT = ("query($id: ID!) { node(id: $id) { ... on User { displayName profile { dateOfBirth "
          "learningGoal studyLevel grade __typename } subjectPreferences } } }")
+LISTS = ("query($id: ID!, $a: String) { node(id: $id) { ... on User { enrollments(first: 10, "
+         "after: $a) { " + PAGE_INFO + " totalCount edges { cursor node { id status } } } "
+         "progress(first: 5) { totalCount nodes { id progressPercent } } } } }")
 for which in ("learner_user", "other_user"):
     case(ABOUT, {"id": which})
+    case(LISTS, {"id": which})
+case(LISTS, {"id": "learner_user", "a": "enrollment_cursor"})
+case("query($id: ID!, $o: ID) { node(id: $id) { ... on User { progress(courseOfferingId: $o, "
+     "first: 5) { nodes { id } } } } }", {"id": "learner_user", "o": "offering"})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -460,6 +467,7 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
     for viewer in ("anonymous", "learner", "instructor", "admin"):
         assert (viewer, SHARED, str({"t": "tok"})) in planned_for, viewer
         assert (viewer, ABOUT, str({"id": "learner_user"})) in planned_for, viewer
+        assert (viewer, LISTS, str({"id": "learner_user"})) in planned_for, viewer
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, MINE, str({"n": 10})) in planned_for, viewer
     for viewer in ("instructor", "admin"):
