@@ -9,7 +9,10 @@ job queue, open subscriptions) are read when scraped.
 from __future__ import annotations
 
 import hmac
+import time
 import weakref
+from bisect import bisect_left
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import (
@@ -20,6 +23,9 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client import metrics as prometheus_metrics
+from prometheus_client.metrics_core import Metric
+from prometheus_client.utils import floatToGoString
 from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -33,22 +39,101 @@ LATENCY_BUCKETS = (.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30, 60)
 JOB_STATUSES = ("queued", "running", "done", "failed")
 
 
+class Tally:
+    """One series of a ``CountedFamily`` counter."""
+
+    __slots__ = ("created", "value")
+
+    def __init__(self) -> None:
+        self.value = 0.0
+        self.created = time.time()
+
+    def inc(self, amount: float = 1) -> None:
+        self.value += amount
+
+
+class Timing:
+    """One series of a ``CountedFamily`` histogram over ``LATENCY_BUCKETS``: each
+    observation counted in the first bucket whose bound it does not pass (the last is
+    +Inf), as prometheus_client's Histogram counts it."""
+
+    __slots__ = ("counts", "created", "sum")
+
+    def __init__(self) -> None:
+        self.counts = [0] * (len(LATENCY_BUCKETS) + 1)
+        self.sum = 0.0
+        self.created = time.time()
+
+    def observe(self, seconds: float) -> None:
+        self.counts[bisect_left(LATENCY_BUCKETS, seconds)] += 1
+        self.sum += seconds
+
+
+class CountedFamily:
+    """A labelled counter or latency histogram counted on every request, without
+    prometheus_client's lock and checks per call (two families count every request and
+    two every GraphQL operation). Its series are counted on the event loop's thread
+    only, where a request is observed; a scrape reads them on that thread too. It is
+    exposed exactly as prometheus_client's Counter or Histogram of the same name and
+    labels would be (``_total``/``_bucket``, ``_count``, ``_sum``, ``_created``)."""
+
+    def __init__(self, name: str, documentation: str, labelnames: tuple[str, ...], *,
+                 histogram: bool, registry: CollectorRegistry) -> None:
+        self.name = name
+        self.documentation = documentation
+        self.labelnames = labelnames
+        self.histogram = histogram
+        self.series: dict[tuple[str, ...], Tally | Timing] = {}
+        registry.register(self)
+
+    def labels(self, *values: str) -> Any:
+        series = self.series.get(values)
+        if series is None:
+            series = self.series[values] = Timing() if self.histogram else Tally()
+        return series
+
+    def describe(self) -> list[Metric]:
+        return [Metric(self.name, self.documentation,
+                       "histogram" if self.histogram else "counter")]
+
+    def collect(self) -> Iterator[Metric]:
+        metric = self.describe()[0]
+        created = getattr(prometheus_metrics, "_use_created", True)
+        name = self.name
+        for values, series in list(self.series.items()):
+            labels = dict(zip(self.labelnames, values, strict=True))
+            if isinstance(series, Tally):
+                metric.add_sample(name + "_total", labels, series.value)
+            else:
+                total = 0.0
+                for bound, count in zip((*LATENCY_BUCKETS, float("inf")), series.counts,
+                                        strict=True):
+                    total += count
+                    metric.add_sample(name + "_bucket",
+                                      {**labels, "le": floatToGoString(bound)}, total)
+                metric.add_sample(name + "_count", labels, total)
+                metric.add_sample(name + "_sum", labels, series.sum)
+            if created:
+                metric.add_sample(name + "_created", labels, series.created)
+        yield metric
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = registry = CollectorRegistry()
-        self.requests = Counter(
+        self.requests = CountedFamily(
             "learngraph_http_requests", "HTTP requests and WebSocket connections, by route.",
-            ["route", "method", "status"], registry=registry)
-        self.request_seconds = Histogram(
+            ("route", "method", "status"), histogram=False, registry=registry)
+        self.request_seconds = CountedFamily(
             "learngraph_http_request_duration_seconds", "Time to answer, by route.",
-            ["route", "method"], buckets=LATENCY_BUCKETS, registry=registry)
-        self.operations = Counter(
+            ("route", "method"), histogram=True, registry=registry)
+        self.operations = CountedFamily(
             "learngraph_graphql_operations", "GraphQL operations run, by name and type.",
-            ["operation", "type"], registry=registry)
-        self.operation_seconds = Histogram(
+            ("operation", "type"), histogram=False, registry=registry)
+        self.operation_seconds = CountedFamily(
             "learngraph_graphql_operation_duration_seconds",
             "Time to execute a GraphQL operation (a subscription: until it ends).",
-            ["operation", "type"], buckets=LATENCY_BUCKETS, registry=registry)
+            ("operation", "type"), histogram=True, registry=registry)
         self.errors = Counter(
             "learngraph_errors", "Errors answered, by code (GraphQL extensions.code; "
             "HTTP_<status> for other error answers).", ["code"], registry=registry)
@@ -72,8 +157,7 @@ class Metrics:
                                      "Time of a model call (a stream: until its end).",
                                      ["provider"], buckets=LATENCY_BUCKETS, registry=registry)
         self._operation_names: set[str] = set()
-        # The series of each (route, method, status) seen: labels() checks and locks on
-        # every call, and every request counts in two of them.
+        # The series of each (route, method, status) seen: every request counts in two.
         self._request_series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
         self._operation_series: dict[tuple[str, str], tuple[Any, Any]] = {}
         self._ws_handlers: weakref.WeakSet = weakref.WeakSet()

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from core.jobs import JobWorker, PermanentFailure, enqueue
+from core.metrics import LATENCY_BUCKETS, CountedFamily
 from tests.fixtures import bearer_for, create_user, start_instance
 from tests.ws import graphql_ws
 
@@ -25,6 +27,37 @@ def parse(body: str) -> dict[tuple[str, tuple], float]:
 
 def value(samples: dict, name: str, **labels) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def test_counted_families_are_exposed_as_prometheus_client_exposes_its_own():
+    ours, theirs = CollectorRegistry(), CollectorRegistry()
+    counted = CountedFamily("t_requests", "Requests.", ("route", "status"), histogram=False,
+                            registry=ours)
+    timed = CountedFamily("t_seconds", "Time.", ("route",), histogram=True, registry=ours)
+    counter = Counter("t_requests", "Requests.", ["route", "status"], registry=theirs)
+    histogram = Histogram("t_seconds", "Time.", ["route"], buckets=LATENCY_BUCKETS,
+                          registry=theirs)
+    # Every bound itself, between two bounds, under the first, past the last.
+    observed = [0.0, 0.003, *LATENCY_BUCKETS, 0.07, 0.3, 61.5, 120.0]
+    for route, status in [("/graphql", "200"), ("/api/health", "200"), ("/graphql", "400")]:
+        counted.labels(route, status).inc()
+        counter.labels(route, status).inc()
+    counted.labels("/graphql", "200").inc()
+    counter.labels("/graphql", "200").inc()
+    for seconds in observed:
+        timed.labels("/graphql").observe(seconds)
+        histogram.labels("/graphql").observe(seconds)
+    timed.labels("/api/health").observe(0.002)
+    histogram.labels("/api/health").observe(0.002)
+
+    def without_created(registry: CollectorRegistry) -> list[str]:
+        return [line for line in generate_latest(registry).decode().splitlines()
+                if "_created" not in line]
+
+    assert without_created(ours) == without_created(theirs)
+    created = [line for line in generate_latest(ours).decode().splitlines()
+               if "_created" in line and not line.startswith("#")]
+    assert len(created) == 5  # one per series, as prometheus_client writes them
 
 
 @pytest.fixture
