@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, select
+from sqlalchemy import Text, and_, case, cast, func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from core import gemini
@@ -32,6 +32,7 @@ from core.context import Context
 from core.errors import Forbidden, NotConfigured, Validation
 from models.codelab import CodelabAttendee
 from models.codelab_files import CodelabAiConversation, CodelabAiSettings
+from models.course import Course
 from models.user import UserSecret
 from resolvers import codelab_audit, codelabs
 from resolvers.access import is_staff
@@ -275,6 +276,23 @@ async def save_conversation(ctx: Context, *, codelab_id: int, question: str, ans
         await session.refresh(row)
     facilitating = codelabs.can_facilitate(ctx.viewer, view.course)
     return Conversation(row=row, attendee_user_id=None if facilitating else row.user_id)
+
+
+def facilitated_rule(viewer):
+    """``codelabs.get_for_facilitator``'s codelabs (one the viewer may read and runs), as a
+    SQL condition on courses."""
+    return and_(Course.kind == codelabs.KIND, codelabs.visible_rule(viewer),
+                codelabs.facilitate_rule(viewer))
+
+
+def asker_value():
+    """``Conversation.attendee_user_id`` as the ``attendee_<hex>`` the faces show (null for
+    a facilitator, or an asker no longer attending), as a SQL expression on conversations."""
+    row = CodelabAiConversation
+    attending = row.user_id.in_(select(CodelabAttendee.user_id).where(
+        CodelabAttendee.course_id == row.course_id))
+    return case((attending, func.concat("attendee_", func.replace(
+        cast(row.user_id, Text), "-", ""))))
 
 
 async def get_conversations(ctx: Context, *, codelab_id: int, page: PageArgs) -> Page:

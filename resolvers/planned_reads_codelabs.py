@@ -39,10 +39,11 @@ from models.codelab import (
     CodelabQuiz,
     CodelabQuizSubmission,
 )
-from models.codelab_files import CodelabMaterial, CodelabSubmission
+from models.codelab_files import CodelabAiConversation, CodelabMaterial, CodelabSubmission
 from models.codelab_live import CodelabChatMessage
 from models.course import Course, Enrollment, Module
 from resolvers import (
+    codelab_ai,
     codelab_attendees,
     codelab_materials,
     codelab_quizzes,
@@ -227,4 +228,21 @@ register_root("codelabChat", Page(
     "CodelabChatMessage", ("id",), where=(codelab_room.message_rule,),
     arguments=(("codelabId", "course_id"),), parse=codelab_id,
     requires=(("Codelab", "codelabId", codelab_room.room_rule),),
+    allowed=lambda viewer: viewer.user_id is not None))
+
+# A codelab's kept AI conversations, oldest first, for its facilitators
+# (``codelab_ai.get_conversations``); the general path's error for anyone else.
+register_type(TypeForm("CodelabAiConversation", CodelabAiConversation.__table__, by_id=False,
+                       fields={
+    "legacyId": Expression(func.concat("conversation_", CodelabAiConversation.id)),
+    "attendeeLegacyId": Expression(codelab_ai.asker_value()),
+    "stepNumber": Column("step_number"),
+    "question": Column("question"),
+    "answer": Column("answer"),
+    "model": Column("model"),
+    "createdAt": DateTime("created_at"),
+}))
+register_root("codelabAiConversations", Page(
+    "CodelabAiConversation", ("id",), arguments=(("codelabId", "course_id"),),
+    parse=codelab_id, requires=(("Codelab", "codelabId", codelab_ai.facilitated_rule),),
     allowed=lambda viewer: viewer.user_id is not None))

@@ -15,7 +15,7 @@ from strawberry import relay
 
 from core.pagination import encode_cursor
 from models.codelab import CodelabAttendee
-from models.codelab_files import CodelabMaterial, CodelabSubmission
+from models.codelab_files import CodelabAiConversation, CodelabMaterial, CodelabSubmission
 from models.codelab_live import CodelabChatMessage
 from models.user import User
 from tests.fixtures import ask_both
@@ -105,6 +105,13 @@ CHAT = ("query($c: ID!, $n: Int, $a: String) { codelabChat(codelabId: $c, first:
 for variables in ({"c": "private", "n": 10}, {"c": "private", "n": 1, "a": "chat_cursor"},
                   {"c": "public", "n": 5}, {"c": "draft", "n": 5}, {"c": "step", "n": 5}):
     case(CHAT, variables)
+# its kept AI conversations, for its facilitators
+ASKED = ("query($c: ID!, $n: Int, $a: String) { codelabAiConversations(codelabId: $c, first: "
+         "$n, after: $a) { " + PAGE_INFO + " totalCount nodes { legacyId attendeeLegacyId "
+         "stepNumber question answer model createdAt __typename } } }")
+for variables in ({"c": "private", "n": 10}, {"c": "private", "n": 1, "a": "conversation_cursor"},
+                  {"c": "draft", "n": 5}):
+    case(ASKED, variables)
 BY_ID = ("query($id: ID!) { codelab(id: $id) { " + CODELAB + " steps { stepNumber title } "
          "materials(first: 5) { nodes { title fileUrl } } } }")
 for which in ("public", "private", "draft", "empty", "course_as_codelab", "missing_codelab",
@@ -290,6 +297,13 @@ async def seed(http: httpx.AsyncClient, services) -> tuple[dict, dict]:
             (users["attendee"], "attendee", "dm", None),
             (None, "Facilitator", "chat", None)))])
     ids["chat_cursor"] = encode_cursor([chat[0]])
+    # Its kept AI conversations: an attendee's, a facilitator's, one of another's attendee.
+    asked = await add_many(services, CodelabAiConversation, [
+        {"course_id": private_id, "user_id": user, "step_number": step, "question": f"q{n}",
+         "answer": f"a{n}", "model": "gemini"}
+        for n, (user, step) in enumerate(((users["attendee"], 1), (None, None),
+                                          (users["other_attendee"], 2)))])
+    ids["conversation_cursor"] = encode_cursor([asked[0]])
     submissions = []
     for n, (name, codelab) in enumerate((("attendee", "private"), ("quiet", "private"),
                                          ("attendee", "private"), ("late", "public"),
@@ -352,6 +366,8 @@ async def test_codelabs_answer_the_same_bytes_on_both_paths(server, general, cle
     assert ("other_attendee", helps, str({"id": "public"})) in planned_for
     for viewer in ("facilitator", "admin", "attendee"):
         assert (viewer, CHAT, str({"c": "private", "n": 10})) in planned_for, viewer
+    for viewer in ("facilitator", "admin"):
+        assert (viewer, ASKED, str({"c": "private", "n": 10})) in planned_for, viewer
     for viewer, which in (("anonymous", "public"), ("attendee", "private"),
                           ("facilitator", "private"), ("admin", "draft")):
         assert (viewer, BY_ID, str({"id": which})) in planned_for, (viewer, which)
