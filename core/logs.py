@@ -8,6 +8,7 @@ as ``access`` and become top-level keys of the JSON object.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -84,12 +85,48 @@ class JsonFormatter(logging.Formatter):
 
 class LineHandler(logging.StreamHandler):
     """The handler ``configure`` installs: a stream handler that also takes a line made
-    without a LogRecord (``write``), for the access line, written once a request."""
+    without a LogRecord (``write``), for the access line, written once a request.
+
+    The access lines of one turn of the event loop leave in one write when the turn
+    ends (a write to stderr is a system call, once a request otherwise); outside an
+    event loop, at once. A record's line, and a flush, write those held first, so lines
+    keep their order."""
+
+    def __init__(self, stream=None) -> None:
+        super().__init__(stream)
+        self._held: list[str] = []
 
     def write(self, line: str) -> None:
         with self.lock:  # as ``handle`` holds it around ``emit``
-            self.stream.write(line + self.terminator)
+            self._held.append(line + self.terminator)
+            if len(self._held) > 1:
+                return  # the turn's write is arranged already
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
             self.flush()
+            return
+        loop.call_soon(self._write_held)
+
+    def _write_held(self) -> None:
+        try:
+            self.flush()
+        except Exception:
+            # The stream fails: its lines are lost, as a record's would be (handleError).
+            with self.lock:
+                self._held.clear()
+
+    def flush(self) -> None:
+        with self.lock:
+            if self._held:
+                held, self._held = self._held, []
+                self.stream.write("".join(held))
+            super().flush()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self._held:
+            self._write_held()
+        super().emit(record)
 
 
 def line_handler(logger: logging.Logger, level: int) -> LineHandler | None:

@@ -223,3 +223,36 @@ def test_an_access_line_written_without_its_record_is_the_record_s_line():
     assert direct == made
     assert json.loads(direct)["message"] == "POST /graphql 200 12.3ms"
     assert json.loads(direct)["operation_name"] == "Caf\u00e9"
+
+
+class CountedWrites(io.StringIO):
+    def __init__(self) -> None:
+        super().__init__()
+        self.writes = 0
+
+    def write(self, text: str) -> int:
+        self.writes += 1
+        return super().write(text)
+
+
+async def test_the_access_lines_of_one_loop_turn_leave_in_one_write_in_order():
+    out = CountedWrites()
+    handler = LineHandler(out)
+    handler.setFormatter(JsonFormatter())
+    handler.write('{"n": 1}')
+    handler.write('{"n": 2}')
+    assert out.getvalue() == ""  # held until the turn ends
+    await asyncio.sleep(0)
+    assert (out.getvalue(), out.writes) == ('{"n": 1}\n{"n": 2}\n', 1)
+    # A record's line waits for the lines held before it.
+    handler.write('{"n": 3}')
+    handler.emit(logging.LogRecord("learngraph.x", logging.WARNING, "", 0, "a record", (),
+                                   None))
+    handler.write('{"n": 4}')
+    await asyncio.sleep(0)
+    lines = out.getvalue().splitlines()
+    assert [json.loads(line).get("n", json.loads(line).get("message")) for line in lines] == [
+        1, 2, 3, "a record", 4]
+    handler.write('{"n": 5}')
+    handler.flush()  # as logging.shutdown does when the process ends
+    assert out.getvalue().endswith('{"n": 5}\n')
