@@ -33,13 +33,22 @@ def module(name: str) -> ModuleType:
     return lazy
 
 
+# The stand-ins whose import has finished, by id (reading any attribute of a stand-in
+# would run its import).
+_LOADED: set[int] = set()
+
+
 async def loaded(lazy: ModuleType) -> None:
-    """Run ``lazy``'s import now, in a thread, unless it has run (a loaded module is a
-    plain module again)."""
-    if type(lazy) is not ModuleType:
+    """Run ``lazy``'s import now, in a thread, unless it has finished; a caller that
+    comes while another's import runs waits for it. (A stand-in turns into a plain
+    module as soon as its import starts, not when it ends: its type cannot say that
+    the module's names are all there.)"""
+    if id(lazy) not in _LOADED:
         await asyncio.to_thread(_load, lazy)
 
 
 def _load(lazy: ModuleType) -> None:
     with _IMPORTING:
-        lazy.__dict__  # noqa: B018 (reading an attribute runs the import)
+        if id(lazy) not in _LOADED:
+            lazy.__dict__  # noqa: B018 (reading an attribute runs the import)
+            _LOADED.add(id(lazy))
