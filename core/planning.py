@@ -72,7 +72,7 @@ from graphql import (
     is_abstract_type,
     parse,
 )
-from sqlalchemy import Text, bindparam, cast, literal_column
+from sqlalchemy import JSON, Text, bindparam, case, cast, func, literal_column, or_
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
@@ -178,6 +178,15 @@ class Expression:
     or a function of the viewer returning one (a field some viewers see as null)."""
 
     sql: Any
+
+
+def python_float(column) -> Expression:
+    """A ``double precision`` column as the general path writes a Float: PostgreSQL's
+    shortest text of the double (the same digits as Python's), with ``.0`` on a whole
+    number, which the planned answer's JSON then reads as a float (``3.0``, not ``3``)."""
+    text = cast(column, Text)
+    return Expression(cast(case((or_(func.strpos(text, ".") > 0, func.strpos(text, "e") > 0),
+                                 text), else_=text.concat(".0")), JSON))
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ viewer's own rows compare with ``core.planning.VIEWER_ID``."""
 
 from __future__ import annotations
 
-from sqlalchemy import case, func, true
+from sqlalchemy import Double, case, cast, func, true
 
 from core.planning import (
     Column,
@@ -28,6 +28,7 @@ from core.planning import (
     Same,
     TypeForm,
     int_id,
+    python_float,
     register_root,
     register_type,
 )
@@ -54,7 +55,7 @@ from models.course import (
     UserProfile,
 )
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
-from models.learning import ContentProgress, ModuleProgress
+from models.learning import ContentProgress, LearningActivity, ModuleProgress, QuizAttempt
 from models.prompts import Prompt, PromptDependency
 from models.user import User
 from resolvers import (
@@ -457,6 +458,30 @@ register_type(TypeForm("SharedChatMessage", ChatMessage.__table__, by_id=False, 
     "role": Expression(func.upper(ChatMessage.role)),
     "content": Column("content"),
     "createdAt": DateTime("created_at"),
+}))
+
+# A learner's activity and quiz attempts, by id for themselves and admins
+# (``activity.get_many``, ``progress.get_many``).
+register_type(TypeForm("LearningActivity", LearningActivity.__table__,
+                       rule=access.self_or_admin_rule(LearningActivity), fields={
+    "id": GlobalId("LearningActivity"),
+    "kind": Column("kind"),
+    "summary": Column("summary"),
+    "occurredAt": DateTime("occurred_at"),
+    "localDate": Column("local_date"),
+    "courseId": GlobalId("Course", "course_id"),
+    "moduleId": GlobalId("Module", "module_id"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+}))
+
+register_type(TypeForm("QuizAttempt", QuizAttempt.__table__,
+                       rule=access.self_or_admin_rule(QuizAttempt), fields={
+    "id": GlobalId("QuizAttempt"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "score": python_float(cast(QuizAttempt.score, Double)),
+    "passed": Column("passed"),
+    "answers": Json("answers"),
+    "submittedAt": DateTime("submitted_at"),
 }))
 
 register_root("node", NodeById())

@@ -21,31 +21,19 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import JSON, Text, case, cast, func, or_
-
 from core.planning import (
     Column,
     Count,
-    Expression,
     Json,
     Many,
     Rows,
     TypeForm,
+    python_float,
     register_root,
     register_type,
 )
 from models.reading import Book, BookPage, Learner, ReadingSession
 from resolvers import reading, reading_books, reading_learners
-
-
-def python_float(column) -> Expression:
-    """A ``double precision`` column as the general path writes a Float: PostgreSQL's
-    shortest text of the double (the same digits as Python's), with ``.0`` on a whole
-    number, which the planned answer's JSON then reads as a float (``3.0``, not ``3``)."""
-    text = cast(column, Text)
-    return Expression(cast(case((or_(func.strpos(text, ".") > 0, func.strpos(text, "e") > 0),
-                                 text), else_=text.concat(".0")), JSON))
-
 
 register_type(TypeForm("ReadingBook", Book.__table__, by_id=False, fields={
     "id": Column("id"),

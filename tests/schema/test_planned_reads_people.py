@@ -25,7 +25,7 @@ from models.community import (
 )
 from models.course import Enrollment, Subject, UserProfile, UserSubjectPreference
 from models.feedback import FeatureRequest
-from models.learning import ContentProgress, ModuleProgress
+from models.learning import ContentProgress, LearningActivity, ModuleProgress, QuizAttempt
 from models.prompts import Prompt, PromptDependency
 from models.user import User
 from tests.fixtures import ask_both, count_statements, without_sign_in
@@ -233,6 +233,12 @@ for which in ("learner_user", "other_user"):
 case(LISTS, {"id": "learner_user", "a": "enrollment_cursor"})
 case("query($id: ID!, $o: ID) { node(id: $id) { ... on User { progress(courseOfferingId: $o, "
      "first: 5) { nodes { id } } } } }", {"id": "learner_user", "o": "offering"})
+# a learner's quiz attempts and activity by id: for themselves and admins
+DONE = (on("QuizAttempt", "id contentItemId score passed answers submittedAt __typename") + " "
+        + on("LearningActivity", "id kind summary occurredAt localDate courseId moduleId "
+             "item: contentItemId __typename"))
+for which in ("attempt0", "attempt1", "attempt2", "activity", "other_activity"):
+    case(node(DONE), {"id": which})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
 for number in ("learner_number", 10 ** 6, 0, -1, 2 ** 31, "12", True):
@@ -377,6 +383,19 @@ async def seed(services) -> tuple[dict, dict]:
             ids.update({f"{model.__name__}": relay.to_base64(model.__name__, made[0]),
                         f"other_{model.__name__}": relay.to_base64(model.__name__, made[2]),
                         f"{model.__name__}_cursor": encode_cursor([made[0]])})
+        attempts = await add_many(services, QuizAttempt, [
+            {"user_id": u.id, "content_item_id": item.id, "course_offering_id": offerings[0],
+             "score": score, "passed": score >= 60, "answers": {"q1": "b"}}
+            for u, score in ((learner, 85.5), (learner, 100), (other, 40))])
+        activity = await add_many(services, LearningActivity, [
+            {"user_id": u.id, "kind": "NOTE", "summary": "wrote", "course_id": course.id,
+             "occurred_at": datetime(2026, 3, 1, 23, 30, tzinfo=UTC),
+             "local_date": date(2026, 3, 2), "content_item_id": item.id}
+            for u in (learner, other)])
+        ids.update({f"attempt{n}": relay.to_base64("QuizAttempt", a)
+                    for n, a in enumerate(attempts)})
+        ids.update(activity=relay.to_base64("LearningActivity", activity[0]),
+                   other_activity=relay.to_base64("LearningActivity", activity[1]))
         ids.update(offering=relay.to_base64("CourseOffering", offerings[1]),
                    offering_number=str(offerings[0]),
                    missing_offering=relay.to_base64("CourseOffering", 10 ** 9))
@@ -468,6 +487,8 @@ async def test_people_answer_the_same_bytes_on_both_paths(server, general, clean
         assert (viewer, SHARED, str({"t": "tok"})) in planned_for, viewer
         assert (viewer, ABOUT, str({"id": "learner_user"})) in planned_for, viewer
         assert (viewer, LISTS, str({"id": "learner_user"})) in planned_for, viewer
+        for which in ("attempt0", "attempt1", "activity"):
+            assert (viewer, node(DONE), str({"id": which})) in planned_for, viewer
     for viewer in ("learner", "instructor", "admin"):
         assert (viewer, MINE, str({"n": 10})) in planned_for, viewer
     for viewer in ("instructor", "admin"):
