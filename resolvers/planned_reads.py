@@ -55,7 +55,13 @@ from models.course import (
     UserProfile,
 )
 from models.feedback import FEATURE_REQUEST_STATUSES, FeatureRequest
-from models.learning import ContentProgress, LearningActivity, ModuleProgress, QuizAttempt
+from models.learning import (
+    ContentProgress,
+    LabSubmission,
+    LearningActivity,
+    ModuleProgress,
+    QuizAttempt,
+)
 from models.prompts import Prompt, PromptDependency
 from models.user import User
 from resolvers import (
@@ -69,6 +75,7 @@ from resolvers import (
     feature_requests,
     modules,
     profile,
+    progress,
     prompts,
     user,
 )
@@ -482,6 +489,18 @@ register_type(TypeForm("QuizAttempt", QuizAttempt.__table__,
     "passed": Column("passed"),
     "answers": Json("answers"),
     "submittedAt": DateTime("submitted_at"),
+}))
+
+register_type(TypeForm("LabSubmission", LabSubmission.__table__, rule=progress.lab_rule,
+                       fields={
+    "id": GlobalId("LabSubmission"),
+    "contentItemId": GlobalId("ContentItem", "content_item_id"),
+    "submission": Column("submission"),
+    "status": Column("status"),
+    "score": python_float(cast(LabSubmission.score, Double)),
+    "feedback": Column("feedback"),
+    "gradedAt": DateTime("graded_at"),
+    "createdAt": DateTime("created_at"),
 }))
 
 register_root("node", NodeById())

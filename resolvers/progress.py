@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.auth.viewer import ROLE_INSTRUCTOR
 from core.context import Context
 from core.errors import Forbidden, NotFound, Validation
+from core.planning import VIEWER_ID
 from loaders.catalog import ContentItemByIdLoader, CourseByIdLoader, CourseOfferingByIdLoader
 from loaders.learning import (
     ContentProgressByIdLoader,
@@ -28,7 +29,7 @@ from loaders.learning import (
 )
 from models.course import ContentItem, ContentType, Course, CourseOffering, Enrollment, Module
 from models.learning import ContentProgress, LabSubmission, ModuleProgress, QuizAttempt
-from resolvers.access import ENROLLED_STATUSES
+from resolvers.access import ENROLLED_STATUSES, self_or_admin_rule
 from resolvers.activity import record_activity, visible_to_viewer
 from resolvers.catalog import locked_row
 from resolvers.content import valid_pass_mark
@@ -266,6 +267,17 @@ async def grade_lab_submission(ctx: Context, *, submission_id: int, score: float
         await session.flush()
         await session.refresh(row)
     return row
+
+
+def lab_rule(viewer):
+    """Who reads a lab submission by id (``get_many``): its learner, admins, and the
+    instructor who owns its course, as a SQL condition on submissions."""
+    own = self_or_admin_rule(LabSubmission)(viewer)
+    if not viewer.has_role(ROLE_INSTRUCTOR) or viewer.user_id is None:
+        return own
+    return or_(own, LabSubmission.content_item_id.in_(
+        select(ContentItem.id).join(Course, Course.id == ContentItem.course_id)
+        .where(Course.created_by_id == VIEWER_ID)))
 
 
 async def _of_owned_courses(ctx: Context, rows: list[LabSubmission]) -> set[int]:

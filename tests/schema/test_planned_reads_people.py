@@ -25,7 +25,13 @@ from models.community import (
 )
 from models.course import Enrollment, Subject, UserProfile, UserSubjectPreference
 from models.feedback import FeatureRequest
-from models.learning import ContentProgress, LearningActivity, ModuleProgress, QuizAttempt
+from models.learning import (
+    ContentProgress,
+    LabSubmission,
+    LearningActivity,
+    ModuleProgress,
+    QuizAttempt,
+)
 from models.prompts import Prompt, PromptDependency
 from models.user import User
 from tests.fixtures import ask_both, count_statements, without_sign_in
@@ -237,7 +243,10 @@ case("query($id: ID!, $o: ID) { node(id: $id) { ... on User { progress(courseOff
 DONE = (on("QuizAttempt", "id contentItemId score passed answers submittedAt __typename") + " "
         + on("LearningActivity", "id kind summary occurredAt localDate courseId moduleId "
              "item: contentItemId __typename"))
-for which in ("attempt0", "attempt1", "attempt2", "activity", "other_activity"):
+DONE += " " + on("LabSubmission", "id lab: contentItemId submission status labScore: score "
+                 "feedback gradedAt createdAt __typename")
+for which in ("attempt0", "attempt1", "attempt2", "activity", "other_activity", "lab",
+              "other_lab"):
     case(node(DONE), {"id": which})
 # a user by number (signed-in viewers; NOT_FOUND for a number nobody has), and out of Int
 BY_NUMBER = f"query($n: Int!) {{ userByNumber(number: $n) {{ {USER} }} }}"
@@ -294,7 +303,8 @@ async def seed(services) -> tuple[dict, dict]:
     ids: dict = {}
     for published in (True, False):
         course = await add(services, Course, title=f"course {published}", code="C",
-                           is_published=published)
+                           is_published=published,
+                           created_by_id=teacher.id if published else None)
         module = await add(services, Module, course_id=course.id, title="m", sequence_index=0)
         item = await add(services, ContentItem, module_id=module.id, course_id=course.id,
                          content_type_id=kind.id, title=f"item {published}", sequence_index=0)
@@ -394,6 +404,13 @@ async def seed(services) -> tuple[dict, dict]:
             for u in (learner, other)])
         ids.update({f"attempt{n}": relay.to_base64("QuizAttempt", a)
                     for n, a in enumerate(attempts)})
+        labs = await add_many(services, LabSubmission, [
+            {"user_id": u.id, "content_item_id": item.id, "submission": "print(1)",
+             "status": status, "score": score, "feedback": "good" if score else None,
+             "graded_at": datetime(2026, 3, 3, tzinfo=UTC) if score else None}
+            for u, status, score in ((learner, "GRADED", 92.25), (other, "SUBMITTED", None))])
+        ids.update(lab=relay.to_base64("LabSubmission", labs[0]),
+                   other_lab=relay.to_base64("LabSubmission", labs[1]))
         ids.update(activity=relay.to_base64("LearningActivity", activity[0]),
                    other_activity=relay.to_base64("LearningActivity", activity[1]))
         ids.update(offering=relay.to_base64("CourseOffering", offerings[1]),
