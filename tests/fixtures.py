@@ -106,8 +106,22 @@ def smtp_server() -> FakeSmtp:
     return _SMTP
 
 
+# The data folders make_settings made, removed when the worker ends (an instance may
+# keep writing to its folder until the run's last test).
+_DATA_DIRS: list[Path] = []
+
+
+def _remove_data_dirs() -> None:
+    for data_dir in _DATA_DIRS:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+atexit.register(_remove_data_dirs)
+
+
 def make_settings(**overrides) -> Settings:
     data_dir = Path(tempfile.mkdtemp(prefix="learngraph-test-data-"))
+    _DATA_DIRS.append(data_dir)
     base = Settings(secret_key=TEST_SECRET, data_dir=data_dir, llm_max_retries=0,
                     internal_key=INTERNAL_KEY, password_hash_cost=TEST_PASSWORD_HASH_COST,
                     llm_timeout_seconds=5.0, graphql_connection_init_timeout_seconds=2.0,
