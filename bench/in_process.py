@@ -44,7 +44,13 @@ def request_for(name: str, course_id: int) -> tuple[dict, bytes]:
     from strawberry import relay
 
     query, by_id = reads.QUERIES[name]
-    variables = {"id": relay.to_base64("Course", course_id)} if by_id else {}
+    return asgi_request(query, {"id": relay.to_base64("Course", course_id)} if by_id else {})
+
+
+def asgi_request(query: str, variables: dict, headers: tuple[tuple[bytes, bytes], ...] = ()
+                 ) -> tuple[dict, bytes]:
+    """The ASGI scope and body of a ``POST /graphql`` of ``query``, as a server hands it
+    to the app (``Content-Type`` and ``Content-Length``, then ``headers``)."""
     body = json.dumps({"query": query, "variables": variables}).encode()
     scope = {"type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"},
              "http_version": "1.1", "server": ("127.0.0.1", 8000),
@@ -52,7 +58,7 @@ def request_for(name: str, course_id: int) -> tuple[dict, bytes]:
              "root_path": "", "path": "/graphql", "raw_path": b"/graphql",
              "query_string": b"", "headers": [
                  (b"host", b"127.0.0.1:8000"), (b"content-type", b"application/json"),
-                 (b"content-length", str(len(body)).encode())]}
+                 (b"content-length", str(len(body)).encode()), *headers]}
     return scope, body
 
 
