@@ -106,10 +106,12 @@ async def seed(url: str) -> list[int]:
         await db.dispose()
 
 
-def _request(port: int, query: str, variables: dict | None) -> bytes:
+def _request(port: int, query: str, variables: dict | None,
+             headers: dict[str, str] | None = None) -> bytes:
     body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    extra = "".join(f"{name}: {value}\r\n" for name, value in (headers or {}).items())
     return (f"POST /graphql HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n{extra}\r\n"
             ).encode() + body
 
 
