@@ -72,7 +72,17 @@ from graphql import (
     is_abstract_type,
     parse,
 )
-from sqlalchemy import JSON, Text, bindparam, case, cast, func, literal_column, or_
+from sqlalchemy import (
+    JSON,
+    Text,
+    UniqueConstraint,
+    bindparam,
+    case,
+    cast,
+    func,
+    literal_column,
+    or_,
+)
 from sqlalchemy import types as sqltypes
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import UUID
@@ -496,6 +506,15 @@ def int_id(type_name: str) -> Callable[[Any], int]:
     return parse
 
 
+def _unique(table: Any, column: str) -> bool:
+    """Whether at most one row of ``table`` has a given value in ``column`` (its one-column
+    primary key, or a column unique by itself)."""
+    found = table.c[column]
+    return found.unique or (found.primary_key and len(table.primary_key.columns) == 1) or any(
+        len(constraint.columns) == 1 and found in constraint.columns.values()
+        for constraint in table.constraints if isinstance(constraint, UniqueConstraint))
+
+
 def _uuid_keyed(type_name: str) -> bool:
     """Whether a planned type's rows have UUID ids (its global id carries the UUID)."""
     form = TYPES.get(type_name)
@@ -651,10 +670,19 @@ class Compiler:
         # the per-minute counts the operation takes.
         self.guards: list[str] = []
         self.counts: list[Callable[[Any], tuple[str, int, int] | None]] = []
+        # The LEFT JOINs each row's fields read (by the row's alias; see ``joined``).
+        self.joins: dict[str, list[str]] = {}
 
     def alias(self) -> str:
         self.aliases += 1
         return f"t{self.aliases}"
+
+    def joined(self, alias: str) -> str:
+        """The LEFT JOINs of the row ``alias``'s ``One`` fields read by a unique key, for
+        the FROM that reads the row, once its object is built. PostgreSQL plans a join as
+        it likes (memoized lookups of a repeated key, a hash); a subquery in the select
+        list runs once per row, the same content type read again for every item."""
+        return "".join(self.joins.pop(alias, ()))
 
     # Field collection as graphql-core does it (merging fields of one response key in
     # first-seen order, ``@include``/``@skip`` applied).
@@ -777,7 +805,7 @@ class Compiler:
             raise Unplannable("node type")
         alias = self.alias()
         body = self.object(target, gql_type, alias, nodes)
-        return (f"(SELECT {body} FROM {target.table.name} {alias} "
+        return (f"(SELECT {body} FROM {target.table.name} {alias}{self.joined(alias)} "
                 f"WHERE {alias}.id = {param}{self.rule(target, alias)})")
 
     def root_field(self, key: str, nodes: list[FieldNode], root: GraphQLObjectType) -> str:
@@ -881,13 +909,15 @@ class Compiler:
             self.guards.append(f"EXISTS (SELECT 1 FROM {target.table.name} {alias} "
                                f"WHERE {where})")
         body = self.object(target, gql_type, alias, nodes)
+        joins = self.joined(alias)
         if form.order:
             order = ", ".join(f"{alias}.{c}" for c in form.order)
-            rows = f"{target.table.name} {alias} WHERE {where}"
+            rows = f"{target.table.name} {alias}{joins} WHERE {where}"
             if form.limit is not None:  # the first rows in that order, read as the row
-                rows = f"(SELECT * FROM {rows} ORDER BY {order} LIMIT {int(form.limit)}) {alias}"
+                rows = (f"(SELECT * FROM {target.table.name} {alias} WHERE {where} ORDER BY "
+                        f"{order} LIMIT {int(form.limit)}) {alias}{joins}")
             return f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) FROM {rows})"
-        return f"(SELECT {body} FROM {target.table.name} {alias} WHERE {where} LIMIT 1)"
+        return f"(SELECT {body} FROM {target.table.name} {alias}{joins} WHERE {where} LIMIT 1)"
 
     def object(self, form: TypeForm, gql_type: GraphQLObjectType, alias: str,
                nodes: list[FieldNode]) -> str:
@@ -925,7 +955,8 @@ class Compiler:
             body = self.object(TYPES[planned.type_name], field_type, child, nodes)
             return (f"CASE WHEN jsonb_typeof({array}) = 'array' THEN (SELECT coalesce("
                     f"json_agg({body} ORDER BY {child}.n), '[]'::json) FROM "
-                    f"jsonb_array_elements({array}) WITH ORDINALITY AS {child}(value, n)) END")
+                    f"jsonb_array_elements({array}) WITH ORDINALITY AS {child}(value, n)"
+                    f"{self.joined(child)}) END")
         if isinstance(planned, DateTime):
             _only_args(nodes[0], ())
             column = (f"{alias}.{planned.name}" if isinstance(planned.name, str)
@@ -958,11 +989,17 @@ class Compiler:
             target = TYPES[planned.type_name]
             child = self.alias()
             body = self.object(target, field_type, child, nodes)
+            on = (f"{child}.{planned.key} = {alias}.{planned.parent_key}"
+                  f"{self.where(target, child, planned.where)}")
+            if not planned.order and _unique(target.table, planned.key):
+                # At most one row: a join of the parent's row (see ``joined``).
+                self.joins.setdefault(alias, []).append(
+                    f" LEFT JOIN {target.table.name} {child} ON {on}{self.joined(child)}")
+                return f"CASE WHEN {child}.{planned.key} IS NOT NULL THEN {body} END"
             order = (" ORDER BY " + ", ".join(f"{child}.{c}" for c in planned.order)
                      if planned.order else "")
-            return (f"(SELECT {body} FROM {target.table.name} {child} WHERE {child}."
-                    f"{planned.key} = {alias}.{planned.parent_key}"
-                    f"{self.where(target, child, planned.where)}{order} LIMIT 1)")
+            return (f"(SELECT {body} FROM {target.table.name} {child}{self.joined(child)} "
+                    f"WHERE {on}{order} LIMIT 1)")
         if isinstance(planned, Many):
             _only_args(nodes[0], ())
             target = TYPES[planned.type_name]
@@ -972,8 +1009,9 @@ class Compiler:
             body = self.object(target, field_type, child, nodes)
             return self.guarded(planned.guard, form, alias, planned.parent_key, (
                 f"(SELECT coalesce(json_agg({body} ORDER BY {order}), '[]'::json) "
-                f"FROM {target.table.name} {child} WHERE {child}.{planned.key} = "
-                f"{alias}.{planned.parent_key}{self.where(target, child, planned.where)})"))
+                f"FROM {target.table.name} {child}{self.joined(child)} WHERE "
+                f"{child}.{planned.key} = {alias}.{planned.parent_key}"
+                f"{self.where(target, child, planned.where)})"))
         value = self.guarded(planned.guard, form, alias, planned.parent_key,
                              self.page(planned, field_type, nodes, parent=alias,
                                        definition=gql_type.fields[name]))
@@ -1067,7 +1105,7 @@ class Compiler:
                                     field_nodes)
                 parts.append(f"{_quote(key)}, (SELECT coalesce(json_agg({value} ORDER BY "
                              f"{row_order}) FILTER (WHERE {row}._n <= {size}), '[]'::json) "
-                             f"FROM {rows})")
+                             f"FROM {rows}{self.joined(row)})")
                 continue
             if name == "totalCount":  # the rows the pages are read from, no cursor or size
                 _only_args(field_nodes[0], ())
@@ -1100,7 +1138,7 @@ class Compiler:
                 edge_parts.append(f"{_quote(edge_key)}, {value}")
             parts.append(f"{_quote(key)}, (SELECT coalesce(json_agg(json_build_object("
                          f"{', '.join(edge_parts)}) ORDER BY {row_order}) FILTER (WHERE "
-                         f"{row}._n <= {size}), '[]'::json) FROM {rows})")
+                         f"{row}._n <= {size}), '[]'::json) FROM {rows}{self.joined(row)})")
         return "json_build_object(" + ", ".join(parts) + ")"
 
     def listed(self, form: Page, target: TypeForm, alias: str, parent: str | None,
