@@ -29,6 +29,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from core.db import Database, asyncpg_dsn
+from core.eager import start_eagerly
 
 try:
     import orjson
@@ -220,6 +221,8 @@ class Broker:
         self._stopped = False
         self._supervisor: asyncio.Task | None = None
         self._dispatcher: asyncio.Task | None = None
+        # The dispatcher is handling a notification (it may be fetching a stored message).
+        self._dispatching = False
         self._background: set[asyncio.Task] = set()
 
     # -- lifecycle -------------------------------------------------------------
@@ -420,8 +423,18 @@ class Broker:
         return conn, lost
 
     def _on_notify(self, _conn: object, _pid: int, _channel: str, payload: str) -> None:
-        # Handled in order by one task: a stored message must be fetched before
-        # anything notified after it is delivered.
+        # Delivered in order. A notification that carries its messages, with none before
+        # it still to handle, is delivered now: the dispatcher's wake-up would cost a
+        # loop turn behind whatever else is ready (for a streamed answer's first token on
+        # its way to this instance's subscriber). The others are handled by one task, as a
+        # stored message must be fetched before anything notified after it is delivered.
+        if not self._dispatching and self._inbox.empty():
+            try:
+                if self._deliver_carried(_loads(payload)):
+                    return
+            except Exception:
+                log.exception("pubsub: could not handle a notification")
+                return
         try:
             self._inbox.put_nowait(payload)
         except asyncio.QueueFull:
@@ -429,33 +442,42 @@ class Broker:
 
     async def _dispatch(self) -> None:
         while True:
+            self._dispatching = False
             payload = await self._inbox.get()
+            self._dispatching = True
             try:
                 await self._handle(payload)
             except Exception:
                 log.exception("pubsub: could not handle a notification")
 
-    async def _handle(self, payload: str) -> None:
-        envelope = _loads(payload)
+    def _deliver_carried(self, envelope: dict) -> bool:
+        """Deliver what a notification carries (nothing when it is this instance's own,
+        or no subscriber here has its topic); False when it points to a stored message."""
         if envelope.get("o") == self.instance_id:
-            return  # delivered locally when published
+            return True  # delivered locally when published
         topic = envelope["t"]
         if topic not in self._subscribers:
-            return
+            return True
         if "ms" in envelope:
             for message in envelope["ms"]:
                 self._deliver(topic, message)
-            return
+            return True
         if "m" in envelope:
-            message = envelope["m"]
-        else:
-            async with self._db.engine.connect() as conn:
-                stored = (await conn.execute(_FETCH, {"id": envelope["id"]})).scalar_one_or_none()
-            if stored is None:
-                log.warning("pubsub: stored message %s on %r is gone", envelope["id"], topic)
-                return
-            message = _loads(stored)
-        self._deliver(topic, message)
+            self._deliver(topic, envelope["m"])
+            return True
+        return False
+
+    async def _handle(self, payload: str) -> None:
+        envelope = _loads(payload)
+        if self._deliver_carried(envelope):
+            return
+        topic = envelope["t"]
+        async with self._db.engine.connect() as conn:
+            stored = (await conn.execute(_FETCH, {"id": envelope["id"]})).scalar_one_or_none()
+        if stored is None:
+            log.warning("pubsub: stored message %s on %r is gone", envelope["id"], topic)
+            return
+        self._deliver(topic, _loads(stored))
 
     async def _supervise(self, conn: asyncpg.Connection, lost: asyncio.Event) -> None:
         backoff = self._min_backoff
@@ -518,7 +540,10 @@ class StreamPublisher:
             return
         self._pending.append(message)
         if self._sending is None or self._sending.done():
-            self._sending = asyncio.create_task(self._drain(), name="pubsub-stream")
+            # Started at once: the first message's notification is sent before the caller
+            # goes on, not a loop turn later (behind the model's next read, for a
+            # streamed answer's first token).
+            self._sending = start_eagerly(self._drain(), name="pubsub-stream")
 
     async def _drain(self) -> None:
         while self._pending:

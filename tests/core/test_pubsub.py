@@ -325,3 +325,33 @@ async def test_a_stream_keeps_order_and_boundaries_across_instances(brokers):
             out.send(message)
     assert [await next_message(local) for _ in sent] == sent
     assert [await next_message(remote) for _ in sent] == sent
+
+
+async def test_a_stream_notifies_its_first_message_before_send_returns(brokers):
+    # A streamed answer's first token leaves for the other instances at once, not a
+    # loop turn later behind the model's next read.
+    a, b = brokers
+    topic = new_topic()
+    remote = b.subscribe(topic)
+    sent: list[str] = []
+    a._db.statements.watchers.append(sent.append)
+    try:
+        async with a.stream(topic) as out:
+            out.send({"n": 0})
+            assert len([s for s in sent if "pg_notify" in s]) == 1
+            out.send({"n": 1})
+    finally:
+        a._db.statements.watchers.remove(sent.append)
+    assert [await next_message(remote) for _ in range(2)] == [{"n": 0}, {"n": 1}]
+
+
+async def test_a_notification_is_delivered_as_it_arrives(brokers):
+    # Carrying its messages, with nothing before it still to handle, it reaches the
+    # subscribers in the listener's callback, without waiting for the dispatcher's turn.
+    a, b = brokers
+    topic = new_topic()
+    on_b = b.subscribe(topic)
+    envelope = f'{{"o":"{a.instance_id}","t":"{topic}","ms":[{{"n":1}},{{"n":2}}]}}'
+    b._on_notify(None, 0, b.channel, envelope)
+    assert on_b._slot.queue.qsize() == 2
+    assert [await next_message(on_b) for _ in range(2)] == [{"n": 1}, {"n": 2}]
