@@ -246,7 +246,7 @@ class Turn:
     history: list[dict]
     access: TutorAccess | None
     node_key: chat_cache.NodeKey | None = None
-    hit: ChatCacheNode | None = None
+    hit: chat_cache.Answer | None = None
     hold: Hold | None = None
     user_message: UserMessage | None = None
     stored: asyncio.Future | None = None
@@ -300,7 +300,8 @@ def _history(messages: list[ChatMessage], latest: str, *, cacheable: bool) -> li
 # Everything a turn needs, in one statement: the session (whose owner is checked after),
 # its content item, course and content type, the production version of the type's prompt,
 # the user's stored Anthropic key, the conversation, the cache nodes that may answer the
-# message (one per prompt version: the key of the prompt is made in Python), the ids of
+# message (one per prompt version: the key of the prompt is made in Python; their answers
+# are kept in process, ``chat_cache.answer``), the ids of
 # the model budgets that apply (as text[], whose codec asyncpg has built in: another array
 # type costs a new connection a catalog query first) and whether a subscription watches
 # the session.
@@ -311,7 +312,7 @@ SELECT s.user_id, s.cache_state, s.cache_node_id, u.time_zone, u.last_activity_d
        c.llm_model, c.cache_enabled, p.id, p.name, p.version, p.prompt, k.ciphertext,
        (SELECT json_agg(json_build_array(m.role, m.content) ORDER BY m.id)
         FROM chat_messages m WHERE m.session_id = s.id),
-       (SELECT json_agg(json_build_array(n.id, n.prompt_key, n.chunks, n.full_text))
+       (SELECT json_agg(json_build_array(n.id, n.prompt_key, CAST(n.created_at AS text)))
         FROM chat_cache_nodes n
         WHERE $4 AND c.cache_enabled AND s.cache_state = 'TRACKING'
           AND n.content_item_id = i.id AND n.model = coalesce(c.llm_model, $5)
@@ -370,9 +371,9 @@ async def prepare(ctx: Context, *, session_id: int, message: str) -> Turn:
             content_item_id=item_id, prompt_key=prompt.key, model=model,
             parent_id=None if kind.greeting else cache_node_id,
             message_hash=kind.message_hash)
-        hit = next((ChatCacheNode(id=node_id, chunks=chunks, full_text=full_text)
-                    for node_id, key, chunks, full_text in candidates or ()
-                    if key == prompt.key), None)
+        node = next((node for node in candidates or () if node[1] == prompt.key), None)
+        if node is not None:
+            hit = await chat_cache.answer(ctx.db, node[0], node[2])
     history = [ChatMessage(role=role, content=text) for role, text in earlier or ()]
     user = User(id=user_id, time_zone=time_zone, last_activity_date=last_day,
                 current_streak_days=streak)
@@ -503,7 +504,7 @@ async def _answer(ctx: Context, turn: Turn, text: str, meta: dict,
     return message_id
 
 
-async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> int:
+async def _answer_from_cache(ctx: Context, turn: Turn, node: chat_cache.Answer) -> int:
     """Store a cache hit: the user's message and its activity, the answer, the session's
     cache position and the saved call, in one statement (a transaction when the activity
     moves the user's streak), then the node's hit (counted with other requests' hits:
@@ -530,7 +531,8 @@ async def _answer_from_cache(ctx: Context, turn: Turn, node: ChatCacheNode) -> i
     return message_id
 
 
-async def _replay(ctx: Context, turn: Turn, node: ChatCacheNode) -> AsyncIterator[Event]:
+async def _replay(ctx: Context, turn: Turn,
+                  node: ChatCacheNode | chat_cache.Answer) -> AsyncIterator[Event]:
     yield Chunks(tuple(node.chunks))
     if turn.hit is node:
         message_id = await _answer_from_cache(ctx, turn, node)

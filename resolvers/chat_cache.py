@@ -24,9 +24,11 @@ import json
 import logging
 import time
 import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+import orjson
 from sqlalchemy import case, delete, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -189,6 +191,45 @@ async def store(db: AsyncSession, key: NodeKey, chunks: list[str]) -> ChatCacheN
         parent_id=key.parent_id, message_hash=key.message_hash, sequence=sequence,
         chunks=list(chunks), full_text="".join(chunks)).on_conflict_do_nothing())
     return await find(db, key)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A node's stored answer, as a replay sends it: its chunks and their text."""
+
+    id: int
+    chunks: tuple[str, ...]
+    full_text: str
+
+
+# A node's answer never changes once stored (another prompt version or model makes other
+# nodes; a node is only ever deleted), so each process keeps the answers it replays, by
+# the node's id and creation time (ids alone could name another node after a restored
+# or rewound database), the most recently replayed ``ANSWERS_KEPT``. A turn then reads
+# only which node answers it, not the node's hundreds of chunks, which PostgreSQL built
+# into JSON and the server decoded again on every replay.
+ANSWERS_KEPT = 512
+_answers: OrderedDict[tuple[int, str], Answer] = OrderedDict()
+_ANSWER = "SELECT CAST(chunks AS text) FROM chat_cache_nodes WHERE id = $1 " \
+          "AND CAST(created_at AS text) = $2"
+
+
+async def answer(db: Database, node_id: int, created: str) -> Answer | None:
+    """The answer of the node ``node_id`` created at ``created`` (as PostgreSQL wrote it
+    as text), kept in process once read; None when that node is gone."""
+    key = (node_id, created)
+    found = _answers.get(key)
+    if found is not None:
+        _answers.move_to_end(key)
+        return found
+    chunks = await db.read_value(_ANSWER, (node_id, created))
+    if chunks is None:
+        return None
+    chunks = tuple(orjson.loads(chunks))
+    found = _answers[key] = Answer(id=node_id, chunks=chunks, full_text="".join(chunks))
+    while len(_answers) > ANSWERS_KEPT:
+        _answers.popitem(last=False)
+    return found
 
 
 _COUNT_HITS = ("UPDATE chat_cache_nodes SET hits = hits + $2, last_hit_at = now() "

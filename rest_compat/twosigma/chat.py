@@ -47,6 +47,7 @@ Choices where the reference is silent (what its FastAPI backend does):
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from dataclasses import asdict
@@ -166,9 +167,16 @@ def _chunk_event(text: str) -> str:
     return 'data: {"content": ' + encode_basestring_ascii(text) + ', "done": false}\n\n'
 
 
+@functools.lru_cache(maxsize=256)
+def _replayed_chunks(texts: tuple[str, ...]) -> str:
+    # Every replay of an answer kept in process (``chat_cache.answer``) hands over the
+    # same tuple, found here by identity: its events are rendered once.
+    return "".join(map(_chunk_event, texts))
+
+
 def render_event(event: chat.Event) -> str:
     if isinstance(event, chat.Chunks):
-        return "".join(map(_chunk_event, event.texts))
+        return _replayed_chunks(event.texts)
     if isinstance(event, chat.Chunk):
         return _chunk_event(event.text)
     if isinstance(event, chat.Done):

@@ -19,6 +19,7 @@ from models.chat import ChatMessage
 from models.chat_cache import ChatCacheClaim, ChatCacheNode
 from models.course import Course
 from resolvers import chat_cache
+from tests.fixtures import count_statements
 from tests.twosigma.chat_helpers import (
     API,
     chunks_of,
@@ -89,6 +90,37 @@ async def test_a_second_greeting_replays_the_first_without_the_model(
                                                                "cache_lookup": "miss"}
     assert await session_state(client, ada, first["id"]) == (root.id, "TRACKING")
     assert await session_state(client, bob, second["id"]) == (root.id, "TRACKING")
+
+
+async def test_a_replayed_answer_is_read_once_per_node_and_never_another_nodes(
+        client, services, fake_anthropic):
+    ada, bob, cy = (await learner(services), await learner(services, "bob@example.com"),
+                    await learner(services, "cy@example.com"))
+    item = await topic(services)
+    sessions = [await open_session(client, who, item) for who in (ada, bob, cy, cy)]
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING)
+    await greet(client, ada, sessions[0]["id"])
+
+    with count_statements(services) as first:
+        _, hit = await greet(client, bob, sessions[1]["id"])
+    with count_statements(services) as again:
+        await greet(client, cy, sessions[2]["id"])
+    # Another node under the same id (a database rewound or restored): not the kept one.
+    other = ["Welcome back. ", "Q1 again."]
+    async with services.db.transaction() as db:
+        await db.execute(update(ChatCacheNode).values(
+            chunks=other, full_text="".join(other),
+            created_at=ChatCacheNode.created_at + timedelta(seconds=1)))
+    _, replayed = await greet(client, cy, sessions[3]["id"])
+
+    assert chunks_of(hit) == GREETING and chunks_of(replayed) == other
+    assert len(fake_anthropic.recorded()) == 1
+    # The node's chunks are read by the first replay in this process, not the next.
+    def reads(counted) -> int:
+        return sum("FROM chat_cache_nodes WHERE id" in s for s in counted.statements)
+
+    assert (reads(first), reads(again)) == (1, 0)
+    assert (await last_answer(services, sessions[3]["id"])).content == "".join(other)
 
 
 async def test_mcq_answers_are_children_found_by_their_canonical_hash(
