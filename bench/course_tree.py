@@ -56,7 +56,7 @@ import httpx
 import orjson
 from graphql_reads import _children, _cpu_ticks, _exchange, _postmaster, _request, _spent
 from in_process import asgi_request, call
-from sqlalchemy import event, insert
+from sqlalchemy import event, insert, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -133,6 +133,11 @@ async def seed(url: str, settings: Settings) -> tuple[list[int], str]:
                 await session.execute(insert(ModuleProgress), [
                     {"user_id": user.id, "module_id": m, "course_offering_id": offering_id,
                      "progress_percent": 40} for m in modules[::4]])
+        # The statistics autovacuum gathers on a server up for a while, before the first
+        # plans: otherwise PostgreSQL plans the pages on estimates of the new tables until
+        # autovacuum analyzes them, a minute or so into the run or after it.
+        async with db.transaction() as session:
+            await session.execute(text("ANALYZE"))
         token, _ = tokens.issue(settings, user_id=user.id, session_id=session_id,
                                 token_type=tokens.ACCESS, ttl_seconds=24 * 3600)
         return course_ids, token
