@@ -194,13 +194,15 @@ class Module(Timestamps, Base):
         CheckConstraint("parent_module_id IS NULL OR parent_module_id <> id",
                         name="not_own_parent"),
         Index("ix_modules_course_parent_seq", "course_id", "parent_module_id", "sequence_index"),
+        # A module's children in tree order (sequence_index, id), read without a sort.
+        Index("ix_modules_parent_seq", "parent_module_id", "sequence_index", "id"),
         one_of("module_type", MODULE_TYPES),
     )
 
     id: Mapped[int] = int_pk()
     course_id: Mapped[int] = mapped_column(
         ForeignKey("courses.id", ondelete="CASCADE"), nullable=False)
-    parent_module_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    parent_module_id: Mapped[int | None] = mapped_column(BigInteger)
     title: Mapped[str] = mapped_column(String(300), nullable=False)
     description: Mapped[str] = mapped_column(Text, nullable=False, server_default="")
     module_type: Mapped[str] = mapped_column(String(20), nullable=False, server_default="UNIT")
@@ -227,7 +229,8 @@ class ContentItem(Timestamps, Base):
     __table_args__ = (
         ForeignKeyConstraint(["module_id", "course_id"], ["modules.id", "modules.course_id"],
                              name="fk_content_items_module_same_course", ondelete="CASCADE"),
-        Index("ix_content_items_module_seq", "module_id", "sequence_index"),
+        # A module's items in tree order (sequence_index, id), read without a sort.
+        Index("ix_content_items_module_seq", "module_id", "sequence_index", "id"),
         CheckConstraint("estimated_duration_seconds IS NULL OR estimated_duration_seconds >= 0",
                         name="duration_non_negative"),
     )
