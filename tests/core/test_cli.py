@@ -17,7 +17,7 @@ import httpx
 
 from schema import export_sdl
 from tests.cli_session import Commands
-from tests.fixtures import gql
+from tests.fixtures import gql, initialized_cluster
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,6 +135,7 @@ def _postgres_running(data_dir: Path) -> bool:
 
 async def test_serve_stops_cleanly_on_ctrl_c_and_reuses_its_data(scratch):
     data_dir, port = scratch / "data", _free_port()
+    initialized_cluster(data_dir / "pg")
     base = f"http://127.0.0.1:{port}"
 
     process = await _serve_until_healthy(data_dir, port, "--workers", "2")

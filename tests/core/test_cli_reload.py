@@ -16,6 +16,7 @@ import httpx
 
 from core.cli import WATCHED
 from tests.core.test_cli import ROOT, _ctrl_c, _free_port, _postgres_running, learngraph
+from tests.fixtures import initialized_cluster
 
 
 def copy_of_the_code(target: Path) -> Path:
@@ -56,6 +57,7 @@ def pids(output: str) -> list[int]:
 async def test_a_changed_file_restarts_the_server_with_the_change(scratch):
     code = copy_of_the_code(scratch / "code")
     data_dir, port = scratch / "data", _free_port()
+    initialized_cluster(data_dir / "pg")
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(LEARNGRAPH_DATA_DIR=str(data_dir), LEARNGRAPH_JOBS="off",
                LEARNGRAPH_LOG_FORMAT="text")

@@ -23,10 +23,12 @@ from tests.core.test_cli import (
     _serve_until_healthy,
     learngraph,
 )
+from tests.fixtures import initialized_cluster
 
 
 async def test_a_command_beside_the_server_leaves_its_database_running(scratch):
     data_dir, port = scratch / "data", _free_port()
+    initialized_cluster(data_dir / "pg")
     server = await _serve_until_healthy(data_dir, port, seed_demo=False)
     try:
         # Both commands in another process than the server's (the suite's command process).
@@ -57,6 +59,7 @@ async def _answers(url: str) -> bool:
 
 async def test_the_last_user_out_stops_the_cluster(scratch):
     tmp_path = scratch
+    initialized_cluster(tmp_path / "pg")
     first, second = EmbeddedPostgres(tmp_path / "pg"), EmbeddedPostgres(Path(tmp_path / "pg"))
     url = await asyncio.to_thread(first.start)
     try:
@@ -73,7 +76,7 @@ async def test_the_last_user_out_stops_the_cluster(scratch):
 
 async def test_a_cluster_started_elsewhere_is_left_running(scratch):
     tmp_path = scratch
-    starter = EmbeddedPostgres(tmp_path / "pg")
+    starter = EmbeddedPostgres(initialized_cluster(tmp_path / "pg"))
     url = await asyncio.to_thread(starter.start)
     (tmp_path / ".pg.users").unlink()  # as if started by hand, not by learngraph
     try:
@@ -102,7 +105,7 @@ def _children(pid: int) -> dict[int, str]:
 async def test_a_shutdown_that_hangs_falls_back_to_an_immediate_one(monkeypatch, caplog,
                                                                     scratch):
     tmp_path = scratch
-    server = EmbeddedPostgres(tmp_path / "pg")
+    server = EmbeddedPostgres(initialized_cluster(tmp_path / "pg"))
     url = await asyncio.to_thread(server.start)
     postmaster = int((tmp_path / "pg" / "postmaster.pid").read_text().split()[0])
     [checkpointer] = [pid for pid, cmd in _children(postmaster).items() if "checkpointer" in cmd]

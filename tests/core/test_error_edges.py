@@ -25,6 +25,7 @@ from tests.fixtures import (
     RunningServer,
     bearer_for,
     create_user,
+    initialized_cluster,
     make_settings,
     ol_login,
     start_instance,
@@ -46,7 +47,8 @@ class DownServer:
 @pytest.fixture(scope="module")
 async def down():
     """A server whose database was up when its user signed in, and is stopped now."""
-    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="learngraph-down-")) / "data")
+    pg = EmbeddedPostgres(initialized_cluster(
+        Path(tempfile.mkdtemp(prefix="learngraph-down-")) / "data"))
     pg.start()
     url = pg.ensure_database("down")
     await upgrade_async(url)

@@ -10,11 +10,12 @@ import httpx
 from core.app import create_app
 from core.embedded_pg import EmbeddedPostgres
 from core.migrate import upgrade_async
-from tests.fixtures import make_settings, start_server
+from tests.fixtures import initialized_cluster, make_settings, start_server
 
 
 async def test_health_degrades_when_the_database_stops_and_recovers():
-    pg = EmbeddedPostgres(Path(tempfile.mkdtemp(prefix="learngraph-health-")) / "data")
+    pg = EmbeddedPostgres(initialized_cluster(
+        Path(tempfile.mkdtemp(prefix="learngraph-health-")) / "data"))
     pg.start()
     url = pg.ensure_database("health")
     await upgrade_async(url)
