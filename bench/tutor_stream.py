@@ -562,6 +562,9 @@ def main() -> None:
     parser.add_argument("--greetings-only", action="store_true",
                         help="only the cached greetings (no streams, no conversation)")
     parser.add_argument("--pace-ms", type=float, default=5.0, help="ms between tokens")
+    # Two: on 2 cores shared with PostgreSQL, the client and other work, one worker spent
+    # less CPU per cached greeting but had the longer tail (its one event loop waits
+    # whenever it is descheduled, with every greeting in flight on it).
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args()
     args.learners = args.learners or 4 * args.concurrency
