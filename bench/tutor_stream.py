@@ -499,17 +499,28 @@ async def run(args: argparse.Namespace, server: ManagedServer, fake: FakeAnthrop
 
 
 async def streams(args, http, server, fake, headers, item_id) -> None:
+    """The three paths in turn, round after round. On a machine whose load drifts (the
+    cores shared with other work), paths run minutes apart are not measured under the same
+    load: each round's learngraph times are also held against the model's own time in
+    that round, and the medians of those differences printed (paired)."""
     pace = args.pace_ms / 1000
-    alone = [await upstream_alone(fake, pace) for _ in range(args.runs)]
-    base = (statistics.median(s[0] for s in alone), statistics.median(s[1] for s in alone))
-    sse = [await through_sse(http, headers, item_id, fake, pace) for _ in range(args.runs)]
     ws_url = server.url.replace("http://", "ws://") + "/graphql"
-    sub = [await through_subscription(http, ws_url, headers, item_id, fake, pace)
-           for _ in range(args.runs)]
-    print(f"answer: {TOKENS} tokens, {args.pace_ms:g} ms apart; medians of {args.runs} runs")
+    alone, sse, sub = [], [], []
+    for _ in range(args.runs):
+        alone.append(await upstream_alone(fake, pace))
+        sse.append(await through_sse(http, headers, item_id, fake, pace))
+        sub.append(await through_subscription(http, ws_url, headers, item_id, fake, pace))
+    base = (statistics.median(s[0] for s in alone), statistics.median(s[1] for s in alone))
+    print(f"answer: {TOKENS} tokens, {args.pace_ms:g} ms apart; medians of {args.runs} runs, "
+          "the paths in turn in each round")
     report("model alone (SDK)", alone, None)
     report("learngraph SSE", sse, base)
     report("learngraph GraphQL sub", sub, base)
+    for name, samples in (("SSE", sse), ("GraphQL sub", sub)):
+        added = sorted((s[0] - a[0]) * 1000 for s, a in zip(samples, alone, strict=True))
+        print(f"{name} ttft added, paired with the model alone of each round: median "
+              f"{statistics.median(added):+.1f} ms (quartiles {percentile(added, 0.25):+.1f}, "
+              f"{percentile(added, 0.75):+.1f})")
 
 
 async def greetings_part(args, http, server, fake, headers, item_id) -> None:
