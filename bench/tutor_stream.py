@@ -601,6 +601,8 @@ def main() -> None:
         asyncio.run(run(args, server, fake))
     finally:
         shutdown = server.stop()
+        # Before printing: a closed stdout must not leave the database's files behind.
+        server.remove_data_dir()
         print(f"server shutdown: exit code {shutdown.exit_code}, "
               f"stray postgres: {shutdown.stray_postgres or 'none'}")
         fake.stop()
