@@ -236,25 +236,35 @@ _COUNT_HITS = ("UPDATE chat_cache_nodes SET hits = hits + $2, last_hit_at = now(
                "WHERE id = $1")
 
 
+# How long a node's hits gather before they are written, unless someone waits for them
+# (``hits_written``).
+HITS_LINGER_SECONDS = 0.1
+
+
 class HitCounter:
     """A node's hits, written in batches: every request that replays a popular node
     (every learner's greeting of a content item) would otherwise update its one row and
     queue on that row's lock until its transaction commits. ``add`` returns at once: the
     answer it counts is stored already, and waiting for the count's commit (and for the
-    row, which other instances' batches update too) only held the answer back; the hits
-    that come in while one batch is written go together in the next, one autocommit
-    statement per node (the lock is held for one statement)."""
+    row, which other instances' batches update too) only held the answer back. The hits
+    gather for ``HITS_LINGER_SECONDS`` and go together, one autocommit statement per node
+    (the lock is held for one statement): written as soon as the last batch was, two
+    greetings made one batch at concurrency 16, and each batch's update of the node's row
+    cost PostgreSQL 0.4 ms and a commit. A batch waiting out its linger when the loop
+    ends is written first."""
 
     def __init__(self, db: Database) -> None:
         self._db = db
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pending: dict[int, int] = {}
         self._writer: asyncio.Task | None = None
+        self._now = asyncio.Event()
 
     def add(self, node_id: int) -> None:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:
             self._loop, self._pending, self._writer = loop, {}, None
+            self._now = asyncio.Event()
         self._pending[node_id] = self._pending.get(node_id, 0) + 1
         if self._writer is None or self._writer.done():
             self._writer = loop.create_task(self._write(), name="chat-cache-hits")
@@ -262,10 +272,20 @@ class HitCounter:
     async def written(self) -> None:
         """Once every hit added so far is committed (or logged as lost)."""
         while self._writer is not None and not self._writer.done():
+            self._now.set()
             await asyncio.shield(self._writer)
 
     async def _write(self) -> None:
+        cancelled = False
         while self._pending:
+            if not (cancelled or self._now.is_set()):
+                try:
+                    await asyncio.wait_for(self._now.wait(), HITS_LINGER_SECONDS)
+                except TimeoutError:
+                    pass
+                except asyncio.CancelledError:
+                    cancelled = True
+            self._now.clear()
             batch, self._pending = self._pending, {}
             try:
                 for node_id in sorted(batch):
@@ -274,6 +294,8 @@ class HitCounter:
                 # The answers are stored and sent: only the figures miss these hits.
                 log.warning("could not count %d cache hit(s)", sum(batch.values()),
                             exc_info=True)
+        if cancelled:
+            raise asyncio.CancelledError
 
 
 _counters: weakref.WeakKeyDictionary[Database, HitCounter] = weakref.WeakKeyDictionary()

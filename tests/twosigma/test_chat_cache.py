@@ -123,6 +123,26 @@ async def test_a_replayed_answer_is_read_once_per_node_and_never_another_nodes(
     assert (await last_answer(services, sessions[3]["id"])).content == "".join(other)
 
 
+async def test_the_hits_of_a_moment_are_counted_in_one_statement(
+        client, services, fake_anthropic, monkeypatch):
+    # Hits wait to be written until someone asks for them (or the linger ends).
+    monkeypatch.setattr(chat_cache, "HITS_LINGER_SECONDS", 60)
+    ada, bob, cy = (await learner(services), await learner(services, "bob@example.com"),
+                    await learner(services, "cy@example.com"))
+    item = await topic(services)
+    sessions = [await open_session(client, who, item) for who in (ada, bob, cy)]
+    fake_anthropic.reply_text("".join(GREETING), chunks=GREETING)
+    await greet(client, ada, sessions[0]["id"])
+    for who, session in ((bob, sessions[1]), (cy, sessions[2])):
+        await greet(client, who, session["id"])
+
+    with count_statements(services) as counted:
+        [root] = await nodes(services)
+
+    assert root.hits == 2
+    assert sum(s.startswith("UPDATE chat_cache_nodes SET hits") for s in counted.statements) == 1
+
+
 async def test_mcq_answers_are_children_found_by_their_canonical_hash(
         client, services, fake_anthropic):
     ada, bob = await learner(services), await learner(services, "bob@example.com")
