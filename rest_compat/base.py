@@ -28,6 +28,9 @@ from urllib.parse import urlsplit
 import orjson
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticCustomError
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.formparsers import MultiPartException
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
@@ -549,6 +552,17 @@ async def _canonical_body(request: Request) -> bytes:
             return raw
     boundary = media_type.partition("boundary=")[2].split(";")[0].strip().strip('"')
     return raw.replace(boundary.encode(), b"") if boundary else raw
+
+
+async def multipart_form(request: Request, **limits: int) -> FormData | None:
+    """The parts of a multipart body (within Starlette's ``form`` ``limits``), or None
+    when the body cannot be read as one (no boundary, a broken part, a limit passed):
+    the face refuses it in its own shape. Starlette raises a parse failure as its own
+    400 ``HTTPException`` inside an app, and as ``MultiPartException`` outside one."""
+    try:
+        return await request.form(**limits)
+    except (MultiPartException, HTTPException):
+        return None
 
 
 def iso(value: datetime | date | None) -> str | None:

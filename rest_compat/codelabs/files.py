@@ -6,13 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 
 from core.errors import Validation
 from resolvers import codelab_materials
 from resolvers.codelab_uploads import MAX_FILE_BYTES
 from rest_compat import returns as out
-from rest_compat.base import FaceRequest, iso
+from rest_compat.base import FaceRequest, iso, multipart_form
 from rest_compat.codelabs.shapes import attendee_ref, codelab_ref
 
 NOT_MULTIPART = "Send the file as multipart/form-data in the field 'file'"
@@ -24,11 +23,9 @@ async def read_file(req: FaceRequest, *, limit: int = MAX_FILE_BYTES) -> tuple[s
     content_type = req.request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise Validation(NOT_MULTIPART, details={"field": "file"})
-    try:
-        form = await req.request.form(max_files=1, max_fields=20)
-    except MultiPartException:
-        raise Validation("The multipart body could not be read",
-                         details={"field": "file"}) from None
+    form = await multipart_form(req.request, max_files=1, max_fields=20)
+    if form is None:
+        raise Validation("The multipart body could not be read", details={"field": "file"})
     try:
         upload = form.get("file")
         if not isinstance(upload, UploadFile):

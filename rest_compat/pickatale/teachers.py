@@ -42,7 +42,6 @@ from typing import Any
 
 from pydantic import Field
 from starlette.datastructures import UploadFile
-from starlette.formparsers import MultiPartException
 from starlette.responses import Response
 
 from core.errors import DomainError
@@ -53,7 +52,7 @@ from resolvers.reading import Input
 from resolvers.roster import ClassIn, StudentIn, StudentView
 from resolvers.roster_import import MAX_ROSTER_BYTES
 from rest_compat import returns as out
-from rest_compat.base import FaceRequest, JSONResponse, Route, iso
+from rest_compat.base import FaceRequest, JSONResponse, Route, iso, multipart_form
 from rest_compat.pickatale.shapes import PageQuery, page
 
 NOT_MULTIPART = "Send the roster as multipart/form-data in the field 'roster'"
@@ -127,12 +126,10 @@ async def _roster_file(req: FaceRequest) -> bytes:
     content_type = req.request.headers.get("content-type", "")
     if not content_type.lower().startswith("multipart/form-data"):
         raise DomainError(NOT_MULTIPART, details={"field": "roster"})
-    try:
-        form = await req.request.form(max_files=1, max_fields=10,
-                                      max_part_size=MAX_ROSTER_BYTES + 1)
-    except MultiPartException:
-        raise DomainError("The multipart body could not be read",
-                          details={"field": "roster"}) from None
+    form = await multipart_form(req.request, max_files=1, max_fields=10,
+                                max_part_size=MAX_ROSTER_BYTES + 1)
+    if form is None:
+        raise DomainError("The multipart body could not be read", details={"field": "roster"})
     try:
         upload = form.get("roster") or form.get("file")
         if isinstance(upload, UploadFile):

@@ -117,6 +117,11 @@ async def test_uploads_are_sniffed_capped_and_for_facilitators(client, new_clien
     assert response.status_code == 400
     assert response.json() == {"error": "Send the file as multipart/form-data in the field "
                                         "'file'"}
+    for path in (material, f"{API}/upload/image"):  # a multipart body without a boundary
+        response = await client.post(path, content=b"--x\r\n", headers={
+            **csrf(client), "content-type": "multipart/form-data"})
+        assert response.status_code == 400, path
+        assert response.json() == {"error": "The multipart body could not be read"}
     response = await client.post(material, files=upload("a.pdf", PDF))
     assert response.status_code == 403  # no CSRF token
     response = await jane_http.post(material, files=upload("a.pdf", PDF),

@@ -159,6 +159,10 @@ async def test_the_upload_itself_must_be_a_multipart_roster(client, services):
     response = await client.post(path, content=b"--broken\r\n", headers={
         **headers, **new_key(), "Content-Type": "multipart/form-data; boundary=broken"})
     assert response.status_code == 400, response.text
+    response = await client.post(path, content=b"--broken\r\n", headers={
+        **headers, **new_key(), "Content-Type": "multipart/form-data"})  # no boundary
+    assert_error(response, 400, "bad_request")
+    assert response.json()["message"] == "The multipart body could not be read"
     # Signed in by the cookie, a multipart upload must carry the CSRF header.
     no_csrf = {k: v for k, v in headers.items() if k != "X-CSRF-Token"}
     response = await _import(client, no_csrf, class_id, b"name,year_level\nA,1\n")
